@@ -1,0 +1,159 @@
+/**
+ * `--verify`, `--sbom` and `--version`: argument checks, then a report rendered for people or as JSON.
+ * src/cli.ts dispatches here with the arguments after the command word and prints through CliIO.
+ */
+import { readFileSync } from "node:fs";
+import type { CliIO } from "../cli-io.ts";
+import { PRODUCT_NAME, VERSION } from "../version.ts";
+import { embeddedManifest, type BuildManifest } from "./manifest.ts";
+import { parsePublicKey, type MinisignPublicKey } from "./minisign.ts";
+import { selfPath } from "./self.ts";
+import { runVerify, type VerifyReport } from "./verify.ts";
+
+export const EXIT_USAGE = 64;
+export const VERIFY_USAGE = "codex-subagents --verify [--checksums FILE] [--pubkey KEY|FILE] [--json]";
+
+/** What the commands read from the process; tests pass their own. */
+export interface VerifyEnvironment {
+  manifest: BuildManifest | null;
+  selfPath: string | null;
+  env: Readonly<Record<string, string | undefined>>;
+}
+
+export function processEnvironment(): VerifyEnvironment {
+  const manifest = embeddedManifest();
+  return { manifest, selfPath: selfPath(manifest), env: process.env };
+}
+
+function usageError(io: CliIO, message: string, usage: string): number {
+  io.err(`codex-subagents: ${message}; usage: ${usage}\n`);
+  return EXIT_USAGE;
+}
+
+export async function verifyCommand(argv: string[], io: CliIO, environment: VerifyEnvironment = processEnvironment()): Promise<number> {
+  let json = false;
+  let checksumsPath: string | undefined;
+  let pubkeyArg: string | undefined;
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    const eq = arg.indexOf("=");
+    const name = arg.startsWith("--") && eq > 0 ? arg.slice(0, eq) : arg;
+    const inline = arg.startsWith("--") && eq > 0 ? arg.slice(eq + 1) : undefined;
+    if (name === "--json" && inline === undefined) {
+      if (json) return usageError(io, "--verify: --json given twice", VERIFY_USAGE);
+      json = true;
+    } else if (name === "--checksums" || name === "--pubkey") {
+      const value = inline ?? argv[++i];
+      if (value === undefined || value === "") return usageError(io, `--verify: ${name} needs a value`, VERIFY_USAGE);
+      if (name === "--checksums") {
+        if (checksumsPath !== undefined) return usageError(io, "--verify: --checksums given twice", VERIFY_USAGE);
+        checksumsPath = value;
+      } else {
+        if (pubkeyArg !== undefined) return usageError(io, "--verify: --pubkey given twice", VERIFY_USAGE);
+        pubkeyArg = value;
+      }
+    } else {
+      return usageError(io, `--verify: unknown argument "${arg}"`, VERIFY_USAGE);
+    }
+  }
+
+  let publicKey: MinisignPublicKey | undefined;
+  if (pubkeyArg !== undefined) {
+    const loaded = loadPublicKey(pubkeyArg);
+    if ("error" in loaded) return usageError(io, `--verify: --pubkey ${loaded.error}`, VERIFY_USAGE);
+    publicKey = loaded.key;
+  }
+
+  const report = await runVerify({
+    manifest: environment.manifest,
+    selfPath: environment.selfPath,
+    env: environment.env,
+    ...(checksumsPath !== undefined ? { checksumsPath } : {}),
+    ...(publicKey !== undefined ? { publicKey } : {}),
+  });
+  if (json) {
+    const { exitCode: _exitCode, ...machine } = report;
+    io.out(`${JSON.stringify(machine, null, 2)}\n`);
+  } else {
+    io.out(renderReport(report));
+  }
+  return report.exitCode;
+}
+
+/** `--pubkey` takes the base64 key itself (as `minisign -P`) or a `.pub` file (as `minisign -p`). */
+function loadPublicKey(value: string): { key: MinisignPublicKey } | { error: string } {
+  const looksLikeKey = /^RW[A-Za-z0-9+/]{54}$/.test(value);
+  let text = value;
+  if (!looksLikeKey) {
+    try {
+      text = readFileSync(value, "utf8");
+    } catch {
+      return { error: `"${value}" is neither a minisign public key (RW…) nor a readable key file` };
+    }
+  }
+  try {
+    return { key: parsePublicKey(text) };
+  } catch (error) {
+    return { error: (error as Error).message };
+  }
+}
+
+export function renderReport(report: VerifyReport): string {
+  const lines = report.checks.map((c) => `${c.status} ${c.id}: ${c.detail}`);
+  const verdict =
+    report.result === "pass"
+      ? "all required checks passed"
+      : report.result === "fail"
+        ? "FAILED: a hash or signature does not match"
+        : "cannot verify: see the FAIL lines above";
+  lines.push(`result: ${report.result} (${verdict})`);
+  if (report.sbom.length > 0) {
+    lines.push("", "Bundled packages (embedded at build time; full CycloneDX with --sbom):");
+    for (const c of report.sbom) lines.push(`  ${c.name} ${c.version}`);
+  }
+  lines.push("", "What this cannot prove:");
+  for (const l of report.limitations) lines.push(`  - ${l}`);
+  if (report.independent_commands.length > 0) {
+    lines.push("", "Check it independently:");
+    for (const c of report.independent_commands) lines.push(`  ${c}`);
+  }
+  return `${lines.join("\n")}\n`;
+}
+
+export async function sbomCommand(argv: string[], io: CliIO, environment: VerifyEnvironment = processEnvironment()): Promise<number> {
+  if (argv.length > 0) return usageError(io, `--sbom takes no arguments, got "${argv[0]}"`, "codex-subagents --sbom > sbom.json");
+  if (environment.manifest === null) {
+    io.err("codex-subagents: no SBOM: this is running from source, not a build; build with `bun run build.ts` or use a release asset\n");
+    return 2;
+  }
+  io.out(`${JSON.stringify(environment.manifest.sbom, null, 2)}\n`);
+  return 0;
+}
+
+export async function versionCommand(argv: string[], io: CliIO, environment: VerifyEnvironment = processEnvironment()): Promise<number> {
+  if (argv.length > 0) return usageError(io, `--version takes no arguments, got "${argv[0]}"`, "codex-subagents --version");
+  const m = environment.manifest;
+  const lines = [`${PRODUCT_NAME} ${m?.version ?? VERSION}`];
+  if (m === null) {
+    lines.push(`build: none (running from source under ${runtimeDescription()})`);
+  } else {
+    lines.push(`asset: ${m.asset} (${m.kind}, target ${m.target})`);
+    lines.push(
+      `built with: bun ${m.bun.version}${m.bun.runtime ? `, onto ${m.bun.runtime.package}@${m.bun.runtime.version} (runtime sha256 ${m.bun.runtime.sha256})` : ""}`,
+    );
+    if (m.kind === "script") lines.push(`running under: ${runtimeDescription()}`);
+    lines.push(`source digest: ${m.source.digest} (${m.source.files.length} files; see docs/VERIFY.md)`);
+    lines.push(`build flags: ${m.buildFlags.join(" ")}`);
+    lines.push(`signing key: ${m.signingKey ?? "none embedded (pass --pubkey to --verify)"}`);
+    lines.push(`bundled: ${m.sbom.components.filter((c) => c.type === "library").map((c) => `${c.group ? `${c.group}/` : ""}${c.name} ${c.version}`).join(", ")}`);
+  }
+  io.out(`${lines.join("\n")}\n`);
+  return 0;
+}
+
+function runtimeDescription(): string {
+  const versions = process.versions as Record<string, string | undefined>;
+  if (versions.bun) return `bun ${versions.bun}`;
+  if (versions.deno) return `deno ${versions.deno}`;
+  return `node ${process.version}`;
+}

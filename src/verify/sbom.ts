@@ -1,0 +1,197 @@
+/**
+ * The SBOM: a CycloneDX 1.5 document of the npm packages that are really inside the bundle. build.ts feeds it
+ * the bundler's metafile (the modules bundled, not the lockfile's every entry) and takes versions and
+ * integrity from package-lock.json. Pure: no file access, so it is tested on plain data.
+ */
+import { createHash } from "node:crypto";
+
+export interface CycloneDxHash {
+  alg: "SHA-256" | "SHA-512";
+  content: string;
+}
+
+export interface CycloneDxComponent {
+  type: "library" | "platform";
+  "bom-ref": string;
+  group?: string;
+  name: string;
+  version: string;
+  purl: string;
+  scope: "required";
+  hashes: CycloneDxHash[];
+  licenses?: { license: { id: string } }[] | { expression: string }[];
+  externalReferences?: { type: "distribution"; url: string }[];
+  properties?: { name: string; value: string }[];
+}
+
+export interface CycloneDxBom {
+  bomFormat: "CycloneDX";
+  specVersion: "1.5";
+  serialNumber: string;
+  version: 1;
+  metadata: {
+    tools: { components: { type: "application"; name: string; version: string }[] };
+    component: { type: "application"; "bom-ref": string; name: string; version: string; properties: { name: string; value: string }[] };
+  };
+  components: CycloneDxComponent[];
+  dependencies: { ref: string; dependsOn: string[] }[];
+}
+
+/** The parts of package-lock.json (lockfileVersion 2/3) this reads. */
+export interface LockfilePackage {
+  version?: string;
+  resolved?: string;
+  integrity?: string;
+  license?: string;
+  dev?: boolean;
+  dependencies?: Record<string, string>;
+}
+export interface Lockfile {
+  packages: Record<string, LockfilePackage>;
+}
+
+export interface SbomInput {
+  name: string;
+  version: string;
+  /** The release asset this SBOM describes. */
+  asset: string;
+  /** Paths of the metafile's `inputs` (relative to the build root; may start with `../`). */
+  bundledPaths: readonly string[];
+  lockfile: Lockfile;
+  /** The project's own `dependencies` (package.json): the root's direct edges. */
+  directDependencies: readonly string[];
+  bunVersion: string;
+  /** The Bun runtime an executable is compiled onto (absent for the `.mjs`). */
+  runtime?: { package: string; version: string; integrity: string; sha256: string };
+}
+
+const PACKAGE_DIR = /(?:^|\/)(node_modules\/(?:@[^/]+\/)?[^/]+(?:\/node_modules\/(?:@[^/]+\/)?[^/]+)*)\//;
+
+/** The lockfile key (`node_modules/a/node_modules/b`) of the package a bundled file belongs to, or null if first-party. */
+export function packageDirOf(bundledPath: string): string | null {
+  return PACKAGE_DIR.exec(bundledPath.replace(/\\/g, "/"))?.[1] ?? null;
+}
+
+function packageNameOf(lockKey: string): string {
+  return lockKey.slice(lockKey.lastIndexOf("node_modules/") + "node_modules/".length);
+}
+
+/** Node's lookup: the nearest `node_modules/<dep>` at or above `fromKey`, as the lockfile spells it. */
+function resolveLockKey(lockfile: Lockfile, fromKey: string, dep: string): string | null {
+  let base = fromKey;
+  for (;;) {
+    const candidate = base === "" ? `node_modules/${dep}` : `${base}/node_modules/${dep}`;
+    if (lockfile.packages[candidate]) return candidate;
+    if (base === "") return null;
+    const cut = base.lastIndexOf("/node_modules/");
+    base = cut === -1 ? "" : base.slice(0, cut);
+  }
+}
+
+export function purlOf(name: string, version: string): string {
+  const encoded = name.startsWith("@") ? `%40${name.slice(1)}` : name;
+  return `pkg:npm/${encoded}@${version}`;
+}
+
+/** npm's `sha512-<base64>` → CycloneDX's hex. */
+export function integrityToHash(integrity: string): CycloneDxHash | null {
+  const match = /^sha(256|512)-([A-Za-z0-9+/=]+)$/.exec(integrity);
+  if (!match) return null;
+  return { alg: match[1] === "512" ? "SHA-512" : "SHA-256", content: Buffer.from(match[2]!, "base64").toString("hex") };
+}
+
+export function buildSbom(input: SbomInput): CycloneDxBom {
+  const keys = new Set<string>();
+  for (const path of input.bundledPaths) {
+    const key = packageDirOf(path);
+    if (key !== null) keys.add(key);
+  }
+  const sortedKeys = [...keys].sort();
+  const refOf = new Map<string, string>();
+  const components: CycloneDxComponent[] = sortedKeys.map((key) => {
+    const entry = input.lockfile.packages[key];
+    const name = packageNameOf(key);
+    if (!entry?.version) throw new Error(`bundled package ${name} (${key}) is not in package-lock.json: run npm install`);
+    // Security: a devDependency inside the bundle would ship code the SBOM and the lockfile audit call dev-only.
+    if (entry.dev) throw new Error(`bundled package ${name} is a devDependency: move it to "dependencies" or stop importing it`);
+    const purl = purlOf(name, entry.version);
+    refOf.set(key, purl);
+    const slash = name.startsWith("@") ? name.indexOf("/") : -1;
+    const hash = entry.integrity ? integrityToHash(entry.integrity) : null;
+    const component: CycloneDxComponent = {
+      type: "library",
+      "bom-ref": purl,
+      ...(slash > 0 ? { group: name.slice(0, slash) } : {}),
+      name: slash > 0 ? name.slice(slash + 1) : name,
+      version: entry.version,
+      purl,
+      scope: "required",
+      hashes: hash ? [hash] : [],
+    };
+    if (entry.license) component.licenses = /^[A-Za-z0-9.+-]+$/.test(entry.license) ? [{ license: { id: entry.license } }] : [{ expression: entry.license }];
+    if (entry.resolved) component.externalReferences = [{ type: "distribution", url: entry.resolved }];
+    return component;
+  });
+
+  const rootRef = `${input.name}@${input.version}`;
+  const dependencies: CycloneDxBom["dependencies"] = [
+    {
+      ref: rootRef,
+      dependsOn: input.directDependencies
+        .map((dep) => resolveLockKey(input.lockfile, "", dep))
+        .flatMap((key) => (key !== null && refOf.has(key) ? [refOf.get(key)!] : []))
+        .sort(),
+    },
+    ...sortedKeys.map((key) => ({
+      ref: refOf.get(key)!,
+      dependsOn: Object.keys(input.lockfile.packages[key]!.dependencies ?? {})
+        .map((dep) => resolveLockKey(input.lockfile, key, dep))
+        .flatMap((dk) => (dk !== null && refOf.has(dk) ? [refOf.get(dk)!] : []))
+        .sort(),
+    })),
+  ];
+
+  if (input.runtime) {
+    const purl = purlOf(input.runtime.package, input.runtime.version);
+    const hash = integrityToHash(input.runtime.integrity);
+    components.push({
+      type: "platform",
+      "bom-ref": purl,
+      group: "@oven",
+      name: input.runtime.package.replace(/^@oven\//, ""),
+      version: input.runtime.version,
+      purl,
+      scope: "required",
+      hashes: hash ? [hash] : [],
+      licenses: [{ license: { id: "MIT" } }],
+      properties: [
+        { name: "codex-subagents:runtime-binary-sha256", value: input.runtime.sha256 },
+        { name: "codex-subagents:note", value: "the Bun runtime the program is compiled onto; the libraries inside Bun are not listed" },
+      ],
+    });
+    dependencies[0]!.dependsOn.push(purl);
+  }
+
+  // Derived, not random: the same build must produce the same bytes.
+  const digest = createHash("sha256").update(JSON.stringify([input.asset, rootRef, components, dependencies])).digest("hex");
+  const serialNumber = `urn:uuid:${digest.slice(0, 8)}-${digest.slice(8, 12)}-5${digest.slice(13, 16)}-${((parseInt(digest[16]!, 16) & 0x3) | 0x8).toString(16)}${digest.slice(17, 20)}-${digest.slice(20, 32)}`;
+
+  return {
+    bomFormat: "CycloneDX",
+    specVersion: "1.5",
+    serialNumber,
+    version: 1,
+    metadata: {
+      tools: { components: [{ type: "application", name: "bun", version: input.bunVersion }] },
+      component: {
+        type: "application",
+        "bom-ref": rootRef,
+        name: input.name,
+        version: input.version,
+        properties: [{ name: "codex-subagents:asset", value: input.asset }],
+      },
+    },
+    components,
+    dependencies,
+  };
+}
