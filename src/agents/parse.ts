@@ -1,0 +1,189 @@
+/**
+ * Pure: agent file text → agent or issues. No filesystem access here (registry.ts reads files).
+ */
+import { parseDocument, visit } from "yaml";
+import {
+  AGENT_NAME_PATTERN, MAX_FRONTMATTER_BYTES, MAX_PERSONA_BYTES, SETTING_KEYS, settingSchemas, hasErrors,
+  type Agent, type AgentFileResult, type AgentIssue, type AgentSettings, type SettingKey,
+} from "./schema.ts";
+
+const MAX_JSON_DEPTH = 8;
+const byteLength = (s: string) => Buffer.byteLength(s, "utf8");
+
+export function checkAgentName(name: string): AgentIssue | null {
+  if (AGENT_NAME_PATTERN.test(name)) return null;
+  return {
+    level: "error", code: "INVALID_NAME", field: "name",
+    message: `agent name "${name}" must match ${AGENT_NAME_PATTERN} (lowercase letters, digits, _ and -, at most 64); rename the file`,
+  };
+}
+
+/** Validate known settings one by one, so each bad key gets its own issue; unknown keys are warnings. */
+export function validateSettings(raw: Record<string, unknown>, extraKeys: readonly string[] = []): {
+  settings: AgentSettings;
+  issues: AgentIssue[];
+} {
+  const settings: Record<string, unknown> = {};
+  const issues: AgentIssue[] = [];
+  for (const [key, value] of Object.entries(raw)) {
+    if (extraKeys.includes(key)) continue;
+    if (!(SETTING_KEYS as string[]).includes(key)) {
+      issues.push({
+        level: "warning", code: "UNKNOWN_KEY", field: key,
+        message: `unknown key "${key}" is ignored; known keys: ${SETTING_KEYS.join(", ")}`,
+      });
+      continue;
+    }
+    const schema = settingSchemas[key as SettingKey];
+    const parsed = schema.safeParse(typeof value === "string" && key === "description" ? value.trim() : value);
+    if (parsed.success) {
+      settings[key] = parsed.data;
+    } else {
+      issues.push({ level: "error", code: "INVALID_VALUE", field: key, message: describeBadValue(key as SettingKey, value, parsed.error.issues[0]?.message) });
+    }
+  }
+  return { settings: settings as AgentSettings, issues };
+}
+
+function describeBadValue(key: SettingKey, value: unknown, detail: string | undefined): string {
+  const shown = JSON.stringify(value)?.slice(0, 80) ?? String(value);
+  const schema = settingSchemas[key] as { options?: readonly string[] };
+  const allowed = Array.isArray(schema.options) ? `; use one of: ${schema.options.join(", ")}` : detail ? `: ${detail}` : "";
+  if (key === "timeout_s") return `timeout_s ${shown} is not valid; use a positive whole number of seconds`;
+  return `${key} ${shown} is not valid${allowed}`;
+}
+
+export function checkPersona(persona: string, field = "persona"): AgentIssue | null {
+  if (persona.trim().length === 0) {
+    return { level: "error", code: "EMPTY_PERSONA", field, message: "the persona is empty; write the agent's instructions in the file body (below the frontmatter)" };
+  }
+  if (byteLength(persona) > MAX_PERSONA_BYTES) {
+    return { level: "error", code: "PERSONA_TOO_LARGE", field, message: `the persona is ${byteLength(persona)} bytes; the limit is ${MAX_PERSONA_BYTES} (64 KiB): shorten it` };
+  }
+  return null;
+}
+
+/** Assemble the result: an agent exists only when no error was found. */
+export function finishAgent(name: string, file: string, settings: AgentSettings, persona: string | undefined, issues: AgentIssue[]): AgentFileResult {
+  const nameIssue = checkAgentName(name);
+  if (nameIssue) issues.unshift(nameIssue);
+  if (persona !== undefined) {
+    const personaIssue = checkPersona(persona);
+    if (personaIssue) issues.push(personaIssue);
+  }
+  const result: AgentFileResult = { file, name, settings, issues };
+  if (!hasErrors(issues) && persona !== undefined) {
+    const agent: Agent = { name, file, persona: persona.trim(), ...settings };
+    result.agent = agent;
+  }
+  return result;
+}
+
+/** Split `---` frontmatter from the body. No frontmatter means the whole text is the persona. */
+export function splitFrontmatter(text: string): { frontmatter: string | null; body: string } | { error: string } {
+  const clean = text.replace(/^\uFEFF/, "");
+  if (!/^---[ \t]*\r?\n/.test(clean)) return { frontmatter: null, body: clean };
+  const afterOpen = clean.replace(/^---[ \t]*\r?\n/, "");
+  const close = /^---[ \t]*$/m.exec(afterOpen);
+  if (!close) return { error: "the frontmatter opened with \"---\" is never closed; add a line \"---\" after the settings" };
+  return { frontmatter: afterOpen.slice(0, close.index), body: afterOpen.slice(close.index + close[0].length).replace(/^\r?\n/, "") };
+}
+
+/** `<name>.md`: optional YAML frontmatter, then the persona. */
+export function parseMarkdownAgent(name: string, file: string, text: string): AgentFileResult {
+  const split = splitFrontmatter(text);
+  if ("error" in split) return finishAgent(name, file, {}, undefined, [{ level: "error", code: "FRONTMATTER_UNCLOSED", message: split.error }]);
+  if (split.frontmatter === null) return finishAgent(name, file, {}, split.body, []);
+  if (byteLength(split.frontmatter) > MAX_FRONTMATTER_BYTES) {
+    return finishAgent(name, file, {}, undefined, [{
+      level: "error", code: "FRONTMATTER_TOO_LARGE",
+      message: `the frontmatter is ${byteLength(split.frontmatter)} bytes; the limit is ${MAX_FRONTMATTER_BYTES}: it holds settings, the persona goes in the body`,
+    }]);
+  }
+  const parsed = parseYamlObject(split.frontmatter);
+  if ("error" in parsed) return finishAgent(name, file, {}, undefined, [{ level: "error", code: "YAML_ERROR", message: parsed.error }]);
+  const { settings, issues } = validateSettings(parsed.value);
+  return finishAgent(name, file, settings, split.body, issues);
+}
+
+/**
+ * Security: aliases are refused outright (maxAliasCount 0), so a billion-laughs file is an error, not a hang;
+ * the size was bounded before parsing.
+ */
+function parseYamlObject(source: string): { value: Record<string, unknown> } | { error: string } {
+  if (source.trim() === "") return { value: {} };
+  const doc = parseDocument(source, { uniqueKeys: true, prettyErrors: true, strict: true });
+  if (doc.errors.length > 0) {
+    const first = doc.errors[0]!;
+    const line = first.linePos?.[0]?.line;
+    const message = first.message.split("\n")[0]!.replace(/ at line \d+, column \d+:?$/, "");
+    // +1: the opening "---" line comes before the frontmatter.
+    return { error: `the frontmatter is not valid YAML${line ? ` (line ${line + 1} of the file)` : ""}: ${message}` };
+  }
+  let aliased = false;
+  visit(doc, { Alias: () => { aliased = true; return visit.BREAK; } });
+  if (aliased) return { error: "the frontmatter uses a YAML alias (*name); aliases are not allowed in agent files: write the value out" };
+  let value: unknown;
+  try {
+    value = doc.toJS({ maxAliasCount: 0 });
+  } catch (error) {
+    return { error: `the frontmatter uses YAML aliases or anchors, which are not allowed: ${(error as Error).message.split("\n")[0]}` };
+  }
+  if (value === null || value === undefined) return { value: {} };
+  if (typeof value !== "object" || Array.isArray(value)) return { error: "the frontmatter must be a mapping of key: value settings" };
+  return { value: value as Record<string, unknown> };
+}
+
+function jsonDepth(value: unknown): number {
+  let max = 0;
+  const stack: Array<[unknown, number]> = [[value, 0]];
+  while (stack.length) {
+    const [v, d] = stack.pop()!;
+    if (d > max) max = d;
+    if (d > MAX_JSON_DEPTH) return d;
+    if (v && typeof v === "object") for (const child of Object.values(v)) stack.push([child, d + 1]);
+  }
+  return max;
+}
+
+export interface JsonAgentFields {
+  settings: AgentSettings;
+  persona?: string;
+  personaFile?: string;
+  issues: AgentIssue[];
+  /** False when the text could not be used at all (bad JSON). */
+  usable: boolean;
+}
+
+/** `<name>.json`: the settings keys plus exactly one of `persona` and `personaFile`. */
+export function parseJsonAgentFields(text: string): JsonAgentFields {
+  let value: unknown;
+  try {
+    value = JSON.parse(text.replace(/^\uFEFF/, ""));
+  } catch (error) {
+    return { settings: {}, issues: [{ level: "error", code: "JSON_ERROR", message: `not valid JSON: ${(error as Error).message}` }], usable: false };
+  }
+  if (!value || typeof value !== "object" || Array.isArray(value)) {
+    return { settings: {}, issues: [{ level: "error", code: "JSON_ERROR", message: "the file must hold one JSON object of settings" }], usable: false };
+  }
+  if (jsonDepth(value) > MAX_JSON_DEPTH) {
+    return { settings: {}, issues: [{ level: "error", code: "JSON_TOO_DEEP", message: `the JSON nests deeper than ${MAX_JSON_DEPTH} levels; agent settings are flat key: value pairs` }], usable: false };
+  }
+  const raw = value as Record<string, unknown>;
+  const { settings, issues } = validateSettings(raw, ["persona", "personaFile"]);
+  const out: JsonAgentFields = { settings, issues, usable: true };
+  const hasPersona = raw.persona !== undefined;
+  const hasFile = raw.personaFile !== undefined;
+  if (hasPersona && hasFile) {
+    issues.push({ level: "error", code: "PERSONA_CONFLICT", field: "persona", message: "give either persona or personaFile, not both" });
+  } else if (hasPersona) {
+    if (typeof raw.persona === "string") out.persona = raw.persona;
+    else issues.push({ level: "error", code: "INVALID_VALUE", field: "persona", message: "persona must be a string" });
+  } else if (hasFile) {
+    if (typeof raw.personaFile === "string" && raw.personaFile.length > 0) out.personaFile = raw.personaFile;
+    else issues.push({ level: "error", code: "INVALID_VALUE", field: "personaFile", message: "personaFile must be a relative path inside the agents directory" });
+  } else {
+    issues.push({ level: "error", code: "EMPTY_PERSONA", field: "persona", message: "a JSON agent needs \"persona\" (text) or \"personaFile\" (a file inside the agents directory)" });
+  }
+  return out;
+}

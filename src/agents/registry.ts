@@ -1,0 +1,189 @@
+/**
+ * Discovery and loading: the only reader of agent files.
+ */
+import { constants as fsConstants } from "node:fs";
+import { lstat, open, readdir, realpath, stat } from "node:fs/promises";
+import path from "node:path";
+import { isWithin } from "../policy/roots.ts";
+import { finishAgent, parseJsonAgentFields, parseMarkdownAgent } from "./parse.ts";
+import { MAX_AGENT_FILE_BYTES, MAX_PERSONA_BYTES, type Agent, type AgentFileResult, type AgentIssue } from "./schema.ts";
+
+export class AgentsDirError extends Error {
+  override name = "AgentsDirError";
+}
+
+export interface AgentsLocation {
+  /** The directory agents are read from; null for the embedded starters. */
+  dir: string | null;
+  source: "directory" | "embedded";
+  /** How it was found, for `list` and `doctor`: "--agents-dir", "CODEX_SUBAGENTS_DIR", "./agents", … */
+  foundBy: string;
+}
+
+export interface EmbeddedAgentFile {
+  file: string;
+  text: string;
+}
+
+export interface Registry {
+  location: AgentsLocation;
+  files: AgentFileResult[];
+  get(name: string): AgentFileResult | undefined;
+  agents(): Agent[];
+}
+
+async function isDirectory(p: string): Promise<boolean> {
+  try {
+    return (await stat(p)).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * SPEC §3 discovery, first hit wins. A directory named explicitly (flag or environment) that does not exist is an
+ * error, never a silent fallback to another set of agents.
+ */
+export async function discoverAgents(opts: {
+  flagDir?: string;
+  envDir?: string;
+  cwd: string;
+  /** Directory of the executable (or bundle); omitted when running from source. */
+  programDir?: string;
+}): Promise<AgentsLocation> {
+  const explicit: Array<[string | undefined, string]> = [[opts.flagDir, "--agents-dir"], [opts.envDir, "CODEX_SUBAGENTS_DIR"]];
+  for (const [dir, foundBy] of explicit) {
+    if (dir === undefined || dir === "") continue;
+    const absolute = path.resolve(opts.cwd, dir);
+    if (!(await isDirectory(absolute))) {
+      throw new AgentsDirError(`agents directory "${dir}" (from ${foundBy}) does not exist or is not a directory; create it, or fix ${foundBy}`);
+    }
+    return { dir: await realpath(absolute), source: "directory", foundBy };
+  }
+  const candidates: Array<[string, string]> = [
+    [path.join(opts.cwd, "agents"), "./agents"],
+    [path.join(opts.cwd, ".codex-subagents", "agents"), "./.codex-subagents/agents"],
+  ];
+  if (opts.programDir) candidates.push([path.join(opts.programDir, "agents"), "agents/ beside the executable"]);
+  for (const [dir, foundBy] of candidates) {
+    if (await isDirectory(dir)) return { dir: await realpath(dir), source: "directory", foundBy };
+  }
+  return { dir: null, source: "embedded", foundBy: "embedded starter agents" };
+}
+
+const SKIPPED_FILES = /^(readme|license|changelog)(\.[a-z]+)?$/i;
+
+/** Read at most `limit` bytes; a file that is larger is reported, never read whole. */
+async function readBounded(file: string, limit: number): Promise<{ text: string } | { tooLarge: number }> {
+  // Security: O_NONBLOCK so a FIFO planted in the agents dir cannot block the server; we checked isFile() anyway.
+  const handle = await open(file, fsConstants.O_RDONLY | (fsConstants.O_NONBLOCK ?? 0));
+  try {
+    const size = (await handle.stat()).size;
+    if (size > limit) return { tooLarge: size };
+    const buffer = Buffer.alloc(size);
+    const { bytesRead } = await handle.read(buffer, 0, size, 0);
+    return { text: buffer.subarray(0, bytesRead).toString("utf8") };
+  } finally {
+    await handle.close();
+  }
+}
+
+/** Resolve a path inside the agents dir; refuse anything (including via symlinks) that leaves it. */
+async function resolveInside(dirReal: string, relative: string): Promise<{ path: string } | { error: string }> {
+  if (relative.includes("\0")) return { error: "contains a NUL byte" };
+  if (path.isAbsolute(relative)) return { error: "is absolute; give a path relative to the agents directory" };
+  const joined = path.resolve(dirReal, relative);
+  if (!isWithin(joined, dirReal)) return { error: "leaves the agents directory" };
+  let real: string;
+  try {
+    real = await realpath(joined);
+  } catch {
+    return { error: "does not exist" };
+  }
+  if (!isWithin(real, dirReal)) return { error: "is a link that points outside the agents directory" };
+  if (!(await stat(real)).isFile()) return { error: "is not a regular file" };
+  return { path: real };
+}
+
+async function loadFile(dirReal: string, entry: string): Promise<AgentFileResult> {
+  const ext = path.extname(entry).toLowerCase();
+  const name = entry.slice(0, -ext.length);
+  const fail = (code: string, message: string): AgentFileResult => finishAgent(name, entry, {}, undefined, [{ level: "error", code, message }]);
+  const inside = await resolveInside(dirReal, entry);
+  if ("error" in inside) return fail("UNSAFE_FILE", `agent file "${entry}" ${inside.error}; agent files must be regular files inside the agents directory`);
+  const read = await readBounded(inside.path, MAX_AGENT_FILE_BYTES);
+  if ("tooLarge" in read) return fail("FILE_TOO_LARGE", `the file is ${read.tooLarge} bytes; an agent file may be at most ${MAX_AGENT_FILE_BYTES} (the persona is limited to 64 KiB)`);
+  if (ext === ".md") return parseMarkdownAgent(name, entry, read.text);
+  const fields = parseJsonAgentFields(read.text);
+  if (!fields.usable) return finishAgent(name, entry, {}, undefined, fields.issues);
+  let persona = fields.persona;
+  if (fields.personaFile !== undefined) {
+    const target = await resolveInside(dirReal, fields.personaFile);
+    if ("error" in target) {
+      fields.issues.push({ level: "error", code: "PERSONA_FILE", field: "personaFile", message: `personaFile "${fields.personaFile}" ${target.error}; it must name a file inside the agents directory` });
+    } else {
+      const personaRead = await readBounded(target.path, MAX_PERSONA_BYTES);
+      if ("tooLarge" in personaRead) {
+        fields.issues.push({ level: "error", code: "PERSONA_TOO_LARGE", field: "personaFile", message: `personaFile "${fields.personaFile}" is ${personaRead.tooLarge} bytes; the limit is ${MAX_PERSONA_BYTES} (64 KiB)` });
+      } else {
+        persona = personaRead.text;
+      }
+    }
+  }
+  return finishAgent(name, entry, fields.settings, persona, fields.issues);
+}
+
+/** Load every `*.md` / `*.json` agent directly inside `dir` (not recursive), sorted by name. */
+export async function loadAgentsDir(dir: string): Promise<AgentFileResult[]> {
+  const dirReal = await realpath(dir);
+  const entries = (await readdir(dirReal)).filter((e) => /\.(md|json)$/i.test(e) && !e.startsWith(".") && !SKIPPED_FILES.test(e)).sort();
+  const results: AgentFileResult[] = [];
+  for (const entry of entries) {
+    // lstat first: a dangling link is reported by loadFile; a directory named x.md is skipped.
+    const info = await lstat(path.join(dirReal, entry)).catch(() => null);
+    if (info?.isDirectory()) continue;
+    results.push(await loadFile(dirReal, entry));
+  }
+  // Two files for one name (review.md and review.json): refuse both rather than guess which was meant.
+  for (const result of results) {
+    const others = results.filter((r) => r !== result && r.name === result.name).map((r) => `"${r.file}"`);
+    if (others.length === 0) continue;
+    result.issues.push({ level: "error", code: "DUPLICATE_NAME", message: `agent "${result.name}" is also defined by ${others.join(", ")}; keep one of the files` });
+    delete result.agent;
+  }
+  return results;
+}
+
+export function loadEmbedded(files: readonly EmbeddedAgentFile[]): AgentFileResult[] {
+  return files.map(({ file, text }) => parseMarkdownAgent(path.basename(file, ".md"), `(embedded)/${file}`, text));
+}
+
+/** Warnings that depend on the machine, not the file: a profile codex would silently ignore. */
+export async function addEnvironmentWarnings(results: AgentFileResult[], codexHome: string | undefined): Promise<void> {
+  if (!codexHome) return;
+  for (const result of results) {
+    const profile = result.settings.profile;
+    if (!profile) continue;
+    const profileFile = path.join(codexHome, `${profile}.config.toml`);
+    const exists = await stat(profileFile).then((s) => s.isFile(), () => false);
+    if (!exists) {
+      const issue: AgentIssue = {
+        level: "warning", code: "PROFILE_NOT_FOUND", field: "profile",
+        message: `profile "${profile}" has no file ${profileFile}; codex ignores a missing profile silently, so create that file or remove the key`,
+      };
+      result.issues.push(issue);
+    }
+  }
+}
+
+export async function loadRegistry(location: AgentsLocation, embedded: readonly EmbeddedAgentFile[], codexHome?: string): Promise<Registry> {
+  const files = location.dir ? await loadAgentsDir(location.dir) : loadEmbedded(embedded);
+  await addEnvironmentWarnings(files, codexHome);
+  const byName = new Map(files.map((f) => [f.name, f] as const));
+  return {
+    location,
+    files,
+    get: (name) => byName.get(name),
+    agents: () => files.flatMap((f) => (f.agent ? [f.agent] : [])),
+  };
+}

@@ -1,0 +1,100 @@
+/** Pure: loaded agent files → the shapes `list_agents`, `validate_agents` and the CLI report. */
+import { z } from "zod";
+import type { AgentsLocation } from "./registry.ts";
+import { APPROVAL_POLICIES, hasErrors, ISOLATION_MODES, REASONING_EFFORTS, type AgentFileResult } from "./schema.ts";
+import { SANDBOX_MODES } from "../policy/sandbox.ts";
+
+export const listEntrySchema = z.object({
+  name: z.string(),
+  description: z.string().nullable(),
+  profile: z.string().nullable(),
+  model: z.string().nullable(),
+  reasoning_effort: z.enum(REASONING_EFFORTS).nullable(),
+  sandbox_mode: z.enum(SANDBOX_MODES).nullable(),
+  approval_policy: z.enum(APPROVAL_POLICIES).nullable(),
+  isolation: z.enum(ISOLATION_MODES).nullable(),
+  file: z.string(),
+  ok: z.boolean(),
+});
+
+export const listReportSchema = z.object({
+  dir: z.string().nullable(),
+  source: z.enum(["directory", "embedded"]),
+  agents: z.array(listEntrySchema),
+});
+export type ListReport = z.infer<typeof listReportSchema>;
+
+const issueSchema = z.object({
+  level: z.enum(["error", "warning"]),
+  code: z.string(),
+  field: z.string().optional(),
+  message: z.string(),
+});
+
+export const validateReportSchema = z.object({
+  ok: z.boolean(),
+  dir: z.string().nullable(),
+  summary: z.object({ files: z.number(), ok: z.number(), with_errors: z.number(), with_warnings: z.number() }),
+  files: z.array(z.object({ file: z.string(), agent: z.string(), ok: z.boolean(), issues: z.array(issueSchema) })),
+});
+export type ValidateReport = z.infer<typeof validateReportSchema>;
+
+export function listReport(location: AgentsLocation, files: readonly AgentFileResult[]): ListReport {
+  return {
+    dir: location.dir,
+    source: location.source,
+    agents: files.map((f) => ({
+      name: f.name,
+      description: f.settings.description ?? null,
+      profile: f.settings.profile ?? null,
+      model: f.settings.model ?? null,
+      reasoning_effort: f.settings.reasoning_effort ?? null,
+      sandbox_mode: f.settings.sandbox_mode ?? null,
+      approval_policy: f.settings.approval_policy ?? null,
+      isolation: f.settings.isolation ?? null,
+      file: f.file,
+      ok: !hasErrors(f.issues) && f.agent !== undefined,
+    })),
+  };
+}
+
+export function validateReport(dir: string | null, files: readonly AgentFileResult[]): ValidateReport {
+  const entries = files.map((f) => ({ file: f.file, agent: f.name, ok: !hasErrors(f.issues), issues: f.issues.map((i) => ({ ...i })) }));
+  const withErrors = entries.filter((e) => !e.ok).length;
+  return {
+    ok: withErrors === 0,
+    dir,
+    summary: {
+      files: entries.length,
+      ok: entries.length - withErrors,
+      with_errors: withErrors,
+      with_warnings: entries.filter((e) => e.issues.some((i) => i.level === "warning")).length,
+    },
+    files: entries,
+  };
+}
+
+/** Human text for `validate`: one line per issue, grep-able, then a summary. */
+export function formatValidateReport(report: ValidateReport): string {
+  const lines: string[] = [];
+  for (const file of report.files) {
+    if (file.issues.length === 0) lines.push(`ok      ${file.file}`);
+    for (const issue of file.issues) {
+      lines.push(`${issue.level === "error" ? "error  " : "warning"} ${file.file}: ${issue.code}${issue.field ? ` [${issue.field}]` : ""}: ${issue.message}`);
+    }
+  }
+  const s = report.summary;
+  lines.push(`${s.files} file(s): ${s.ok} ok, ${s.with_errors} with errors, ${s.with_warnings} with warnings${report.dir ? ` (in ${report.dir})` : ""}`);
+  return lines.join("\n") + "\n";
+}
+
+export function formatListReport(report: ListReport, foundBy: string): string {
+  const lines = [`agents from ${report.dir ?? "the embedded starter set"} (${foundBy})`];
+  const width = Math.max(4, ...report.agents.map((a) => a.name.length));
+  for (const a of report.agents) {
+    const flags = [a.sandbox_mode ?? "read-only", a.isolation && a.isolation !== "none" ? a.isolation : null, a.model, a.profile ? `profile ${a.profile}` : null].filter(Boolean).join(", ");
+    lines.push(`${a.ok ? " " : "!"} ${a.name.padEnd(width)}  ${a.description ?? ""}${flags ? ` [${flags}]` : ""}${a.ok ? "" : "  (has errors: run validate)"}`);
+  }
+  if (report.agents.length === 0) lines.push("  (no agent files)");
+  return lines.join("\n") + "\n";
+}

@@ -1,0 +1,77 @@
+import { z } from "zod";
+import { SANDBOX_MODES } from "../policy/sandbox.ts";
+
+export const AGENT_NAME_PATTERN = /^[a-z0-9][a-z0-9_-]{0,63}$/;
+export const REASONING_EFFORTS = ["minimal", "low", "medium", "high", "xhigh"] as const;
+export const APPROVAL_POLICIES = ["never", "on-request", "on-failure", "untrusted"] as const;
+export const ISOLATION_MODES = ["none", "worktree", "mirror"] as const;
+
+export const MAX_PERSONA_BYTES = 64 * 1024;
+export const MAX_FRONTMATTER_BYTES = 16 * 1024;
+/** A file larger than this cannot be a valid agent (persona + frontmatter + slack); it is not read further. */
+export const MAX_AGENT_FILE_BYTES = MAX_PERSONA_BYTES + MAX_FRONTMATTER_BYTES + 1024;
+export const MAX_TIMEOUT_S = 7 * 24 * 3600;
+
+/**
+ * One schema per setting, shared by agent files and ad-hoc `delegate` inputs.
+ * Security: profile and model names reach codex as argv values (never through a shell); the patterns keep them
+ * to plain names so a profile cannot name a path outside $CODEX_HOME.
+ */
+export const settingSchemas = {
+  description: z.string().max(500).refine((s) => !/[\r\n]/.test(s.trim()), "must be one line"),
+  profile: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/, "must be a plain profile name (letters, digits, _ . -)").refine((s) => !s.includes(".."), "must not contain \"..\""),
+  model: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._:/@-]{0,127}$/, "must be a plain model name"),
+  reasoning_effort: z.enum(REASONING_EFFORTS),
+  sandbox_mode: z.enum(SANDBOX_MODES),
+  approval_policy: z.enum(APPROVAL_POLICIES),
+  isolation: z.enum(ISOLATION_MODES),
+  timeout_s: z.number().int().positive().max(MAX_TIMEOUT_S),
+} as const;
+
+export type SettingKey = keyof typeof settingSchemas;
+export const SETTING_KEYS = Object.keys(settingSchemas) as SettingKey[];
+
+export type ReasoningEffort = (typeof REASONING_EFFORTS)[number];
+export type ApprovalPolicy = (typeof APPROVAL_POLICIES)[number];
+export type IsolationMode = (typeof ISOLATION_MODES)[number];
+
+export interface AgentSettings {
+  description?: string;
+  profile?: string;
+  model?: string;
+  reasoning_effort?: ReasoningEffort;
+  sandbox_mode?: z.infer<typeof settingSchemas.sandbox_mode>;
+  approval_policy?: ApprovalPolicy;
+  isolation?: IsolationMode;
+  timeout_s?: number;
+}
+
+export interface Agent extends AgentSettings {
+  name: string;
+  persona: string;
+  /** The file it came from; "(embedded)/<name>.md" for starters, "(ad-hoc)" for a delegate-defined agent. */
+  file: string;
+}
+
+export type IssueLevel = "error" | "warning";
+export interface AgentIssue {
+  level: IssueLevel;
+  /** Stable, grep-able code, e.g. INVALID_VALUE. */
+  code: string;
+  field?: string;
+  message: string;
+}
+
+/** A file's outcome: the agent when it has no errors, and every issue found. */
+export interface AgentFileResult {
+  file: string;
+  name: string;
+  agent?: Agent;
+  /** Settings that parsed, even when the file has errors (so `list` can still show them). */
+  settings: AgentSettings;
+  issues: AgentIssue[];
+}
+
+export function hasErrors(issues: readonly AgentIssue[]): boolean {
+  return issues.some((i) => i.level === "error");
+}

@@ -1,0 +1,236 @@
+#!/usr/bin/env bun
+/**
+ * argv → command; exit codes. The only module that writes to stdout, and never in server mode.
+ */
+import os from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { StdioServerTransport } from "@modelcontextprotocol/sdk/server/stdio.js";
+import { EMBEDDED_AGENTS } from "./agents/embedded.ts";
+import { addEnvironmentWarnings, AgentsDirError, discoverAgents, loadAgentsDir, loadRegistry, type AgentsLocation } from "./agents/registry.ts";
+import { formatListReport, formatValidateReport, listReport, validateReport } from "./agents/report.ts";
+import type { CliIO } from "./cli-io.ts";
+import { collectFlags, parseServerOptions, UsageError, type ServerOptions } from "./config.ts";
+import type { DelegateContext } from "./delegate.ts";
+import { Limiter } from "./limiter.ts";
+import { createLogger, type Logger } from "./log.ts";
+import { DEPTH_VARIABLE, secretValues } from "./policy/env.ts";
+import { createRedactor } from "./policy/redact.ts";
+import { PolicyError, resolveRoots } from "./policy/roots.ts";
+import { createServer } from "./server.ts";
+import { sbomCommand, verifyCommand, versionCommand } from "./verify/commands.ts";
+import { PRODUCT_NAME, VERSION } from "./version.ts";
+
+export const EXIT_OK = 0;
+export const EXIT_FAILURE = 1;
+export const EXIT_NOT_FOUND = 2;
+export const EXIT_USAGE = 64;
+
+export const USAGE = `${PRODUCT_NAME} ${VERSION}: file-based Codex sub-agents over MCP (stdio)
+
+Usage:
+  codex-subagents [serve] [options]          run the stdio MCP server (the default)
+  codex-subagents list [--json]              the agents the server would load, and from where
+  codex-subagents validate [DIR] [--json]    check agent files (exit 0 clean, 1 errors, 2 no such dir)
+  codex-subagents doctor [--json]            check codex, its flags, the agents, roots and runs directory
+  codex-subagents runs [--json] [--limit N]  recent delegations from the run records
+  codex-subagents --verify [--checksums FILE] [--pubkey KEY] [--json]
+  codex-subagents --sbom                     CycloneDX JSON of the bundled packages
+  codex-subagents --version | --help
+
+Server options (flag, environment variable, default):
+  --agents-dir DIR        CODEX_SUBAGENTS_DIR              ./agents, ./.codex-subagents/agents,
+                                                           agents/ beside the executable, else embedded
+  --root DIR              CODEX_SUBAGENTS_ROOTS (a:b)      the working directory; repeatable. delegate
+                                                           may only run inside these
+  --codex PATH            CODEX_SUBAGENTS_CODEX            codex on PATH
+  --timeout SECONDS       CODEX_SUBAGENTS_TIMEOUT          1800; a call's timeout_s may only lower it
+  --max-concurrency N     CODEX_SUBAGENTS_MAX_CONCURRENCY  4; more calls wait their turn
+  --max-sandbox MODE      CODEX_SUBAGENTS_MAX_SANDBOX      workspace-write (read-only, workspace-write,
+                                                           danger-full-access)
+  --pass-env NAME         CODEX_SUBAGENTS_PASS_ENV (a,b)   none; extra variables codex may receive
+  --max-depth N           CODEX_SUBAGENTS_MAX_DEPTH        1; how deep sub-agents may nest
+  --runs-dir DIR          CODEX_SUBAGENTS_RUNS_DIR         $CODEX_HOME/subagents/runs
+  --keep-runs N           CODEX_SUBAGENTS_KEEP_RUNS        100 run records kept
+  --log-level LEVEL       CODEX_SUBAGENTS_LOG              warn (error, warn, info, debug);
+                                                           DEBUG_MCP=1 means debug. Logs go to stderr only
+
+Exit status: 0 ok; 1 failure (validate: errors found; doctor: unhealthy; --verify: mismatch);
+2 not found (validate: no such dir; --verify: cannot verify); 64 usage error.
+Docs: README.md, docs/INTEGRATION.md, docs/OPERATIONS.md, docs/VERIFY.md, SECURITY.md
+`;
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+/** Where a compiled or bundled program lives; undefined when running from source (its dir holds no agents). */
+export function programDir(): string | undefined {
+  const url = import.meta.url;
+  if (url.includes("$bunfs") || url.includes("~BUN")) return path.dirname(process.execPath);
+  if (url.endsWith(".ts")) return undefined;
+  return path.dirname(fileURLToPath(url));
+}
+
+function codexHomeOf(env: Env): string {
+  return env.CODEX_HOME && env.CODEX_HOME !== "" ? env.CODEX_HOME : path.join(env.HOME ?? os.homedir(), ".codex");
+}
+
+async function locate(options: { agentsDir?: string }, env: Env, cwd: string): Promise<AgentsLocation> {
+  return discoverAgents({ flagDir: options.agentsDir, envDir: env.CODEX_SUBAGENTS_DIR, cwd, programDir: programDir() });
+}
+
+async function listCommand(argv: string[], io: CliIO, env: Env, cwd: string): Promise<number> {
+  const { values, positionals } = collectFlags(argv, ["--agents-dir"], ["--json"]);
+  if (positionals.length) throw new UsageError(`list takes no arguments, got "${positionals[0]}"; to check a directory use: codex-subagents validate DIR`);
+  const location = await locate({ agentsDir: values.get("--agents-dir")?.[0] }, env, cwd);
+  const registry = await loadRegistry(location, EMBEDDED_AGENTS, codexHomeOf(env));
+  const report = listReport(location, registry.files);
+  io.out(values.has("--json") ? JSON.stringify(report, null, 2) + "\n" : formatListReport(report, location.foundBy));
+  return EXIT_OK;
+}
+
+async function validateCommand(argv: string[], io: CliIO, env: Env, cwd: string): Promise<number> {
+  const { values, positionals } = collectFlags(argv, ["--agents-dir"], ["--json"]);
+  if (positionals.length > 1) throw new UsageError(`validate takes one directory, got ${positionals.length}; e.g. codex-subagents validate agents/`);
+  let dir: string | null;
+  let files;
+  if (positionals[0] !== undefined) {
+    dir = path.resolve(cwd, positionals[0]);
+    files = await loadAgentsDir(dir).catch((error: NodeJS.ErrnoException) => {
+      if (error.code === "ENOENT" || error.code === "ENOTDIR") return null;
+      throw error;
+    });
+    if (files === null) {
+      io.err(`codex-subagents: no such directory "${positionals[0]}"\nhint: give the directory that holds your agent files, e.g. codex-subagents validate agents/\n`);
+      return EXIT_NOT_FOUND;
+    }
+    await addEnvironmentWarnings(files, codexHomeOf(env));
+  } else {
+    const location = await locate({ agentsDir: values.get("--agents-dir")?.[0] }, env, cwd);
+    const registry = await loadRegistry(location, EMBEDDED_AGENTS, codexHomeOf(env));
+    dir = location.dir;
+    files = registry.files;
+  }
+  const report = validateReport(dir, files);
+  io.out(values.has("--json") ? JSON.stringify(report, null, 2) + "\n" : formatValidateReport(report));
+  return report.ok ? EXIT_OK : EXIT_FAILURE;
+}
+
+function parseDepth(env: Env): number {
+  const raw = env[DEPTH_VARIABLE];
+  if (raw === undefined || raw === "") return 0;
+  const depth = Number(raw);
+  // Security: a garbled depth is treated as "already deep", never as zero.
+  return Number.isInteger(depth) && depth >= 0 ? depth : Number.MAX_SAFE_INTEGER;
+}
+
+async function serveCommand(argv: string[], io: CliIO, env: Env, cwd: string): Promise<number> {
+  const options: ServerOptions = parseServerOptions(argv, env, cwd);
+  const redact = createRedactor(secretValues(env, options.passEnv));
+  const log: Logger = createLogger({ level: options.logLevel, redact, write: (line) => io.err(line) });
+  const roots = await resolveRoots(options.roots, cwd);
+  const location = await discoverAgents({ flagDir: options.agentsDir, envDir: options.agentsDirEnv, cwd, programDir: programDir() });
+  const codexHome = codexHomeOf(env);
+  const registry = () => loadRegistry(location, EMBEDDED_AGENTS, codexHome);
+  const initial = await registry();
+  for (const file of initial.files) {
+    for (const issue of file.issues) log.warn(`${file.file}: ${issue.code}: ${issue.message}`);
+  }
+  const shutdown = new AbortController();
+  const limiter = new Limiter(options.maxConcurrency);
+  const context: DelegateContext = {
+    registry,
+    roots,
+    codexPath: options.codex,
+    maxTimeoutS: options.timeoutS,
+    maxSandbox: options.maxSandbox,
+    passEnv: options.passEnv,
+    depth: parseDepth(env),
+    maxDepth: options.maxDepth,
+    parentEnv: env,
+    limiter,
+    redact,
+    log,
+  };
+  const server = createServer({ context, roots, agentsAtStart: initial.agents(), codexHome, shutdownSignal: shutdown.signal });
+  const transport = new StdioServerTransport();
+
+  return await new Promise<number>((resolve) => {
+    let stopping = false;
+    const stop = async (why: string) => {
+      if (stopping) return;
+      stopping = true;
+      log.info(`shutting down: ${why}`);
+      shutdown.abort();
+      // Let running delegations end their codex process group and remove their workspaces.
+      const deadline = Date.now() + 6000;
+      while (limiter.active > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 25));
+      await server.close().catch(() => {});
+      resolve(EXIT_OK);
+    };
+    process.stdin.once("end", () => void stop("stdin closed (the client went away)"));
+    process.stdin.once("close", () => void stop("stdin closed"));
+    process.stdout.on("error", () => void stop("stdout is closed"));
+    process.once("SIGTERM", () => void stop("SIGTERM"));
+    process.once("SIGINT", () => void stop("SIGINT"));
+    transport.onclose = () => void stop("transport closed");
+    server.connect(transport).then(
+      () => log.info(`serving ${initial.agents().length} agent(s) from ${location.dir ?? "the embedded set"}; roots: ${roots.map((r) => r.real).join(", ")}`),
+      (error) => {
+        log.error(`could not start: ${(error as Error).message}`);
+        resolve(EXIT_FAILURE);
+      },
+    );
+  });
+}
+
+export async function main(argv: string[], io: CliIO, env: Env = process.env, cwd = process.cwd()): Promise<number> {
+  const [first, ...rest] = argv;
+  try {
+    switch (first) {
+      case undefined:
+        return await serveCommand([], io, env, cwd);
+      case "serve":
+        return await serveCommand(rest, io, env, cwd);
+      case "list":
+        return await listCommand(rest, io, env, cwd);
+      case "validate":
+        return await validateCommand(rest, io, env, cwd);
+      case "--help":
+      case "-h":
+      case "help":
+        io.out(USAGE);
+        return EXIT_OK;
+      case "--version":
+      case "-V":
+        return await versionCommand(rest, io);
+      case "--verify":
+        return await verifyCommand(rest, io);
+      case "--sbom":
+        return await sbomCommand(rest, io);
+      default:
+        if (first.startsWith("--")) return await serveCommand(argv, io, env, cwd);
+        throw new UsageError(`unknown command "${first}"; commands: serve, list, validate, doctor, runs, --verify, --sbom, --version, --help`);
+    }
+  } catch (error) {
+    if (error instanceof UsageError) {
+      io.err(`codex-subagents: ${error.message}\n`);
+      return EXIT_USAGE;
+    }
+    if (error instanceof AgentsDirError || error instanceof PolicyError) {
+      io.err(`codex-subagents: ${error.message}\n`);
+      return EXIT_NOT_FOUND;
+    }
+    io.err(`codex-subagents: unexpected error: ${(error as Error).stack ?? error}\n`);
+    return EXIT_FAILURE;
+  }
+}
+
+const realIO: CliIO = {
+  out: (text) => void process.stdout.write(text),
+  err: (text) => void process.stderr.write(text),
+};
+
+// Run only as the program itself, never when a test imports this module.
+if (import.meta.main ?? (process.argv[1] !== undefined && fileURLToPath(import.meta.url) === path.resolve(process.argv[1]))) {
+  main(process.argv.slice(2), realIO).then((code) => process.exit(code));
+}

@@ -1,0 +1,279 @@
+/**
+ * One delegation, start to end: resolve the agent, check policy, wait for a slot, prepare the workspace, run codex,
+ * collect the answer and the patch, clean up, and describe the outcome. Tool plumbing lives in tools/delegate.ts.
+ */
+import { mkdtemp, open, rm, writeFile } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { validateSettings } from "./agents/parse.ts";
+import type { Registry } from "./agents/registry.ts";
+import { AGENT_NAME_PATTERN, hasErrors, type Agent, type AgentSettings, type IsolationMode } from "./agents/schema.ts";
+import { buildCodexArgs, findOversizedArg } from "./codex/args.ts";
+import type { Usage } from "./codex/events.ts";
+import { runCodex } from "./codex/run.ts";
+import type { Limiter } from "./limiter.ts";
+import type { Logger } from "./log.ts";
+import { buildChildEnv } from "./policy/env.ts";
+import { redactDeep, type Redactor } from "./policy/redact.ts";
+import { PolicyError, resolveAllowedDir, type Root } from "./policy/roots.ts";
+import { checkSandbox, type SandboxMode } from "./policy/sandbox.ts";
+import type { RunRecorder } from "./runs/record.ts";
+import { prepareWorkspace, WorkspaceError, type Workspace } from "./workspace/index.ts";
+
+/** A request the server refuses; the message is shown to the caller as an isError result. */
+export class DelegateError extends Error {
+  override name = "DelegateError";
+}
+
+export const MAX_FINAL_MESSAGE_BYTES = 1024 * 1024;
+export const STDERR_TAIL_BYTES = 8 * 1024;
+/** Sandbox for an agent that names none. Security: always pass one, so a loose user config cannot widen it. */
+export const DEFAULT_SANDBOX: SandboxMode = "read-only";
+
+export interface DelegateInput extends AgentSettings {
+  agent: string;
+  task: string;
+  cwd?: string;
+  isolation?: IsolationMode;
+  mirror_repo?: boolean;
+  timeout_s?: number;
+  resume?: string;
+  output_schema?: Record<string, unknown>;
+  persona?: string;
+}
+
+export interface DelegateResult {
+  ok: boolean;
+  agent: string;
+  exit_code: number | null;
+  final_message: string;
+  structured?: unknown;
+  thread_id: string | null;
+  usage: Usage | null;
+  duration_ms: number;
+  working_dir: string;
+  isolation: IsolationMode;
+  patch?: string;
+  stderr_tail: string;
+  timed_out: boolean;
+  cancelled: boolean;
+  run_dir: string | null;
+  /** Things the caller should know: a dirty tree the sub-agent did not see, a failure reason, what to do next. */
+  notes: string[];
+}
+
+export interface DelegateContext {
+  registry: () => Promise<Registry>;
+  roots: readonly Root[];
+  codexPath: string;
+  maxTimeoutS: number;
+  maxSandbox: SandboxMode;
+  passEnv: readonly string[];
+  /** This server's own nesting depth (CODEX_SUBAGENTS_DEPTH it was started with). */
+  depth: number;
+  maxDepth: number;
+  parentEnv: Readonly<Record<string, string | undefined>>;
+  limiter: Limiter;
+  redact: Redactor;
+  log: Logger;
+  startRecord?: (meta: { agent: string; request: unknown }) => Promise<RunRecorder | null>;
+}
+
+const AD_HOC_KEYS = ["persona", "profile", "model", "reasoning_effort", "sandbox_mode", "approval_policy"] as const;
+
+/** Resolve the agent a call names: a registry agent (its file is the only source of settings) or an ad-hoc one. */
+export async function resolveAgent(input: DelegateInput, registry: Registry): Promise<Agent> {
+  const given = AD_HOC_KEYS.filter((k) => input[k] !== undefined);
+  const entry = registry.get(input.agent);
+  if (entry) {
+    if (given.length > 0) {
+      throw new DelegateError(`agent "${input.agent}" is a registry agent (${entry.file}); ${given.join(", ")} cannot be set per call. Edit its file to change it, or pick a new name for an ad-hoc agent`);
+    }
+    if (!entry.agent || hasErrors(entry.issues)) {
+      const problems = entry.issues.filter((i) => i.level === "error").map((i) => `${i.field ? `${i.field}: ` : ""}${i.message}`);
+      throw new DelegateError(`agent "${input.agent}" cannot be used: ${entry.file} has errors: ${problems.join("; ")}. Fix the file (codex-subagents validate shows every issue)`);
+    }
+    return entry.agent;
+  }
+  const known = registry.agents().map((a) => a.name);
+  if (input.persona === undefined) {
+    throw new DelegateError(`unknown agent "${input.agent}"; known: ${known.length ? known.join(", ") : "(none)"} — or pass persona for an ad-hoc agent`);
+  }
+  if (!AGENT_NAME_PATTERN.test(input.agent)) {
+    throw new DelegateError(`ad-hoc agent name "${input.agent}" must match ${AGENT_NAME_PATTERN}; use lowercase letters, digits, _ and -`);
+  }
+  const raw: Record<string, unknown> = {};
+  for (const key of AD_HOC_KEYS) if (key !== "persona" && input[key] !== undefined) raw[key] = input[key];
+  const { settings, issues } = validateSettings(raw);
+  if (hasErrors(issues)) throw new DelegateError(issues.map((i) => i.message).join("; "));
+  if (input.persona.trim() === "") throw new DelegateError("persona is empty; give the ad-hoc agent its instructions");
+  return { name: input.agent, file: "(ad-hoc)", persona: input.persona.trim(), ...settings };
+}
+
+export function chooseIsolation(input: DelegateInput, agent: Agent): IsolationMode {
+  if (input.mirror_repo === true && input.isolation !== undefined && input.isolation !== "mirror") {
+    throw new DelegateError(`mirror_repo: true conflicts with isolation "${input.isolation}"; give only isolation`);
+  }
+  if (input.isolation) return input.isolation;
+  if (input.mirror_repo === true) return "mirror";
+  return agent.isolation ?? "none";
+}
+
+async function readBoundedText(file: string, limit: number): Promise<string> {
+  try {
+    const handle = await open(file, "r");
+    try {
+      const buffer = Buffer.alloc(limit);
+      const { bytesRead } = await handle.read(buffer, 0, limit, 0);
+      return buffer.subarray(0, bytesRead).toString("utf8");
+    } finally {
+      await handle.close();
+    }
+  } catch {
+    return "";
+  }
+}
+
+function tailBytes(text: string, limit: number): string {
+  const bytes = Buffer.from(text, "utf8");
+  if (bytes.length <= limit) return text;
+  return bytes.subarray(bytes.length - limit).toString("utf8").replace(/^\uFFFD+/, "");
+}
+
+/**
+ * Run a delegation. Refusals throw DelegateError (or PolicyError/WorkspaceError); a codex failure is a result with
+ * ok: false. Whatever happens, the workspace and the temporary directory are gone before this returns.
+ */
+export async function delegate(
+  input: DelegateInput,
+  ctx: DelegateContext,
+  opts: { signal?: AbortSignal; onProgress?: (message: string) => void } = {},
+): Promise<DelegateResult> {
+  if (ctx.depth + 1 > ctx.maxDepth) {
+    throw new DelegateError(`nesting limit reached: this server runs at depth ${ctx.depth} and --max-depth is ${ctx.maxDepth}, so it cannot start another sub-agent; do the work here, or raise --max-depth on the top-level server`);
+  }
+  if (Buffer.byteLength(input.task, "utf8") > 1024 * 1024) throw new DelegateError("task is over 1 MiB; shorten it or point the sub-agent at files instead");
+  const agent = await resolveAgent(input, await ctx.registry());
+  const sandbox = agent.sandbox_mode ?? DEFAULT_SANDBOX;
+  const sandboxProblem = checkSandbox(sandbox, ctx.maxSandbox);
+  if (sandboxProblem) throw new DelegateError(`agent "${agent.name}": ${sandboxProblem}`);
+  const isolation = chooseIsolation(input, agent);
+  const cwd = await resolveAllowedDir(input.cwd ?? ctx.roots[0]!.real, ctx.roots, "cwd");
+  const timeoutS = Math.min(input.timeout_s ?? agent.timeout_s ?? ctx.maxTimeoutS, ctx.maxTimeoutS);
+
+  if (ctx.limiter.active >= ctx.limiter.max) {
+    opts.onProgress?.(`waiting for a free slot (${ctx.limiter.active} running, ${ctx.limiter.queued} queued before this call)`);
+  }
+  let release: () => void;
+  try {
+    release = await ctx.limiter.acquire(opts.signal);
+  } catch {
+    throw new DelegateError("the call was cancelled while it waited for a free slot; nothing ran");
+  }
+
+  const started = performance.now();
+  let workspace: Workspace | undefined;
+  let tempDir: string | undefined;
+  try {
+    opts.onProgress?.(isolation === "none" ? "starting codex" : `preparing ${isolation} workspace`);
+    workspace = await prepareWorkspace({ mode: isolation, cwd, signal: opts.signal });
+    tempDir = await mkdtemp(path.join(os.tmpdir(), "codex-subagents-run-"));
+    const lastMessageFile = path.join(tempDir, "last-message.txt");
+    let outputSchemaFile: string | undefined;
+    if (input.output_schema) {
+      outputSchemaFile = path.join(tempDir, "output-schema.json");
+      await writeFile(outputSchemaFile, JSON.stringify(input.output_schema), { mode: 0o600 });
+    }
+    const args = buildCodexArgs({
+      agent: { ...agent, sandbox_mode: sandbox },
+      workingDir: workspace.workingDir,
+      resumeThreadId: input.resume,
+      lastMessageFile,
+      outputSchemaFile,
+    });
+    const oversized = findOversizedArg(args);
+    if (oversized) throw new DelegateError(oversized);
+
+    const record = await ctx.startRecord?.({ agent: agent.name, request: { ...input, cwd, isolation, timeout_s: timeoutS } }).catch((error: unknown) => {
+      ctx.log.warn(`could not create a run record: ${(error as Error).message}`);
+      return null;
+    }) ?? null;
+
+    ctx.log.info(`delegating to "${agent.name}" in ${workspace.workingDir} (${isolation}, sandbox ${sandbox}, timeout ${timeoutS}s)`);
+    const outcome = await runCodex({
+      codexPath: ctx.codexPath,
+      args,
+      env: buildChildEnv(ctx.parentEnv, ctx.passEnv, ctx.depth + 1),
+      task: input.task,
+      timeoutMs: timeoutS * 1000,
+      signal: opts.signal,
+      onProgress: (message) => opts.onProgress?.(ctx.redact(message)),
+      onEventLine: record ? (line) => record.event(line) : undefined,
+    });
+
+    const notes = [...workspace.notes];
+    if (outcome.spawnError) notes.push(outcome.spawnError);
+    if (outcome.timedOut) notes.push(`codex was stopped at the time limit of ${timeoutS}s; give a smaller task, or a larger timeout_s (at most the server's --timeout)`);
+    if (outcome.cancelled) notes.push("the call was cancelled; codex and everything it started were ended");
+    for (const error of outcome.events.errors) notes.push(`codex reported: ${error}`);
+    const fromFile = (await readBoundedText(lastMessageFile, MAX_FINAL_MESSAGE_BYTES)).trim();
+    const finalMessage = fromFile !== "" ? fromFile : (outcome.events.lastAgentMessage ?? "").trim();
+    if (finalMessage === "" && !outcome.timedOut && !outcome.cancelled && !outcome.spawnError) {
+      notes.push("codex finished without a final message; see stderr_tail");
+    }
+
+    let patch: string | undefined;
+    if (isolation === "worktree" && !outcome.spawnError) {
+      try {
+        patch = await workspace.collectPatch();
+      } catch (error) {
+        notes.push(`the sub-agent's changes could not be collected: ${(error as Error).message}`);
+      }
+    }
+
+    let structured: unknown;
+    if (input.output_schema && finalMessage !== "") {
+      try {
+        structured = JSON.parse(finalMessage);
+      } catch {
+        notes.push("output_schema was given but the final message is not JSON; it is returned as text only");
+      }
+    }
+
+    const exitCode = outcome.exitCode;
+    const result: DelegateResult = {
+      ok: exitCode === 0 && !outcome.timedOut && !outcome.cancelled && finalMessage !== "",
+      agent: agent.name,
+      exit_code: exitCode,
+      final_message: finalMessage,
+      ...(structured !== undefined ? { structured } : {}),
+      thread_id: outcome.events.threadId,
+      usage: outcome.events.usage,
+      duration_ms: Math.round(performance.now() - started),
+      working_dir: workspace.workingDir,
+      isolation,
+      ...(patch !== undefined ? { patch } : {}),
+      stderr_tail: tailBytes(outcome.stderrTail, STDERR_TAIL_BYTES),
+      timed_out: outcome.timedOut,
+      cancelled: outcome.cancelled,
+      run_dir: record?.dir ?? null,
+      notes,
+    };
+    // Security: one choke point; everything the caller sees passes the redactor.
+    const redacted = redactDeep(result, ctx.redact);
+    if (patch !== undefined && redacted.patch !== patch) {
+      redacted.notes.push("a secret-looking value in the patch was replaced by [REDACTED]; that hunk will not apply as is");
+    }
+    await record?.finish({ result: redacted, stderr: ctx.redact(outcome.stderrTail), patch: redacted.patch, finalMessage: redacted.final_message }).catch((error: unknown) => {
+      ctx.log.warn(`could not finish the run record: ${(error as Error).message}`);
+    });
+    return redacted;
+  } catch (error) {
+    if (error instanceof WorkspaceError || error instanceof PolicyError) throw new DelegateError(error.message);
+    throw error;
+  } finally {
+    await workspace?.cleanup();
+    if (tempDir) await rm(tempDir, { recursive: true, force: true }).catch(() => {});
+    release();
+  }
+}

@@ -1,0 +1,40 @@
+/** Variables codex may receive from the server's own environment (SPEC §6). Everything else is dropped. */
+export const ENV_ALLOW_LIST = [
+  "PATH", "HOME", "USER", "LOGNAME", "SHELL", "TERM", "LANG", "TMPDIR", "TEMP", "TMP",
+  "CODEX_HOME", "OPENAI_API_KEY", "OPENAI_BASE_URL", "SYSTEMROOT",
+] as const;
+
+export const DEPTH_VARIABLE = "CODEX_SUBAGENTS_DEPTH";
+
+const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+export function isValidEnvName(name: string): boolean {
+  return ENV_NAME.test(name);
+}
+
+/**
+ * Security: build codex's environment from an allow-list. A canary or credential in the server's environment
+ * never reaches the child unless named with --pass-env.
+ */
+export function buildChildEnv(
+  parent: Readonly<Record<string, string | undefined>>,
+  passEnv: readonly string[],
+  childDepth: number,
+  caseInsensitive = process.platform === "win32",
+): Record<string, string> {
+  const env: Record<string, string> = {};
+  const fold = (n: string) => (caseInsensitive ? n.toUpperCase() : n);
+  const allowed = new Set<string>([...ENV_ALLOW_LIST, ...passEnv].map(fold));
+  for (const [name, value] of Object.entries(parent)) {
+    if (value === undefined) continue;
+    if (allowed.has(fold(name)) || fold(name).startsWith("LC_")) env[name] = value;
+  }
+  env[DEPTH_VARIABLE] = String(childDepth);
+  return env;
+}
+
+/** Values the redactor must mask: the API key and every pass-through variable. */
+export function secretValues(parent: Readonly<Record<string, string | undefined>>, passEnv: readonly string[]): string[] {
+  const names = ["OPENAI_API_KEY", ...passEnv];
+  return names.map((n) => parent[n]).filter((v): v is string => typeof v === "string" && v.length > 0);
+}

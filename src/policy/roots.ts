@@ -1,0 +1,77 @@
+import { realpath, stat } from "node:fs/promises";
+import path from "node:path";
+
+/** A refusal the caller shows to the user as-is: it names the value, the rule and what to do instead. */
+export class PolicyError extends Error {
+  override name = "PolicyError";
+}
+
+/** An allowed directory, as the user wrote it and as the filesystem resolves it. */
+export interface Root {
+  given: string;
+  real: string;
+}
+
+/**
+ * True when `candidate` is `parent` or lies below it. Pure and lexical: both must be absolute and normalized.
+ * Security: compares whole path segments, so `/repo-evil` is not inside `/repo`.
+ */
+export function isWithin(candidate: string, parent: string): boolean {
+  const rel = path.relative(parent, candidate);
+  if (rel === "") return true;
+  return !rel.startsWith("..") && !path.isAbsolute(rel) && rel.split(path.sep)[0] !== "..";
+}
+
+export function describeRoots(roots: readonly Root[]): string {
+  return roots.map((r) => `"${r.given}"`).join(", ");
+}
+
+/** Resolve the configured roots once at start-up; a missing root is a start-up error, not a silent skip. */
+export async function resolveRoots(given: readonly string[], baseDir: string): Promise<Root[]> {
+  const roots: Root[] = [];
+  for (const entry of given) {
+    if (entry.includes("\0")) throw new PolicyError(`root "${entry}" contains a NUL byte; pass a plain directory path`);
+    const absolute = path.resolve(baseDir, entry);
+    let real: string;
+    try {
+      real = await realpath(absolute);
+    } catch {
+      throw new PolicyError(`root "${entry}" does not exist; create it or fix --root / CODEX_SUBAGENTS_ROOTS`);
+    }
+    if (!(await stat(real)).isDirectory()) {
+      throw new PolicyError(`root "${entry}" is not a directory; --root takes directories`);
+    }
+    roots.push({ given: absolute, real });
+  }
+  return roots;
+}
+
+/**
+ * Check a directory a request wants to work in, and return its real path.
+ * Security: stops relative paths, NUL bytes, `..` escapes, sibling-prefix tricks, symlinks (or symlinked parents)
+ * pointing out of the roots, dangling links and non-directories. The path is checked as written and again after
+ * realpath, so both the lexical and the resolved location must be inside a root.
+ */
+export async function resolveAllowedDir(input: string, roots: readonly Root[], what = "cwd"): Promise<string> {
+  const hint = `allowed roots: ${describeRoots(roots)}; pass an absolute directory inside one of them, or start the server with --root`;
+  if (roots.length === 0) throw new PolicyError(`no roots are configured, so no ${what} is allowed; start the server with --root DIR`);
+  if (typeof input !== "string" || input.length === 0) throw new PolicyError(`${what} is empty; ${hint}`);
+  if (input.includes("\0")) throw new PolicyError(`${what} contains a NUL byte; ${hint}`);
+  if (!path.isAbsolute(input)) throw new PolicyError(`${what} "${input}" is not an absolute path; ${hint}`);
+  const written = path.resolve(input);
+  if (!roots.some((r) => isWithin(written, r.given) || isWithin(written, r.real))) {
+    throw new PolicyError(`${what} "${input}" is outside the allowed roots; ${hint}`);
+  }
+  let real: string;
+  try {
+    real = await realpath(written);
+  } catch {
+    throw new PolicyError(`${what} "${input}" does not exist (or is a dangling link); ${hint}`);
+  }
+  if (!roots.some((r) => isWithin(real, r.real))) {
+    throw new PolicyError(`${what} "${input}" resolves to "${real}", outside the allowed roots (a symlink points out); ${hint}`);
+  }
+  const info = await stat(real);
+  if (!info.isDirectory()) throw new PolicyError(`${what} "${input}" is not a directory; ${hint}`);
+  return real;
+}

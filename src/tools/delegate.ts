@@ -1,0 +1,113 @@
+import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
+import { z } from "zod";
+import type { Agent } from "../agents/schema.ts";
+import { ISOLATION_MODES, settingSchemas } from "../agents/schema.ts";
+import { THREAD_ID_PATTERN } from "../codex/args.ts";
+import { delegate, DelegateError, type DelegateContext, type DelegateInput } from "../delegate.ts";
+import { errorResult } from "./results.ts";
+
+const MAX_TASK_BYTES = 1024 * 1024;
+
+export const delegateInputSchema = z.strictObject({
+  agent: z.string().min(1).max(64).describe("A registry agent's name, or a new name for an ad-hoc agent (then persona is required)"),
+  task: z.string().min(1).refine((t) => Buffer.byteLength(t, "utf8") <= MAX_TASK_BYTES, "task must be at most 1 MiB")
+    .describe("What the sub-agent must do, self-contained: it sees none of your conversation"),
+  cwd: z.string().optional().describe("Absolute directory to work in; must be inside one of the server's roots. Default: the first root"),
+  isolation: z.enum(ISOLATION_MODES).optional().describe('"none": work in cwd. "worktree": a fresh git worktree at HEAD, changes returned as a patch. "mirror": a filtered temporary copy'),
+  mirror_repo: z.boolean().optional().describe('Same as isolation: "mirror" (kept for older configurations)'),
+  timeout_s: z.number().int().positive().optional().describe("Lower the time limit for this call, in seconds"),
+  resume: z.string().regex(THREAD_ID_PATTERN, "resume must be a thread_id from an earlier result").optional().describe("A thread_id from an earlier result: continue that conversation"),
+  output_schema: z.record(z.string(), z.unknown()).optional().describe("JSON Schema the final answer must match; it comes back parsed in structured"),
+  persona: z.string().max(64 * 1024).optional().describe("Ad-hoc agents only: the instructions"),
+  profile: z.string().optional().describe("Ad-hoc agents only: a Codex profile name"),
+  model: z.string().optional().describe("Ad-hoc agents only: the model"),
+  reasoning_effort: settingSchemas.reasoning_effort.optional().describe("Ad-hoc agents only"),
+  sandbox_mode: settingSchemas.sandbox_mode.optional().describe("Ad-hoc agents only; never above the server's --max-sandbox"),
+  approval_policy: settingSchemas.approval_policy.optional().describe("Ad-hoc agents only"),
+});
+
+const usageSchema = z.object({
+  input_tokens: z.number(),
+  cached_input_tokens: z.number(),
+  output_tokens: z.number(),
+  reasoning_output_tokens: z.number(),
+});
+
+export const delegateOutputSchema = z.object({
+  ok: z.boolean(),
+  agent: z.string(),
+  exit_code: z.number().nullable(),
+  final_message: z.string(),
+  structured: z.unknown().optional(),
+  thread_id: z.string().nullable(),
+  usage: usageSchema.nullable(),
+  duration_ms: z.number(),
+  working_dir: z.string(),
+  isolation: z.enum(ISOLATION_MODES),
+  patch: z.string().optional(),
+  stderr_tail: z.string(),
+  timed_out: z.boolean(),
+  cancelled: z.boolean(),
+  run_dir: z.string().nullable(),
+  notes: z.array(z.string()),
+});
+
+export function describeDelegate(agents: readonly Agent[]): string {
+  const lines = agents.map((a) => `- ${a.name}: ${a.description ?? "(no description)"} [sandbox ${a.sandbox_mode ?? "read-only"}${a.isolation && a.isolation !== "none" ? `, ${a.isolation}` : ""}]`);
+  return [
+    "Delegate a self-contained task to a Codex sub-agent (a separate `codex exec` run with the agent's own instructions, model, sandbox and approval policy) and get back its final answer, its token usage and, for worktree isolation, its changes as a patch.",
+    "Use it for work that benefits from a fresh context or a specialist: reviews, debugging, tests, docs, audits. Write the task so it stands alone: the sub-agent sees none of this conversation.",
+    "It can take minutes. Pass thread_id from a result as `resume` to continue that conversation.",
+    agents.length ? `Agents:\n${lines.join("\n")}` : "No agents are loaded; pass `persona` to define an ad-hoc agent.",
+    "Unknown agent names need `persona` (an ad-hoc agent). Registry agents cannot be changed per call.",
+  ].join("\n");
+}
+
+export interface DelegateToolDeps {
+  context: DelegateContext;
+  agentsAtStart: readonly Agent[];
+  /** Ends in-flight calls when the server shuts down. */
+  shutdownSignal: AbortSignal;
+}
+
+/** Progress notifications at least every this often while a call runs. */
+export const HEARTBEAT_MS = 5000;
+
+export function registerDelegateTool(server: McpServer, deps: DelegateToolDeps): void {
+  server.registerTool("delegate", {
+    title: "Delegate to a Codex sub-agent",
+    description: describeDelegate(deps.agentsAtStart),
+    inputSchema: delegateInputSchema,
+    outputSchema: delegateOutputSchema,
+    annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: true },
+  }, async (input, extra) => {
+    const progressToken = extra._meta?.progressToken;
+    let progress = 0;
+    let finished = false;
+    const startedAt = Date.now();
+    let lastMessage = "starting";
+    const notify = (message: string) => {
+      if (finished || progressToken === undefined) return;
+      progress += 1;
+      lastMessage = message;
+      extra.sendNotification({ method: "notifications/progress", params: { progressToken, progress, message } }).catch(() => {});
+    };
+    const heartbeat = setInterval(() => notify(`${lastMessage.replace(/ \(\d+s\)$/, "")} (${Math.round((Date.now() - startedAt) / 1000)}s)`), HEARTBEAT_MS);
+    const signal = AbortSignal.any([extra.signal, deps.shutdownSignal]);
+    try {
+      const result = await delegate(input as DelegateInput, deps.context, { signal, onProgress: notify });
+      finished = true;
+      const text = JSON.stringify(result, null, 2);
+      const summary = result.ok ? text : `delegation did not succeed (${result.notes[0] ?? "see stderr_tail"})\n${text}`;
+      return { content: [{ type: "text", text: summary }], structuredContent: result as unknown as Record<string, unknown>, isError: !result.ok };
+    } catch (error) {
+      finished = true;
+      if (error instanceof DelegateError) return errorResult(error.message);
+      deps.context.log.error(`delegate failed unexpectedly: ${(error as Error).stack ?? error}`);
+      return errorResult(`internal error: ${(error as Error).message}; the server is still running — retry, and report this if it repeats`);
+    } finally {
+      finished = true;
+      clearInterval(heartbeat);
+    }
+  });
+}

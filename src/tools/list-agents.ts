@@ -1,0 +1,22 @@
+import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
+import { z } from "zod";
+import type { Registry } from "../agents/registry.ts";
+import { listReport, listReportSchema } from "../agents/report.ts";
+import { errorResult, jsonResult } from "./results.ts";
+
+export function registerListAgentsTool(server: McpServer, deps: { registry: () => Promise<Registry> }): void {
+  server.registerTool("list_agents", {
+    title: "List sub-agents",
+    description: "List the agents `delegate` can use: name, description, model, sandbox, approval policy, isolation and source file. Agents whose file has errors are listed with ok: false and cannot be delegated to (use validate_agents to see why). Reads agent files only; runs nothing.",
+    inputSchema: z.strictObject({}),
+    outputSchema: listReportSchema,
+    annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
+  }, async () => {
+    try {
+      const registry = await deps.registry();
+      return jsonResult(listReport(registry.location, registry.files));
+    } catch (error) {
+      return errorResult(`could not read the agents: ${(error as Error).message}`);
+    }
+  });
+}

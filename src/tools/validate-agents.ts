@@ -1,0 +1,40 @@
+import { realpath } from "node:fs/promises";
+import path from "node:path";
+import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
+import { z } from "zod";
+import { addEnvironmentWarnings, loadAgentsDir, type Registry } from "../agents/registry.ts";
+import { validateReport, validateReportSchema } from "../agents/report.ts";
+import { PolicyError, resolveAllowedDir, type Root } from "../policy/roots.ts";
+import { errorResult, jsonResult } from "./results.ts";
+
+export interface ValidateToolDeps {
+  registry: () => Promise<Registry>;
+  roots: readonly Root[];
+  codexHome?: string;
+}
+
+export function registerValidateAgentsTool(server: McpServer, deps: ValidateToolDeps): void {
+  server.registerTool("validate_agents", {
+    title: "Validate agent files",
+    description: "Check agent files (YAML frontmatter + persona, or JSON) and report every error and warning with a code and what to fix. Without dir, checks the server's agents directory; dir must be that directory or inside one of the server's roots. Reads files only.",
+    inputSchema: z.strictObject({ dir: z.string().optional().describe("Absolute directory of agent files; default: the server's agents directory") }),
+    outputSchema: validateReportSchema,
+    annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
+  }, async ({ dir }) => {
+    try {
+      const registry = await deps.registry();
+      if (dir === undefined) return jsonResult(validateReport(registry.location.dir, registry.files));
+      const agentsDir = registry.location.dir;
+      let target: string;
+      const real = path.isAbsolute(dir) && !dir.includes("\0") ? await realpath(dir).catch(() => null) : null;
+      if (agentsDir && real === agentsDir) target = agentsDir;
+      else target = await resolveAllowedDir(dir, deps.roots, "dir");
+      const files = await loadAgentsDir(target);
+      await addEnvironmentWarnings(files, deps.codexHome);
+      return jsonResult(validateReport(target, files));
+    } catch (error) {
+      if (error instanceof PolicyError) return errorResult(`${error.message} (or the server's agents directory)`);
+      return errorResult(`could not validate: ${(error as Error).message}`);
+    }
+  });
+}
