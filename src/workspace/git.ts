@@ -1,0 +1,204 @@
+// The one place in codex-subagents that runs git. Everything in src/workspace calls runGit(); a reviewer who
+// searches for `spawn(` finds git started here and nowhere else.
+//
+// Security: the repository we run in may be untrusted (a clone from anywhere, or a directory handed over whole,
+// `.git/` included), and git is full of configuration that starts programs. Threats, and what stops each:
+// - Hooks (`post-checkout` on `worktree add`, `reference-transaction` on any ref update) running attacker code in
+//   our process tree: `-c core.hooksPath=/dev/null` on every call, so no hook directory exists.
+// - `core.fsmonitor` naming a program (or `true`, which starts a daemon that outlives us): `-c core.fsmonitor=false`.
+// - Filter drivers (`filter.<name>.clean/.smudge/.process`) named by `.gitattributes` and defined in `.git/config`
+//   run on checkout, `status` and `add`. Git has no switch to turn all filters off, so the caller lists the drivers
+//   the repository defines (`filterNeutralisingArgs`) and blanks each one; a blank driver is not run.
+// - External diff and textconv programs (`diff.external`, `diff.<driver>.command`, `diff.<driver>.textconv`): every
+//   diff we make passes `--no-ext-diff --no-textconv`.
+// - Automatic `gc`/`maintenance` repacking the user's repository and leaving a detached child behind:
+//   `-c gc.auto=0 -c maintenance.auto=false`.
+// - Network access (submodule fetches, LFS, `protocol.*` helpers): `-c protocol.allow=never`,
+//   `-c submodule.recurse=false`, and `GIT_TERMINAL_PROMPT=0` so nothing waits for a password.
+// - A pager or editor: `--no-pager`; stdin is closed, so nothing can wait for input.
+// - The caller's environment redirecting git at another repository or config (`GIT_DIR`, `GIT_WORK_TREE`,
+//   `GIT_INDEX_FILE`, `GIT_CONFIG*`, `GIT_EXEC_PATH`, `GIT_SSH*`, `GIT_ASKPASS`, ...): every `GIT_*` variable is
+//   dropped; only the few this module sets on purpose are passed.
+// - A shell interpreting arguments: `spawn` with an argument array and `shell: false`; paths follow `--`.
+// - A hung or flooding git: a timeout (SIGKILL) and a cap on captured output.
+// What is NOT covered: a `git` on PATH that is itself malicious, and programs configured in the user's own
+// global or system config for commands we do not run (we honour that config: it is the user's).
+import { spawn } from "node:child_process";
+
+/** Options for one git invocation. */
+export interface GitOptions {
+  /** Directory git runs in (`-C` is not used, so relative paths in output are relative to this). */
+  cwd: string;
+  /** Kill git after this long. Default 120 000 ms. */
+  timeoutMs?: number;
+  /** Stop capturing (and kill git) once stdout passes this many bytes; `truncated` is set. Default 1 MiB. */
+  maxOutputBytes?: number;
+  /** Extra `-c key=value` pairs placed before the subcommand (after the safety settings). */
+  config?: string[];
+  /** Variables set for this call on top of the scrubbed environment (e.g. a temporary GIT_INDEX_FILE). */
+  env?: Record<string, string>;
+  signal?: AbortSignal;
+}
+
+/** What one git invocation produced. A non-zero exit is data here; `gitOrThrow` turns it into an error. */
+export interface GitResult {
+  exitCode: number | null;
+  stdout: Buffer;
+  stderr: string;
+  /** stdout passed `maxOutputBytes`; git was killed and `stdout` holds only the first bytes. */
+  truncated: boolean;
+  timedOut: boolean;
+}
+
+const DEFAULT_TIMEOUT_MS = 120_000;
+const DEFAULT_MAX_OUTPUT_BYTES = 1024 * 1024;
+const MAX_STDERR_BYTES = 16 * 1024;
+
+/** Settings that keep git from starting other programs or touching the network. See the Security comment above. */
+export const SAFETY_CONFIG: readonly string[] = [
+  "core.hooksPath=/dev/null",
+  "core.fsmonitor=false",
+  "gc.auto=0",
+  "maintenance.auto=false",
+  "protocol.allow=never",
+  "submodule.recurse=false",
+];
+
+/** The environment every git child gets: ours minus every `GIT_*` variable, plus a few fixed settings. */
+export function gitEnvironment(base: NodeJS.ProcessEnv, extra: Record<string, string> = {}): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const [name, value] of Object.entries(base)) {
+    if (value === undefined) continue;
+    // Security: GIT_DIR/GIT_WORK_TREE/GIT_INDEX_FILE/GIT_CONFIG*/GIT_EXEC_PATH/GIT_SSH*/GIT_ASKPASS and friends
+    // would point git at other repositories, config or programs. Windows spells variable names case-insensitively.
+    if (name.toUpperCase().startsWith("GIT_")) continue;
+    env[name] = value;
+  }
+  env.GIT_TERMINAL_PROMPT = "0";
+  env.GIT_OPTIONAL_LOCKS = "0"; // read-only commands (status) must not rewrite the user's index
+  env.LC_ALL = "C"; // stable messages to quote in errors
+  return { ...env, ...extra };
+}
+
+/** Run `git <safety -c> <args>`. Never throws for a git failure; throws only if git cannot be started. */
+export function runGit(args: readonly string[], options: GitOptions): Promise<GitResult> {
+  const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  const maxOutputBytes = options.maxOutputBytes ?? DEFAULT_MAX_OUTPUT_BYTES;
+  const configArgs = [...SAFETY_CONFIG, ...(options.config ?? [])].flatMap((pair) => ["-c", pair]);
+  const argv = ["--no-pager", ...configArgs, ...args];
+
+  return new Promise((resolve, reject) => {
+    if (options.signal?.aborted) {
+      reject(abortReason(options.signal));
+      return;
+    }
+    const child = spawn("git", argv, {
+      cwd: options.cwd,
+      env: gitEnvironment(process.env, options.env),
+      shell: false,
+      stdio: ["ignore", "pipe", "pipe"],
+      windowsHide: true,
+    });
+
+    const stdoutChunks: Buffer[] = [];
+    let stdoutBytes = 0;
+    let stderr = "";
+    let truncated = false;
+    let timedOut = false;
+    let settled = false;
+
+    const kill = () => {
+      if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
+    };
+    const timer = setTimeout(() => {
+      timedOut = true;
+      kill();
+    }, timeoutMs);
+    const onAbort = () => kill();
+    options.signal?.addEventListener("abort", onAbort, { once: true });
+
+    child.stdout.on("data", (chunk: Buffer) => {
+      if (truncated) return;
+      const room = maxOutputBytes - stdoutBytes;
+      if (chunk.length > room) {
+        stdoutChunks.push(chunk.subarray(0, room));
+        stdoutBytes += room;
+        truncated = true;
+        kill();
+        return;
+      }
+      stdoutChunks.push(chunk);
+      stdoutBytes += chunk.length;
+    });
+    child.stderr.on("data", (chunk: Buffer) => {
+      if (stderr.length < MAX_STDERR_BYTES) stderr += chunk.toString("utf8").slice(0, MAX_STDERR_BYTES - stderr.length);
+    });
+
+    const finish = (error: Error | undefined, exitCode: number | null) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      options.signal?.removeEventListener("abort", onAbort);
+      if (error) reject(error);
+      else if (options.signal?.aborted) reject(abortReason(options.signal));
+      else resolve({ exitCode, stdout: Buffer.concat(stdoutChunks), stderr, truncated, timedOut });
+    };
+    child.on("error", (error) => finish(new Error(`cannot run git: ${error.message}; install git or put it on PATH`), null));
+    child.on("close", (code) => finish(undefined, code));
+  });
+}
+
+/** Thrown by `gitOrThrow` when git exits non-zero. `stderr` is git's own message. */
+export class GitCommandError extends Error {
+  constructor(
+    readonly args: readonly string[],
+    readonly result: GitResult,
+  ) {
+    const why = result.timedOut ? "timed out" : `exited with ${result.exitCode}`;
+    super(`git ${args.join(" ")} ${why}: ${result.stderr.trim() || "(no message)"}`);
+    this.name = "GitCommandError";
+  }
+}
+
+/** Run git and return stdout as text; throw `GitCommandError` on a non-zero exit, timeout or truncation. */
+export async function gitOrThrow(args: readonly string[], options: GitOptions): Promise<string> {
+  const result = await runGit(args, options);
+  if (result.exitCode !== 0 || result.timedOut || result.truncated) throw new GitCommandError(args, result);
+  return result.stdout.toString("utf8");
+}
+
+/**
+ * `-c` pairs that blank every filter driver the repository's configuration defines, so checkout, status and add
+ * run no clean/smudge/process program. `configListing` is the NUL-separated output of
+ * `git config -z --get-regexp ^filter\.` (key, newline, value, NUL per entry).
+ * Returns undefined for a driver name we cannot express as `-c` (contains `=` or a newline): refuse then.
+ */
+export function filterNeutralisingArgs(configListing: string): string[] | undefined {
+  const drivers = new Set<string>();
+  for (const entry of configListing.split("\0")) {
+    if (entry === "") continue;
+    const key = entry.split("\n", 1)[0] ?? "";
+    const lastDot = key.lastIndexOf(".");
+    if (!key.toLowerCase().startsWith("filter.") || lastDot <= "filter.".length) continue;
+    drivers.add(key.slice("filter.".length, lastDot));
+  }
+  const pairs: string[] = [];
+  for (const driver of drivers) {
+    if (driver.includes("=") || driver.includes("\n")) return undefined;
+    pairs.push(
+      `filter.${driver}.clean=`,
+      `filter.${driver}.smudge=`,
+      `filter.${driver}.process=`,
+      `filter.${driver}.required=false`,
+    );
+  }
+  return pairs;
+}
+
+function abortReason(signal: AbortSignal): Error {
+  const reason: unknown = signal.reason;
+  if (reason instanceof Error) return reason;
+  const error = new Error("workspace set-up was cancelled");
+  error.name = "AbortError";
+  return error;
+}

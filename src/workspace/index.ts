@@ -1,0 +1,42 @@
+// The isolation layer behind `delegate`: where a sub-agent works, what comes back, and cleaning up after it.
+//   none      work in cwd itself; nothing to prepare or remove.
+//   worktree  a detached git worktree of cwd's repository at HEAD (worktree.ts); changes come back as a patch.
+//   mirror    a filtered copy of cwd in a temporary directory (mirror.ts); changes are discarded.
+// Every git command goes through git.ts; what a mirror leaves out is listed in mirror-filter.ts.
+import { createMirror } from "./mirror.ts";
+import { stderrLogger, type IsolationMode, type MirrorLimits, type Workspace, type WorkspaceLogger } from "./types.ts";
+import { createWorktree } from "./worktree.ts";
+
+export { WorkspaceError, DEFAULT_MIRROR_LIMITS } from "./types.ts";
+export type { IsolationMode, MirrorLimits, Workspace, WorkspaceLogger } from "./types.ts";
+
+export interface PrepareWorkspaceOptions {
+  mode: IsolationMode;
+  /** Already validated by the caller: absolute, realpath'ed, inside an allowed root, a directory. */
+  cwd: string;
+  /** Aborts set-up (kills git, stops copying) and removes whatever was made; the promise rejects. */
+  signal?: AbortSignal;
+  /** Where cleanup problems are reported (cleanup never throws). Default: stderr. */
+  logger?: WorkspaceLogger;
+  /** mirror: bounds on the copy. Default DEFAULT_MIRROR_LIMITS (100 000 entries, 2 GiB). */
+  mirrorLimits?: Partial<MirrorLimits>;
+}
+
+/** Make the directory a sub-agent works in. Throws WorkspaceError (user-facing text) when the mode cannot apply. */
+export async function prepareWorkspace(options: PrepareWorkspaceOptions): Promise<Workspace> {
+  const logger = options.logger ?? stderrLogger;
+  switch (options.mode) {
+    case "none":
+      return {
+        mode: "none",
+        workingDir: options.cwd,
+        notes: [],
+        collectPatch: async () => undefined,
+        cleanup: async () => {},
+      };
+    case "mirror":
+      return createMirror(options.cwd, { signal: options.signal, limits: options.mirrorLimits, logger });
+    case "worktree":
+      return createWorktree(options.cwd, { signal: options.signal, logger });
+  }
+}

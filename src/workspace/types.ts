@@ -1,0 +1,50 @@
+import type { Logger } from "../log.ts";
+
+export type IsolationMode = "none" | "worktree" | "mirror";
+
+export interface Workspace {
+  mode: IsolationMode;
+  /** Where codex runs (passed as --cd). For "none" it is the given cwd. */
+  workingDir: string;
+  /** Human notes for the result, e.g. that the user's tree had uncommitted changes the sub-agent did not see. */
+  notes: string[];
+  /** worktree: unified diff (git apply-able onto HEAD, new and deleted files and binary included) of everything the
+   *  sub-agent changed; "" when nothing changed. none/mirror: undefined. Must not touch the user's repo, index or stash. */
+  collectPatch(): Promise<string | undefined>;
+  /** Idempotent, never throws (logs instead); removes temp dirs; for worktree: `git worktree remove --force` + prune,
+   *  with rm -rf fallback. Safe to call after a failure, timeout or cancel. */
+  cleanup(): Promise<void>;
+}
+
+/** A refusal the user must act on. The message names the value, the rule, and what to do instead. */
+export class WorkspaceError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "WorkspaceError";
+  }
+}
+
+/** Where workspace code reports what it could not do (cleanup never throws). Defaults to stderr. */
+export type WorkspaceLogger = Pick<Logger, "warn" | "debug">;
+
+export const stderrLogger: WorkspaceLogger = {
+  warn: (message) => void process.stderr.write(`codex-subagents: warn: ${message.replace(/\r?\n/g, "\\n")}\n`),
+  debug: () => {},
+};
+
+/** Bounds on a mirror copy. */
+export interface MirrorLimits {
+  /** Most entries (files, directories, symlinks) copied. */
+  maxEntries: number;
+  /** Most file bytes copied. */
+  maxBytes: number;
+}
+
+export const DEFAULT_MIRROR_LIMITS: MirrorLimits = { maxEntries: 100_000, maxBytes: 2 * 1024 * 1024 * 1024 };
+
+/** `child` is `parent` or lies below it. Both must be absolute, normalised paths. */
+export function isInsideOrEqual(child: string, parent: string, separator: string): boolean {
+  if (child === parent) return true;
+  const prefix = parent.endsWith(separator) ? parent : parent + separator;
+  return child.startsWith(prefix);
+}

@@ -1,0 +1,317 @@
+// isolation "worktree": a detached `git worktree` of cwd's repository at HEAD in a fresh temporary directory.
+// The sub-agent's changes come back as a patch against that HEAD; the worktree is then removed.
+//
+// What we touch in the user's repository, and nothing else: `git worktree add` writes the worktree's admin
+// directory `.git/worktrees/<name>/` (removed again by cleanup). The user's working tree, index, branches, stash
+// and HEAD are never written; the dirty check runs with GIT_OPTIONAL_LOCKS=0 so `status` does not refresh the
+// user's index, and collectPatch stages into a temporary index with a temporary object directory, so even the
+// blobs it hashes never land in the user's object store.
+import { copyFile, mkdir, mkdtemp, readFile, realpath, rm, stat, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { isAbsolute, join, resolve, sep } from "node:path";
+import { filterNeutralisingArgs, gitOrThrow, GitCommandError, runGit } from "./git.ts";
+import { once } from "./mirror.ts";
+import { isInsideOrEqual, WorkspaceError, type Workspace, type WorkspaceLogger } from "./types.ts";
+
+/** A patch larger than this is refused rather than cut (a cut patch would not apply). */
+const MAX_PATCH_BYTES = 64 * 1024 * 1024;
+
+/** What `git rev-parse` tells us about cwd's repository. */
+interface RepositoryInfo {
+  topLevel: string;
+  /** cwd relative to topLevel, "" at the top, with a trailing "/" otherwise (git's --show-prefix). */
+  prefix: string;
+  commonDir: string;
+  headCommit: string;
+}
+
+export async function inspectRepository(cwd: string, signal?: AbortSignal): Promise<RepositoryInfo> {
+  const args = [
+    "rev-parse",
+    "--show-toplevel",
+    "--show-prefix",
+    "--path-format=absolute",
+    "--git-common-dir",
+    "--verify",
+    "-q",
+    "HEAD^{commit}",
+  ];
+  const result = await runGit(args, { cwd, signal });
+  const lines = result.stdout.toString("utf8").split("\n");
+  const [topLevel, prefix, commonDir, headCommit] = lines;
+  if (!topLevel || prefix === undefined || !commonDir) {
+    const said = result.stderr.trim();
+    if (/not a git repository/i.test(said) || said === "") {
+      throw new WorkspaceError(
+        `cwd "${cwd}" is not inside a git repository; use isolation "none" or "mirror", or run \`git init\``,
+      );
+    }
+    throw new WorkspaceError(
+      `cwd "${cwd}" cannot be used for isolation "worktree": git said "${said.split("\n")[0]}"; ` +
+        `fix the repository, or use isolation "none" or "mirror"`,
+    );
+  }
+  if (result.exitCode !== 0 || !/^[0-9a-f]{40,64}$/.test(headCommit ?? "")) {
+    throw new WorkspaceError(
+      `the git repository at "${topLevel}" has no commits yet, so there is no HEAD to make a worktree of; ` +
+        `commit first (\`git commit\`), or use isolation "none" or "mirror"`,
+    );
+  }
+  return { topLevel, prefix, commonDir, headCommit: headCommit as string };
+}
+
+export async function createWorktree(
+  cwd: string,
+  options: { signal?: AbortSignal; logger: WorkspaceLogger; checkoutWorkers?: number },
+): Promise<Workspace> {
+  const { signal, logger } = options;
+  const repository = await inspectRepository(cwd, signal);
+  const filterConfig = await neutralisedFilters(repository.topLevel, signal);
+
+  const base = await realpath(await mkdtemp(join(tmpdir(), "codex-subagents-worktree-")));
+  const worktree = join(base, "wt");
+  const cleanup = once(() => removeWorktree(repository, base, worktree, logger));
+
+  let dirtyPaths: string[];
+  try {
+    // The dirty check reads the user's tree while git writes the new one: neither waits for the other.
+    const [, dirty] = await Promise.all([
+      gitOrThrow(["worktree", "add", "--detach", "-q", "--", worktree, repository.headCommit], {
+        cwd: repository.topLevel,
+        signal,
+        timeoutMs: 600_000,
+        config: [...filterConfig, ...parallelCheckoutConfig(options.checkoutWorkers)],
+      }),
+      uncommittedPaths(repository.topLevel, filterConfig, signal),
+    ]);
+    dirtyPaths = dirty;
+  } catch (error) {
+    await cleanup();
+    if (error instanceof GitCommandError) {
+      throw new WorkspaceError(
+        `could not create a git worktree of "${repository.topLevel}": ${error.result.stderr.trim() || error.message}; ` +
+          `use isolation "none" or "mirror"`,
+      );
+    }
+    throw error;
+  }
+
+  const workingDir = repository.prefix === "" ? worktree : join(worktree, repository.prefix.replace(/\/$/, ""));
+  const isDirectory = await stat(workingDir).then(
+    (info) => info.isDirectory(),
+    () => false,
+  );
+  if (!isDirectory) {
+    await cleanup();
+    throw new WorkspaceError(
+      `cwd "${cwd}" is not in the commit HEAD of "${repository.topLevel}" (untracked or ignored directory), ` +
+        `so a worktree of HEAD has no such directory; commit it, pick a tracked cwd, or use isolation "mirror"`,
+    );
+  }
+
+  const notes = [
+    `isolation "worktree": the sub-agent worked in a fresh checkout of HEAD ${repository.headCommit.slice(0, 12)}; ` +
+      `its changes are returned as a patch (apply with \`git apply\`); the worktree is removed afterwards.`,
+  ];
+  if (dirtyPaths.length > 0) {
+    const examples = dirtyPaths.slice(0, 3).join(", ");
+    notes.push(
+      `"${repository.topLevel}" had uncommitted changes (${dirtyPaths.length}${dirtyPaths.length >= MAX_DIRTY_LISTED ? "+" : ""} ` +
+        `path${dirtyPaths.length === 1 ? "" : "s"}, e.g. ${examples}) that were NOT visible to the sub-agent; ` +
+        `the patch is against HEAD and may conflict with them.`,
+    );
+  }
+
+  let cleanedUp = false;
+  return {
+    mode: "worktree",
+    workingDir,
+    notes,
+    collectPatch: async () => {
+      if (cleanedUp) throw new WorkspaceError("the worktree was already removed; collect the patch before cleanup");
+      return collectPatch(repository, filterConfig, base, worktree, notes);
+    },
+    cleanup: async () => {
+      cleanedUp = true;
+      await cleanup();
+    },
+  };
+}
+
+/** `-c` pairs for git's parallel checkout. 0 workers means one per CPU; checkouts under 100 files stay serial. */
+function parallelCheckoutConfig(workers: number | undefined): string[] {
+  if (workers === 1) return [];
+  return [`checkout.workers=${workers ?? 0}`, "checkout.thresholdForParallelism=100"];
+}
+
+/** Blank every filter driver the repository's config defines (see git.ts, Security). */
+async function neutralisedFilters(topLevel: string, signal?: AbortSignal): Promise<string[]> {
+  const listing = await runGit(["config", "-z", "--get-regexp", "^filter\\."], { cwd: topLevel, signal });
+  if (listing.exitCode === 1) return []; // no filter configured
+  const pairs = listing.exitCode === 0 ? filterNeutralisingArgs(listing.stdout.toString("utf8")) : undefined;
+  if (!pairs) {
+    throw new WorkspaceError(
+      `the git configuration of "${topLevel}" defines a filter driver this server cannot switch off ` +
+        `(git config --get-regexp '^filter\\.' lists it); remove it, or use isolation "none" or "mirror"`,
+    );
+  }
+  return pairs;
+}
+
+const MAX_DIRTY_LISTED = 1000;
+
+/** Paths `git status` reports in the user's tree (modified, staged, untracked), at most MAX_DIRTY_LISTED. */
+async function uncommittedPaths(topLevel: string, filterConfig: string[], signal?: AbortSignal): Promise<string[]> {
+  const result = await runGit(["status", "--porcelain=v1", "-z", "--untracked-files=normal"], {
+    cwd: topLevel,
+    signal,
+    config: filterConfig,
+    maxOutputBytes: 256 * 1024,
+  });
+  if (result.exitCode !== 0 && !result.truncated) return []; // the note is advisory; worktree add decides success
+  const paths: string[] = [];
+  const fields = result.stdout.toString("utf8").split("\0");
+  for (let index = 0; index < fields.length && paths.length < MAX_DIRTY_LISTED; index += 1) {
+    const field = fields[index] ?? "";
+    if (field.length < 4) continue;
+    paths.push(field.slice(3));
+    if (field[0] === "R" || field[0] === "C") index += 1; // the rename's source path follows
+  }
+  return paths;
+}
+
+async function collectPatch(
+  repository: RepositoryInfo,
+  filterConfig: string[],
+  base: string,
+  worktree: string,
+  notes: string[],
+): Promise<string> {
+  // Stage into a copy of the worktree's index (its stat cache makes `add -A` hash only what changed) and write
+  // new blobs into a temporary object directory that borrows the repository's objects as an alternate.
+  const scratch = await mkdtemp(join(base, "patch-"));
+  try {
+    const index = join(scratch, "index");
+    const objects = join(scratch, "objects");
+    await mkdir(objects);
+    const adminDir = await worktreeAdminDir(worktree);
+    if (adminDir) await copyFile(join(adminDir, "index"), index).catch(() => undefined);
+    const env = {
+      GIT_INDEX_FILE: index,
+      GIT_OBJECT_DIRECTORY: objects,
+      GIT_ALTERNATE_OBJECT_DIRECTORIES: resolve(repository.commonDir, "objects"),
+    };
+    await gitOrThrow(["add", "-A", "--", "."], { cwd: worktree, env, config: filterConfig, timeoutMs: 600_000 });
+
+    const diffArgs = [
+      "diff",
+      "--cached",
+      "--binary",
+      "--no-color",
+      "--no-ext-diff",
+      "--no-textconv",
+      "--no-renames",
+      "--no-relative",
+      "--src-prefix=a/",
+      "--dst-prefix=b/",
+      repository.headCommit,
+      "--",
+    ];
+    const diffConfig = [...filterConfig, "diff.suppressBlankEmpty=false", "core.quotePath=true"];
+    const diff = async (extraConfig: string[]) => {
+      const result = await runGit(diffArgs, {
+        cwd: worktree,
+        env,
+        config: [...diffConfig, ...extraConfig],
+        maxOutputBytes: MAX_PATCH_BYTES,
+        timeoutMs: 600_000,
+      });
+      if (result.truncated) {
+        throw new WorkspaceError(
+          `the sub-agent's changes make a patch larger than ${MAX_PATCH_BYTES / 1024 / 1024} MiB, too large to return; ` +
+            `ask for a smaller change, or use isolation "none" to let it work in place`,
+        );
+      }
+      if (result.exitCode !== 0) throw new GitCommandError(diffArgs, result);
+      return result.stdout;
+    };
+
+    const patch = await diff([]);
+    const text = decodeUtf8(patch);
+    if (text !== undefined) return text;
+    // A changed text file that is not UTF-8 cannot travel in a JSON string unchanged. Emit every file as a binary
+    // (base85) patch instead: lossless and still `git apply`-able. In-tree .gitattributes that force `diff` on such
+    // a file win over core.attributesFile; then we refuse rather than return a patch that would not apply.
+    const attributes = join(scratch, "attributes");
+    await writeFile(attributes, "* binary\n");
+    const binaryText = decodeUtf8(await diff([`core.attributesFile=${attributes}`]));
+    if (binaryText === undefined) {
+      throw new WorkspaceError(
+        `the sub-agent changed a text file that is not UTF-8 and the repository's .gitattributes force a text diff ` +
+          `for it, so no lossless patch can be returned; use isolation "none" for this task`,
+      );
+    }
+    notes.push("some changed files are not UTF-8 text, so the patch encodes every file in git's binary format.");
+    return binaryText;
+  } finally {
+    await rm(scratch, { recursive: true, force: true });
+  }
+}
+
+function decodeUtf8(bytes: Buffer): string | undefined {
+  try {
+    return new TextDecoder("utf-8", { fatal: true }).decode(bytes);
+  } catch {
+    return undefined;
+  }
+}
+
+/** The `gitdir:` a linked worktree's `.git` file points to (`<common>/worktrees/<name>`), if readable. */
+async function worktreeAdminDir(worktree: string): Promise<string | undefined> {
+  const text = await readFile(join(worktree, ".git"), "utf8").catch(() => undefined);
+  const match = text?.match(/^gitdir: (.+)$/m);
+  if (!match?.[1]) return undefined;
+  const gitdir = match[1].trim();
+  return isAbsolute(gitdir) ? gitdir : resolve(worktree, gitdir);
+}
+
+/**
+ * Remove the worktree and its admin directory. Never throws. `git worktree remove --force --force` does both;
+ * when it fails (the repository moved, git is gone) we delete the directory ourselves and then the admin
+ * directory, but only after checking that it belongs to this worktree. We do not run `git worktree prune`: it
+ * would also drop the user's own worktrees that merely look stale (e.g. on an unmounted drive).
+ */
+async function removeWorktree(
+  repository: RepositoryInfo,
+  base: string,
+  worktree: string,
+  logger: WorkspaceLogger,
+): Promise<void> {
+  const adminDir = await worktreeAdminDir(worktree);
+  const removed = await runGit(["worktree", "remove", "--force", "--force", "--", worktree], {
+    cwd: repository.topLevel,
+    timeoutMs: 60_000,
+  }).catch((error: Error) => ({ exitCode: -1, stderr: error.message }));
+  if (removed.exitCode !== 0) {
+    const exists = await stat(worktree).then(
+      () => true,
+      () => false,
+    );
+    if (exists) logger.debug(`workspace: git worktree remove failed (${removed.stderr.trim()}); deleting by hand`);
+    if (adminDir && (await isOurAdminDir(adminDir, repository, worktree))) {
+      await rm(adminDir, { recursive: true, force: true }).catch((error: Error) =>
+        logger.warn(`workspace: could not remove git's record "${adminDir}": ${error.message}; run \`git worktree prune\``),
+      );
+    }
+  }
+  await rm(base, { recursive: true, force: true, maxRetries: 3 }).catch((error: Error) =>
+    logger.warn(`workspace: could not remove worktree "${base}": ${error.message}; remove it by hand`),
+  );
+}
+
+async function isOurAdminDir(adminDir: string, repository: RepositoryInfo, worktree: string): Promise<boolean> {
+  const worktreesDir = resolve(repository.commonDir, "worktrees");
+  if (!isInsideOrEqual(resolve(adminDir), worktreesDir, sep) || resolve(adminDir) === worktreesDir) return false;
+  const pointsAt = await readFile(join(adminDir, "gitdir"), "utf8").catch(() => "");
+  return pointsAt.trim() === join(worktree, ".git");
+}
