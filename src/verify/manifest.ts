@@ -7,6 +7,14 @@ import type { CycloneDxBom } from "./sbom.ts";
 
 export const MANIFEST_SCHEMA = 1;
 
+/**
+ * The first-party inputs hashed into `source.files`: every file under the directories, plus the single files.
+ * A reviewer recomputes the digest with `git ls-files <these> | LC_ALL=C sort | xargs sha256sum | sha256sum`.
+ */
+export const SOURCE_DIRS = ["src", "agents"] as const;
+export const SOURCE_FILES = ["build.ts", "package.json", "package-lock.json", "tsconfig.json"] as const;
+export const SOURCE_DIGEST_COMMAND = `git ls-files ${[...SOURCE_DIRS, ...SOURCE_FILES].join(" ")} | LC_ALL=C sort | xargs sha256sum | sha256sum`;
+
 /** One first-party input of the build (a source file, an agent file, the package and lock files). */
 export interface SourceFileHash {
   /** Path relative to the repository root, `/`-separated. */

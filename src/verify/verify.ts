@@ -5,7 +5,7 @@
 import { readFile } from "node:fs/promises";
 import { basename, dirname, join, resolve } from "node:path";
 import { findEntry, parseChecksums } from "./checksums.ts";
-import type { BuildManifest } from "./manifest.ts";
+import { SOURCE_DIGEST_COMMAND, type BuildManifest } from "./manifest.ts";
 import { parsePublicKey, verifyMinisign, type MinisignPublicKey } from "./minisign.ts";
 import { hashFile } from "./self.ts";
 
@@ -210,7 +210,7 @@ export async function runVerify(input: VerifyInput): Promise<VerifyReport> {
       `git clone <the project's repository> codex-subagents && cd codex-subagents && git checkout v${manifest.version} && npm ci && node_modules/.bin/bun run build.ts --release && grep ' ${manifest.asset}$' dist/checksums.txt`,
     );
     commands.push(
-      `git ls-files src agents build.ts package.json package-lock.json | LC_ALL=C sort | xargs sha256sum | sha256sum   # expect ${manifest.source.digest}`,
+      `${SOURCE_DIGEST_COMMAND}   # expect ${manifest.source.digest}  -`,
     );
   }
 
