@@ -19,7 +19,7 @@ export interface Root {
 export function isWithin(candidate: string, parent: string): boolean {
   const rel = path.relative(parent, candidate);
   if (rel === "") return true;
-  return !rel.startsWith("..") && !path.isAbsolute(rel) && rel.split(path.sep)[0] !== "..";
+  return rel !== ".." && !rel.startsWith(`..${path.sep}`) && !path.isAbsolute(rel);
 }
 
 export function describeRoots(roots: readonly Root[]): string {

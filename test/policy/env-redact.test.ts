@@ -1,0 +1,48 @@
+import { describe, expect, test } from "bun:test";
+import { buildChildEnv, secretValues } from "../../src/policy/env.ts";
+import { createRedactor, redactDeep } from "../../src/policy/redact.ts";
+import { checkSandbox } from "../../src/policy/sandbox.ts";
+
+describe("child environment", () => {
+  const parent = { PATH: "/bin", HOME: "/h", OPENAI_API_KEY: "sk-abc", CANARY: "leak", LC_ALL: "C", MY_TOKEN: "t0k3n-value", GIT_DIR: "/evil" };
+  test("only the allow-list, LC_*, pass-env names and the depth", () => {
+    expect(buildChildEnv(parent, ["MY_TOKEN"], 1, false)).toEqual({ PATH: "/bin", HOME: "/h", OPENAI_API_KEY: "sk-abc", LC_ALL: "C", MY_TOKEN: "t0k3n-value", CODEX_SUBAGENTS_DEPTH: "1" });
+    expect(buildChildEnv(parent, [], 2, false)).not.toHaveProperty("CANARY");
+  });
+  test("Windows names match whatever their case", () => {
+    expect(buildChildEnv({ Path: "C:\\w", SystemRoot: "C:\\Windows" }, [], 1, true)).toEqual({ Path: "C:\\w", SystemRoot: "C:\\Windows", CODEX_SUBAGENTS_DEPTH: "1" });
+  });
+  test("secret values: the API key and pass-env values", () => {
+    expect(secretValues(parent, ["MY_TOKEN"])).toEqual(["sk-abc", "t0k3n-value"]);
+  });
+});
+
+describe("redaction", () => {
+  const redact = createRedactor(["super-secret-value", "abc"]);
+  test.each([
+    ["literal value", "x super-secret-value y", "x [REDACTED] y"],
+    ["OpenAI key", "key sk-proj-ABCDEFGHIJKLMNOPQRSTUVWX end", "key [REDACTED] end"],
+    ["AWS key id", "AKIAIOSFODNN7EXAMPLE", "[REDACTED]"],
+    ["bearer token", "Authorization: Bearer eyJhbGciOiJIUzI1NiJ9.e30.x", "Authorization: Bearer [REDACTED]"],
+    ["github token", "ghp_0123456789abcdefghij0123456789abcdef", "[REDACTED]"],
+    ["assignment", "password=hunter2hunter2", "password=[REDACTED]"],
+    ["private key", "a\n-----BEGIN RSA PRIVATE KEY-----\nMIIE\n-----END RSA PRIVATE KEY-----\nb", "a\n[REDACTED]\nb"],
+  ])("%s", (_name, input, expected) => {
+    expect(redact(input)).toBe(expected);
+  });
+  test("short values are not treated as secrets", () => {
+    expect(redact("abc abc")).toBe("abc abc");
+  });
+  test("deep redaction reaches nested strings only", () => {
+    expect(redactDeep({ a: ["super-secret-value"], n: 1, b: { c: "ok" } }, redact)).toEqual({ a: ["[REDACTED]"], n: 1, b: { c: "ok" } });
+  });
+});
+
+describe("sandbox ceiling", () => {
+  test("at or below the ceiling passes, above is refused with the way out", () => {
+    expect(checkSandbox("read-only", "workspace-write")).toBeNull();
+    expect(checkSandbox("workspace-write", "workspace-write")).toBeNull();
+    expect(checkSandbox("danger-full-access", "workspace-write")).toContain("--max-sandbox danger-full-access");
+    expect(checkSandbox("workspace-write", "read-only")).toContain("above this server's limit");
+  });
+});

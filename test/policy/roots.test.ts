@@ -1,0 +1,60 @@
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { mkdir, mkdtemp, realpath, rm, symlink, writeFile } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { isWithin, PolicyError, resolveAllowedDir, resolveRoots, type Root } from "../../src/policy/roots.ts";
+
+let base: string;
+let roots: Root[];
+
+beforeAll(async () => {
+  base = await realpath(await mkdtemp(path.join(os.tmpdir(), "cs-roots-")));
+  await mkdir(path.join(base, "repo", "src"), { recursive: true });
+  await mkdir(path.join(base, "repo-evil"));
+  await mkdir(path.join(base, "outside"));
+  await writeFile(path.join(base, "repo", "file.txt"), "x");
+  await symlink(path.join(base, "outside"), path.join(base, "repo", "link-out"));
+  await symlink(path.join(base, "repo", "src"), path.join(base, "repo", "link-in"));
+  await symlink(path.join(base, "nowhere"), path.join(base, "repo", "dangling"));
+  await symlink(base, path.join(base, "repo", "parent-link"));
+  roots = await resolveRoots([path.join(base, "repo")], base);
+});
+afterAll(() => rm(base, { recursive: true, force: true }));
+
+const refused = async (input: string, fragment: string) => {
+  const error = await resolveAllowedDir(input, roots).then(() => null, (e) => e);
+  expect(error).toBeInstanceOf(PolicyError);
+  expect(error.message).toContain(fragment);
+  expect(error.message).toContain("allowed roots");
+};
+
+describe("roots", () => {
+  test("isWithin compares whole segments", () => {
+    expect(isWithin("/repo", "/repo")).toBe(true);
+    expect(isWithin("/repo/a/b", "/repo")).toBe(true);
+    expect(isWithin("/repo-evil", "/repo")).toBe(false);
+    expect(isWithin("/re", "/repo")).toBe(false);
+    expect(isWithin("/", "/repo")).toBe(false);
+    expect(isWithin("/repo/..foo", "/repo")).toBe(true);
+  });
+
+  test("the root and its subdirectories are allowed, symlinks inside too", async () => {
+    expect(await resolveAllowedDir(path.join(base, "repo"), roots)).toBe(path.join(base, "repo"));
+    expect(await resolveAllowedDir(path.join(base, "repo", "src"), roots)).toBe(path.join(base, "repo", "src"));
+    expect(await resolveAllowedDir(path.join(base, "repo", "link-in"), roots)).toBe(path.join(base, "repo", "src"));
+  });
+
+  test("sibling prefix", () => refused(path.join(base, "repo-evil"), "outside the allowed roots"));
+  test("dot-dot escape", () => refused(`${base}/repo/../outside`, "outside the allowed roots"));
+  test("symlink pointing out", () => refused(path.join(base, "repo", "link-out"), "a symlink points out"));
+  test("symlinked parent pointing out", () => refused(path.join(base, "repo", "parent-link", "outside"), "a symlink points out"));
+  test("dangling link", () => refused(path.join(base, "repo", "dangling"), "does not exist"));
+  test("NUL byte", () => refused(`${base}/repo\0/x`, "NUL"));
+  test("relative path", () => refused("repo/src", "not an absolute path"));
+  test("a file, not a directory", () => refused(path.join(base, "repo", "file.txt"), "not a directory"));
+  test("empty", () => refused("", "empty"));
+
+  test("a missing root is a start-up error", async () => {
+    await expect(resolveRoots([path.join(base, "missing")], base)).rejects.toThrow("does not exist");
+  });
+});
