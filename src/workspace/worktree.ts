@@ -75,13 +75,15 @@ export async function createWorktree(
   let dirtyPaths: string[];
   try {
     // The dirty check reads the user's tree while git writes the new one: neither waits for the other.
-    const [, dirty] = await Promise.all([
+    const add = () =>
       gitOrThrow(["worktree", "add", "--detach", "-q", "--", worktree, repository.headCommit], {
         cwd: repository.topLevel,
         signal,
         timeoutMs: 600_000,
         config: [...filterConfig, ...parallelCheckoutConfig(options.checkoutWorkers)],
-      }),
+      });
+    const [, dirty] = await Promise.all([
+      withRepositoryLock(repository.commonDir, () => retryAdminRace(add, worktree)),
       uncommittedPaths(repository.topLevel, filterConfig, signal),
     ]);
     dirtyPaths = dirty;
@@ -288,10 +290,12 @@ async function removeWorktree(
   logger: WorkspaceLogger,
 ): Promise<void> {
   const adminDir = await worktreeAdminDir(worktree);
-  const removed = await runGit(["worktree", "remove", "--force", "--force", "--", worktree], {
-    cwd: repository.topLevel,
-    timeoutMs: 60_000,
-  }).catch((error: Error) => ({ exitCode: -1, stderr: error.message }));
+  const removed = await withRepositoryLock(repository.commonDir, () =>
+    runGit(["worktree", "remove", "--force", "--force", "--", worktree], {
+      cwd: repository.topLevel,
+      timeoutMs: 60_000,
+    }),
+  ).catch((error: Error) => ({ exitCode: -1, stderr: error.message }));
   if (removed.exitCode !== 0) {
     const exists = await stat(worktree).then(
       () => true,
@@ -314,4 +318,35 @@ async function isOurAdminDir(adminDir: string, repository: RepositoryInfo, workt
   if (!isInsideOrEqual(resolve(adminDir), worktreesDir, sep) || resolve(adminDir) === worktreesDir) return false;
   const pointsAt = await readFile(join(adminDir, "gitdir"), "utf8").catch(() => "");
   return pointsAt.trim() === join(worktree, ".git");
+}
+
+// Concurrent `git worktree add`/`remove` on one repository race inside git: each lists the repository's
+// worktrees and dies reading another's half-written admin directory ("failed to read .git/worktrees/wt/commondir").
+// Within this process we queue them per repository; across processes (two servers on one repository) we retry.
+// This map is the one piece of module state in src/workspace: a lock table must be shared by every caller.
+const repositoryQueues = new Map<string, Promise<unknown>>();
+
+async function withRepositoryLock<T>(commonDir: string, action: () => Promise<T>): Promise<T> {
+  const previous = repositoryQueues.get(commonDir) ?? Promise.resolve();
+  const current = previous.then(action, action);
+  const tail = current.catch(() => undefined);
+  repositoryQueues.set(commonDir, tail);
+  try {
+    return await current;
+  } finally {
+    if (repositoryQueues.get(commonDir) === tail) repositoryQueues.delete(commonDir);
+  }
+}
+
+async function retryAdminRace<T>(action: () => Promise<T>, worktree: string): Promise<T> {
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      return await action();
+    } catch (error) {
+      const racy = error instanceof GitCommandError && /worktrees\//.test(error.result.stderr);
+      if (!racy || attempt >= 3) throw error;
+      await rm(worktree, { recursive: true, force: true });
+      await new Promise((resolve) => setTimeout(resolve, 50 * attempt));
+    }
+  }
 }

@@ -1,0 +1,69 @@
+import { describe, expect, test } from "bun:test";
+import { readFileSync, readdirSync } from "node:fs";
+import { join } from "node:path";
+import { filterNeutralisingArgs, gitEnvironment, runGit, SAFETY_CONFIG } from "../../src/workspace/git.ts";
+
+describe("git runner", () => {
+  test("the environment drops every GIT_* variable (any case) and keeps the rest", () => {
+    const env = gitEnvironment({
+      PATH: "/usr/bin",
+      HOME: "/home/u",
+      GIT_DIR: "/evil/.git",
+      GIT_WORK_TREE: "/evil",
+      GIT_INDEX_FILE: "/evil/index",
+      GIT_CONFIG_GLOBAL: "/evil/config",
+      GIT_CONFIG_COUNT: "1",
+      GIT_CONFIG_KEY_0: "core.hooksPath",
+      GIT_CONFIG_VALUE_0: "/evil/hooks",
+      GIT_CONFIG_PARAMETERS: "'core.fsmonitor'='/evil/fsmon'",
+      GIT_EXEC_PATH: "/evil/libexec",
+      GIT_SSH_COMMAND: "/evil/ssh",
+      GIT_ASKPASS: "/evil/askpass",
+      Git_Dir: "/evil/mixed-case",
+    });
+    expect(Object.keys(env).sort()).toEqual(["GIT_OPTIONAL_LOCKS", "GIT_TERMINAL_PROMPT", "HOME", "LC_ALL", "PATH"]);
+    expect(env.GIT_TERMINAL_PROMPT).toBe("0");
+  });
+
+  test("every call carries the settings that stop hooks, fsmonitor, auto-gc and network", () => {
+    for (const setting of ["core.hooksPath=/dev/null", "core.fsmonitor=false", "gc.auto=0", "protocol.allow=never"]) {
+      expect(SAFETY_CONFIG).toContain(setting);
+    }
+  });
+
+  test("filter drivers from `git config -z --get-regexp` are blanked, dotted names included", () => {
+    const listing = "filter.lfs.clean\ngit-lfs clean -- %f\0filter.lfs.smudge\ngit-lfs smudge\0filter.a.b.process\nx\0";
+    expect(filterNeutralisingArgs(listing)).toEqual([
+      "filter.lfs.clean=",
+      "filter.lfs.smudge=",
+      "filter.lfs.process=",
+      "filter.lfs.required=false",
+      "filter.a.b.clean=",
+      "filter.a.b.smudge=",
+      "filter.a.b.process=",
+      "filter.a.b.required=false",
+    ]);
+    expect(filterNeutralisingArgs("")).toEqual([]);
+    expect(filterNeutralisingArgs("filter.x=y.clean\ncmd\0")).toBeUndefined();
+  });
+
+  test("output is capped and the cap is reported", async () => {
+    const result = await runGit(["--version"], { cwd: process.cwd(), maxOutputBytes: 5 });
+    expect(result.truncated).toBe(true);
+    expect(result.stdout.length).toBe(5);
+  });
+
+  test("git is spawned in exactly one place in src/ (auditable by search)", () => {
+    const sources: string[] = [];
+    const walk = (dir: string) => {
+      for (const entry of readdirSync(dir, { withFileTypes: true })) {
+        const path = join(dir, entry.name);
+        if (entry.isDirectory()) walk(path);
+        else if (path.endsWith(".ts")) sources.push(path);
+      }
+    };
+    walk(join(import.meta.dir, "..", "..", "src"));
+    const spawnsGit = sources.filter((path) => /spawn(Sync)?\(\s*["'`]git["'`]/.test(readFileSync(path, "utf8")));
+    expect(spawnsGit.map((path) => path.slice(path.indexOf("src/")))).toEqual(["src/workspace/git.ts"]);
+  });
+});
