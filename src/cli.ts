@@ -14,7 +14,8 @@ import { collectFlags, parseServerOptions, UsageError, type ServerOptions } from
 import type { DelegateContext } from "./delegate.ts";
 import { Limiter } from "./limiter.ts";
 import { createLogger, type Logger } from "./log.ts";
-import { DEPTH_VARIABLE, secretValues } from "./policy/env.ts";
+import { detectDepth } from "./policy/depth.ts";
+import { secretValues } from "./policy/env.ts";
 import { createRedactor } from "./policy/redact.ts";
 import { PolicyError, resolveRoots } from "./policy/roots.ts";
 import { createServer } from "./server.ts";
@@ -115,14 +116,6 @@ async function validateCommand(argv: string[], io: CliIO, env: Env, cwd: string)
   return report.ok ? EXIT_OK : EXIT_FAILURE;
 }
 
-function parseDepth(env: Env): number {
-  const raw = env[DEPTH_VARIABLE];
-  if (raw === undefined || raw === "") return 0;
-  const depth = Number(raw);
-  // Security: a garbled depth is treated as "already deep", never as zero.
-  return Number.isInteger(depth) && depth >= 0 ? depth : Number.MAX_SAFE_INTEGER;
-}
-
 async function serveCommand(argv: string[], io: CliIO, env: Env, cwd: string): Promise<number> {
   const options: ServerOptions = parseServerOptions(argv, env, cwd);
   const redact = createRedactor(secretValues(env, options.passEnv));
@@ -144,7 +137,7 @@ async function serveCommand(argv: string[], io: CliIO, env: Env, cwd: string): P
     maxTimeoutS: options.timeoutS,
     maxSandbox: options.maxSandbox,
     passEnv: options.passEnv,
-    depth: parseDepth(env),
+    depth: await detectDepth(env),
     maxDepth: options.maxDepth,
     parentEnv: env,
     limiter,
