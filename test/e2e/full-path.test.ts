@@ -1,0 +1,230 @@
+/**
+ * The whole path a user runs (issue 2, proof b): a top-level real codex is the MCP client, configured the way
+ * docs/INTEGRATION.md says, with this server as its MCP server. The mock model makes the top-level codex call
+ * `delegate`; the server runs a second real codex (the sub-agent) against the same mock; the sub-agent's answer
+ * travels back through the tool result to the top-level codex and into its final message.
+ *
+ * It also pins down how the nesting depth reaches a nested server: codex starts MCP servers with a reduced
+ * environment, so CODEX_SUBAGENTS_DEPTH (which our server sets for its codex child) reaches the nested server only
+ * when the codex config lists it in `env_vars`.
+ */
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { mkdtemp, readFile, realpath, rm } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { makeCodexHome, runCodex, type CodexHome, type CodexRun } from "../helpers/codex-home.ts";
+import {
+  assistantMessage,
+  developerMessages,
+  functionCall,
+  functionCallOutputs,
+  startMockModel,
+  toolNames,
+  userMessages,
+  type MockModel,
+  type RecordedRequest,
+} from "../helpers/mock-model.ts";
+import { codexBin, repoRoot } from "../helpers/paths.ts";
+import { serverCommand } from "../helpers/server-command.ts";
+
+const MARKER = "SUBAGENT-MARKER-5b1e";
+const TOP_TASK = "Get a review of the last commit from the review agent and tell me what it said.";
+const REVIEW_TASK = "Review the last commit (full-path test).";
+const NESTED_TASK = "Explain the layout (nested delegation attempt).";
+
+let reviewPersona = "";
+let explainPersona = "";
+
+function personaFirstLine(markdown: string): string {
+  return markdown.split("---")[2]!.trim().split("\n")[0]!;
+}
+
+type Level = "top" | "review" | "explain";
+
+/** Top level vs sub-agent: only sub-agents carry a persona in their developer messages. */
+function levelOf(req: RecordedRequest): Level {
+  const developer = developerMessages(req.body).join("\n");
+  if (developer.includes(reviewPersona)) return "review";
+  if (developer.includes(explainPersona)) return "explain";
+  return "top";
+}
+
+/** TOML basic string (JSON escapes are a subset TOML accepts). */
+const toml = (value: string) => JSON.stringify(value);
+
+/**
+ * The `[mcp_servers.subagents]` entry exactly as docs/INTEGRATION.md's complete entry shapes it: command, args,
+ * tool_timeout_sec, default_tools_approval_mode, env_vars and an env table.
+ */
+function serverEntry(opts: { workDir: string; runsDir: string; envVars: string[] }): string {
+  const { command, args } = serverCommand(["--root", opts.workDir, "--codex", codexBin, "--max-depth", "1"]);
+  return [
+    `[mcp_servers.subagents]`,
+    `command = ${toml(command)}`,
+    `args = [${args.map(toml).join(", ")}]`,
+    `startup_timeout_sec = 20`,
+    `tool_timeout_sec = 120`,
+    `default_tools_approval_mode = "approve"`,
+    `env_vars = [${opts.envVars.map(toml).join(", ")}]`,
+    ``,
+    `[mcp_servers.subagents.env]`,
+    `CODEX_SUBAGENTS_RUNS_DIR = ${toml(opts.runsDir)}`,
+  ].join("\n");
+}
+
+interface Scenario {
+  mock: MockModel;
+  home: CodexHome;
+  workDir: string;
+  run: CodexRun;
+  byLevel(level: Level): RecordedRequest[];
+  cleanup(): Promise<void>;
+}
+
+/**
+ * One top-level `codex exec`. The mock: top level calls `delegate` to review; the review sub-agent tries to
+ * delegate once more (to explain) and then answers with the marker plus what its own delegate call returned;
+ * an explain sub-sub-agent (if the nesting was not refused) answers plainly; the top level quotes the tool result.
+ */
+async function runScenario(envVars: string[]): Promise<Scenario> {
+  const mock = await startMockModel((req) => {
+    const outputs = functionCallOutputs(req.body);
+    switch (levelOf(req)) {
+      case "top":
+        if (outputs.length === 0) {
+          return [functionCall({ name: "delegate", namespace: "mcp__subagents", args: { agent: "review", task: REVIEW_TASK }, callId: "call_top" })];
+        }
+        return [assistantMessage(`The reviewer said: ${outputs.map((o) => o.output).join(" | ")}`)];
+      case "review":
+        if (outputs.length === 0) {
+          return [functionCall({ name: "delegate", namespace: "mcp__subagents", args: { agent: "explain", task: NESTED_TASK }, callId: "call_nested" })];
+        }
+        return [assistantMessage(`${MARKER} nested-result<<${outputs.map((o) => o.output).join(" | ")}>>`)];
+      case "explain":
+        return [assistantMessage("NESTED-EXPLAIN-RAN")];
+    }
+  });
+  const workDir = await realpath(await mkdtemp(path.join(os.tmpdir(), "cs-fullpath-work-")));
+  const home = await makeCodexHome({ baseUrl: mock.baseUrl, extraConfig: "" });
+  // The entry needs the home's own path for the runs directory, so it is appended after the home exists.
+  const entry = serverEntry({ workDir, runsDir: path.join(home.dir, "runs"), envVars });
+  await Bun.write(path.join(home.dir, "config.toml"), (await readFile(path.join(home.dir, "config.toml"), "utf8")) + "\n" + entry + "\n");
+  const run = await runCodex({
+    args: ["exec", "--json", "--skip-git-repo-check", "-C", workDir, "-"],
+    env: home.env,
+    cwd: workDir,
+    stdin: TOP_TASK,
+    hangGuardMs: 100_000,
+  });
+  return {
+    mock,
+    home,
+    workDir,
+    run,
+    byLevel: (level) => mock.responseRequests().filter((r) => levelOf(r) === level),
+    cleanup: async () => {
+      await mock.close();
+      await home.cleanup();
+      await rm(workDir, { recursive: true, force: true });
+    },
+  };
+}
+
+function agentMessages(run: CodexRun): string[] {
+  return run.events.filter((e) => e.type === "item.completed" && e.item?.type === "agent_message").map((e) => e.item.text);
+}
+
+function mcpCalls(run: CodexRun): any[] {
+  return run.events.filter((e) => e.type === "item.completed" && e.item?.type === "mcp_tool_call").map((e) => e.item);
+}
+
+/** The JSON result the server returned, as the top-level model saw it in its function_call_output. */
+function delegateResultSeenByTop(s: Scenario): any {
+  const second = s.byLevel("top").find((r) => functionCallOutputs(r.body).length > 0);
+  expect(second).toBeDefined();
+  const output = functionCallOutputs(second!.body)[0]!;
+  expect(output.callId).toBe("call_top");
+  return output.output;
+}
+
+beforeAll(async () => {
+  reviewPersona = personaFirstLine(await readFile(path.join(repoRoot, "agents", "review.md"), "utf8"));
+  explainPersona = personaFirstLine(await readFile(path.join(repoRoot, "agents", "explain.md"), "utf8"));
+  expect(reviewPersona.length).toBeGreaterThan(20);
+  expect(explainPersona.length).toBeGreaterThan(20);
+});
+
+describe("top-level codex → codex-subagents → sub-agent codex → back", () => {
+  let s: Scenario;
+  beforeAll(async () => {
+    s = await runScenario(["CODEX_HOME", "CODEX_SUBAGENTS_DEPTH"]);
+  });
+  afterAll(async () => {
+    await s?.cleanup();
+  });
+
+  test("the top-level codex offers delegate to its model and calls it", () => {
+    expect(s.run.exitCode).toBe(0);
+    const first = s.byLevel("top")[0]!;
+    expect(toolNames(first.body)).toEqual(expect.arrayContaining(["mcp__subagents/delegate", "mcp__subagents/list_agents", "mcp__subagents/validate_agents"]));
+    const calls = mcpCalls(s.run);
+    expect(calls.map((c) => `${c.server}/${c.tool}`)).toEqual(["subagents/delegate"]);
+    expect(calls[0].status).toBe("completed");
+  });
+
+  test("the sub-agent request carries the review persona and the task", () => {
+    const review = s.byLevel("review");
+    expect(review.length).toBeGreaterThanOrEqual(1);
+    expect(developerMessages(review[0]!.body).join("\n")).toContain(reviewPersona);
+    expect(userMessages(review[0]!.body).at(-1)).toBe(REVIEW_TASK);
+    // The top-level request carries no persona: the two are told apart by developer message content.
+    expect(developerMessages(s.byLevel("top")[0]!.body).join("\n")).not.toContain(reviewPersona);
+  });
+
+  test("the marker flows back: sub-agent → tool result → top-level model → codex exec --json output", () => {
+    const seen = delegateResultSeenByTop(s);
+    expect(seen).toContain(MARKER);
+    const finals = agentMessages(s.run);
+    expect(finals).toHaveLength(1);
+    expect(finals[0]).toStartWith("The reviewer said: ");
+    expect(finals[0]).toContain(MARKER);
+  });
+
+  test("with env_vars naming CODEX_SUBAGENTS_DEPTH, the sub-agent's own server refuses to nest past --max-depth 1", () => {
+    // The review sub-agent's codex read the same config.toml, so it started its own codex-subagents server.
+    const review = s.byLevel("review");
+    expect(toolNames(review[0]!.body)).toContain("mcp__subagents/delegate");
+    const nested = review.find((r) => functionCallOutputs(r.body).length > 0);
+    expect(nested).toBeDefined();
+    const refusal = functionCallOutputs(nested!.body)[0]!.output;
+    expect(refusal).toContain("nesting limit reached");
+    expect(refusal).toContain("depth 1");
+    expect(s.byLevel("explain")).toHaveLength(0);
+    // And that refusal travelled back to the top level too.
+    expect(agentMessages(s.run)[0]).toContain("nesting limit reached");
+  });
+});
+
+describe("nesting depth without env_vars = [\"CODEX_SUBAGENTS_DEPTH\"]", () => {
+  let s: Scenario;
+  beforeAll(async () => {
+    s = await runScenario(["CODEX_HOME"]);
+  });
+  afterAll(async () => {
+    await s?.cleanup();
+  });
+
+  test("codex drops CODEX_SUBAGENTS_DEPTH from the nested server's environment, so the nested server starts at depth 0 and delegates again", () => {
+    expect(s.run.exitCode).toBe(0);
+    const review = s.byLevel("review");
+    const nested = review.find((r) => functionCallOutputs(r.body).length > 0);
+    expect(nested).toBeDefined();
+    const output = functionCallOutputs(nested!.body)[0]!.output;
+    // The nested server did not know it was nested: it ran a third codex.
+    expect(output).not.toContain("nesting limit reached");
+    expect(output).toContain("NESTED-EXPLAIN-RAN");
+    expect(s.byLevel("explain").length).toBeGreaterThanOrEqual(1);
+    // The whole chain still answers the top level.
+    expect(agentMessages(s.run)[0]).toContain(MARKER);
+  });
+});
