@@ -198,3 +198,65 @@ export async function runCodex(req: RunRequest): Promise<RunOutcome> {
     durationMs: Math.round(performance.now() - started),
   };
 }
+
+export interface ProbeOutcome {
+  exitCode: number | null;
+  /** First `maxOutputBytes` of stdout. */
+  stdout: string;
+  /** First `maxOutputBytes` of stderr. */
+  stderr: string;
+  timedOut: boolean;
+  /** Set when codex could not be started at all. */
+  spawnError: string | null;
+}
+
+/**
+ * Run codex briefly for `doctor` (`--version`, `exec --help`): no stdin, output capped, killed with its process group
+ * at the time limit. Lives here so this file stays the only place that spawns codex.
+ */
+export async function probeCodex(
+  codexPath: string,
+  args: readonly string[],
+  opts: { timeoutMs: number; env: Record<string, string>; maxOutputBytes?: number },
+): Promise<ProbeOutcome> {
+  const limit = opts.maxOutputBytes ?? 256 * 1024;
+  const child = spawn(codexPath, [...args], {
+    env: opts.env,
+    stdio: ["ignore", "pipe", "pipe"],
+    detached: process.platform !== "win32",
+    shell: false,
+    windowsHide: true,
+  });
+  const collect = (stream: NodeJS.ReadableStream) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    stream.on("data", (chunk: Buffer) => {
+      if (size >= limit) return;
+      chunks.push(chunk.subarray(0, limit - size));
+      size += Math.min(chunk.length, limit - size);
+    });
+    return () => Buffer.concat(chunks).toString("utf8");
+  };
+  const stdout = collect(child.stdout);
+  const stderr = collect(child.stderr);
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    killGroup(child.pid, "SIGKILL");
+  }, opts.timeoutMs);
+  const result = await new Promise<{ code: number | null; spawnError: string | null }>((resolve) => {
+    child.once("error", (error: NodeJS.ErrnoException) => resolve({ code: null, spawnError: `${error.code ?? error.message}` }));
+    child.once("exit", (code) => {
+      killGroup(child.pid, "SIGKILL");
+      const drained = setTimeout(() => resolve({ code, spawnError: null }), 1000);
+      child.once("close", () => {
+        clearTimeout(drained);
+        resolve({ code, spawnError: null });
+      });
+    });
+  });
+  clearTimeout(timer);
+  child.stdout.destroy();
+  child.stderr.destroy();
+  return { exitCode: result.code, stdout: stdout(), stderr: stderr(), timedOut, spawnError: result.spawnError };
+}
