@@ -176,7 +176,7 @@ export async function delegate(
   let tempDir: string | undefined;
   try {
     opts.onProgress?.(isolation === "none" ? "starting codex" : `preparing ${isolation} workspace`);
-    workspace = await prepareWorkspace({ mode: isolation, cwd, signal: opts.signal });
+    workspace = await prepareWorkspace({ mode: isolation, cwd, signal: opts.signal, logger: ctx.log });
     tempDir = await mkdtemp(path.join(os.tmpdir(), "codex-subagents-run-"));
     const lastMessageFile = path.join(tempDir, "last-message.txt");
     let outputSchemaFile: string | undefined;
