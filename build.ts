@@ -105,7 +105,9 @@ export const SCRIPT_ASSET = "codex-subagents.mjs";
  * which test/build/reproducible.test.ts keeps proving. `identifiers` stay unminified so crash traces stay readable.
  */
 const EXECUTABLE_FLAGS = ["--compile", "--bytecode", "--format=esm", "--minify-whitespace", "--minify-syntax", "--no-compile-autoload-dotenv", "--no-compile-autoload-bunfig", "--sourcemap=none"];
-const SCRIPT_FLAGS = ["--target=node", "--format=esm", "--minify-whitespace", "--minify-syntax", "--sourcemap=none", "--banner='#!/usr/bin/env node'"];
+const SCRIPT_FLAGS = ["--target=node", "--format=esm", "--minify-whitespace", "--minify-syntax", "--sourcemap=none"];
+/** The `.mjs` starts with this line whatever the entry's own shebang says (`bun` would be wrong for Node users). */
+const SCRIPT_SHEBANG = "#!/usr/bin/env node\n";
 const MINIFY = { whitespace: true, syntax: true, identifiers: false };
 const MANIFEST_GLOBAL = "__CODEX_SUBAGENTS_BUILD_MANIFEST__";
 
@@ -230,13 +232,13 @@ async function bundleScript(entry: string, outDir: string, manifest: BuildManife
     format: "esm",
     minify: MINIFY,
     sourcemap: "none",
-    banner: "#!/usr/bin/env node",
     define: { [MANIFEST_GLOBAL]: JSON.stringify(JSON.stringify(manifest)) },
     throw: false,
   });
   if (!result.success || result.outputs.length !== 1) fail(`bundling ${SCRIPT_ASSET} failed:\n${result.logs.map(String).join("\n")}`);
   const outfile = join(outDir, SCRIPT_ASSET);
-  writeFileSync(outfile, new Uint8Array(await result.outputs[0]!.arrayBuffer()));
+  const code = (await result.outputs[0]!.text()).replace(/^#![^\n]*\n/, "");
+  writeFileSync(outfile, SCRIPT_SHEBANG + code);
   chmodSync(outfile, 0o755);
   return outfile;
 }
