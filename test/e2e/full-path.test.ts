@@ -5,8 +5,9 @@
  * travels back through the tool result to the top-level codex and into its final message.
  *
  * It also pins down how the nesting depth reaches a nested server: codex starts MCP servers with a reduced
- * environment, so CODEX_SUBAGENTS_DEPTH (which our server sets for its codex child) reaches the nested server only
- * when the codex config lists it in `env_vars`.
+ * environment, so CODEX_SUBAGENTS_DEPTH (which our server sets for its codex child) reaches the nested server's
+ * own environment only when the codex config lists it in `env_vars`; on Linux the server also finds it in its
+ * ancestors' environments (src/policy/depth.ts), so the limit holds either way there.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { mkdtemp, readFile, realpath, rm } from "node:fs/promises";
@@ -24,7 +25,7 @@ import {
   type MockModel,
   type RecordedRequest,
 } from "../helpers/mock-model.ts";
-import { codexBin, repoRoot } from "../helpers/paths.ts";
+import { bunBin, codexBin, repoRoot } from "../helpers/paths.ts";
 import { serverCommand } from "../helpers/server-command.ts";
 
 const MARKER = "SUBAGENT-MARKER-5b1e";
@@ -214,17 +215,72 @@ describe("nesting depth without env_vars = [\"CODEX_SUBAGENTS_DEPTH\"]", () => {
     await s?.cleanup();
   });
 
-  test("codex drops CODEX_SUBAGENTS_DEPTH from the nested server's environment, so the nested server starts at depth 0 and delegates again", () => {
+  // Codex hands MCP servers only HOME, LANG, LC_*, LOGNAME, PATH, SHELL, TERM, TMPDIR, TZ, USER and a few
+  // certificate variables (observed with codex 0.169), so CODEX_SUBAGENTS_DEPTH does not reach the nested server
+  // through its own environment. On Linux the server finds it in its ancestors' environments (/proc/<pid>/environ
+  // of the sub-agent's codex); elsewhere only env_vars carries it.
+  test.if(process.platform === "linux")("Linux: the nested server still finds its depth (from the sub-agent codex's environment) and refuses", () => {
     expect(s.run.exitCode).toBe(0);
-    const review = s.byLevel("review");
-    const nested = review.find((r) => functionCallOutputs(r.body).length > 0);
+    const nested = s.byLevel("review").find((r) => functionCallOutputs(r.body).length > 0);
     expect(nested).toBeDefined();
     const output = functionCallOutputs(nested!.body)[0]!.output;
-    // The nested server did not know it was nested: it ran a third codex.
-    expect(output).not.toContain("nesting limit reached");
-    expect(output).toContain("NESTED-EXPLAIN-RAN");
-    expect(s.byLevel("explain").length).toBeGreaterThanOrEqual(1);
-    // The whole chain still answers the top level.
+    expect(output).toContain("nesting limit reached");
+    expect(output).toContain("depth 1");
+    expect(s.byLevel("explain")).toHaveLength(0);
     expect(agentMessages(s.run)[0]).toContain(MARKER);
+  });
+
+  test.if(process.platform !== "linux")("elsewhere: without env_vars the nested server starts at depth 0 and delegates again", () => {
+    expect(s.run.exitCode).toBe(0);
+    const nested = s.byLevel("review").find((r) => functionCallOutputs(r.body).length > 0);
+    expect(functionCallOutputs(nested!.body)[0]!.output).toContain("NESTED-EXPLAIN-RAN");
+  });
+});
+
+describe("what environment codex gives an MCP server", () => {
+  /** Starts codex with CODEX_SUBAGENTS_DEPTH=1 and a probe MCP server that records the environment it was given. */
+  async function probeEnvironment(envVars: string[] | null): Promise<Record<string, string>> {
+    const mock = await startMockModel(() => [assistantMessage("done")]);
+    const dir = await realpath(await mkdtemp(path.join(os.tmpdir(), "cs-envprobe-")));
+    const out = path.join(dir, "env.json");
+    const script = path.join(dir, "probe.mjs");
+    // Not an MCP server at all: it records its environment and exits, and codex skips it (required is false).
+    await Bun.write(script, `import { writeFileSync } from "node:fs";\nwriteFileSync(process.argv[2], JSON.stringify(process.env));\n`);
+    const entry = [
+      `[mcp_servers.probe]`,
+      `command = ${toml(bunBin)}`,
+      `args = [${[script, out].map(toml).join(", ")}]`,
+      ...(envVars ? [`env_vars = [${envVars.map(toml).join(", ")}]`] : []),
+    ].join("\n");
+    const home = await makeCodexHome({ baseUrl: mock.baseUrl, extraConfig: entry });
+    try {
+      const run = await runCodex({
+        args: ["exec", "--json", "--skip-git-repo-check", "-C", dir, "-"],
+        env: { ...home.env, CODEX_SUBAGENTS_DEPTH: "1", OPENAI_API_KEY: "sk-probe-not-a-key", SOME_CANARY: "x" },
+        stdin: "hello",
+      });
+      expect(run.exitCode).toBe(0);
+      return JSON.parse(await readFile(out, "utf8"));
+    } finally {
+      await mock.close();
+      await home.cleanup();
+      await rm(dir, { recursive: true, force: true });
+    }
+  }
+
+  test("codex 0.169 drops CODEX_SUBAGENTS_DEPTH, CODEX_HOME and OPENAI_API_KEY unless env_vars names them", async () => {
+    const plain = await probeEnvironment(null);
+    expect(plain.HOME).toBeDefined();
+    expect(plain.PATH).toBeDefined();
+    expect(plain.CODEX_SUBAGENTS_DEPTH).toBeUndefined();
+    expect(plain.CODEX_HOME).toBeUndefined();
+    expect(plain.OPENAI_API_KEY).toBeUndefined();
+    expect(plain.SOME_CANARY).toBeUndefined();
+
+    const forwarded = await probeEnvironment(["CODEX_SUBAGENTS_DEPTH", "CODEX_HOME", "OPENAI_API_KEY"]);
+    expect(forwarded.CODEX_SUBAGENTS_DEPTH).toBe("1");
+    expect(forwarded.CODEX_HOME).toBeDefined();
+    expect(forwarded.OPENAI_API_KEY).toBe("sk-probe-not-a-key");
+    expect(forwarded.SOME_CANARY).toBeUndefined();
   });
 });
