@@ -253,7 +253,9 @@ export async function delegate(
       working_dir: workspace.workingDir,
       isolation,
       ...(patch !== undefined ? { patch } : {}),
-      stderr_tail: tailBytes(outcome.stderrTail, STDERR_TAIL_BYTES),
+      // Security: redact before cutting to the tail, or a secret cut in half at the tail's edge is no longer
+      // recognised and its remaining part is shown.
+      stderr_tail: tailBytes(ctx.redact(outcome.stderrTail), STDERR_TAIL_BYTES),
       timed_out: outcome.timedOut,
       cancelled: outcome.cancelled,
       run_dir: record?.dir ?? null,
