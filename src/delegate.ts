@@ -208,6 +208,7 @@ export async function delegate(
       timeoutMs: timeoutS * 1000,
       signal: opts.signal,
       onProgress: (message) => opts.onProgress?.(ctx.redact(message)),
+      redact: ctx.redact,
       onEventLine: record ? (line) => record.event(line) : undefined,
     });
 

@@ -23,6 +23,8 @@ export interface RunRequest {
   signal?: AbortSignal;
   /** A one-line description of each step codex reports. */
   onProgress?: (message: string) => void;
+  /** Applied to a step's line before it is summarised for onProgress. */
+  redact?: (text: string) => string;
   /** Every stdout line (for the run record). */
   onEventLine?: (line: string) => void;
 }
@@ -131,7 +133,10 @@ export async function runCodex(req: RunRequest): Promise<RunOutcome> {
   const lines = new LineSplitter(MAX_EVENT_LINE_BYTES, (line) => {
     req.onEventLine?.(line);
     const message = applyEventLine(events, line);
-    if (message) req.onProgress?.(message);
+    if (!message || !req.onProgress) return;
+    // Security: the summary is cut to one short line, which can cut a secret in half where the redactor no longer
+    // recognises it; so summarise the redacted line instead.
+    req.onProgress(req.redact ? applyEventLine(newEventState(), req.redact(line)) ?? "working" : message);
   });
   child.stdout.on("data", (chunk: Buffer) => lines.push(chunk));
   child.stderr.on("data", (chunk: Buffer) => stderr.push(chunk));
