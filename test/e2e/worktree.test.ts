@@ -1,0 +1,176 @@
+/**
+ * Worktree isolation end to end (issue 4 proof): the real codex against the mock model, in a temporary git
+ * repository. The mock tells the sub-agent to run a shell command (codex's `exec_command` tool) that writes a new
+ * file and edits an existing one. The result's patch must apply onto a fresh clone, and the user's repository must
+ * look exactly as before: same `git status`, no extra worktree, no temporary directory left behind.
+ */
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { spawnSync } from "node:child_process";
+import { mkdir, mkdtemp, readdir, readFile, realpath, rm, writeFile } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { makeCodexHome, type CodexHome } from "../helpers/codex-home.ts";
+import { connectServer, type ConnectedServer } from "../helpers/mcp-client.ts";
+import { assistantMessage, developerMessages, functionCall, functionCallOutputs, startMockModel, type MockModel } from "../helpers/mock-model.ts";
+import { codexBin } from "../helpers/paths.ts";
+import { serverCommand } from "../helpers/server-command.ts";
+
+const PERSONA = "You are the worktree-writer test agent. WORKTREE-PERSONA-41";
+const EDIT_COMMAND = "mkdir -p notes && printf 'brand new file\\n' > notes/new.md && printf 'line added by the sub-agent\\n' >> README.md";
+
+const GIT_ENV = {
+  GIT_AUTHOR_NAME: "Test",
+  GIT_AUTHOR_EMAIL: "test@example.invalid",
+  GIT_COMMITTER_NAME: "Test",
+  GIT_COMMITTER_EMAIL: "test@example.invalid",
+  GIT_CONFIG_NOSYSTEM: "1",
+};
+
+let scratch: string;
+let repo: string;
+/** The server's own TMPDIR, so the test can see that nothing it made is left behind. */
+let serverTmp: string;
+let mock: MockModel;
+let home: CodexHome;
+let server: ConnectedServer;
+
+function git(cwd: string, ...args: string[]): string {
+  const run = spawnSync("git", args, { cwd, encoding: "utf8", env: { ...process.env, ...GIT_ENV, HOME: scratch } });
+  if (run.status !== 0) throw new Error(`git ${args.join(" ")} failed: ${run.stderr}`);
+  return run.stdout;
+}
+
+beforeAll(async () => {
+  scratch = await realpath(await mkdtemp(path.join(os.tmpdir(), "cs-worktree-e2e-")));
+  repo = path.join(scratch, "repo");
+  serverTmp = path.join(scratch, "tmp");
+  await mkdir(repo);
+  await mkdir(serverTmp);
+  git(repo, "init", "-q", "-b", "main");
+  await writeFile(path.join(repo, "README.md"), "# Demo\n\nOriginal text.\n");
+  await mkdir(path.join(repo, "src"));
+  await writeFile(path.join(repo, "src", "app.ts"), "export const answer = 42;\n");
+  git(repo, "add", "-A");
+  git(repo, "commit", "-q", "-m", "initial");
+
+  mock = await startMockModel((req) => {
+    if (!developerMessages(req.body).join("\n").includes("WORKTREE-PERSONA-41")) return [assistantMessage("unexpected caller")];
+    const outputs = functionCallOutputs(req.body);
+    if (outputs.length === 0) {
+      return [functionCall({ name: "exec_command", args: { cmd: EDIT_COMMAND }, callId: "call_edit" })];
+    }
+    return [assistantMessage(`edits done; tool said: ${outputs[0]!.output.replace(/\s+/g, " ").slice(0, 200)}`)];
+  });
+  home = await makeCodexHome({ baseUrl: mock.baseUrl });
+  server = await connectServer({
+    ...serverCommand(["--root", scratch, "--codex", codexBin, "--runs-dir", path.join(scratch, "runs")]),
+    env: { ...home.env, TMPDIR: serverTmp },
+    cwd: repo,
+  });
+});
+
+afterAll(async () => {
+  await server?.close();
+  await mock?.close();
+  await home?.cleanup();
+  if (scratch) await rm(scratch, { recursive: true, force: true });
+});
+
+function delegateWorktree() {
+  return server.client.callTool(
+    {
+      name: "delegate",
+      arguments: {
+        agent: "worktree-writer",
+        persona: PERSONA,
+        sandbox_mode: "workspace-write",
+        isolation: "worktree",
+        cwd: repo,
+        task: "Add notes/new.md and append a line to README.md.",
+      },
+    },
+    undefined,
+    { timeout: 120_000 },
+  );
+}
+
+async function leftovers(): Promise<string[]> {
+  return (await readdir(serverTmp)).filter((name) => name.startsWith("codex-subagents-"));
+}
+
+describe("isolation: worktree with the real codex", () => {
+  test("the patch holds the new file and the edit, applies onto a fresh clone, and the user's repository is untouched", async () => {
+    const statusBefore = git(repo, "status", "--porcelain");
+    const headBefore = git(repo, "rev-parse", "HEAD");
+    const result: any = await delegateWorktree();
+    const out = result.structuredContent;
+    expect(out).toBeDefined();
+    expect(out.ok).toBe(true);
+    expect(out.isolation).toBe("worktree");
+    expect(out.final_message).toStartWith("edits done");
+    expect(out.working_dir).not.toBe(repo);
+
+    // The sub-agent really ran the command in its worktree, not in the user's repository.
+    const patch: string = out.patch;
+    expect(typeof patch).toBe("string");
+    expect(patch).toContain("diff --git a/README.md b/README.md");
+    expect(patch).toContain("+line added by the sub-agent");
+    expect(patch).toContain("diff --git a/notes/new.md b/notes/new.md");
+    expect(patch).toContain("new file mode");
+    expect(patch).toContain("+brand new file");
+
+    // It applies cleanly onto a fresh clone of HEAD.
+    const clone = path.join(scratch, "clone");
+    git(scratch, "clone", "-q", repo, clone);
+    const patchFile = path.join(scratch, "sub-agent.patch");
+    await writeFile(patchFile, patch);
+    git(clone, "apply", "--check", patchFile);
+    git(clone, "apply", patchFile);
+    expect(await readFile(path.join(clone, "README.md"), "utf8")).toBe("# Demo\n\nOriginal text.\nline added by the sub-agent\n");
+    expect(await readFile(path.join(clone, "notes", "new.md"), "utf8")).toBe("brand new file\n");
+
+    // The user's repository: same status, same HEAD, no new file, one worktree, nothing left in TMPDIR.
+    expect(git(repo, "status", "--porcelain")).toBe(statusBefore);
+    expect(git(repo, "rev-parse", "HEAD")).toBe(headBefore);
+    expect(await readFile(path.join(repo, "README.md"), "utf8")).toBe("# Demo\n\nOriginal text.\n");
+    const worktrees = git(repo, "worktree", "list", "--porcelain").split("\n").filter((l) => l.startsWith("worktree "));
+    expect(worktrees).toEqual([`worktree ${repo}`]);
+    expect(await leftovers()).toEqual([]);
+    expect(await readdir(path.join(repo, ".git", "worktrees")).catch(() => [])).toEqual([]);
+  });
+
+  test("a dirty tree: the result says the sub-agent did not see the uncommitted changes, and they stay as they were", async () => {
+    await writeFile(path.join(repo, "src", "app.ts"), "export const answer = 43; // uncommitted\n");
+    await writeFile(path.join(repo, "scratch.txt"), "untracked\n");
+    const statusBefore = git(repo, "status", "--porcelain");
+    expect(statusBefore).toContain("src/app.ts");
+
+    const result: any = await delegateWorktree();
+    const out = result.structuredContent;
+    expect(out.ok).toBe(true);
+    const notes: string[] = out.notes;
+    const dirtyNote = notes.find((n) => n.includes("uncommitted changes"));
+    expect(dirtyNote).toBeDefined();
+    expect(dirtyNote).toContain("NOT visible to the sub-agent");
+    expect(dirtyNote).toMatch(/src\/app\.ts|scratch\.txt/);
+    // The patch is against HEAD, not against the dirty files.
+    expect(out.patch).not.toContain("uncommitted");
+
+    expect(git(repo, "status", "--porcelain")).toBe(statusBefore);
+    expect(await readFile(path.join(repo, "src", "app.ts"), "utf8")).toBe("export const answer = 43; // uncommitted\n");
+    expect(git(repo, "worktree", "list", "--porcelain").split("\n").filter((l) => l.startsWith("worktree "))).toHaveLength(1);
+    expect(await leftovers()).toEqual([]);
+  });
+
+  test("a cwd outside any git repository is a clear error", async () => {
+    const plain = path.join(scratch, "not-a-repo");
+    await mkdir(plain, { recursive: true });
+    const result: any = await server.client.callTool({
+      name: "delegate",
+      arguments: { agent: "worktree-writer", persona: PERSONA, isolation: "worktree", cwd: plain, task: "anything" },
+    });
+    expect(result.isError).toBe(true);
+    expect(result.content[0].text).toContain("not inside a git repository");
+    expect(await leftovers()).toEqual([]);
+  });
+});
