@@ -1,0 +1,373 @@
+// Shared pieces of the adversarial suite: a scratch area per server (its own TMPDIR, root, report dir), the fake
+// codex, the checks run after every case (server alive, no process of the run left, no temp dir left), and the tally
+// printed when the suite ends.
+import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { mkdir, mkdtemp, readdir, readFile, realpath, rm } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { expect } from "bun:test";
+import { connectServer, type ConnectedServer } from "../helpers/mcp-client.ts";
+import { repoRoot } from "../helpers/paths.ts";
+import { serverCommand } from "../helpers/server-command.ts";
+
+export const FAKE_CODEX = path.join(repoRoot, "test", "fixtures", "fake-codex", "fake-codex.mjs");
+
+// ---- tally ------------------------------------------------------------------------------------------------------
+
+export interface Tally {
+  badInputs: number;
+  crashes: number;
+  leakedProcesses: number;
+  leftoverDirs: number;
+  secretsSeen: number;
+  filesDone: Set<string>;
+}
+
+/** Bun runs every test file in one process and one global scope, so the tally adds up across files. */
+export function tally(): Tally {
+  const g = globalThis as { __codexSubagentsAdversarialTally?: Tally };
+  g.__codexSubagentsAdversarialTally ??= { badInputs: 0, crashes: 0, leakedProcesses: 0, leftoverDirs: 0, secretsSeen: 0, filesDone: new Set() };
+  return g.__codexSubagentsAdversarialTally;
+}
+
+export function countBadInput(n = 1): void {
+  tally().badInputs += n;
+}
+
+/**
+ * Call from each file's afterAll. Prints the running tally; when the last adversarial file of the directory is done
+ * (the whole suite, or the directory, was run), it says so.
+ */
+export function reportTally(file: string): void {
+  const t = tally();
+  t.filesDone.add(path.basename(file));
+  const all = readdirSync(import.meta.dir).filter((f) => f.endsWith(".test.ts"));
+  const complete = all.every((f) => t.filesDone.has(f));
+  const line = `bad inputs tried: ${t.badInputs}, crashes: ${t.crashes}, leaked processes: ${t.leakedProcesses}, leftover directories: ${t.leftoverDirs}, secrets seen: ${t.secretsSeen}`;
+  process.stderr.write(complete
+    ? `\n== adversarial tally (all ${all.length} files): ${line}\n`
+    : `\n-- adversarial tally so far (${t.filesDone.size}/${all.length} files): ${line}\n`);
+}
+
+// ---- scratch area and server ------------------------------------------------------------------------------------
+
+export interface Scratch {
+  base: string;
+  /** The server's TMPDIR: where it makes run dirs, mirrors and worktrees. Must be empty after every case. */
+  tmp: string;
+  /** The --root the server allows. */
+  root: string;
+  /** Where the fake codex writes what it saw. */
+  report: string;
+  /** CODEX_HOME for the server (its run records go below it). */
+  codexHome: string;
+  cleanup(): Promise<void>;
+}
+
+export async function makeScratch(): Promise<Scratch> {
+  const base = await realpath(await mkdtemp(path.join(os.tmpdir(), "cs-adv-")));
+  const scratch: Scratch = {
+    base,
+    tmp: path.join(base, "tmp"),
+    root: path.join(base, "repo"),
+    report: path.join(base, "report"),
+    codexHome: path.join(base, "codex-home"),
+    cleanup: () => rm(base, { recursive: true, force: true }),
+  };
+  for (const dir of [scratch.tmp, scratch.root, scratch.report, scratch.codexHome]) await mkdir(dir);
+  return scratch;
+}
+
+export interface StartOptions {
+  /** Extra server flags (after --root and --codex). */
+  args?: string[];
+  env?: Record<string, string>;
+  /** Replace the default `--root <scratch.root>`. */
+  roots?: string[];
+}
+
+export interface AdversarialServer extends ConnectedServer {
+  scratch: Scratch;
+}
+
+export function serverEnv(scratch: Scratch, extra: Record<string, string> = {}): Record<string, string> {
+  return { TMPDIR: scratch.tmp, CODEX_HOME: scratch.codexHome, CODEX_SUBAGENTS_LOG: "info", ...extra };
+}
+
+export function serverArgs(scratch: Scratch, opts: StartOptions = {}): string[] {
+  const roots = opts.roots ?? [scratch.root];
+  return [...roots.flatMap((r) => ["--root", r]), "--codex", FAKE_CODEX, ...(opts.args ?? [])];
+}
+
+export async function startServer(scratch: Scratch, opts: StartOptions = {}): Promise<AdversarialServer> {
+  const connected = await connectServer({
+    ...serverCommand(serverArgs(scratch, opts)),
+    env: serverEnv(scratch, opts.env),
+    cwd: scratch.root,
+  });
+  return Object.assign(connected, { scratch });
+}
+
+// ---- the fake codex ---------------------------------------------------------------------------------------------
+
+export interface FakeScript {
+  token?: string;
+  report?: string;
+  readStdin?: boolean;
+  ignoreTerm?: boolean;
+  grandchildren?: number;
+  sleepMs?: number;
+  stdoutBytes?: number;
+  stdoutNoNewline?: boolean;
+  stderrBytes?: number;
+  malformed?: boolean;
+  secrets?: string[];
+  final?: string;
+  exitCode?: number;
+  crash?: boolean;
+  stderrPad?: number;
+  textPad?: number;
+}
+
+let tokenCounter = 0;
+export function newToken(label: string): string {
+  tokenCounter += 1;
+  return `advtok-${label}-${process.pid}-${tokenCounter}-${Math.random().toString(36).slice(2, 8)}`;
+}
+
+/** A persona that scripts the fake codex (it reads it back from `-c developer_instructions=…`). */
+export function fakePersona(script: FakeScript): string {
+  return `FAKE-CODEX ${JSON.stringify(script)}`;
+}
+
+/** delegate arguments for an ad-hoc agent run by the fake codex. */
+export function fakeCall(scratch: Scratch, token: string, script: FakeScript = {}, extra: Record<string, unknown> = {}): Record<string, unknown> {
+  return { agent: "fake", task: "do the thing", persona: fakePersona({ token, report: scratch.report, ...script }), ...extra };
+}
+
+/** Files the fake wrote, by prefix: e.g. "stdin-" → contents of every stdin-<pid>.txt. */
+export async function reportFiles(scratch: Scratch, prefix: string): Promise<string[]> {
+  const names = (await readdir(scratch.report)).filter((n) => n.startsWith(prefix)).sort();
+  return Promise.all(names.map((n) => readFile(path.join(scratch.report, n), "utf8")));
+}
+
+// ---- processes and directories ----------------------------------------------------------------------------------
+
+function processState(pid: number): string | null {
+  try {
+    const status = readFileSync(`/proc/${pid}/status`, "utf8");
+    return /^State:\s+(\S)/m.exec(status)?.[1] ?? null;
+  } catch {
+    return null;
+  }
+}
+
+/** Live (not zombie) processes whose argv contains `token`. */
+export function processesWith(token: string): number[] {
+  const found: number[] = [];
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    const pid = Number(entry);
+    if (pid === process.pid) continue;
+    let cmdline: string;
+    try {
+      cmdline = readFileSync(`/proc/${entry}/cmdline`, "utf8");
+    } catch {
+      continue;
+    }
+    if (cmdline.includes(token) && processState(pid) !== "Z") found.push(pid);
+  }
+  return found;
+}
+
+/** Processes the fake recorded (itself and its grandchildren) that are still alive. */
+export function recordedSurvivors(scratch: Scratch): number[] {
+  const dir = path.join(scratch.report, "pids");
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir).map(Number).filter((pid) => {
+    const state = processState(pid);
+    if (state === null || state === "Z") return false;
+    // A recycled pid is not ours: ours run the fake or carry the fake-grandchild marker.
+    try {
+      const cmdline = readFileSync(`/proc/${pid}/cmdline`, "utf8");
+      return cmdline.includes("fake-codex") || cmdline.includes("fake-grandchild");
+    } catch {
+      return false;
+    }
+  });
+}
+
+export function isAlive(pid: number): boolean {
+  const state = processState(pid);
+  return state !== null && state !== "Z";
+}
+
+/** Waits for `condition` up to `limitMs`; returns whether it became true. A bound from the spec, not a speed test. */
+export async function waitFor(condition: () => boolean | Promise<boolean>, limitMs: number): Promise<boolean> {
+  const until = Date.now() + limitMs;
+  for (;;) {
+    if (await condition()) return true;
+    if (Date.now() > until) return false;
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+/** Kill whatever a failed case left behind, so one failure does not poison the rest of the suite. */
+function killAll(pids: number[]): void {
+  for (const pid of pids) {
+    try {
+      process.kill(pid, "SIGKILL");
+    } catch {
+      // gone
+    }
+  }
+}
+
+/** Asserts nothing of the run survives (within the 5 s the spec allows); counts leaks in the tally. */
+export async function expectNoSurvivors(scratch: Scratch, token?: string): Promise<void> {
+  const survivors = () => [...new Set([...recordedSurvivors(scratch), ...(token ? processesWith(token) : [])])];
+  await waitFor(() => survivors().length === 0, 5000);
+  const left = survivors();
+  if (left.length) {
+    tally().leakedProcesses += left.length;
+    killAll(left);
+  }
+  expect(left).toEqual([]);
+}
+
+/** Asserts the server's TMPDIR holds nothing: no run dir, mirror or worktree was left. */
+export async function expectNoTempDirs(scratch: Scratch): Promise<void> {
+  // Clean-up finishes before the tool result is sent, so there is nothing to wait for; a short grace covers a
+  // server that was killed and cleans up on its way out.
+  await waitFor(async () => (await readdir(scratch.tmp)).length === 0, 2000);
+  const left = await readdir(scratch.tmp);
+  if (left.length) {
+    tally().leftoverDirs += left.length;
+    for (const entry of left) await rm(path.join(scratch.tmp, entry), { recursive: true, force: true });
+  }
+  expect(left).toEqual([]);
+}
+
+/** The checks after every case: the server still answers, nothing of the run survives, no temp dir remains. */
+export async function afterCase(server: AdversarialServer, token?: string): Promise<void> {
+  try {
+    await server.client.ping();
+    const tools = await server.client.listTools();
+    expect(tools.tools.map((t) => t.name).sort()).toEqual(["delegate", "list_agents", "validate_agents"]);
+  } catch (error) {
+    tally().crashes += 1;
+    throw new Error(`the server stopped answering: ${String(error)}\nstderr:\n${server.stderr()}`);
+  }
+  await expectNoSurvivors(server.scratch, token);
+  await expectNoTempDirs(server.scratch);
+  // The next case starts with an empty report dir.
+  for (const entry of await readdir(server.scratch.report)) await rm(path.join(server.scratch.report, entry), { recursive: true, force: true });
+}
+
+// ---- secrets ----------------------------------------------------------------------------------------------------
+
+/** Every 12-character piece of a secret: a partial leak counts as a leak. */
+function secretPieces(secret: string): string[] {
+  const pieces = new Set<string>([secret]);
+  if (secret.length > 12) for (let i = 0; i + 12 <= secret.length; i++) pieces.add(secret.slice(i, i + 12));
+  return [...pieces];
+}
+
+/** Which of `secrets` (or any 12-character piece of one) appear in `text`. Counts them in the tally. */
+export function secretsIn(text: string, secrets: readonly string[], where: string): string[] {
+  const seen = secrets.filter((s) => secretPieces(s).some((p) => text.includes(p))).map((s) => `${where}: ${s.slice(0, 12)}…`);
+  tally().secretsSeen += seen.length;
+  return seen;
+}
+
+// ---- a raw stdio pipe, for protocol abuse ------------------------------------------------------------------------
+
+export interface RawServer {
+  child: ChildProcessWithoutNullStreams;
+  /** Every complete stdout line so far (each must be a JSON-RPC frame). */
+  lines: string[];
+  /** Raw stdout text (to check nothing but frames was written). */
+  stdout(): string;
+  stderr(): string;
+  write(data: string | Buffer): void;
+  send(message: unknown): void;
+  /** Resolves with the next frame answering `id` (a response or error). */
+  response(id: number | string | null, limitMs?: number): Promise<any>;
+  /** The frames received so far, parsed. */
+  frames(): any[];
+  initialize(): Promise<void>;
+  exited: Promise<{ code: number | null; signal: string | null }>;
+  kill(): Promise<void>;
+}
+
+export function startRawServer(scratch: Scratch, opts: StartOptions = {}): RawServer {
+  const { command, args } = serverCommand(serverArgs(scratch, opts));
+  const child = spawn(command, args, {
+    cwd: scratch.root,
+    env: { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: process.env.HOME ?? scratch.base, ...serverEnv(scratch, opts.env) },
+    stdio: ["pipe", "pipe", "pipe"],
+  });
+  let out = "";
+  let err = "";
+  const lines: string[] = [];
+  let partial = "";
+  const waiters: Array<() => void> = [];
+  child.stdout.setEncoding("utf8");
+  child.stdout.on("data", (text: string) => {
+    out += text;
+    partial += text;
+    let nl: number;
+    while ((nl = partial.indexOf("\n")) !== -1) {
+      lines.push(partial.slice(0, nl));
+      partial = partial.slice(nl + 1);
+    }
+    for (const w of waiters.splice(0)) w();
+  });
+  child.stderr.setEncoding("utf8");
+  child.stderr.on("data", (text: string) => (err += text));
+  child.stdin.on("error", () => {});
+  const exited = new Promise<{ code: number | null; signal: string | null }>((resolve) => {
+    child.once("exit", (code, signal) => {
+      resolve({ code, signal });
+      for (const w of waiters.splice(0)) w();
+    });
+  });
+  const frames = () => lines.map((l) => JSON.parse(l));
+  const raw: RawServer = {
+    child,
+    lines,
+    stdout: () => out,
+    stderr: () => err,
+    write: (data) => void child.stdin.write(data),
+    send: (message) => void child.stdin.write(JSON.stringify(message) + "\n"),
+    frames,
+    response: async (id, limitMs = 30_000) => {
+      const until = Date.now() + limitMs;
+      for (;;) {
+        const found = frames().find((f) => f.id === id && ("result" in f || "error" in f));
+        if (found) return found;
+        if (child.exitCode !== null || child.signalCode !== null) throw new Error(`server exited before answering id ${id}; stderr:\n${err}`);
+        if (Date.now() > until) throw new Error(`no answer for id ${id}; stdout:\n${out}\nstderr:\n${err}`);
+        await new Promise<void>((resolve) => {
+          waiters.push(resolve);
+          setTimeout(resolve, 200);
+        });
+      }
+    },
+    initialize: async () => {
+      raw.send({ jsonrpc: "2.0", id: "init", method: "initialize", params: { protocolVersion: "2025-06-18", capabilities: {}, clientInfo: { name: "raw", version: "0" } } });
+      const answer = await raw.response("init");
+      expect(answer.result?.serverInfo?.name).toBe("codex-subagents");
+      raw.send({ jsonrpc: "2.0", method: "notifications/initialized" });
+    },
+    exited,
+    kill: async () => {
+      if (child.exitCode === null && child.signalCode === null) {
+        child.kill("SIGKILL");
+        await exited;
+      }
+    },
+  };
+  return raw;
+}
