@@ -1,8 +1,195 @@
-/** The run record of one delegation (issue 4 fills in storage, listing and pruning). */
+/**
+ * Run records: one directory per delegation under --runs-dir, so a sub-agent is never a black box afterwards.
+ *
+ *   <runs-dir>/20261125T031500.123Z-review-a1b2c3/
+ *     request.json   the call as the server understood it (redacted)
+ *     events.jsonl   codex's --json event stream, line by line (each line redacted; capped)
+ *     stderr.txt     the tail of codex's stderr (redacted)
+ *     final.md       the sub-agent's final message
+ *     patch.diff     the changes of a worktree run, when there are any
+ *     result.json    the result the caller got; written last, so a directory without it is a run that never finished
+ *
+ * Recording is best effort: nothing here may fail or slow down a delegation. Errors become one warning each.
+ */
+import { randomBytes } from "node:crypto";
+import { lstat, mkdir, open, readdir, rename, rm, writeFile, type FileHandle } from "node:fs/promises";
+import path from "node:path";
+import type { Logger } from "../log.ts";
+import { redactDeep, type Redactor } from "../policy/redact.ts";
+
+/** The run record of one delegation. */
 export interface RunRecorder {
   /** The record's directory, returned to the caller as run_dir. */
   dir: string;
   /** One stdout line of codex (an event), not yet redacted. */
   event(line: string): void;
   finish(parts: { result: unknown; stderr: string; patch?: string; finalMessage: string }): Promise<void>;
+}
+
+export type StartRecord = (meta: { agent: string; request: unknown }) => Promise<RunRecorder | null>;
+
+/** Default cap of events.jsonl; past it one marker line is written and the rest is dropped. */
+export const MAX_EVENTS_BYTES = 16 * 1024 * 1024;
+
+export const RUN_FILES = {
+  request: "request.json",
+  events: "events.jsonl",
+  stderr: "stderr.txt",
+  final: "final.md",
+  patch: "patch.diff",
+  result: "result.json",
+} as const;
+
+/**
+ * `<UTC time to the millisecond>-<agent>-<6 hex>`: sorts by start time as plain text, names the agent, and the random
+ * suffix keeps two runs started in the same millisecond apart. Only names of this shape are ever listed or pruned.
+ */
+export const RUN_DIR_PATTERN = /^(\d{8}T\d{6}\.\d{3}Z)-([a-z0-9][a-z0-9_-]{0,63})-([0-9a-f]{6})$/;
+
+export function runDirName(agent: string, startedAt: Date, random: string): string {
+  const iso = startedAt.toISOString(); // 2026-11-25T03:15:00.123Z
+  const stamp = `${iso.slice(0, 4)}${iso.slice(5, 7)}${iso.slice(8, 10)}T${iso.slice(11, 13)}${iso.slice(14, 16)}${iso.slice(17, 23)}Z`;
+  return `${stamp}-${agent}-${random}`;
+}
+
+/** The start time and agent a run directory's name records, or null for a name this program did not make. */
+export function parseRunDirName(name: string): { startedAt: Date; agent: string } | null {
+  const match = RUN_DIR_PATTERN.exec(name);
+  if (!match) return null;
+  const s = match[1]!;
+  const startedAt = new Date(`${s.slice(0, 4)}-${s.slice(4, 6)}-${s.slice(6, 8)}T${s.slice(9, 11)}:${s.slice(11, 13)}:${s.slice(13, 19)}Z`);
+  if (Number.isNaN(startedAt.getTime())) return null;
+  return { startedAt, agent: match[2]! };
+}
+
+export interface RunRecordsOptions {
+  runsDir: string;
+  /** How many run directories to keep (the newest); 0 turns recording off. */
+  keepRuns: number;
+  /** The server's redactor: everything written passes through it. */
+  redact: Redactor;
+  log: Logger;
+  maxEventsBytes?: number;
+  now?: () => Date;
+}
+
+// Security: records hold tasks, code and command output; only the user may read them.
+const DIR_MODE = 0o700;
+const FILE_MODE = 0o600;
+
+async function writePrivate(file: string, data: string): Promise<void> {
+  // "wx": never follow or overwrite something already there.
+  await writeFile(file, data, { mode: FILE_MODE, flag: "wx" });
+}
+
+/**
+ * Remove the oldest run directories beyond `keep`. Only directories whose names this program makes are touched, and
+ * never one a delegation of this process is still writing.
+ */
+export async function pruneRuns(runsDir: string, keep: number, active: ReadonlySet<string> = new Set()): Promise<string[]> {
+  const names = (await readdir(runsDir)).filter((n) => RUN_DIR_PATTERN.test(n)).sort();
+  const excess = names.slice(0, Math.max(0, names.length - keep));
+  const removed: string[] = [];
+  for (const name of excess) {
+    const dir = path.join(runsDir, name);
+    if (active.has(dir)) continue;
+    const info = await lstat(dir).catch(() => null);
+    if (!info?.isDirectory()) continue;
+    await rm(dir, { recursive: true, force: true });
+    removed.push(dir);
+  }
+  return removed;
+}
+
+/** Build the `startRecord` hook of the delegate context. */
+export function createRunRecords(options: RunRecordsOptions): StartRecord {
+  const maxEventsBytes = options.maxEventsBytes ?? MAX_EVENTS_BYTES;
+  const now = options.now ?? (() => new Date());
+  const active = new Set<string>();
+
+  return async ({ agent, request }) => {
+    if (options.keepRuns <= 0) return null;
+    await mkdir(options.runsDir, { recursive: true, mode: DIR_MODE });
+    let dir = "";
+    for (let attempt = 0; ; attempt++) {
+      dir = path.join(options.runsDir, runDirName(agent, now(), randomBytes(3).toString("hex")));
+      try {
+        await mkdir(dir, { mode: DIR_MODE });
+        break;
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== "EEXIST" || attempt >= 5) throw error;
+      }
+    }
+    active.add(dir);
+    try {
+      await writePrivate(path.join(dir, RUN_FILES.request), JSON.stringify(redactDeep(request, options.redact), null, 2) + "\n");
+      const events = await open(path.join(dir, RUN_FILES.events), "wx", FILE_MODE);
+      await pruneRuns(options.runsDir, options.keepRuns, active).catch((error: unknown) => {
+        options.log.warn(`could not prune old run records in ${options.runsDir}: ${(error as Error).message}`);
+      });
+      return new FileRunRecorder(dir, events, options, maxEventsBytes, () => active.delete(dir));
+    } catch (error) {
+      active.delete(dir);
+      throw error;
+    }
+  };
+}
+
+class FileRunRecorder implements RunRecorder {
+  private written = 0;
+  private truncated = false;
+  private failed = false;
+  /** Writes happen in order, off the caller's path; event() only queues. */
+  private queue: Promise<void> = Promise.resolve();
+
+  constructor(
+    readonly dir: string,
+    private readonly events: FileHandle,
+    private readonly options: RunRecordsOptions,
+    private readonly maxEventsBytes: number,
+    private readonly release: () => void,
+  ) {}
+
+  event(line: string): void {
+    if (this.truncated || this.failed) return;
+    const text = this.options.redact(line) + "\n";
+    const bytes = Buffer.byteLength(text, "utf8");
+    if (this.written + bytes > this.maxEventsBytes) {
+      this.truncated = true;
+      const marker = { type: "codex-subagents.truncated", reason: `events.jsonl reached its cap of ${this.maxEventsBytes} bytes; later events were not recorded` };
+      this.append(JSON.stringify(marker) + "\n");
+      return;
+    }
+    this.written += bytes;
+    this.append(text);
+  }
+
+  private append(text: string): void {
+    this.queue = this.queue.then(async () => {
+      if (this.failed) return;
+      try {
+        await this.events.write(text);
+      } catch (error) {
+        this.failed = true;
+        this.options.log.warn(`run record ${this.dir}: could not write events: ${(error as Error).message}`);
+      }
+    });
+  }
+
+  async finish(parts: { result: unknown; stderr: string; patch?: string; finalMessage: string }): Promise<void> {
+    const { redact } = this.options;
+    try {
+      await this.queue;
+      await this.events.close().catch(() => {});
+      await writePrivate(path.join(this.dir, RUN_FILES.stderr), redact(parts.stderr));
+      await writePrivate(path.join(this.dir, RUN_FILES.final), redact(parts.finalMessage) + (parts.finalMessage.endsWith("\n") || parts.finalMessage === "" ? "" : "\n"));
+      if (parts.patch) await writePrivate(path.join(this.dir, RUN_FILES.patch), redact(parts.patch));
+      // Written under a temporary name and renamed: a reader sees either no result or the whole of it.
+      const partial = path.join(this.dir, `.${RUN_FILES.result}.partial`);
+      await writePrivate(partial, JSON.stringify(redactDeep(parts.result, redact), null, 2) + "\n");
+      await rename(partial, path.join(this.dir, RUN_FILES.result));
+    } finally {
+      this.release();
+    }
+  }
 }

@@ -1,0 +1,273 @@
+/**
+ * `codex-subagents doctor [--json] [server options]`: is this machine ready to serve delegations? Finds codex, asks it
+ * for its version and help pages, and checks the agents, roots and runs directory the server would use. Checks return
+ * data; the report is rendered at the end. Exit 0 healthy (warnings allowed), 1 any check failed.
+ */
+import { constants as fsConstants } from "node:fs";
+import { access, mkdtemp, realpath, rmdir, stat } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { EMBEDDED_AGENTS } from "../agents/embedded.ts";
+import { AgentsDirError, discoverAgents, loadRegistry } from "../agents/registry.ts";
+import { validateReport } from "../agents/report.ts";
+import type { CliIO } from "../cli-io.ts";
+import { probeCodex } from "../codex/run.ts";
+import { collectFlags, parseServerOptions, SERVER_OPTIONS, UsageError, type ServerOptions } from "../config.ts";
+import { buildChildEnv } from "../policy/env.ts";
+import { findCodex, type CodexLocation, type CodexSource } from "./find-codex.ts";
+import { HELP_REQUIREMENTS, missingFromHelp, parseCodexVersion } from "./codex-help.ts";
+
+export type CheckStatus = "PASS" | "FAIL" | "WARN";
+
+export interface DoctorCheck {
+  id: string;
+  status: CheckStatus;
+  detail: string;
+  /** What to do about a FAIL or WARN. */
+  hint?: string;
+}
+
+export interface DoctorReport {
+  healthy: boolean;
+  codex: { command: string; path: string | null; runnable: string | null; version: string | null };
+  checks: DoctorCheck[];
+}
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+/** The codex version this release was built and tested against. */
+export const TESTED_CODEX_VERSION = "0.169.0";
+/** Longest a `codex --version` / `--help` may take; a cold start of the large native binary can be slow. */
+export const PROBE_TIMEOUT_MS = 30_000;
+
+/**
+ * What Codex hands a stdio MCP server from its own environment when the server's config names nothing more
+ * (codex-rs DEFAULT_ENV_VARS on Unix; on Windows the list is the OS basics, none of the variables below either).
+ */
+export const CODEX_MCP_DEFAULT_ENV = ["HOME", "LOGNAME", "PATH", "SHELL", "USER", "__CF_USER_TEXT_ENCODING", "LANG", "LC_ALL", "TERM", "TMPDIR", "TZ"];
+
+function codexHomeOf(env: Env): string {
+  return env.CODEX_HOME && env.CODEX_HOME !== "" ? env.CODEX_HOME : path.join(env.HOME ?? os.homedir(), ".codex");
+}
+
+function firstLine(text: string): string {
+  return text.trim().split(/\r?\n/)[0]?.slice(0, 300) ?? "";
+}
+
+function codexSource(argv: readonly string[], env: Env): CodexSource {
+  if (argv.some((a) => a === "--codex" || a.startsWith("--codex="))) return "--codex";
+  if (env.CODEX_SUBAGENTS_CODEX) return "CODEX_SUBAGENTS_CODEX";
+  return "PATH";
+}
+
+function codexCheck(location: CodexLocation): DoctorCheck {
+  if (location.problem) return { id: "codex", status: "FAIL", detail: location.problem.detail, hint: location.problem.hint };
+  const via = location.source === "PATH" ? "found on PATH" : `from ${location.source}`;
+  return { id: "codex", status: "PASS", detail: `${location.found} (${via})` };
+}
+
+async function codexProbeChecks(runnable: string, env: Record<string, string>, checks: DoctorCheck[]): Promise<string | null> {
+  const probe = (args: string[]) => probeCodex(runnable, args, { timeoutMs: PROBE_TIMEOUT_MS, env });
+  const describeFailure = (what: string, outcome: Awaited<ReturnType<typeof probe>>): string => {
+    if (outcome.spawnError) return `${what} could not start (${outcome.spawnError})`;
+    if (outcome.timedOut) return `${what} did not finish within ${PROBE_TIMEOUT_MS / 1000}s`;
+    const said = firstLine(outcome.stderr) || firstLine(outcome.stdout);
+    return `${what} exited with ${outcome.exitCode}${said ? `: ${said}` : ""}`;
+  };
+
+  const versionRun = await probe(["--version"]);
+  const version = versionRun.exitCode === 0 ? parseCodexVersion(versionRun.stdout) : null;
+  if (versionRun.exitCode !== 0 || version === null) {
+    checks.push({
+      id: "codex version",
+      status: "FAIL",
+      detail: versionRun.exitCode === 0 ? `codex --version printed "${firstLine(versionRun.stdout)}", not a codex version` : describeFailure("codex --version", versionRun),
+      hint: `run ${runnable} --version yourself to see why; reinstall codex (npm install -g @openai/codex) or point --codex at a working codex`,
+    });
+    if (versionRun.spawnError || versionRun.timedOut) return null;
+  } else {
+    checks.push({
+      id: "codex version",
+      status: "PASS",
+      detail: `codex-cli ${version}${version === TESTED_CODEX_VERSION ? "" : ` (this release was tested with ${TESTED_CODEX_VERSION}; the option checks below tell whether it fits)`}`,
+    });
+  }
+
+  const runs = await Promise.all(HELP_REQUIREMENTS.map((req) => probe(req.args)));
+  HELP_REQUIREMENTS.forEach((req, i) => {
+    const run = runs[i]!;
+    const command = `codex ${req.args.join(" ")}`;
+    if (run.exitCode !== 0) {
+      checks.push({ id: req.id, status: "FAIL", detail: describeFailure(command, run), hint: `this codex cannot serve delegations (${req.why}); upgrade it: npm install -g @openai/codex@${TESTED_CODEX_VERSION}` });
+      return;
+    }
+    const missing = missingFromHelp(run.stdout + run.stderr, req);
+    checks.push(missing.length === 0
+      ? { id: req.id, status: "PASS", detail: `${command} lists ${[...req.options, ...req.subcommands].join(", ")}` }
+      : {
+          id: req.id,
+          status: "FAIL",
+          detail: `${command} does not list ${missing.join(", ")}; ${req.why}`,
+          hint: `upgrade codex to a version that has ${missing.join(", ")} (this release is tested with ${TESTED_CODEX_VERSION}): npm install -g @openai/codex@${TESTED_CODEX_VERSION}, or point --codex at one`,
+        });
+  });
+  return version;
+}
+
+async function agentsChecks(options: ServerOptions, env: Env, cwd: string, programDir: string | undefined, checks: DoctorCheck[]): Promise<void> {
+  let location;
+  try {
+    location = await discoverAgents({ flagDir: options.agentsDir, envDir: options.agentsDirEnv, cwd, programDir });
+  } catch (error) {
+    if (!(error instanceof AgentsDirError)) throw error;
+    checks.push({ id: "agents", status: "FAIL", detail: error.message, hint: "create the directory with your <name>.md agent files, or fix --agents-dir / CODEX_SUBAGENTS_DIR (unset, the embedded starter agents are used)" });
+    return;
+  }
+  const registry = await loadRegistry(location, EMBEDDED_AGENTS, codexHomeOf(env));
+  const report = validateReport(location.dir, registry.files);
+  const where = `${location.dir ?? "the embedded starter set"} (${location.foundBy})`;
+  const validateCommand = `codex-subagents validate${location.dir ? ` ${location.dir}` : ""}`;
+  const s = report.summary;
+  const otherWarnings = report.files.filter((f) => f.issues.some((i) => i.level === "warning" && i.code !== "PROFILE_NOT_FOUND"));
+  if (s.files === 0) {
+    checks.push({ id: "agents", status: "WARN", detail: `no agent files in ${where}`, hint: "add <name>.md agent files there, or remove the directory to use the embedded starter agents" });
+  } else if (s.with_errors > 0) {
+    const bad = report.files.filter((f) => !f.ok).map((f) => f.file);
+    checks.push({ id: "agents", status: "FAIL", detail: `${s.with_errors} of ${s.files} agent file(s) in ${where} have errors and cannot be delegated to: ${bad.join(", ")}`, hint: `run ${validateCommand} to see each problem and how to fix it` });
+  } else if (otherWarnings.length > 0) {
+    checks.push({ id: "agents", status: "WARN", detail: `${s.files} agent file(s) from ${where}, all usable; warnings in ${otherWarnings.map((f) => f.file).join(", ")}`, hint: `run ${validateCommand} to see the warnings` });
+  } else {
+    checks.push({ id: "agents", status: "PASS", detail: `${s.files} agent(s) from ${where}: ${registry.agents().map((a) => a.name).join(", ")}` });
+  }
+
+  const profiles = registry.files.filter((f) => f.settings.profile);
+  const missing = profiles.filter((f) => f.issues.some((i) => i.code === "PROFILE_NOT_FOUND"));
+  if (profiles.length === 0) {
+    checks.push({ id: "profiles", status: "PASS", detail: "no agent names a codex profile" });
+  } else if (missing.length === 0) {
+    checks.push({ id: "profiles", status: "PASS", detail: `every profile named has its file in ${codexHomeOf(env)}: ${[...new Set(profiles.map((f) => f.settings.profile))].join(", ")}` });
+  } else {
+    const list = missing.map((f) => `"${f.settings.profile}" (${f.file})`).join(", ");
+    const files = [...new Set(missing.map((f) => path.join(codexHomeOf(env), `${f.settings.profile}.config.toml`)))];
+    checks.push({
+      id: "profiles",
+      status: "WARN",
+      detail: `profile ${list} has no file; codex ignores a missing profile silently, so those agents run with the base config`,
+      hint: `create ${files.join(", ")} (codex layers it over config.toml), or remove the profile key from the agent`,
+    });
+  }
+}
+
+async function rootsCheck(options: ServerOptions, argv: readonly string[], env: Env, cwd: string): Promise<DoctorCheck> {
+  const problems: string[] = [];
+  const good: string[] = [];
+  for (const root of options.roots) {
+    const absolute = path.resolve(cwd, root);
+    try {
+      const real = await realpath(absolute);
+      if ((await stat(real)).isDirectory()) good.push(real === absolute ? real : `${absolute} (→ ${real})`);
+      else problems.push(`"${root}" is not a directory`);
+    } catch {
+      problems.push(`"${root}" does not exist`);
+    }
+  }
+  if (problems.length > 0) {
+    return { id: "roots", status: "FAIL", detail: `${problems.join("; ")}; the server refuses to start with a missing root`, hint: "create the directory, or fix --root / CODEX_SUBAGENTS_ROOTS (a path list) so it names existing directories" };
+  }
+  const implicit = !env.CODEX_SUBAGENTS_ROOTS && !argv.some((a) => a === "--root" || a.startsWith("--root="));
+  return { id: "roots", status: "PASS", detail: `delegate may work in ${good.join(", ")}${implicit ? " (the working directory; pass --root to choose)" : ""}` };
+}
+
+async function runsDirCheck(options: ServerOptions): Promise<DoctorCheck> {
+  const dir = options.runsDir;
+  if (options.keepRuns === 0) return { id: "runs dir", status: "PASS", detail: `run records are off (--keep-runs 0); nothing is written to ${dir}` };
+  const info = await stat(dir).catch(() => null);
+  if (info && !info.isDirectory()) {
+    return { id: "runs dir", status: "FAIL", detail: `${dir} is not a directory`, hint: "remove it, or pass --runs-dir (CODEX_SUBAGENTS_RUNS_DIR) with a directory the server may write" };
+  }
+  if (!info) {
+    let ancestor = path.dirname(dir);
+    while (!(await stat(ancestor).then((s) => s.isDirectory(), () => false)) && path.dirname(ancestor) !== ancestor) ancestor = path.dirname(ancestor);
+    const writable = await access(ancestor, fsConstants.W_OK).then(() => true, () => false);
+    return writable
+      ? { id: "runs dir", status: "PASS", detail: `${dir} does not exist yet; it is created (mode 700) at the first delegation` }
+      : { id: "runs dir", status: "FAIL", detail: `${dir} does not exist and cannot be created: ${ancestor} is not writable`, hint: `create it (mkdir -p -m 700 ${dir}), or pass --runs-dir with a writable directory` };
+  }
+  try {
+    // A real write, not access(): permissions, read-only mounts and ACLs all show up.
+    await rmdir(await mkdtemp(path.join(dir, ".doctor-")));
+  } catch (error) {
+    return { id: "runs dir", status: "FAIL", detail: `${dir} is not writable (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`, hint: `fix its permissions (chmod 700 ${dir}), or pass --runs-dir with a writable directory` };
+  }
+  if (process.platform !== "win32" && (info.mode & 0o077) !== 0) {
+    const mode = (info.mode & 0o777).toString(8);
+    return { id: "runs dir", status: "WARN", detail: `${dir} is writable but other users may read it (mode ${mode}); run records hold tasks, code and command output`, hint: `chmod 700 ${dir}` };
+  }
+  return { id: "runs dir", status: "PASS", detail: `${dir} is writable; the last ${options.keepRuns} run(s) are kept` };
+}
+
+function mcpEnvironmentCheck(options: ServerOptions, env: Env): DoctorCheck {
+  const wanted = ["CODEX_HOME", "OPENAI_API_KEY", "OPENAI_BASE_URL", ...options.passEnv, ...Object.keys(env).filter((k) => k.startsWith("CODEX_SUBAGENTS_"))];
+  const lost = [...new Set(wanted)].filter((name) => env[name] !== undefined && env[name] !== "" && !CODEX_MCP_DEFAULT_ENV.includes(name));
+  if (lost.length === 0) return { id: "mcp environment", status: "PASS", detail: "nothing set here needs forwarding when Codex starts the server" };
+  return {
+    id: "mcp environment",
+    status: "WARN",
+    detail: `${lost.join(", ")} ${lost.length === 1 ? "is" : "are"} set here, but Codex starts MCP servers with only ${CODEX_MCP_DEFAULT_ENV.filter((n) => !n.startsWith("__")).join(", ")}, so the server would not see ${lost.length === 1 ? "it" : "them"} (and sub-agents would use ${lost.includes("CODEX_HOME") ? "~/.codex" : "the defaults"})`,
+    hint: `if Codex starts this server, add to its [mcp_servers.<name>] table in config.toml: env_vars = [${lost.map((n) => JSON.stringify(n)).join(", ")}]`,
+  };
+}
+
+async function credentialsCheck(env: Env): Promise<DoctorCheck> {
+  const authFile = path.join(codexHomeOf(env), "auth.json");
+  if (env.OPENAI_API_KEY) return { id: "credentials", status: "PASS", detail: "OPENAI_API_KEY is set" };
+  if (await stat(authFile).then((s) => s.isFile(), () => false)) return { id: "credentials", status: "PASS", detail: `codex login credentials in ${authFile}` };
+  return {
+    id: "credentials",
+    status: "WARN",
+    detail: `no ${authFile} and no OPENAI_API_KEY: sub-agents cannot reach OpenAI's models`,
+    hint: "run codex login (with the CODEX_HOME the server will get), or give the server OPENAI_API_KEY; ignore this if your config.toml uses a model provider that needs no key",
+  };
+}
+
+export async function runDoctor(argv: string[], env: Env, cwd: string, programDir?: string): Promise<DoctorReport> {
+  const options = parseServerOptions(argv, env, cwd);
+  const checks: DoctorCheck[] = [];
+  const location = await findCodex({ command: options.codex, source: codexSource(argv, env), env, cwd });
+  checks.push(codexCheck(location));
+  let version: string | null = null;
+  if (location.runnable) {
+    // Probed with the environment the server would give codex, so PATH (for the node launcher) and CODEX_HOME match.
+    version = await codexProbeChecks(location.runnable, buildChildEnv(env, options.passEnv, 1), checks);
+  }
+  await agentsChecks(options, env, cwd, programDir, checks);
+  checks.push(await rootsCheck(options, argv, env, cwd));
+  checks.push(await runsDirCheck(options));
+  checks.push(mcpEnvironmentCheck(options, env));
+  checks.push(await credentialsCheck(env));
+  return {
+    healthy: !checks.some((c) => c.status === "FAIL"),
+    codex: { command: options.codex, path: location.found, runnable: location.runnable, version },
+    checks,
+  };
+}
+
+export function formatDoctorReport(report: DoctorReport): string {
+  const lines: string[] = [];
+  for (const check of report.checks) {
+    lines.push(`${check.status} ${check.id}: ${check.detail}`);
+    if (check.hint && check.status !== "PASS") lines.push(`hint: ${check.hint}`);
+  }
+  return lines.join("\n") + "\n";
+}
+
+/** `doctor [--json] [server options]`; the options are the server's, so `doctor` checks exactly what `serve` would use. */
+export async function doctorCommand(argv: string[], io: CliIO, env: Env, cwd: string, programDir?: string): Promise<number> {
+  const { values, positionals } = collectFlags(argv, SERVER_OPTIONS.map((o) => o.flag), ["--json"]);
+  if (positionals.length) throw new UsageError(`doctor takes only options, got "${positionals[0]}"; e.g. codex-subagents doctor --codex /path/to/codex --json`);
+  const json = values.has("--json");
+  const rest = argv.filter((a) => a !== "--json");
+  const report = await runDoctor(rest, env, cwd, programDir);
+  io.out(json ? JSON.stringify(report, null, 2) + "\n" : formatDoctorReport(report));
+  return report.healthy ? 0 : 1;
+}

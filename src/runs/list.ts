@@ -1,0 +1,132 @@
+/**
+ * Reading run records back for `codex-subagents runs`: the newest first, one summary per run directory.
+ */
+import { open, readdir } from "node:fs/promises";
+import path from "node:path";
+import { parseRunDirName, RUN_DIR_PATTERN, RUN_FILES } from "./record.ts";
+
+export type RunOutcome = "ok" | "failed" | "timed out" | "cancelled" | "incomplete";
+
+export interface RunTokens {
+  input_tokens: number | null;
+  cached_input_tokens: number | null;
+  output_tokens: number | null;
+  reasoning_output_tokens: number | null;
+}
+
+export interface RunSummary {
+  /** When the run started (from the directory name), ISO 8601 UTC. */
+  started_at: string;
+  agent: string;
+  dir: string;
+  outcome: RunOutcome;
+  exit_code: number | null;
+  duration_ms: number | null;
+  tokens: RunTokens | null;
+  thread_id: string | null;
+  isolation: string | null;
+}
+
+/** result.json holds the final message and the patch; a huge one is summarised as unreadable rather than loaded. */
+const MAX_RESULT_BYTES = 64 * 1024 * 1024;
+
+async function readResult(file: string): Promise<Record<string, unknown> | null> {
+  let handle;
+  try {
+    handle = await open(file, "r");
+  } catch {
+    return null;
+  }
+  try {
+    const size = (await handle.stat()).size;
+    if (size > MAX_RESULT_BYTES) return null;
+    const parsed: unknown = JSON.parse(await handle.readFile("utf8"));
+    return parsed && typeof parsed === "object" && !Array.isArray(parsed) ? (parsed as Record<string, unknown>) : null;
+  } catch {
+    return null;
+  } finally {
+    await handle.close();
+  }
+}
+
+const numberOrNull = (v: unknown): number | null => (typeof v === "number" && Number.isFinite(v) ? v : null);
+const stringOrNull = (v: unknown): string | null => (typeof v === "string" ? v : null);
+
+export function outcomeOf(result: Record<string, unknown> | null): RunOutcome {
+  if (!result) return "incomplete";
+  if (result.timed_out === true) return "timed out";
+  if (result.cancelled === true) return "cancelled";
+  return result.ok === true ? "ok" : "failed";
+}
+
+function tokensOf(usage: unknown): RunTokens | null {
+  if (!usage || typeof usage !== "object") return null;
+  const u = usage as Record<string, unknown>;
+  return {
+    input_tokens: numberOrNull(u.input_tokens),
+    cached_input_tokens: numberOrNull(u.cached_input_tokens),
+    output_tokens: numberOrNull(u.output_tokens),
+    reasoning_output_tokens: numberOrNull(u.reasoning_output_tokens),
+  };
+}
+
+/** The newest `limit` runs in `runsDir`; a directory that does not exist yet simply holds none. */
+export async function listRuns(runsDir: string, limit: number): Promise<RunSummary[]> {
+  let names: string[];
+  try {
+    names = await readdir(runsDir);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "ENOENT") return [];
+    throw error;
+  }
+  const newest = names.filter((n) => RUN_DIR_PATTERN.test(n)).sort().reverse().slice(0, limit);
+  const runs: RunSummary[] = [];
+  for (const name of newest) {
+    const parsed = parseRunDirName(name);
+    if (!parsed) continue;
+    const dir = path.join(runsDir, name);
+    const result = await readResult(path.join(dir, RUN_FILES.result));
+    runs.push({
+      started_at: parsed.startedAt.toISOString(),
+      agent: stringOrNull(result?.agent) ?? parsed.agent,
+      dir,
+      outcome: outcomeOf(result),
+      exit_code: numberOrNull(result?.exit_code),
+      duration_ms: numberOrNull(result?.duration_ms),
+      tokens: tokensOf(result?.usage),
+      thread_id: stringOrNull(result?.thread_id),
+      isolation: stringOrNull(result?.isolation),
+    });
+  }
+  return runs;
+}
+
+function formatDuration(ms: number | null): string {
+  if (ms === null) return "-";
+  if (ms < 1000) return `${ms}ms`;
+  const seconds = ms / 1000;
+  if (seconds < 60) return `${seconds.toFixed(1)}s`;
+  return `${Math.floor(seconds / 60)}m${String(Math.round(seconds % 60)).padStart(2, "0")}s`;
+}
+
+function formatTokens(tokens: RunTokens | null): string {
+  if (!tokens || (tokens.input_tokens === null && tokens.output_tokens === null)) return "-";
+  return `${tokens.input_tokens ?? "?"}/${tokens.output_tokens ?? "?"}`;
+}
+
+/** Human text: a header and one aligned row per run, the directory last because it is long. */
+export function formatRuns(runsDir: string, runs: readonly RunSummary[]): string {
+  if (runs.length === 0) return `no run records in ${runsDir}\n`;
+  const rows = runs.map((r) => [
+    r.started_at.replace("T", " ").replace(/\.\d{3}Z$/, "Z"),
+    r.agent,
+    r.outcome,
+    formatDuration(r.duration_ms),
+    formatTokens(r.tokens),
+    r.dir,
+  ]);
+  const header = ["started (UTC)", "agent", "outcome", "duration", "tokens in/out", "directory"];
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)));
+  const line = (cells: string[]) => cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]!))).join("  ");
+  return [line(header), ...rows.map(line)].join("\n") + "\n";
+}
