@@ -18,6 +18,9 @@ import { detectDepth } from "./policy/depth.ts";
 import { secretValues } from "./policy/env.ts";
 import { createRedactor } from "./policy/redact.ts";
 import { PolicyError, resolveRoots } from "./policy/roots.ts";
+import { doctorCommand } from "./doctor/index.ts";
+import { runsCommand } from "./runs/command.ts";
+import { createRunRecords } from "./runs/record.ts";
 import { createServer } from "./server.ts";
 import { sbomCommand, verifyCommand, versionCommand } from "./verify/commands.ts";
 import { PRODUCT_NAME, VERSION } from "./version.ts";
@@ -143,6 +146,7 @@ async function serveCommand(argv: string[], io: CliIO, env: Env, cwd: string): P
     limiter,
     redact,
     log,
+    startRecord: createRunRecords({ runsDir: options.runsDir, keepRuns: options.keepRuns, redact, log }),
   };
   const server = createServer({ context, roots, agentsAtStart: initial.agents(), codexHome, shutdownSignal: shutdown.signal });
   const transport = new StdioServerTransport();
@@ -188,6 +192,10 @@ export async function main(argv: string[], io: CliIO, env: Env = process.env, cw
         return await listCommand(rest, io, env, cwd);
       case "validate":
         return await validateCommand(rest, io, env, cwd);
+      case "doctor":
+        return await doctorCommand(rest, io, env, cwd, programDir());
+      case "runs":
+        return await runsCommand(rest, io, env, cwd);
       case "--help":
       case "-h":
       case "help":
