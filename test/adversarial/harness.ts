@@ -85,6 +85,8 @@ export interface StartOptions {
   env?: Record<string, string>;
   /** Replace the default `--root <scratch.root>`. */
   roots?: string[];
+  /** Replace the fake codex. */
+  codex?: string;
 }
 
 export interface AdversarialServer extends ConnectedServer {
@@ -97,7 +99,7 @@ export function serverEnv(scratch: Scratch, extra: Record<string, string> = {}):
 
 export function serverArgs(scratch: Scratch, opts: StartOptions = {}): string[] {
   const roots = opts.roots ?? [scratch.root];
-  return [...roots.flatMap((r) => ["--root", r]), "--codex", FAKE_CODEX, ...(opts.args ?? [])];
+  return [...roots.flatMap((r) => ["--root", r]), "--codex", opts.codex ?? FAKE_CODEX, ...(opts.args ?? [])];
 }
 
 export async function startServer(scratch: Scratch, opts: StartOptions = {}): Promise<AdversarialServer> {
