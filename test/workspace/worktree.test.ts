@@ -198,6 +198,21 @@ describe("worktree isolation", () => {
     await expect(workspace.collectPatch()).rejects.toBeInstanceOf(WorkspaceError);
   });
 
+  test("cleanup never throws, even when the worktree or the whole repository vanished first", async () => {
+    const repo = makeRepository();
+    const first = await prepareWorkspace({ mode: "worktree", cwd: repo, logger: silent });
+    rmSync(first.workingDir, { recursive: true, force: true });
+    await expectCleanedUp(repo, first);
+
+    const warnings: string[] = [];
+    const second = await prepareWorkspace({ mode: "worktree", cwd: repo, logger: { warn: (m) => warnings.push(m), debug: () => {} } });
+    const base = workspaceBase(second.workingDir);
+    rmSync(repo, { recursive: true, force: true });
+    await second.cleanup();
+    expect(exists(base)).toBe(false);
+    expect(warnings).toEqual([]);
+  });
+
   test("a subdirectory cwd maps to the same subdirectory of the worktree", async () => {
     const repo = makeRepository();
     const workspace = await prepareWorkspace({ mode: "worktree", cwd: join(repo, "sub", "dir"), logger: silent });

@@ -1,0 +1,198 @@
+// Workspace set-up and teardown, side by side, on one generated repository.
+//
+//   node_modules/.bin/bun bench/worktree.ts [--disk] [--files N] [--mb M] [--runs R] [--loose]
+//
+// Generates a git repository of N files (default 20 000, ~265 MB, mixed sizes: many small text files, some
+// medium ones, a few large binaries), in memory (/dev/shm) unless --disk (os.tmpdir()), packed as a clone would be
+// (--loose keeps loose objects). Then, R times each (default 3, median shown): a full copy of the working tree
+// with node's fs.cp, a plain `git worktree add`, worktree set-up as src/workspace does it (serial and parallel
+// checkout), mirror set-up, each one's teardown, collectPatch after a small change, and the cost of mode "none".
+// Everything it creates is removed at the end (also on Ctrl-C).
+import { spawnSync } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { cp, rm } from "node:fs/promises";
+import { cpus, tmpdir } from "node:os";
+import { basename, join } from "node:path";
+import { prepareWorkspace } from "../src/workspace/index.ts";
+import { createWorktree } from "../src/workspace/worktree.ts";
+
+const args = process.argv.slice(2);
+const flag = (name: string) => args.includes(name);
+const option = (name: string, fallback: number) => {
+  const at = args.indexOf(name);
+  return at >= 0 ? Number(args[at + 1]) : fallback;
+};
+const onDisk = flag("--disk");
+const fileCount = option("--files", 20_000);
+const targetMb = option("--mb", 265);
+const runs = option("--runs", 3);
+const silent = { warn: (m: string) => console.error(m), debug: () => {} };
+
+const parent = !onDisk && existsSync("/dev/shm") ? "/dev/shm" : tmpdir();
+const scratch = mkdtempSync(join(parent, "codex-subagents-bench-"));
+// The module makes its temporary directories under os.tmpdir(): put them on the same file system as the repo.
+process.env.TMPDIR = scratch;
+const repo = join(scratch, "repo");
+const removeScratch = () => rmSync(scratch, { recursive: true, force: true });
+process.on("SIGINT", () => {
+  removeScratch();
+  process.exit(130);
+});
+
+function git(cwd: string, ...gitArgs: string[]): string {
+  const result = spawnSync("git", ["-c", "user.name=bench", "-c", "user.email=bench@example.invalid", ...gitArgs], {
+    cwd,
+    encoding: "utf8",
+    maxBuffer: 1 << 28,
+  });
+  if (result.status !== 0) throw new Error(`git ${gitArgs.join(" ")}: ${result.stderr}`);
+  return result.stdout;
+}
+
+/** Lines of plausible source text, compressible like real code. */
+function textOfSize(bytes: number, seed: number): Buffer {
+  const lines: string[] = [];
+  let size = 0;
+  for (let line = 0; size < bytes; line += 1) {
+    const text = `export function f${seed}_${line}(value: number): number { return value * ${(seed * 31 + line) % 977} + ${line}; }\n`;
+    lines.push(text);
+    size += text.length;
+  }
+  return Buffer.from(lines.join("")).subarray(0, bytes);
+}
+
+function generate(): { files: number; bytes: number } {
+  // Size classes (fraction of files, size range): ~13 KB average, so 20 000 files come to ~265 MB.
+  const scale = (targetMb * 1024 * 1024) / (fileCount * 13_250);
+  let bytes = 0;
+  for (let index = 0; index < fileCount; index += 1) {
+    const dir = join(repo, `pkg${index % 40}`, `mod${Math.floor(index / 40) % 25}`);
+    if (index < 1000) mkdirSync(dir, { recursive: true });
+    const roll = (index * 7919) % 1000;
+    let size: number;
+    let content: Buffer;
+    if (roll < 5) {
+      size = Math.round((1_000_000 + ((index * 131) % 2_000_000)) * scale); // 0.5%: large binary
+      content = randomBytes(size);
+    } else if (roll < 50) {
+      size = Math.round((50_000 + ((index * 17) % 100_000)) * scale); // 4.5%: medium, half binary
+      content = roll % 2 ? randomBytes(size) : textOfSize(size, index);
+    } else {
+      size = Math.round((500 + ((index * 13) % 5000)) * scale); // 95%: small text
+      content = textOfSize(size, index);
+    }
+    writeFileSync(join(dir, `file${index}.${content === undefined ? "bin" : roll < 50 ? "dat" : "ts"}`), content);
+    bytes += size;
+  }
+  git(repo, "init", "-q", "-b", "main");
+  git(repo, "add", "-A");
+  git(repo, "commit", "-q", "-m", "generated");
+  if (!flag("--loose")) git(repo, "-c", "pack.window=0", "repack", "-a", "-d", "-q");
+  return { files: fileCount, bytes };
+}
+
+async function time(action: () => Promise<unknown> | unknown): Promise<number> {
+  const start = performance.now();
+  await action();
+  return performance.now() - start;
+}
+
+const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? NaN;
+
+type Row = { name: string; setupMs: number[]; teardownMs: number[] };
+const rows: Row[] = [];
+function row(name: string): Row {
+  const found = rows.find((candidate) => candidate.name === name);
+  if (found) return found;
+  const created = { name, setupMs: [], teardownMs: [] };
+  rows.push(created);
+  return created;
+}
+
+async function main(): Promise<void> {
+  console.log(`generating ${fileCount} files (~${targetMb} MB) in ${parent} (${onDisk || parent !== "/dev/shm" ? "disk" : "memory"}) ...`);
+  const generated = await time(generate);
+  const { files, bytes } = { files: fileCount, bytes: Number(git(repo, "count-objects", "-v").match(/size-pack: (\d+)/)?.[1] ?? 0) * 1024 };
+  console.log(`generated in ${(generated / 1000).toFixed(1)} s; pack ${(bytes / 2 ** 20).toFixed(0)} MB; ${cpus().length} CPUs; git ${git(repo, "--version").trim()}`);
+
+  for (let run = 0; run < runs; run += 1) {
+    // 1. Full copy of the working tree: `cp -r` itself, and node's fs.cp; .git left out of both.
+    const cpTarget = join(scratch, `cp-${run}`);
+    mkdirSync(cpTarget);
+    const topEntries = readdirSync(repo).filter((name) => name !== ".git").map((name) => join(repo, name));
+    row("full copy (cp -r)").setupMs.push(await time(() => spawnSync("cp", ["-r", ...topEntries, cpTarget])));
+    row("full copy (cp -r)").teardownMs.push(await time(() => spawnSync("rm", ["-rf", cpTarget])));
+    const copyTarget = join(scratch, `copy-${run}`);
+    row("full copy (fs.cp)").setupMs.push(
+      await time(() => cp(repo, copyTarget, { recursive: true, filter: (source) => basename(source) !== ".git" })),
+    );
+    row("full copy (fs.cp)").teardownMs.push(await time(() => rm(copyTarget, { recursive: true, force: true })));
+
+    // 2. Plain `git worktree add --detach` / `git worktree remove --force`.
+    const plain = join(scratch, `plain-${run}`);
+    row("git worktree add (plain)").setupMs.push(await time(() => git(repo, "worktree", "add", "-q", "--detach", plain, "HEAD")));
+    row("git worktree add (plain)").teardownMs.push(await time(() => git(repo, "worktree", "remove", "--force", plain)));
+
+    // 3. The module as shipped (parallel checkout from 4 CPUs up), then forced serial and forced parallel.
+    const variants: Array<[string, number | undefined]> = [
+      ["module worktree (as shipped)", undefined],
+      ["module worktree, checkout.workers=1", 1],
+      [`module worktree, checkout.workers=${Math.max(2, cpus().length)}`, Math.max(2, cpus().length)],
+    ];
+    for (const [name, workers] of variants) {
+      let workspace: Awaited<ReturnType<typeof createWorktree>> | undefined;
+      row(name).setupMs.push(await time(async () => (workspace = await createWorktree(repo, { logger: silent, checkoutWorkers: workers }))));
+      row(name).teardownMs.push(await time(() => workspace?.cleanup()));
+    }
+
+    // 4. collectPatch after a small change (10 files edited, 2 added, 1 deleted).
+    const workspace = await prepareWorkspace({ mode: "worktree", cwd: repo, logger: silent });
+    for (let index = 0; index < 10; index += 1) {
+      writeFileSync(join(workspace.workingDir, "pkg0", "mod0", `file${index * 1000}.ts`), `// edited ${run}\n`);
+    }
+    writeFileSync(join(workspace.workingDir, "added.ts"), "export {};\n");
+    writeFileSync(join(workspace.workingDir, "added.bin"), randomBytes(4096));
+    rmSync(join(workspace.workingDir, "pkg1", "mod0", "file1.ts"), { force: true });
+    let patchBytes = 0;
+    row("collectPatch (13 files changed)").setupMs.push(
+      await time(async () => (patchBytes = ((await workspace.collectPatch()) ?? "").length)),
+    );
+    row("collectPatch (13 files changed)").teardownMs.push(await time(() => workspace.cleanup()));
+    if (run === 0) console.log(`patch: ${patchBytes} bytes`);
+
+    // 5. Mirror (parallel copyFile with FICLONE).
+    let mirror: Awaited<ReturnType<typeof prepareWorkspace>> | undefined;
+    row("module mirror").setupMs.push(await time(async () => (mirror = await prepareWorkspace({ mode: "mirror", cwd: repo, logger: silent }))));
+    row("module mirror").teardownMs.push(await time(() => mirror?.cleanup()));
+  }
+
+  // 6. Mode "none": the module's overhead per call.
+  const calls = 10_000;
+  const noneMs = await time(async () => {
+    for (let index = 0; index < calls; index += 1) {
+      const none = await prepareWorkspace({ mode: "none", cwd: repo });
+      await none.cleanup();
+    }
+  });
+
+  const baseline = median(row("full copy (cp -r)").setupMs);
+  const pad = (text: string, width: number) => text.padEnd(width);
+  const num = (ms: number) => `${ms.toFixed(0).padStart(6)} ms`;
+  console.log(`\nmedian of ${runs} runs; ratio = set-up time / full copy with cp -r`);
+  console.log(`${pad("", 42)}${pad("set-up", 12)}${pad("ratio", 8)}teardown`);
+  for (const { name, setupMs, teardownMs } of rows) {
+    const setup = median(setupMs);
+    const ratio = name.startsWith("collectPatch") ? "" : `${(setup / baseline).toFixed(2)}x`;
+    console.log(`${pad(name, 42)}${pad(num(setup), 12)}${pad(ratio, 8)}${num(median(teardownMs))}`);
+  }
+  console.log(`${pad('mode "none" (prepare + cleanup)', 42)}${((noneMs * 1000) / calls).toFixed(2)} µs per call`);
+  console.log(`\n(${files} files, ${onDisk || parent !== "/dev/shm" ? "disk" : "memory"}; set-up of the module includes rev-parse, filter listing and the dirty check)`);
+}
+
+try {
+  await main();
+} finally {
+  // Worktrees registered in the generated repository die with it; nothing is registered elsewhere.
+  removeScratch();
+}
