@@ -34,6 +34,10 @@ export interface FindCodexOptions {
 const SHIM_EXTENSIONS = [".cmd", ".bat"];
 const MAX_SHIM_BYTES = 64 * 1024;
 
+function isShim(file: string, windows: boolean): boolean {
+  return windows && SHIM_EXTENSIONS.includes(path.extname(file).toLowerCase());
+}
+
 async function isRunnableFile(file: string, windows: boolean): Promise<boolean> {
   try {
     if (!(await stat(file)).isFile()) return false;
@@ -159,10 +163,8 @@ export async function findCodex(opts: FindCodexOptions): Promise<CodexLocation> 
   if (isPath) {
     const file = path.resolve(opts.cwd, opts.command);
     for (const name of spawnNames(file, windows)) {
-      if (await isRunnableFile(name, windows)) return { ...base, found: name, runnable: name };
-    }
-    if (windows && SHIM_EXTENSIONS.includes(path.extname(file).toLowerCase()) && (await isRunnableFile(file, true))) {
-      return shimProblem(base, file, platform, arch);
+      if (!(await isRunnableFile(name, windows))) continue;
+      return isShim(name, windows) ? shimProblem(base, name, platform, arch) : { ...base, found: name, runnable: name };
     }
     const exists = await stat(file).then(() => true, () => false);
     return {
@@ -181,7 +183,8 @@ export async function findCodex(opts: FindCodexOptions): Promise<CodexLocation> 
     const absoluteDir = path.resolve(opts.cwd, dir);
     for (const name of spawnNames(opts.command, windows)) {
       const candidate = path.join(absoluteDir, name);
-      if (await isRunnableFile(candidate, windows)) return { ...base, found: candidate, runnable: candidate };
+      if (!(await isRunnableFile(candidate, windows))) continue;
+      return isShim(candidate, windows) ? shimProblem(base, candidate, platform, arch) : { ...base, found: candidate, runnable: candidate };
     }
     if (windows && shim === null && path.extname(opts.command) === "") {
       for (const ext of SHIM_EXTENSIONS) {

@@ -1,0 +1,194 @@
+/**
+ * `codex-subagents doctor` as users run it: against the real codex (healthy), a fake codex whose help lacks an option
+ * the server needs, a codex that is not there, and broken agents, roots and runs directories. Each failure names the
+ * thing and comes with a hint line; a usage error exits 64 with nothing on stdout.
+ */
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { chmod, copyFile, mkdir, mkdtemp, realpath, rm, writeFile } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { codexBin, repoRoot } from "../helpers/paths.ts";
+import { runCli } from "./run-cli.ts";
+
+const FIXTURE = path.join(repoRoot, "test", "fixtures", "fake-codex-doctor", "fake-codex-doctor.mjs");
+
+let scratch: string;
+let root: string;
+let codexHome: string;
+let agentsDir: string;
+
+beforeAll(async () => {
+  scratch = await realpath(await mkdtemp(path.join(os.tmpdir(), "cs-doctor-")));
+  root = path.join(scratch, "root");
+  codexHome = path.join(scratch, "codex-home");
+  agentsDir = path.join(scratch, "agents");
+  await mkdir(root);
+  await mkdir(codexHome);
+  await mkdir(path.join(scratch, "home"));
+  await mkdir(agentsDir);
+  await writeFile(path.join(agentsDir, "review.md"), "---\ndescription: Reviews code\nsandbox_mode: read-only\n---\nYou review code carefully.\n");
+});
+
+afterAll(async () => {
+  if (scratch) await rm(scratch, { recursive: true, force: true });
+});
+
+/** A minimal environment like the one a user's shell or an MCP client gives: no CODEX_SUBAGENTS_* leaking in. */
+function baseEnv(extra: Record<string, string> = {}): Record<string, string> {
+  return { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: path.join(scratch, "home"), ...extra };
+}
+
+function doctor(args: string[], env: Record<string, string> = baseEnv()) {
+  return runCli(["doctor", "--root", root, "--agents-dir", agentsDir, "--runs-dir", path.join(scratch, "runs"), ...args], { cwd: root, env });
+}
+
+/** A copy of the fake codex in its own directory, with its behaviour file beside it. */
+async function fakeCodex(name: string, config: Record<string, unknown>): Promise<string> {
+  const dir = path.join(scratch, `fake-${name}`);
+  await mkdir(dir);
+  const script = path.join(dir, "codex");
+  await copyFile(FIXTURE, script);
+  await chmod(script, 0o755);
+  await writeFile(path.join(dir, "fake-codex-doctor.json"), JSON.stringify(config));
+  return script;
+}
+
+function line(stdout: string, prefix: string): string | undefined {
+  return stdout.split("\n").find((l) => l.startsWith(prefix));
+}
+
+describe("doctor", () => {
+  test("healthy against the real codex: exit 0, names the version, every option check passes", async () => {
+    const run = await doctor(["--codex", codexBin]);
+    expect(run.stderr).toBe("");
+    expect(run.code).toBe(0);
+    expect(line(run.stdout, "PASS codex version:")).toContain("codex-cli 0.169.0");
+    for (const check of ["codex", "codex options", "codex exec options", "codex exec resume options", "agents", "roots", "runs dir"]) {
+      expect(line(run.stdout, `PASS ${check}:`)).toBeDefined();
+    }
+    expect(run.stdout).not.toMatch(/^FAIL /m);
+    // Every line is a check or a hint: nothing else for a script to trip over.
+    for (const l of run.stdout.trimEnd().split("\n")) expect(l).toMatch(/^(PASS|FAIL|WARN) [a-z ]+: |^hint: /);
+  });
+
+  test("--json: machine-readable report with the version and one entry per check", async () => {
+    const run = await doctor(["--codex", codexBin, "--json"]);
+    expect(run.code).toBe(0);
+    const report = JSON.parse(run.stdout);
+    expect(report.healthy).toBe(true);
+    expect(report.codex.version).toBe("0.169.0");
+    expect(report.codex.path).toBe(codexBin);
+    const ids = report.checks.map((c: any) => c.id);
+    expect(ids).toContain("codex exec options");
+    for (const check of report.checks) {
+      expect(["PASS", "WARN", "FAIL"]).toContain(check.status);
+      expect(typeof check.detail).toBe("string");
+    }
+  });
+
+  test("codex found on PATH when no --codex is given", async () => {
+    const run = await doctor([], baseEnv({ PATH: `${path.dirname(codexBin)}:${process.env.PATH}` }));
+    expect(run.code).toBe(0);
+    expect(line(run.stdout, "PASS codex:")).toContain(`${codexBin} (found on PATH)`);
+  });
+
+  test("a codex whose exec help lacks --output-schema: exit 1, the FAIL names it, a hint says what to do", async () => {
+    const fake = await fakeCodex("no-schema", { drop: ["--output-schema"] });
+    const run = await doctor(["--codex", fake]);
+    expect(run.code).toBe(1);
+    const fail = line(run.stdout, "FAIL codex exec options:");
+    expect(fail).toContain("--output-schema");
+    expect(line(run.stdout, "FAIL codex exec resume options:")).toContain("--output-schema");
+    const lines = run.stdout.split("\n");
+    expect(lines[lines.indexOf(fail!) + 1]).toMatch(/^hint: upgrade codex/);
+    // Only what is missing is reported missing.
+    expect(fail).toContain("does not list --output-schema;");
+    expect(line(run.stdout, "PASS codex version:")).toContain("0.169.0");
+    expect(line(run.stdout, "PASS codex options:")).toBeDefined();
+    const report = JSON.parse((await doctor(["--codex", fake, "--json"])).stdout);
+    expect(report.healthy).toBe(false);
+    expect(report.checks.find((c: any) => c.id === "codex exec options").status).toBe("FAIL");
+  });
+
+  test("a codex without exec resume: exit 1 naming resume", async () => {
+    const fake = await fakeCodex("no-resume", { drop: ["resume"], failOn: "exec resume --help" });
+    const run = await doctor(["--codex", fake]);
+    expect(run.code).toBe(1);
+    expect(line(run.stdout, "FAIL codex exec options:")).toContain("resume (subcommand)");
+    expect(line(run.stdout, "FAIL codex exec resume options:")).toContain("exited with 3");
+  });
+
+  test("a program that is not codex: the version check fails", async () => {
+    const fake = await fakeCodex("not-codex", { version: "something else 1.0" });
+    const run = await doctor(["--codex", fake]);
+    expect(run.code).toBe(1);
+    expect(line(run.stdout, "FAIL codex version:")).toContain("something else 1.0");
+  });
+
+  test("missing codex: exit 1 with a hint, and no probe lines", async () => {
+    const run = await doctor(["--codex", path.join(scratch, "no-such-codex")]);
+    expect(run.code).toBe(1);
+    expect(line(run.stdout, "FAIL codex:")).toContain("does not exist");
+    expect(run.stdout).toMatch(/^FAIL codex: .*\nhint: install codex .*--codex/m);
+    expect(run.stdout).not.toContain("codex version");
+
+    const onPath = await doctor([], baseEnv({ PATH: path.join(scratch, "home") }));
+    expect(onPath.code).toBe(1);
+    expect(line(onPath.stdout, "FAIL codex:")).toContain('"codex" was not found on PATH');
+  });
+
+  test("CODEX_SUBAGENTS_CODEX is used and named", async () => {
+    const run = await doctor([], baseEnv({ CODEX_SUBAGENTS_CODEX: codexBin }));
+    expect(run.code).toBe(0);
+    expect(line(run.stdout, "PASS codex:")).toContain("from CODEX_SUBAGENTS_CODEX");
+  });
+
+  test("broken agents, a missing root and an unwritable runs dir each fail with a hint", async () => {
+    const badAgents = path.join(scratch, "bad-agents");
+    await mkdir(badAgents);
+    await writeFile(path.join(badAgents, "broken.md"), "---\nsandbox_mode: everything\n---\nPersona.\n");
+    const runsFile = path.join(scratch, "runs-is-a-file");
+    await writeFile(runsFile, "");
+    const run = await runCli(
+      ["doctor", "--codex", codexBin, "--agents-dir", badAgents, "--root", path.join(scratch, "no-such-root"), "--runs-dir", runsFile],
+      { cwd: root, env: baseEnv() },
+    );
+    expect(run.code).toBe(1);
+    expect(line(run.stdout, "FAIL agents:")).toContain("broken.md");
+    expect(run.stdout).toContain(`hint: run codex-subagents validate ${await realpath(badAgents)}`);
+    expect(line(run.stdout, "FAIL roots:")).toContain("no-such-root");
+    expect(line(run.stdout, "FAIL runs dir:")).toContain("is not a directory");
+  });
+
+  test("a missing agents directory named explicitly fails instead of falling back", async () => {
+    const run = await runCli(["doctor", "--codex", codexBin, "--root", root, "--agents-dir", path.join(scratch, "nope")], { cwd: root, env: baseEnv() });
+    expect(run.code).toBe(1);
+    expect(line(run.stdout, "FAIL agents:")).toContain("does not exist");
+  });
+
+  test("warnings (missing profile file, variables Codex would not pass) keep exit 0 and say how to fix them", async () => {
+    const profiled = path.join(scratch, "profiled-agents");
+    await mkdir(profiled);
+    await writeFile(path.join(profiled, "fast.md"), "---\nprofile: speedy\n---\nBe quick.\n");
+    const run = await runCli(
+      ["doctor", "--codex", codexBin, "--agents-dir", profiled, "--root", root, "--runs-dir", path.join(scratch, "runs")],
+      { cwd: root, env: baseEnv({ CODEX_HOME: codexHome, OPENAI_API_KEY: "sk-test-not-a-real-key-000000" }) },
+    );
+    expect(run.code).toBe(0);
+    expect(line(run.stdout, "WARN profiles:")).toContain('"speedy"');
+    expect(run.stdout).toContain(`hint: create ${path.join(codexHome, "speedy.config.toml")}`);
+    expect(line(run.stdout, "WARN mcp environment:")).toContain("CODEX_HOME, OPENAI_API_KEY");
+    expect(run.stdout).toContain('env_vars = ["CODEX_HOME", "OPENAI_API_KEY"]');
+    // The key's value is never printed.
+    expect(run.stdout).not.toContain("sk-test-not-a-real-key");
+  });
+
+  test("usage errors exit 64 with nothing on stdout", async () => {
+    for (const args of [["doctor", "extra"], ["doctor", "--frobnicate"], ["doctor", "--json=yes"], ["doctor", "--timeout", "soon"]]) {
+      const run = await runCli(args, { cwd: root, env: baseEnv() });
+      expect(run.code).toBe(64);
+      expect(run.stdout).toBe("");
+      expect(run.stderr).toMatch(/^codex-subagents: .+\n$/);
+    }
+  });
+});
