@@ -171,13 +171,36 @@ async function serveCommand(argv: string[], io: CliIO, env: Env, cwd: string): P
     process.once("SIGINT", () => void stop("SIGINT"));
     transport.onclose = () => void stop("transport closed");
     server.connect(transport).then(
-      () => log.info(`serving ${initial.agents().length} agent(s) from ${location.dir ?? "the embedded set"}; roots: ${roots.map((r) => r.real).join(", ")}`),
+      () => {
+        answerMalformedFrames(transport);
+        log.info(`serving ${initial.agents().length} agent(s) from ${location.dir ?? "the embedded set"}; roots: ${roots.map((r) => r.real).join(", ")}`);
+      },
       (error) => {
         log.error(`could not start: ${(error as Error).message}`);
         resolve(EXIT_FAILURE);
       },
     );
   });
+}
+
+/**
+ * JSON-RPC 2.0 §5.1: a line that is not JSON is answered with a Parse error (-32700), and JSON that is not a request,
+ * notification or response with an Invalid Request error (-32600), both with id null. The SDK's stdio transport only
+ * reports such lines to onerror and drops them, which leaves a client waiting for an answer that never comes.
+ */
+function answerMalformedFrames(transport: StdioServerTransport): void {
+  const sdkOnError = transport.onerror;
+  transport.onerror = (error: Error) => {
+    const code = error instanceof SyntaxError ? -32700 : error.name === "ZodError" ? -32600 : null;
+    if (code !== null) {
+      const message = code === -32700
+        ? "Parse error: the line is not JSON; send one JSON-RPC 2.0 message per line"
+        : "Invalid Request: not a JSON-RPC 2.0 request, notification or response (batches are not supported)";
+      const frame = { jsonrpc: "2.0", id: null, error: { code, message } };
+      transport.send(frame as unknown as Parameters<StdioServerTransport["send"]>[0]).catch(() => {});
+    }
+    sdkOnError?.(error);
+  };
 }
 
 export async function main(argv: string[], io: CliIO, env: Env = process.env, cwd = process.cwd()): Promise<number> {
