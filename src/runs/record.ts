@@ -12,7 +12,7 @@
  * Recording is best effort: nothing here may fail or slow down a delegation. Errors become one warning each.
  */
 import { randomBytes } from "node:crypto";
-import { lstat, mkdir, open, readdir, rename, rm, writeFile, type FileHandle } from "node:fs/promises";
+import { appendFile, lstat, mkdir, readdir, rename, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import type { Logger } from "../log.ts";
 import { redactDeep, type Redactor } from "../policy/redact.ts";
@@ -123,11 +123,11 @@ export function createRunRecords(options: RunRecordsOptions): StartRecord {
     active.add(dir);
     try {
       await writePrivate(path.join(dir, RUN_FILES.request), JSON.stringify(redactDeep(request, options.redact), null, 2) + "\n");
-      const events = await open(path.join(dir, RUN_FILES.events), "wx", FILE_MODE);
+      await writePrivate(path.join(dir, RUN_FILES.events), "");
       await pruneRuns(options.runsDir, options.keepRuns, active).catch((error: unknown) => {
         options.log.warn(`could not prune old run records in ${options.runsDir}: ${(error as Error).message}`);
       });
-      return new FileRunRecorder(dir, events, options, maxEventsBytes, () => active.delete(dir));
+      return new FileRunRecorder(dir, options, maxEventsBytes, () => active.delete(dir));
     } catch (error) {
       active.delete(dir);
       throw error;
@@ -135,52 +135,78 @@ export function createRunRecords(options: RunRecordsOptions): StartRecord {
   };
 }
 
+/**
+ * An event line as it is stored: parsed and redacted value by value when it is JSON (a pattern cannot see a secret
+ * that follows an escape like `\n` in the raw text), then the whole line once more; other text is redacted as is.
+ */
+export function redactEventLine(line: string, redact: Redactor): string {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(line);
+  } catch {
+    return redact(line);
+  }
+  return redact(JSON.stringify(redactDeep(parsed, redact)));
+}
+
 class FileRunRecorder implements RunRecorder {
   private written = 0;
   private truncated = false;
   private failed = false;
-  /** Writes happen in order, off the caller's path; event() only queues. */
-  private queue: Promise<void> = Promise.resolve();
+  /** Lines waiting to be appended; event() only queues, so codex's stream is never held up by the disk. */
+  private pending: string[] = [];
+  private flushing: Promise<void> | null = null;
+  private readonly eventsFile: string;
 
   constructor(
     readonly dir: string,
-    private readonly events: FileHandle,
     private readonly options: RunRecordsOptions,
     private readonly maxEventsBytes: number,
     private readonly release: () => void,
-  ) {}
+  ) {
+    this.eventsFile = path.join(dir, RUN_FILES.events);
+  }
 
   event(line: string): void {
     if (this.truncated || this.failed) return;
-    const text = this.options.redact(line) + "\n";
+    const text = redactEventLine(line, this.options.redact) + "\n";
     const bytes = Buffer.byteLength(text, "utf8");
     if (this.written + bytes > this.maxEventsBytes) {
       this.truncated = true;
       const marker = { type: "codex-subagents.truncated", reason: `events.jsonl reached its cap of ${this.maxEventsBytes} bytes; later events were not recorded` };
-      this.append(JSON.stringify(marker) + "\n");
+      this.queue(JSON.stringify(marker) + "\n");
       return;
     }
     this.written += bytes;
-    this.append(text);
+    this.queue(text);
   }
 
-  private append(text: string): void {
-    this.queue = this.queue.then(async () => {
-      if (this.failed) return;
+  private queue(text: string): void {
+    this.pending.push(text);
+    // No file handle is kept open between writes: a record that is never finished leaks nothing.
+    this.flushing ??= this.flush().finally(() => {
+      this.flushing = null;
+    });
+  }
+
+  private async flush(): Promise<void> {
+    while (this.pending.length > 0 && !this.failed) {
+      const chunk = this.pending.join("");
+      this.pending = [];
       try {
-        await this.events.write(text);
+        await appendFile(this.eventsFile, chunk, { mode: FILE_MODE });
       } catch (error) {
         this.failed = true;
         this.options.log.warn(`run record ${this.dir}: could not write events: ${(error as Error).message}`);
       }
-    });
+    }
+    this.pending = [];
   }
 
   async finish(parts: { result: unknown; stderr: string; patch?: string; finalMessage: string }): Promise<void> {
     const { redact } = this.options;
     try {
-      await this.queue;
-      await this.events.close().catch(() => {});
+      while (this.flushing) await this.flushing;
       await writePrivate(path.join(this.dir, RUN_FILES.stderr), redact(parts.stderr));
       await writePrivate(path.join(this.dir, RUN_FILES.final), redact(parts.finalMessage) + (parts.finalMessage.endsWith("\n") || parts.finalMessage === "" ? "" : "\n"));
       if (parts.patch) await writePrivate(path.join(this.dir, RUN_FILES.patch), redact(parts.patch));
