@@ -17,7 +17,7 @@ import { buildChildEnv } from "./policy/env.ts";
 import { redactDeep, type Redactor } from "./policy/redact.ts";
 import { PolicyError, resolveAllowedDir, type Root } from "./policy/roots.ts";
 import { checkSandbox, type SandboxMode } from "./policy/sandbox.ts";
-import type { RunRecorder } from "./runs/record.ts";
+import { redactEventLine, type RunRecorder } from "./runs/record.ts";
 import { prepareWorkspace, WorkspaceError, type Workspace } from "./workspace/index.ts";
 
 /** A request the server refuses; the message is shown to the caller as an isError result. */
@@ -208,7 +208,8 @@ export async function delegate(
       timeoutMs: timeoutS * 1000,
       signal: opts.signal,
       onProgress: (message) => opts.onProgress?.(ctx.redact(message)),
-      redact: ctx.redact,
+      // Parsed and redacted value by value: in the raw line a secret after an escape such as \n hides from the shapes.
+      redact: (line) => redactEventLine(line, ctx.redact),
       onEventLine: record ? (line) => record.event(line) : undefined,
     });
 
