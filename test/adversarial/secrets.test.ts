@@ -2,6 +2,8 @@
 // of --pass-env variables, and common key shapes never reach the caller's results, progress notifications or the
 // server's stderr log.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { readdir, readFile } from "node:fs/promises";
+import path from "node:path";
 import { afterCase, countBadInput, fakeCall, makeScratch, newToken, reportTally, secretsIn, startServer, type AdversarialServer, type Scratch } from "./harness.ts";
 
 const random = (n: number) => Array.from({ length: n }, () => "abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789"[Math.floor(Math.random() * 56)]).join("");
@@ -45,6 +47,14 @@ async function delegateCollecting(args: Record<string, unknown>): Promise<{ resu
   return { result, progress };
 }
 
+/** Every file the server wrote below its CODEX_HOME (the run records). */
+async function runRecordsText(): Promise<string> {
+  const files = (await readdir(scratch.codexHome, { recursive: true, withFileTypes: true })).filter((e) => e.isFile());
+  expect(files.length).toBeGreaterThan(0);
+  const texts = await Promise.all(files.map((f) => readFile(path.join(f.parentPath, f.name), "utf8")));
+  return texts.join("\n");
+}
+
 function expectNoSecrets(where: string, text: string): void {
   expect(secretsIn(text, LOOKED_FOR, where)).toEqual([]);
 }
@@ -61,6 +71,7 @@ describe("secrets printed by codex are redacted at the one choke point", () => {
     expectNoSecrets("result", JSON.stringify(result));
     expectNoSecrets("progress", progress.join("\n"));
     expectNoSecrets("server stderr", server.stderr());
+    expectNoSecrets("run records", await runRecordsText());
     await afterCase(server, token);
   });
 
@@ -74,15 +85,18 @@ describe("secrets printed by codex are redacted at the one choke point", () => {
   });
 
   test("a secret where a progress line is cut to one short line is not shown in part", async () => {
-    countBadInput(2);
+    countBadInput(4 * 5);
     const token = newToken("secrets-progress");
-    for (const textPad of [70, 85]) {
-      const { result, progress } = await delegateCollecting(fakeCall(scratch, token, { secrets: [PASSED_TOKEN, OPENAI_KEY], textPad }));
+    // The secret starts at column pad + 12 of a text cut at 99 characters: these pads leave 12 to 19 of its
+    // characters visible, too few for a shape to be recognised after the cut.
+    for (const textPad of [68, 70, 72, 75]) {
+      const { result, progress } = await delegateCollecting(fakeCall(scratch, token, { secrets: [PASSED_TOKEN, OPENAI_KEY, ...SHAPED], textPad }));
       expect(progress.length).toBeGreaterThan(0);
       expectNoSecrets(`progress (pad ${textPad})`, progress.join("\n"));
       expectNoSecrets(`result (pad ${textPad})`, JSON.stringify(result));
     }
     expectNoSecrets("server stderr", server.stderr());
+    expectNoSecrets("run records", await runRecordsText());
     await afterCase(server, token);
   });
 
