@@ -239,13 +239,13 @@ describe("nesting depth without env_vars = [\"CODEX_SUBAGENTS_DEPTH\"]", () => {
 
 describe("what environment codex gives an MCP server", () => {
   /** Starts codex with CODEX_SUBAGENTS_DEPTH=1 and a probe MCP server that records the environment it was given. */
-  async function probeEnvironment(envVars: string[] | null): Promise<Record<string, string>> {
+  async function probeEnvironment(envVars: string[] | null): Promise<{ env: Record<string, string>; cwd: string; sessionDir: string }> {
     const mock = await startMockModel(() => [assistantMessage("done")]);
     const dir = await realpath(await mkdtemp(path.join(os.tmpdir(), "cs-envprobe-")));
     const out = path.join(dir, "env.json");
     const script = path.join(dir, "probe.mjs");
     // Not an MCP server at all: it records its environment and exits, and codex skips it (required is false).
-    await Bun.write(script, `import { writeFileSync } from "node:fs";\nwriteFileSync(process.argv[2], JSON.stringify(process.env));\n`);
+    await Bun.write(script, `import { writeFileSync } from "node:fs";\nwriteFileSync(process.argv[2], JSON.stringify({ env: process.env, cwd: process.cwd() }));\n`);
     const entry = [
       `[mcp_servers.probe]`,
       `command = ${toml(bunBin)}`,
@@ -256,11 +256,13 @@ describe("what environment codex gives an MCP server", () => {
     try {
       const run = await runCodex({
         args: ["exec", "--json", "--skip-git-repo-check", "-C", dir, "-"],
+        // codex itself runs elsewhere: the probe shows the server starts in the session's directory (-C).
+        cwd: os.tmpdir(),
         env: { ...home.env, CODEX_SUBAGENTS_DEPTH: "1", OPENAI_API_KEY: "sk-probe-not-a-key", SOME_CANARY: "x" },
         stdin: "hello",
       });
       expect(run.exitCode).toBe(0);
-      return JSON.parse(await readFile(out, "utf8"));
+      return { ...JSON.parse(await readFile(out, "utf8")), sessionDir: dir };
     } finally {
       await mock.close();
       await home.cleanup();
@@ -268,8 +270,9 @@ describe("what environment codex gives an MCP server", () => {
     }
   }
 
-  test("codex 0.169 drops CODEX_SUBAGENTS_DEPTH, CODEX_HOME and OPENAI_API_KEY unless env_vars names them", async () => {
-    const plain = await probeEnvironment(null);
+  test("codex 0.169 starts it in the session directory and drops CODEX_SUBAGENTS_DEPTH, CODEX_HOME and OPENAI_API_KEY unless env_vars names them", async () => {
+    const { env: plain, cwd, sessionDir } = await probeEnvironment(null);
+    expect(cwd).toBe(sessionDir);
     expect(plain.HOME).toBeDefined();
     expect(plain.PATH).toBeDefined();
     expect(plain.CODEX_SUBAGENTS_DEPTH).toBeUndefined();
@@ -277,7 +280,7 @@ describe("what environment codex gives an MCP server", () => {
     expect(plain.OPENAI_API_KEY).toBeUndefined();
     expect(plain.SOME_CANARY).toBeUndefined();
 
-    const forwarded = await probeEnvironment(["CODEX_SUBAGENTS_DEPTH", "CODEX_HOME", "OPENAI_API_KEY"]);
+    const { env: forwarded } = await probeEnvironment(["CODEX_SUBAGENTS_DEPTH", "CODEX_HOME", "OPENAI_API_KEY"]);
     expect(forwarded.CODEX_SUBAGENTS_DEPTH).toBe("1");
     expect(forwarded.CODEX_HOME).toBeDefined();
     expect(forwarded.OPENAI_API_KEY).toBe("sk-probe-not-a-key");
