@@ -5,16 +5,22 @@
 
 const REDACTED = "[REDACTED]";
 
-/** Common secret shapes, found by their form rather than by knowing the value. */
-const SECRET_PATTERNS: readonly RegExp[] = [
-  /-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----[\s\S]*?(?:-----END [A-Z0-9 ]*PRIVATE KEY-----|$)/g,
-  /\bsk-(?:proj-|svcacct-|admin-)?[A-Za-z0-9_-]{16,}/g,
-  /\b(?:AKIA|ASIA)[0-9A-Z]{16}\b/g,
-  /\b(?:ghp|gho|ghu|ghs|ghr)_[A-Za-z0-9]{20,}\b/g,
-  /\bgithub_pat_[A-Za-z0-9_]{20,}\b/g,
-  /\bxox[abprs]-[A-Za-z0-9-]{10,}\b/g,
-  /\b(Bearer|Basic)\s+[A-Za-z0-9._~+/=-]{12,}/gi,
-  /\b(aws_secret_access_key|api[_-]?key|secret|token|password)(\s*[:=]\s*)["']?[^\s"']{8,}/gi,
+/**
+ * Where a token may start: not inside a word, or right after a JSON/C escape such as `\n` (codex's output is often
+ * JSON-escaped text, where `\nsk-…` has no word boundary before the key).
+ */
+const START = String.raw`(?:(?<=\\[nrtbf"'/])|(?<![A-Za-z0-9_]))`;
+
+/** Common secret shapes, found by their form rather than by knowing the value; `replace` keeps any label. */
+const SECRET_PATTERNS: ReadonlyArray<{ pattern: RegExp; replace: string }> = [
+  { pattern: /-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----[\s\S]*?(?:-----END [A-Z0-9 ]*PRIVATE KEY-----|$)/g, replace: REDACTED },
+  { pattern: new RegExp(`${START}sk-(?:proj-|svcacct-|admin-)?[A-Za-z0-9_-]{16,}`, "g"), replace: REDACTED },
+  { pattern: new RegExp(`${START}(?:AKIA|ASIA)[0-9A-Z]{16}(?![0-9A-Z])`, "g"), replace: REDACTED },
+  { pattern: new RegExp(`${START}(?:ghp|gho|ghu|ghs|ghr)_[A-Za-z0-9]{20,}`, "g"), replace: REDACTED },
+  { pattern: new RegExp(`${START}github_pat_[A-Za-z0-9_]{20,}`, "g"), replace: REDACTED },
+  { pattern: new RegExp(`${START}xox[abprs]-[A-Za-z0-9-]{10,}`, "g"), replace: REDACTED },
+  { pattern: /\b(Bearer|Basic)\s+[A-Za-z0-9._~+/=-]{12,}/gi, replace: `$1 ${REDACTED}` },
+  { pattern: /\b(aws_secret_access_key|api[_-]?key|secret|token|password)(\s*[:=]\s*)["']?[^\s"'\\]{8,}/gi, replace: `$1$2${REDACTED}` },
 ];
 
 export type Redactor = (text: string) => string;
@@ -30,15 +36,7 @@ export function createRedactor(secretValues: Iterable<string | undefined>): Reda
   return (text: string): string => {
     let out = text;
     for (const value of literals) out = out.split(value).join(REDACTED);
-    for (const pattern of SECRET_PATTERNS) {
-      out = out.replace(pattern, (match, ...groups) => {
-        const label = groups[0];
-        const separator = groups[1];
-        if (typeof label === "string" && typeof separator === "string") return `${label}${separator}${REDACTED}`;
-        if (typeof label === "string" && /^(bearer|basic)$/i.test(label)) return `${label} ${REDACTED}`;
-        return REDACTED;
-      });
-    }
+    for (const { pattern, replace } of SECRET_PATTERNS) out = out.replace(pattern, replace);
     return out;
   };
 }

@@ -46,3 +46,13 @@ describe("sandbox ceiling", () => {
     expect(checkSandbox("workspace-write", "read-only")).toContain("above this server's limit");
   });
 });
+
+describe("redaction inside escaped text", () => {
+  const redact = createRedactor([]);
+  test("a key right after a JSON escape is still found", () => {
+    expect(redact(String.raw`"text":"line\nsk-proj-ABCDEFGHIJKLMNOPQRSTUVWX\tAKIAIOSFODNN7EXAMPLE"`)).toBe(String.raw`"text":"line\n[REDACTED]\t[REDACTED]"`);
+  });
+  test("words that merely contain the prefix are left alone", () => {
+    expect(redact("risk-assessment-document-draft and task-abcdefghijklmnopqrs")).toBe("risk-assessment-document-draft and task-abcdefghijklmnopqrs");
+  });
+});
