@@ -20,7 +20,7 @@
 //   `GIT_INDEX_FILE`, `GIT_CONFIG*`, `GIT_EXEC_PATH`, `GIT_SSH*`, `GIT_ASKPASS`, ...): every `GIT_*` variable is
 //   dropped; only the few this module sets on purpose are passed.
 // - A shell interpreting arguments: `spawn` with an argument array and `shell: false`; paths follow `--`.
-// - A hung or flooding git: a timeout (SIGKILL) and a cap on captured output.
+// - A hung or flooding git: a timeout (SIGTERM, then SIGKILL) and a cap on captured output.
 // What is NOT covered: a `git` on PATH that is itself malicious, and programs configured in the user's own
 // global or system config for commands we do not run (we honour that config: it is the user's).
 import { spawn } from "node:child_process";
@@ -107,8 +107,14 @@ export function runGit(args: readonly string[], options: GitOptions): Promise<Gi
     let timedOut = false;
     let settled = false;
 
+    // SIGTERM first: git removes what it half-created (e.g. a `worktree add` admin directory) on SIGTERM, not on
+    // SIGKILL. SIGKILL follows if it is still running 2 s later.
+    let forceKill: ReturnType<typeof setTimeout> | undefined;
     const kill = () => {
-      if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
+      if (child.exitCode !== null || child.signalCode !== null || forceKill) return;
+      child.kill("SIGTERM");
+      forceKill = setTimeout(() => child.kill("SIGKILL"), 2000);
+      forceKill.unref?.();
     };
     const timer = setTimeout(() => {
       timedOut = true;
@@ -138,6 +144,7 @@ export function runGit(args: readonly string[], options: GitOptions): Promise<Gi
       if (settled) return;
       settled = true;
       clearTimeout(timer);
+      clearTimeout(forceKill);
       options.signal?.removeEventListener("abort", onAbort);
       if (error) reject(error);
       else if (options.signal?.aborted) reject(abortReason(options.signal));

@@ -4,7 +4,7 @@
 //   mirror    a filtered copy of cwd in a temporary directory (mirror.ts); changes are discarded.
 // Every git command goes through git.ts; what a mirror leaves out is listed in mirror-filter.ts.
 import { createMirror } from "./mirror.ts";
-import { stderrLogger, type IsolationMode, type MirrorLimits, type Workspace, type WorkspaceLogger } from "./types.ts";
+import { stderrLogger, WorkspaceError, type IsolationMode, type MirrorLimits, type Workspace, type WorkspaceLogger } from "./types.ts";
 import { createWorktree } from "./worktree.ts";
 
 export { WorkspaceError, DEFAULT_MIRROR_LIMITS } from "./types.ts";
@@ -38,5 +38,9 @@ export async function prepareWorkspace(options: PrepareWorkspaceOptions): Promis
       return createMirror(options.cwd, { signal: options.signal, limits: options.mirrorLimits, logger });
     case "worktree":
       return createWorktree(options.cwd, { signal: options.signal, logger });
+    default:
+      throw new WorkspaceError(
+        `isolation "${String(options.mode satisfies never)}" is not a mode; use "none", "worktree" or "mirror"`,
+      );
   }
 }

@@ -16,6 +16,7 @@ import { mirrorExcludesPath, mirrorExclusion, type MirrorExclusion } from "./mir
 import {
   DEFAULT_MIRROR_LIMITS,
   isInsideOrEqual,
+  once,
   WorkspaceError,
   type MirrorLimits,
   type Workspace,
@@ -221,12 +222,6 @@ function abortError(signal: AbortSignal): Error {
   const error = new Error("workspace set-up was cancelled");
   error.name = "AbortError";
   return error;
-}
-
-/** Wrap an async function so every call after the first returns the first call's promise. */
-export function once(action: () => Promise<void>): () => Promise<void> {
-  let running: Promise<void> | undefined;
-  return () => (running ??= action());
 }
 
 /** At most `limit` operations in flight. */

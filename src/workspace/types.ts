@@ -48,3 +48,9 @@ export function isInsideOrEqual(child: string, parent: string, separator: string
   const prefix = parent.endsWith(separator) ? parent : parent + separator;
   return child.startsWith(prefix);
 }
+
+/** Wrap an async function so every call after the first returns the first call's promise. */
+export function once(action: () => Promise<void>): () => Promise<void> {
+  let running: Promise<void> | undefined;
+  return () => (running ??= action());
+}

@@ -10,8 +10,7 @@ import { copyFile, mkdir, mkdtemp, readFile, realpath, rename, rm, stat, writeFi
 import { availableParallelism, tmpdir } from "node:os";
 import { isAbsolute, join, resolve, sep } from "node:path";
 import { filterNeutralisingArgs, gitOrThrow, GitCommandError, runGit } from "./git.ts";
-import { once } from "./mirror.ts";
-import { isInsideOrEqual, WorkspaceError, type Workspace, type WorkspaceLogger } from "./types.ts";
+import { isInsideOrEqual, once, WorkspaceError, type Workspace, type WorkspaceLogger } from "./types.ts";
 
 /** A patch larger than this is refused rather than cut (a cut patch would not apply). */
 const MAX_PATCH_BYTES = 64 * 1024 * 1024;
@@ -72,7 +71,7 @@ export async function createWorktree(
   const worktree = join(base, "wt");
   const cleanup = once(() => removeWorktree(repository, base, worktree, logger));
 
-  let dirtyPaths: string[];
+  let dirty: DirtyState;
   try {
     // The dirty check reads the user's tree while git writes the new one: neither waits for the other.
     const add = () =>
@@ -82,11 +81,10 @@ export async function createWorktree(
         timeoutMs: 600_000,
         config: [...filterConfig, ...parallelCheckoutConfig(options.checkoutWorkers)],
       });
-    const [, dirty] = await Promise.all([
+    [, dirty] = await Promise.all([
       withRepositoryLock(repository.commonDir, () => retryAdminRace(add, worktree)),
       uncommittedPaths(repository.topLevel, filterConfig, signal),
     ]);
-    dirtyPaths = dirty;
   } catch (error) {
     await cleanup();
     if (error instanceof GitCommandError) {
@@ -115,12 +113,18 @@ export async function createWorktree(
     `isolation "worktree": the sub-agent worked in a fresh checkout of HEAD ${repository.headCommit.slice(0, 12)}; ` +
       `its changes are returned as a patch (apply with \`git apply\`); the worktree is removed afterwards.`,
   ];
-  if (dirtyPaths.length > 0) {
-    const examples = dirtyPaths.slice(0, 3).join(", ");
+  if (dirty.paths.length > 0) {
+    const examples = dirty.paths.slice(0, 3).join(", ");
+    const count = `${dirty.paths.length}${dirty.more ? "+" : ""} path${dirty.paths.length === 1 ? "" : "s"}`;
     notes.push(
-      `"${repository.topLevel}" had uncommitted changes (${dirtyPaths.length}${dirtyPaths.length >= MAX_DIRTY_LISTED ? "+" : ""} ` +
-        `path${dirtyPaths.length === 1 ? "" : "s"}, e.g. ${examples}) that were NOT visible to the sub-agent; ` +
-        `the patch is against HEAD and may conflict with them.`,
+      `"${repository.topLevel}" had uncommitted changes (${count}, e.g. ${examples}) that were NOT visible to ` +
+        `the sub-agent; the patch is against HEAD and may conflict with them.`,
+    );
+  }
+  if (filterConfig.length > 0) {
+    notes.push(
+      `git filter drivers (${filterDriverNames(filterConfig).join(", ")}) were not run in the worktree, for safety: ` +
+        `files they manage (e.g. Git LFS objects) appear as stored in git, such as LFS pointer files.`,
     );
   }
 
@@ -165,17 +169,27 @@ async function neutralisedFilters(topLevel: string, signal?: AbortSignal): Promi
   return pairs;
 }
 
+function filterDriverNames(filterConfig: string[]): string[] {
+  const names = filterConfig.map((pair) => pair.slice("filter.".length, pair.lastIndexOf(".")));
+  return [...new Set(names)];
+}
+
 const MAX_DIRTY_LISTED = 1000;
 
-/** Paths `git status` reports in the user's tree (modified, staged, untracked), at most MAX_DIRTY_LISTED. */
-async function uncommittedPaths(topLevel: string, filterConfig: string[], signal?: AbortSignal): Promise<string[]> {
+/** What `git status` reports in the user's tree: modified, staged, untracked paths (`more`: list cut short). */
+interface DirtyState {
+  paths: string[];
+  more: boolean;
+}
+
+async function uncommittedPaths(topLevel: string, filterConfig: string[], signal?: AbortSignal): Promise<DirtyState> {
   const result = await runGit(["status", "--porcelain=v1", "-z", "--untracked-files=normal"], {
     cwd: topLevel,
     signal,
     config: filterConfig,
     maxOutputBytes: 256 * 1024,
   });
-  if (result.exitCode !== 0 && !result.truncated) return []; // the note is advisory; worktree add decides success
+  if (result.exitCode !== 0 && !result.truncated) return { paths: [], more: false }; // advisory only
   const paths: string[] = [];
   const fields = result.stdout.toString("utf8").split("\0");
   for (let index = 0; index < fields.length && paths.length < MAX_DIRTY_LISTED; index += 1) {
@@ -184,7 +198,7 @@ async function uncommittedPaths(topLevel: string, filterConfig: string[], signal
     paths.push(field.slice(3));
     if (field[0] === "R" || field[0] === "C") index += 1; // the rename's source path follows
   }
-  return paths;
+  return { paths, more: result.truncated || paths.length >= MAX_DIRTY_LISTED };
 }
 
 async function collectPatch(

@@ -351,6 +351,7 @@ describe("worktree isolation in a malicious repository", () => {
 
   test("no hook, filter, fsmonitor, external diff or textconv runs during set-up, patch or cleanup", async () => {
     const workspace = await prepareWorkspace({ mode: "worktree", cwd: repo, logger: silent });
+    expect(workspace.notes.join("\n")).toContain("git filter drivers (evil) were not run");
     writeFileSync(join(workspace.workingDir, "src", "a.txt"), "changed\n");
     writeFileSync(join(workspace.workingDir, "fresh.txt"), "new\n");
     const patch = (await workspace.collectPatch()) as string;
