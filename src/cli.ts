@@ -19,6 +19,7 @@ import { secretValues } from "./policy/env.ts";
 import { createRedactor } from "./policy/redact.ts";
 import { PolicyError, resolveRoots } from "./policy/roots.ts";
 import { doctorCommand } from "./doctor/index.ts";
+import { findCodex } from "./doctor/find-codex.ts";
 import { runsCommand } from "./runs/command.ts";
 import { createRunRecords } from "./runs/record.ts";
 import { createServer } from "./server.ts";
@@ -36,8 +37,11 @@ Usage:
   codex-subagents [serve] [options]          run the stdio MCP server (the default)
   codex-subagents list [--json]              the agents the server would load, and from where
   codex-subagents validate [DIR] [--json]    check agent files (exit 0 clean, 1 errors, 2 no such dir)
-  codex-subagents doctor [--json]            check codex, its flags, the agents, roots and runs directory
-  codex-subagents runs [--json] [--limit N]  recent delegations from the run records
+  codex-subagents doctor [--json] [server options]
+                                             check codex, its flags, the agents, roots and runs directory
+                                             (exit 0 healthy, 1 not)
+  codex-subagents runs [--json] [--limit N] [--runs-dir DIR]
+                                             recent delegations from the run records
   codex-subagents --verify [--checksums FILE] [--pubkey KEY] [--json]
   codex-subagents --sbom                     CycloneDX JSON of the bundled packages
   codex-subagents --version | --help
@@ -131,12 +135,19 @@ async function serveCommand(argv: string[], io: CliIO, env: Env, cwd: string): P
   for (const file of initial.files) {
     for (const issue of file.issues) log.warn(`${file.file}: ${issue.code}: ${issue.message}`);
   }
+  // A plain spawn on Windows cannot run npm's codex.cmd shim (that needs cmd.exe, which we never use): start the
+  // real executable behind it instead.
+  let codexPath = options.codex;
+  if (process.platform === "win32") {
+    const found = await findCodex({ command: options.codex, source: "--codex", env, cwd });
+    if (found.runnable) codexPath = found.runnable;
+  }
   const shutdown = new AbortController();
   const limiter = new Limiter(options.maxConcurrency);
   const context: DelegateContext = {
     registry,
     roots,
-    codexPath: options.codex,
+    codexPath,
     maxTimeoutS: options.timeoutS,
     maxSandbox: options.maxSandbox,
     passEnv: options.passEnv,
