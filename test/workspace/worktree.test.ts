@@ -297,6 +297,27 @@ describe("worktree isolation", () => {
     expect(worktreeCount(decoy)).toBe(1);
   });
 
+  test("a set-up aborted while git runs leaves nothing behind, whichever finishes first", async () => {
+    const repo = makeRepository();
+    for (let index = 0; index < 300; index += 1) writeFileSync(join(repo, `bulk${index}.txt`), `${index}\n`.repeat(200));
+    git(repo, "add", "-A");
+    git(repo, "commit", "-q", "-m", "bulk");
+    for (const delayMs of [0, 5, 20]) {
+      const controller = new AbortController();
+      const attempt = prepareWorkspace({ mode: "worktree", cwd: repo, signal: controller.signal, logger: silent });
+      setTimeout(() => controller.abort(new Error("cancelled mid-way")), delayMs);
+      const outcome = await attempt.then(
+        (workspace) => workspace,
+        (error: Error) => error,
+      );
+      if (outcome instanceof Error) expect(outcome.message).toBe("cancelled mid-way");
+      else await outcome.cleanup();
+      expect(worktreeCount(repo)).toBe(1);
+      const adminDir = join(repo, ".git", "worktrees");
+      expect(exists(adminDir) ? readdirSync(adminDir) : []).toEqual([]);
+    }
+  });
+
   test("an aborted set-up rejects and leaves no worktree behind", async () => {
     const repo = makeRepository();
     const controller = new AbortController();
