@@ -100,11 +100,18 @@ export const TARGETS: readonly Target[] = [
 export const SCRIPT_ASSET = "codex-subagents.mjs";
 
 /**
+ * JavaScriptCore's tier-up thresholds ×8 at start: start-up code is run-once, compiling it costs more than it
+ * saves (bench/startup.ts: ~65 → ~40 ms to the initialize answer). The server may call
+ * `Bun.unsafe.setJITPolicy(1)` once it has answered `initialize`.
+ */
+export const JIT_POLICY = 8;
+
+/**
  * The bundler options, in one place: both what build.ts passes and what the manifest records.
  * `--bytecode` halves start-up (bench/startup.ts); with Bun 1.4.5 it is reproducible across directories,
  * which test/build/reproducible.test.ts keeps proving. `identifiers` stay unminified so crash traces stay readable.
  */
-const EXECUTABLE_FLAGS = ["--compile", "--bytecode", "--format=esm", "--minify-whitespace", "--minify-syntax", "--no-compile-autoload-dotenv", "--no-compile-autoload-bunfig", "--sourcemap=none"];
+const EXECUTABLE_FLAGS = ["--compile", "--bytecode", "--format=esm", "--minify-whitespace", "--minify-syntax", "--no-compile-autoload-dotenv", "--no-compile-autoload-bunfig", `--compile-jit-policy=${JIT_POLICY}`, "--sourcemap=none"];
 const SCRIPT_FLAGS = ["--target=node", "--format=esm", "--minify-whitespace", "--minify-syntax", "--sourcemap=none"];
 /** The `.mjs` starts with this line whatever the entry's own shebang says (`bun` would be wrong for Node users). */
 const SCRIPT_SHEBANG = "#!/usr/bin/env node\n";
@@ -217,6 +224,7 @@ async function compileExecutable(entry: string, outDir: string, target: Target, 
       outfile,
       autoloadDotenv: false,
       autoloadBunfig: false,
+      jitPolicy: JIT_POLICY,
       ...(runtimePath ? { executablePath: runtimePath } : {}),
     },
     throw: false,

@@ -62,7 +62,7 @@ describe("--verify against checksums.txt", () => {
     // A byte inside the embedded SBOM text: the program still runs, so it can report on itself.
     const at = bytes.indexOf("the libraries inside Bun are not listed");
     expect(at).toBeGreaterThan(0);
-    bytes[at + 4] ^= 0x20;
+    bytes[at + 4] = bytes[at + 4]! ^ 0x20;
     const tampered = join(dir, asset);
     writeFileSync(tampered, bytes, { mode: 0o755 });
     copyFileSync(join(scratch, "release", "checksums.txt"), join(dir, "checksums.txt"));

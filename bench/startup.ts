@@ -1,0 +1,128 @@
+/**
+ * Start-up benchmark (issue 5): time from spawn to the MCP `initialize` response, median of interleaved runs.
+ *
+ *   node_modules/.bin/bun run bench/startup.ts [--runs N]
+ *
+ * Compares the release executable (as build.ts makes it) with the same source as the `.mjs` under Node, with an
+ * executable built without `--bytecode`, and with an empty program compiled the same way (the floor). Also prints
+ * each release asset's size and how long `--verify` takes. Numbers, not assertions: machines are noisy.
+ */
+import { spawn, spawnSync } from "node:child_process";
+import { mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { JIT_POLICY, SCRIPT_ASSET, TARGETS } from "../build.ts";
+
+const ROOT = join(dirname(Bun.fileURLToPath(import.meta.url)), "..");
+const runsArg = process.argv.indexOf("--runs");
+const RUNS = runsArg === -1 ? 21 : Number(process.argv[runsArg + 1]);
+if (!Number.isInteger(RUNS) || RUNS < 1) throw new Error("--runs needs a positive integer");
+
+const INITIALIZE = `${JSON.stringify({
+  jsonrpc: "2.0",
+  id: 0,
+  method: "initialize",
+  params: { protocolVersion: "2025-06-18", capabilities: {}, clientInfo: { name: "bench", version: "0" } },
+})}\n`;
+
+/** The floor: reads one line, answers it, exits. Compiled with the release flags. */
+const EMPTY_PROGRAM = `process.stdin.once("data", () => { process.stdout.write('{"jsonrpc":"2.0","id":0,"result":{}}\\n'); process.exit(0); });\n`;
+
+async function timeToInitialize(command: string, args: string[], cwd: string): Promise<number> {
+  const started = performance.now();
+  const child = spawn(command, args, { cwd, stdio: ["pipe", "pipe", "ignore"], env: { PATH: process.env.PATH ?? "", HOME: cwd } });
+  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+  try {
+    return await new Promise<number>((resolve, reject) => {
+      let out = "";
+      child.stdout.on("data", (d: Buffer) => {
+        out += d.toString();
+        if (out.includes("\n")) resolve(performance.now() - started);
+      });
+      child.once("exit", (code) => reject(new Error(`${command} exited (${code}) before answering`)));
+      child.stdin.write(INITIALIZE);
+    });
+  } finally {
+    child.kill("SIGKILL");
+    await exited;
+  }
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
+async function compile(entry: string, outfile: string, options: { bytecode: boolean; jitPolicy: number }): Promise<void> {
+  const result = await Bun.build({
+    entrypoints: [entry],
+    target: "bun",
+    format: "esm",
+    bytecode: options.bytecode,
+    minify: { whitespace: true, syntax: true, identifiers: false },
+    compile: { outfile, autoloadDotenv: false, autoloadBunfig: false, jitPolicy: options.jitPolicy },
+    throw: false,
+  });
+  if (!result.success) throw new Error(`compiling ${entry} failed:\n${result.logs.map(String).join("\n")}`);
+}
+
+const host = TARGETS.find((t) => t.platform === process.platform && t.arch === process.arch);
+if (!host) throw new Error(`no release target for ${process.platform}-${process.arch}`);
+
+const work = mkdtempSync(join(tmpdir(), "codex-subagents-bench-"));
+try {
+  process.stderr.write("building the release assets (build.ts --release)…\n");
+  const dist = join(work, "dist");
+  const build = spawnSync(process.execPath, ["run", join(ROOT, "build.ts"), "--release", "--out", dist], { cwd: ROOT, stdio: ["ignore", "ignore", "inherit"] });
+  if (build.status !== 0) throw new Error("build.ts --release failed");
+  writeFileSync(join(work, "empty.ts"), EMPTY_PROGRAM);
+  await compile(join(work, "empty.ts"), join(work, "empty"), { bytecode: true, jitPolicy: JIT_POLICY });
+  await compile(join(ROOT, "src", "cli.ts"), join(work, "no-bytecode"), { bytecode: false, jitPolicy: JIT_POLICY });
+  await compile(join(ROOT, "src", "cli.ts"), join(work, "jit-policy-1"), { bytecode: true, jitPolicy: 1 });
+
+  const cwd = mkdtempSync(join(work, "cwd-"));
+  const contenders: { label: string; command: string; args: string[] }[] = [
+    { label: "release executable (--bytecode)", command: join(dist, host.asset), args: [] },
+    { label: "executable without --bytecode", command: join(work, "no-bytecode"), args: [] },
+    { label: "executable with JIT policy 1", command: join(work, "jit-policy-1"), args: [] },
+    { label: ".mjs under node", command: "node", args: [join(dist, SCRIPT_ASSET)] },
+    { label: "empty program, same flags", command: join(work, "empty"), args: [] },
+  ];
+  const samples = contenders.map(() => [] as number[]);
+  for (const c of contenders) await timeToInitialize(c.command, c.args, cwd); // warm the page cache
+  for (let run = 0; run < RUNS; run++) {
+    for (let i = 0; i < contenders.length; i++) samples[i]!.push(await timeToInitialize(contenders[i]!.command, contenders[i]!.args, cwd));
+  }
+  const medians = samples.map(median);
+  const release = medians[0]!;
+  const node = medians[contenders.findIndex((c) => c.label === ".mjs under node")]!;
+  const empty = medians[contenders.length - 1]!;
+
+  const out: string[] = [];
+  out.push(`start-up: spawn → initialize response, median of ${RUNS} interleaved runs (${process.platform}-${process.arch}, bun ${Bun.version}, node ${spawnSync("node", ["--version"], { encoding: "utf8" }).stdout.trim()})`);
+  out.push("");
+  out.push(`${"program".padEnd(36)}${"median ms".padStart(10)}${"vs .mjs/node".padStart(14)}${"vs empty".padStart(10)}`);
+  contenders.forEach((c, i) => {
+    out.push(`${c.label.padEnd(36)}${medians[i]!.toFixed(1).padStart(10)}${`${(medians[i]! / node).toFixed(2)}×`.padStart(14)}${`${(medians[i]! / empty).toFixed(1)}×`.padStart(10)}`);
+  });
+  out.push("");
+  out.push(`goals: release ≤ 0.25× node (now ${(release / node).toFixed(2)}×), ≤ 5× empty (now ${(release / empty).toFixed(1)}×)`);
+
+  out.push("", "asset sizes:");
+  for (const name of [...TARGETS.map((t) => t.asset), SCRIPT_ASSET]) {
+    out.push(`  ${name.padEnd(34)}${(statSync(join(dist, name)).size / 1e6).toFixed(1).padStart(8)} MB`);
+  }
+
+  const verifyTimes: number[] = [];
+  for (let run = 0; run < 5; run++) {
+    const started = performance.now();
+    const verify = spawnSync(join(dist, host.asset), ["--verify"], { cwd, encoding: "utf8", env: { PATH: process.env.PATH ?? "" } });
+    verifyTimes.push(performance.now() - started);
+    if (verify.status !== 0) throw new Error(`--verify failed (exit ${verify.status}):\n${verify.stdout}`);
+  }
+  out.push("", `--verify (hashes the ${(statSync(join(dist, host.asset)).size / 1e6).toFixed(0)} MB executable), spawn to exit, median of 5: ${median(verifyTimes).toFixed(0)} ms`);
+  process.stdout.write(`${out.join("\n")}\n`);
+} finally {
+  rmSync(work, { recursive: true, force: true });
+}
