@@ -134,11 +134,11 @@ async function main(): Promise<void> {
     row("git worktree add (plain)").setupMs.push(await time(() => git(repo, "worktree", "add", "-q", "--detach", plain, "HEAD")));
     row("git worktree add (plain)").teardownMs.push(await time(() => git(repo, "worktree", "remove", "--force", plain)));
 
-    // 3. The module as shipped (parallel checkout from 4 CPUs up), then forced serial and forced parallel.
+    // 3. The module as shipped (checkout.workers = CPUs, 2..8), then forced serial and twice the workers.
     const variants: Array<[string, number | undefined]> = [
       ["module worktree (as shipped)", undefined],
       ["module worktree, checkout.workers=1", 1],
-      [`module worktree, checkout.workers=${Math.max(2, cpus().length)}`, Math.max(2, cpus().length)],
+      [`module worktree, checkout.workers=${2 * Math.max(2, cpus().length)}`, 2 * Math.max(2, cpus().length)],
     ];
     for (const [name, workers] of variants) {
       let workspace: Awaited<ReturnType<typeof createWorktree>> | undefined;
