@@ -121,9 +121,11 @@ const MANIFEST_GLOBAL = "__CODEX_SUBAGENTS_BUILD_MANIFEST__";
 
 const ROOT = dirname(Bun.fileURLToPath(import.meta.url));
 
+/** Thrown, not `process.exit`, so `finally` blocks still remove temporary directories. */
+class BuildError extends Error {}
+
 function fail(message: string): never {
-  process.stderr.write(`build.ts: error: ${message}\n`);
-  process.exit(1);
+  throw new BuildError(message);
 }
 
 function sha256(data: Uint8Array | string): string {
@@ -426,8 +428,7 @@ async function checkCommitted(write: boolean): Promise<void> {
     for (const name of have.keys()) if (!want.has(name)) problems.push(`${name}: listed in checksums.txt but not built`);
     if (problems.length === 0 && committed !== rebuilt) problems.push("checksums.txt has the right hashes but not in the canonical form (sorted, `<hash>  <name>`)");
     if (problems.length > 0) {
-      process.stderr.write(`build.ts: checksums.txt does not match the release build of HEAD:\n${problems.map((p) => `  ${p}`).join("\n")}\nhint: run \`bun run build.ts --update-checksums\` and commit checksums.txt\n`);
-      process.exit(1);
+      fail(`checksums.txt does not match the release build of HEAD:\n${problems.map((p) => `  ${p}`).join("\n")}\nhint: run \`bun run build.ts --update-checksums\` and commit checksums.txt`);
     }
     process.stdout.write(`checksums.txt matches the release build of HEAD (${want.size} assets)\n`);
   } finally {
@@ -462,4 +463,12 @@ async function main(argv: string[]): Promise<void> {
   return buildHost(entry, outDir);
 }
 
-if (import.meta.main) await main(process.argv.slice(2));
+if (import.meta.main) {
+  try {
+    await main(process.argv.slice(2));
+  } catch (error) {
+    if (!(error instanceof BuildError)) throw error;
+    process.stderr.write(`build.ts: error: ${error.message}\n`);
+    process.exit(1);
+  }
+}
