@@ -237,6 +237,9 @@ describe("nesting limit", () => {
       args: ["-c", '"$@"; exit $?', "bash", "env", "-u", "CODEX_SUBAGENTS_DEPTH", command, ...args],
       env: serverEnv(nested, { CODEX_SUBAGENTS_DEPTH: "1" }),
       cwd: nested.root,
+    }).catch(async (error) => {
+      await nested.cleanup();
+      throw error;
     });
     try {
       const result: any = await s.client.callTool({ name: "delegate", arguments: fakeCall(nested, newToken("depth")) });

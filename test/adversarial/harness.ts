@@ -102,13 +102,19 @@ export function serverArgs(scratch: Scratch, opts: StartOptions = {}): string[] 
   return [...roots.flatMap((r) => ["--root", r]), "--codex", opts.codex ?? FAKE_CODEX, ...(opts.args ?? [])];
 }
 
+/** Starts the server on a scratch area. If it cannot start, the scratch area is removed before the error is thrown. */
 export async function startServer(scratch: Scratch, opts: StartOptions = {}): Promise<AdversarialServer> {
-  const connected = await connectServer({
-    ...serverCommand(serverArgs(scratch, opts)),
-    env: serverEnv(scratch, opts.env),
-    cwd: scratch.root,
-  });
-  return Object.assign(connected, { scratch });
+  try {
+    const connected = await connectServer({
+      ...serverCommand(serverArgs(scratch, opts)),
+      env: serverEnv(scratch, opts.env),
+      cwd: scratch.root,
+    });
+    return Object.assign(connected, { scratch });
+  } catch (error) {
+    await scratch.cleanup();
+    throw error;
+  }
 }
 
 // ---- the fake codex ---------------------------------------------------------------------------------------------
