@@ -20,7 +20,7 @@
 //   `GIT_INDEX_FILE`, `GIT_CONFIG*`, `GIT_EXEC_PATH`, `GIT_SSH*`, `GIT_ASKPASS`, ...): every `GIT_*` variable is
 //   dropped; only the few this module sets on purpose are passed.
 // - A shell interpreting arguments: `spawn` with an argument array and `shell: false`; paths follow `--`.
-// - A hung or flooding git: a timeout (SIGTERM, then SIGKILL) and a cap on captured output.
+// - A hung or flooding git: a timeout (SIGTERM, then SIGKILL, to git's whole process group) and an output cap.
 // What is NOT covered: a `git` on PATH that is itself malicious, and programs configured in the user's own
 // global or system config for commands we do not run (we honour that config: it is the user's).
 import { spawn } from "node:child_process";
@@ -98,6 +98,9 @@ export function runGit(args: readonly string[], options: GitOptions): Promise<Gi
       shell: false,
       stdio: ["ignore", "pipe", "pipe"],
       windowsHide: true,
+      // Its own process group, so a kill reaches the children git starts (`worktree add` runs `git reset --hard`,
+      // which runs checkout workers): killing only the parent would leave them writing into a removed worktree.
+      detached: process.platform !== "win32",
     });
 
     const stdoutChunks: Buffer[] = [];
@@ -110,10 +113,18 @@ export function runGit(args: readonly string[], options: GitOptions): Promise<Gi
     // SIGTERM first: git removes what it half-created (e.g. a `worktree add` admin directory) on SIGTERM, not on
     // SIGKILL. SIGKILL follows if it is still running 2 s later.
     let forceKill: ReturnType<typeof setTimeout> | undefined;
+    const signalGroup = (signal: NodeJS.Signals) => {
+      try {
+        if (process.platform !== "win32" && child.pid !== undefined) process.kill(-child.pid, signal);
+        else child.kill(signal);
+      } catch {
+        // already gone
+      }
+    };
     const kill = () => {
       if (child.exitCode !== null || child.signalCode !== null || forceKill) return;
-      child.kill("SIGTERM");
-      forceKill = setTimeout(() => child.kill("SIGKILL"), 2000);
+      signalGroup("SIGTERM");
+      forceKill = setTimeout(() => signalGroup("SIGKILL"), 2000);
       forceKill.unref?.();
     };
     const timer = setTimeout(() => {
