@@ -22,6 +22,8 @@ fi
 
 step "typecheck (tsc --noEmit)" node_modules/.bin/tsc --noEmit -p tsconfig.json
 step "build dist/codex-subagents" "$BUN" run build.ts
+# The committed checksums.txt must be the release build of the committed tree (names any asset that differs).
+step "checksums.txt matches a release rebuild of HEAD" "$BUN" run build.ts --check
 
 # Tests run against the built executable; a missing build fails them instead of silently testing the source.
 export CI="${CI:-true}"
