@@ -174,6 +174,7 @@ const HANDLED = new Set([
   "codex-mcp-add-result",
   "codex-config",
   "readme-codex-config",
+  "readme-codex-mcp-add",
   "codex-config-per-tool",
   "codex-profile",
   "claude-mcp-add",
@@ -197,6 +198,10 @@ describe("snippet markers", () => {
 });
 
 describe("Codex CLI snippets, loaded by the real codex 0.169", () => {
+  test("README's codex mcp add is the guide's, so the next test covers it", () => {
+    expect(snippet("readme-codex-mcp-add").text).toBe(snippet("codex-mcp-add").text);
+  });
+
   test("codex-mcp-add writes exactly codex-mcp-add-result", async () => {
     const words = shellWords(snippet("codex-mcp-add").text);
     expect(words.slice(0, 3)).toEqual(["codex", "mcp", "add"]);
