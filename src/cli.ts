@@ -23,6 +23,7 @@ import { findCodex } from "./doctor/find-codex.ts";
 import { runsCommand } from "./runs/command.ts";
 import { createRunRecords } from "./runs/record.ts";
 import { createServer } from "./server.ts";
+import { answerMalformedFrames, holdUntilReady } from "./transport.ts";
 import { sbomCommand, verifyCommand, versionCommand } from "./verify/commands.ts";
 import { PRODUCT_NAME, VERSION } from "./version.ts";
 
@@ -131,10 +132,13 @@ async function serveCommand(argv: string[], io: CliIO, env: Env, cwd: string): P
   const location = await discoverAgents({ flagDir: options.agentsDir, envDir: options.agentsDirEnv, cwd, programDir: programDir() });
   const codexHome = codexHomeOf(env);
   const registry = () => loadRegistry(location, EMBEDDED_AGENTS, codexHome);
-  const initial = await registry();
-  for (const file of initial.files) {
-    for (const issue of file.issues) log.warn(`${file.file}: ${issue.code}: ${issue.message}`);
-  }
+  // Read while the client initializes; requests other than initialize wait for it (transport.ts).
+  const initial = registry().then((loaded) => {
+    for (const file of loaded.files) {
+      for (const issue of file.issues) log.warn(`${file.file}: ${issue.code}: ${issue.message}`);
+    }
+    return loaded;
+  });
   // A plain spawn on Windows cannot run npm's codex.cmd shim (that needs cmd.exe, which we never use): start the
   // real executable behind it instead.
   let codexPath = options.codex;
@@ -151,7 +155,7 @@ async function serveCommand(argv: string[], io: CliIO, env: Env, cwd: string): P
     maxTimeoutS: options.timeoutS,
     maxSandbox: options.maxSandbox,
     passEnv: options.passEnv,
-    depth: await detectDepth(env),
+    depth: Number.MAX_SAFE_INTEGER, // set below, before any request other than initialize is served
     maxDepth: options.maxDepth,
     parentEnv: env,
     limiter,
@@ -159,12 +163,13 @@ async function serveCommand(argv: string[], io: CliIO, env: Env, cwd: string): P
     log,
     startRecord: createRunRecords({ runsDir: options.runsDir, keepRuns: options.keepRuns, redact, log }),
   };
-  const server = createServer({ context, roots, agentsAtStart: initial.agents(), codexHome, shutdownSignal: shutdown.signal });
+  const { server, ready: described } = createServer({ context, roots, agentsAtStart: initial.then((r) => r.agents()), codexHome, shutdownSignal: shutdown.signal });
+  const ready = Promise.all([described, detectDepth(env).then((depth) => { context.depth = depth; })]);
   const transport = new StdioServerTransport();
 
   return await new Promise<number>((resolve) => {
     let stopping = false;
-    const stop = async (why: string) => {
+    const stop = async (why: string, exitCode = EXIT_OK) => {
       if (stopping) return;
       stopping = true;
       log.info(`shutting down: ${why}`);
@@ -173,7 +178,7 @@ async function serveCommand(argv: string[], io: CliIO, env: Env, cwd: string): P
       const deadline = Date.now() + 6000;
       while (limiter.active > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 25));
       await server.close().catch(() => {});
-      resolve(EXIT_OK);
+      resolve(exitCode);
     };
     process.stdin.once("end", () => void stop("stdin closed (the client went away)"));
     process.stdin.once("close", () => void stop("stdin closed"));
@@ -184,7 +189,14 @@ async function serveCommand(argv: string[], io: CliIO, env: Env, cwd: string): P
     server.connect(transport).then(
       () => {
         answerMalformedFrames(transport);
-        log.info(`serving ${initial.agents().length} agent(s) from ${location.dir ?? "the embedded set"}; roots: ${roots.map((r) => r.real).join(", ")}`);
+        holdUntilReady(transport, ready);
+        ready.then(
+          () => initial.then((r) => log.info(`serving ${r.agents().length} agent(s) from ${location.dir ?? "the embedded set"}; roots: ${roots.map((root) => root.real).join(", ")}`)),
+          (error) => {
+            log.error(`could not load the agents: ${(error as Error).message}`);
+            void stop("start-up failed", EXIT_FAILURE);
+          },
+        );
       },
       (error) => {
         log.error(`could not start: ${(error as Error).message}`);
@@ -192,26 +204,6 @@ async function serveCommand(argv: string[], io: CliIO, env: Env, cwd: string): P
       },
     );
   });
-}
-
-/**
- * JSON-RPC 2.0 §5.1: a line that is not JSON is answered with a Parse error (-32700), and JSON that is not a request,
- * notification or response with an Invalid Request error (-32600), both with id null. The SDK's stdio transport only
- * reports such lines to onerror and drops them, which leaves a client waiting for an answer that never comes.
- */
-function answerMalformedFrames(transport: StdioServerTransport): void {
-  const sdkOnError = transport.onerror;
-  transport.onerror = (error: Error) => {
-    const code = error instanceof SyntaxError ? -32700 : error.name === "ZodError" ? -32600 : null;
-    if (code !== null) {
-      const message = code === -32700
-        ? "Parse error: the line is not JSON; send one JSON-RPC 2.0 message per line"
-        : "Invalid Request: not a JSON-RPC 2.0 request, notification or response (batches are not supported)";
-      const frame = { jsonrpc: "2.0", id: null, error: { code, message } };
-      transport.send(frame as unknown as Parameters<StdioServerTransport["send"]>[0]).catch(() => {});
-    }
-    sdkOnError?.(error);
-  };
 }
 
 export async function main(argv: string[], io: CliIO, env: Env = process.env, cwd = process.cwd()): Promise<number> {

@@ -5,7 +5,7 @@ import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import type { Agent } from "./agents/schema.ts";
 import type { DelegateContext } from "./delegate.ts";
 import type { Root } from "./policy/roots.ts";
-import { registerDelegateTool } from "./tools/delegate.ts";
+import { describeDelegate, registerDelegateTool } from "./tools/delegate.ts";
 import { registerListAgentsTool } from "./tools/list-agents.ts";
 import { registerValidateAgentsTool } from "./tools/validate-agents.ts";
 import { PRODUCT_NAME, VERSION } from "./version.ts";
@@ -13,7 +13,8 @@ import { PRODUCT_NAME, VERSION } from "./version.ts";
 export interface ServerDeps {
   context: DelegateContext;
   roots: readonly Root[];
-  agentsAtStart: readonly Agent[];
+  /** The agents to name in the delegate tool's description, loaded while the client initializes. */
+  agentsAtStart: Promise<readonly Agent[]>;
   codexHome?: string;
   shutdownSignal: AbortSignal;
 }
@@ -24,13 +25,21 @@ export const SERVER_INSTRUCTIONS = [
   "Delegations can take minutes; results carry the sub-agent's final answer, token usage and, for worktree isolation, a patch.",
 ].join(" ");
 
-export function createServer(deps: ServerDeps): McpServer {
+/**
+ * `ready` resolves once the tool descriptions are final; until then the transport holds every request but
+ * `initialize` (see transport.ts), so a client never lists tools with a provisional description.
+ */
+export function createServer(deps: ServerDeps): { server: McpServer; ready: Promise<void> } {
   const server = new McpServer(
     { name: PRODUCT_NAME, version: VERSION },
     { capabilities: { tools: {}, logging: {} }, instructions: SERVER_INSTRUCTIONS },
   );
-  registerDelegateTool(server, { context: deps.context, agentsAtStart: deps.agentsAtStart, shutdownSignal: deps.shutdownSignal });
+  const delegateTool = registerDelegateTool(server, { context: deps.context, shutdownSignal: deps.shutdownSignal });
   registerListAgentsTool(server, { registry: deps.context.registry });
   registerValidateAgentsTool(server, { registry: deps.context.registry, roots: deps.roots, codexHome: deps.codexHome });
-  return server;
+  const ready = deps.agentsAtStart.then((agents) => {
+    // Set directly, not with update(): no client has listed the tools yet, so there is no change to announce.
+    delegateTool.description = describeDelegate(agents);
+  });
+  return { server, ready };
 }

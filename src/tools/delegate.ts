@@ -1,4 +1,4 @@
-import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
+import type { McpServer, RegisteredTool } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { z } from "zod";
 import type { Agent } from "../agents/schema.ts";
 import { ISOLATION_MODES, settingSchemas } from "../agents/schema.ts";
@@ -65,7 +65,6 @@ export function describeDelegate(agents: readonly Agent[]): string {
 
 export interface DelegateToolDeps {
   context: DelegateContext;
-  agentsAtStart: readonly Agent[];
   /** Ends in-flight calls when the server shuts down. */
   shutdownSignal: AbortSignal;
 }
@@ -73,10 +72,11 @@ export interface DelegateToolDeps {
 /** Progress notifications at least every this often while a call runs. */
 export const HEARTBEAT_MS = 5000;
 
-export function registerDelegateTool(server: McpServer, deps: DelegateToolDeps): void {
-  server.registerTool("delegate", {
+/** Registers the tool; its description names the agents once they are known (see createServer). */
+export function registerDelegateTool(server: McpServer, deps: DelegateToolDeps): RegisteredTool {
+  return server.registerTool("delegate", {
     title: "Delegate to a Codex sub-agent",
-    description: describeDelegate(deps.agentsAtStart),
+    description: describeDelegate([]),
     inputSchema: delegateInputSchema,
     outputSchema: delegateOutputSchema,
     annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: true },
