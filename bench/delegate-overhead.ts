@@ -1,6 +1,7 @@
 /**
  * Delegate overhead: spawn-to-result of a `delegate` call through the built server, minus the fake codex's own
- * time (the same no-op script spawned directly with the same argv shape). Interleaved runs, medians, one table.
+ * time (the same no-op script spawned directly with the same argv shape), with run records on as shipped.
+ * Interleaved runs, medians, one table.
  *
  *   bun run bench/delegate-overhead.ts [--runs 40]
  */
@@ -34,7 +35,7 @@ async function directRun(dir: string): Promise<number> {
 const work = await realpath(await mkdtemp(path.join(os.tmpdir(), "cs-bench-overhead-")));
 const transport = new StdioClientTransport({
   command: path.join(repo, "dist", "codex-subagents"),
-  args: ["serve", "--root", work, "--codex", fake, "--keep-runs", "0"],
+  args: ["serve", "--root", work, "--codex", fake, "--runs-dir", path.join(work, ".runs")],
   env: { PATH: process.env.PATH ?? "", HOME: work, CODEX_HOME: work },
   stderr: "ignore",
 });
