@@ -218,6 +218,7 @@ export async function delegate(
     if (outcome.timedOut) notes.push(`codex was stopped at the time limit of ${timeoutS}s; give a smaller task, or a larger timeout_s (at most the server's --timeout)`);
     if (outcome.cancelled) notes.push("the call was cancelled; codex and everything it started were ended");
     for (const error of outcome.events.errors) notes.push(`codex reported: ${error}`);
+    if (outcome.events.errorsDropped > 0) notes.push(`(${outcome.events.errorsDropped} earlier codex error(s) not shown; see the run record)`);
     const fromFile = (await readBoundedText(lastMessageFile, MAX_FINAL_MESSAGE_BYTES)).trim();
     const finalMessage = fromFile !== "" ? fromFile : (outcome.events.lastAgentMessage ?? "").trim();
     if (finalMessage === "" && !outcome.timedOut && !outcome.cancelled && !outcome.spawnError) {

@@ -13,13 +13,27 @@ export interface EventState {
   threadId: string | null;
   usage: Usage | null;
   lastAgentMessage: string | null;
-  /** Failure messages codex reported (turn.failed, error events, error items). */
+  /** Failure messages codex reported (turn.failed, error events, error items): the last MAX_EVENT_ERRORS. */
   errors: string[];
+  /** How many older failure messages were dropped to keep `errors` bounded. */
+  errorsDropped: number;
   eventCount: number;
 }
 
+/** A codex that floods error events must not grow memory or the result: keep the most recent few, each cut short. */
+export const MAX_EVENT_ERRORS = 20;
+const MAX_EVENT_ERROR_CHARS = 2000;
+
 export function newEventState(): EventState {
-  return { threadId: null, usage: null, lastAgentMessage: null, errors: [], eventCount: 0 };
+  return { threadId: null, usage: null, lastAgentMessage: null, errors: [], errorsDropped: 0, eventCount: 0 };
+}
+
+function recordError(state: EventState, message: string): void {
+  state.errors.push(message.length > MAX_EVENT_ERROR_CHARS ? `${message.slice(0, MAX_EVENT_ERROR_CHARS - 1)}…` : message);
+  if (state.errors.length > MAX_EVENT_ERRORS) {
+    state.errors.shift();
+    state.errorsDropped += 1;
+  }
 }
 
 type Json = Record<string, unknown>;
@@ -105,12 +119,12 @@ export function applyEventLine(state: EventState, line: string): string | null {
     }
     case "turn.failed": {
       const message = asString(asObject(event.error)?.message) ?? "turn failed";
-      state.errors.push(message);
+      recordError(state, message);
       return `failed: ${oneLine(message, 100)}`;
     }
     case "error": {
       const message = asString(event.message) ?? "error";
-      state.errors.push(message);
+      recordError(state, message);
       return `error: ${oneLine(message, 100)}`;
     }
     case "item.started":
@@ -123,7 +137,7 @@ export function applyEventLine(state: EventState, line: string): string | null {
       }
       if (type === "item.completed" && asString(item.type) === "error") {
         const message = asString(item.message);
-        if (message) state.errors.push(message);
+        if (message) recordError(state, message);
       }
       if (type === "item.updated") return null;
       return describeItem(item, type === "item.started" ? "started" : "completed");

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { applyEventLine, newEventState } from "../../src/codex/events.ts";
+import { applyEventLine, MAX_EVENT_ERRORS, newEventState } from "../../src/codex/events.ts";
 
 // Shapes recorded from codex 0.169 `exec --json` (test/e2e/codex-mock.test.ts).
 const stream = [
@@ -49,5 +49,22 @@ describe("codex --json events", () => {
     const state = newEventState();
     const msg = applyEventLine(state, JSON.stringify({ type: "item.started", item: { type: "command_execution", command: "x".repeat(5000) } }))!;
     expect(msg.length).toBeLessThanOrEqual(120);
+  });
+});
+
+describe("bounded error collection", () => {
+  test("a codex that floods error events keeps memory and the result bounded", () => {
+    const state = newEventState();
+    const long = "e".repeat(100_000);
+    for (let i = 0; i < 5000; i++) {
+      applyEventLine(state, JSON.stringify({ type: "error", message: `${i} ${long}` }));
+      applyEventLine(state, JSON.stringify({ type: "item.completed", item: { type: "error", message: `item ${i}` } }));
+    }
+    applyEventLine(state, '{"type":"turn.failed","error":{"message":"the final reason"}}');
+    expect(state.errors.length).toBeLessThanOrEqual(MAX_EVENT_ERRORS);
+    expect(state.errors.join("").length).toBeLessThan(MAX_EVENT_ERRORS * 5000);
+    // The most recent failure is the one that explains the outcome: it is kept.
+    expect(state.errors.at(-1)).toBe("the final reason");
+    expect(state.errorsDropped).toBe(10_001 - state.errors.length);
   });
 });
