@@ -96,6 +96,13 @@ export async function createWorktree(
     throw error;
   }
 
+  // Security: read where git keeps this worktree's record now, before the sub-agent runs: afterwards `.git` in the
+  // worktree is the sub-agent's to rewrite, and a git directory it plants there could define programs to run.
+  const adminDir = await worktreeAdminDir(worktree);
+  if (!adminDir) {
+    await cleanup();
+    throw new WorkspaceError(`git made a worktree of "${repository.topLevel}" without a .git file; use isolation "none" or "mirror"`);
+  }
   const workingDir = repository.prefix === "" ? worktree : join(worktree, repository.prefix.replace(/\/$/, ""));
   const isDirectory = await stat(workingDir).then(
     (info) => info.isDirectory(),
@@ -135,7 +142,7 @@ export async function createWorktree(
     notes,
     collectPatch: async () => {
       if (cleanedUp) throw new WorkspaceError("the worktree was already removed; collect the patch before cleanup");
-      return collectPatch(repository, filterConfig, base, worktree, notes);
+      return collectPatch(repository, filterConfig, base, worktree, adminDir, notes);
     },
     cleanup: async () => {
       cleanedUp = true;
@@ -207,6 +214,7 @@ async function collectPatch(
   filterConfig: string[],
   base: string,
   worktree: string,
+  adminDir: string,
   notes: string[],
 ): Promise<string> {
   // Stage into a copy of the worktree's index (its stat cache makes `add -A` hash only what changed) and write
@@ -216,9 +224,11 @@ async function collectPatch(
     const index = join(scratch, "index");
     const objects = join(scratch, "objects");
     await mkdir(objects);
-    const adminDir = await worktreeAdminDir(worktree);
-    if (adminDir) await copyFile(join(adminDir, "index"), index).catch(() => undefined);
+    await copyFile(join(adminDir, "index"), index).catch(() => undefined);
+    // GIT_DIR and GIT_WORK_TREE name the repository outright: git never reads the worktree's own `.git`.
     const env = {
+      GIT_DIR: adminDir,
+      GIT_WORK_TREE: worktree,
       GIT_INDEX_FILE: index,
       GIT_OBJECT_DIRECTORY: objects,
       GIT_ALTERNATE_OBJECT_DIRECTORIES: resolve(repository.commonDir, "objects"),

@@ -256,6 +256,35 @@ describe("worktree isolation", () => {
     expect(exists(workspaceBase(second.workingDir))).toBe(false);
   });
 
+  test("collecting the patch ignores a .git the sub-agent replaced (its config could name programs to run)", async () => {
+    // A sub-agent may write anywhere in its worktree, .git included. The patch is collected by the server, outside
+    // codex's sandbox: a planted git directory whose config defines a filter driver must not get that driver run.
+    const repo = makeRepository();
+    const markers = newTemp("ws-planted-");
+    const script = join(markers, "..", `${markers.split("/").pop()}-clean.sh`);
+    temps.push(script);
+    writeFileSync(script, `#!/bin/sh\ntouch "${join(markers, "clean-ran")}"\ncat\n`);
+    chmodSync(script, 0o755);
+    for (const variant of ["directory", "pointer"] as const) {
+      const workspace = await prepareWorkspace({ mode: "worktree", cwd: repo, logger: silent });
+      const planted = join(newTemp("ws-planted-git-"), "repo");
+      mkdirSync(planted);
+      git(planted, "init", "-q");
+      git(planted, "config", "filter.planted.clean", script);
+      git(planted, "config", "filter.planted.smudge", script);
+      const dotGit = join(workspace.workingDir, ".git");
+      rmSync(dotGit, { recursive: true, force: true });
+      if (variant === "directory") spawnSync("cp", ["-r", join(planted, ".git"), dotGit]);
+      else writeFileSync(dotGit, `gitdir: ${join(planted, ".git")}\n`);
+      writeFileSync(join(workspace.workingDir, ".gitattributes"), "* filter=planted\n");
+      writeFileSync(join(workspace.workingDir, "fresh.txt"), "new\n");
+      const patch = await workspace.collectPatch().catch((error: Error) => error.message);
+      expect(readdirSync(markers)).toEqual([]);
+      expect(patch).toContain("b/fresh.txt");
+      await expectCleanedUp(repo, workspace);
+    }
+  });
+
   test("a cwd outside any git repository is refused with the way out", async () => {
     const plain = newTemp("ws-plain-");
     const attempt = prepareWorkspace({ mode: "worktree", cwd: plain, logger: silent });
