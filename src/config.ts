@@ -107,6 +107,7 @@ export function parseServerOptions(argv: readonly string[], env: Readonly<Record
   };
   const listSeparator = process.platform === "win32" ? ";" : ":";
   const roots = values.get("--root") ?? (env.CODEX_SUBAGENTS_ROOTS ? env.CODEX_SUBAGENTS_ROOTS.split(listSeparator).filter(Boolean) : [cwd]);
+  if (roots.length === 0) throw new UsageError(`CODEX_SUBAGENTS_ROOTS "${env.CODEX_SUBAGENTS_ROOTS}" names no directory; give directories separated by "${listSeparator}", or use --root DIR`);
   const passEnv = values.get("--pass-env") ?? (env.CODEX_SUBAGENTS_PASS_ENV ? env.CODEX_SUBAGENTS_PASS_ENV.split(",").map((s) => s.trim()).filter(Boolean) : []);
   for (const name of passEnv) {
     if (!isValidEnvName(name)) throw new UsageError(`--pass-env "${name}" is not a variable name; give names like MY_TOKEN`);

@@ -28,6 +28,15 @@ describe("server options", () => {
   });
 });
 
+describe("roots from the environment", () => {
+  test("a CODEX_SUBAGENTS_ROOTS that names no directory is a usage error, not a server that crashes on every call", () => {
+    for (const value of [":", "::"]) {
+      expect(() => parseServerOptions([], { CODEX_SUBAGENTS_ROOTS: value }, "/w")).toThrow(UsageError);
+      expect(() => parseServerOptions([], { CODEX_SUBAGENTS_ROOTS: value }, "/w")).toThrow("CODEX_SUBAGENTS_ROOTS");
+    }
+  });
+});
+
 describe("limiter", () => {
   test("never more than max at once; the rest wait in order", async () => {
     const limiter = new Limiter(2);
