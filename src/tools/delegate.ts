@@ -3,7 +3,7 @@ import { z } from "zod";
 import type { Agent } from "../agents/schema.ts";
 import { ISOLATION_MODES, settingSchemas } from "../agents/schema.ts";
 import { THREAD_ID_PATTERN } from "../codex/args.ts";
-import { delegate, DelegateError, type DelegateContext, type DelegateInput } from "../delegate.ts";
+import { delegate, DelegateError, type DelegateContext, type DelegateInput, type DelegateResult } from "../delegate.ts";
 import { errorResult } from "./results.ts";
 
 const MAX_TASK_BYTES = 1024 * 1024;
@@ -63,6 +63,14 @@ export function describeDelegate(agents: readonly Agent[]): string {
   ].join("\n");
 }
 
+/** Why a result has ok: false, in the order delegate() decides it (notes[0] is often only the isolation note). */
+function failureReason(result: DelegateResult): string {
+  if (result.timed_out) return "codex was stopped at the time limit";
+  if (result.cancelled) return "the call was cancelled";
+  if (result.exit_code !== 0) return result.exit_code === null ? "codex did not start or was killed" : `codex exited with ${result.exit_code}`;
+  return "codex gave no final message";
+}
+
 export interface DelegateToolDeps {
   context: DelegateContext;
   /** Ends in-flight calls when the server shuts down. */
@@ -98,8 +106,10 @@ export function registerDelegateTool(server: McpServer, deps: DelegateToolDeps):
       const result = await delegate(input as DelegateInput, deps.context, { signal, onProgress: notify });
       finished = true;
       const text = JSON.stringify(result, null, 2);
-      const summary = result.ok ? text : `delegation did not succeed (${result.notes[0] ?? "see stderr_tail"})\n${text}`;
-      return { content: [{ type: "text", text: summary }], structuredContent: result as unknown as Record<string, unknown>, isError: !result.ok };
+      // SPEC §4: the first text block is exactly the structured result; a failure adds a one-line summary after it.
+      const content = [{ type: "text" as const, text }];
+      if (!result.ok) content.push({ type: "text", text: `delegation did not succeed: ${failureReason(result)}; see notes and stderr_tail` });
+      return { content, structuredContent: result as unknown as Record<string, unknown>, isError: !result.ok };
     } catch (error) {
       finished = true;
       if (error instanceof DelegateError) return errorResult(error.message);
