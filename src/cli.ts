@@ -2,7 +2,6 @@
 /**
  * argv → command; exit codes. The only module that writes to stdout, and never in server mode.
  */
-import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { StdioServerTransport } from "@modelcontextprotocol/sdk/server/stdio.js";
@@ -10,7 +9,7 @@ import { EMBEDDED_AGENTS } from "./agents/embedded.ts";
 import { addEnvironmentWarnings, AgentsDirError, discoverAgents, loadAgentsDir, loadRegistry, type AgentsLocation } from "./agents/registry.ts";
 import { formatListReport, formatValidateReport, listReport, validateReport } from "./agents/report.ts";
 import type { CliIO } from "./cli-io.ts";
-import { collectFlags, parseServerOptions, UsageError, type ServerOptions } from "./config.ts";
+import { codexHomeOf, collectFlags, parseServerOptions, UsageError, type ServerOptions } from "./config.ts";
 import type { DelegateContext } from "./delegate.ts";
 import { Limiter } from "./limiter.ts";
 import { createLogger, type Logger } from "./log.ts";
@@ -79,9 +78,6 @@ export function programDir(): string | undefined {
   return path.dirname(fileURLToPath(url));
 }
 
-function codexHomeOf(env: Env): string {
-  return env.CODEX_HOME && env.CODEX_HOME !== "" ? env.CODEX_HOME : path.join(env.HOME ?? os.homedir(), ".codex");
-}
 
 async function locate(options: { agentsDir?: string }, env: Env, cwd: string): Promise<AgentsLocation> {
   return discoverAgents({ flagDir: options.agentsDir, envDir: env.CODEX_SUBAGENTS_DIR, cwd, programDir: programDir() });

@@ -88,9 +88,13 @@ function parseInteger(raw: string, source: string, min: number, max: number): nu
   return value;
 }
 
+/** Codex's own home: $CODEX_HOME, else ~/.codex (profiles, auth.json and, by default, the run records live there). */
+export function codexHomeOf(env: Readonly<Record<string, string | undefined>>): string {
+  return env.CODEX_HOME && env.CODEX_HOME !== "" ? env.CODEX_HOME : path.join(env.HOME ?? os.homedir(), ".codex");
+}
+
 export function defaultRunsDir(env: Readonly<Record<string, string | undefined>>): string {
-  const codexHome = env.CODEX_HOME && env.CODEX_HOME !== "" ? env.CODEX_HOME : path.join(env.HOME ?? os.homedir(), ".codex");
-  return path.join(codexHome, "subagents", "runs");
+  return path.join(codexHomeOf(env), "subagents", "runs");
 }
 
 /** Server options from argv (after the `serve` word, if any) and the environment. */

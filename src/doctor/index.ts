@@ -5,14 +5,13 @@
  */
 import { constants as fsConstants } from "node:fs";
 import { access, mkdtemp, realpath, rmdir, stat } from "node:fs/promises";
-import os from "node:os";
 import path from "node:path";
 import { EMBEDDED_AGENTS } from "../agents/embedded.ts";
 import { AgentsDirError, discoverAgents, loadRegistry } from "../agents/registry.ts";
 import { validateReport } from "../agents/report.ts";
 import type { CliIO } from "../cli-io.ts";
 import { probeCodex } from "../codex/run.ts";
-import { collectFlags, parseServerOptions, SERVER_OPTIONS, UsageError, type ServerOptions } from "../config.ts";
+import { codexHomeOf, collectFlags, parseServerOptions, SERVER_OPTIONS, UsageError, type ServerOptions } from "../config.ts";
 import { buildChildEnv } from "../policy/env.ts";
 import { findCodex, type CodexLocation, type CodexSource } from "./find-codex.ts";
 import { HELP_REQUIREMENTS, missingFromHelp, parseCodexVersion } from "./codex-help.ts";
@@ -46,9 +45,6 @@ export const PROBE_TIMEOUT_MS = 30_000;
  */
 export const CODEX_MCP_DEFAULT_ENV = ["HOME", "LOGNAME", "PATH", "SHELL", "USER", "__CF_USER_TEXT_ENCODING", "LANG", "LC_ALL", "TERM", "TMPDIR", "TZ"];
 
-function codexHomeOf(env: Env): string {
-  return env.CODEX_HOME && env.CODEX_HOME !== "" ? env.CODEX_HOME : path.join(env.HOME ?? os.homedir(), ".codex");
-}
 
 function firstLine(text: string): string {
   return text.trim().split(/\r?\n/)[0]?.slice(0, 300) ?? "";
