@@ -42,14 +42,15 @@ Usage:
                                              (exit 0 healthy, 1 not)
   codex-subagents runs [--json] [--limit N] [--runs-dir DIR]
                                              recent delegations from the run records
-  codex-subagents --verify [--checksums FILE] [--pubkey KEY] [--json]
+  codex-subagents --verify [--checksums FILE] [--pubkey KEY|FILE] [--json]
   codex-subagents --sbom                     CycloneDX JSON of the bundled packages
   codex-subagents --version | --help
 
 Server options (flag, environment variable, default):
   --agents-dir DIR        CODEX_SUBAGENTS_DIR              ./agents, ./.codex-subagents/agents,
                                                            agents/ beside the executable, else embedded
-  --root DIR              CODEX_SUBAGENTS_ROOTS (a:b)      the working directory; repeatable. delegate
+  --root DIR              CODEX_SUBAGENTS_ROOTS (a:b;      the working directory; repeatable. delegate
+                          a;b on Windows)
                                                            may only run inside these
   --codex PATH            CODEX_SUBAGENTS_CODEX            codex on PATH
   --timeout SECONDS       CODEX_SUBAGENTS_TIMEOUT          1800; a call's timeout_s may only lower it
@@ -64,7 +65,8 @@ Server options (flag, environment variable, default):
                                                            DEBUG_MCP=1 means debug. Logs go to stderr only
 
 Exit status: 0 ok; 1 failure (validate: errors found; doctor: unhealthy; --verify: mismatch);
-2 not found (validate: no such dir; --verify: cannot verify); 64 usage error.
+2 not found (validate: no such dir; serve, list: a root or explicit agents dir is missing;
+--verify: cannot verify); 64 usage error.
 Docs: README.md, docs/INTEGRATION.md, docs/OPERATIONS.md, docs/VERIFY.md, SECURITY.md
 `;
 
@@ -209,6 +211,10 @@ export async function main(argv: string[], io: CliIO, env: Env = process.env, cw
       case undefined:
         return await serveCommand([], io, env, cwd);
       case "serve":
+        if (rest.includes("--help") || rest.includes("-h")) {
+          io.out(USAGE);
+          return EXIT_OK;
+        }
         return await serveCommand(rest, io, env, cwd);
       case "list":
         return await listCommand(rest, io, env, cwd);

@@ -134,6 +134,12 @@ async function readBoundedText(file: string, limit: number): Promise<string> {
   }
 }
 
+function headBytes(text: string, limit: number): string {
+  const bytes = Buffer.from(text, "utf8");
+  if (bytes.length <= limit) return text;
+  return bytes.subarray(0, limit).toString("utf8").replace(/\uFFFD+$/, "");
+}
+
 function tailBytes(text: string, limit: number): string {
   const bytes = Buffer.from(text, "utf8");
   if (bytes.length <= limit) return text;
@@ -220,7 +226,7 @@ export async function delegate(
     for (const error of outcome.events.errors) notes.push(`codex reported: ${error}`);
     if (outcome.events.errorsDropped > 0) notes.push(`(${outcome.events.errorsDropped} earlier codex error(s) not shown; see the run record)`);
     const fromFile = (await readBoundedText(lastMessageFile, MAX_FINAL_MESSAGE_BYTES)).trim();
-    const finalMessage = fromFile !== "" ? fromFile : (outcome.events.lastAgentMessage ?? "").trim();
+    const finalMessage = fromFile !== "" ? fromFile : headBytes((outcome.events.lastAgentMessage ?? "").trim(), MAX_FINAL_MESSAGE_BYTES);
     if (finalMessage === "" && !outcome.timedOut && !outcome.cancelled && !outcome.spawnError) {
       notes.push("codex finished without a final message; see stderr_tail");
     }
@@ -275,6 +281,8 @@ export async function delegate(
     return redacted;
   } catch (error) {
     if (error instanceof WorkspaceError || error instanceof PolicyError) throw new DelegateError(error.message);
+    // A cancel or shutdown while the workspace was being prepared is a cancellation, not an internal error.
+    if (opts.signal?.aborted) throw new DelegateError("the call was cancelled before codex started; nothing ran and the workspace was removed");
     throw error;
   } finally {
     await workspace?.cleanup();

@@ -1,0 +1,74 @@
+/** delegate() in-process, for paths the MCP-level tests cannot time precisely. */
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { spawnSync } from "node:child_process";
+import { mkdtemp, readdir, realpath, rm, writeFile } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { loadRegistry } from "../../src/agents/registry.ts";
+import { delegate, DelegateError, type DelegateContext } from "../../src/delegate.ts";
+import { Limiter } from "../../src/limiter.ts";
+import { silentLogger } from "../../src/log.ts";
+import { createRedactor } from "../../src/policy/redact.ts";
+import { resolveRoots } from "../../src/policy/roots.ts";
+import { main } from "../../src/cli.ts";
+
+let repo: string;
+
+beforeAll(async () => {
+  repo = await realpath(await mkdtemp(path.join(os.tmpdir(), "cs-unit-delegate-")));
+  const env = { ...process.env, GIT_AUTHOR_NAME: "t", GIT_AUTHOR_EMAIL: "t@t", GIT_COMMITTER_NAME: "t", GIT_COMMITTER_EMAIL: "t@t" };
+  await writeFile(path.join(repo, "a.txt"), "a\n");
+  for (const args of [["init", "-q"], ["add", "."], ["commit", "-qm", "init"]]) spawnSync("git", args, { cwd: repo, env });
+});
+afterAll(() => rm(repo, { recursive: true, force: true }));
+
+async function context(): Promise<DelegateContext> {
+  return {
+    registry: () => loadRegistry({ dir: null, source: "embedded", foundBy: "test" }, []),
+    roots: await resolveRoots([repo], repo),
+    codexPath: "/nonexistent/codex",
+    maxTimeoutS: 60,
+    maxSandbox: "workspace-write",
+    passEnv: [],
+    depth: 0,
+    maxDepth: 1,
+    parentEnv: {},
+    limiter: new Limiter(1),
+    redact: createRedactor([]),
+    log: silentLogger,
+  };
+}
+
+describe("delegate()", () => {
+  test("a cancel while the worktree is being prepared is a cancellation, and leaves no worktree", async () => {
+    const ctx = await context();
+    const controller = new AbortController();
+    const error = await delegate(
+      { agent: "adhoc", persona: "p", task: "t", isolation: "worktree" },
+      ctx,
+      { signal: controller.signal, onProgress: (m) => m.startsWith("preparing") && controller.abort() },
+    ).then(() => null, (e) => e);
+    expect(error).toBeInstanceOf(DelegateError);
+    expect(error.message).toContain("cancelled before codex started");
+    expect(ctx.limiter.active).toBe(0);
+    const worktrees = spawnSync("git", ["worktree", "list"], { cwd: repo, encoding: "utf8" }).stdout.trim().split("\n");
+    expect(worktrees).toHaveLength(1);
+  });
+
+  test("codex missing: a result with ok false and a note that says what to do", async () => {
+    const result = await delegate({ agent: "adhoc", persona: "p", task: "t" }, await context());
+    expect(result.ok).toBe(false);
+    expect(result.notes.join("\n")).toContain("pass --codex PATH");
+  });
+});
+
+describe("cli", () => {
+  test("serve --help prints the usage and exits 0", async () => {
+    let out = "";
+    let err = "";
+    const code = await main(["serve", "--help"], { out: (t) => void (out += t), err: (t) => void (err += t) }, {}, repo);
+    expect(code).toBe(0);
+    expect(out).toContain("Server options");
+    expect(err).toBe("");
+  });
+});
