@@ -69,7 +69,9 @@ export async function createWorktree(
 
   const base = await realpath(await mkdtemp(join(tmpdir(), "codex-subagents-worktree-")));
   const worktree = join(base, "wt");
-  const cleanup = once(() => removeWorktree(repository, base, worktree, logger));
+  // Once the sub-agent has run, its `.git` is untrusted: cleanup uses the admin dir read before it started.
+  let trustedAdminDir: string | undefined;
+  const cleanup = once(() => removeWorktree(repository, base, worktree, logger, trustedAdminDir));
 
   let dirty: DirtyState;
   try {
@@ -99,6 +101,7 @@ export async function createWorktree(
   // Security: read where git keeps this worktree's record now, before the sub-agent runs: afterwards `.git` in the
   // worktree is the sub-agent's to rewrite, and a git directory it plants there could define programs to run.
   const adminDir = await worktreeAdminDir(worktree);
+  trustedAdminDir = adminDir;
   if (!adminDir) {
     await cleanup();
     throw new WorkspaceError(`git made a worktree of "${repository.topLevel}" without a .git file; use isolation "none" or "mirror"`);
@@ -325,8 +328,9 @@ async function removeWorktree(
   base: string,
   worktree: string,
   logger: WorkspaceLogger,
+  knownAdminDir: string | undefined,
 ): Promise<void> {
-  const adminDir = await worktreeAdminDir(worktree);
+  const adminDir = knownAdminDir ?? (await worktreeAdminDir(worktree));
   await rename(worktree, join(base, "removing")).catch(() => undefined);
   const removed = await withRepositoryLock(repository.commonDir, () =>
     runGit(["worktree", "remove", "--force", "--force", "--", worktree], {
