@@ -9,8 +9,9 @@ import path from "node:path";
 import { makeCodexHome, type CodexHome } from "../helpers/codex-home.ts";
 import { connectServer, type ConnectedServer } from "../helpers/mcp-client.ts";
 import { assistantMessage, developerMessages, startMockModel, userMessages, type MockModel } from "../helpers/mock-model.ts";
-import { codexBin, repoRoot } from "../helpers/paths.ts";
+import { codexBin } from "../helpers/paths.ts";
 import { serverCommand } from "../helpers/server-command.ts";
+import { starterPersonaFirstLine } from "../helpers/agents.ts";
 
 let mock: MockModel;
 let home: CodexHome;
@@ -67,7 +68,7 @@ describe("delegate with the real codex", () => {
     const developer = developerMessages(request.body).join("\n");
     // The review persona from agents/review.md reaches the model as developer instructions, and its read-only
     // sandbox reached codex as a real flag (codex tells the model its sandbox).
-    const personaFirstLine = (await Bun.file(path.join(repoRoot, "agents", "review.md")).text()).split("---")[2]!.trim().split("\n")[0]!;
+    const personaFirstLine = await starterPersonaFirstLine("review");
     expect(personaFirstLine.length).toBeGreaterThan(20);
     expect(developer).toContain(personaFirstLine);
     expect(developer).toContain("`sandbox_mode` is `read-only`");

@@ -27,6 +27,7 @@ import {
 } from "../helpers/mock-model.ts";
 import { bunBin, codexBin, repoRoot } from "../helpers/paths.ts";
 import { serverCommand } from "../helpers/server-command.ts";
+import { starterPersonaFirstLine } from "../helpers/agents.ts";
 
 const EXECUTABLE_PLACEHOLDER = "/home/me/.local/bin/codex-subagents";
 const ROOT_PLACEHOLDER = "/home/me/src";
@@ -92,7 +93,7 @@ beforeAll(async () => {
   const build = spawnSync(bunBin, ["run", path.join(repoRoot, "build.ts"), "--release", "--only", "codex-subagents.mjs", "--out", out], { cwd: repoRoot, encoding: "utf8", timeout: 120_000 });
   if (build.status !== 0) throw new Error(`building codex-subagents.mjs failed: ${build.stderr}`);
   bundle = path.join(out, "codex-subagents.mjs");
-  reviewPersona = (await readFile(path.join(repoRoot, "agents", "review.md"), "utf8")).split("---")[2]!.trim().split("\n")[0]!;
+  reviewPersona = await starterPersonaFirstLine("review");
   // Top level: call the planned tools in order, then finish. Review sub-agent: answer with the marker.
   mock = await startMockModel((req) => {
     if (developerMessages(req.body).join("\n").includes(reviewPersona)) return [assistantMessage(`${MARKER}`)];

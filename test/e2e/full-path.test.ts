@@ -25,8 +25,9 @@ import {
   type MockModel,
   type RecordedRequest,
 } from "../helpers/mock-model.ts";
-import { bunBin, codexBin, repoRoot } from "../helpers/paths.ts";
+import { bunBin, codexBin } from "../helpers/paths.ts";
 import { serverCommand } from "../helpers/server-command.ts";
+import { starterPersonaFirstLine } from "../helpers/agents.ts";
 
 const MARKER = "SUBAGENT-MARKER-5b1e";
 const TOP_TASK = "Get a review of the last commit from the review agent and tell me what it said.";
@@ -35,10 +36,6 @@ const NESTED_TASK = "Explain the layout (nested delegation attempt).";
 
 let reviewPersona = "";
 let explainPersona = "";
-
-function personaFirstLine(markdown: string): string {
-  return markdown.split("---")[2]!.trim().split("\n")[0]!;
-}
 
 type Level = "top" | "review" | "explain";
 
@@ -149,8 +146,8 @@ function delegateResultSeenByTop(s: Scenario): any {
 }
 
 beforeAll(async () => {
-  reviewPersona = personaFirstLine(await readFile(path.join(repoRoot, "agents", "review.md"), "utf8"));
-  explainPersona = personaFirstLine(await readFile(path.join(repoRoot, "agents", "explain.md"), "utf8"));
+  reviewPersona = await starterPersonaFirstLine("review");
+  explainPersona = await starterPersonaFirstLine("explain");
   expect(reviewPersona.length).toBeGreaterThan(20);
   expect(explainPersona.length).toBeGreaterThan(20);
 });
