@@ -264,11 +264,11 @@ export function mapCodexRole(raw: Record<string, unknown>): MappedAgent {
       issues.push({ level: "error", code: "INVALID_VALUE", field: key, message: `${key} ${quote(value)} is not valid${options ? `; use one of: ${options.join(", ")}` : ""}` });
     }
   }
-  if (settings.sandbox_mode === undefined) {
+  if (raw.sandbox_mode === undefined) {
     settings.sandbox_mode = "read-only";
     issues.push(warn("CODEX_SANDBOX_DEFAULT", "sandbox_mode", "no sandbox_mode: the role runs read-only here (in Codex a role without one inherits its parent's sandbox); set sandbox_mode to change it"));
     out.sandboxFrom = "no sandbox_mode (read-only by default)";
-  } else {
+  } else if (settings.sandbox_mode !== undefined) {
     out.sandboxFrom = `sandbox_mode = "${settings.sandbox_mode}"`;
   }
   const handled = new Set(["name", "description", "developer_instructions", "nickname_candidates", ...Object.keys(CODEX_ROLE_KEYS)]);

@@ -311,12 +311,13 @@ function closingQuotes(st: State, quote: string): number {
 }
 
 function parseMultilineBasic(st: State): string {
+  const startLine = st.line;
   st.pos += 3;
   skipOpeningNewline(st);
   let out = "";
   for (;;) {
     const ch = peek(st);
-    if (ch === "") fail(st, 'a """ string is never closed');
+    if (ch === "") throw new TomlError(startLine, 'the """ string that opens here is never closed');
     if (ch === '"') {
       const n = closingQuotes(st, '"');
       if (n >= 3) {
@@ -356,12 +357,13 @@ function parseMultilineBasic(st: State): string {
 }
 
 function parseMultilineLiteral(st: State): string {
+  const startLine = st.line;
   st.pos += 3;
   skipOpeningNewline(st);
   let out = "";
   for (;;) {
     const ch = peek(st);
-    if (ch === "") fail(st, "a ''' string is never closed");
+    if (ch === "") throw new TomlError(startLine, "the ''' string that opens here is never closed");
     if (ch === "'") {
       const n = closingQuotes(st, "'");
       if (n >= 3) {
