@@ -3,7 +3,7 @@
  * settings and a YAML comment block listing what was not carried over. A file already in our format is not rendered:
  * `convert` copies it unchanged, which is what makes converting the output again change no byte.
  */
-import { summarizeDescription } from "./report.ts";
+import { ONLY_EXAMPLES, summarizeDescription } from "./report.ts";
 import { SETTING_KEYS, type Agent, type AgentFileResult } from "./schema.ts";
 
 /** Settings whose values are enums: written plain. Free text (description, model, profile) is written quoted. */
@@ -16,8 +16,11 @@ export function renderConverted(result: AgentFileResult & { agent: Agent }, sour
   const lost = result.issues.filter((i) => i.level === "warning");
   const lines = ["---", `# Converted by codex-subagents convert from ${oneLine(sourceLabel)} (${result.format}).`];
   if (agent.sandbox_from) lines.push(`# sandbox_mode mapped from ${oneLine(agent.sandbox_from)}; a server's --max-sandbox refuses it when looser.`);
-  const description = summarizeDescription(agent.description);
-  if (agent.description !== undefined && description !== agent.description) {
+  const summary = summarizeDescription(agent.description);
+  const description = summary === ONLY_EXAMPLES ? null : summary;
+  if (agent.description !== undefined && description === null) {
+    lines.push("# description: it held only <example> blocks, which are not kept; write a one-line description.");
+  } else if (agent.description !== undefined && description !== agent.description) {
     const examples = /<example>/i.test(agent.description) ? "; its <example> blocks are not kept" : "";
     const cut = description?.length === agent.description.length ? "put on one line" : `cut from ${agent.description.length} to ${description?.length ?? 0} characters, on one line`;
     lines.push(`# description: ${cut}${examples}.`);

@@ -7,6 +7,8 @@ import { SANDBOX_MODES } from "../policy/sandbox.ts";
 /** Longest description a listing shows as written; longer ones (Claude Code's, with <example> blocks) are cut. */
 export const LISTED_DESCRIPTION_CHARS = 500;
 export const CUT_DESCRIPTION_CHARS = 300;
+/** Shown for a description that is nothing but <example> blocks. */
+export const ONLY_EXAMPLES = "(only examples; see the description in the agent file)";
 
 /**
  * The description as listings and the delegate tool show it: as written when it is one line of at most 500
@@ -17,7 +19,7 @@ export function summarizeDescription(description: string | undefined): string | 
   if (description === undefined) return null;
   if (!/[\r\n]/.test(description) && !/<example>/i.test(description) && description.length <= LISTED_DESCRIPTION_CHARS) return description;
   const head = description.split(/<example>/i)[0]!.replaceAll("\\n", " ").replace(/\s+/g, " ").trim();
-  if (head.length <= CUT_DESCRIPTION_CHARS) return head === "" ? "(see the description in the agent file)" : head;
+  if (head.length <= CUT_DESCRIPTION_CHARS) return head === "" ? ONLY_EXAMPLES : head;
   const cut = head.slice(0, CUT_DESCRIPTION_CHARS);
   const space = cut.lastIndexOf(" ");
   return `${(space > CUT_DESCRIPTION_CHARS / 2 ? cut.slice(0, space) : cut).trimEnd()}…`;

@@ -106,6 +106,9 @@ export async function convertCommand(argv: string[], io: CliIO, _env: Env, cwd: 
       continue;
     }
     io.out(`wrote ${shown} (${from})\n`);
+    if (item.result.format === "codex-subagents" && item.result.file.endsWith(".json") && /"personaFile"/.test(item.text)) {
+      io.err(`codex-subagents: note: ${item.source} reads its persona from a personaFile; copy that file into ${shown === item.outFile ? outDir : path.dirname(shown)} too\n`);
+    }
   }
   if (check && differs) io.err("codex-subagents: converted files differ from those in the output directory\nhint: run the same convert command without --check, review and commit the result\n");
   return failed || differs ? 1 : 0;
