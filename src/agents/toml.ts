@@ -33,10 +33,12 @@ interface State {
   explicit: Set<TomlTable>;
   /** Tables defined with inline `{ }` or arrays: closed for later additions. */
   frozen: Set<unknown>;
+  /** Tables created by dotted keys (`a.b = 1`): a later `[a]` header may not define them again. */
+  dotted: Set<TomlTable>;
 }
 
 export function parseToml(source: string): TomlTable {
-  const st: State = { src: source.replace(/^\uFEFF/, ""), pos: 0, line: 1, root: {}, explicit: new Set(), frozen: new Set() };
+  const st: State = { src: source.replace(/^\uFEFF/, ""), pos: 0, line: 1, root: {}, explicit: new Set(), frozen: new Set(), dotted: new Set() };
   let current = st.root;
   while (st.pos < st.src.length) {
     skipWhitespaceAndComments(st, true);
@@ -113,6 +115,7 @@ function descend(st: State, table: TomlTable, keys: readonly string[], what: str
     if (!Object.hasOwn(t, key)) {
       const next: TomlTable = {};
       t[key] = next;
+      if (what === "key") st.dotted.add(next);
       t = next;
       continue;
     }
@@ -155,7 +158,7 @@ function parseHeader(st: State): TomlTable {
   }
   if (Object.hasOwn(parent, last)) {
     const existing = parent[last];
-    if (!isTable(existing) || st.explicit.has(existing) || st.frozen.has(existing)) fail(st, `table [${keys.join(".")}] is defined twice`);
+    if (!isTable(existing) || st.explicit.has(existing) || st.frozen.has(existing) || st.dotted.has(existing)) fail(st, `table [${keys.join(".")}] is defined twice`);
     st.explicit.add(existing);
     return existing;
   }

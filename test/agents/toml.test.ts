@@ -75,6 +75,8 @@ describe("the TOML subset for role files", () => {
     ["a = [1, 2", 1, "never closed"],
     ["a = { b = 1", 1, "inline table"],
     ["a = 1\n[a.b]", 2, "already defined as a value"],
+    ["a.b = 1\n[a]", 2, "defined twice"],
+    ['[fruit]\napple.color = "red"\n[fruit.apple]', 3, "defined twice"],
     [`a = ${"[".repeat(20)}${"]".repeat(20)}`, 1, "deeper than"],
     ["a = 99999999999999999999", 1, "too large"],
   ])("refuses %j at line %d, saying why", (source, line, words) => {
@@ -82,6 +84,10 @@ describe("the TOML subset for role files", () => {
     expect(error.line).toBe(line);
     expect(error.message).toContain(words);
     expect(error.message).toStartWith(`line ${line}:`);
+  });
+
+  test("a sub-table of a table made by dotted keys is allowed", () => {
+    expect(parseToml('[fruit]\napple.color = "red"\n[fruit.apple.texture]\nsmooth = true')).toEqual({ fruit: { apple: { color: "red", texture: { smooth: true } } } });
   });
 
   test("a key after a multi-line string is reported on its own line", () => {
