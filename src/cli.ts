@@ -20,6 +20,7 @@ import { PolicyError, resolveRoots } from "./policy/roots.ts";
 import { doctorCommand } from "./doctor/index.ts";
 import { findCodex } from "./doctor/find-codex.ts";
 import { runsCommand } from "./runs/command.ts";
+import { convertCommand } from "./convert/command.ts";
 import { createRunRecords } from "./runs/record.ts";
 import { createServer } from "./server.ts";
 import { answerMalformedFrames, holdUntilReady } from "./transport.ts";
@@ -42,13 +43,18 @@ Usage:
                                              (exit 0 healthy, 1 not)
   codex-subagents runs [--json] [--limit N] [--runs-dir DIR]
                                              recent delegations from the run records
+  codex-subagents convert SRC... --out DIR [--check]
+                                             Claude Code agents (.md) and Codex role files (.toml)
+                                             → this server's format, with what was not carried over
+                                             (exit 0 done, 1 errors or --check found changes, 2 no SRC)
   codex-subagents --verify [--checksums FILE] [--pubkey KEY|FILE] [--json]
   codex-subagents --sbom                     CycloneDX JSON of the bundled packages
   codex-subagents --version | --help
 
 Server options (flag, environment variable, default):
   --agents-dir DIR        CODEX_SUBAGENTS_DIR              ./agents, ./.codex-subagents/agents,
-                                                           agents/ beside the executable, else embedded
+                                                           agents/ beside the executable, ./.codex/agents,
+                                                           ./.claude/agents, else embedded
   --root DIR              CODEX_SUBAGENTS_ROOTS (a:b;      the working directory; repeatable. delegate
                           a;b on Windows)
                                                            may only run inside these
@@ -67,7 +73,7 @@ Server options (flag, environment variable, default):
 Exit status: 0 ok; 1 failure (validate: errors found; doctor: unhealthy; --verify: mismatch);
 2 not found (validate: no such dir; serve, list: a root or explicit agents dir is missing;
 --verify: cannot verify); 64 usage error.
-Docs: README.md, docs/INTEGRATION.md, docs/OPERATIONS.md, docs/VERIFY.md, SECURITY.md
+Docs: README.md, docs/AGENT-FILES.md, docs/INTEGRATION.md, docs/OPERATIONS.md, docs/VERIFY.md, SECURITY.md
 `;
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -224,6 +230,8 @@ export async function main(argv: string[], io: CliIO, env: Env = process.env, cw
         return await doctorCommand(rest, io, env, cwd, programDir());
       case "runs":
         return await runsCommand(rest, io, env, cwd);
+      case "convert":
+        return await convertCommand(rest, io, env, cwd);
       case "--help":
       case "-h":
       case "help":
@@ -238,7 +246,7 @@ export async function main(argv: string[], io: CliIO, env: Env = process.env, cw
         return await sbomCommand(rest, io);
       default:
         if (first.startsWith("--")) return await serveCommand(argv, io, env, cwd);
-        throw new UsageError(`unknown command "${first}"; commands: serve, list, validate, doctor, runs, --verify, --sbom, --version, --help`);
+        throw new UsageError(`unknown command "${first}"; commands: serve, list, validate, doctor, runs, convert, --verify, --sbom, --version, --help`);
     }
   } catch (error) {
     if (error instanceof UsageError) {

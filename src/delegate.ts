@@ -16,7 +16,7 @@ import type { Logger } from "./log.ts";
 import { buildChildEnv } from "./policy/env.ts";
 import { redactDeep, type Redactor } from "./policy/redact.ts";
 import { PolicyError, resolveAllowedDir, type Root } from "./policy/roots.ts";
-import { checkSandbox, type SandboxMode } from "./policy/sandbox.ts";
+import { sandboxWithinCeiling, type SandboxMode } from "./policy/sandbox.ts";
 import { redactEventLine, type RunRecorder } from "./runs/record.ts";
 import { prepareWorkspace, WorkspaceError, type Workspace } from "./workspace/index.ts";
 
@@ -160,9 +160,10 @@ export async function delegate(
   }
   if (Buffer.byteLength(input.task, "utf8") > 1024 * 1024) throw new DelegateError("task is over 1 MiB; shorten it or point the sub-agent at files instead");
   const agent = await resolveAgent(input, await ctx.registry());
-  const sandbox = agent.sandbox_mode ?? DEFAULT_SANDBOX;
-  const sandboxProblem = checkSandbox(sandbox, ctx.maxSandbox);
-  if (sandboxProblem) throw new DelegateError(`agent "${agent.name}": ${sandboxProblem}`);
+  const mapped = agent.format && agent.format !== "codex-subagents" ? { agent: agent.name, format: agent.format, from: agent.sandbox_from } : null;
+  const ceiling = sandboxWithinCeiling(agent.sandbox_mode ?? DEFAULT_SANDBOX, ctx.maxSandbox, mapped);
+  if ("refusal" in ceiling) throw new DelegateError(`agent "${agent.name}": ${ceiling.refusal}`);
+  const sandbox = ceiling.sandbox;
   const isolation = chooseIsolation(input, agent);
   const cwd = await resolveAllowedDir(input.cwd ?? ctx.roots[0]!.real, ctx.roots, "cwd");
   const timeoutS = Math.min(input.timeout_s ?? agent.timeout_s ?? ctx.maxTimeoutS, ctx.maxTimeoutS);
@@ -219,7 +220,7 @@ export async function delegate(
       onEventLine: record ? (line) => record.event(line) : undefined,
     });
 
-    const notes = [...workspace.notes];
+    const notes = [...(ceiling.note ? [ceiling.note] : []), ...workspace.notes];
     if (outcome.spawnError) notes.push(outcome.spawnError);
     if (outcome.timedOut) notes.push(`codex was stopped at the time limit of ${timeoutS}s; give a smaller task, or a larger timeout_s (at most the server's --timeout)`);
     if (outcome.cancelled) notes.push("the call was cancelled; codex and everything it started were ended");

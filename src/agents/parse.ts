@@ -2,19 +2,21 @@
  * Pure: agent file text → agent or issues. No filesystem access here (registry.ts reads files).
  */
 import { parseDocument, visit } from "yaml";
+import { detectMarkdownFormat, guessKeys, mapClaudeAgent, mapCodexRole, type MappedAgent } from "./interop.ts";
 import {
   AGENT_NAME_PATTERN, MAX_FRONTMATTER_BYTES, MAX_PERSONA_BYTES, SETTING_KEYS, settingSchemas, hasErrors,
-  type Agent, type AgentFileResult, type AgentIssue, type AgentSettings, type SettingKey,
+  type Agent, type AgentFileResult, type AgentFormat, type AgentIssue, type AgentSettings, type SettingKey,
 } from "./schema.ts";
+import { parseToml, TomlError } from "./toml.ts";
 
 const MAX_JSON_DEPTH = 8;
 const byteLength = (s: string) => Buffer.byteLength(s, "utf8");
 
-export function checkAgentName(name: string): AgentIssue | null {
+export function checkAgentName(name: string, fromKey = false): AgentIssue | null {
   if (AGENT_NAME_PATTERN.test(name)) return null;
   return {
     level: "error", code: "INVALID_NAME", field: "name",
-    message: `agent name "${name}" must match ${AGENT_NAME_PATTERN} (lowercase letters, digits, _ and -, at most 64); rename the file`,
+    message: `agent name "${name}" must match ${AGENT_NAME_PATTERN} (lowercase letters, digits, _ and -, at most 64); ${fromKey ? "change the file's name key" : "rename the file"}`,
   };
 }
 
@@ -63,20 +65,40 @@ export function checkPersona(persona: string, field = "persona"): AgentIssue | n
   return null;
 }
 
+export interface FinishOptions {
+  format?: AgentFormat;
+  /** The name came from the file's `name` key rather than its file name. */
+  nameFromKey?: boolean;
+  sandboxFrom?: string;
+  personaField?: string;
+}
+
 /** Assemble the result: an agent exists only when no error was found. */
-export function finishAgent(name: string, file: string, settings: AgentSettings, persona: string | undefined, issues: AgentIssue[]): AgentFileResult {
-  const nameIssue = checkAgentName(name);
+export function finishAgent(name: string, file: string, settings: AgentSettings, persona: string | undefined, issues: AgentIssue[], opts: FinishOptions = {}): AgentFileResult {
+  const format = opts.format ?? "codex-subagents";
+  const nameIssue = checkAgentName(name, opts.nameFromKey);
   if (nameIssue) issues.unshift(nameIssue);
   if (persona !== undefined) {
-    const personaIssue = checkPersona(persona);
+    const personaIssue = checkPersona(persona, opts.personaField);
     if (personaIssue) issues.push(personaIssue);
   }
-  const result: AgentFileResult = { file, name, settings, issues };
+  const result: AgentFileResult = { file, name, format, settings, issues };
   if (!hasErrors(issues) && persona !== undefined) {
     const agent: Agent = { name, file, persona: persona.trim(), ...settings };
+    // Only mapped formats carry these; an agent without `format` is in this server's own format.
+    if (format !== "codex-subagents") agent.format = format;
+    if (opts.sandboxFrom) agent.sandbox_from = opts.sandboxFrom;
     result.agent = agent;
   }
   return result;
+}
+
+/** A mapped file (Claude Code or Codex role): its own `name` wins over the file name. */
+function finishMapped(basename: string, file: string, format: AgentFormat, mapped: MappedAgent, persona: string | undefined, extra: AgentIssue[] = []): AgentFileResult {
+  const fromKey = mapped.name !== undefined && mapped.name !== "";
+  return finishAgent(fromKey ? mapped.name! : basename, file, mapped.settings, persona, [...extra, ...mapped.issues], {
+    format, nameFromKey: fromKey, sandboxFrom: mapped.sandboxFrom, personaField: format === "codex-role" ? "developer_instructions" : "persona",
+  });
 }
 
 /** Split `---` frontmatter from the body. No frontmatter means the whole text is the persona. */
@@ -89,11 +111,18 @@ export function splitFrontmatter(text: string): { frontmatter: string | null; bo
   return { frontmatter: afterOpen.slice(0, close.index), body: afterOpen.slice(close.index + close[0].length).replace(/^\r?\n/, "") };
 }
 
-/** `<name>.md`: optional YAML frontmatter, then the persona. */
-export function parseMarkdownAgent(name: string, file: string, text: string): AgentFileResult {
+/**
+ * `<name>.md`: optional YAML frontmatter, then the persona. The frontmatter's keys (or, when they do not decide, a
+ * `.claude/agents` directory) say whether it is this server's format or a Claude Code agent.
+ */
+export function parseMarkdownAgent(name: string, file: string, text: string, opts: { inClaudeDir?: boolean } = {}): AgentFileResult {
   const split = splitFrontmatter(text);
-  if ("error" in split) return finishAgent(name, file, {}, undefined, [{ level: "error", code: "FRONTMATTER_UNCLOSED", message: split.error }]);
-  if (split.frontmatter === null) return finishAgent(name, file, {}, split.body, []);
+  const dirFormat: AgentFormat = opts.inClaudeDir ? "claude-code" : "codex-subagents";
+  if ("error" in split) return finishAgent(name, file, {}, undefined, [{ level: "error", code: "FRONTMATTER_UNCLOSED", message: split.error }], { format: dirFormat });
+  if (split.frontmatter === null) {
+    if (dirFormat === "claude-code") return finishMapped(name, file, "claude-code", mapClaudeAgent({}), split.body);
+    return finishAgent(name, file, {}, split.body, []);
+  }
   if (byteLength(split.frontmatter) > MAX_FRONTMATTER_BYTES) {
     return finishAgent(name, file, {}, undefined, [{
       level: "error", code: "FRONTMATTER_TOO_LARGE",
@@ -101,9 +130,29 @@ export function parseMarkdownAgent(name: string, file: string, text: string): Ag
     }]);
   }
   const parsed = parseYamlObject(split.frontmatter);
-  if ("error" in parsed) return finishAgent(name, file, {}, undefined, [{ level: "error", code: "YAML_ERROR", message: parsed.error }]);
+  if ("error" in parsed) {
+    const guessed = detectMarkdownFormat(guessKeys(split.frontmatter), opts.inClaudeDir === true);
+    const format = "format" in guessed ? guessed.format : "claude-code";
+    return finishAgent(name, file, {}, undefined, [{ level: "error", code: "YAML_ERROR", message: parsed.error }], { format });
+  }
+  const detected = detectMarkdownFormat(Object.keys(parsed.value), opts.inClaudeDir === true);
+  if ("error" in detected) return finishAgent(name, file, {}, undefined, [detected.error], { format: "claude-code" });
+  if (detected.format === "claude-code") return finishMapped(name, file, "claude-code", mapClaudeAgent(parsed.value), split.body);
   const { settings, issues } = validateSettings(parsed.value);
   return finishAgent(name, file, settings, split.body, issues);
+}
+
+/** `<name>.toml`: a Codex role file (name, description, developer_instructions and a few Codex config keys). */
+export function parseCodexRoleAgent(name: string, file: string, text: string): AgentFileResult {
+  let table: Record<string, unknown>;
+  try {
+    table = parseToml(text);
+  } catch (error) {
+    if (!(error instanceof TomlError)) throw error;
+    return finishAgent(name, file, {}, undefined, [{ level: "error", code: "TOML_ERROR", message: `not valid TOML (or a part of TOML this server does not read), ${error.message}` }], { format: "codex-role" });
+  }
+  const mapped = mapCodexRole(table);
+  return finishMapped(name, file, "codex-role", mapped, mapped.persona);
 }
 
 /**

@@ -5,7 +5,7 @@ import { constants as fsConstants } from "node:fs";
 import { lstat, open, readdir, realpath, stat } from "node:fs/promises";
 import path from "node:path";
 import { isWithin } from "../policy/roots.ts";
-import { finishAgent, parseJsonAgentFields, parseMarkdownAgent } from "./parse.ts";
+import { finishAgent, parseCodexRoleAgent, parseJsonAgentFields, parseMarkdownAgent } from "./parse.ts";
 import { MAX_AGENT_FILE_BYTES, MAX_PERSONA_BYTES, type Agent, type AgentFileResult, type AgentIssue } from "./schema.ts";
 
 export class AgentsDirError extends Error {
@@ -65,6 +65,8 @@ export async function discoverAgents(opts: {
     [path.join(opts.cwd, ".codex-subagents", "agents"), "./.codex-subagents/agents"],
   ];
   if (opts.programDir) candidates.push([path.join(opts.programDir, "agents"), "agents/ beside the executable"]);
+  // Where Codex role files and Claude Code agents already live; after our own places, so those keep priority.
+  candidates.push([path.join(opts.cwd, ".codex", "agents"), "./.codex/agents"], [path.join(opts.cwd, ".claude", "agents"), "./.claude/agents"]);
   for (const [dir, foundBy] of candidates) {
     if (await isDirectory(dir)) return { dir: await realpath(dir), source: "directory", foundBy };
   }
@@ -105,15 +107,22 @@ async function resolveInside(dirReal: string, relative: string): Promise<{ path:
   return { path: real };
 }
 
-async function loadFile(dirReal: string, entry: string): Promise<AgentFileResult> {
+/** A directory Claude Code reads agents from (`.claude/agents`): its `.md` files are Claude Code agents by default. */
+export function isClaudeAgentsDir(dir: string): boolean {
+  return path.basename(dir) === "agents" && path.basename(path.dirname(dir)) === ".claude";
+}
+
+async function loadFile(dirReal: string, entry: string, inClaudeDir: boolean): Promise<AgentFileResult & { text?: string }> {
   const ext = path.extname(entry).toLowerCase();
   const name = entry.slice(0, -ext.length);
-  const fail = (code: string, message: string): AgentFileResult => finishAgent(name, entry, {}, undefined, [{ level: "error", code, message }]);
+  const format = ext === ".toml" ? "codex-role" : ext === ".md" && inClaudeDir ? "claude-code" : "codex-subagents";
+  const fail = (code: string, message: string): AgentFileResult => finishAgent(name, entry, {}, undefined, [{ level: "error", code, message }], { format });
   const inside = await resolveInside(dirReal, entry);
   if ("error" in inside) return fail("UNSAFE_FILE", `agent file "${entry}" ${inside.error}; agent files must be regular files inside the agents directory`);
   const read = await readBounded(inside.path, MAX_AGENT_FILE_BYTES);
   if ("tooLarge" in read) return fail("FILE_TOO_LARGE", `the file is ${read.tooLarge} bytes; an agent file may be at most ${MAX_AGENT_FILE_BYTES} (the persona is limited to 64 KiB)`);
-  if (ext === ".md") return parseMarkdownAgent(name, entry, read.text);
+  if (ext === ".md") return { ...parseMarkdownAgent(name, entry, read.text, { inClaudeDir }), text: read.text };
+  if (ext === ".toml") return { ...parseCodexRoleAgent(name, entry, read.text), text: read.text };
   const fields = parseJsonAgentFields(read.text);
   if (!fields.usable) return finishAgent(name, entry, {}, undefined, fields.issues);
   let persona = fields.persona;
@@ -130,28 +139,52 @@ async function loadFile(dirReal: string, entry: string): Promise<AgentFileResult
       }
     }
   }
-  return finishAgent(name, entry, fields.settings, persona, fields.issues);
+  return { ...finishAgent(name, entry, fields.settings, persona, fields.issues), text: read.text };
 }
 
-/** Load every `*.md` / `*.json` agent directly inside `dir` (not recursive), sorted by name. */
+export const AGENT_FILE_PATTERN = /\.(md|json|toml)$/i;
+
+/** One loaded file, with the text it was read from (for `convert`, which copies files already in our format). */
+export type LoadedAgentFile = AgentFileResult & { text?: string };
+
+/** Load every `*.md` / `*.json` / `*.toml` agent directly inside `dir` (not recursive), sorted by file name. */
 export async function loadAgentsDir(dir: string): Promise<AgentFileResult[]> {
+  return (await loadAgentsDirWithText(dir)).map(({ text: _text, ...result }) => result);
+}
+
+export async function loadAgentsDirWithText(dir: string): Promise<LoadedAgentFile[]> {
   const dirReal = await realpath(dir);
-  const entries = (await readdir(dirReal)).filter((e) => /\.(md|json)$/i.test(e) && !e.startsWith(".") && !SKIPPED_FILES.test(e)).sort();
-  const results: AgentFileResult[] = [];
+  const inClaudeDir = isClaudeAgentsDir(path.resolve(dir)) || isClaudeAgentsDir(dirReal);
+  const entries = (await readdir(dirReal)).filter((e) => AGENT_FILE_PATTERN.test(e) && !e.startsWith(".") && !SKIPPED_FILES.test(e)).sort();
+  const results: LoadedAgentFile[] = [];
   for (const entry of entries) {
     // lstat first: a dangling link is reported by loadFile; a directory named x.md is skipped.
     const info = await lstat(path.join(dirReal, entry)).catch(() => null);
     if (info?.isDirectory()) continue;
-    results.push(await loadFile(dirReal, entry));
+    results.push(await loadFile(dirReal, entry, inClaudeDir));
   }
-  // Two files for one name (review.md and review.json): refuse both rather than guess which was meant.
+  markDuplicateNames(results);
+  return results;
+}
+
+/** Read named agent files (each in its own directory), as `convert` does for SRC arguments that are files. */
+export async function loadAgentFile(file: string): Promise<LoadedAgentFile> {
+  const dir = path.dirname(path.resolve(file));
+  const dirReal = await realpath(dir);
+  return loadFile(dirReal, path.basename(file), isClaudeAgentsDir(dir) || isClaudeAgentsDir(dirReal));
+}
+
+/**
+ * Two files for one name (review.md and review.json, or two files whose `name` keys agree): refuse all of them rather
+ * than guess which was meant.
+ */
+export function markDuplicateNames(results: AgentFileResult[]): void {
   for (const result of results) {
-    const others = results.filter((r) => r !== result && r.name === result.name).map((r) => `"${r.file}"`);
-    if (others.length === 0) continue;
-    result.issues.push({ level: "error", code: "DUPLICATE_NAME", message: `agent "${result.name}" is also defined by ${others.join(", ")}; keep one of the files` });
+    const all = results.filter((r) => r.name === result.name);
+    if (all.length < 2) continue;
+    result.issues.push({ level: "error", code: "DUPLICATE_NAME", message: `agent "${result.name}" is defined by ${all.map((r) => `"${r.file}"`).join(" and ")}; keep one of the files (or change one's name key)` });
     delete result.agent;
   }
-  return results;
 }
 
 export function loadEmbedded(files: readonly EmbeddedAgentFile[]): AgentFileResult[] {

@@ -5,6 +5,9 @@ export const AGENT_NAME_PATTERN = /^[a-z0-9][a-z0-9_-]{0,63}$/;
 export const REASONING_EFFORTS = ["minimal", "low", "medium", "high", "xhigh"] as const;
 export const APPROVAL_POLICIES = ["never", "on-request", "on-failure", "untrusted"] as const;
 export const ISOLATION_MODES = ["none", "worktree", "mirror"] as const;
+/** The formats an agent file may be written in (docs/AGENT-FILES.md says how each is recognised). */
+export const AGENT_FORMATS = ["codex-subagents", "claude-code", "codex-role"] as const;
+export type AgentFormat = (typeof AGENT_FORMATS)[number];
 
 export const MAX_PERSONA_BYTES = 64 * 1024;
 export const MAX_FRONTMATTER_BYTES = 16 * 1024;
@@ -51,6 +54,10 @@ export interface Agent extends AgentSettings {
   persona: string;
   /** The file it came from; "(embedded)/<name>.md" for starters, "(ad-hoc)" for a delegate-defined agent. */
   file: string;
+  /** Set only for a mapped format (claude-code, codex-role); absent means this server's own format. */
+  format?: AgentFormat;
+  /** For a mapped format: what its sandbox was mapped from, named in the note when --max-sandbox lowers it. */
+  sandbox_from?: string;
 }
 
 export type IssueLevel = "error" | "warning";
@@ -66,6 +73,7 @@ export interface AgentIssue {
 export interface AgentFileResult {
   file: string;
   name: string;
+  format: AgentFormat;
   agent?: Agent;
   /** Settings that parsed, even when the file has errors (so `list` can still show them). */
   settings: AgentSettings;

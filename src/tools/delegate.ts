@@ -1,6 +1,7 @@
 import type { McpServer, RegisteredTool } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { z } from "zod";
 import type { Agent } from "../agents/schema.ts";
+import { summarizeDescription } from "../agents/report.ts";
 import { ISOLATION_MODES, settingSchemas } from "../agents/schema.ts";
 import { THREAD_ID_PATTERN } from "../codex/args.ts";
 import { delegate, DelegateError, type DelegateContext, type DelegateInput, type DelegateResult } from "../delegate.ts";
@@ -53,7 +54,7 @@ export const delegateOutputSchema = z.object({
 });
 
 export function describeDelegate(agents: readonly Agent[]): string {
-  const lines = agents.map((a) => `- ${a.name}: ${a.description ?? "(no description)"} [sandbox ${a.sandbox_mode ?? "read-only"}${a.isolation && a.isolation !== "none" ? `, ${a.isolation}` : ""}]`);
+  const lines = agents.map((a) => `- ${a.name}: ${summarizeDescription(a.description) ?? "(no description)"} [sandbox ${a.sandbox_mode ?? "read-only"}${a.isolation && a.isolation !== "none" ? `, ${a.isolation}` : ""}]`);
   return [
     "Delegate a self-contained task to a Codex sub-agent (a separate `codex exec` run with the agent's own instructions, model, sandbox and approval policy) and get back its final answer, its token usage and, for worktree isolation, its changes as a patch.",
     "Use it for work that benefits from a fresh context or a specialist: reviews, debugging, tests, docs, audits. Write the task so it stands alone: the sub-agent sees none of this conversation.",

@@ -36,6 +36,14 @@ const FILES: Record<string, string> = {
   "yaml-tags.md": "---\ndescription: !!js/function 'function(){ return 1 }'\n---\nTagged.\n",
   "profile-path.md": "---\nprofile: ../../.ssh/id_rsa\n---\nProfile path.\n",
   "good.md": "\uFEFF---\r\ndescription: fine with BOM and CRLF\r\n---\r\nYou are fine.\r\n",
+  // Codex role files and Claude Code agents: the TOML reader and the mapping refuse, never crash or hang.
+  "deep-toml.toml": `developer_instructions = "x"\na = ${"[".repeat(5000)}${"]".repeat(5000)}\n`,
+  "deep-table.toml": `developer_instructions = "x"\n[${Array.from({ length: 50 }, () => "t").join(".")}]\n`,
+  "nul-toml.toml": 'developer_instructions = "x\u0000y"\n',
+  "unterminated-toml.toml": `developer_instructions = """\n${"line\n".repeat(2000)}`,
+  "inline-bomb.toml": `developer_instructions = "x"\na = ${"{ b = ".repeat(40)}1${" }".repeat(40)}\n`,
+  "tools-object.md": "---\nname: tools-object\ntools: { Bash: yes }\n---\nTools as a mapping.\n",
+  "claude-mixed.md": "---\nname: claude-mixed\ntools: Read\nsandbox_mode: danger-full-access\n---\nBoth formats.\n",
 };
 const EXPECTED_CODES: Record<string, string> = {
   laughs: "YAML_ERROR",
@@ -53,6 +61,13 @@ const EXPECTED_CODES: Record<string, string> = {
   empty: "EMPTY_PERSONA",
   "profile-path": "INVALID_VALUE",
   "huge-file": "FILE_TOO_LARGE",
+  "deep-toml": "TOML_ERROR",
+  "deep-table": "TOML_ERROR",
+  "nul-toml": "TOML_ERROR",
+  "unterminated-toml": "TOML_ERROR",
+  "inline-bomb": "TOML_ERROR",
+  "tools-object": "INVALID_VALUE",
+  "claude-mixed": "FORMAT_MIXED",
 };
 
 beforeAll(async () => {
