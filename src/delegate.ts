@@ -16,6 +16,7 @@ import type { Logger } from "./log.ts";
 import { buildChildEnv } from "./policy/env.ts";
 import { redactDeep, type Redactor } from "./policy/redact.ts";
 import { PolicyError, resolveAllowedDir, type Root } from "./policy/roots.ts";
+import { capToCallerSandbox } from "./policy/caller-sandbox.ts";
 import { checkSandbox, type SandboxMode } from "./policy/sandbox.ts";
 import { redactEventLine, type RunRecorder } from "./runs/record.ts";
 import { prepareWorkspace, WorkspaceError, type Workspace } from "./workspace/index.ts";
@@ -153,16 +154,22 @@ function tailBytes(text: string, limit: number): string {
 export async function delegate(
   input: DelegateInput,
   ctx: DelegateContext,
-  opts: { signal?: AbortSignal; onProgress?: (message: string) => void } = {},
+  opts: {
+    signal?: AbortSignal;
+    onProgress?: (message: string) => void;
+    /** The caller's own sandbox as its client reported it (policy/caller-sandbox.ts); it only ever lowers ours. */
+    callerSandbox?: SandboxMode;
+  } = {},
 ): Promise<DelegateResult> {
   if (ctx.depth + 1 > ctx.maxDepth) {
     throw new DelegateError(`nesting limit reached: this server runs at depth ${ctx.depth} and --max-depth is ${ctx.maxDepth}, so it cannot start another sub-agent; do the work here, or raise --max-depth on the top-level server`);
   }
   if (Buffer.byteLength(input.task, "utf8") > 1024 * 1024) throw new DelegateError("task is over 1 MiB; shorten it or point the sub-agent at files instead");
   const agent = await resolveAgent(input, await ctx.registry());
-  const sandbox = agent.sandbox_mode ?? DEFAULT_SANDBOX;
-  const sandboxProblem = checkSandbox(sandbox, ctx.maxSandbox);
+  const requestedSandbox = agent.sandbox_mode ?? DEFAULT_SANDBOX;
+  const sandboxProblem = checkSandbox(requestedSandbox, ctx.maxSandbox);
   if (sandboxProblem) throw new DelegateError(`agent "${agent.name}": ${sandboxProblem}`);
+  const { sandbox, note: sandboxNote } = capToCallerSandbox(requestedSandbox, opts.callerSandbox);
   const isolation = chooseIsolation(input, agent);
   const cwd = await resolveAllowedDir(input.cwd ?? ctx.roots[0]!.real, ctx.roots, "cwd");
   const timeoutS = Math.min(input.timeout_s ?? agent.timeout_s ?? ctx.maxTimeoutS, ctx.maxTimeoutS);
@@ -219,7 +226,7 @@ export async function delegate(
       onEventLine: record ? (line) => record.event(line) : undefined,
     });
 
-    const notes = [...workspace.notes];
+    const notes = [...(sandboxNote ? [sandboxNote] : []), ...workspace.notes];
     if (outcome.spawnError) notes.push(outcome.spawnError);
     if (outcome.timedOut) notes.push(`codex was stopped at the time limit of ${timeoutS}s; give a smaller task, or a larger timeout_s (at most the server's --timeout)`);
     if (outcome.cancelled) notes.push("the call was cancelled; codex and everything it started were ended");
