@@ -19,6 +19,7 @@ import { PolicyError, resolveAllowedDir, type Root } from "./policy/roots.ts";
 import { capToCallerSandbox } from "./policy/caller-sandbox.ts";
 import { checkSandbox, type SandboxMode } from "./policy/sandbox.ts";
 import { redactEventLine, type RunRecorder } from "./runs/record.ts";
+import type { ThreadRegistry } from "./runs/threads.ts";
 import { prepareWorkspace, WorkspaceError, type Workspace } from "./workspace/index.ts";
 
 /** A request the server refuses; the message is shown to the caller as an isError result. */
@@ -78,6 +79,8 @@ export interface DelegateContext {
   redact: Redactor;
   log: Logger;
   startRecord?: (meta: { agent: string; request: unknown }) => Promise<RunRecorder | null>;
+  /** The threads this server started; without it (unit tests) resume is not checked. */
+  threads?: ThreadRegistry;
 }
 
 const AD_HOC_KEYS = ["persona", "profile", "model", "reasoning_effort", "sandbox_mode", "approval_policy"] as const;
@@ -165,6 +168,8 @@ export async function delegate(
     throw new DelegateError(`nesting limit reached: this server runs at depth ${ctx.depth} and --max-depth is ${ctx.maxDepth}, so it cannot start another sub-agent; do the work here, or raise --max-depth on the top-level server`);
   }
   if (Buffer.byteLength(input.task, "utf8") > 1024 * 1024) throw new DelegateError("task is over 1 MiB; shorten it or point the sub-agent at files instead");
+  // Security: continue only a thread this server started (runs/threads.ts), never another session's.
+  if (input.resume !== undefined && ctx.threads && !(await ctx.threads.known(input.resume))) throw new DelegateError(ctx.threads.refusal(input.resume));
   const agent = await resolveAgent(input, await ctx.registry());
   const requestedSandbox = agent.sandbox_mode ?? DEFAULT_SANDBOX;
   const sandboxProblem = checkSandbox(requestedSandbox, ctx.maxSandbox);
@@ -226,6 +231,7 @@ export async function delegate(
       onEventLine: record ? (line) => record.event(line) : undefined,
     });
 
+    if (outcome.events.threadId) ctx.threads?.remember(outcome.events.threadId);
     const notes = [...(sandboxNote ? [sandboxNote] : []), ...workspace.notes];
     if (outcome.spawnError) notes.push(outcome.spawnError);
     if (outcome.timedOut) notes.push(`codex was stopped at the time limit of ${timeoutS}s; give a smaller task, or a larger timeout_s (at most the server's --timeout)`);
