@@ -136,6 +136,7 @@ export interface FakeScript {
   crash?: boolean;
   stderrPad?: number;
   textPad?: number;
+  writeFiles?: Record<string, string>;
 }
 
 let tokenCounter = 0;
