@@ -137,6 +137,7 @@ export interface FakeScript {
   stderrPad?: number;
   textPad?: number;
   writeFiles?: Record<string, string>;
+  reportTree?: boolean;
 }
 
 let tokenCounter = 0;
