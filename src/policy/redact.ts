@@ -33,6 +33,7 @@ const TOKEN_SHAPES: readonly RegExp[] = [
 /** `Authorization: Bearer …`, and a password in a URL (`https://user:PASSWORD@host`); the label is kept. */
 const LABELLED: ReadonlyArray<{ pattern: RegExp; replace: string }> = [
   { pattern: /\b(Bearer|Basic)\s+[A-Za-z0-9._~+/=-]{12,}/gi, replace: `$1 ${REDACTED}` },
+  { pattern: /\b(Authorization:\s*token)\s+[A-Za-z0-9._~+/=-]{12,}/gi, replace: `$1 ${REDACTED}` }, // GitHub's older form
   { pattern: /\b([a-z][a-z0-9+.-]{1,20}:\/\/[^\s/:@'"]{1,256}:)[^\s/@'"]{3,256}@/gi, replace: `$1${REDACTED}@` },
 ];
 

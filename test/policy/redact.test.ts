@@ -34,6 +34,11 @@ describe("secret assignments, by the name they are stored under", () => {
     expect(redact(`A_TOKEN=${V} B_SECRET=${V}x\nC_PASSWORD: ${V}y`)).toBe("A_TOKEN=[REDACTED] B_SECRET=[REDACTED]\nC_PASSWORD: [REDACTED]");
   });
 
+  test("GitHub's `Authorization: token …` header, and prose about tokens left alone", () => {
+    expect(redact(`Authorization: token ${"0123456789abcdef".repeat(2)}`)).toBe("Authorization: token [REDACTED]");
+    expect(redact("the token authentication succeeded")).toBe("the token authentication succeeded");
+  });
+
   test("a password in a URL", () => {
     expect(redact(`postgres://app:${V}@db.internal:5432/x`)).toBe("postgres://app:[REDACTED]@db.internal:5432/x");
   });
