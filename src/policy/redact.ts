@@ -82,6 +82,8 @@ function isPlaceholder(value: string, quoted: boolean): boolean {
   if (/^\$\{?[A-Za-z_][A-Za-z0-9_]*\}?$/.test(value) || /^<[^<>]*>$/.test(value) || /^\*+$/.test(value)) return true;
   // Unquoted code on the right of `=`: a call or a property path (`getToken()`, `process.env.TOKEN`, `self.password`).
   if (!quoted && (/[([{]/.test(value) || /^[A-Za-z_$][\w$]*(?:\.[A-Za-z_$][\w$]*)+$/.test(value))) return true;
+  // Unquoted type names in declarations (`private_key: PrivateKey,`, `token: Option<String>`).
+  if (!quoted && (/^[A-Z][a-z]+(?:[A-Z][a-z]+)+$/.test(value) || /^[A-Za-z_][\w:]*<[\w<>:]*>$/.test(value))) return true;
   return false;
 }
 
