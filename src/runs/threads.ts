@@ -81,7 +81,8 @@ export function createThreadRegistry(options: { runsDir: string; keepRuns: numbe
       } catch {
         return false;
       }
-      for (const name of names.filter((n) => RUN_DIR_PATTERN.test(n)).sort().reverse()) {
+      // Only the records --keep-runs keeps count, also before the next run prunes the rest: the cost stays bounded.
+      for (const name of names.filter((n) => RUN_DIR_PATTERN.test(n)).sort().reverse().slice(0, options.keepRuns)) {
         if ((await recordedThread(path.join(options.runsDir, name))) === wanted) {
           started.add(wanted);
           return true;

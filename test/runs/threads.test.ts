@@ -59,6 +59,15 @@ describe("thread registry", () => {
     expect(threads.refusal(ours)).toContain("only the newest 1 records are kept, --keep-runs");
   });
 
+  test("records beyond --keep-runs vouch for nothing even before the next run prunes them", async () => {
+    const runsDir = await freshDir();
+    await recordRun(runsDir, ours);
+    await new Promise((r) => setTimeout(r, 5));
+    await recordRun(runsDir, null);
+    expect(await createThreadRegistry({ runsDir, keepRuns: 2 }).known(ours)).toBe(true);
+    expect(await createThreadRegistry({ runsDir, keepRuns: 1 }).known(ours)).toBe(false);
+  });
+
   test("planted files vouch for nothing: a symlinked thread.txt, a FIFO (no hang), a directory of another shape", async () => {
     const runsDir = await freshDir();
     const linked = await recordRun(runsDir, null);
