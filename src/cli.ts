@@ -22,6 +22,7 @@ import { findCodex } from "./doctor/find-codex.ts";
 import { runsCommand } from "./runs/command.ts";
 import { convertCommand } from "./convert/command.ts";
 import { createRunRecords } from "./runs/record.ts";
+import { createThreadRegistry } from "./runs/threads.ts";
 import { createServer } from "./server.ts";
 import { answerMalformedFrames, holdUntilReady } from "./transport.ts";
 import { sbomCommand, verifyCommand, versionCommand } from "./verify/commands.ts";
@@ -166,6 +167,7 @@ async function serveCommand(argv: string[], io: CliIO, env: Env, cwd: string): P
     redact,
     log,
     startRecord: createRunRecords({ runsDir: options.runsDir, keepRuns: options.keepRuns, redact, log }),
+    threads: createThreadRegistry({ runsDir: options.runsDir, keepRuns: options.keepRuns }),
   };
   const { server, ready: described } = createServer({ context, roots, agentsAtStart: initial.then((r) => r.agents()), codexHome, shutdownSignal: shutdown.signal });
   const ready = Promise.all([described, detectDepth(env).then((depth) => { context.depth = depth; })]);

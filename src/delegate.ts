@@ -16,8 +16,10 @@ import type { Logger } from "./log.ts";
 import { buildChildEnv } from "./policy/env.ts";
 import { redactDeep, type Redactor } from "./policy/redact.ts";
 import { PolicyError, resolveAllowedDir, type Root } from "./policy/roots.ts";
+import { capToCallerSandbox } from "./policy/caller-sandbox.ts";
 import { sandboxWithinCeiling, type SandboxMode } from "./policy/sandbox.ts";
 import { redactEventLine, type RunRecorder } from "./runs/record.ts";
+import type { ThreadRegistry } from "./runs/threads.ts";
 import { prepareWorkspace, WorkspaceError, type Workspace } from "./workspace/index.ts";
 
 /** A request the server refuses; the message is shown to the caller as an isError result. */
@@ -77,6 +79,8 @@ export interface DelegateContext {
   redact: Redactor;
   log: Logger;
   startRecord?: (meta: { agent: string; request: unknown }) => Promise<RunRecorder | null>;
+  /** The threads this server started; without it (unit tests) resume is not checked. */
+  threads?: ThreadRegistry;
 }
 
 const AD_HOC_KEYS = ["persona", "profile", "model", "reasoning_effort", "sandbox_mode", "approval_policy"] as const;
@@ -153,17 +157,24 @@ function tailBytes(text: string, limit: number): string {
 export async function delegate(
   input: DelegateInput,
   ctx: DelegateContext,
-  opts: { signal?: AbortSignal; onProgress?: (message: string) => void } = {},
+  opts: {
+    signal?: AbortSignal;
+    onProgress?: (message: string) => void;
+    /** The caller's own sandbox as its client reported it (policy/caller-sandbox.ts); it only ever lowers ours. */
+    callerSandbox?: SandboxMode;
+  } = {},
 ): Promise<DelegateResult> {
   if (ctx.depth + 1 > ctx.maxDepth) {
     throw new DelegateError(`nesting limit reached: this server runs at depth ${ctx.depth} and --max-depth is ${ctx.maxDepth}, so it cannot start another sub-agent; do the work here, or raise --max-depth on the top-level server`);
   }
   if (Buffer.byteLength(input.task, "utf8") > 1024 * 1024) throw new DelegateError("task is over 1 MiB; shorten it or point the sub-agent at files instead");
+  // Security: continue only a thread this server started (runs/threads.ts), never another session's.
+  if (input.resume !== undefined && ctx.threads && !(await ctx.threads.known(input.resume))) throw new DelegateError(ctx.threads.refusal(input.resume));
   const agent = await resolveAgent(input, await ctx.registry());
   const mapped = agent.format && agent.format !== "codex-subagents" ? { agent: agent.name, format: agent.format, from: agent.sandbox_from } : null;
   const ceiling = sandboxWithinCeiling(agent.sandbox_mode ?? DEFAULT_SANDBOX, ctx.maxSandbox, mapped);
   if ("refusal" in ceiling) throw new DelegateError(`agent "${agent.name}": ${ceiling.refusal}`);
-  const sandbox = ceiling.sandbox;
+  const { sandbox, note: sandboxNote } = capToCallerSandbox(ceiling.sandbox, opts.callerSandbox);
   const isolation = chooseIsolation(input, agent);
   const cwd = await resolveAllowedDir(input.cwd ?? ctx.roots[0]!.real, ctx.roots, "cwd");
   const timeoutS = Math.min(input.timeout_s ?? agent.timeout_s ?? ctx.maxTimeoutS, ctx.maxTimeoutS);
@@ -220,7 +231,8 @@ export async function delegate(
       onEventLine: record ? (line) => record.event(line) : undefined,
     });
 
-    const notes = [...(ceiling.note ? [ceiling.note] : []), ...workspace.notes];
+    if (outcome.events.threadId) ctx.threads?.remember(outcome.events.threadId);
+    const notes = [...(ceiling.note ? [ceiling.note] : []), ...(sandboxNote ? [sandboxNote] : []), ...workspace.notes];
     if (outcome.spawnError) notes.push(outcome.spawnError);
     if (outcome.timedOut) notes.push(`codex was stopped at the time limit of ${timeoutS}s; give a smaller task, or a larger timeout_s (at most the server's --timeout)`);
     if (outcome.cancelled) notes.push("the call was cancelled; codex and everything it started were ended");

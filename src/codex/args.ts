@@ -3,6 +3,19 @@
  */
 import type { Agent } from "../agents/schema.ts";
 
+/**
+ * Codex features every sub-agent runs without, as `--disable NAME` global options.
+ *
+ * Security: codex's own multi-agent tools (`multi_agent`: spawn_agent, wait_agent, send_input, close_agent,
+ * resume_agent in the namespace `multi_agent_v1`; `multi_agent_v2`: the `collaboration` namespace, off by default but
+ * a user's config.toml may turn it on) let a sub-agent start further agents inside its own codex, outside this
+ * server's --max-depth, --max-concurrency, roots, sandbox ceiling and run records. Nesting goes through this server
+ * (its `delegate` tool, offered to a sub-agent when the user's codex config lists it) or not at all, so the rule is
+ * simply: always off, at every depth. Checked against the mock model's request log (test/adversarial/limits.test.ts)
+ * and by `doctor` (a codex that does not know one of these names refuses to start, "Unknown feature flag").
+ */
+export const DISABLED_FEATURES = ["multi_agent", "multi_agent_v2"] as const;
+
 /** Linux refuses a single argument over 128 KiB (E2BIG); stay clear of it. */
 export const MAX_ARG_BYTES = 120 * 1024;
 
@@ -52,6 +65,7 @@ export function buildCodexArgs(inv: CodexInvocation): string[] {
   if (agent.reasoning_effort) args.push("-c", `model_reasoning_effort=${tomlString(agent.reasoning_effort)}`);
   if (agent.approval_policy) args.push("-c", `approval_policy=${tomlString(agent.approval_policy)}`);
   args.push("-c", `developer_instructions=${tomlString(agent.persona)}`);
+  for (const feature of DISABLED_FEATURES) args.push("--disable", feature);
   args.push("exec");
   if (inv.resumeThreadId) args.push("resume", inv.resumeThreadId);
   // The server already confined the directory to a configured root; codex's own trust prompt cannot be answered

@@ -69,3 +69,16 @@ export function parseCodexVersion(output: string): string | null {
   const match = /\bcodex(?:-cli)?\s+v?(\d+\.\d+\.\d+(?:[-+][0-9A-Za-z.-]+)?)/i.exec(output);
   return match ? match[1]! : null;
 }
+
+/** `codex --disable A --disable B features list`: the probe that shows codex accepts the features we switch off. */
+export function disabledFeaturesProbe(features: readonly string[]): string[] {
+  return [...features.flatMap((f) => ["--disable", f]), "features", "list"];
+}
+
+/**
+ * Features from `features` that `codex features list` does not show as off (`<name>  <stage>  false`). A codex that
+ * does not know a name exits non-zero before printing the list, so this sees only a printed list.
+ */
+export function featuresNotOff(list: string, features: readonly string[]): string[] {
+  return features.filter((name) => !new RegExp(`^${escapeRegExp(name)}\\s+.*\\sfalse\\s*$`, "m").test(list));
+}

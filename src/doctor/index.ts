@@ -14,7 +14,8 @@ import { probeCodex } from "../codex/run.ts";
 import { codexHomeOf, collectFlags, parseServerOptions, SERVER_OPTIONS, UsageError, type ServerOptions } from "../config.ts";
 import { buildChildEnv } from "../policy/env.ts";
 import { findCodex, type CodexLocation, type CodexSource } from "./find-codex.ts";
-import { HELP_REQUIREMENTS, missingFromHelp, parseCodexVersion } from "./codex-help.ts";
+import { DISABLED_FEATURES } from "../codex/args.ts";
+import { disabledFeaturesProbe, featuresNotOff, HELP_REQUIREMENTS, missingFromHelp, parseCodexVersion } from "./codex-help.ts";
 
 export type CheckStatus = "PASS" | "FAIL" | "WARN";
 
@@ -107,6 +108,22 @@ async function codexProbeChecks(runnable: string, env: Record<string, string>, c
           hint: `upgrade codex to a version that has ${missing.join(", ")} (this release is tested with ${TESTED_CODEX_VERSION}): npm install -g @openai/codex@${TESTED_CODEX_VERSION}, or point --codex at one`,
         });
   });
+
+  // Security: every sub-agent runs with codex's own multi-agent tools off (src/codex/args.ts); a codex that does not
+  // accept one of these names would refuse every run, and one that ignored them would hand the tools back.
+  const featureArgs = disabledFeaturesProbe(DISABLED_FEATURES);
+  const featureRun = await probe(featureArgs);
+  const notOff = featureRun.exitCode === 0 ? featuresNotOff(featureRun.stdout, DISABLED_FEATURES) : [...DISABLED_FEATURES];
+  checks.push(featureRun.exitCode === 0 && notOff.length === 0
+    ? { id: "codex features", status: "PASS", detail: `codex ${featureArgs.join(" ")} shows ${DISABLED_FEATURES.join(", ")} off (sub-agents get no native spawn_agent tools)` }
+    : {
+        id: "codex features",
+        status: "FAIL",
+        detail: featureRun.exitCode === 0
+          ? `codex ${featureArgs.join(" ")} does not show ${notOff.join(", ")} as off; sub-agents would keep codex's own multi-agent tools`
+          : `${describeFailure(`codex ${featureArgs.join(" ")}`, featureRun)}; every delegation passes these --disable flags`,
+        hint: `this release is tested with codex ${TESTED_CODEX_VERSION}, which knows these features: npm install -g @openai/codex@${TESTED_CODEX_VERSION}, or point --codex at one`,
+      });
   return version;
 }
 

@@ -7,6 +7,7 @@
  *     stderr.txt     the tail of codex's stderr (redacted)
  *     final.md       the sub-agent's final message
  *     patch.diff     the changes of a worktree run, when there are any
+ *     thread.txt     the codex thread id of the run (empty when codex reported none); `resume` checks it (threads.ts)
  *     result.json    the result the caller got; written last, so a directory without it is a run that never finished
  *
  * Recording is best effort: nothing here may fail or slow down a delegation. Errors become one warning each.
@@ -37,6 +38,7 @@ export const RUN_FILES = {
   stderr: "stderr.txt",
   final: "final.md",
   patch: "patch.diff",
+  thread: "thread.txt",
   result: "result.json",
 } as const;
 
@@ -210,6 +212,8 @@ class FileRunRecorder implements RunRecorder {
       await writePrivate(path.join(this.dir, RUN_FILES.stderr), redact(parts.stderr));
       await writePrivate(path.join(this.dir, RUN_FILES.final), redact(parts.finalMessage) + (parts.finalMessage.endsWith("\n") || parts.finalMessage === "" ? "" : "\n"));
       if (parts.patch) await writePrivate(path.join(this.dir, RUN_FILES.patch), redact(parts.patch));
+      const threadId = (parts.result as { thread_id?: unknown } | null)?.thread_id;
+      await writePrivate(path.join(this.dir, RUN_FILES.thread), typeof threadId === "string" ? `${threadId}\n` : "");
       // Written under a temporary name and renamed: a reader sees either no result or the whole of it.
       const partial = path.join(this.dir, `.${RUN_FILES.result}.partial`);
       await writePrivate(partial, JSON.stringify(redactDeep(parts.result, redact), null, 2) + "\n");

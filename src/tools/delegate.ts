@@ -4,6 +4,7 @@ import type { Agent } from "../agents/schema.ts";
 import { summarizeDescription } from "../agents/report.ts";
 import { ISOLATION_MODES, settingSchemas } from "../agents/schema.ts";
 import { THREAD_ID_PATTERN } from "../codex/args.ts";
+import { callerSandboxFromMeta } from "../policy/caller-sandbox.ts";
 import { delegate, DelegateError, type DelegateContext, type DelegateInput, type DelegateResult } from "../delegate.ts";
 import { errorResult } from "./results.ts";
 
@@ -104,7 +105,8 @@ export function registerDelegateTool(server: McpServer, deps: DelegateToolDeps):
     const heartbeat = setInterval(() => notify(`${lastMessage.replace(/ \(\d+s\)$/, "")} (${Math.round((Date.now() - startedAt) / 1000)}s)`), HEARTBEAT_MS);
     const signal = AbortSignal.any([extra.signal, deps.shutdownSignal]);
     try {
-      const result = await delegate(input as DelegateInput, deps.context, { signal, onProgress: notify });
+      const callerSandbox = callerSandboxFromMeta(extra._meta);
+      const result = await delegate(input as DelegateInput, deps.context, { signal, onProgress: notify, callerSandbox });
       finished = true;
       const text = JSON.stringify(result, null, 2);
       // SPEC §4: the first text block is exactly the structured result; a failure adds a one-line summary after it.

@@ -4,13 +4,20 @@
 // version-control internals. Each rule names what it keeps away:
 // - version-control metadata (`.git` directories and `.git` files of submodules/worktrees, `.hg`, `.svn`, `.jj`):
 //   remotes with embedded tokens, hooks, the whole history, and a way back into the real repository;
-// - `.env`, `.env.*`, `.envrc`: application secrets, by convention (`.env.example` too: we cannot tell);
+// - every name that starts with `.env` (files and directories: `.env`, `.env.local`, `.env-production`, `.env_local`,
+//   `.envrc`, `.envs/`, `.environment`): application secrets, by convention (`.env.example` too: we cannot tell);
 // - `node_modules`: not a secret, but large, rebuildable, and full of executable install scripts;
 // - private keys and certificates with keys (`*.pem`, `*.key`, `id_rsa*`, `id_dsa*`, `id_ecdsa*`, `id_ed25519*`,
-//   `*.ppk`, `*.p12`, `*.pfx`, `*.jks`, `*.keystore`);
-// - credential stores of common tools (`.npmrc`, `.yarnrc.yml`, `.pypirc`, `.netrc`, `_netrc`, `.git-credentials`,
-//   `.pgpass`, `.htpasswd`, `.dockercfg`, `*.kdbx`, `*.tfstate*`, `terraform.rc`, `.terraformrc`), and whole
-//   directories that hold them (`.ssh`, `.gnupg`, `.aws`, `.azure`, `.kube`, `.docker`, `.password-store`).
+//   `*.ppk`, `*.p12`, `*.pfx`, `*.jks`, `*.keystore`, `*.keytab`);
+// - credential files of common tools: package registries (`.npmrc`, `.yarnrc.yml`, `.pypirc`, `.gem`'s and
+//   `.cargo`'s `credentials`, `credentials.toml`), git and HTTP (`.git-credentials`, `.gitcookies`, `.netrc`,
+//   `_netrc`, `.htpasswd`), databases (`.pgpass`, `.my.cnf`, `.mylogin.cnf`), clouds and their tools (`credentials`,
+//   `credentials.json`, `application_default_credentials.json`, `.boto`, `.s3cfg`, `.vault-token`, `rclone.conf`,
+//   `.rclone.conf`, `kubeconfig`, `*.kubeconfig`, `.dockercfg`, `credentials.tfrc.json`, `.terraformrc`,
+//   `terraform.rc`, `*.tfstate*`), `auth.json` (Codex's and Composer's login tokens), `settings-security.xml` (Maven),
+//   `*.kdbx` (KeePass);
+// - whole directories that hold such files: `.ssh`, `.gnupg`, `.aws`, `.azure`, `.gcloud`, `gcloud` (the Google Cloud
+//   SDK's configuration directory), `.kube`, `.docker`, `.password-store`.
 // Names are compared case-insensitively (macOS and Windows file systems are). Special files (sockets, FIFOs,
 // devices) and symlinks that resolve outside the mirrored directory are handled by the copier, not here.
 
@@ -32,6 +39,8 @@ const EXCLUDED_DIRECTORIES: ReadonlyMap<string, MirrorExclusion> = new Map([
   [".gnupg", "credentials"],
   [".aws", "credentials"],
   [".azure", "credentials"],
+  [".gcloud", "credentials"],
+  ["gcloud", "credentials"],
   [".kube", "credentials"],
   [".docker", "credentials"],
   [".password-store", "credentials"],
@@ -39,25 +48,24 @@ const EXCLUDED_DIRECTORIES: ReadonlyMap<string, MirrorExclusion> = new Map([
 
 const EXCLUDED_FILES: ReadonlyMap<string, MirrorExclusion> = new Map([
   [".git", "version control"], // a submodule's or linked worktree's pointer to the real git directory
-  [".env", "environment file"],
-  [".envrc", "environment file"],
-  [".npmrc", "credentials"],
-  [".yarnrc.yml", "credentials"],
-  [".pypirc", "credentials"],
-  [".netrc", "credentials"],
-  ["_netrc", "credentials"],
-  [".git-credentials", "credentials"],
-  [".pgpass", "credentials"],
-  [".htpasswd", "credentials"],
-  [".dockercfg", "credentials"],
-  [".terraformrc", "credentials"],
-  ["terraform.rc", "credentials"],
+  ...[
+    ".npmrc", ".yarnrc.yml", ".pypirc", "credentials", "credentials.toml", "credentials.json",
+    ".git-credentials", ".gitcookies", ".netrc", "_netrc", ".htpasswd",
+    ".pgpass", ".my.cnf", ".mylogin.cnf",
+    "application_default_credentials.json", ".boto", ".s3cfg", ".vault-token", "rclone.conf", ".rclone.conf",
+    "kubeconfig", ".dockercfg", "credentials.tfrc.json", ".terraformrc", "terraform.rc",
+    "auth.json", "settings-security.xml",
+  ].map((name) => [name, "credentials"] as const),
 ]);
 
+/** Every `.env*` name, a file or a directory. */
+const ENVIRONMENT_NAME = /^\.env/;
+
 const EXCLUDED_FILE_PATTERNS: ReadonlyArray<readonly [RegExp, MirrorExclusion]> = [
-  [/^\.env\..+/, "environment file"],
+  [ENVIRONMENT_NAME, "environment file"],
   [/^id_(rsa|dsa|ecdsa|ed25519)/, "private key"],
-  [/\.(pem|key|ppk|p12|pfx|jks|keystore)$/, "private key"],
+  [/\.(pem|key|ppk|p12|pfx|jks|keystore|keytab)$/, "private key"],
+  [/\.kubeconfig$/, "credentials"],
   [/\.kdbx$/, "credentials"],
   [/\.tfstate(\.backup)?$/, "credentials"],
 ];
@@ -69,7 +77,7 @@ const EXCLUDED_FILE_PATTERNS: ReadonlyArray<readonly [RegExp, MirrorExclusion]> 
  */
 export function mirrorExclusion(name: string, isDirectory: boolean): MirrorExclusion | undefined {
   const lower = name.toLowerCase();
-  if (isDirectory) return EXCLUDED_DIRECTORIES.get(lower);
+  if (isDirectory) return EXCLUDED_DIRECTORIES.get(lower) ?? (ENVIRONMENT_NAME.test(lower) ? "environment file" : undefined);
   const exact = EXCLUDED_FILES.get(lower);
   if (exact) return exact;
   for (const [pattern, reason] of EXCLUDED_FILE_PATTERNS) if (pattern.test(lower)) return reason;

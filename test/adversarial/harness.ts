@@ -136,6 +136,8 @@ export interface FakeScript {
   crash?: boolean;
   stderrPad?: number;
   textPad?: number;
+  writeFiles?: Record<string, string>;
+  reportTree?: boolean;
 }
 
 let tokenCounter = 0;

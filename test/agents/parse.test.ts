@@ -39,6 +39,18 @@ describe("markdown agents", () => {
     expect(r.issues[0]!.message).toContain(hint);
   });
 
+  test("approval_policy untrusted (refused by codex at every run) is an error saying what to use instead", () => {
+    const r = parseMarkdownAgent("a", "a.md", "---\napproval_policy: untrusted\n---\nx");
+    expect(r.agent).toBeUndefined();
+    expect(r.issues).toEqual([expect.objectContaining({ level: "error", code: "UNSUPPORTED_APPROVAL_POLICY", field: "approval_policy" })]);
+    expect(r.issues[0]!.message).toContain('use "on-request"');
+    expect(r.issues[0]!.message).toContain('or "never"');
+    const json = parseJsonAgentFields(JSON.stringify({ persona: "x", approval_policy: "untrusted" }));
+    expect(codes(json)).toEqual(["UNSUPPORTED_APPROVAL_POLICY"]);
+    // The list of values to use no longer offers it.
+    expect(parseMarkdownAgent("a", "a.md", "---\napproval_policy: always\n---\nx").issues[0]!.message).toEndWith("use one of: never, on-request, on-failure");
+  });
+
   test("empty persona is an error", () => {
     expect(codes(parseMarkdownAgent("a", "a.md", "---\ndescription: x\n---\n  \n"))).toEqual(["EMPTY_PERSONA"]);
   });

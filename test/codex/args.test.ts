@@ -16,6 +16,7 @@ describe("codex argv", () => {
       "--profile", "ci", "--sandbox", "read-only", "--model", "gpt-5", "--cd", "/w",
       "-c", 'model_reasoning_effort="high"', "-c", 'approval_policy="never"',
       "-c", 'developer_instructions="Be \\"careful\\"\\\\ now\\nline2"',
+      "--disable", "multi_agent", "--disable", "multi_agent_v2",
       "exec", "--json", "--skip-git-repo-check", "--output-last-message", "/t/last.txt", "--output-schema", "/t/schema.json", "-",
     ]);
   });
@@ -26,6 +27,8 @@ describe("codex argv", () => {
     expect(args.slice(exec, exec + 3)).toEqual(["exec", "resume", "0199a213-81c0-7800-8aa1-bbab2a035a53"]);
     expect(args.indexOf("--sandbox")).toBeLessThan(exec);
     expect(args.indexOf("--cd")).toBeLessThan(exec);
+    // Global options: they hold for a resumed thread too.
+    expect(args.slice(exec - 4, exec)).toEqual(["--disable", "multi_agent", "--disable", "multi_agent_v2"]);
     expect(args.at(-1)).toBe("-");
   });
 

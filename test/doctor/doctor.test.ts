@@ -63,7 +63,7 @@ describe("doctor", () => {
     expect(run.stderr).toBe("");
     expect(run.code).toBe(0);
     expect(line(run.stdout, "PASS codex version:")).toContain("codex-cli 0.169.0");
-    for (const check of ["codex", "codex options", "codex exec options", "codex exec resume options", "agents", "roots", "runs dir"]) {
+    for (const check of ["codex", "codex options", "codex exec options", "codex exec resume options", "codex features", "agents", "roots", "runs dir"]) {
       expect(line(run.stdout, `PASS ${check}:`)).toBeDefined();
     }
     expect(run.stdout).not.toMatch(/^FAIL /m);
@@ -90,6 +90,16 @@ describe("doctor", () => {
     const run = await doctor([], baseEnv({ PATH: `${path.dirname(codexBin)}:${process.env.PATH}` }));
     expect(run.code).toBe(0);
     expect(line(run.stdout, "PASS codex:")).toContain(`${codexBin} (found on PATH)`);
+  });
+
+  test("a codex that does not know a feature we switch off: exit 1, the FAIL says sub-agents could not run", async () => {
+    const fake = await fakeCodex("no-v2", { drop: ["multi_agent_v2"] });
+    const run = await doctor(["--codex", fake]);
+    expect(run.code).toBe(1);
+    const fail = line(run.stdout, "FAIL codex features:");
+    expect(fail).toContain("--disable multi_agent --disable multi_agent_v2 features list exited with 1: Error: Unknown feature flag: multi_agent_v2");
+    expect(run.stdout.split("\n")[run.stdout.split("\n").indexOf(fail!) + 1]).toMatch(/^hint: /);
+    expect(line(run.stdout, "PASS codex exec options:")).toBeDefined();
   });
 
   test("a codex whose exec help lacks --output-schema: exit 1, the FAIL names it, a hint says what to do", async () => {

@@ -98,6 +98,32 @@ const EXCLUDED_FILES = [
   ".docker/config.json",
   ".password-store/x.gpg",
   "CERTS/UPPER.PEM",
+  // issue 8 §6: every .env* name, and cloud and tool credentials
+  ".env-production",
+  ".env_local",
+  ".envs/prod.txt",
+  "app/.env/settings",
+  ".environment",
+  ".gcloud/credentials.db",
+  ".config/gcloud/application_default_credentials.json",
+  "gcloud/access_tokens.db",
+  "application_default_credentials.json",
+  "credentials.json",
+  ".vault-token",
+  ".s3cfg",
+  ".boto",
+  ".my.cnf",
+  ".mylogin.cnf",
+  ".gitcookies",
+  ".cargo/credentials.toml",
+  ".gem/credentials",
+  "auth.json",
+  "kubeconfig",
+  "cluster.kubeconfig",
+  "rclone.conf",
+  ".m2/settings-security.xml",
+  ".terraform.d/credentials.tfrc.json",
+  "krb5.keytab",
 ];
 
 const COPIED_FILES = [
@@ -111,6 +137,9 @@ const COPIED_FILES = [
   ".gitignore",
   ".github/workflows/ci.yml",
   "env/settings.json", // a directory named env, not .env
+  "src/credentials.ts", // code about credentials, not a credentials file
+  "docs/gcloud.md",
+  "my.cnf.example.txt",
 ];
 
 describe("mirror isolation", () => {
@@ -267,7 +296,9 @@ describe("mirror exclusion list", () => {
     expect(mirrorExclusion("node_modules", false)).toBeUndefined();
     expect(mirrorExclusion(".ENV", false)).toBe("environment file");
     expect(mirrorExclusion("Server.PEM", false)).toBe("private key");
-    expect(mirrorExclusion(".environment", false)).toBeUndefined();
+    expect(mirrorExclusion(".environment", false)).toBe("environment file"); // .env* as the docs say
+    expect(mirrorExclusion(".envs", true)).toBe("environment file");
+    expect(mirrorExclusion("environment", true)).toBeUndefined();
     expect(mirrorExclusion("keys.md", false)).toBeUndefined();
   });
 

@@ -1,0 +1,100 @@
+/**
+ * Which codex threads this server started, so `resume` continues only those.
+ *
+ * Security: `codex exec resume ID` continues any thread in $CODEX_HOME/sessions: the user's own interactive sessions,
+ * another client's sub-agents, a thread started under a looser sandbox or with other files in its history. A caller
+ * (or a sub-agent that learned an id) must not pick those up through this server. A thread counts as ours when this
+ * process started it, or when a run record in --runs-dir names it: each finished record holds `thread.txt` (written
+ * by record.ts), so the check reads at most --keep-runs files of a few bytes, newest first. Records pruned by
+ * --keep-runs, or never written (--keep-runs 0), no longer vouch for a thread after a restart.
+ */
+import { constants as fsConstants } from "node:fs";
+import { open, readdir } from "node:fs/promises";
+import path from "node:path";
+import { RUN_DIR_PATTERN, RUN_FILES } from "./record.ts";
+
+export interface ThreadRegistry {
+  /** Whether `threadId` is a thread this server started (this process, or a run record that is still kept). */
+  known(threadId: string): Promise<boolean>;
+  /** Called with the thread id of every run this process started. */
+  remember(threadId: string): void;
+  /** The refusal for a thread that is not known: what happened and what to do. */
+  refusal(threadId: string): string;
+}
+
+/** A thread id is 36 characters; anything longer in thread.txt is not one of ours. */
+const MAX_THREAD_FILE_BYTES = 128;
+/** Records written before thread.txt existed: their result.json is read, up to this size. */
+const MAX_LEGACY_RESULT_BYTES = 4 * 1024 * 1024;
+
+/**
+ * Reads a small file a sub-agent might have replaced: no symlink is followed, a FIFO does not block the open, and only
+ * a regular file is read. Null for anything else.
+ */
+async function readSmallRegularFile(file: string, limit: number): Promise<string | null> {
+  let handle;
+  try {
+    handle = await open(file, fsConstants.O_RDONLY | fsConstants.O_NOFOLLOW | fsConstants.O_NONBLOCK);
+  } catch {
+    return null;
+  }
+  try {
+    const info = await handle.stat();
+    if (!info.isFile() || info.size > limit) return null;
+    const buffer = Buffer.alloc(limit);
+    const { bytesRead } = await handle.read(buffer, 0, limit, 0);
+    return buffer.subarray(0, bytesRead).toString("utf8");
+  } catch {
+    return null;
+  } finally {
+    await handle.close().catch(() => {});
+  }
+}
+
+/** The thread id a run directory vouches for, or null. */
+export async function recordedThread(dir: string): Promise<string | null> {
+  const text = await readSmallRegularFile(path.join(dir, RUN_FILES.thread), MAX_THREAD_FILE_BYTES);
+  if (text !== null) return text.trim().toLowerCase();
+  const result = await readSmallRegularFile(path.join(dir, RUN_FILES.result), MAX_LEGACY_RESULT_BYTES);
+  if (result === null) return null;
+  try {
+    const parsed = JSON.parse(result) as { thread_id?: unknown };
+    return typeof parsed.thread_id === "string" ? parsed.thread_id.toLowerCase() : null;
+  } catch {
+    return null;
+  }
+}
+
+export function createThreadRegistry(options: { runsDir: string; keepRuns: number }): ThreadRegistry {
+  const started = new Set<string>();
+  return {
+    remember(threadId) {
+      started.add(threadId.toLowerCase());
+    },
+    async known(threadId) {
+      const wanted = threadId.toLowerCase();
+      if (started.has(wanted)) return true;
+      if (options.keepRuns <= 0) return false;
+      let names: string[];
+      try {
+        names = await readdir(options.runsDir);
+      } catch {
+        return false;
+      }
+      // Only the records --keep-runs keeps count, also before the next run prunes the rest: the cost stays bounded.
+      for (const name of names.filter((n) => RUN_DIR_PATTERN.test(n)).sort().reverse().slice(0, options.keepRuns)) {
+        if ((await recordedThread(path.join(options.runsDir, name))) === wanted) {
+          started.add(wanted);
+          return true;
+        }
+      }
+      return false;
+    },
+    refusal(threadId) {
+      const where = options.keepRuns > 0
+        ? `no run record in ${options.runsDir} names it (only the newest ${options.keepRuns} records are kept, --keep-runs)`
+        : "run records are off (--keep-runs 0), so only threads started since this server started can be resumed";
+      return `resume "${threadId}" is not a thread this server started: ${where}. Resume only a thread_id from an earlier delegate result (codex-subagents runs --json lists them with their thread_id), or leave out resume to start a new conversation`;
+    },
+  };
+}
