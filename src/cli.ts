@@ -20,6 +20,7 @@ import { PolicyError, resolveRoots } from "./policy/roots.ts";
 import { doctorCommand } from "./doctor/index.ts";
 import { findCodex } from "./doctor/find-codex.ts";
 import { runsCommand } from "./runs/command.ts";
+import { RunManager } from "./runs/manager.ts";
 import { createRunRecords } from "./runs/record.ts";
 import { createServer } from "./server.ts";
 import { answerMalformedFrames, holdUntilReady } from "./transport.ts";
@@ -61,6 +62,7 @@ Server options (flag, environment variable, default):
   --max-depth N           CODEX_SUBAGENTS_MAX_DEPTH        1; how deep sub-agents may nest
   --runs-dir DIR          CODEX_SUBAGENTS_RUNS_DIR         $CODEX_HOME/subagents/runs
   --keep-runs N           CODEX_SUBAGENTS_KEEP_RUNS        100 run records kept
+  --max-wait SECONDS      CODEX_SUBAGENTS_MAX_WAIT         50; the longest one get_run call waits
   --log-level LEVEL       CODEX_SUBAGENTS_LOG              warn (error, warn, info, debug);
                                                            DEBUG_MCP=1 means debug. Logs go to stderr only
 
@@ -161,7 +163,8 @@ async function serveCommand(argv: string[], io: CliIO, env: Env, cwd: string): P
     log,
     startRecord: createRunRecords({ runsDir: options.runsDir, keepRuns: options.keepRuns, redact, log }),
   };
-  const { server, ready: described } = createServer({ context, roots, agentsAtStart: initial.then((r) => r.agents()), codexHome, shutdownSignal: shutdown.signal });
+  const runs = new RunManager({ context, shutdownSignal: shutdown.signal, runsDir: options.keepRuns > 0 ? options.runsDir : null });
+  const { server, ready: described } = createServer({ context, roots, agentsAtStart: initial.then((r) => r.agents()), codexHome, shutdownSignal: shutdown.signal, runs, maxWaitS: options.maxWaitS });
   const ready = Promise.all([described, detectDepth(env).then((depth) => { context.depth = depth; })]);
   const transport = new StdioServerTransport();
 
@@ -173,7 +176,9 @@ async function serveCommand(argv: string[], io: CliIO, env: Env, cwd: string): P
       log.info(`shutting down: ${why}`);
       shutdown.abort();
       // Let running delegations end their codex process group and remove their workspaces.
+      // Background runs included: each is ended and recorded as cancelled (runs/manager.ts).
       const deadline = Date.now() + 6000;
+      await runs.settle(6000);
       while (limiter.active > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 25));
       await server.close().catch(() => {});
       resolve(exitCode);
