@@ -19,6 +19,7 @@ import { createRedactor } from "./policy/redact.ts";
 import { PolicyError, resolveRoots } from "./policy/roots.ts";
 import { doctorCommand } from "./doctor/index.ts";
 import { findCodex } from "./doctor/find-codex.ts";
+import { runCommand } from "./commands/run.ts";
 import { runsCommand } from "./runs/command.ts";
 import { RunManager } from "./runs/manager.ts";
 import { createRunRecords } from "./runs/record.ts";
@@ -41,8 +42,16 @@ Usage:
   codex-subagents doctor [--json] [server options]
                                              check codex, its flags, the agents, roots and runs directory
                                              (exit 0 healthy, 1 not)
+  codex-subagents run AGENT [TASK] [--cwd DIR] [--isolation MODE] [--resume THREAD_ID]
+                  [--output-schema FILE] [--task-file FILE] [--patch-out FILE] [--json] [server options]
+                                             one delegation from a terminal or CI job (task: TASK,
+                                             --task-file or stdin); final message on stdout, progress
+                                             on stderr (exit 0 succeeded, 1 failed or timed out,
+                                             2 not found, 64 usage, 130 interrupted)
   codex-subagents runs [--json] [--limit N] [--runs-dir DIR]
                                              recent delegations from the run records
+  codex-subagents runs show RUN_ID [--follow] [--json] [--runs-dir DIR]
+                                             one run step by step; --follow streams a live run
   codex-subagents --verify [--checksums FILE] [--pubkey KEY|FILE] [--json]
   codex-subagents --sbom                     CycloneDX JSON of the bundled packages
   codex-subagents --version | --help
@@ -66,9 +75,10 @@ Server options (flag, environment variable, default):
   --log-level LEVEL       CODEX_SUBAGENTS_LOG              warn (error, warn, info, debug);
                                                            DEBUG_MCP=1 means debug. Logs go to stderr only
 
-Exit status: 0 ok; 1 failure (validate: errors found; doctor: unhealthy; --verify: mismatch);
+Exit status: 0 ok; 1 failure (validate: errors found; doctor: unhealthy; --verify: mismatch;
+run: the sub-agent failed or timed out);
 2 not found (validate: no such dir; serve, list: a root or explicit agents dir is missing;
---verify: cannot verify); 64 usage error.
+--verify: cannot verify; run: no such agent or cwd); 64 usage error; 130 run interrupted.
 Docs: README.md, docs/INTEGRATION.md, docs/OPERATIONS.md, docs/VERIFY.md, SECURITY.md
 `;
 
@@ -229,6 +239,8 @@ export async function main(argv: string[], io: CliIO, env: Env = process.env, cw
         return await doctorCommand(rest, io, env, cwd, programDir());
       case "runs":
         return await runsCommand(rest, io, env, cwd);
+      case "run":
+        return await runCommand(rest, io, env, cwd, runDeps());
       case "--help":
       case "-h":
       case "help":
@@ -243,7 +255,7 @@ export async function main(argv: string[], io: CliIO, env: Env = process.env, cw
         return await sbomCommand(rest, io);
       default:
         if (first.startsWith("--")) return await serveCommand(argv, io, env, cwd);
-        throw new UsageError(`unknown command "${first}"; commands: serve, list, validate, doctor, runs, --verify, --sbom, --version, --help`);
+        throw new UsageError(`unknown command "${first}"; commands: serve, list, validate, doctor, run, runs, --verify, --sbom, --version, --help`);
     }
   } catch (error) {
     if (error instanceof UsageError) {
@@ -258,6 +270,25 @@ export async function main(argv: string[], io: CliIO, env: Env = process.env, cw
     return EXIT_FAILURE;
   }
 }
+
+/** What `run` needs of the real process: stdin, whether stderr is a terminal, the interrupt signals. */
+const runDeps = () => ({
+  programDir: programDir(),
+  readStdin: process.stdin.isTTY ? undefined : async () => {
+    const chunks: Buffer[] = [];
+    for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+    return Buffer.concat(chunks).toString("utf8");
+  },
+  stderrIsTTY: process.stderr.isTTY === true,
+  onInterrupt: (handler: () => void) => {
+    process.on("SIGINT", handler);
+    process.on("SIGTERM", handler);
+    return () => {
+      process.off("SIGINT", handler);
+      process.off("SIGTERM", handler);
+    };
+  },
+});
 
 const realIO: CliIO = {
   out: (text) => void process.stdout.write(text),
