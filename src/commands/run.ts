@@ -23,6 +23,7 @@ import { createRedactor } from "../policy/redact.ts";
 import { resolveRoots } from "../policy/roots.ts";
 import { checkRequest, RunManager, type RunView } from "../runs/manager.ts";
 import { createRunRecords } from "../runs/record.ts";
+import { printable } from "../runs/show.ts";
 
 export const EXIT_INTERRUPTED = 130;
 
@@ -182,7 +183,8 @@ export async function runCommand(argv: string[], io: CliIO, env: Env, cwd: strin
   const tty = deps.stderrIsTTY === true;
   const startedAt = Date.now();
   let lineShown = false;
-  const showStep = (step: string) => {
+  const showStep = (raw: string) => {
+    const step = printable(raw);
     const seconds = Math.round((Date.now() - startedAt) / 1000);
     if (tty) {
       // One updating line, cut to the terminal's usual width so it never wraps.
