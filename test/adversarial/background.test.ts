@@ -183,6 +183,37 @@ describe("background delegations through one server", () => {
   });
 });
 
+describe("load", () => {
+  test("50 background runs against a fast fake codex: all finish, each answered once with its own answer, server RSS under 150 MB", async () => {
+    countBadInput();
+    const token = newToken("bgload");
+    const server = await startServer(scratch, { args: ["--max-concurrency", "4"] });
+    try {
+      const ids: string[] = [];
+      for (let i = 0; i < 50; i++) {
+        const r: any = await server.client.callTool({ name: "delegate", arguments: fakeCall(scratch, token, { final: `answer ${i}` }, { background: true }) });
+        ids.push(r.structuredContent.run_id);
+      }
+      expect(new Set(ids).size).toBe(50);
+      const answers: string[] = [];
+      for (const id of ids) {
+        let view: any;
+        do view = (await server.client.callTool({ name: "get_run", arguments: { run_id: id, wait_s: 10 } })).structuredContent;
+        while (view.status === "queued" || view.status === "running");
+        answers.push(`${view.status}:${view.final_message}`);
+      }
+      expect(answers).toEqual(ids.map((_, i) => `succeeded:answer ${i}`));
+      const status = await readFile(`/proc/${server.pid}/status`, "utf8");
+      const hwmKiB = Number(/^VmHWM:\s+(\d+) kB/m.exec(status)![1]);
+      process.stderr.write(`  50 background runs: server VmHWM ${(hwmKiB / 1024).toFixed(1)} MB\n`);
+      expect(hwmKiB).toBeLessThan(150 * 1024);
+      await afterCase(server, token);
+    } finally {
+      await server.close();
+    }
+  }, 120_000);
+});
+
 describe("runs never outlive the server", () => {
   test("stdin EOF with two background runs going ends both, records them cancelled; after a restart get_run returns them and a finished one", async () => {
     countBadInput();
