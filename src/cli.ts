@@ -240,6 +240,10 @@ export async function main(argv: string[], io: CliIO, env: Env = process.env, cw
       case "runs":
         return await runsCommand(rest, io, env, cwd);
       case "run":
+        if (rest.includes("--help") || rest.includes("-h")) {
+          io.out(USAGE);
+          return EXIT_OK;
+        }
         return await runCommand(rest, io, env, cwd, runDeps());
       case "--help":
       case "-h":

@@ -183,18 +183,22 @@ export async function runCommand(argv: string[], io: CliIO, env: Env, cwd: strin
   const tty = deps.stderrIsTTY === true;
   const startedAt = Date.now();
   let lineShown = false;
-  const showStep = (raw: string) => {
-    const step = printable(raw);
+  let lastStep = "starting";
+  const draw = () => {
     const seconds = Math.round((Date.now() - startedAt) / 1000);
-    if (tty) {
-      // One updating line, cut to the terminal's usual width so it never wraps.
-      io.err(`\r\x1b[K${`codex-subagents: [${seconds}s] ${step}`.slice(0, 119)}`);
-      lineShown = true;
-    } else {
-      io.err(`codex-subagents: [${seconds}s] ${step}\n`);
-    }
+    // One updating line, cut to the terminal's usual width so it never wraps.
+    io.err(`\r\x1b[K${`codex-subagents: [${seconds}s] ${lastStep}`.slice(0, 119)}`);
+    lineShown = true;
   };
+  const showStep = (raw: string) => {
+    lastStep = printable(raw);
+    if (tty) draw();
+    else io.err(`codex-subagents: [${Math.round((Date.now() - startedAt) / 1000)}s] ${lastStep}\n`);
+  };
+  // On a terminal the line's clock keeps moving between steps.
+  const ticker = tty ? setInterval(draw, 1000) : undefined;
   const clearLine = () => {
+    clearInterval(ticker);
     if (lineShown) io.err("\r\x1b[K");
     lineShown = false;
   };
@@ -208,6 +212,7 @@ export async function runCommand(argv: string[], io: CliIO, env: Env, cwd: strin
     }
     run = await runs.start(input, { onStep: showStep });
   } catch (error) {
+    clearLine();
     if (!(error instanceof DelegateError)) throw error;
     const notFound = /^unknown agent |does not exist/.test(error.message);
     io.err(`codex-subagents: ${error.message}\n`);

@@ -8,7 +8,7 @@ import { constants } from "node:fs";
 import { lstat, open } from "node:fs/promises";
 import path from "node:path";
 import { oneLine } from "../codex/events.ts";
-import { chooseIsolation, delegate, DelegateError, resolveAgent, type DelegateContext, type DelegateInput, type DelegateResult } from "../delegate.ts";
+import { chooseIsolation, DEFAULT_SANDBOX, delegate, DelegateError, resolveAgent, type DelegateContext, type DelegateInput, type DelegateResult } from "../delegate.ts";
 import { Limiter } from "../limiter.ts";
 import { resolveAllowedDir, PolicyError } from "../policy/roots.ts";
 import { checkSandbox } from "../policy/sandbox.ts";
@@ -63,7 +63,7 @@ export async function checkRequest(input: DelegateInput, ctx: DelegateContext): 
   }
   if (Buffer.byteLength(input.task, "utf8") > 1024 * 1024) throw new DelegateError("task is over 1 MiB; shorten it or point the sub-agent at files instead");
   const agent = await resolveAgent(input, await ctx.registry());
-  const sandboxProblem = checkSandbox(agent.sandbox_mode ?? "read-only", ctx.maxSandbox);
+  const sandboxProblem = checkSandbox(agent.sandbox_mode ?? DEFAULT_SANDBOX, ctx.maxSandbox);
   if (sandboxProblem) throw new DelegateError(`agent "${agent.name}": ${sandboxProblem}`);
   const isolation = chooseIsolation(input, agent);
   try {

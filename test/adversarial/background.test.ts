@@ -4,9 +4,9 @@
 // and a finished run stays readable after a restart. The SDK client checks every structuredContent against the
 // tool's output schema, so each call here also proves both result shapes (running and finished) validate.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { readdir, readFile } from "node:fs/promises";
+import { mkdir, readdir, readFile, rm, symlink, writeFile } from "node:fs/promises";
 import path from "node:path";
-import { RUN_ID_PATTERN } from "../../src/runs/id.ts";
+import { mintRunId, RUN_ID_PATTERN } from "../../src/runs/id.ts";
 import {
   afterCase, countBadInput, expectNoSurvivors, expectNoTempDirs, fakeCall, fakePersona, isAlive, makeScratch, newToken, reportTally,
   startRawServer, startServer, waitFor, type AdversarialServer, type Scratch,
@@ -169,6 +169,35 @@ describe("background delegations through one server", () => {
     }
     const c: any = await server.client.callTool({ name: "cancel_run", arguments: { run_id: "nope" } });
     expect(c.isError).toBe(true);
+    await afterCase(server);
+  });
+
+  test("planted records: a symlinked result.json, a symlinked run dir and an old guessable record are not read", async () => {
+    countBadInput(3);
+    const outside = path.join(scratch.base, "outside");
+    await mkdir(path.join(outside, "dir"), { recursive: true });
+    const planted = (marker: string) => JSON.stringify({ ok: true, agent: "fake", exit_code: 0, final_message: marker, thread_id: null, usage: null, duration_ms: 1, working_dir: "/", isolation: "none", stderr_tail: "", timed_out: false, cancelled: false, run_dir: null, notes: [] });
+    await writeFile(path.join(outside, "result.json"), planted("LEAK-VIA-FILE-LINK"));
+    await writeFile(path.join(outside, "dir", "result.json"), planted("LEAK-VIA-DIR-LINK"));
+    await mkdir(runsDir(), { recursive: true });
+    const fileLinkId = mintRunId("fake");
+    await mkdir(path.join(runsDir(), fileLinkId));
+    await symlink(path.join(outside, "result.json"), path.join(runsDir(), fileLinkId, "result.json"));
+    const dirLinkId = mintRunId("fake");
+    await symlink(path.join(outside, "dir"), path.join(runsDir(), dirLinkId));
+    const oldName = "20261125T031500.123Z-fake-a1b2c3";
+    await mkdir(path.join(runsDir(), oldName));
+    await writeFile(path.join(runsDir(), oldName, "result.json"), planted("LEAK-VIA-GUESSABLE-NAME"));
+    for (const id of [fileLinkId, dirLinkId, oldName]) {
+      for (const tool of ["get_run", "cancel_run"]) {
+        const r: any = await server.client.callTool({ name: tool, arguments: { run_id: id } });
+        expect(r.isError).toBe(true);
+        expect(JSON.stringify(r)).not.toContain("LEAK-VIA");
+      }
+    }
+    await rm(path.join(runsDir(), fileLinkId), { recursive: true });
+    await rm(path.join(runsDir(), dirLinkId));
+    await rm(path.join(runsDir(), oldName), { recursive: true });
     await afterCase(server);
   });
 

@@ -1,0 +1,106 @@
+// The pure parts of background runs: run ids, the final status, the one result schema for both shapes, the
+// record named by a given id, `run`'s argument split, and `runs show`'s reading of codex events.
+import { describe, expect, test } from "bun:test";
+import { mkdtemp, readdir, rm } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { parseRunArgs } from "../../src/commands/run.ts";
+import { UsageError } from "../../src/config.ts";
+import { createLogger } from "../../src/log.ts";
+import { isRunId, mintRunId, RUN_ID_PATTERN } from "../../src/runs/id.ts";
+import { finalStatusOf } from "../../src/runs/manager.ts";
+import { createRunRecords, RUN_DIR_PATTERN } from "../../src/runs/record.ts";
+import { eventSteps, formatStep, printable } from "../../src/runs/show.ts";
+import { runResultSchema } from "../../src/tools/delegate.ts";
+
+describe("run ids", () => {
+  test("carry 128 random bits, name the agent and time, and are valid record names", () => {
+    const ids = new Set(Array.from({ length: 1000 }, () => mintRunId("review", new Date("2026-11-25T03:15:00.123Z"))));
+    expect(ids.size).toBe(1000);
+    for (const id of ids) {
+      expect(id).toMatch(/^20261125T031500\.123Z-review-[0-9a-f]{32}$/);
+      expect(RUN_DIR_PATTERN.test(id)).toBe(true);
+      expect(isRunId(id)).toBe(true);
+    }
+  });
+  test("old 6-hex record names, paths and junk are not run ids", () => {
+    for (const bad of ["20261125T031500.123Z-review-a1b2c3", `../20261125T031500.123Z-review-${"0".repeat(32)}`, `20261125T031500.123Z-review-${"0".repeat(32)}/x`, "", "nope"]) {
+      expect(RUN_ID_PATTERN.test(bad)).toBe(false);
+    }
+  });
+  test("a record started with an id is named exactly that", async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), "cs-runid-"));
+    try {
+      const start = createRunRecords({ runsDir: dir, keepRuns: 10, redact: (t) => t, log: createLogger({ level: "error", redact: (t) => t, write: () => {} }) });
+      const id = mintRunId("explain");
+      const record = await start({ agent: "explain", request: {}, id });
+      expect(path.basename(record!.dir)).toBe(id);
+      expect(await readdir(dir)).toEqual([id]);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe("status", () => {
+  test("final status from a finished result", () => {
+    expect(finalStatusOf({ ok: true, timed_out: false, cancelled: false })).toBe("succeeded");
+    expect(finalStatusOf({ ok: false, timed_out: true, cancelled: false })).toBe("timed_out");
+    expect(finalStatusOf({ ok: false, timed_out: false, cancelled: true })).toBe("cancelled");
+    expect(finalStatusOf({ ok: false, timed_out: false, cancelled: false })).toBe("failed");
+  });
+});
+
+describe("one result schema for both shapes", () => {
+  const base = { agent: "review", working_dir: "/w", isolation: "none", notes: [], run_id: mintRunId("review"), elapsed_ms: 5, steps: ["starting codex"] };
+  test("a running run without the finished fields validates", () => {
+    expect(runResultSchema.safeParse({ ...base, status: "running" }).success).toBe(true);
+    expect(runResultSchema.safeParse({ ...base, status: "queued" }).success).toBe(true);
+  });
+  test("a finished run validates; a bad status or a missing run_id does not", () => {
+    const finished = {
+      ...base, status: "succeeded", ok: true, exit_code: 0, final_message: "done", thread_id: null, usage: null, duration_ms: 3,
+      stderr_tail: "", timed_out: false, cancelled: false, run_dir: null,
+    };
+    expect(runResultSchema.safeParse(finished).success).toBe(true);
+    expect(runResultSchema.safeParse({ ...finished, status: "done" }).success).toBe(false);
+    const { run_id: _, ...noId } = finished;
+    expect(runResultSchema.safeParse(noId).success).toBe(false);
+  });
+});
+
+describe("run's arguments", () => {
+  test("agent, task, run flags and server flags are told apart", () => {
+    const args = parseRunArgs(["review", "the task", "--cwd", "/w", "--json", "--timeout", "60", "--isolation=worktree", "--root", "/r"]);
+    expect(args.agent).toBe("review");
+    expect(args.task).toBe("the task");
+    expect(args.json).toBe(true);
+    expect(args.values.get("--cwd")).toBe("/w");
+    expect(args.values.get("--isolation")).toBe("worktree");
+    expect(args.serverArgv).toEqual(["--timeout", "60", "--root", "/r"]);
+  });
+  for (const bad of [[], ["a", "b", "c"], ["a", "--isolation", "x"], ["a", "--resume", "not-a-thread"], ["a", "t", "--task-file", "f"], ["a", "--nope"], ["a", "--json=1"], ["a", "--cwd"]]) {
+    test(`${JSON.stringify(bad)} is a usage error`, () => {
+      expect(() => parseRunArgs(bad)).toThrow(UsageError);
+    });
+  }
+});
+
+describe("runs show reads codex events", () => {
+  test("commands with exit codes, file changes, messages, tool calls, errors; other events are no step", () => {
+    const line = (o: unknown) => JSON.stringify(o);
+    expect(eventSteps(line({ type: "item.completed", item: { type: "command_execution", command: "npm test", exit_code: 1 } }))).toEqual([{ type: "command", command: "npm test", exit_code: 1 }]);
+    expect(eventSteps(line({ type: "item.completed", item: { type: "file_change", changes: [{ path: "a.ts", kind: "update" }, { path: "b.ts", kind: "add" }] } }))).toHaveLength(2);
+    expect(eventSteps(line({ type: "item.completed", item: { type: "agent_message", text: "hi" } }))).toEqual([{ type: "message", text: "hi" }]);
+    expect(eventSteps(line({ type: "item.completed", item: { type: "mcp_tool_call", server: "s", tool: "t" } }))).toEqual([{ type: "tool_call", tool: "s.t" }]);
+    expect(eventSteps(line({ type: "error", message: "boom" }))).toEqual([{ type: "error", message: "boom" }]);
+    for (const other of [line({ type: "turn.started" }), line({ type: "item.started", item: { type: "command_execution" } }), "not json", "[1]", "null"]) {
+      expect(eventSteps(other)).toEqual([]);
+    }
+    expect(formatStep({ type: "command", command: "git  log\n-1", exit_code: 0 })).toBe("$ git log -1  (exit 0)");
+  });
+  test("terminal escape sequences in a sub-agent's text are neutralised", () => {
+    expect(printable("a\u001b]0;pwned\u0007b\u009b2J\nc\td")).toBe("a?]0;pwned?b?2J\nc\td");
+    expect(formatStep({ type: "message", text: "\u001b[2Jclear" })).toBe("> ?[2Jclear");
+  });
+});
