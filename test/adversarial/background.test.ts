@@ -253,6 +253,8 @@ describe("runs never outlive the server", () => {
     const doneId = done.structuredContent.run_id;
     await first.client.callTool({ name: "get_run", arguments: { run_id: doneId, wait_s: 10 } });
     await first.close();
+    await rm(scratch.report, { recursive: true, force: true });
+    await mkdir(scratch.report);
 
     const raw = startRawServer(scratch);
     await raw.initialize();
