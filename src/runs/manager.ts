@@ -22,6 +22,11 @@ export type FinalStatus = Exclude<RunStatus, "queued" | "running">;
 
 /** How many step summaries a run keeps for get_run (the most recent). */
 export const STEPS_KEPT = 5;
+/**
+ * Runs queued or running at once per server. Security: each holds its request (a task can be 1 MiB) until it ends,
+ * so a model starting background runs in a loop must meet a limit rather than grow the server's memory.
+ */
+export const MAX_UNFINISHED_RUNS = 100;
 /** Finished runs kept in memory; older ones are read back from their record. */
 export const FINISHED_KEPT_IN_MEMORY = 100;
 /** A result.json larger than this is not loaded (a final message is at most 1 MiB; the patch is the rest). */
@@ -130,6 +135,9 @@ export class RunManager {
   async start(input: DelegateInput, opts: { signal?: AbortSignal; onStep?: (step: string) => void } = {}): Promise<Run> {
     const checked = await checkRequest(input, this.ctx);
     if (this.options.shutdownSignal.aborted) throw new DelegateError("the server is shutting down; start the delegation again once it is back");
+    if (this.active >= MAX_UNFINISHED_RUNS) {
+      throw new DelegateError(`${this.active} runs are already queued or running, the most one server holds (${MAX_UNFINISHED_RUNS}); collect some with get_run (wait_s) or end them with cancel_run, then start this one`);
+    }
     const controller = new AbortController();
     const run: Run = {
       id: mintRunId(checked.agent),

@@ -8,7 +8,7 @@ import { mkdir, readdir, readFile, rm, symlink, writeFile } from "node:fs/promis
 import path from "node:path";
 import { mintRunId, RUN_ID_PATTERN } from "../../src/runs/id.ts";
 import {
-  afterCase, countBadInput, expectNoSurvivors, expectNoTempDirs, fakeCall, fakePersona, isAlive, makeScratch, newToken, reportTally,
+  afterCase, countBadInput, expectNoSurvivors, expectNoTempDirs, fakeCall, fakePersona, isAlive, makeScratch, newToken, processesWith, reportTally,
   startRawServer, startServer, waitFor, type AdversarialServer, type Scratch,
 } from "./harness.ts";
 
@@ -236,6 +236,36 @@ describe("load", () => {
       const hwmKiB = Number(/^VmHWM:\s+(\d+) kB/m.exec(status)![1]);
       process.stderr.write(`  50 background runs: server VmHWM ${(hwmKiB / 1024).toFixed(1)} MB\n`);
       expect(hwmKiB).toBeLessThan(150 * 1024);
+      await afterCase(server, token);
+    } finally {
+      await server.close();
+    }
+  }, 120_000);
+});
+
+describe("a model starting runs in a loop", () => {
+  test("the 101st unfinished run is refused with what to do; cancelling makes room again", async () => {
+    countBadInput();
+    const token = newToken("bgflood");
+    const server = await startServer(scratch, { args: ["--max-concurrency", "1"] });
+    try {
+      const ids: string[] = [];
+      for (let i = 0; i < 100; i++) {
+        const r: any = await server.client.callTool({ name: "delegate", arguments: fakeCall(scratch, token, { sleepMs: 60_000 }, { background: true }) });
+        expect(r.isError).toBeFalsy();
+        ids.push(r.structuredContent.run_id);
+      }
+      const refused: any = await server.client.callTool({ name: "delegate", arguments: fakeCall(scratch, token, {}, { background: true }) });
+      expect(refused.isError).toBe(true);
+      expect(refused.content[0].text).toContain("100 runs are already queued or running");
+      expect(refused.content[0].text).toContain("cancel_run");
+      // Only one codex ran meanwhile (--max-concurrency 1); the queued 99 hold no process.
+      expect(processesWith(token).length).toBeLessThanOrEqual(1);
+      const cancelled: any = await server.client.callTool({ name: "cancel_run", arguments: { run_id: ids[99] } });
+      expect(cancelled.structuredContent.status).toBe("cancelled");
+      const again: any = await server.client.callTool({ name: "delegate", arguments: fakeCall(scratch, token, {}, { background: true }) });
+      expect(again.isError).toBeFalsy();
+      for (const id of [...ids, again.structuredContent.run_id].reverse()) await server.client.callTool({ name: "cancel_run", arguments: { run_id: id } });
       await afterCase(server, token);
     } finally {
       await server.close();
