@@ -104,3 +104,13 @@ describe("runs show reads codex events", () => {
     expect(formatStep({ type: "message", text: "\u001b[2Jclear" })).toBe("> ?[2Jclear");
   });
 });
+
+describe("--max-wait", () => {
+  test("default 50, flag, environment, bounds", async () => {
+    const { parseServerOptions } = await import("../../src/config.ts");
+    expect(parseServerOptions([], {}, "/").maxWaitS).toBe(50);
+    expect(parseServerOptions(["--max-wait", "5"], { CODEX_SUBAGENTS_MAX_WAIT: "7" }, "/").maxWaitS).toBe(5);
+    expect(parseServerOptions([], { CODEX_SUBAGENTS_MAX_WAIT: "7" }, "/").maxWaitS).toBe(7);
+    for (const bad of ["0", "3601", "soon"]) expect(() => parseServerOptions(["--max-wait", bad], {}, "/")).toThrow(UsageError);
+  });
+});
