@@ -8,6 +8,7 @@
 import { constants } from "node:fs";
 import { lstat, open } from "node:fs/promises";
 import path from "node:path";
+import { StringDecoder } from "node:string_decoder";
 import { oneLine } from "../codex/events.ts";
 import { finalStatusOf, type RunStatus } from "./manager.ts";
 import { parseRunDirName, RUN_DIR_PATTERN, RUN_FILES } from "./record.ts";
@@ -147,6 +148,8 @@ async function readJson(file: string): Promise<Json | null> {
 export class EventsTail {
   private offset = 0;
   private partial = "";
+  // A read can end inside a multi-byte character the writer has not finished; the decoder keeps its first bytes.
+  private readonly decoder = new StringDecoder("utf8");
   constructor(private readonly file: string) {}
   async next(): Promise<string[]> {
     let handle;
@@ -164,7 +167,7 @@ export class EventsTail {
         this.offset += bytesRead;
         chunks.push(Buffer.from(buffer.subarray(0, bytesRead)));
       }
-      const text = this.partial + Buffer.concat(chunks).toString("utf8");
+      const text = this.partial + this.decoder.write(Buffer.concat(chunks));
       const lines = text.split("\n");
       this.partial = lines.pop() ?? "";
       return lines.filter((l) => l !== "");

@@ -114,3 +114,39 @@ describe("--max-wait", () => {
     for (const bad of ["0", "3601", "soon"]) expect(() => parseServerOptions(["--max-wait", bad], {}, "/")).toThrow(UsageError);
   });
 });
+
+describe("runs show --follow --json on a record that finishes while it is followed", () => {
+  test("one line per step as it is written, then the result line", async () => {
+    const { showRun } = await import("../../src/runs/show.ts");
+    const { appendFile, mkdir, writeFile } = await import("node:fs/promises");
+    const runsDir = await mkdtemp(path.join(os.tmpdir(), "cs-follow-"));
+    try {
+      const id = mintRunId("review");
+      const dir = path.join(runsDir, id);
+      await mkdir(dir);
+      await writeFile(path.join(dir, "request.json"), JSON.stringify({ agent: "review", task: "t" }));
+      await writeFile(path.join(dir, "events.jsonl"), JSON.stringify({ type: "item.completed", item: { type: "command_execution", command: "ls", exit_code: 0 } }) + "\n");
+      const lines: string[] = [];
+      const followed = showRun(runsDir, id, { follow: true, json: true, out: (t) => lines.push(t), pollMs: 20 });
+      await new Promise((r) => setTimeout(r, 150));
+      expect(lines).toHaveLength(1);
+      expect(JSON.parse(lines[0]!)).toEqual({ step: { type: "command", command: "ls", exit_code: 0 } });
+      // Half a line is not a step until its newline arrives.
+      const message = JSON.stringify({ type: "item.completed", item: { type: "agent_message", text: "done" } });
+      await appendFile(path.join(dir, "events.jsonl"), message.slice(0, 10));
+      await new Promise((r) => setTimeout(r, 100));
+      expect(lines).toHaveLength(1);
+      await appendFile(path.join(dir, "events.jsonl"), message.slice(10) + "\n");
+      await writeFile(path.join(dir, "result.json"), JSON.stringify({ ok: true, timed_out: false, cancelled: false, final_message: "done", notes: [] }));
+      const show = await followed;
+      expect(show.status).toBe("succeeded");
+      expect(lines.map((l) => JSON.parse(l))).toEqual([
+        { step: { type: "command", command: "ls", exit_code: 0 } },
+        { step: { type: "message", text: "done" } },
+        { result: { ok: true, timed_out: false, cancelled: false, final_message: "done", notes: [] }, status: "succeeded" },
+      ]);
+    } finally {
+      await rm(runsDir, { recursive: true, force: true });
+    }
+  });
+});
