@@ -19,8 +19,10 @@ import { createRedactor } from "./policy/redact.ts";
 import { PolicyError, resolveRoots } from "./policy/roots.ts";
 import { doctorCommand } from "./doctor/index.ts";
 import { findCodex } from "./doctor/find-codex.ts";
+import { runCommand } from "./commands/run.ts";
 import { runsCommand } from "./runs/command.ts";
 import { convertCommand } from "./convert/command.ts";
+import { RunManager } from "./runs/manager.ts";
 import { createRunRecords } from "./runs/record.ts";
 import { createThreadRegistry } from "./runs/threads.ts";
 import { createServer } from "./server.ts";
@@ -42,12 +44,20 @@ Usage:
   codex-subagents doctor [--json] [server options]
                                              check codex, its flags, the agents, roots and runs directory
                                              (exit 0 healthy, 1 not)
+  codex-subagents run AGENT [TASK] [--cwd DIR] [--isolation MODE] [--resume THREAD_ID]
+                  [--output-schema FILE] [--task-file FILE] [--patch-out FILE] [--json] [server options]
+                                             one delegation from a terminal or CI job (task: TASK,
+                                             --task-file or stdin); final message on stdout, progress
+                                             on stderr (exit 0 succeeded, 1 failed or timed out,
+                                             2 not found, 64 usage, 130 interrupted)
   codex-subagents runs [--json] [--limit N] [--runs-dir DIR]
                                              recent delegations from the run records
   codex-subagents convert SRC... --out DIR [--check]
                                              Claude Code agents (.md) and Codex role files (.toml)
                                              → this server's format, with what was not carried over
                                              (exit 0 done, 1 errors or --check found changes, 2 no SRC)
+  codex-subagents runs show RUN_ID [--follow] [--json] [--runs-dir DIR]
+                                             one run step by step; --follow streams a live run
   codex-subagents --verify [--checksums FILE] [--pubkey KEY|FILE] [--json]
   codex-subagents --sbom                     CycloneDX JSON of the bundled packages
   codex-subagents --version | --help
@@ -68,13 +78,16 @@ Server options (flag, environment variable, default):
   --max-depth N           CODEX_SUBAGENTS_MAX_DEPTH        1; how deep sub-agents may nest
   --runs-dir DIR          CODEX_SUBAGENTS_RUNS_DIR         $CODEX_HOME/subagents/runs
   --keep-runs N           CODEX_SUBAGENTS_KEEP_RUNS        100 run records kept
+  --max-wait SECONDS      CODEX_SUBAGENTS_MAX_WAIT         50; the longest one get_run call waits
   --log-level LEVEL       CODEX_SUBAGENTS_LOG              warn (error, warn, info, debug);
                                                            DEBUG_MCP=1 means debug. Logs go to stderr only
 
-Exit status: 0 ok; 1 failure (validate: errors found; doctor: unhealthy; --verify: mismatch);
+Exit status: 0 ok; 1 failure (validate: errors found; doctor: unhealthy; --verify: mismatch;
+run: the sub-agent failed or timed out);
 2 not found (validate: no such dir; serve, list: a root or explicit agents dir is missing;
---verify: cannot verify); 64 usage error.
-Docs: README.md, docs/AGENT-FILES.md, docs/INTEGRATION.md, docs/OPERATIONS.md, docs/VERIFY.md, SECURITY.md
+--verify: cannot verify; run: no such agent or cwd); 64 usage error; 130 run interrupted.
+Docs: README.md, docs/AGENT-FILES.md, docs/BACKGROUND.md, docs/INTEGRATION.md, docs/OPERATIONS.md, docs/VERIFY.md,
+SECURITY.md
 `;
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -169,7 +182,8 @@ async function serveCommand(argv: string[], io: CliIO, env: Env, cwd: string): P
     startRecord: createRunRecords({ runsDir: options.runsDir, keepRuns: options.keepRuns, redact, log }),
     threads: createThreadRegistry({ runsDir: options.runsDir, keepRuns: options.keepRuns }),
   };
-  const { server, ready: described } = createServer({ context, roots, agentsAtStart: initial.then((r) => r.agents()), codexHome, shutdownSignal: shutdown.signal });
+  const runs = new RunManager({ context, shutdownSignal: shutdown.signal, runsDir: options.keepRuns > 0 ? options.runsDir : null });
+  const { server, ready: described } = createServer({ context, roots, agentsAtStart: initial.then((r) => r.agents()), codexHome, shutdownSignal: shutdown.signal, runs, maxWaitS: options.maxWaitS });
   const ready = Promise.all([described, detectDepth(env).then((depth) => { context.depth = depth; })]);
   const transport = new StdioServerTransport();
 
@@ -181,7 +195,9 @@ async function serveCommand(argv: string[], io: CliIO, env: Env, cwd: string): P
       log.info(`shutting down: ${why}`);
       shutdown.abort();
       // Let running delegations end their codex process group and remove their workspaces.
+      // Background runs included: each is ended and recorded as cancelled (runs/manager.ts).
       const deadline = Date.now() + 6000;
+      await runs.settle(6000);
       while (limiter.active > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 25));
       await server.close().catch(() => {});
       resolve(exitCode);
@@ -234,6 +250,12 @@ export async function main(argv: string[], io: CliIO, env: Env = process.env, cw
         return await runsCommand(rest, io, env, cwd);
       case "convert":
         return await convertCommand(rest, io, env, cwd);
+      case "run":
+        if (rest.includes("--help") || rest.includes("-h")) {
+          io.out(USAGE);
+          return EXIT_OK;
+        }
+        return await runCommand(rest, io, env, cwd, runDeps());
       case "--help":
       case "-h":
       case "help":
@@ -248,7 +270,7 @@ export async function main(argv: string[], io: CliIO, env: Env = process.env, cw
         return await sbomCommand(rest, io);
       default:
         if (first.startsWith("--")) return await serveCommand(argv, io, env, cwd);
-        throw new UsageError(`unknown command "${first}"; commands: serve, list, validate, doctor, runs, convert, --verify, --sbom, --version, --help`);
+        throw new UsageError(`unknown command "${first}"; commands: serve, list, validate, doctor, run, runs, convert, --verify, --sbom, --version, --help`);
     }
   } catch (error) {
     if (error instanceof UsageError) {
@@ -263,6 +285,25 @@ export async function main(argv: string[], io: CliIO, env: Env = process.env, cw
     return EXIT_FAILURE;
   }
 }
+
+/** What `run` needs of the real process: stdin, whether stderr is a terminal, the interrupt signals. */
+const runDeps = () => ({
+  programDir: programDir(),
+  readStdin: process.stdin.isTTY ? undefined : async () => {
+    const chunks: Buffer[] = [];
+    for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+    return Buffer.concat(chunks).toString("utf8");
+  },
+  stderrIsTTY: process.stderr.isTTY === true,
+  onInterrupt: (handler: () => void) => {
+    process.on("SIGINT", handler);
+    process.on("SIGTERM", handler);
+    return () => {
+      process.off("SIGINT", handler);
+      process.off("SIGTERM", handler);
+    };
+  },
+});
 
 const realIO: CliIO = {
   out: (text) => void process.stdout.write(text),

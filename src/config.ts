@@ -21,6 +21,8 @@ export interface ServerOptions {
   runsDir: string;
   keepRuns: number;
   logLevel: LogLevel;
+  /** --max-wait: the longest one get_run call waits, in seconds. */
+  maxWaitS: number;
 }
 
 export class UsageError extends Error {
@@ -46,6 +48,7 @@ export const SERVER_OPTIONS: readonly OptionSpec[] = [
   { flag: "--runs-dir", env: "CODEX_SUBAGENTS_RUNS_DIR", takesValue: true },
   { flag: "--keep-runs", env: "CODEX_SUBAGENTS_KEEP_RUNS", takesValue: true },
   { flag: "--log-level", env: "CODEX_SUBAGENTS_LOG", takesValue: true },
+  { flag: "--max-wait", env: "CODEX_SUBAGENTS_MAX_WAIT", takesValue: true },
 ];
 
 /** Split argv into known option values; anything else is a usage error naming the word. */
@@ -146,5 +149,6 @@ export function parseServerOptions(argv: readonly string[], env: Readonly<Record
     runsDir: path.resolve(cwd, runs?.raw ?? defaultRunsDir(env)),
     keepRuns: int("--keep-runs", "CODEX_SUBAGENTS_KEEP_RUNS", 100, 0, 100000),
     logLevel,
+    maxWaitS: int("--max-wait", "CODEX_SUBAGENTS_MAX_WAIT", 50, 1, 3600),
   };
 }

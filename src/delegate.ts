@@ -150,6 +150,48 @@ function tailBytes(text: string, limit: number): string {
   return bytes.subarray(bytes.length - limit).toString("utf8").replace(/^\uFFFD+/, "");
 }
 
+/** What a request resolves to before it waits for a slot. */
+export interface DelegationPlan {
+  agent: Agent;
+  /** The sandbox codex gets: the agent's, within --max-sandbox, never looser than the caller's own. */
+  sandbox: SandboxMode;
+  isolation: IsolationMode;
+  /** Checked against the roots, real path. */
+  cwd: string;
+  timeoutS: number;
+  /** Why the sandbox is lower than the agent asked for, if it is. */
+  notes: readonly string[];
+}
+
+/**
+ * Every check a request gets before it queues: depth, task size, resume, agent, sandbox, isolation, cwd. One
+ * function, so a background start (runs/manager.ts) refuses exactly what a foreground call refuses.
+ */
+export async function planDelegation(input: DelegateInput, ctx: DelegateContext, callerSandbox?: SandboxMode): Promise<DelegationPlan> {
+  if (ctx.depth + 1 > ctx.maxDepth) {
+    throw new DelegateError(`nesting limit reached: this server runs at depth ${ctx.depth} and --max-depth is ${ctx.maxDepth}, so it cannot start another sub-agent; do the work here, or raise --max-depth on the top-level server`);
+  }
+  if (Buffer.byteLength(input.task, "utf8") > 1024 * 1024) throw new DelegateError("task is over 1 MiB; shorten it or point the sub-agent at files instead");
+  // Security: continue only a thread this server started (runs/threads.ts), never another session's.
+  if (input.resume !== undefined && ctx.threads && !(await ctx.threads.known(input.resume))) throw new DelegateError(ctx.threads.refusal(input.resume));
+  const agent = await resolveAgent(input, await ctx.registry());
+  const mapped = agent.format && agent.format !== "codex-subagents" ? { agent: agent.name, format: agent.format, from: agent.sandbox_from } : null;
+  const ceiling = sandboxWithinCeiling(agent.sandbox_mode ?? DEFAULT_SANDBOX, ctx.maxSandbox, mapped);
+  if ("refusal" in ceiling) throw new DelegateError(`agent "${agent.name}": ${ceiling.refusal}`);
+  const { sandbox, note: sandboxNote } = capToCallerSandbox(ceiling.sandbox, callerSandbox);
+  const isolation = chooseIsolation(input, agent);
+  let cwd: string;
+  try {
+    cwd = await resolveAllowedDir(input.cwd ?? ctx.roots[0]!.real, ctx.roots, "cwd");
+  } catch (error) {
+    if (error instanceof PolicyError) throw new DelegateError(error.message);
+    throw error;
+  }
+  const timeoutS = Math.min(input.timeout_s ?? agent.timeout_s ?? ctx.maxTimeoutS, ctx.maxTimeoutS);
+  const notes = [...(ceiling.note ? [ceiling.note] : []), ...(sandboxNote ? [sandboxNote] : [])];
+  return { agent, sandbox, isolation, cwd, timeoutS, notes };
+}
+
 /**
  * Run a delegation. Refusals throw DelegateError (or PolicyError/WorkspaceError); a codex failure is a result with
  * ok: false. Whatever happens, the workspace and the temporary directory are gone before this returns.
@@ -164,20 +206,7 @@ export async function delegate(
     callerSandbox?: SandboxMode;
   } = {},
 ): Promise<DelegateResult> {
-  if (ctx.depth + 1 > ctx.maxDepth) {
-    throw new DelegateError(`nesting limit reached: this server runs at depth ${ctx.depth} and --max-depth is ${ctx.maxDepth}, so it cannot start another sub-agent; do the work here, or raise --max-depth on the top-level server`);
-  }
-  if (Buffer.byteLength(input.task, "utf8") > 1024 * 1024) throw new DelegateError("task is over 1 MiB; shorten it or point the sub-agent at files instead");
-  // Security: continue only a thread this server started (runs/threads.ts), never another session's.
-  if (input.resume !== undefined && ctx.threads && !(await ctx.threads.known(input.resume))) throw new DelegateError(ctx.threads.refusal(input.resume));
-  const agent = await resolveAgent(input, await ctx.registry());
-  const mapped = agent.format && agent.format !== "codex-subagents" ? { agent: agent.name, format: agent.format, from: agent.sandbox_from } : null;
-  const ceiling = sandboxWithinCeiling(agent.sandbox_mode ?? DEFAULT_SANDBOX, ctx.maxSandbox, mapped);
-  if ("refusal" in ceiling) throw new DelegateError(`agent "${agent.name}": ${ceiling.refusal}`);
-  const { sandbox, note: sandboxNote } = capToCallerSandbox(ceiling.sandbox, opts.callerSandbox);
-  const isolation = chooseIsolation(input, agent);
-  const cwd = await resolveAllowedDir(input.cwd ?? ctx.roots[0]!.real, ctx.roots, "cwd");
-  const timeoutS = Math.min(input.timeout_s ?? agent.timeout_s ?? ctx.maxTimeoutS, ctx.maxTimeoutS);
+  const { agent, sandbox, isolation, cwd, timeoutS, notes: planNotes } = await planDelegation(input, ctx, opts.callerSandbox);
 
   if (ctx.limiter.active >= ctx.limiter.max) {
     opts.onProgress?.(`waiting for a free slot (${ctx.limiter.active} running, ${ctx.limiter.queued} queued before this call)`);
@@ -232,7 +261,7 @@ export async function delegate(
     });
 
     if (outcome.events.threadId) ctx.threads?.remember(outcome.events.threadId);
-    const notes = [...(ceiling.note ? [ceiling.note] : []), ...(sandboxNote ? [sandboxNote] : []), ...workspace.notes];
+    const notes = [...planNotes, ...workspace.notes];
     if (outcome.spawnError) notes.push(outcome.spawnError);
     if (outcome.timedOut) notes.push(`codex was stopped at the time limit of ${timeoutS}s; give a smaller task, or a larger timeout_s (at most the server's --timeout)`);
     if (outcome.cancelled) notes.push("the call was cancelled; codex and everything it started were ended");

@@ -1,11 +1,14 @@
 /**
- * createServer(deps) → McpServer with the three tools. No transport and no I/O at import time: cli.ts connects it.
+ * createServer(deps) → McpServer with its five tools. No transport and no I/O at import time: cli.ts connects it.
  */
 import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import type { Agent } from "./agents/schema.ts";
 import type { DelegateContext } from "./delegate.ts";
 import type { Root } from "./policy/roots.ts";
+import type { RunManager } from "./runs/manager.ts";
+import { registerCancelRunTool } from "./tools/cancel-run.ts";
 import { describeDelegate, registerDelegateTool } from "./tools/delegate.ts";
+import { registerGetRunTool } from "./tools/get-run.ts";
 import { registerListAgentsTool } from "./tools/list-agents.ts";
 import { registerValidateAgentsTool } from "./tools/validate-agents.ts";
 import { PRODUCT_NAME, VERSION } from "./version.ts";
@@ -17,12 +20,18 @@ export interface ServerDeps {
   agentsAtStart: Promise<readonly Agent[]>;
   codexHome?: string;
   shutdownSignal: AbortSignal;
+  runs: RunManager;
+  /** --max-wait, seconds: the longest one get_run call waits. */
+  maxWaitS: number;
 }
 
 export const SERVER_INSTRUCTIONS = [
   "codex-subagents runs Codex sub-agents defined as files.",
   "Call list_agents to see who is available, then delegate with a self-contained task.",
   "Delegations can take minutes; results carry the sub-agent's final answer, token usage and, for worktree isolation, a patch.",
+  "A call that may outlast your client's tool timeout, or several sub-agents side by side: delegate with background: true (returns a run_id at once), keep working, then collect each with get_run (wait_s waits for the end); cancel_run stops one.",
+  "In Codex, independent foreground delegate calls run side by side only when the server entry sets supports_parallel_tool_calls = true; background runs need no setting.",
+  "Parallel writers with isolation \"none\" share one tree and overwrite each other: give each writer isolation \"worktree\".",
 ].join(" ");
 
 /**
@@ -34,7 +43,9 @@ export function createServer(deps: ServerDeps): { server: McpServer; ready: Prom
     { name: PRODUCT_NAME, version: VERSION },
     { capabilities: { tools: {}, logging: {} }, instructions: SERVER_INSTRUCTIONS },
   );
-  const delegateTool = registerDelegateTool(server, { context: deps.context, shutdownSignal: deps.shutdownSignal });
+  const delegateTool = registerDelegateTool(server, { context: deps.context, shutdownSignal: deps.shutdownSignal, runs: deps.runs });
+  registerGetRunTool(server, { runs: deps.runs, maxWaitS: deps.maxWaitS });
+  registerCancelRunTool(server, { runs: deps.runs, maxWaitS: deps.maxWaitS });
   registerListAgentsTool(server, { registry: deps.context.registry });
   registerValidateAgentsTool(server, { registry: deps.context.registry, roots: deps.roots, codexHome: deps.codexHome });
   const ready = deps.agentsAtStart.then((agents) => {

@@ -27,7 +27,8 @@ export interface RunRecorder {
   finish(parts: { result: unknown; stderr: string; patch?: string; finalMessage: string }): Promise<void>;
 }
 
-export type StartRecord = (meta: { agent: string; request: unknown }) => Promise<RunRecorder | null>;
+/** `id`: the run id minted before the run was queued (runs/id.ts); the record's directory gets exactly that name. */
+export type StartRecord = (meta: { agent: string; request: unknown; id?: string }) => Promise<RunRecorder | null>;
 
 /** Default cap of events.jsonl; past it one marker line is written and the rest is dropped. */
 export const MAX_EVENTS_BYTES = 16 * 1024 * 1024;
@@ -43,10 +44,11 @@ export const RUN_FILES = {
 } as const;
 
 /**
- * `<UTC time to the millisecond>-<agent>-<6 hex>`: sorts by start time as plain text, names the agent, and the random
- * suffix keeps two runs started in the same millisecond apart. Only names of this shape are ever listed or pruned.
+ * `<UTC time to the millisecond>-<agent>-<32 hex>`: sorts by start time as plain text, names the agent, and the random
+ * suffix (128 bits, so the name is also the run id: runs/id.ts) keeps two runs apart. Records made before run ids
+ * had 6 hex; they are still listed and pruned, but are never a run id. Only names of this shape are ever touched.
  */
-export const RUN_DIR_PATTERN = /^(\d{8}T\d{6}\.\d{3}Z)-([a-z0-9][a-z0-9_-]{0,63})-([0-9a-f]{6})$/;
+export const RUN_DIR_PATTERN = /^(\d{8}T\d{6}\.\d{3}Z)-([a-z0-9][a-z0-9_-]{0,63})-([0-9a-f]{6}|[0-9a-f]{32})$/;
 
 export function runDirName(agent: string, startedAt: Date, random: string): string {
   const iso = startedAt.toISOString(); // 2026-11-25T03:15:00.123Z
@@ -109,12 +111,13 @@ export function createRunRecords(options: RunRecordsOptions): StartRecord {
   const now = options.now ?? (() => new Date());
   const active = new Set<string>();
 
-  return async ({ agent, request }) => {
+  return async ({ agent, request, id }) => {
     if (options.keepRuns <= 0) return null;
     await mkdir(options.runsDir, { recursive: true, mode: DIR_MODE });
     let dir = "";
     for (let attempt = 0; ; attempt++) {
-      dir = path.join(options.runsDir, runDirName(agent, now(), randomBytes(3).toString("hex")));
+      // A given id is used as is (a clash is then an error: ids carry 128 random bits, so it means a bug).
+      dir = path.join(options.runsDir, id !== undefined && RUN_DIR_PATTERN.test(id) ? id : runDirName(agent, now(), randomBytes(16).toString("hex")));
       try {
         await mkdir(dir, { mode: DIR_MODE });
         break;

@@ -5,7 +5,8 @@ import { summarizeDescription } from "../agents/report.ts";
 import { ISOLATION_MODES, settingSchemas } from "../agents/schema.ts";
 import { THREAD_ID_PATTERN } from "../codex/args.ts";
 import { callerSandboxFromMeta } from "../policy/caller-sandbox.ts";
-import { delegate, DelegateError, type DelegateContext, type DelegateInput, type DelegateResult } from "../delegate.ts";
+import { DelegateError, type DelegateContext, type DelegateInput, type DelegateResult } from "../delegate.ts";
+import { RUN_STATUSES, type RunManager } from "../runs/manager.ts";
 import { errorResult } from "./results.ts";
 
 const MAX_TASK_BYTES = 1024 * 1024;
@@ -26,6 +27,7 @@ export const delegateInputSchema = z.strictObject({
   reasoning_effort: settingSchemas.reasoning_effort.optional().describe("Ad-hoc agents only"),
   sandbox_mode: settingSchemas.sandbox_mode.optional().describe("Ad-hoc agents only; never above the server's --max-sandbox"),
   approval_policy: settingSchemas.approval_policy.optional().describe("Ad-hoc agents only"),
+  background: z.boolean().optional().describe("true: return at once with run_id and status (queued or running); collect the result with get_run. Default false: wait for the result"),
 });
 
 const usageSchema = z.object({
@@ -54,12 +56,27 @@ export const delegateOutputSchema = z.object({
   notes: z.array(z.string()),
 });
 
+/**
+ * What delegate, get_run and cancel_run return: the finished result above plus run_id, status, elapsed_ms and the last
+ * steps; a run still queued or running has only agent, working_dir, isolation and notes of the fields above.
+ */
+export const runResultSchema = delegateOutputSchema.partial({
+  ok: true, exit_code: true, final_message: true, thread_id: true, usage: true, duration_ms: true,
+  stderr_tail: true, timed_out: true, cancelled: true, run_dir: true,
+}).extend({
+  run_id: z.string(),
+  status: z.enum(RUN_STATUSES),
+  elapsed_ms: z.number(),
+  steps: z.array(z.string()),
+});
+
 export function describeDelegate(agents: readonly Agent[]): string {
   const lines = agents.map((a) => `- ${a.name}: ${summarizeDescription(a.description) ?? "(no description)"} [sandbox ${a.sandbox_mode ?? "read-only"}${a.isolation && a.isolation !== "none" ? `, ${a.isolation}` : ""}]`);
   return [
     "Delegate a self-contained task to a Codex sub-agent (a separate `codex exec` run with the agent's own instructions, model, sandbox and approval policy) and get back its final answer, its token usage and, for worktree isolation, its changes as a patch.",
     "Use it for work that benefits from a fresh context or a specialist: reviews, debugging, tests, docs, audits. Write the task so it stands alone: the sub-agent sees none of this conversation.",
     "It can take minutes. Pass thread_id from a result as `resume` to continue that conversation.",
+    "For long or parallel work pass `background: true`: it returns a run_id at once; start several, keep working, then collect each with get_run (wait_s blocks up to the server's --max-wait). cancel_run ends one.",
     agents.length ? `Agents:\n${lines.join("\n")}` : "No agents are loaded; pass `persona` to define an ad-hoc agent.",
     "Unknown agent names need `persona` (an ad-hoc agent). Registry agents cannot be changed per call.",
   ].join("\n");
@@ -77,6 +94,8 @@ export interface DelegateToolDeps {
   context: DelegateContext;
   /** Ends in-flight calls when the server shuts down. */
   shutdownSignal: AbortSignal;
+  /** The table of runs every call goes through (run ids, the concurrency queue, background runs). */
+  runs: RunManager;
 }
 
 /** Progress notifications at least every this often while a call runs. */
@@ -88,7 +107,7 @@ export function registerDelegateTool(server: McpServer, deps: DelegateToolDeps):
     title: "Delegate to a Codex sub-agent",
     description: describeDelegate([]),
     inputSchema: delegateInputSchema,
-    outputSchema: delegateOutputSchema,
+    outputSchema: runResultSchema,
     annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: true },
   }, async (input, extra) => {
     const progressToken = extra._meta?.progressToken;
@@ -103,10 +122,17 @@ export function registerDelegateTool(server: McpServer, deps: DelegateToolDeps):
       extra.sendNotification({ method: "notifications/progress", params: { progressToken, progress, message } }).catch(() => {});
     };
     const heartbeat = setInterval(() => notify(`${lastMessage.replace(/ \(\d+s\)$/, "")} (${Math.round((Date.now() - startedAt) / 1000)}s)`), HEARTBEAT_MS);
-    const signal = AbortSignal.any([extra.signal, deps.shutdownSignal]);
     try {
-      const callerSandbox = callerSandboxFromMeta(extra._meta);
-      const result = await delegate(input as DelegateInput, deps.context, { signal, onProgress: notify, callerSandbox });
+      const { background, ...request } = input as DelegateInput & { background?: boolean };
+      const run = await deps.runs.start(request, { callerSandbox: callerSandboxFromMeta(extra._meta), ...(background ? {} : { signal: extra.signal, onStep: notify }) });
+      if (background) {
+        finished = true;
+        const view = deps.runs.view(run);
+        return { content: [{ type: "text" as const, text: JSON.stringify(view, null, 2) }], structuredContent: view as unknown as Record<string, unknown> };
+      }
+      await run.done;
+      if (run.refusal !== undefined) return errorResult(run.refusal);
+      const result = deps.runs.view(run) as DelegateResult & { run_id: string };
       finished = true;
       const text = JSON.stringify(result, null, 2);
       // SPEC §4: the first text block is exactly the structured result; a failure adds a one-line summary after it.

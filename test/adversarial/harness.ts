@@ -264,7 +264,7 @@ export async function afterCase(server: AdversarialServer, token?: string): Prom
   try {
     await server.client.ping();
     const tools = await server.client.listTools();
-    expect(tools.tools.map((t) => t.name).sort()).toEqual(["delegate", "list_agents", "validate_agents"]);
+    expect(tools.tools.map((t) => t.name).sort()).toEqual(["cancel_run", "delegate", "get_run", "list_agents", "validate_agents"]);
   } catch (error) {
     tally().crashes += 1;
     throw new Error(`the server stopped answering: ${String(error)}\nstderr:\n${server.stderr()}`);

@@ -35,7 +35,7 @@ async function stillServing(): Promise<void> {
   const id = nextId++;
   raw.send({ jsonrpc: "2.0", id, method: "tools/list" });
   const answer = await raw.response(id);
-  expect(answer.result.tools.map((t: any) => t.name).sort()).toEqual(["delegate", "list_agents", "validate_agents"]);
+  expect(answer.result.tools.map((t: any) => t.name).sort()).toEqual(["cancel_run", "delegate", "get_run", "list_agents", "validate_agents"]);
   expect(raw.stdout().endsWith("\n")).toBe(true);
   for (const line of raw.lines) {
     const frame = JSON.parse(line);

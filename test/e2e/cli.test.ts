@@ -181,7 +181,7 @@ describe("MCP surface, good agents", () => {
 
   test("exactly delegate, list_agents and validate_agents, with strict inputs, output schemas and annotations", async () => {
     const { tools } = await server.client.listTools();
-    expect(tools.map((t) => t.name).sort()).toEqual(["delegate", "list_agents", "validate_agents"]);
+    expect(tools.map((t) => t.name).sort()).toEqual(["cancel_run", "delegate", "get_run", "list_agents", "validate_agents"]);
     for (const tool of tools) {
       expect(tool.inputSchema.type).toBe("object");
       expect((tool.inputSchema as any).additionalProperties).toBe(false);

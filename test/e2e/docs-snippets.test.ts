@@ -319,7 +319,7 @@ describe("other clients' snippets, through the MCP SDK client", () => {
       const server = await connectServer({ command, args, env: { ...(entry.env ?? {}), HOME: scratch }, cwd: scratch });
       try {
         const { tools } = await server.client.listTools();
-        expect(tools.map((t) => t.name).sort()).toEqual(["delegate", "list_agents", "validate_agents"]);
+        expect(tools.map((t) => t.name).sort()).toEqual(["cancel_run", "delegate", "get_run", "list_agents", "validate_agents"]);
         const listed: any = await server.client.callTool({ name: "list_agents", arguments: {} });
         expect(listed.isError).toBeFalsy();
         // --root from the snippet is the only root: a cwd outside it is refused, naming it.

@@ -80,7 +80,7 @@ describe.each(RUNTIMES)("$name", ({ command, args }) => {
     try {
       expect(server.client.getServerVersion()).toMatchObject({ name: "codex-subagents", version });
       const { tools } = await server.client.listTools();
-      expect(tools.map((t) => t.name).sort()).toEqual(["delegate", "list_agents", "validate_agents"]);
+      expect(tools.map((t) => t.name).sort()).toEqual(["cancel_run", "delegate", "get_run", "list_agents", "validate_agents"]);
 
       const listed: any = await server.client.callTool({ name: "list_agents", arguments: {} });
       expect(listed.isError).toBeFalsy();

@@ -65,7 +65,7 @@ describe("run records", () => {
     const start = createRunRecords({ runsDir, keepRuns: 10, redact, log: collectingLogger(), now: () => new Date(Date.UTC(2026, 10, 25, 3, 15, 0, 42)) });
     const record = (await start({ agent: "review", request: { agent: "review", task: "look", cwd: "/w" } }))!;
     expect(path.dirname(record.dir)).toBe(runsDir);
-    expect(path.basename(record.dir)).toMatch(/^20261125T031500\.042Z-review-[0-9a-f]{6}$/);
+    expect(path.basename(record.dir)).toMatch(/^20261125T031500\.042Z-review-[0-9a-f]{32}$/);
     // Until finish, there is no result: `runs` shows such a run as incomplete.
     expect(await stat(path.join(record.dir, "result.json")).catch(() => null)).toBeNull();
     record.event('{"type":"thread.started","thread_id":"t-1"}');

@@ -69,7 +69,7 @@ describe("run records through the server", () => {
     expect(out.ok).toBe(true);
     expect(out.final_message).toContain("[REDACTED]");
     expect(path.dirname(out.run_dir)).toBe(runsDir);
-    expect(path.basename(out.run_dir)).toMatch(/^\d{8}T\d{6}\.\d{3}Z-explain-[0-9a-f]{6}$/);
+    expect(path.basename(out.run_dir)).toMatch(/^\d{8}T\d{6}\.\d{3}Z-explain-[0-9a-f]{32}$/);
 
     const names = (await readdir(out.run_dir)).sort();
     expect(names).toEqual(["events.jsonl", "final.md", "request.json", "result.json", "stderr.txt", "thread.txt"]);
@@ -77,7 +77,13 @@ describe("run records through the server", () => {
     expect(events[0]).toEqual({ type: "thread.started", thread_id: out.thread_id });
     expect(events.some((e) => e.type === "turn.completed")).toBe(true);
     expect(events.some((e) => e.item?.type === "agent_message" && e.item.text.includes("[REDACTED]"))).toBe(true);
-    expect(JSON.parse(await readFile(path.join(out.run_dir, "result.json"), "utf8"))).toEqual(out);
+    // result.json is the finished result; run_id (the directory's name) and status are added when it is read back.
+    const { run_id, status, elapsed_ms, steps, ...finished } = out;
+    expect(run_id).toBe(path.basename(out.run_dir));
+    expect(status).toBe("succeeded");
+    expect(typeof elapsed_ms).toBe("number");
+    expect(Array.isArray(steps)).toBe(true);
+    expect(JSON.parse(await readFile(path.join(out.run_dir, "result.json"), "utf8"))).toEqual(finished);
     expect((await readFile(path.join(out.run_dir, "final.md"), "utf8")).trim()).toBe(out.final_message);
     const request = JSON.parse(await readFile(path.join(out.run_dir, "request.json"), "utf8"));
     expect(request).toMatchObject({ agent: "explain", cwd: scratch, isolation: "none" });

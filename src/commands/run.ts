@@ -1,0 +1,253 @@
+/**
+ * `codex-subagents run AGENT [TASK] [options]`: one delegation without an MCP client, for scripts and CI jobs.
+ *
+ * stdout: the final message (or the whole result with --json), nothing else; stderr: progress and diagnostics.
+ * Exit 0 succeeded, 1 the sub-agent failed, timed out or the run was refused, 2 not found (agent, cwd, agents dir),
+ * 64 usage, 130 interrupted (SIGINT/SIGTERM; the sub-agent and its workspace are gone before the exit).
+ */
+import { readFile, writeFile } from "node:fs/promises";
+import path from "node:path";
+import { EMBEDDED_AGENTS } from "../agents/embedded.ts";
+import { discoverAgents, loadRegistry } from "../agents/registry.ts";
+import { ISOLATION_MODES, type IsolationMode } from "../agents/schema.ts";
+import type { CliIO } from "../cli-io.ts";
+import { THREAD_ID_PATTERN } from "../codex/args.ts";
+import { codexHomeOf, parseServerOptions, SERVER_OPTIONS, UsageError } from "../config.ts";
+import { DelegateError, type DelegateContext, type DelegateInput } from "../delegate.ts";
+import { findCodex } from "../doctor/find-codex.ts";
+import { Limiter } from "../limiter.ts";
+import { createLogger } from "../log.ts";
+import { detectDepth } from "../policy/depth.ts";
+import { secretValues } from "../policy/env.ts";
+import { createRedactor } from "../policy/redact.ts";
+import { resolveRoots } from "../policy/roots.ts";
+import { checkRequest, RunManager, type RunView } from "../runs/manager.ts";
+import { createRunRecords } from "../runs/record.ts";
+import { printable } from "../runs/show.ts";
+
+export const EXIT_INTERRUPTED = 130;
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+export interface RunCommandDeps {
+  /** Where the agents live when none was named (the executable's own dir, see cli.ts programDir). */
+  programDir?: string;
+  /** Reads the task from stdin when neither TASK nor --task-file is given; undefined when stdin is a terminal. */
+  readStdin?: () => Promise<string>;
+  /** stderr is a terminal: progress is one updating line instead of one line a step. */
+  stderrIsTTY?: boolean;
+  /** Subscribe to SIGINT/SIGTERM; returns the unsubscribe function. */
+  onInterrupt?: (handler: () => void) => () => void;
+}
+
+const RUN_VALUE_FLAGS = ["--cwd", "--isolation", "--resume", "--output-schema", "--patch-out", "--task-file"] as const;
+const RUN_BOOLEAN_FLAGS = ["--json"] as const;
+
+interface RunArgs {
+  agent: string;
+  task?: string;
+  values: Map<string, string>;
+  json: boolean;
+  serverArgv: string[];
+}
+
+/** Split argv into this command's own flags, the server options (parsed by config.ts) and the positionals. */
+export function parseRunArgs(argv: readonly string[]): RunArgs {
+  const values = new Map<string, string>();
+  const serverArgv: string[] = [];
+  const positionals: string[] = [];
+  let json = false;
+  const serverFlags = new Set(SERVER_OPTIONS.map((o) => o.flag));
+  for (let i = 0; i < argv.length; i++) {
+    const word = argv[i]!;
+    if (word === "--") {
+      positionals.push(...argv.slice(i + 1));
+      break;
+    }
+    if (!word.startsWith("--")) {
+      positionals.push(word);
+      continue;
+    }
+    const eq = word.indexOf("=");
+    const flag = eq === -1 ? word : word.slice(0, eq);
+    if ((RUN_BOOLEAN_FLAGS as readonly string[]).includes(flag)) {
+      if (eq !== -1) throw new UsageError(`${flag} takes no value; write just ${flag}`);
+      json = true;
+      continue;
+    }
+    if ((RUN_VALUE_FLAGS as readonly string[]).includes(flag)) {
+      const value = eq !== -1 ? word.slice(eq + 1) : argv[++i];
+      if (value === undefined || value === "") throw new UsageError(`${flag} needs a value, e.g. ${flag} VALUE`);
+      if (values.has(flag)) throw new UsageError(`${flag} was given more than once; give it once`);
+      values.set(flag, value);
+      continue;
+    }
+    if (serverFlags.has(flag)) {
+      serverArgv.push(word);
+      if (eq === -1 && argv[i + 1] !== undefined) serverArgv.push(argv[++i]!);
+      continue;
+    }
+    throw new UsageError(`unknown option "${flag}" for run; see codex-subagents --help`);
+  }
+  if (positionals.length === 0) throw new UsageError("run needs an agent, e.g. codex-subagents run review \"Review the last commit\" (codex-subagents list shows the agents)");
+  if (positionals.length > 2) throw new UsageError(`run takes AGENT and one TASK, got ${positionals.length} words; quote the task: codex-subagents run ${positionals[0]} "…"`);
+  const [agent, task] = positionals as [string, string | undefined];
+  if (task !== undefined && values.has("--task-file")) throw new UsageError("give the task once: as an argument or with --task-file, not both");
+  const isolation = values.get("--isolation");
+  if (isolation !== undefined && !(ISOLATION_MODES as readonly string[]).includes(isolation)) {
+    throw new UsageError(`--isolation "${isolation}" is not a mode; use one of ${ISOLATION_MODES.join(", ")}`);
+  }
+  const resume = values.get("--resume");
+  if (resume !== undefined && !THREAD_ID_PATTERN.test(resume)) throw new UsageError(`--resume "${resume}" is not a thread_id; give the thread_id of an earlier result`);
+  return { agent, task, values, json, serverArgv };
+}
+
+/** Why a finished run did not succeed, in one line. */
+function failureLine(view: RunView): string {
+  const why = view.status === "timed_out" ? "codex was stopped at the time limit"
+    : view.status === "cancelled" ? "the run was cancelled"
+    : view.exit_code === null || view.exit_code === undefined ? "codex did not start or was killed"
+    : view.exit_code !== 0 ? `codex exited with ${view.exit_code}` : "codex gave no final message";
+  return `the sub-agent did not succeed: ${why}`;
+}
+
+export async function runCommand(argv: string[], io: CliIO, env: Env, cwd: string, deps: RunCommandDeps = {}): Promise<number> {
+  const args = parseRunArgs(argv);
+  const runCwd = args.values.has("--cwd") ? path.resolve(cwd, args.values.get("--cwd")!) : undefined;
+  // From a terminal the person typing is the one choosing the directory: with no root named, --cwd is the root.
+  const rootsGiven = args.serverArgv.some((w) => w === "--root" || w.startsWith("--root=")) || !!env.CODEX_SUBAGENTS_ROOTS;
+  const options = parseServerOptions(rootsGiven || !runCwd ? args.serverArgv : [...args.serverArgv, "--root", runCwd], env, cwd);
+
+  let task = args.task;
+  if (task === undefined && args.values.has("--task-file")) {
+    const file = path.resolve(cwd, args.values.get("--task-file")!);
+    task = await readFile(file, "utf8").catch((error: NodeJS.ErrnoException) => {
+      throw new UsageError(`cannot read --task-file "${args.values.get("--task-file")}" (${error.code ?? error.message}); give a readable file`);
+    });
+  }
+  if (task === undefined) {
+    if (!deps.readStdin) throw new UsageError(`run needs a task: codex-subagents run ${args.agent} "TASK", --task-file FILE, or the task on stdin`);
+    task = await deps.readStdin();
+  }
+  if (task.trim() === "") throw new UsageError("the task is empty; say what the sub-agent must do");
+
+  let outputSchema: Record<string, unknown> | undefined;
+  const schemaFile = args.values.get("--output-schema");
+  if (schemaFile !== undefined) {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(await readFile(path.resolve(cwd, schemaFile), "utf8"));
+    } catch (error) {
+      throw new UsageError(`--output-schema "${schemaFile}" is not a readable JSON file (${(error as Error).message}); give a JSON Schema file`);
+    }
+    if (!parsed || typeof parsed !== "object" || Array.isArray(parsed)) throw new UsageError(`--output-schema "${schemaFile}" must hold a JSON object (a JSON Schema)`);
+    outputSchema = parsed as Record<string, unknown>;
+  }
+
+  const redact = createRedactor(secretValues(env, options.passEnv));
+  const log = createLogger({ level: options.logLevel, redact, write: (line) => io.err(line) });
+  const roots = await resolveRoots(options.roots, cwd);
+  const location = await discoverAgents({ flagDir: options.agentsDir, envDir: options.agentsDirEnv, cwd, programDir: deps.programDir });
+  const codexHome = codexHomeOf(env);
+  let codexPath = options.codex;
+  if (process.platform === "win32") {
+    const found = await findCodex({ command: options.codex, source: "--codex", env, cwd });
+    if (found.runnable) codexPath = found.runnable;
+  }
+  const context: DelegateContext = {
+    registry: () => loadRegistry(location, EMBEDDED_AGENTS, codexHome),
+    roots,
+    codexPath,
+    maxTimeoutS: options.timeoutS,
+    maxSandbox: options.maxSandbox,
+    passEnv: options.passEnv,
+    depth: await detectDepth(env),
+    maxDepth: options.maxDepth,
+    parentEnv: env,
+    limiter: new Limiter(options.maxConcurrency),
+    redact,
+    log,
+    startRecord: createRunRecords({ runsDir: options.runsDir, keepRuns: options.keepRuns, redact, log }),
+  };
+  const interrupt = new AbortController();
+  const runs = new RunManager({ context, shutdownSignal: interrupt.signal, runsDir: options.keepRuns > 0 ? options.runsDir : null });
+  const input: DelegateInput = {
+    agent: args.agent,
+    task,
+    ...(runCwd ? { cwd: runCwd } : {}),
+    ...(args.values.has("--isolation") ? { isolation: args.values.get("--isolation") as IsolationMode } : {}),
+    ...(args.values.has("--resume") ? { resume: args.values.get("--resume") } : {}),
+    ...(outputSchema ? { output_schema: outputSchema } : {}),
+  };
+
+  const tty = deps.stderrIsTTY === true;
+  const startedAt = Date.now();
+  let lineShown = false;
+  let lastStep = "starting";
+  const draw = () => {
+    const seconds = Math.round((Date.now() - startedAt) / 1000);
+    // One updating line, cut to the terminal's usual width so it never wraps.
+    io.err(`\r\x1b[K${`codex-subagents: [${seconds}s] ${lastStep}`.slice(0, 119)}`);
+    lineShown = true;
+  };
+  const showStep = (raw: string) => {
+    lastStep = printable(raw);
+    if (tty) draw();
+    else io.err(`codex-subagents: [${Math.round((Date.now() - startedAt) / 1000)}s] ${lastStep}\n`);
+  };
+  // On a terminal the line's clock keeps moving between steps.
+  const ticker = tty ? setInterval(draw, 1000) : undefined;
+  const clearLine = () => {
+    clearInterval(ticker);
+    if (lineShown) io.err("\r\x1b[K");
+    lineShown = false;
+  };
+
+  let run;
+  try {
+    // The checks run before anything starts; a refusal leaves nothing behind.
+    const checked = await checkRequest(input, context);
+    if (args.values.has("--patch-out") && checked.isolation !== "worktree") {
+      throw new UsageError(`--patch-out needs worktree isolation, but this run's isolation is "${checked.isolation}"; add --isolation worktree`);
+    }
+    run = await runs.start(input, { onStep: showStep });
+  } catch (error) {
+    clearLine();
+    if (!(error instanceof DelegateError)) throw error;
+    const notFound = /^unknown agent |does not exist/.test(error.message);
+    io.err(`codex-subagents: ${error.message}\n`);
+    return notFound ? 2 : 1;
+  }
+
+  let interrupted = false;
+  const unsubscribe = deps.onInterrupt?.(() => {
+    interrupted = true;
+    interrupt.abort();
+  });
+  try {
+    await run.done;
+  } finally {
+    unsubscribe?.();
+    clearLine();
+  }
+  const view = runs.view(run);
+  if (args.json) io.out(JSON.stringify(view, null, 2) + "\n");
+  if (interrupted) {
+    io.err(`codex-subagents: interrupted; the sub-agent and everything it started were ended (run ${run.id})\n`);
+    return EXIT_INTERRUPTED;
+  }
+  if (view.status !== "succeeded") {
+    io.err(`codex-subagents: ${run.refusal ?? failureLine(view)}\n`);
+    for (const note of run.refusal ? [] : view.notes) io.err(`note: ${note}\n`);
+    if (view.stderr_tail) io.err(`codex stderr (tail):\n${view.stderr_tail.trimEnd()}\n`);
+    io.err(`hint: see what it did with: codex-subagents runs show ${run.id}\n`);
+    return 1;
+  }
+  const patchOut = args.values.get("--patch-out");
+  if (patchOut !== undefined) {
+    await writeFile(path.resolve(cwd, patchOut), view.patch ?? "");
+    if (!view.patch) io.err(`codex-subagents: the sub-agent changed nothing; ${patchOut} is empty\n`);
+  }
+  if (!args.json) io.out(view.final_message!.endsWith("\n") ? view.final_message! : `${view.final_message}\n`);
+  return 0;
+}

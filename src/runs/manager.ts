@@ -1,0 +1,318 @@
+/**
+ * The server's table of runs: every delegation, foreground or background, gets a run id, waits its turn for a slot
+ * (--max-concurrency, in arrival order), runs through delegate(), and stays readable with get_run once it ends: from
+ * memory while the server keeps it, then from its run record (so after a restart too). Nothing here outlives the
+ * server: its shutdown signal ends every run still going, and each is recorded as cancelled.
+ */
+import { constants } from "node:fs";
+import { lstat, open } from "node:fs/promises";
+import path from "node:path";
+import { oneLine } from "../codex/events.ts";
+import { delegate, DelegateError, planDelegation, type DelegateContext, type DelegateInput, type DelegateResult } from "../delegate.ts";
+import { Limiter } from "../limiter.ts";
+import type { SandboxMode } from "../policy/sandbox.ts";
+import type { IsolationMode } from "../agents/schema.ts";
+import { isRunId, mintRunId } from "./id.ts";
+import { RUN_FILES, type StartRecord } from "./record.ts";
+
+export const RUN_STATUSES = ["queued", "running", "succeeded", "failed", "timed_out", "cancelled"] as const;
+export type RunStatus = (typeof RUN_STATUSES)[number];
+export type FinalStatus = Exclude<RunStatus, "queued" | "running">;
+
+/** How many step summaries a run keeps for get_run (the most recent). */
+export const STEPS_KEPT = 5;
+/**
+ * Runs queued or running at once per server. Security: each holds its request (a task can be 1 MiB) until it ends,
+ * so a model starting background runs in a loop must meet a limit rather than grow the server's memory.
+ */
+export const MAX_UNFINISHED_RUNS = 100;
+/** Finished runs kept in memory; older ones are read back from their record. */
+export const FINISHED_KEPT_IN_MEMORY = 100;
+/** A result.json larger than this is not loaded (a final message is at most 1 MiB; the patch is the rest). */
+const MAX_STORED_RESULT_BYTES = 64 * 1024 * 1024;
+/** cancel_run waits this long for a run to end (codex gets SIGTERM, then SIGKILL 2 s later, see codex/run.ts). */
+const CANCEL_WAIT_MS = 8000;
+
+/** What get_run, cancel_run and a background delegate return: a finished result, or the part known so far. */
+export type RunView = (DelegateResult | (Pick<DelegateResult, "agent" | "working_dir" | "isolation" | "notes"> & Partial<DelegateResult>)) & {
+  run_id: string;
+  status: RunStatus;
+  /** Since the run was accepted (queue time included). */
+  elapsed_ms: number;
+  /** The last few steps, one redacted line each, oldest first. */
+  steps: string[];
+};
+
+export function finalStatusOf(result: Pick<DelegateResult, "ok" | "timed_out" | "cancelled">): FinalStatus {
+  if (result.ok) return "succeeded";
+  if (result.timed_out) return "timed_out";
+  if (result.cancelled) return "cancelled";
+  return "failed";
+}
+
+export function isFinal(status: RunStatus): status is FinalStatus {
+  return status !== "queued" && status !== "running";
+}
+
+/** The checks delegate() makes before it queues, made here too so a background start can refuse at once. */
+export interface CheckedRequest {
+  agent: string;
+  isolation: IsolationMode;
+  cwd: string;
+}
+
+export async function checkRequest(input: DelegateInput, ctx: DelegateContext, callerSandbox?: SandboxMode): Promise<CheckedRequest> {
+  const plan = await planDelegation(input, ctx, callerSandbox);
+  return { agent: plan.agent.name, isolation: plan.isolation, cwd: plan.cwd };
+}
+
+export interface Run {
+  readonly id: string;
+  readonly checked: CheckedRequest;
+  readonly acceptedAt: number;
+  status: RunStatus;
+  steps: string[];
+  result?: DelegateResult;
+  /** Set when the run was refused after it was accepted (a workspace that cannot be made, a cancel while queued). */
+  refusal?: string;
+  finishedAt?: number;
+  readonly controller: AbortController;
+  /** Resolves when the run has ended and its record is written; never rejects. */
+  done: Promise<void>;
+  readonly listeners: Set<(step: string) => void>;
+}
+
+export interface RunManagerOptions {
+  context: DelegateContext;
+  shutdownSignal: AbortSignal;
+  /** Where run records live (for runs this server no longer holds); null when recording is off. */
+  runsDir: string | null;
+  now?: () => number;
+}
+
+export type Lookup = { found: "memory"; run: Run } | { found: "record"; view: RunView } | { found: "none"; message: string };
+
+export class RunManager {
+  private readonly runs = new Map<string, Run>();
+  private readonly ctx: DelegateContext;
+  /** delegate() gets a slot from the manager already; its own limiter never makes it wait. */
+  private readonly noWait = new Limiter(Number.MAX_SAFE_INTEGER);
+  private readonly now: () => number;
+  /** The record hook, which (unlike the context's view of it) takes the run id as the record's name. */
+  private readonly startRecord: StartRecord | undefined;
+
+  constructor(private readonly options: RunManagerOptions) {
+    this.ctx = options.context;
+    this.startRecord = options.context.startRecord as StartRecord | undefined;
+    this.now = options.now ?? Date.now;
+  }
+
+  /** Runs not yet finished. */
+  get active(): number {
+    let n = 0;
+    for (const run of this.runs.values()) if (!isFinal(run.status)) n += 1;
+    return n;
+  }
+
+  /**
+   * Check the request and queue it. Refusals throw DelegateError before anything is queued. `signal` (a foreground
+   * call's own) also ends the run; a background run has none and ends with cancel_run or the server.
+   */
+  async start(
+    input: DelegateInput,
+    opts: { signal?: AbortSignal; onStep?: (step: string) => void; callerSandbox?: SandboxMode } = {},
+  ): Promise<Run> {
+    const checked = await checkRequest(input, this.ctx, opts.callerSandbox);
+    if (this.options.shutdownSignal.aborted) throw new DelegateError("the server is shutting down; start the delegation again once it is back");
+    if (this.active >= MAX_UNFINISHED_RUNS) {
+      throw new DelegateError(`${this.active} runs are already queued or running, the most one server holds (${MAX_UNFINISHED_RUNS}); collect some with get_run (wait_s) or end them with cancel_run, then start this one`);
+    }
+    const controller = new AbortController();
+    const run: Run = {
+      id: mintRunId(checked.agent),
+      checked,
+      acceptedAt: this.now(),
+      status: "queued",
+      steps: [],
+      controller,
+      done: Promise.resolve(),
+      listeners: new Set(opts.onStep ? [opts.onStep] : []),
+    };
+    this.runs.set(run.id, run);
+    const signal = AbortSignal.any([controller.signal, this.options.shutdownSignal, ...(opts.signal ? [opts.signal] : [])]);
+    run.done = this.execute(run, input, signal, opts.callerSandbox);
+    return run;
+  }
+
+  private step(run: Run, message: string): void {
+    const line = oneLine(this.ctx.redact(message), 200);
+    run.steps.push(line);
+    if (run.steps.length > STEPS_KEPT) run.steps.shift();
+    for (const listener of run.listeners) listener(line);
+  }
+
+  private async execute(run: Run, input: DelegateInput, signal: AbortSignal, callerSandbox?: SandboxMode): Promise<void> {
+    const { limiter } = this.ctx;
+    if (limiter.active >= limiter.max) this.step(run, `waiting for a free slot (${limiter.active} running, ${limiter.queued} queued before this call)`);
+    let release: (() => void) | undefined;
+    try {
+      release = await limiter.acquire(signal);
+    } catch {
+      await this.endWithoutResult(run, input, "the call was cancelled while it waited for a free slot; nothing ran", true);
+      return;
+    }
+    run.status = "running";
+    try {
+      const context: DelegateContext = {
+        ...this.ctx,
+        limiter: this.noWait,
+        startRecord: this.startRecord ? (meta) => this.startRecord!({ ...meta, id: run.id }) : undefined,
+      };
+      const result = await delegate(input, context, { signal, callerSandbox, onProgress: (message) => this.step(run, message) });
+      this.finish(run, result);
+    } catch (error) {
+      if (error instanceof DelegateError) {
+        await this.endWithoutResult(run, input, error.message, signal.aborted);
+      } else {
+        this.ctx.log.error(`run ${run.id} failed unexpectedly: ${(error as Error).stack ?? error}`);
+        await this.endWithoutResult(run, input, `internal error: ${(error as Error).message}; the server is still running — retry, and report this if it repeats`, signal.aborted);
+      }
+    } finally {
+      release();
+    }
+  }
+
+  private finish(run: Run, result: DelegateResult): void {
+    run.result = result;
+    run.finishedAt = this.now();
+    run.status = finalStatusOf(result);
+    run.listeners.clear();
+    this.evictFinished();
+  }
+
+  /** A run that ended before delegate() produced a result: say why, and record it so get_run finds it later. */
+  private async endWithoutResult(run: Run, input: DelegateInput, reason: string, cancelled: boolean): Promise<void> {
+    const { checked } = run;
+    const result: DelegateResult = {
+      ok: false,
+      agent: checked.agent,
+      exit_code: null,
+      final_message: "",
+      thread_id: null,
+      usage: null,
+      duration_ms: Math.round(this.now() - run.acceptedAt),
+      working_dir: checked.cwd,
+      isolation: checked.isolation,
+      stderr_tail: "",
+      timed_out: false,
+      cancelled,
+      run_dir: null,
+      notes: [reason],
+    };
+    if (this.startRecord) {
+      try {
+        const record = await this.startRecord({ agent: checked.agent, request: { ...input, cwd: checked.cwd, isolation: checked.isolation }, id: run.id });
+        if (record) {
+          result.run_dir = record.dir;
+          await record.finish({ result, stderr: "", finalMessage: "" });
+        }
+      } catch (error) {
+        this.ctx.log.warn(`run ${run.id}: could not write its record: ${(error as Error).message}`);
+      }
+    }
+    run.refusal = reason;
+    this.finish(run, result);
+  }
+
+  private evictFinished(): void {
+    const finished = [...this.runs.values()].filter((r) => isFinal(r.status));
+    for (const run of finished.slice(0, Math.max(0, finished.length - FINISHED_KEPT_IN_MEMORY))) this.runs.delete(run.id);
+  }
+
+  view(run: Run): RunView {
+    const steps = [...run.steps];
+    if (run.result) {
+      return { ...run.result, run_id: run.id, status: run.status, elapsed_ms: Math.round((run.finishedAt ?? this.now()) - run.acceptedAt), steps };
+    }
+    const { agent, cwd, isolation } = run.checked;
+    const notes = run.status === "queued"
+      ? [`queued: waiting for one of the --max-concurrency slots (${this.ctx.limiter.max}); working_dir is the requested cwd until it starts`]
+      : [];
+    return { agent, working_dir: cwd, isolation, notes, run_id: run.id, status: run.status, elapsed_ms: Math.round(this.now() - run.acceptedAt), steps };
+  }
+
+  /** A run by id: this server's, else its record in the runs directory. */
+  async lookup(id: string): Promise<Lookup> {
+    const run = this.runs.get(id);
+    if (run) return { found: "memory", run };
+    const unknown = `unknown run_id "${oneLine(id, 120)}": no run of this server has it and no finished record in the runs directory has that name; run ids are the run_id of a delegate result. To find recent ones, run: codex-subagents runs`;
+    if (!isRunId(id) || this.options.runsDir === null) return { found: "none", message: unknown };
+    const dir = path.join(this.options.runsDir, id);
+    const info = await lstat(dir).catch(() => null);
+    if (!info?.isDirectory()) return { found: "none", message: unknown };
+    const stored = await readStoredResult(path.join(dir, RUN_FILES.result));
+    if (!stored) {
+      return { found: "none", message: `run "${id}" has a record but no result: it is running in another codex-subagents server (each client session starts its own), or its server was killed before it finished. See what it did with: codex-subagents runs show ${id}` };
+    }
+    const status = finalStatusOf(stored);
+    return { found: "record", view: { ...stored, run_id: id, status, elapsed_ms: stored.duration_ms, steps: [], notes: [...stored.notes, "read from the run record (the run ended in an earlier server or was evicted from memory)"] } };
+  }
+
+  /** Wait until the run ends, `waitMs` passes or `signal` aborts. */
+  async wait(run: Run, waitMs: number, signal?: AbortSignal): Promise<void> {
+    if (isFinal(run.status) || waitMs <= 0) return;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    let onAbort: (() => void) | undefined;
+    await Promise.race([
+      run.done,
+      new Promise<void>((resolve) => {
+        timer = setTimeout(resolve, waitMs);
+      }),
+      new Promise<void>((resolve) => {
+        if (!signal) return;
+        onAbort = resolve;
+        if (signal.aborted) resolve();
+        else signal.addEventListener("abort", onAbort, { once: true });
+      }),
+    ]);
+    clearTimeout(timer);
+    if (onAbort) signal?.removeEventListener("abort", onAbort);
+  }
+
+  /** End a run (and everything it started) and wait for its final result. A finished run is left as it is. */
+  async cancel(run: Run): Promise<void> {
+    if (isFinal(run.status)) return;
+    run.controller.abort();
+    await this.wait(run, CANCEL_WAIT_MS);
+  }
+
+  /** At shutdown (after the shutdown signal fired): wait until every run has ended and been recorded, or `limitMs`. */
+  async settle(limitMs: number): Promise<void> {
+    const pending = [...this.runs.values()].filter((r) => !isFinal(r.status)).map((r) => r.done);
+    if (pending.length === 0) return;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    await Promise.race([Promise.all(pending), new Promise<void>((resolve) => { timer = setTimeout(resolve, limitMs); })]);
+    clearTimeout(timer);
+  }
+}
+
+/** A finished run's result.json. Security: opened with O_NOFOLLOW, so a symlink planted in the runs dir is not read. */
+async function readStoredResult(file: string): Promise<DelegateResult | null> {
+  let handle;
+  try {
+    handle = await open(file, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+  } catch {
+    return null;
+  }
+  try {
+    const info = await handle.stat();
+    if (!info.isFile() || info.size > MAX_STORED_RESULT_BYTES) return null;
+    const parsed = JSON.parse(await handle.readFile("utf8")) as Record<string, unknown>;
+    if (!parsed || typeof parsed !== "object" || typeof parsed.agent !== "string" || typeof parsed.ok !== "boolean") return null;
+    return { ...(parsed as unknown as DelegateResult), notes: Array.isArray(parsed.notes) ? (parsed.notes as string[]) : [] };
+  } catch {
+    return null;
+  } finally {
+    await handle.close();
+  }
+}

@@ -1,0 +1,232 @@
+/**
+ * `codex-subagents runs show RUN_ID [--follow] [--json]`: what one run did, step by step, read from its record:
+ * each command with its exit code, each file change, each message, then the final answer, usage and duration.
+ * `--follow` keeps reading a live run's events.jsonl until its result.json appears.
+ *
+ * The core (eventStep, formatStep, formatSummary) is pure; the reading and polling are at the bottom.
+ */
+import { constants } from "node:fs";
+import { lstat, open } from "node:fs/promises";
+import path from "node:path";
+import { StringDecoder } from "node:string_decoder";
+import { oneLine } from "../codex/events.ts";
+import { finalStatusOf, type RunStatus } from "./manager.ts";
+import { parseRunDirName, RUN_DIR_PATTERN, RUN_FILES } from "./record.ts";
+
+export type Step =
+  | { type: "command"; command: string; exit_code: number | null }
+  | { type: "file_change"; path: string; kind: string }
+  | { type: "message"; text: string }
+  | { type: "tool_call"; tool: string }
+  | { type: "error"; message: string };
+
+type Json = Record<string, unknown>;
+const asObject = (v: unknown): Json | null => (v && typeof v === "object" && !Array.isArray(v) ? (v as Json) : null);
+const asString = (v: unknown): string | null => (typeof v === "string" ? v : null);
+
+/** The steps one codex event line reports (a completed item, an error); none for anything else. */
+export function eventSteps(line: string): Step[] {
+  let event: Json | null;
+  try {
+    event = asObject(JSON.parse(line));
+  } catch {
+    return [];
+  }
+  if (!event) return [];
+  if (event.type === "error") return [{ type: "error", message: asString(event.message) ?? "" }];
+  if (event.type === "turn.failed") return [{ type: "error", message: asString(asObject(event.error)?.message) ?? "turn failed" }];
+  if (event.type !== "item.completed") return [];
+  const item = asObject(event.item);
+  if (!item) return [];
+  switch (asString(item.type)) {
+    case "command_execution":
+      return [{ type: "command", command: asString(item.command) ?? "", exit_code: typeof item.exit_code === "number" ? item.exit_code : null }];
+    case "file_change":
+      return (Array.isArray(item.changes) ? item.changes : []).map((c) => asObject(c)).filter((c): c is Json => !!c)
+        .map((c) => ({ type: "file_change" as const, path: asString(c.path) ?? "?", kind: asString(c.kind) ?? "change" }));
+    case "agent_message":
+      return [{ type: "message", text: asString(item.text) ?? "" }];
+    case "mcp_tool_call":
+      return [{ type: "tool_call", tool: `${asString(item.server) ?? ""}.${asString(item.tool) ?? ""}` }];
+    case "error":
+      return [{ type: "error", message: asString(item.message) ?? "" }];
+    default:
+      return [];
+  }
+}
+
+/**
+ * Security: a sub-agent's text printed to a terminal must not carry escape sequences (they can rewrite the screen or,
+ * in some terminals, the title and clipboard); control characters other than newline and tab become "?".
+ */
+export function printable(text: string): string {
+  return text.replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g, "?");
+}
+
+export function formatStep(step: Step): string {
+  return printable(formatStepText(step));
+}
+
+function formatStepText(step: Step): string {
+  switch (step.type) {
+    case "command":
+      return `$ ${oneLine(step.command, 160)}${step.exit_code === null ? "" : `  (exit ${step.exit_code})`}`;
+    case "file_change":
+      return `~ ${step.kind} ${step.path}`;
+    case "message":
+      return `> ${oneLine(step.text, 200)}`;
+    case "tool_call":
+      return `* tool ${step.tool}`;
+    case "error":
+      return `! ${oneLine(step.message, 200)}`;
+  }
+}
+
+export interface RunShow {
+  run_id: string;
+  dir: string;
+  agent: string;
+  started_at: string;
+  status: RunStatus | "incomplete";
+  request: Json | null;
+  steps: Step[];
+  result: Json | null;
+}
+
+export function formatHeader(show: Pick<RunShow, "run_id" | "agent" | "started_at" | "request">): string {
+  const task = asString(show.request?.task);
+  const lines = [`run ${show.run_id}`, `agent ${show.agent}, started ${show.started_at}${show.request?.cwd ? `, in ${show.request.cwd}` : ""}${show.request?.isolation ? ` (${show.request.isolation})` : ""}`];
+  if (task !== null) lines.push(`task: ${oneLine(task, 200)}`);
+  return printable(lines.join("\n")) + "\n";
+}
+
+export function formatSummary(result: Json | null): string {
+  if (!result) return "status: incomplete (no result.json: still running, or its server was killed before it finished)\n";
+  const status = finalStatusOf(result as { ok: boolean; timed_out: boolean; cancelled: boolean });
+  const usage = asObject(result.usage);
+  const duration = typeof result.duration_ms === "number" ? `${(result.duration_ms / 1000).toFixed(1)} s` : "?";
+  const lines = [`status: ${status}, exit code ${result.exit_code ?? "none"}, duration ${duration}`];
+  lines.push(usage
+    ? `usage: input ${usage.input_tokens ?? "?"} (cached ${usage.cached_input_tokens ?? "?"}), output ${usage.output_tokens ?? "?"} (reasoning ${usage.reasoning_output_tokens ?? "?"}) tokens`
+    : "usage: not reported");
+  for (const note of Array.isArray(result.notes) ? result.notes : []) lines.push(`note: ${oneLine(String(note), 300)}`);
+  const final = asString(result.final_message) ?? "";
+  lines.push("final answer:", final === "" ? "(none)" : final.trimEnd());
+  return printable(lines.join("\n")) + "\n";
+}
+
+// ---- reading a record ------------------------------------------------------------------------------------------
+
+/** A record file, or null. Security: O_NOFOLLOW, so a symlink planted in the runs dir is not followed. */
+async function readRecordFile(file: string, maxBytes = 64 * 1024 * 1024): Promise<string | null> {
+  let handle;
+  try {
+    handle = await open(file, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+  } catch {
+    return null;
+  }
+  try {
+    const info = await handle.stat();
+    if (!info.isFile() || info.size > maxBytes) return null;
+    return await handle.readFile("utf8");
+  } finally {
+    await handle.close();
+  }
+}
+
+async function readJson(file: string): Promise<Json | null> {
+  const text = await readRecordFile(file);
+  if (text === null) return null;
+  try {
+    return asObject(JSON.parse(text));
+  } catch {
+    return null;
+  }
+}
+
+/** Reads events.jsonl from where the last call stopped; returns the complete new lines. */
+export class EventsTail {
+  private offset = 0;
+  private partial = "";
+  // A read can end inside a multi-byte character the writer has not finished; the decoder keeps its first bytes.
+  private readonly decoder = new StringDecoder("utf8");
+  constructor(private readonly file: string) {}
+  async next(): Promise<string[]> {
+    let handle;
+    try {
+      handle = await open(this.file, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+    } catch {
+      return [];
+    }
+    try {
+      const chunks: Buffer[] = [];
+      const buffer = Buffer.alloc(256 * 1024);
+      for (;;) {
+        const { bytesRead } = await handle.read(buffer, 0, buffer.length, this.offset);
+        if (bytesRead === 0) break;
+        this.offset += bytesRead;
+        chunks.push(Buffer.from(buffer.subarray(0, bytesRead)));
+      }
+      const text = this.partial + this.decoder.write(Buffer.concat(chunks));
+      const lines = text.split("\n");
+      this.partial = lines.pop() ?? "";
+      return lines.filter((l) => l !== "");
+    } finally {
+      await handle.close();
+    }
+  }
+}
+
+export class RunNotFound extends Error {
+  override name = "RunNotFound";
+}
+
+/** The record directory of a run id (any name `runs` lists), or RunNotFound. */
+export async function runRecordDir(runsDir: string, runId: string): Promise<string> {
+  if (!RUN_DIR_PATTERN.test(runId)) throw new RunNotFound(`"${oneLine(runId, 120)}" is not a run id; run ids look like 20261125T031500.123Z-review-<32 hex>. List recent ones with: codex-subagents runs`);
+  const dir = path.join(runsDir, runId);
+  const info = await lstat(dir).catch(() => null);
+  if (!info?.isDirectory()) throw new RunNotFound(`no run "${runId}" in ${runsDir}; list recent ones with: codex-subagents runs (or pass --runs-dir with the server's directory)`);
+  return dir;
+}
+
+export interface ShowOptions {
+  follow: boolean;
+  json: boolean;
+  out: (text: string) => void;
+  pollMs?: number;
+  signal?: AbortSignal;
+}
+
+/** Print a run; with follow, keep printing its steps until its result appears (or the signal aborts). */
+export async function showRun(runsDir: string, runId: string, opts: ShowOptions): Promise<RunShow> {
+  const dir = await runRecordDir(runsDir, runId);
+  const parsed = parseRunDirName(runId)!;
+  const request = await readJson(path.join(dir, RUN_FILES.request));
+  const show: RunShow = { run_id: runId, dir, agent: parsed.agent, started_at: parsed.startedAt.toISOString(), status: "incomplete", request, steps: [], result: null };
+  const tail = new EventsTail(path.join(dir, RUN_FILES.events));
+  const emit = (steps: Step[]) => {
+    show.steps.push(...steps);
+    if (!opts.follow) return;
+    for (const step of steps) opts.out(opts.json ? JSON.stringify({ step }) + "\n" : `  ${formatStep(step)}\n`);
+  };
+  if (opts.follow && !opts.json) opts.out(formatHeader(show));
+  for (;;) {
+    // The result is looked for before the events are read: once it exists, every event is already on disk.
+    const result = await readJson(path.join(dir, RUN_FILES.result));
+    emit((await tail.next()).flatMap(eventSteps));
+    if (result || !opts.follow || opts.signal?.aborted) {
+      show.result = result;
+      break;
+    }
+    await new Promise((resolve) => setTimeout(resolve, opts.pollMs ?? 250));
+  }
+  show.status = show.result ? finalStatusOf(show.result as { ok: boolean; timed_out: boolean; cancelled: boolean }) : "incomplete";
+  if (opts.json) {
+    opts.out(opts.follow ? JSON.stringify({ result: show.result, status: show.status }) + "\n" : JSON.stringify(show, null, 2) + "\n");
+  } else {
+    if (!opts.follow) opts.out(formatHeader(show) + show.steps.map((s) => `  ${formatStep(s)}\n`).join(""));
+    opts.out(formatSummary(show.result));
+  }
+  return show;
+}

@@ -1,0 +1,152 @@
+// The pure parts of background runs: run ids, the final status, the one result schema for both shapes, the
+// record named by a given id, `run`'s argument split, and `runs show`'s reading of codex events.
+import { describe, expect, test } from "bun:test";
+import { mkdtemp, readdir, rm } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { parseRunArgs } from "../../src/commands/run.ts";
+import { UsageError } from "../../src/config.ts";
+import { createLogger } from "../../src/log.ts";
+import { isRunId, mintRunId, RUN_ID_PATTERN } from "../../src/runs/id.ts";
+import { finalStatusOf } from "../../src/runs/manager.ts";
+import { createRunRecords, RUN_DIR_PATTERN } from "../../src/runs/record.ts";
+import { eventSteps, formatStep, printable } from "../../src/runs/show.ts";
+import { runResultSchema } from "../../src/tools/delegate.ts";
+
+describe("run ids", () => {
+  test("carry 128 random bits, name the agent and time, and are valid record names", () => {
+    const ids = new Set(Array.from({ length: 1000 }, () => mintRunId("review", new Date("2026-11-25T03:15:00.123Z"))));
+    expect(ids.size).toBe(1000);
+    for (const id of ids) {
+      expect(id).toMatch(/^20261125T031500\.123Z-review-[0-9a-f]{32}$/);
+      expect(RUN_DIR_PATTERN.test(id)).toBe(true);
+      expect(isRunId(id)).toBe(true);
+    }
+  });
+  test("old 6-hex record names, paths and junk are not run ids", () => {
+    for (const bad of ["20261125T031500.123Z-review-a1b2c3", `../20261125T031500.123Z-review-${"0".repeat(32)}`, `20261125T031500.123Z-review-${"0".repeat(32)}/x`, "", "nope"]) {
+      expect(RUN_ID_PATTERN.test(bad)).toBe(false);
+    }
+  });
+  test("a record started with an id is named exactly that", async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), "cs-runid-"));
+    try {
+      const start = createRunRecords({ runsDir: dir, keepRuns: 10, redact: (t) => t, log: createLogger({ level: "error", redact: (t) => t, write: () => {} }) });
+      const id = mintRunId("explain");
+      const record = await start({ agent: "explain", request: {}, id });
+      expect(path.basename(record!.dir)).toBe(id);
+      expect(await readdir(dir)).toEqual([id]);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe("status", () => {
+  test("final status from a finished result", () => {
+    expect(finalStatusOf({ ok: true, timed_out: false, cancelled: false })).toBe("succeeded");
+    expect(finalStatusOf({ ok: false, timed_out: true, cancelled: false })).toBe("timed_out");
+    expect(finalStatusOf({ ok: false, timed_out: false, cancelled: true })).toBe("cancelled");
+    expect(finalStatusOf({ ok: false, timed_out: false, cancelled: false })).toBe("failed");
+  });
+});
+
+describe("one result schema for both shapes", () => {
+  const base = { agent: "review", working_dir: "/w", isolation: "none", notes: [], run_id: mintRunId("review"), elapsed_ms: 5, steps: ["starting codex"] };
+  test("a running run without the finished fields validates", () => {
+    expect(runResultSchema.safeParse({ ...base, status: "running" }).success).toBe(true);
+    expect(runResultSchema.safeParse({ ...base, status: "queued" }).success).toBe(true);
+  });
+  test("a finished run validates; a bad status or a missing run_id does not", () => {
+    const finished = {
+      ...base, status: "succeeded", ok: true, exit_code: 0, final_message: "done", thread_id: null, usage: null, duration_ms: 3,
+      stderr_tail: "", timed_out: false, cancelled: false, run_dir: null,
+    };
+    expect(runResultSchema.safeParse(finished).success).toBe(true);
+    expect(runResultSchema.safeParse({ ...finished, status: "done" }).success).toBe(false);
+    const { run_id: _, ...noId } = finished;
+    expect(runResultSchema.safeParse(noId).success).toBe(false);
+  });
+});
+
+describe("run's arguments", () => {
+  test("agent, task, run flags and server flags are told apart", () => {
+    const args = parseRunArgs(["review", "the task", "--cwd", "/w", "--json", "--timeout", "60", "--isolation=worktree", "--root", "/r"]);
+    expect(args.agent).toBe("review");
+    expect(args.task).toBe("the task");
+    expect(args.json).toBe(true);
+    expect(args.values.get("--cwd")).toBe("/w");
+    expect(args.values.get("--isolation")).toBe("worktree");
+    expect(args.serverArgv).toEqual(["--timeout", "60", "--root", "/r"]);
+  });
+  for (const bad of [[], ["a", "b", "c"], ["a", "--isolation", "x"], ["a", "--resume", "not-a-thread"], ["a", "t", "--task-file", "f"], ["a", "--nope"], ["a", "--json=1"], ["a", "--cwd"]]) {
+    test(`${JSON.stringify(bad)} is a usage error`, () => {
+      expect(() => parseRunArgs(bad)).toThrow(UsageError);
+    });
+  }
+});
+
+describe("runs show reads codex events", () => {
+  test("commands with exit codes, file changes, messages, tool calls, errors; other events are no step", () => {
+    const line = (o: unknown) => JSON.stringify(o);
+    expect(eventSteps(line({ type: "item.completed", item: { type: "command_execution", command: "npm test", exit_code: 1 } }))).toEqual([{ type: "command", command: "npm test", exit_code: 1 }]);
+    expect(eventSteps(line({ type: "item.completed", item: { type: "file_change", changes: [{ path: "a.ts", kind: "update" }, { path: "b.ts", kind: "add" }] } }))).toHaveLength(2);
+    expect(eventSteps(line({ type: "item.completed", item: { type: "agent_message", text: "hi" } }))).toEqual([{ type: "message", text: "hi" }]);
+    expect(eventSteps(line({ type: "item.completed", item: { type: "mcp_tool_call", server: "s", tool: "t" } }))).toEqual([{ type: "tool_call", tool: "s.t" }]);
+    expect(eventSteps(line({ type: "error", message: "boom" }))).toEqual([{ type: "error", message: "boom" }]);
+    for (const other of [line({ type: "turn.started" }), line({ type: "item.started", item: { type: "command_execution" } }), "not json", "[1]", "null"]) {
+      expect(eventSteps(other)).toEqual([]);
+    }
+    expect(formatStep({ type: "command", command: "git  log\n-1", exit_code: 0 })).toBe("$ git log -1  (exit 0)");
+  });
+  test("terminal escape sequences in a sub-agent's text are neutralised", () => {
+    expect(printable("a\u001b]0;pwned\u0007b\u009b2J\nc\td")).toBe("a?]0;pwned?b?2J\nc\td");
+    expect(formatStep({ type: "message", text: "\u001b[2Jclear" })).toBe("> ?[2Jclear");
+  });
+});
+
+describe("--max-wait", () => {
+  test("default 50, flag, environment, bounds", async () => {
+    const { parseServerOptions } = await import("../../src/config.ts");
+    expect(parseServerOptions([], {}, "/").maxWaitS).toBe(50);
+    expect(parseServerOptions(["--max-wait", "5"], { CODEX_SUBAGENTS_MAX_WAIT: "7" }, "/").maxWaitS).toBe(5);
+    expect(parseServerOptions([], { CODEX_SUBAGENTS_MAX_WAIT: "7" }, "/").maxWaitS).toBe(7);
+    for (const bad of ["0", "3601", "soon"]) expect(() => parseServerOptions(["--max-wait", bad], {}, "/")).toThrow(UsageError);
+  });
+});
+
+describe("runs show --follow --json on a record that finishes while it is followed", () => {
+  test("one line per step as it is written, then the result line", async () => {
+    const { showRun } = await import("../../src/runs/show.ts");
+    const { appendFile, mkdir, writeFile } = await import("node:fs/promises");
+    const runsDir = await mkdtemp(path.join(os.tmpdir(), "cs-follow-"));
+    try {
+      const id = mintRunId("review");
+      const dir = path.join(runsDir, id);
+      await mkdir(dir);
+      await writeFile(path.join(dir, "request.json"), JSON.stringify({ agent: "review", task: "t" }));
+      await writeFile(path.join(dir, "events.jsonl"), JSON.stringify({ type: "item.completed", item: { type: "command_execution", command: "ls", exit_code: 0 } }) + "\n");
+      const lines: string[] = [];
+      const followed = showRun(runsDir, id, { follow: true, json: true, out: (t) => lines.push(t), pollMs: 20 });
+      await new Promise((r) => setTimeout(r, 150));
+      expect(lines).toHaveLength(1);
+      expect(JSON.parse(lines[0]!)).toEqual({ step: { type: "command", command: "ls", exit_code: 0 } });
+      // Half a line is not a step until its newline arrives.
+      const message = JSON.stringify({ type: "item.completed", item: { type: "agent_message", text: "done" } });
+      await appendFile(path.join(dir, "events.jsonl"), message.slice(0, 10));
+      await new Promise((r) => setTimeout(r, 100));
+      expect(lines).toHaveLength(1);
+      await appendFile(path.join(dir, "events.jsonl"), message.slice(10) + "\n");
+      await writeFile(path.join(dir, "result.json"), JSON.stringify({ ok: true, timed_out: false, cancelled: false, final_message: "done", notes: [] }));
+      const show = await followed;
+      expect(show.status).toBe("succeeded");
+      expect(lines.map((l) => JSON.parse(l))).toEqual([
+        { step: { type: "command", command: "ls", exit_code: 0 } },
+        { step: { type: "message", text: "done" } },
+        { result: { ok: true, timed_out: false, cancelled: false, final_message: "done", notes: [] }, status: "succeeded" },
+      ]);
+    } finally {
+      await rm(runsDir, { recursive: true, force: true });
+    }
+  });
+});
