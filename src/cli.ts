@@ -7,7 +7,7 @@ import { fileURLToPath } from "node:url";
 import { StdioServerTransport } from "@modelcontextprotocol/sdk/server/stdio.js";
 import { EMBEDDED_AGENTS } from "./agents/embedded.ts";
 import { addEnvironmentWarnings, AgentsDirError, discoverAgents, loadAgentsDir, loadRegistry, type AgentsLocation } from "./agents/registry.ts";
-import { formatListReport, formatValidateReport, listReport, validateReport } from "./agents/report.ts";
+import { escapeJsonControl, formatListReport, formatValidateReport, listReport, validateReport } from "./agents/report.ts";
 import type { CliIO } from "./cli-io.ts";
 import { codexHomeOf, collectFlags, parseServerOptions, UsageError, type ServerOptions } from "./config.ts";
 import type { DelegateContext } from "./delegate.ts";
@@ -18,10 +18,12 @@ import { secretValues } from "./policy/env.ts";
 import { createRedactor } from "./policy/redact.ts";
 import { PolicyError, resolveRoots } from "./policy/roots.ts";
 import { doctorCommand } from "./doctor/index.ts";
-import { findCodex } from "./doctor/find-codex.ts";
+import { resolvePrograms } from "./doctor/find-codex.ts";
 import { runsCommand } from "./runs/command.ts";
 import { createRunRecords } from "./runs/record.ts";
 import { createServer } from "./server.ts";
+import { useGitProgram } from "./workspace/git.ts";
+import { sandboxReach, workDirFor } from "./workspace/private-dir.ts";
 import { answerMalformedFrames, holdUntilReady } from "./transport.ts";
 import { sbomCommand, verifyCommand, versionCommand } from "./verify/commands.ts";
 import { PRODUCT_NAME, VERSION } from "./version.ts";
@@ -91,7 +93,7 @@ async function listCommand(argv: string[], io: CliIO, env: Env, cwd: string): Pr
   const location = await locate({ agentsDir: values.get("--agents-dir")?.[0] }, env, cwd);
   const registry = await loadRegistry(location, EMBEDDED_AGENTS, codexHomeOf(env));
   const report = listReport(location, registry.files);
-  io.out(values.has("--json") ? JSON.stringify(report, null, 2) + "\n" : formatListReport(report, location.foundBy));
+  io.out(values.has("--json") ? escapeJsonControl(JSON.stringify(report, null, 2)) + "\n" : formatListReport(report, location.foundBy));
   return EXIT_OK;
 }
 
@@ -118,7 +120,7 @@ async function validateCommand(argv: string[], io: CliIO, env: Env, cwd: string)
     files = registry.files;
   }
   const report = validateReport(dir, files);
-  io.out(values.has("--json") ? JSON.stringify(report, null, 2) + "\n" : formatValidateReport(report));
+  io.out(values.has("--json") ? escapeJsonControl(JSON.stringify(report, null, 2)) + "\n" : formatValidateReport(report));
   return report.ok ? EXIT_OK : EXIT_FAILURE;
 }
 
@@ -137,19 +139,23 @@ async function serveCommand(argv: string[], io: CliIO, env: Env, cwd: string): P
     }
     return loaded;
   });
-  // A plain spawn on Windows cannot run npm's codex.cmd shim (that needs cmd.exe, which we never use): start the
-  // real executable behind it instead.
-  let codexPath = options.codex;
-  if (process.platform === "win32") {
-    const found = await findCodex({ command: options.codex, source: "--codex", env, cwd });
-    if (found.runnable) codexPath = found.runnable;
-  }
+  // Security: codex and git are found once, now, as absolute paths, ignoring relative PATH entries (a repository's
+  // own `bin/git` must never run). On Windows this also starts the executable behind npm's codex.cmd shim.
+  const programs = await resolvePrograms(options.codex, env, cwd);
+  const codexPath = programs.codex;
+  useGitProgram(programs.git);
+  if (programs.git === null) log.warn('no git found in an absolute PATH directory; isolation "worktree" is refused until git is installed and the server restarted');
+  const workDir = workDirFor(codexHome);
+  const reach = sandboxReach(workDir, [{ path: "/tmp", what: "/tmp" }, ...(env.TMPDIR ? [{ path: env.TMPDIR, what: "TMPDIR" }] : []), ...roots.map((r) => ({ path: r.real, what: "the root" }))]);
+  if (reach && process.platform !== "win32") log.warn(`the private work directory ${workDir} is not private: ${reach}, which a sub-agent may write; set CODEX_HOME outside /tmp, TMPDIR and the roots`);
   const shutdown = new AbortController();
   const limiter = new Limiter(options.maxConcurrency);
   const context: DelegateContext = {
     registry,
     roots,
     codexPath,
+    gitPath: programs.git,
+    workDir,
     maxTimeoutS: options.timeoutS,
     maxSandbox: options.maxSandbox,
     passEnv: options.passEnv,

@@ -3,8 +3,8 @@ import { z } from "zod";
 import type { Agent } from "../agents/schema.ts";
 import { ISOLATION_MODES, settingSchemas } from "../agents/schema.ts";
 import { THREAD_ID_PATTERN } from "../codex/args.ts";
-import { delegate, DelegateError, type DelegateContext, type DelegateInput, type DelegateResult } from "../delegate.ts";
-import { errorResult } from "./results.ts";
+import { delegate, type DelegateContext, type DelegateInput, type DelegateResult } from "../delegate.ts";
+import { errorResult, isRefusal } from "./results.ts";
 
 const MAX_TASK_BYTES = 1024 * 1024;
 
@@ -112,7 +112,7 @@ export function registerDelegateTool(server: McpServer, deps: DelegateToolDeps):
       return { content, structuredContent: result as unknown as Record<string, unknown>, isError: !result.ok };
     } catch (error) {
       finished = true;
-      if (error instanceof DelegateError) return errorResult(error.message);
+      if (isRefusal(error)) return errorResult(error.message);
       deps.context.log.error(`delegate failed unexpectedly: ${(error as Error).stack ?? error}`);
       return errorResult(`internal error: ${(error as Error).message}; the server is still running — retry, and report this if it repeats`);
     } finally {
