@@ -136,6 +136,9 @@ export interface FakeScript {
   crash?: boolean;
   stderrPad?: number;
   textPad?: number;
+  markCwd?: string;
+  plantLastMessage?: "fifo" | { symlink: string };
+  plantEvents?: { runsDir: string; kind: "fifo" | "symlink"; target?: string };
 }
 
 let tokenCounter = 0;
