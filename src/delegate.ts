@@ -197,14 +197,13 @@ export async function delegate(
     // directory on the cwd path for a symlink out of the roots. Resolve again now, and use only the real path.
     const cwd = await resolveAllowedDir(requestedCwd, ctx.roots, "cwd");
     const privateDir = await ensurePrivateDir(ctx.workDir ?? workDirFor(codexHomeOf(ctx.parentEnv)));
-    const made = await makeRunDir(privateDir);
-    runDir = made.runDir;
+    runDir = await makeRunDir(privateDir);
     opts.onProgress?.(isolation === "none" ? "starting codex" : `preparing ${isolation} workspace`);
     workspace = await prepareWorkspace({ mode: isolation, cwd, baseDir: runDir, signal: opts.signal, logger: ctx.log });
-    const lastMessageFile = path.join(made.filesDir, "last-message.txt");
+    const lastMessageFile = path.join(runDir, "last-message.txt");
     let outputSchemaFile: string | undefined;
     if (input.output_schema) {
-      outputSchemaFile = path.join(made.filesDir, "output-schema.json");
+      outputSchemaFile = path.join(runDir, "output-schema.json");
       await writeFile(outputSchemaFile, JSON.stringify(input.output_schema), { mode: 0o600, flag: "wx" });
     }
     const args = buildCodexArgs({

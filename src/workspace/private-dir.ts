@@ -3,7 +3,7 @@
 //
 //   $CODEX_HOME/subagents/work/            mode 700, a real directory owned by us (checked on every call)
 //     run-Ab12Cd/                          mkdtemp: mode 700, a random name
-//       files/                             last-message.txt, output-schema.json (codex writes, the server reads)
+//       last-message.txt, output-schema.json   codex's files (codex writes, the server reads)
 //       codex-subagents-worktree-XXXXXX/   isolation "worktree": wt/ is the sub-agent's cwd
 //       codex-subagents-mirror-XXXXXX/     isolation "mirror": <name of cwd>/ is the sub-agent's cwd
 //
@@ -32,7 +32,9 @@ export async function ensurePrivateDir(dir: string): Promise<string> {
   const absolute = resolve(dir);
   const fix = `remove it (the server makes it again, mode 700), or set CODEX_HOME to a directory of your own`;
   try {
-    await mkdir(absolute, { recursive: true, mode: PRIVATE_DIR_MODE });
+    // Only the first delegation makes it; later ones just check it.
+    const exists = await lstat(absolute).then(() => true, () => false);
+    if (!exists) await mkdir(absolute, { recursive: true, mode: PRIVATE_DIR_MODE });
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     throw new WorkspaceError(
@@ -60,12 +62,12 @@ function currentUid(): number | undefined {
   }
 }
 
-/** One delegation's own directory below the private one, with its `files/` subdirectory for codex's files. */
-export async function makeRunDir(privateDir: string): Promise<{ runDir: string; filesDir: string }> {
-  const runDir = await mkdtemp(join(privateDir, "run-"));
-  const filesDir = join(runDir, "files");
-  await mkdir(filesDir, { mode: PRIVATE_DIR_MODE });
-  return { runDir, filesDir };
+/**
+ * One delegation's own directory below the private one (mkdtemp: mode 700, a random name). Codex's files go straight
+ * into it; the worktree or mirror is made in a subdirectory, so those files are beside the sub-agent's cwd, not below.
+ */
+export async function makeRunDir(privateDir: string): Promise<string> {
+  return mkdtemp(join(privateDir, "run-"));
 }
 
 /** Why `dir` is within a sandbox's reach (below /tmp, $TMPDIR or a root), or null. For a warning at start-up and in doctor. */

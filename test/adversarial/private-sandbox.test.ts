@@ -28,7 +28,7 @@ let lastOutput = "";
 function attack(work: string): string {
   return [
     `echo pwned > "${work}/planted.txt" && echo WROTE-WORK-DIR`,
-    `for d in "${work}"/run-*; do echo pwned > "$d/files/last-message.txt" && echo WROTE-LAST-MESSAGE; echo pwned > "$d/files/planted.txt" && echo WROTE-RUN-FILES; done`,
+    `for d in "${work}"/run-*; do echo pwned > "$d/last-message.txt" && echo WROTE-LAST-MESSAGE; echo pwned > "$d/planted.txt" && echo WROTE-RUN-FILES; done`,
     // Wherever the server keeps the run's files, a sub-agent that searches the places it can reach finds them
     // ($TMPDIR is the server's own here, so the search cannot touch other programs' files in /tmp).
     `for f in $(find "$TMPDIR" "${work}" -name last-message.txt 2>/dev/null); do echo pwned > "$f" && echo WROTE-LAST-MESSAGE; echo pwned > "$(dirname -- "$f")/planted.txt" && echo WROTE-RUN-FILES; done`,
