@@ -20,6 +20,7 @@ import { redactEventLine, type RunRecorder } from "./runs/record.ts";
 import { codexHomeOf } from "./config.ts";
 import { outputSchemaProblem } from "./policy/output-schema.ts";
 import { readRegularFile } from "./safe-fs.ts";
+import { GIT_MISSING } from "./workspace/git.ts";
 import { prepareWorkspace, WorkspaceError, type Workspace } from "./workspace/index.ts";
 import { ensurePrivateDir, makeRunDir, workDirFor } from "./workspace/private-dir.ts";
 
@@ -133,7 +134,7 @@ async function environmentProblem(input: DelegateInput, isolation: IsolationMode
     if (problem) return problem;
   }
   if (isolation === "worktree" && ctx.gitPath === null) {
-    return 'isolation "worktree" needs git, and no git executable was found in an absolute PATH directory when the server started (relative PATH entries are ignored); install git and restart the server, or use isolation "none" or "mirror"';
+    return GIT_MISSING;
   }
   const tmp = ctx.parentEnv.TMPDIR;
   if (tmp !== undefined && tmp !== "" && !(await stat(tmp).then((info) => info.isDirectory(), () => false))) {
