@@ -217,17 +217,18 @@ export async function delegate(
     const oversized = findOversizedArg(args);
     if (oversized) throw new DelegateError(oversized);
 
+    // And once more right before codex starts, before a run record is made: workspace set-up takes time too. A cwd
+    // that now resolves elsewhere is refused rather than followed.
+    const recheckedCwd = await resolveAllowedDir(requestedCwd, ctx.roots, "cwd");
+    if (recheckedCwd !== cwd) {
+      throw new DelegateError(`cwd "${requestedCwd}" changed while the call was being prepared: it resolved to "${cwd}" and now to "${recheckedCwd}" (a directory on the path was replaced); nothing ran. Retry when nothing is moving directories there`);
+    }
+
     const record = await ctx.startRecord?.({ agent: agent.name, request: { ...input, cwd, isolation, timeout_s: timeoutS } }).catch((error: unknown) => {
       ctx.log.warn(`could not create a run record: ${(error as Error).message}`);
       return null;
     }) ?? null;
 
-    // And once more right before codex starts: workspace set-up takes time too. A cwd that now resolves elsewhere
-    // is refused rather than followed.
-    const recheckedCwd = await resolveAllowedDir(requestedCwd, ctx.roots, "cwd");
-    if (recheckedCwd !== cwd) {
-      throw new DelegateError(`cwd "${requestedCwd}" changed while the call was being prepared: it resolved to "${cwd}" and now to "${recheckedCwd}" (a directory on the path was replaced); nothing ran. Retry when nothing is moving directories there`);
-    }
     ctx.log.info(`delegating to "${agent.name}" in ${workspace.workingDir} (${isolation}, sandbox ${sandbox}, timeout ${timeoutS}s)`);
     const outcome = await runCodex({
       codexPath: ctx.codexPath,
