@@ -23,7 +23,7 @@ import { runsCommand } from "./runs/command.ts";
 import { createRunRecords } from "./runs/record.ts";
 import { createServer } from "./server.ts";
 import { useGitProgram } from "./workspace/git.ts";
-import { sandboxReach, workDirFor } from "./workspace/private-dir.ts";
+import { workDirExposure, workDirFor } from "./workspace/private-dir.ts";
 import { answerMalformedFrames, holdUntilReady } from "./transport.ts";
 import { sbomCommand, verifyCommand, versionCommand } from "./verify/commands.ts";
 import { PRODUCT_NAME, VERSION } from "./version.ts";
@@ -146,8 +146,8 @@ async function serveCommand(argv: string[], io: CliIO, env: Env, cwd: string): P
   useGitProgram(programs.git);
   if (programs.git === null) log.warn('no git found in an absolute PATH directory; isolation "worktree" is refused until git is installed and the server restarted');
   const workDir = workDirFor(codexHome);
-  const reach = sandboxReach(workDir, [{ path: "/tmp", what: "/tmp" }, ...(env.TMPDIR ? [{ path: env.TMPDIR, what: "TMPDIR" }] : []), ...roots.map((r) => ({ path: r.real, what: "the root" }))]);
-  if (reach && process.platform !== "win32") log.warn(`the private work directory ${workDir} is not private: ${reach}, which a sub-agent may write; set CODEX_HOME outside /tmp, TMPDIR and the roots`);
+  const exposure = await workDirExposure(workDir, { tmpDir: env.TMPDIR, roots: roots.map((r) => r.real) });
+  if (exposure) log.warn(`the private work directory ${workDir} is not private: ${exposure}; set CODEX_HOME outside /tmp, TMPDIR and the roots`);
   const shutdown = new AbortController();
   const limiter = new Limiter(options.maxConcurrency);
   const context: DelegateContext = {

@@ -13,7 +13,7 @@ import type { CliIO } from "../cli-io.ts";
 import { probeCodex } from "../codex/run.ts";
 import { codexHomeOf, collectFlags, parseServerOptions, SERVER_OPTIONS, UsageError, type ServerOptions } from "../config.ts";
 import { buildChildEnv, relativePathEntries } from "../policy/env.ts";
-import { sandboxReach, workDirFor } from "../workspace/private-dir.ts";
+import { workDirExposure, workDirFor } from "../workspace/private-dir.ts";
 import { findCodex, findGit, type CodexLocation, type CodexSource } from "./find-codex.ts";
 import { HELP_REQUIREMENTS, missingFromHelp, parseCodexVersion } from "./codex-help.ts";
 
@@ -249,15 +249,10 @@ function programChecks(git: string | null, env: Env): DoctorCheck[] {
 }
 
 /** Where runs work, and whether a sandbox could reach it (then it is not private). */
-function workDirCheck(workDir: string, options: ServerOptions, env: Env, cwd: string): DoctorCheck {
-  const writable = [
-    { path: "/tmp", what: "/tmp, which a workspace-write sandbox may write," },
-    ...(env.TMPDIR ? [{ path: env.TMPDIR, what: "TMPDIR, which a workspace-write sandbox may write," }] : []),
-    ...options.roots.map((root) => ({ path: path.resolve(cwd, root), what: "a root, where a sub-agent may work," })),
-  ];
-  const reach = process.platform === "win32" ? null : sandboxReach(workDir, writable);
-  if (reach) {
-    return { id: "work dir", status: "WARN", detail: `${workDir} holds every run's files and workspaces, but ${reach} so a sub-agent could tamper with another run's files`, hint: "set CODEX_HOME to a directory outside /tmp, $TMPDIR and every --root (the default ~/.codex is)" };
+async function workDirCheck(workDir: string, options: ServerOptions, env: Env, cwd: string): Promise<DoctorCheck> {
+  const exposure = await workDirExposure(workDir, { tmpDir: env.TMPDIR, roots: options.roots.map((root) => path.resolve(cwd, root)) });
+  if (exposure) {
+    return { id: "work dir", status: "WARN", detail: `${workDir} holds every run's files and workspaces, but ${exposure}, so a sub-agent could tamper with another run's files`, hint: "set CODEX_HOME to a directory outside /tmp, $TMPDIR and every --root (the default ~/.codex is)" };
   }
   return { id: "work dir", status: "PASS", detail: `${workDir} (mode 700, made at the first delegation) holds each run's files, worktree or mirror while it runs` };
 }
@@ -278,7 +273,7 @@ export async function runDoctor(argv: string[], env: Env, cwd: string, programDi
   checks.push(await runsDirCheck(options));
   const git = await findGit(env);
   checks.push(...programChecks(git, env));
-  checks.push(workDirCheck(workDir, options, env, cwd));
+  checks.push(await workDirCheck(workDir, options, env, cwd));
   checks.push(mcpEnvironmentCheck(options, env));
   checks.push(await credentialsCheck(env));
   return {

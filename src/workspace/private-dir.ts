@@ -13,7 +13,7 @@
 // sandbox. A sub-agent's own worktree or mirror is its cwd, so the run's files sit in a sibling directory, never
 // below that cwd.
 import { chmod, lstat, mkdir, mkdtemp, realpath } from "node:fs/promises";
-import { join, resolve } from "node:path";
+import { basename, dirname, join, resolve } from "node:path";
 import { isWithin } from "../policy/roots.ts";
 import { WorkspaceError } from "./types.ts";
 
@@ -70,10 +70,36 @@ export async function makeRunDir(privateDir: string): Promise<string> {
   return mkdtemp(join(privateDir, "run-"));
 }
 
-/** Why `dir` is within a sandbox's reach (below /tmp, $TMPDIR or a root), or null. For a warning at start-up and in doctor. */
-export function sandboxReach(dir: string, writable: ReadonlyArray<{ path: string; what: string }>): string | null {
+/**
+ * Why the work directory is within a sandbox's reach, or null: it lies below /tmp, $TMPDIR or a root (each of which a
+ * workspace-write sub-agent may write). Compared after resolving symlinks as far as the path exists, so a CODEX_HOME
+ * that is a link into /tmp is seen. For the warning at start-up and in doctor.
+ */
+export async function workDirExposure(workDir: string, places: { tmpDir?: string; roots: readonly string[] }): Promise<string | null> {
+  if (process.platform === "win32") return null;
+  const real = async (p: string): Promise<string> => {
+    let existing = resolve(p);
+    const rest: string[] = [];
+    for (;;) {
+      try {
+        return join(await realpath(existing), ...rest.reverse());
+      } catch {
+        const parent = dirname(existing);
+        if (parent === existing) return resolve(p);
+        rest.push(basename(existing));
+        existing = parent;
+      }
+    }
+  };
+  const dir = await real(workDir);
+  const writable = [
+    { path: "/tmp", what: "/tmp" },
+    ...(places.tmpDir ? [{ path: places.tmpDir, what: "TMPDIR" }] : []),
+    ...places.roots.map((root) => ({ path: root, what: "the root" })),
+  ];
   for (const { path, what } of writable) {
-    if (isWithin(resolve(dir), resolve(path))) return `it lies below ${what} "${resolve(path)}"`;
+    const place = await real(path);
+    if (isWithin(dir, place)) return `it lies below ${what} "${place}", which a workspace-write sub-agent may write`;
   }
   return null;
 }

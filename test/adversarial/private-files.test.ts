@@ -141,6 +141,16 @@ describe("planted files are refused, never followed, never waited on", () => {
 });
 
 describe("the private work directory itself", () => {
+  test("below /tmp (as in this suite) it is not private: the server warns at start-up and doctor says WARN", async () => {
+    expect(server.stderr()).toContain("is not private: it lies below");
+    const { command, args } = serverCommand([]);
+    const env = { PATH: process.env.PATH ?? "/usr/bin:/bin", TMPDIR: scratch.tmp, CODEX_HOME: scratch.codexHome };
+    const doctor = spawnSync(command, [...args.slice(0, args.indexOf("serve")), "doctor", "--json", "--root", scratch.root], { cwd: scratch.root, env, encoding: "utf8", timeout: 60_000 });
+    const report = JSON.parse(doctor.stdout);
+    expect(report.work_dir).toBe(workDirOf(scratch));
+    expect(report.checks.find((c: any) => c.id === "work dir").status).toBe("WARN");
+  });
+
   test("a symlink in its place (to where a sandbox can write) is refused, and nothing is made at its target", async () => {
     countBadInput();
     const work = workDirOf(scratch);
