@@ -139,22 +139,17 @@ async function serveCommand(argv: string[], io: CliIO, env: Env, cwd: string): P
     }
     return loaded;
   });
-  // Security: codex and git are found once, now, as absolute paths, ignoring relative PATH entries (a repository's
-  // own `bin/git` must never run). On Windows this also starts the executable behind npm's codex.cmd shim.
-  const programs = await resolvePrograms(options.codex, env, cwd);
-  const codexPath = programs.codex;
-  useGitProgram(programs.git);
-  if (programs.git === null) log.warn('no git found in an absolute PATH directory; isolation "worktree" is refused until git is installed and the server restarted');
   const workDir = workDirFor(codexHome);
-  const exposure = await workDirExposure(workDir, { tmpDir: env.TMPDIR, roots: roots.map((r) => r.real) });
-  if (exposure) log.warn(`the private work directory ${workDir} is not private: ${exposure}; set CODEX_HOME outside /tmp, TMPDIR and the roots`);
+  // Until the programs are found (below, while the client initializes) nothing can be started: no git, and a codex
+  // path that is not absolute, which runCodex refuses to spawn.
+  useGitProgram(null);
   const shutdown = new AbortController();
   const limiter = new Limiter(options.maxConcurrency);
   const context: DelegateContext = {
     registry,
     roots,
-    codexPath,
-    gitPath: programs.git,
+    codexPath: "",
+    gitPath: null,
     workDir,
     maxTimeoutS: options.timeoutS,
     maxSandbox: options.maxSandbox,
@@ -168,7 +163,18 @@ async function serveCommand(argv: string[], io: CliIO, env: Env, cwd: string): P
     startRecord: createRunRecords({ runsDir: options.runsDir, keepRuns: options.keepRuns, redact, log }),
   };
   const { server, ready: described } = createServer({ context, roots, agentsAtStart: initial.then((r) => r.agents()), codexHome, shutdownSignal: shutdown.signal });
-  const ready = Promise.all([described, detectDepth(env).then((depth) => { context.depth = depth; })]);
+  // Security: codex and git are found once, as absolute paths, ignoring relative PATH entries (a repository's own
+  // `bin/git` must never run); on Windows this also finds the executable behind npm's codex.cmd shim. Requests other
+  // than initialize wait for `ready`, so no call sees the placeholders above.
+  const programs = resolvePrograms(options.codex, env, cwd).then(async (found) => {
+    context.codexPath = found.codex;
+    context.gitPath = found.git;
+    useGitProgram(found.git);
+    if (found.git === null) log.warn('no git found in an absolute PATH directory; isolation "worktree" is refused until git is installed and the server restarted');
+    const exposure = await workDirExposure(workDir, { tmpDir: env.TMPDIR, roots: roots.map((r) => r.real) });
+    if (exposure) log.warn(`the private work directory ${workDir} is not private: ${exposure}; set CODEX_HOME outside /tmp, TMPDIR and the roots`);
+  });
+  const ready = Promise.all([described, detectDepth(env).then((depth) => { context.depth = depth; }), programs]);
   const transport = new StdioServerTransport();
 
   return await new Promise<number>((resolve) => {
