@@ -19,10 +19,10 @@ function describeRefusal(file: string, what: string): string {
   return `"${file}" is ${what}, not a regular file; it was not used`;
 }
 
-async function openChecked(file: string, flags: number, mode?: number): Promise<{ handle: FileHandle; size: number } | { missing: true } | { problem: string }> {
+async function openChecked(file: string, flags: number): Promise<{ handle: FileHandle; size: number } | { missing: true } | { problem: string }> {
   let handle: FileHandle;
   try {
-    handle = await open(file, flags | O_NOFOLLOW | O_NONBLOCK, mode);
+    handle = await open(file, flags | O_NOFOLLOW | O_NONBLOCK);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === "ENOENT") return { missing: true };
@@ -62,10 +62,13 @@ export async function readRegularFile(file: string, limit: number): Promise<Safe
   }
 }
 
-/** Append to an existing regular file (created with mode `mode` when missing). Resolves to a problem text, or null. */
-export async function appendRegularFile(file: string, data: string, mode = 0o600): Promise<string | null> {
-  const opened = await openChecked(file, constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT, mode);
-  if ("missing" in opened) return `"${file}" could not be created`;
+/**
+ * Append to a regular file that already exists (the caller made it with O_EXCL). Never creates one: a file moved away
+ * is a problem, not something to make again. Resolves to a problem text, or null.
+ */
+export async function appendRegularFile(file: string, data: string): Promise<string | null> {
+  const opened = await openChecked(file, constants.O_WRONLY | constants.O_APPEND);
+  if ("missing" in opened) return `"${file}" no longer exists; it was moved or removed while the run was recorded`;
   if ("problem" in opened) return opened.problem;
   try {
     await opened.handle.writeFile(data, "utf8");

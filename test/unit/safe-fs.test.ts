@@ -36,8 +36,10 @@ describe("readRegularFile", () => {
 });
 
 describe("appendRegularFile", () => {
-  test("appends to a regular file, and creates a missing one with mode 600", async () => {
+  test("appends to an existing regular file, and never creates a missing one", async () => {
     const file = path.join(dir, "events.jsonl");
+    expect(await appendRegularFile(file, "a\n")).toContain("no longer exists");
+    await writeFile(file, "", { flag: "wx" });
     expect(await appendRegularFile(file, "a\n")).toBeNull();
     expect(await appendRegularFile(file, "b\n")).toBeNull();
     expect(await readFile(file, "utf8")).toBe("a\nb\n");
