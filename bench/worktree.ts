@@ -142,7 +142,7 @@ async function main(): Promise<void> {
     ];
     for (const [name, workers] of variants) {
       let workspace: Awaited<ReturnType<typeof createWorktree>> | undefined;
-      row(name).setupMs.push(await time(async () => (workspace = await createWorktree(repo, { logger: silent, checkoutWorkers: workers }))));
+      row(name).setupMs.push(await time(async () => (workspace = await createWorktree(repo, { logger: silent, checkoutWorkers: workers, baseDir: tmpdir() }))));
       row(name).teardownMs.push(await time(() => workspace?.cleanup()));
     }
 

@@ -7,7 +7,7 @@ import { fileURLToPath } from "node:url";
 import { StdioServerTransport } from "@modelcontextprotocol/sdk/server/stdio.js";
 import { EMBEDDED_AGENTS } from "./agents/embedded.ts";
 import { addEnvironmentWarnings, AgentsDirError, discoverAgents, loadAgentsDir, loadRegistry, type AgentsLocation } from "./agents/registry.ts";
-import { formatListReport, formatValidateReport, listReport, validateReport } from "./agents/report.ts";
+import { escapeJsonControl, formatListReport, formatValidateReport, listReport, validateReport } from "./agents/report.ts";
 import type { CliIO } from "./cli-io.ts";
 import { codexHomeOf, collectFlags, parseServerOptions, UsageError, type ServerOptions } from "./config.ts";
 import type { DelegateContext } from "./delegate.ts";
@@ -18,7 +18,7 @@ import { secretValues } from "./policy/env.ts";
 import { createRedactor } from "./policy/redact.ts";
 import { PolicyError, resolveRoots } from "./policy/roots.ts";
 import { doctorCommand } from "./doctor/index.ts";
-import { findCodex } from "./doctor/find-codex.ts";
+import { resolvePrograms } from "./doctor/find-codex.ts";
 import { runCommand } from "./commands/run.ts";
 import { runsCommand } from "./runs/command.ts";
 import { convertCommand } from "./convert/command.ts";
@@ -26,6 +26,8 @@ import { RunManager } from "./runs/manager.ts";
 import { createRunRecords } from "./runs/record.ts";
 import { createThreadRegistry } from "./runs/threads.ts";
 import { createServer } from "./server.ts";
+import { useGitProgram } from "./workspace/git.ts";
+import { workDirExposure, workDirFor } from "./workspace/private-dir.ts";
 import { answerMalformedFrames, holdUntilReady } from "./transport.ts";
 import { sbomCommand, verifyCommand, versionCommand } from "./verify/commands.ts";
 import { PRODUCT_NAME, VERSION } from "./version.ts";
@@ -111,7 +113,7 @@ async function listCommand(argv: string[], io: CliIO, env: Env, cwd: string): Pr
   const location = await locate({ agentsDir: values.get("--agents-dir")?.[0] }, env, cwd);
   const registry = await loadRegistry(location, EMBEDDED_AGENTS, codexHomeOf(env));
   const report = listReport(location, registry.files);
-  io.out(values.has("--json") ? JSON.stringify(report, null, 2) + "\n" : formatListReport(report, location.foundBy));
+  io.out(values.has("--json") ? escapeJsonControl(JSON.stringify(report, null, 2)) + "\n" : formatListReport(report, location.foundBy));
   return EXIT_OK;
 }
 
@@ -138,7 +140,7 @@ async function validateCommand(argv: string[], io: CliIO, env: Env, cwd: string)
     files = registry.files;
   }
   const report = validateReport(dir, files);
-  io.out(values.has("--json") ? JSON.stringify(report, null, 2) + "\n" : formatValidateReport(report));
+  io.out(values.has("--json") ? escapeJsonControl(JSON.stringify(report, null, 2)) + "\n" : formatValidateReport(report));
   return report.ok ? EXIT_OK : EXIT_FAILURE;
 }
 
@@ -157,19 +159,18 @@ async function serveCommand(argv: string[], io: CliIO, env: Env, cwd: string): P
     }
     return loaded;
   });
-  // A plain spawn on Windows cannot run npm's codex.cmd shim (that needs cmd.exe, which we never use): start the
-  // real executable behind it instead.
-  let codexPath = options.codex;
-  if (process.platform === "win32") {
-    const found = await findCodex({ command: options.codex, source: "--codex", env, cwd });
-    if (found.runnable) codexPath = found.runnable;
-  }
+  const workDir = workDirFor(codexHome);
+  // Until the programs are found (below, while the client initializes) nothing can be started: no git, and a codex
+  // path that is not absolute, which runCodex refuses to spawn.
+  useGitProgram(null);
   const shutdown = new AbortController();
   const limiter = new Limiter(options.maxConcurrency);
   const context: DelegateContext = {
     registry,
     roots,
-    codexPath,
+    codexPath: "",
+    gitPath: null,
+    workDir,
     maxTimeoutS: options.timeoutS,
     maxSandbox: options.maxSandbox,
     passEnv: options.passEnv,
@@ -184,7 +185,18 @@ async function serveCommand(argv: string[], io: CliIO, env: Env, cwd: string): P
   };
   const runs = new RunManager({ context, shutdownSignal: shutdown.signal, runsDir: options.keepRuns > 0 ? options.runsDir : null });
   const { server, ready: described } = createServer({ context, roots, agentsAtStart: initial.then((r) => r.agents()), codexHome, shutdownSignal: shutdown.signal, runs, maxWaitS: options.maxWaitS });
-  const ready = Promise.all([described, detectDepth(env).then((depth) => { context.depth = depth; })]);
+  // Security: codex and git are found once, as absolute paths, ignoring relative PATH entries (a repository's own
+  // `bin/git` must never run); on Windows this also finds the executable behind npm's codex.cmd shim. Requests other
+  // than initialize wait for `ready`, so no call sees the placeholders above.
+  const programs = resolvePrograms(options.codex, env, cwd).then(async (found) => {
+    context.codexPath = found.codex;
+    context.gitPath = found.git;
+    useGitProgram(found.git);
+    if (found.git === null) log.warn('no git found in an absolute PATH directory; isolation "worktree" is refused until git is installed and the server restarted');
+    const exposure = await workDirExposure(workDir, { tmpDir: env.TMPDIR, roots: roots.map((r) => r.real) });
+    if (exposure) log.warn(`the private work directory ${workDir} is not private: ${exposure}; set CODEX_HOME outside /tmp, TMPDIR and the roots`);
+  });
+  const ready = Promise.all([described, detectDepth(env).then((depth) => { context.depth = depth; }), programs]);
   const transport = new StdioServerTransport();
 
   return await new Promise<number>((resolve) => {

@@ -2,8 +2,7 @@
  * One delegation, start to end: resolve the agent, check policy, wait for a slot, prepare the workspace, run codex,
  * collect the answer and the patch, clean up, and describe the outcome. Tool plumbing lives in tools/delegate.ts.
  */
-import { mkdtemp, open, rm, writeFile } from "node:fs/promises";
-import os from "node:os";
+import { rm, stat, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { validateSettings } from "./agents/parse.ts";
 import type { Registry } from "./agents/registry.ts";
@@ -20,7 +19,12 @@ import { capToCallerSandbox } from "./policy/caller-sandbox.ts";
 import { sandboxWithinCeiling, type SandboxMode } from "./policy/sandbox.ts";
 import { redactEventLine, type RunRecorder } from "./runs/record.ts";
 import type { ThreadRegistry } from "./runs/threads.ts";
+import { codexHomeOf } from "./config.ts";
+import { outputSchemaProblem } from "./policy/output-schema.ts";
+import { readRegularFile } from "./safe-fs.ts";
+import { GIT_MISSING } from "./workspace/git.ts";
 import { prepareWorkspace, WorkspaceError, type Workspace } from "./workspace/index.ts";
+import { ensurePrivateDir, makeRunDir, workDirFor } from "./workspace/private-dir.ts";
 
 /** A request the server refuses; the message is shown to the caller as an isError result. */
 export class DelegateError extends Error {
@@ -68,6 +72,10 @@ export interface DelegateContext {
   registry: () => Promise<Registry>;
   roots: readonly Root[];
   codexPath: string;
+  /** The git the server found at start-up (absolute), null when none; undefined: not checked here. */
+  gitPath?: string | null;
+  /** The private directory every run's files and workspaces live in; default `$CODEX_HOME/subagents/work`. */
+  workDir?: string;
   maxTimeoutS: number;
   maxSandbox: SandboxMode;
   passEnv: readonly string[];
@@ -123,19 +131,20 @@ export function chooseIsolation(input: DelegateInput, agent: Agent): IsolationMo
   return agent.isolation ?? "none";
 }
 
-async function readBoundedText(file: string, limit: number): Promise<string> {
-  try {
-    const handle = await open(file, "r");
-    try {
-      const buffer = Buffer.alloc(limit);
-      const { bytesRead } = await handle.read(buffer, 0, limit, 0);
-      return buffer.subarray(0, bytesRead).toString("utf8");
-    } finally {
-      await handle.close();
-    }
-  } catch {
-    return "";
+/** Refusals about the call's surroundings, checked before it waits for a slot: each names the thing and the fix. */
+async function environmentProblem(input: DelegateInput, isolation: IsolationMode, ctx: DelegateContext): Promise<string | null> {
+  if (input.output_schema !== undefined) {
+    const problem = outputSchemaProblem(input.output_schema);
+    if (problem) return problem;
   }
+  if (isolation === "worktree" && ctx.gitPath === null) {
+    return GIT_MISSING;
+  }
+  const tmp = ctx.parentEnv.TMPDIR;
+  if (tmp !== undefined && tmp !== "" && !(await stat(tmp).then((info) => info.isDirectory(), () => false))) {
+    return `TMPDIR "${tmp}" (in the server's environment, handed on to codex) does not exist or is not a directory, so the sub-agent could not make temporary files; create it, or start the server with TMPDIR unset or pointing at a directory`;
+  }
+  return null;
 }
 
 function headBytes(text: string, limit: number): string {
@@ -156,7 +165,9 @@ export interface DelegationPlan {
   /** The sandbox codex gets: the agent's, within --max-sandbox, never looser than the caller's own. */
   sandbox: SandboxMode;
   isolation: IsolationMode;
-  /** Checked against the roots, real path. */
+  /** The cwd as the call gave it (or the first root): what is resolved and checked again later. */
+  requestedCwd: string;
+  /** Its real path when the call arrived, checked against the roots. */
   cwd: string;
   timeoutS: number;
   /** Why the sandbox is lower than the agent asked for, if it is. */
@@ -180,16 +191,20 @@ export async function planDelegation(input: DelegateInput, ctx: DelegateContext,
   if ("refusal" in ceiling) throw new DelegateError(`agent "${agent.name}": ${ceiling.refusal}`);
   const { sandbox, note: sandboxNote } = capToCallerSandbox(ceiling.sandbox, callerSandbox);
   const isolation = chooseIsolation(input, agent);
+  const requestedCwd = input.cwd ?? ctx.roots[0]!.real;
   let cwd: string;
   try {
-    cwd = await resolveAllowedDir(input.cwd ?? ctx.roots[0]!.real, ctx.roots, "cwd");
+    // Checked now to refuse at once; checked again after the wait and right before codex starts (delegate()).
+    cwd = await resolveAllowedDir(requestedCwd, ctx.roots, "cwd");
   } catch (error) {
     if (error instanceof PolicyError) throw new DelegateError(error.message);
     throw error;
   }
+  const problem = await environmentProblem(input, isolation, ctx);
+  if (problem) throw new DelegateError(problem);
   const timeoutS = Math.min(input.timeout_s ?? agent.timeout_s ?? ctx.maxTimeoutS, ctx.maxTimeoutS);
   const notes = [...(ceiling.note ? [ceiling.note] : []), ...(sandboxNote ? [sandboxNote] : [])];
-  return { agent, sandbox, isolation, cwd, timeoutS, notes };
+  return { agent, sandbox, isolation, requestedCwd, cwd, timeoutS, notes };
 }
 
 /**
@@ -206,7 +221,7 @@ export async function delegate(
     callerSandbox?: SandboxMode;
   } = {},
 ): Promise<DelegateResult> {
-  const { agent, sandbox, isolation, cwd, timeoutS, notes: planNotes } = await planDelegation(input, ctx, opts.callerSandbox);
+  const { agent, sandbox, isolation, requestedCwd, timeoutS, notes: planNotes } = await planDelegation(input, ctx, opts.callerSandbox);
 
   if (ctx.limiter.active >= ctx.limiter.max) {
     opts.onProgress?.(`waiting for a free slot (${ctx.limiter.active} running, ${ctx.limiter.queued} queued before this call)`);
@@ -220,16 +235,20 @@ export async function delegate(
 
   const started = performance.now();
   let workspace: Workspace | undefined;
-  let tempDir: string | undefined;
+  let runDir: string | undefined;
   try {
+    // Security (what is checked is what is used): while the call waited, a running sub-agent may have swapped a
+    // directory on the cwd path for a symlink out of the roots. Resolve again now, and use only the real path.
+    const cwd = await resolveAllowedDir(requestedCwd, ctx.roots, "cwd");
+    const privateDir = await ensurePrivateDir(ctx.workDir ?? workDirFor(codexHomeOf(ctx.parentEnv)));
+    runDir = await makeRunDir(privateDir);
     opts.onProgress?.(isolation === "none" ? "starting codex" : `preparing ${isolation} workspace`);
-    workspace = await prepareWorkspace({ mode: isolation, cwd, signal: opts.signal, logger: ctx.log });
-    tempDir = await mkdtemp(path.join(os.tmpdir(), "codex-subagents-run-"));
-    const lastMessageFile = path.join(tempDir, "last-message.txt");
+    workspace = await prepareWorkspace({ mode: isolation, cwd, baseDir: runDir, signal: opts.signal, logger: ctx.log });
+    const lastMessageFile = path.join(runDir, "last-message.txt");
     let outputSchemaFile: string | undefined;
     if (input.output_schema) {
-      outputSchemaFile = path.join(tempDir, "output-schema.json");
-      await writeFile(outputSchemaFile, JSON.stringify(input.output_schema), { mode: 0o600 });
+      outputSchemaFile = path.join(runDir, "output-schema.json");
+      await writeFile(outputSchemaFile, JSON.stringify(input.output_schema), { mode: 0o600, flag: "wx" });
     }
     const args = buildCodexArgs({
       agent: { ...agent, sandbox_mode: sandbox },
@@ -240,6 +259,13 @@ export async function delegate(
     });
     const oversized = findOversizedArg(args);
     if (oversized) throw new DelegateError(oversized);
+
+    // And once more right before codex starts, before a run record is made: workspace set-up takes time too. A cwd
+    // that now resolves elsewhere is refused rather than followed.
+    const recheckedCwd = await resolveAllowedDir(requestedCwd, ctx.roots, "cwd");
+    if (recheckedCwd !== cwd) {
+      throw new DelegateError(`cwd "${requestedCwd}" changed while the call was being prepared: it resolved to "${cwd}" and now to "${recheckedCwd}" (a directory on the path was replaced); nothing ran. Retry when nothing is moving directories there`);
+    }
 
     const record = await ctx.startRecord?.({ agent: agent.name, request: { ...input, cwd, isolation, timeout_s: timeoutS } }).catch((error: unknown) => {
       ctx.log.warn(`could not create a run record: ${(error as Error).message}`);
@@ -267,9 +293,14 @@ export async function delegate(
     if (outcome.cancelled) notes.push("the call was cancelled; codex and everything it started were ended");
     for (const error of outcome.events.errors) notes.push(`codex reported: ${error}`);
     if (outcome.events.errorsDropped > 0) notes.push(`(${outcome.events.errorsDropped} earlier codex error(s) not shown; see the run record)`);
-    const fromFile = (await readBoundedText(lastMessageFile, MAX_FINAL_MESSAGE_BYTES)).trim();
-    const finalMessage = fromFile !== "" ? fromFile : headBytes((outcome.events.lastAgentMessage ?? "").trim(), MAX_FINAL_MESSAGE_BYTES);
-    if (finalMessage === "" && !outcome.timedOut && !outcome.cancelled && !outcome.spawnError) {
+    const lastMessage = await readRegularFile(lastMessageFile, MAX_FINAL_MESSAGE_BYTES);
+    // Security: something other than a regular file at the last-message path was planted; trust neither it nor the
+    // run. The call still answers (never blocks on a FIFO) and says what was found.
+    const planted = "problem" in lastMessage ? lastMessage.problem : null;
+    if (planted) notes.push(`the last-message file was tampered with: ${planted}; the run counts as failed`);
+    const fromFile = "text" in lastMessage ? lastMessage.text.trim() : "";
+    const finalMessage = planted ? "" : fromFile !== "" ? fromFile : headBytes((outcome.events.lastAgentMessage ?? "").trim(), MAX_FINAL_MESSAGE_BYTES);
+    if (finalMessage === "" && !planted && !outcome.timedOut && !outcome.cancelled && !outcome.spawnError) {
       notes.push("codex finished without a final message; see stderr_tail");
     }
 
@@ -291,9 +322,12 @@ export async function delegate(
       }
     }
 
+    const recordProblem = await record?.drain?.();
+    if (recordProblem) notes.push(`the run record could not be written: ${recordProblem}`);
+
     const exitCode = outcome.exitCode;
     const result: DelegateResult = {
-      ok: exitCode === 0 && !outcome.timedOut && !outcome.cancelled && finalMessage !== "",
+      ok: exitCode === 0 && !outcome.timedOut && !outcome.cancelled && finalMessage !== "" && !planted,
       agent: agent.name,
       exit_code: exitCode,
       final_message: finalMessage,
@@ -322,13 +356,14 @@ export async function delegate(
     });
     return redacted;
   } catch (error) {
+    if (error instanceof DelegateError) throw error;
     if (error instanceof WorkspaceError || error instanceof PolicyError) throw new DelegateError(error.message);
     // A cancel or shutdown while the workspace was being prepared is a cancellation, not an internal error.
     if (opts.signal?.aborted) throw new DelegateError("the call was cancelled before codex started; nothing ran and the workspace was removed");
     throw error;
   } finally {
     await workspace?.cleanup();
-    if (tempDir) await rm(tempDir, { recursive: true, force: true }).catch(() => {});
+    if (runDir) await rm(runDir, { recursive: true, force: true }).catch(() => {});
     release();
   }
 }

@@ -67,8 +67,17 @@ export async function discoverAgents(opts: {
   if (opts.programDir) candidates.push([path.join(opts.programDir, "agents"), "agents/ beside the executable"]);
   // Where Codex role files and Claude Code agents already live; after our own places, so those keep priority.
   candidates.push([path.join(opts.cwd, ".codex", "agents"), "./.codex/agents"], [path.join(opts.cwd, ".claude", "agents"), "./.claude/agents"]);
+  const cwdReal = await realpath(opts.cwd).catch(() => path.resolve(opts.cwd));
   for (const [dir, foundBy] of candidates) {
-    if (await isDirectory(dir)) return { dir: await realpath(dir), source: "directory", foundBy };
+    if (!(await isDirectory(dir))) continue;
+    const real = await realpath(dir);
+    // Security: a directory found implicitly is trusted because it is the user's; a repository can ship `agents` as a
+    // symlink to a place a sub-agent can write (/tmp), and the agents are read again at every call. Beside the
+    // executable is the installer's choice, so only the working-directory candidates are held to cwd.
+    if (foundBy !== "agents/ beside the executable" && !isWithin(real, cwdReal)) {
+      throw new AgentsDirError(`agents directory ${foundBy} is a symlink to "${real}", outside the working directory "${cwdReal}"; an implicitly found agents directory must be inside it: pass --agents-dir "${real}" if you trust it, or remove the link`);
+    }
+    return { dir: real, source: "directory", foundBy };
   }
   return { dir: null, source: "embedded", foundBy: "embedded starter agents" };
 }
@@ -210,7 +219,12 @@ export async function addEnvironmentWarnings(results: AgentFileResult[], codexHo
 }
 
 export async function loadRegistry(location: AgentsLocation, embedded: readonly EmbeddedAgentFile[], codexHome?: string): Promise<Registry> {
-  const files = location.dir ? await loadAgentsDir(location.dir) : loadEmbedded(embedded);
+  const files = location.dir
+    ? await loadAgentsDir(location.dir).catch((error: NodeJS.ErrnoException) => {
+        if (error.code !== "ENOENT" && error.code !== "ENOTDIR") throw error;
+        throw new AgentsDirError(`the agents directory "${location.dir}" (found by ${location.foundBy} at start-up) no longer exists or is not a directory; restore it, or restart the server with --agents-dir naming one that exists`);
+      })
+    : loadEmbedded(embedded);
   await addEnvironmentWarnings(files, codexHome);
   const byName = new Map(files.map((f) => [f.name, f] as const));
   return {

@@ -3,6 +3,7 @@
  * bounded buffers, time limit and cancel that end codex and everything it started.
  */
 import { spawn } from "node:child_process";
+import { isAbsolute } from "node:path";
 import { StringDecoder } from "node:string_decoder";
 import { applyEventLine, newEventState, type EventState } from "./events.ts";
 
@@ -119,6 +120,13 @@ export async function runCodex(req: RunRequest): Promise<RunOutcome> {
 
   if (req.signal?.aborted) {
     return { exitCode: null, exitSignal: null, timedOut, cancelled: true, spawnError: null, events, stderrTail: "", durationMs: 0 };
+  }
+
+  if (!isAbsolute(req.codexPath)) {
+    // Security: a bare name would be looked up on PATH at this spawn, relative entries included; the server resolves
+    // codex to an absolute path once at start-up, so a name left here means none was found.
+    const spawnError = `codex "${req.codexPath}" was not found in an absolute PATH directory when the server started (relative PATH entries are ignored); install it (npm i -g @openai/codex) and restart the server, or pass --codex /full/path/to/codex`;
+    return { exitCode: null, exitSignal: null, timedOut, cancelled, spawnError, events, stderrTail: "", durationMs: 0 };
   }
 
   const child = spawn(req.codexPath, [...req.args], {

@@ -3,9 +3,9 @@
  * match on PATH. On Windows a bare name only finds `.com`/`.exe` files; an npm `.cmd` shim needs cmd.exe, which the
  * server never uses, so the shim is read to name the real executable behind it.
  */
-import { constants as fsConstants } from "node:fs";
-import { access, open, stat } from "node:fs/promises";
+import { open, stat } from "node:fs/promises";
 import path from "node:path";
+import { absolutePathEntries } from "../policy/env.ts";
 
 export type CodexSource = "--codex" | "CODEX_SUBAGENTS_CODEX" | "PATH";
 
@@ -40,9 +40,10 @@ function isShim(file: string, windows: boolean): boolean {
 
 async function isRunnableFile(file: string, windows: boolean): Promise<boolean> {
   try {
-    if (!(await stat(file)).isFile()) return false;
-    if (!windows) await access(file, fsConstants.X_OK);
-    return true;
+    const info = await stat(file);
+    if (!info.isFile()) return false;
+    // Execute bits from stat rather than access(X_OK): Deno's access() needs --allow-sys to learn our uid.
+    return windows || (info.mode & 0o111) !== 0;
   } catch {
     return false;
   }
@@ -152,6 +153,21 @@ async function shimProblem(location: CodexLocation, shim: string, platform: Node
   };
 }
 
+/**
+ * Where `git` is: the first executable `git` (`git.exe` on Windows) in an absolute PATH entry, or null. Resolved once
+ * at start-up; every git the server runs is this file (src/workspace/git.ts).
+ */
+export async function findGit(env: FindCodexOptions["env"], platform: NodeJS.Platform = process.platform): Promise<string | null> {
+  const windows = platform === "win32";
+  for (const dir of absolutePathEntries(envValue(env, "PATH", windows) ?? "", windows)) {
+    for (const name of spawnNames("git", windows)) {
+      const candidate = path.join(dir, name);
+      if (await isRunnableFile(candidate, windows)) return candidate;
+    }
+  }
+  return null;
+}
+
 export async function findCodex(opts: FindCodexOptions): Promise<CodexLocation> {
   const platform = opts.platform ?? process.platform;
   const arch = opts.arch ?? process.arch;
@@ -176,11 +192,9 @@ export async function findCodex(opts: FindCodexOptions): Promise<CodexLocation> 
     };
   }
 
-  const searchPath = envValue(opts.env, "PATH", windows) ?? "";
-  const dirs = searchPath.split(windows ? ";" : ":").filter((d) => d !== "");
+  const dirs = absolutePathEntries(envValue(opts.env, "PATH", windows) ?? "", windows);
   let shim: string | null = null;
-  for (const dir of dirs) {
-    const absoluteDir = path.resolve(opts.cwd, dir);
+  for (const absoluteDir of dirs) {
     for (const name of spawnNames(opts.command, windows)) {
       const candidate = path.join(absoluteDir, name);
       if (!(await isRunnableFile(candidate, windows))) continue;
@@ -200,8 +214,26 @@ export async function findCodex(opts: FindCodexOptions): Promise<CodexLocation> 
   return {
     ...base,
     problem: {
-      detail: `"${opts.command}" was not found on PATH (${dirs.length} director${dirs.length === 1 ? "y" : "ies"} searched)`,
+      detail: `"${opts.command}" was not found on PATH (${dirs.length} director${dirs.length === 1 ? "y" : "ies"} searched; relative entries are ignored)`,
       hint: installHint,
     },
   };
+}
+
+/**
+ * The programs the server starts, resolved once at start-up. codex: the runnable file the lookup found, else the
+ * configured command (an absolute path when it was a path, so spawning it fails with a clear note; a bare name is
+ * never spawned, see codex/run.ts). git: an absolute path, or null when none was found.
+ */
+export async function resolvePrograms(
+  codexCommand: string,
+  env: FindCodexOptions["env"],
+  cwd: string,
+  platform: NodeJS.Platform = process.platform,
+): Promise<{ codex: string; git: string | null }> {
+  const windows = platform === "win32";
+  const found = await findCodex({ command: codexCommand, source: "--codex", env, cwd, platform });
+  const isPath = codexCommand.includes("/") || (windows && codexCommand.includes("\\")) || path.isAbsolute(codexCommand);
+  const codex = found.runnable ?? (isPath ? path.resolve(cwd, codexCommand) : codexCommand);
+  return { codex, git: await findGit(env, platform) };
 }

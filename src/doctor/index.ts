@@ -8,12 +8,13 @@ import { access, mkdtemp, realpath, rmdir, stat } from "node:fs/promises";
 import path from "node:path";
 import { EMBEDDED_AGENTS } from "../agents/embedded.ts";
 import { AgentsDirError, discoverAgents, loadRegistry } from "../agents/registry.ts";
-import { validateReport } from "../agents/report.ts";
+import { escapeControl, escapeJsonControl, validateReport } from "../agents/report.ts";
 import type { CliIO } from "../cli-io.ts";
 import { probeCodex } from "../codex/run.ts";
 import { codexHomeOf, collectFlags, parseServerOptions, SERVER_OPTIONS, UsageError, type ServerOptions } from "../config.ts";
-import { buildChildEnv } from "../policy/env.ts";
-import { findCodex, type CodexLocation, type CodexSource } from "./find-codex.ts";
+import { buildChildEnv, relativePathEntries } from "../policy/env.ts";
+import { workDirExposure, workDirFor } from "../workspace/private-dir.ts";
+import { findCodex, findGit, type CodexLocation, type CodexSource } from "./find-codex.ts";
 import { DISABLED_FEATURES } from "../codex/args.ts";
 import { disabledFeaturesProbe, featuresNotOff, HELP_REQUIREMENTS, missingFromHelp, parseCodexVersion } from "./codex-help.ts";
 
@@ -30,6 +31,10 @@ export interface DoctorCheck {
 export interface DoctorReport {
   healthy: boolean;
   codex: { command: string; path: string | null; runnable: string | null; version: string | null };
+  /** The git every worktree command runs (absolute), or null when none was found. */
+  git: { path: string | null };
+  /** The private directory runs work in (private-dir.ts). */
+  work_dir: string;
   checks: DoctorCheck[];
 }
 
@@ -243,8 +248,35 @@ async function credentialsCheck(env: Env): Promise<DoctorCheck> {
   };
 }
 
+/** git, and the PATH entries the server ignores when it looks programs up. */
+function programChecks(git: string | null, env: Env): DoctorCheck[] {
+  const checks: DoctorCheck[] = [git
+    ? { id: "git", status: "PASS", detail: `${git} (every git command of isolation "worktree" runs this file)` }
+    : { id: "git", status: "WARN", detail: 'no git in an absolute PATH directory: isolation "worktree" is refused', hint: "install git (e.g. apt install git) and restart the server; isolation none and mirror work without it" }];
+  const relative = relativePathEntries(env.PATH ?? "");
+  if (relative.length > 0) {
+    checks.push({
+      id: "PATH",
+      status: "WARN",
+      detail: `PATH has relative entries (${relative.map((d) => JSON.stringify(d)).join(", ")}); the server ignores them when it looks for codex and git, and removes them from the PATH codex gets`,
+      hint: "remove relative entries from PATH: they run whatever program the current directory holds",
+    });
+  }
+  return checks;
+}
+
+/** Where runs work, and whether a sandbox could reach it (then it is not private). */
+async function workDirCheck(workDir: string, options: ServerOptions, env: Env, cwd: string): Promise<DoctorCheck> {
+  const exposure = await workDirExposure(workDir, { tmpDir: env.TMPDIR, roots: options.roots.map((root) => path.resolve(cwd, root)) });
+  if (exposure) {
+    return { id: "work dir", status: "WARN", detail: `${workDir} holds every run's files and workspaces, but ${exposure}, so a sub-agent could tamper with another run's files`, hint: "set CODEX_HOME to a directory outside /tmp, $TMPDIR and every --root (the default ~/.codex is)" };
+  }
+  return { id: "work dir", status: "PASS", detail: `${workDir} (mode 700, made at the first delegation) holds each run's files, worktree or mirror while it runs` };
+}
+
 export async function runDoctor(argv: string[], env: Env, cwd: string, programDir?: string): Promise<DoctorReport> {
   const options = parseServerOptions(argv, env, cwd);
+  const workDir = workDirFor(codexHomeOf(env));
   const checks: DoctorCheck[] = [];
   const location = await findCodex({ command: options.codex, source: codexSource(argv, env), env, cwd });
   checks.push(codexCheck(location));
@@ -256,11 +288,16 @@ export async function runDoctor(argv: string[], env: Env, cwd: string, programDi
   await agentsChecks(options, env, cwd, programDir, checks);
   checks.push(await rootsCheck(options, argv, env, cwd));
   checks.push(await runsDirCheck(options));
+  const git = await findGit(env);
+  checks.push(...programChecks(git, env));
+  checks.push(await workDirCheck(workDir, options, env, cwd));
   checks.push(mcpEnvironmentCheck(options, env));
   checks.push(await credentialsCheck(env));
   return {
     healthy: !checks.some((c) => c.status === "FAIL"),
     codex: { command: options.codex, path: location.found, runnable: location.runnable, version },
+    git: { path: git },
+    work_dir: workDir,
     checks,
   };
 }
@@ -271,7 +308,7 @@ export function formatDoctorReport(report: DoctorReport): string {
     lines.push(`${check.status} ${check.id}: ${check.detail}`);
     if (check.hint && check.status !== "PASS") lines.push(`hint: ${check.hint}`);
   }
-  return lines.join("\n") + "\n";
+  return lines.map(escapeControl).join("\n") + "\n";
 }
 
 /** `doctor [--json] [server options]`; the options are the server's, so `doctor` checks exactly what `serve` would use. */
@@ -281,6 +318,6 @@ export async function doctorCommand(argv: string[], io: CliIO, env: Env, cwd: st
   const json = values.has("--json");
   const rest = argv.filter((a) => a !== "--json");
   const report = await runDoctor(rest, env, cwd, programDir);
-  io.out(json ? JSON.stringify(report, null, 2) + "\n" : formatDoctorReport(report));
+  io.out(json ? escapeJsonControl(JSON.stringify(report, null, 2)) + "\n" : formatDoctorReport(report));
   return report.healthy ? 0 : 1;
 }

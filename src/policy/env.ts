@@ -1,3 +1,5 @@
+import path from "node:path";
+
 /** Variables codex may receive from the server's own environment (SPEC §6). Everything else is dropped. */
 export const ENV_ALLOW_LIST = [
   "PATH", "HOME", "USER", "LOGNAME", "SHELL", "TERM", "LANG", "TMPDIR", "TEMP", "TMP",
@@ -29,8 +31,29 @@ export function buildChildEnv(
     if (value === undefined) continue;
     if (allowed.has(fold(name)) || fold(name).startsWith("LC_")) env[name] = value;
   }
+  // Security: codex (an npm launcher run by `env node`) and the commands it starts look programs up on PATH; a
+  // relative entry would find them in whatever directory they run in. Only absolute entries are passed on.
+  for (const name of Object.keys(env)) {
+    if (fold(name) === "PATH") env[name] = absolutePathEntries(env[name]!, caseInsensitive).join(caseInsensitive ? ";" : ":");
+  }
   env[DEPTH_VARIABLE] = String(childDepth);
   return env;
+}
+
+/**
+ * The absolute directories of a PATH value, in order. Security: a relative entry (`bin`, `.`, or an empty entry, which
+ * means `.`) is resolved against whatever directory a program runs in, often a repository someone else wrote, so its
+ * `git` or `codex` would run outside every sandbox. Such entries are dropped, never resolved.
+ */
+export function absolutePathEntries(value: string, windows = process.platform === "win32"): string[] {
+  const isAbsolute = windows ? path.win32.isAbsolute : path.posix.isAbsolute;
+  return value.split(windows ? ";" : ":").filter((dir) => dir !== "" && isAbsolute(dir));
+}
+
+/** The PATH entries `absolutePathEntries` drops (an empty entry is shown as ""), for `doctor`. */
+export function relativePathEntries(value: string, windows = process.platform === "win32"): string[] {
+  const isAbsolute = windows ? path.win32.isAbsolute : path.posix.isAbsolute;
+  return value.split(windows ? ";" : ":").filter((dir) => dir === "" || !isAbsolute(dir));
 }
 
 /** Values the redactor must mask: the API key and every pass-through variable. */

@@ -1,7 +1,8 @@
 /**
  * Reading run records back for `codex-subagents runs`: the newest first, one summary per run directory.
  */
-import { open, readdir } from "node:fs/promises";
+import { readdir } from "node:fs/promises";
+import { readRegularFile } from "../safe-fs.ts";
 import path from "node:path";
 import { parseRunDirName, RUN_DIR_PATTERN, RUN_FILES } from "./record.ts";
 
@@ -31,21 +32,14 @@ export interface RunSummary {
 const MAX_RESULT_BYTES = 64 * 1024 * 1024;
 
 async function readResult(file: string): Promise<Record<string, unknown> | null> {
-  let handle;
+  // Security: no-follow, non-blocking, regular files only: a FIFO planted in a runs dir must not hang `runs`.
+  const read = await readRegularFile(file, MAX_RESULT_BYTES);
+  if (!("text" in read) || read.truncated) return null;
   try {
-    handle = await open(file, "r");
-  } catch {
-    return null;
-  }
-  try {
-    const size = (await handle.stat()).size;
-    if (size > MAX_RESULT_BYTES) return null;
-    const parsed: unknown = JSON.parse(await handle.readFile("utf8"));
+    const parsed: unknown = JSON.parse(read.text);
     return parsed && typeof parsed === "object" && !Array.isArray(parsed) ? (parsed as Record<string, unknown>) : null;
   } catch {
     return null;
-  } finally {
-    await handle.close();
   }
 }
 

@@ -9,6 +9,7 @@ import { lstat, open } from "node:fs/promises";
 import path from "node:path";
 import { oneLine } from "../codex/events.ts";
 import { delegate, DelegateError, planDelegation, type DelegateContext, type DelegateInput, type DelegateResult } from "../delegate.ts";
+import { isRefusal } from "../errors.ts";
 import { Limiter } from "../limiter.ts";
 import type { SandboxMode } from "../policy/sandbox.ts";
 import type { IsolationMode } from "../agents/schema.ts";
@@ -171,7 +172,7 @@ export class RunManager {
       const result = await delegate(input, context, { signal, callerSandbox, onProgress: (message) => this.step(run, message) });
       this.finish(run, result);
     } catch (error) {
-      if (error instanceof DelegateError) {
+      if (isRefusal(error)) {
         await this.endWithoutResult(run, input, error.message, signal.aborted);
       } else {
         this.ctx.log.error(`run ${run.id} failed unexpectedly: ${(error as Error).stack ?? error}`);

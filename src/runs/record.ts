@@ -13,10 +13,11 @@
  * Recording is best effort: nothing here may fail or slow down a delegation. Errors become one warning each.
  */
 import { randomBytes } from "node:crypto";
-import { appendFile, lstat, mkdir, readdir, rename, rm, writeFile } from "node:fs/promises";
+import { lstat, mkdir, readdir, rename, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import type { Logger } from "../log.ts";
 import { redactDeep, type Redactor } from "../policy/redact.ts";
+import { appendRegularFile } from "../safe-fs.ts";
 
 /** The run record of one delegation. */
 export interface RunRecorder {
@@ -24,6 +25,8 @@ export interface RunRecorder {
   dir: string;
   /** One stdout line of codex (an event), not yet redacted. */
   event(line: string): void;
+  /** Wait until every queued event is written; resolves to why events could not be written, or null. */
+  drain?(): Promise<string | null>;
   finish(parts: { result: unknown; stderr: string; patch?: string; finalMessage: string }): Promise<void>;
 }
 
@@ -158,6 +161,7 @@ class FileRunRecorder implements RunRecorder {
   private written = 0;
   private truncated = false;
   private failed = false;
+  private failure: string | null = null;
   /** Lines waiting to be appended; event() only queues, so codex's stream is never held up by the disk. */
   private pending: string[] = [];
   private flushing: Promise<void> | null = null;
@@ -198,14 +202,21 @@ class FileRunRecorder implements RunRecorder {
     while (this.pending.length > 0 && !this.failed) {
       const chunk = this.pending.join("");
       this.pending = [];
-      try {
-        await appendFile(this.eventsFile, chunk, { mode: FILE_MODE });
-      } catch (error) {
+      // Security: opened no-follow and non-blocking, and only if it is still a regular file: a symlink planted at
+      // events.jsonl would have us append model-chosen text to a file of the user's, a FIFO would hang this run.
+      const problem = await appendRegularFile(this.eventsFile, chunk);
+      if (problem) {
         this.failed = true;
-        this.options.log.warn(`run record ${this.dir}: could not write events: ${(error as Error).message}`);
+        this.failure = problem;
+        this.options.log.warn(`run record ${this.dir}: could not write events: ${problem}`);
       }
     }
     this.pending = [];
+  }
+
+  async drain(): Promise<string | null> {
+    while (this.flushing) await this.flushing;
+    return this.failure;
   }
 
   async finish(parts: { result: unknown; stderr: string; patch?: string; finalMessage: string }): Promise<void> {

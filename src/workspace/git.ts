@@ -24,6 +24,12 @@
 // What is NOT covered: a `git` on PATH that is itself malicious, and programs configured in the user's own
 // global or system config for commands we do not run (we honour that config: it is the user's).
 import { spawn } from "node:child_process";
+import { WorkspaceError } from "./types.ts";
+
+/** The refusal when no git was found at start-up. */
+export const GIT_MISSING =
+  'isolation "worktree" needs git, and no git executable was found in an absolute PATH directory when the server ' +
+  'started (relative PATH entries are ignored); install git and restart the server, or use isolation "none" or "mirror"';
 
 /** Options for one git invocation. */
 export interface GitOptions {
@@ -80,6 +86,17 @@ export function gitEnvironment(base: NodeJS.ProcessEnv, extra: Record<string, st
   return { ...env, ...extra };
 }
 
+// Security: which git runs is decided once, at start-up, as an absolute path (cli.ts → useGitProgram): a bare "git"
+// looked up at each spawn would find a repository's own `git` through a relative PATH entry. null: no git was found,
+// and every call fails with a WorkspaceError saying so. The default "git" serves tests and tools that never call
+// useGitProgram.
+let gitProgram: string | null = "git";
+
+/** Set the git executable every later call runs (an absolute path), or null when none was found. */
+export function useGitProgram(program: string | null): void {
+  gitProgram = program;
+}
+
 /** Run `git <safety -c> <args>`. Never throws for a git failure; throws only if git cannot be started. */
 export function runGit(args: readonly string[], options: GitOptions): Promise<GitResult> {
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
@@ -92,7 +109,12 @@ export function runGit(args: readonly string[], options: GitOptions): Promise<Gi
       reject(abortReason(options.signal));
       return;
     }
-    const child = spawn("git", argv, {
+    if (gitProgram === null) {
+      reject(new WorkspaceError(GIT_MISSING));
+      return;
+    }
+    const program = gitProgram;
+    const child = spawn(program, argv, {
       cwd: options.cwd,
       env: gitEnvironment(process.env, options.env),
       shell: false,
@@ -161,7 +183,7 @@ export function runGit(args: readonly string[], options: GitOptions): Promise<Gi
       else if (options.signal?.aborted) reject(abortReason(options.signal));
       else resolve({ exitCode, stdout: Buffer.concat(stdoutChunks), stderr, truncated, timedOut });
     };
-    child.on("error", (error) => finish(new Error(`cannot run git: ${error.message}; install git or put it on PATH`), null));
+    child.on("error", (error) => finish(new WorkspaceError(`cannot run git "${program}": ${error.message}; install git, or use isolation "none" or "mirror"`), null));
     child.on("close", (code) => finish(undefined, code));
   });
 }

@@ -3,6 +3,7 @@
 //   worktree  a detached git worktree of cwd's repository at HEAD (worktree.ts); changes come back as a patch.
 //   mirror    a filtered copy of cwd in a temporary directory (mirror.ts); changes are discarded.
 // Every git command goes through git.ts; what a mirror leaves out is listed in mirror-filter.ts.
+import { tmpdir } from "node:os";
 import { createMirror } from "./mirror.ts";
 import { stderrLogger, WorkspaceError, type IsolationMode, type MirrorLimits, type Workspace, type WorkspaceLogger } from "./types.ts";
 import { createWorktree } from "./worktree.ts";
@@ -18,6 +19,11 @@ export interface PrepareWorkspaceOptions {
   signal?: AbortSignal;
   /** Where cleanup problems are reported (cleanup never throws). Default: stderr. */
   logger?: WorkspaceLogger;
+  /**
+   * Where the worktree or mirror directory is made. The server passes its private run directory (private-dir.ts),
+   * which no sandbox can write; the default, os.tmpdir(), is for tests and benchmarks only.
+   */
+  baseDir?: string;
   /** mirror: bounds on the copy. Default DEFAULT_MIRROR_LIMITS (100 000 entries, 2 GiB). */
   mirrorLimits?: Partial<MirrorLimits>;
 }
@@ -35,9 +41,9 @@ export async function prepareWorkspace(options: PrepareWorkspaceOptions): Promis
         cleanup: async () => {},
       };
     case "mirror":
-      return createMirror(options.cwd, { signal: options.signal, limits: options.mirrorLimits, logger });
+      return createMirror(options.cwd, { signal: options.signal, limits: options.mirrorLimits, logger, baseDir: options.baseDir ?? tmpdir() });
     case "worktree":
-      return createWorktree(options.cwd, { signal: options.signal, logger });
+      return createWorktree(options.cwd, { signal: options.signal, logger, baseDir: options.baseDir ?? tmpdir() });
     default:
       throw new WorkspaceError(
         `isolation "${String(options.mode satisfies never)}" is not a mode; use "none", "worktree" or "mirror"`,

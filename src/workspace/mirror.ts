@@ -1,4 +1,5 @@
-// isolation "mirror": a filtered copy of cwd in a fresh temporary directory, removed afterwards.
+// isolation "mirror": a filtered copy of cwd in a fresh directory below baseDir (the server's private run directory,
+// see private-dir.ts), removed afterwards.
 //
 // Symlinks (decided here): a link is recreated only when its fully resolved target (realpath in the user's tree,
 // so chains of links are followed the way the kernel would) lies inside cwd and is not itself left out; it is
@@ -10,7 +11,6 @@
 // Sockets, FIFOs and devices are skipped (opening a FIFO would block the copy forever).
 import { constants } from "node:fs";
 import { copyFile, lstat, mkdir, mkdtemp, opendir, realpath, rm, stat, symlink } from "node:fs/promises";
-import { tmpdir } from "node:os";
 import { basename, dirname, join, relative, sep } from "node:path";
 import { mirrorExcludesPath, mirrorExclusion, type MirrorExclusion } from "./mirror-filter.ts";
 import {
@@ -42,10 +42,10 @@ interface CopyState {
 
 export async function createMirror(
   cwd: string,
-  options: { signal?: AbortSignal; limits?: Partial<MirrorLimits>; logger: WorkspaceLogger },
+  options: { signal?: AbortSignal; limits?: Partial<MirrorLimits>; logger: WorkspaceLogger; baseDir: string },
 ): Promise<Workspace> {
   const limits = { ...DEFAULT_MIRROR_LIMITS, ...options.limits };
-  const base = await realpath(await mkdtemp(join(tmpdir(), "codex-subagents-mirror-")));
+  const base = await realpath(await mkdtemp(join(options.baseDir, "codex-subagents-mirror-")));
   // The copy gets cwd's own name, so the sub-agent (and codex's prompt) sees "myproject", not a random name.
   const root = join(base, basename(cwd) || "root");
   const cleanup = once(async () => {

@@ -1,4 +1,5 @@
-// isolation "worktree": a detached `git worktree` of cwd's repository at HEAD in a fresh temporary directory.
+// isolation "worktree": a detached `git worktree` of cwd's repository at HEAD in a fresh directory below baseDir
+// (the server's private run directory, see private-dir.ts).
 // The sub-agent's changes come back as a patch against that HEAD; the worktree is then removed.
 //
 // What we touch in the user's repository, and nothing else: `git worktree add` writes the worktree's admin
@@ -7,7 +8,7 @@
 // user's index, and collectPatch stages into a temporary index with a temporary object directory, so even the
 // blobs it hashes never land in the user's object store.
 import { copyFile, mkdir, mkdtemp, readFile, realpath, rename, rm, stat, writeFile } from "node:fs/promises";
-import { availableParallelism, tmpdir } from "node:os";
+import { availableParallelism } from "node:os";
 import { isAbsolute, join, resolve, sep } from "node:path";
 import { filterNeutralisingArgs, gitOrThrow, GitCommandError, runGit } from "./git.ts";
 import { isInsideOrEqual, once, WorkspaceError, type Workspace, type WorkspaceLogger } from "./types.ts";
@@ -61,13 +62,13 @@ export async function inspectRepository(cwd: string, signal?: AbortSignal): Prom
 
 export async function createWorktree(
   cwd: string,
-  options: { signal?: AbortSignal; logger: WorkspaceLogger; checkoutWorkers?: number },
+  options: { signal?: AbortSignal; logger: WorkspaceLogger; checkoutWorkers?: number; baseDir: string },
 ): Promise<Workspace> {
   const { signal, logger } = options;
   const repository = await inspectRepository(cwd, signal);
   const filterConfig = await neutralisedFilters(repository.topLevel, signal);
 
-  const base = await realpath(await mkdtemp(join(tmpdir(), "codex-subagents-worktree-")));
+  const base = await realpath(await mkdtemp(join(options.baseDir, "codex-subagents-worktree-")));
   const worktree = join(base, "wt");
   // Once the sub-agent has run, its `.git` is untrusted: cleanup uses the admin dir read before it started.
   let trustedAdminDir: string | undefined;

@@ -40,7 +40,8 @@ describe("auditable by search", () => {
     const spawns = hits(/\b(spawn|spawnSync|execSync|execFile|execFileSync|fork)\s*\(|(?<![.\w])exec\s*\(|Bun\.spawn|Bun\.\$|new\s+Worker\s*\(/);
     // run.ts holds the delegation run and doctor's short probe, both of codex; git.ts holds the one git runner.
     expect([...new Set(spawns.map((h) => h.file))].sort()).toEqual(["src/codex/run.ts", "src/workspace/git.ts"]);
-    expect(spawns.filter((h) => h.file === "src/workspace/git.ts").every((h) => h.line.includes('"git"'))).toBe(true);
+    // git is the absolute path found once at start-up (useGitProgram), never a bare "git" looked up at each spawn.
+    expect(spawns.filter((h) => h.file === "src/workspace/git.ts").every((h) => h.line.includes("spawn(program, "))).toBe(true);
     expect(spawns.filter((h) => h.file === "src/codex/run.ts").every((h) => /spawn\((req\.)?codexPath\b/.test(h.line))).toBe(true);
     expect(hits(/\bshell\s*:\s*true/)).toEqual([]);
   });

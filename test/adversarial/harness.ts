@@ -54,7 +54,7 @@ export function reportTally(file: string): void {
 
 export interface Scratch {
   base: string;
-  /** The server's TMPDIR: where it makes run dirs, mirrors and worktrees. Must be empty after every case. */
+  /** The server's TMPDIR: it must make nothing there (runs live in its private work dir). Empty after every case. */
   tmp: string;
   /** The --root the server allows. */
   root: string;
@@ -138,6 +138,9 @@ export interface FakeScript {
   textPad?: number;
   writeFiles?: Record<string, string>;
   reportTree?: boolean;
+  markCwd?: string;
+  plantLastMessage?: "fifo" | { symlink: string };
+  plantEvents?: { runsDir: string; kind: "fifo" | "symlink"; target?: string };
 }
 
 let tokenCounter = 0;
@@ -246,15 +249,31 @@ export async function expectNoSurvivors(scratch: Scratch, token?: string): Promi
   expect(left).toEqual([]);
 }
 
-/** Asserts the server's TMPDIR holds nothing: no run dir, mirror or worktree was left. */
+/** The server's private work directory under the scratch CODEX_HOME (src/workspace/private-dir.ts). */
+export function workDirOf(scratch: Scratch): string {
+  return path.join(scratch.codexHome, "subagents", "work");
+}
+
+async function entriesOf(dir: string): Promise<string[]> {
+  return readdir(dir).catch(() => []);
+}
+
+/**
+ * Asserts nothing was left behind: the server's TMPDIR is empty (it makes nothing there any more) and so is its
+ * private work directory (no run dir, mirror or worktree).
+ */
 export async function expectNoTempDirs(scratch: Scratch): Promise<void> {
+  const leftovers = async () => [
+    ...(await entriesOf(scratch.tmp)).map((e) => path.join(scratch.tmp, e)),
+    ...(await entriesOf(workDirOf(scratch))).map((e) => path.join(workDirOf(scratch), e)),
+  ];
   // Clean-up finishes before the tool result is sent, so there is nothing to wait for; a short grace covers a
   // server that was killed and cleans up on its way out.
-  await waitFor(async () => (await readdir(scratch.tmp)).length === 0, 2000);
-  const left = await readdir(scratch.tmp);
+  await waitFor(async () => (await leftovers()).length === 0, 2000);
+  const left = await leftovers();
   if (left.length) {
     tally().leftoverDirs += left.length;
-    for (const entry of left) await rm(path.join(scratch.tmp, entry), { recursive: true, force: true });
+    for (const entry of left) await rm(entry, { recursive: true, force: true });
   }
   expect(left).toEqual([]);
 }

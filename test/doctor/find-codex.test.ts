@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { chmod, mkdir, mkdtemp, realpath, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
-import { findCodex, shimTarget } from "../../src/doctor/find-codex.ts";
+import { findCodex, findGit, shimTarget } from "../../src/doctor/find-codex.ts";
 import { helpHasOption, helpHasSubcommand, parseCodexVersion } from "../../src/doctor/codex-help.ts";
 
 // What cmd-shim (npm's) writes for a global `codex`; %dp0% is the shim's own directory.
@@ -60,6 +60,28 @@ describe("findCodex on Unix", () => {
     expect(found.problem).toBeUndefined();
     expect(found.found).toBe(good);
     expect(found.runnable).toBe(good);
+  });
+
+  test("relative PATH entries are never searched: a repository's own bin/codex or ./codex is not found", async () => {
+    const project = path.join(scratch, "unix", "project");
+    await file("unix/project/bin/codex", "#!/bin/sh\n", 0o755);
+    await file("unix/project/codex", "#!/bin/sh\n", 0o755);
+    await file("unix/project/bin/git", "#!/bin/sh\n", 0o755);
+    const found = await findCodex({ command: "codex", source: "PATH", env: { PATH: "bin:.:" }, cwd: project, platform: "linux" });
+    expect(found.runnable).toBeNull();
+    expect(found.problem!.detail).toContain("relative entries are ignored");
+    const absolute = await file("unix/abs/codex", "#!/bin/sh\n", 0o755);
+    const next = await findCodex({ command: "codex", source: "PATH", env: { PATH: `bin:.::${path.dirname(absolute)}` }, cwd: project, platform: "linux" });
+    expect(next.runnable).toBe(absolute);
+    const git = await file("unix/abs-git/git", "#!/bin/sh\n", 0o755);
+    const prevCwd = process.cwd();
+    process.chdir(project);
+    try {
+      expect(await findGit({ PATH: "bin:." }, "linux")).toBeNull();
+      expect(await findGit({ PATH: `bin:.:${path.dirname(git)}` }, "linux")).toBe(git);
+    } finally {
+      process.chdir(prevCwd);
+    }
   });
 
   test("a relative --codex path is resolved against the working directory", async () => {

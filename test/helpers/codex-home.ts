@@ -21,6 +21,8 @@ export interface CodexHomeOptions {
   baseUrl: string;
   /** TOML appended to config.toml verbatim, e.g. an `[mcp_servers.x]` table. */
   extraConfig?: string;
+  /** Where to make it; default os.tmpdir(). A test that needs it out of a sandbox's reach puts it elsewhere. */
+  parentDir?: string;
 }
 
 /** Absolute path of the pinned codex launcher in this checkout (`node_modules/.bin/codex`). */
@@ -59,7 +61,7 @@ function tomlString(value: string): string {
 }
 
 export async function makeCodexHome(opts: CodexHomeOptions): Promise<CodexHome> {
-  const root = await mkdtemp(join(tmpdir(), "codex-home-"));
+  const root = await mkdtemp(join(opts.parentDir ?? tmpdir(), "codex-home-"));
   const dir = join(root, "codex-home");
   const home = join(root, "home");
   await mkdir(dir);

@@ -12,6 +12,10 @@ describe("child environment", () => {
   test("Windows names match whatever their case", () => {
     expect(buildChildEnv({ Path: "C:\\w", SystemRoot: "C:\\Windows" }, [], 1, true)).toEqual({ Path: "C:\\w", SystemRoot: "C:\\Windows", CODEX_SUBAGENTS_DEPTH: "1" });
   });
+  test("PATH keeps only its absolute entries: `bin`, `.` and empty entries would find a repository's own programs", () => {
+    expect(buildChildEnv({ PATH: "bin::/usr/bin:.:/bin:" }, [], 1, false).PATH).toBe("/usr/bin:/bin");
+    expect(buildChildEnv({ Path: "tools;C:\\w;.\\x;;D:\\y" }, [], 1, true).Path).toBe("C:\\w;D:\\y");
+  });
   test("secret values: the API key and pass-env values", () => {
     expect(secretValues(parent, ["MY_TOKEN"])).toEqual(["sk-abc", "t0k3n-value"]);
   });

@@ -41,7 +41,8 @@ afterAll(async () => {
 });
 
 async function start(args: string[], env: Record<string, string>): Promise<ConnectedServer> {
-  const server = await connectServer({ ...serverCommand(["--root", scratch, ...args]), env, cwd: scratch });
+  // A CODEX_HOME of the test's own unless the case brings one: the server's private work directory lives below it.
+  const server = await connectServer({ ...serverCommand(["--root", scratch, ...args]), env: { CODEX_HOME: path.join(scratch, "codex-home"), ...env }, cwd: scratch });
   servers.push(server);
   return server;
 }

@@ -20,13 +20,17 @@ beforeAll(async () => {
   await writeFile(path.join(repo, "a.txt"), "a\n");
   for (const args of [["init", "-q"], ["add", "."], ["commit", "-qm", "init"]]) spawnSync("git", args, { cwd: repo, env });
 });
-afterAll(() => rm(repo, { recursive: true, force: true }));
+afterAll(async () => {
+  await rm(repo, { recursive: true, force: true });
+  await rm(`${repo}-work`, { recursive: true, force: true });
+});
 
 async function context(): Promise<DelegateContext> {
   return {
     registry: () => loadRegistry({ dir: null, source: "embedded", foundBy: "test" }, []),
     roots: await resolveRoots([repo], repo),
     codexPath: "/nonexistent/codex",
+    workDir: `${repo}-work`, // not the default under ~/.codex: a test leaves nothing in the user's home
     maxTimeoutS: 60,
     maxSandbox: "workspace-write",
     passEnv: [],

@@ -63,7 +63,8 @@ describe("git runner", () => {
       }
     };
     walk(join(import.meta.dir, "..", "..", "src"));
-    const spawnsGit = sources.filter((path) => /spawn(Sync)?\(\s*["'`]git["'`]/.test(readFileSync(path, "utf8")));
+    // A literal "git" anywhere, or git.ts's start-up-resolved `program` (useGitProgram).
+    const spawnsGit = sources.filter((path) => /spawn(Sync)?\(\s*(["'`]git["'`]|program\b)/.test(readFileSync(path, "utf8")));
     expect(spawnsGit.map((path) => path.slice(path.indexOf("src/")))).toEqual(["src/workspace/git.ts"]);
   });
 });
