@@ -15,6 +15,7 @@ import type { Limiter } from "./limiter.ts";
 import type { Logger } from "./log.ts";
 import { buildChildEnv } from "./policy/env.ts";
 import { redactDeep, type Redactor } from "./policy/redact.ts";
+import { refuseGitDirectory } from "./policy/git-dir.ts";
 import { PolicyError, resolveAllowedDir, type Root } from "./policy/roots.ts";
 import { checkSandbox, type SandboxMode } from "./policy/sandbox.ts";
 import { redactEventLine, type RunRecorder } from "./runs/record.ts";
@@ -164,7 +165,7 @@ export async function delegate(
   const sandboxProblem = checkSandbox(sandbox, ctx.maxSandbox);
   if (sandboxProblem) throw new DelegateError(`agent "${agent.name}": ${sandboxProblem}`);
   const isolation = chooseIsolation(input, agent);
-  const cwd = await resolveAllowedDir(input.cwd ?? ctx.roots[0]!.real, ctx.roots, "cwd");
+  const cwd = await refuseGitDirectory(await resolveAllowedDir(input.cwd ?? ctx.roots[0]!.real, ctx.roots, "cwd"));
   const timeoutS = Math.min(input.timeout_s ?? agent.timeout_s ?? ctx.maxTimeoutS, ctx.maxTimeoutS);
 
   if (ctx.limiter.active >= ctx.limiter.max) {
@@ -182,7 +183,7 @@ export async function delegate(
   let tempDir: string | undefined;
   try {
     opts.onProgress?.(isolation === "none" ? "starting codex" : `preparing ${isolation} workspace`);
-    workspace = await prepareWorkspace({ mode: isolation, cwd, signal: opts.signal, logger: ctx.log });
+    workspace = await prepareWorkspace({ mode: isolation, cwd, roots: ctx.roots.map((root) => root.real), signal: opts.signal, logger: ctx.log });
     tempDir = await mkdtemp(path.join(os.tmpdir(), "codex-subagents-run-"));
     const lastMessageFile = path.join(tempDir, "last-message.txt");
     let outputSchemaFile: string | undefined;
@@ -234,7 +235,9 @@ export async function delegate(
     let patch: string | undefined;
     if (isolation === "worktree" && !outcome.spawnError) {
       try {
-        patch = await workspace.collectPatch();
+        const collected = await workspace.collectPatch({ redact: ctx.redact });
+        patch = collected?.patch;
+        notes.push(...(collected?.notes ?? []));
       } catch (error) {
         notes.push(`the sub-agent's changes could not be collected: ${(error as Error).message}`);
       }

@@ -8,7 +8,7 @@ import { stderrLogger, WorkspaceError, type IsolationMode, type MirrorLimits, ty
 import { createWorktree } from "./worktree.ts";
 
 export { WorkspaceError, DEFAULT_MIRROR_LIMITS } from "./types.ts";
-export type { IsolationMode, MirrorLimits, Workspace, WorkspaceLogger } from "./types.ts";
+export type { CollectedPatch, IsolationMode, MirrorLimits, Workspace, WorkspaceLogger } from "./types.ts";
 
 export interface PrepareWorkspaceOptions {
   mode: IsolationMode;
@@ -18,6 +18,9 @@ export interface PrepareWorkspaceOptions {
   signal?: AbortSignal;
   /** Where cleanup problems are reported (cleanup never throws). Default: stderr. */
   logger?: WorkspaceLogger;
+  /** worktree: the allowed roots (real paths). The repository's top level and git directories must lie inside one;
+   *  undefined skips that check (the caller checked already). delegate always passes them. */
+  roots?: readonly string[];
   /** mirror: bounds on the copy. Default DEFAULT_MIRROR_LIMITS (100 000 entries, 2 GiB). */
   mirrorLimits?: Partial<MirrorLimits>;
 }
@@ -37,7 +40,7 @@ export async function prepareWorkspace(options: PrepareWorkspaceOptions): Promis
     case "mirror":
       return createMirror(options.cwd, { signal: options.signal, limits: options.mirrorLimits, logger });
     case "worktree":
-      return createWorktree(options.cwd, { signal: options.signal, logger });
+      return createWorktree(options.cwd, { signal: options.signal, logger, roots: options.roots });
     default:
       throw new WorkspaceError(
         `isolation "${String(options.mode satisfies never)}" is not a mode; use "none", "worktree" or "mirror"`,

@@ -1,16 +1,37 @@
 // isolation "worktree": a detached `git worktree` of cwd's repository at HEAD in a fresh temporary directory.
 // The sub-agent's changes come back as a patch against that HEAD; the worktree is then removed.
 //
-// What we touch in the user's repository, and nothing else: `git worktree add` writes the worktree's admin
-// directory `.git/worktrees/<name>/` (removed again by cleanup). The user's working tree, index, branches, stash
+// What we touch in the user's repository, and nothing else: `git worktree add --no-checkout` writes the worktree's
+// admin directory `.git/worktrees/<name>/` (removed again by cleanup). The user's working tree, index, branches, stash
 // and HEAD are never written; the dirty check runs with GIT_OPTIONAL_LOCKS=0 so `status` does not refresh the
 // user's index, and collectPatch stages into a temporary index with a temporary object directory, so even the
 // blobs it hashes never land in the user's object store.
-import { copyFile, mkdir, mkdtemp, readFile, realpath, rename, rm, stat, writeFile } from "node:fs/promises";
+//
+// Security: the files are checked out, the user's tree is checked for changes, and the patch is collected by git
+// running against a private git directory (private-git.ts) with no configuration of the repository's, the user's or
+// the system's: no filter, textconv or diff driver exists, so no attribute (at any depth, in `info/attributes`, in
+// the sub-agent's worktree) can start a program, and no `includeIf gitdir:**/worktrees/**` section, `[include]` file
+// or `.git/modules/<name>/config` is read. Only `rev-parse`, `config --get-regexp` (data only), `worktree add
+// --no-checkout` and `worktree remove` run in the repository itself, and they consult no attributes; the program
+// keys they could reach are forced off on the command line (git.ts SAFETY_CONFIG).
+import { copyFile, lstat, mkdtemp, readFile, realpath, rename, rm, stat, writeFile } from "node:fs/promises";
 import { availableParallelism, tmpdir } from "node:os";
 import { isAbsolute, join, resolve, sep } from "node:path";
-import { filterNeutralisingArgs, gitOrThrow, GitCommandError, runGit } from "./git.ts";
-import { isInsideOrEqual, once, WorkspaceError, type Workspace, type WorkspaceLogger } from "./types.ts";
+import { isWithin } from "../policy/roots.ts";
+import {
+  emptyAttributeSourceArgs,
+  filterNeutralisingArgs,
+  gitOrThrow,
+  GitCommandError,
+  gitVersion,
+  isolatedConfigEnv,
+  runGit,
+  type GitVersion,
+} from "./git.ts";
+import { removePlantedGitEntries } from "./hostile-tree.ts";
+import { displayPath, isSecretShapedPath, isUtf8, literalPathspec, pathspecFile, splitPatch, type PatchPart } from "./patch-parts.ts";
+import { CARRIED_KEYS, createPrivateGitDir, readSmallText, setPrivateAttributes } from "./private-git.ts";
+import { isInsideOrEqual, once, WorkspaceError, type CollectedPatch, type Workspace, type WorkspaceLogger } from "./types.ts";
 
 /** A patch larger than this is refused rather than cut (a cut patch would not apply). */
 const MAX_PATCH_BYTES = 64 * 1024 * 1024;
@@ -21,6 +42,10 @@ interface RepositoryInfo {
   /** cwd relative to topLevel, "" at the top, with a trailing "/" otherwise (git's --show-prefix). */
   prefix: string;
   commonDir: string;
+  /** This worktree's own git directory (the common one, or `<common>/worktrees/<name>` in a linked worktree). */
+  gitDir: string;
+  /** "sha1" or "sha256". */
+  objectFormat: string;
   headCommit: string;
 }
 
@@ -31,14 +56,16 @@ export async function inspectRepository(cwd: string, signal?: AbortSignal): Prom
     "--show-prefix",
     "--path-format=absolute",
     "--git-common-dir",
+    "--absolute-git-dir",
+    "--show-object-format",
     "--verify",
     "-q",
     "HEAD^{commit}",
   ];
   const result = await runGit(args, { cwd, signal });
   const lines = result.stdout.toString("utf8").split("\n");
-  const [topLevel, prefix, commonDir, headCommit] = lines;
-  if (!topLevel || prefix === undefined || !commonDir) {
+  const [topLevel, prefix, commonDir, gitDir, objectFormat, headCommit] = lines;
+  if (!topLevel || prefix === undefined || !commonDir || !gitDir || !objectFormat) {
     const said = result.stderr.trim();
     if (/not a git repository/i.test(said) || said === "") {
       throw new WorkspaceError(
@@ -56,36 +83,125 @@ export async function inspectRepository(cwd: string, signal?: AbortSignal): Prom
         `commit first (\`git commit\`), or use isolation "none" or "mirror"`,
     );
   }
-  return { topLevel, prefix, commonDir, headCommit: headCommit as string };
+  return { topLevel, prefix, commonDir, gitDir, objectFormat, headCommit: headCommit as string };
+}
+
+/** What the repository's configuration says that matters to us: all data, read once before anything runs. */
+interface RepositorySettings {
+  /** `core.worktree`, if set anywhere git looks (includes too): refused. */
+  coreWorktree: string | undefined;
+  /** Data-only keys carried into the private config (line endings, file modes). */
+  carried: Map<string, string>;
+  /** Filter driver names the repository's config defines (for the note; none of them is run). */
+  filterDrivers: string[];
+}
+
+async function readRepositorySettings(cwd: string, signal?: AbortSignal): Promise<RepositorySettings> {
+  const keys = CARRIED_KEYS.map((key) => key.slice("core.".length)).join("|");
+  const listing = await runGit(["config", "-z", "--get-regexp", `^(core\\.(worktree|${keys})|filter\\..*)$`], { cwd, signal });
+  const settings: RepositorySettings = { coreWorktree: undefined, carried: new Map(), filterDrivers: [] };
+  if (listing.exitCode !== 0) return settings; // 1: none of these keys is set
+  const filterEntries: string[] = [];
+  for (const entry of listing.stdout.toString("utf8").split("\0")) {
+    if (entry === "") continue;
+    const newline = entry.indexOf("\n");
+    const key = (newline === -1 ? entry : entry.slice(0, newline)).toLowerCase();
+    const value = newline === -1 ? "true" : entry.slice(newline + 1);
+    if (key === "core.worktree") settings.coreWorktree = value;
+    else if (key.startsWith("filter.")) filterEntries.push(entry);
+    else settings.carried.set(key, value);
+  }
+  const pairs = filterNeutralisingArgs(filterEntries.join("\0")) ?? [];
+  settings.filterDrivers = filterDriverNames(pairs);
+  return settings;
+}
+
+/**
+ * Security: a repository whose `core.worktree` points elsewhere, or whose working tree or git directory lies outside
+ * the allowed roots (a `.git` file pointing out of them), would have git read or write outside what the caller
+ * allowed. Refuse, naming the way out.
+ */
+async function checkRepositoryPlace(repository: RepositoryInfo, settings: RepositorySettings, roots: readonly string[] | undefined): Promise<void> {
+  if (settings.coreWorktree !== undefined) {
+    throw new WorkspaceError(
+      `the git repository at "${repository.gitDir}" sets core.worktree ("${settings.coreWorktree}"), so its working tree ` +
+        `is not where its git directory is; this server does not make worktrees of such repositories: ` +
+        `use isolation "none" or "mirror", or remove core.worktree`,
+    );
+  }
+  if (!roots) return;
+  for (const [what, path] of [
+    ["top level", repository.topLevel],
+    ["git directory", repository.gitDir],
+    ["common git directory", repository.commonDir],
+  ] as const) {
+    const real = await realpath(path).catch(() => path);
+    if (!roots.some((root) => isWithin(real, root))) {
+      throw new WorkspaceError(
+        `the ${what} of the git repository at cwd is "${real}", outside the allowed roots; ` +
+          `use isolation "none" or "mirror", or start the server with a --root that holds the whole repository`,
+      );
+    }
+  }
 }
 
 export async function createWorktree(
   cwd: string,
-  options: { signal?: AbortSignal; logger: WorkspaceLogger; checkoutWorkers?: number },
+  options: { signal?: AbortSignal; logger: WorkspaceLogger; checkoutWorkers?: number; roots?: readonly string[] },
 ): Promise<Workspace> {
   const { signal, logger } = options;
+  const version = await gitVersion();
   const repository = await inspectRepository(cwd, signal);
-  const filterConfig = await neutralisedFilters(repository.topLevel, signal);
+  const settings = await readRepositorySettings(cwd, signal);
+  await checkRepositoryPlace(repository, settings, options.roots);
+  const inRepository = { globalArgs: emptyAttributeSourceArgs(version, repository.objectFormat) };
 
   const base = await realpath(await mkdtemp(join(tmpdir(), "codex-subagents-worktree-")));
   const worktree = join(base, "wt");
   // Once the sub-agent has run, its `.git` is untrusted: cleanup uses the admin dir read before it started.
   let trustedAdminDir: string | undefined;
-  const cleanup = once(() => removeWorktree(repository, base, worktree, logger, trustedAdminDir));
+  const cleanup = once(() => removeWorktree(repository, base, worktree, logger, trustedAdminDir, inRepository.globalArgs));
 
   let dirty: DirtyState;
+  let adminDir: string | undefined;
+  let setupGitDir: string | undefined;
   try {
-    // The dirty check reads the user's tree while git writes the new one: neither waits for the other.
+    setupGitDir = await createPrivateGitDir(base, {
+      head: repository.headCommit,
+      alternateObjects: resolve(repository.commonDir, "objects"),
+      objectFormat: repository.objectFormat,
+      carried: settings.carried,
+      exclude: await readSmallText(join(repository.commonDir, "info", "exclude")),
+    });
+    const privateEnv = { ...isolatedConfigEnv(version), GIT_DIR: setupGitDir };
+    // Registering the worktree is the one write to the user's repository; it checks nothing out, so no attribute
+    // is consulted there. The checkout follows with the private git directory.
     const add = () =>
-      gitOrThrow(["worktree", "add", "--detach", "-q", "--", worktree, repository.headCommit], {
+      gitOrThrow(["worktree", "add", "--no-checkout", "--detach", "-q", "--", worktree, repository.headCommit], {
         cwd: repository.topLevel,
         signal,
-        timeoutMs: 600_000,
-        config: [...filterConfig, ...parallelCheckoutConfig(options.checkoutWorkers)],
+        timeoutMs: 120_000,
+        ...inRepository,
       });
+    const addAndCheckOut = async () => {
+      await withRepositoryLock(repository.commonDir, () => retryAdminRace(add, worktree));
+      // Security: read where git keeps this worktree's record now, before the sub-agent runs: afterwards `.git` in
+      // the worktree is the sub-agent's to rewrite, and a git directory it plants there could define programs to run.
+      adminDir = await worktreeAdminDir(worktree);
+      if (!adminDir) return;
+      trustedAdminDir = adminDir;
+      await gitOrThrow(["read-tree", "--reset", "-u", repository.headCommit], {
+        cwd: worktree,
+        signal,
+        timeoutMs: 600_000,
+        env: { ...privateEnv, GIT_WORK_TREE: worktree, GIT_INDEX_FILE: join(adminDir, "index") },
+        config: parallelCheckoutConfig(options.checkoutWorkers),
+      });
+    };
+    // The dirty check reads the user's tree while git writes the new one: neither waits for the other.
     [, dirty] = await Promise.all([
-      withRepositoryLock(repository.commonDir, () => retryAdminRace(add, worktree)),
-      uncommittedPaths(repository.topLevel, filterConfig, signal),
+      addAndCheckOut(),
+      uncommittedPaths(repository, { ...privateEnv, GIT_WORK_TREE: repository.topLevel, GIT_INDEX_FILE: join(repository.gitDir, "index") }, signal),
     ]);
   } catch (error) {
     await cleanup();
@@ -96,16 +212,15 @@ export async function createWorktree(
       );
     }
     throw error;
+  } finally {
+    if (setupGitDir) await rm(setupGitDir, { recursive: true, force: true }).catch(() => undefined);
   }
 
-  // Security: read where git keeps this worktree's record now, before the sub-agent runs: afterwards `.git` in the
-  // worktree is the sub-agent's to rewrite, and a git directory it plants there could define programs to run.
-  const adminDir = await worktreeAdminDir(worktree);
-  trustedAdminDir = adminDir;
   if (!adminDir) {
     await cleanup();
     throw new WorkspaceError(`git made a worktree of "${repository.topLevel}" without a .git file; use isolation "none" or "mirror"`);
   }
+  const trustedAdmin: string = adminDir;
   const workingDir = repository.prefix === "" ? worktree : join(worktree, repository.prefix.replace(/\/$/, ""));
   const isDirectory = await stat(workingDir).then(
     (info) => info.isDirectory(),
@@ -131,9 +246,9 @@ export async function createWorktree(
         `the sub-agent; the patch is against HEAD and may conflict with them.`,
     );
   }
-  if (filterConfig.length > 0) {
+  if (settings.filterDrivers.length > 0) {
     notes.push(
-      `git filter drivers (${filterDriverNames(filterConfig).join(", ")}) were not run in the worktree, for safety: ` +
+      `git filter drivers (${settings.filterDrivers.join(", ")}) were not run in the worktree, for safety: ` +
         `files they manage (e.g. Git LFS objects) appear as stored in git, such as LFS pointer files.`,
     );
   }
@@ -142,10 +257,10 @@ export async function createWorktree(
   return {
     mode: "worktree",
     workingDir,
-    notes,
-    collectPatch: async () => {
+    notes: Object.freeze(notes),
+    collectPatch: async (collectOptions = {}) => {
       if (cleanedUp) throw new WorkspaceError("the worktree was already removed; collect the patch before cleanup");
-      return collectPatch(repository, filterConfig, base, worktree, adminDir, notes);
+      return collectPatch({ repository, version, base, worktree, adminDir: trustedAdmin, carried: settings.carried, redact: collectOptions.redact });
     },
     cleanup: async () => {
       cleanedUp = true;
@@ -166,20 +281,6 @@ function parallelCheckoutConfig(workers: number | undefined): string[] {
   return [`checkout.workers=${chosen}`, "checkout.thresholdForParallelism=100"];
 }
 
-/** Blank every filter driver the repository's config defines (see git.ts, Security). */
-async function neutralisedFilters(topLevel: string, signal?: AbortSignal): Promise<string[]> {
-  const listing = await runGit(["config", "-z", "--get-regexp", "^filter\\."], { cwd: topLevel, signal });
-  if (listing.exitCode === 1) return []; // no filter configured
-  const pairs = listing.exitCode === 0 ? filterNeutralisingArgs(listing.stdout.toString("utf8")) : undefined;
-  if (!pairs) {
-    throw new WorkspaceError(
-      `the git configuration of "${topLevel}" defines a filter driver this server cannot switch off ` +
-        `(git config --get-regexp '^filter\\.' lists it); remove it, or use isolation "none" or "mirror"`,
-    );
-  }
-  return pairs;
-}
-
 function filterDriverNames(filterConfig: string[]): string[] {
   const names = filterConfig.map((pair) => pair.slice("filter.".length, pair.lastIndexOf(".")));
   return [...new Set(names)];
@@ -193,11 +294,12 @@ interface DirtyState {
   more: boolean;
 }
 
-async function uncommittedPaths(topLevel: string, filterConfig: string[], signal?: AbortSignal): Promise<DirtyState> {
-  const result = await runGit(["status", "--porcelain=v1", "-z", "--untracked-files=normal"], {
-    cwd: topLevel,
+/** `env` names the private git directory, the user's tree as GIT_WORK_TREE and the user's index (read only). */
+async function uncommittedPaths(repository: RepositoryInfo, env: Record<string, string>, signal?: AbortSignal): Promise<DirtyState> {
+  const result = await runGit(["status", "--porcelain=v1", "-z", "--untracked-files=normal", "--ignore-submodules=all"], {
+    cwd: repository.topLevel,
     signal,
-    config: filterConfig,
+    env,
     maxOutputBytes: 256 * 1024,
   });
   if (result.exitCode !== 0 && !result.truncated) return { paths: [], more: false }; // advisory only
@@ -212,31 +314,89 @@ async function uncommittedPaths(topLevel: string, filterConfig: string[], signal
   return { paths, more: result.truncated || paths.length >= MAX_DIRTY_LISTED };
 }
 
-async function collectPatch(
-  repository: RepositoryInfo,
-  filterConfig: string[],
-  base: string,
-  worktree: string,
-  adminDir: string,
-  notes: string[],
-): Promise<string> {
-  // Stage into a copy of the worktree's index (its stat cache makes `add -A` hash only what changed) and write
-  // new blobs into a temporary object directory that borrows the repository's objects as an alternate.
-  const scratch = await mkdtemp(join(base, "patch-"));
+interface CollectInput {
+  repository: RepositoryInfo;
+  version: GitVersion;
+  base: string;
+  worktree: string;
+  adminDir: string;
+  carried: ReadonlyMap<string, string>;
+  redact?: (text: string) => string;
+}
+
+/** Most files a patch re-encodes one by one before it falls back to encoding every file (argv stays small). */
+const MAX_REENCODED_FILES = 500;
+/** Binary files larger than this are not read to look for secrets (the note says they were not checked). */
+const MAX_BINARY_SCAN_BYTES = 16 * 1024 * 1024;
+
+/**
+ * The sub-agent's changes as a patch against HEAD, plus notes for the caller. Treats the worktree as hostile: planted
+ * `.git` entries are removed first (hostile-tree.ts), git runs against a fresh private git directory (no config but
+ * ours), submodules are never entered, symlinks are recorded as links and never followed, secret-shaped files the
+ * sub-agent added are left out, and binary content is named in the notes.
+ */
+async function collectPatch(input: CollectInput): Promise<CollectedPatch> {
+  const { repository, version, worktree } = input;
+  const notes: string[] = [];
+  // Stage into a copy of the worktree's index (its stat cache makes `add -A` hash only what changed); new blobs go to
+  // the private git directory's own objects, which borrow the repository's as an alternate.
+  const scratch = await mkdtemp(join(input.base, "patch-"));
   try {
+    const planted = await removePlantedGitEntries(worktree);
+    if (planted.removed.length > 0) {
+      notes.push(
+        `the sub-agent created git metadata inside its worktree (${listSome(planted.removed)}); it was removed unread ` +
+          `before the patch was collected, and the files beside it are in the patch as ordinary files.`,
+      );
+    }
+    const gitDir = await createPrivateGitDir(scratch, {
+      head: repository.headCommit,
+      alternateObjects: resolve(repository.commonDir, "objects"),
+      objectFormat: repository.objectFormat,
+      carried: input.carried,
+      // Security: the sub-agent's `.gitattributes` must not mark text as binary (base85 would hide it from the
+      // redactor) or pick a diff driver: ours is the highest-precedence attributes file, and it leaves `diff` to
+      // git's own text/binary detection.
+      attributes: "* !diff\n",
+    });
     const index = join(scratch, "index");
-    const objects = join(scratch, "objects");
-    await mkdir(objects);
-    await copyFile(join(adminDir, "index"), index).catch(() => undefined);
+    await copyFile(join(input.adminDir, "index"), index).catch(() => undefined);
     // GIT_DIR and GIT_WORK_TREE name the repository outright: git never reads the worktree's own `.git`.
-    const env = {
-      GIT_DIR: adminDir,
-      GIT_WORK_TREE: worktree,
-      GIT_INDEX_FILE: index,
-      GIT_OBJECT_DIRECTORY: objects,
-      GIT_ALTERNATE_OBJECT_DIRECTORIES: resolve(repository.commonDir, "objects"),
+    const env = { ...isolatedConfigEnv(version), GIT_DIR: gitDir, GIT_WORK_TREE: worktree, GIT_INDEX_FILE: index };
+    const run = (args: string[], extra: { maxOutputBytes?: number; config?: string[] } = {}) =>
+      runGit(args, { cwd: worktree, env, timeoutMs: 600_000, ...extra });
+    const specFile = join(scratch, "pathspecs");
+    const withSpecs = async (args: string[], specs: Buffer[]) => {
+      await writeFile(specFile, pathspecFile(specs));
+      const result = await run([...args, `--pathspec-from-file=${specFile}`, "--pathspec-file-nul"]);
+      if (result.exitCode !== 0) throw new GitCommandError(args, result);
+      return result.stdout;
     };
-    await gitOrThrow(["add", "-A", "--", "."], { cwd: worktree, env, config: filterConfig, timeoutMs: 600_000 });
+
+    // Submodules (gitlinks in the index) are never entered: left out of `add`, so their paths stay as in HEAD.
+    const staged = await run(["ls-files", "-s", "-z"], { maxOutputBytes: 256 * 1024 * 1024 });
+    if (staged.exitCode !== 0) throw new GitCommandError(["ls-files"], staged);
+    const gitlinks = nulFields(staged.stdout)
+      .filter((entry) => entry.subarray(0, 7).toString("latin1") === "160000 ")
+      .map((entry) => entry.subarray(entry.indexOf(9) + 1));
+    await withSpecs(["add", "-A"], [Buffer.from(":(top)"), ...gitlinks.map((path) => literalPathspec(path, true))]);
+
+    // A secret-shaped file (private key, `.env*`, credential store) the sub-agent added stays out of the patch.
+    const changes = await run(["diff", "--cached", "--name-status", "-z", "--no-renames", "--ignore-submodules=all", repository.headCommit, "--"]);
+    if (changes.exitCode !== 0) throw new GitCommandError(["diff", "--name-status"], changes);
+    const fields = nulFields(changes.stdout);
+    const secretFiles: Buffer[] = [];
+    for (let at = 0; at + 1 < fields.length; at += 2) {
+      const path = fields[at + 1] as Buffer;
+      if (fields[at]?.toString("latin1") === "A" && isSecretShapedPath(path.toString("utf8"))) secretFiles.push(path);
+    }
+    if (secretFiles.length > 0) {
+      await withSpecs(["rm", "--cached", "-f", "-q", "--ignore-unmatch"], secretFiles.map((path) => literalPathspec(path)));
+      notes.push(
+        `left out of the patch: ${secretFiles.length} file(s) the sub-agent added whose names mark them as secrets ` +
+          `(${listSome(secretFiles.map(displayPath))}); they were not returned.`,
+      );
+    }
 
     const diffArgs = [
       "diff",
@@ -247,58 +407,128 @@ async function collectPatch(
       "--no-textconv",
       "--no-renames",
       "--no-relative",
+      "--ignore-submodules=all",
       "--src-prefix=a/",
       "--dst-prefix=b/",
-      repository.headCommit,
-      "--",
     ];
-    const diffConfig = [...filterConfig, "diff.suppressBlankEmpty=false", "core.quotePath=true"];
-    const diff = async (extraConfig: string[]) => {
-      const result = await runGit(diffArgs, {
-        cwd: worktree,
-        env,
-        config: [...diffConfig, ...extraConfig],
-        maxOutputBytes: MAX_PATCH_BYTES,
-        timeoutMs: 600_000,
-      });
+    const diff = async (pathspecs: string[]) => {
+      const args = [...diffArgs, repository.headCommit, "--", ...pathspecs];
+      const result = await run(args, { maxOutputBytes: MAX_PATCH_BYTES, config: ["diff.suppressBlankEmpty=false", "core.quotePath=true"] });
       if (result.truncated) {
         throw new WorkspaceError(
           `the sub-agent's changes make a patch larger than ${MAX_PATCH_BYTES / 1024 / 1024} MiB, too large to return; ` +
             `ask for a smaller change, or use isolation "none" to let it work in place`,
         );
       }
-      if (result.exitCode !== 0) throw new GitCommandError(diffArgs, result);
+      if (result.exitCode !== 0) throw new GitCommandError(args, result);
       return result.stdout;
     };
 
-    const patch = await diff([]);
-    const text = decodeUtf8(patch);
-    if (text !== undefined) return text;
-    // A changed text file that is not UTF-8 cannot travel in a JSON string unchanged. Emit every file as a binary
-    // (base85) patch instead: lossless and still `git apply`-able. In-tree .gitattributes that force `diff` on such
-    // a file win over core.attributesFile; then we refuse rather than return a patch that would not apply.
-    const attributes = join(scratch, "attributes");
-    await writeFile(attributes, "* binary\n");
-    const binaryText = decodeUtf8(await diff([`core.attributesFile=${attributes}`]));
-    if (binaryText === undefined) {
+    let patch = await diff([":(top)"]);
+    if (!isUtf8(patch)) patch = await reencodeNonUtf8(patch, diff, gitDir, notes);
+    const parts = splitPatch(patch);
+    if (parts) patch = await screenBinaryParts(parts, worktree, input.redact, notes);
+    const text = patch.toString("utf8");
+    if (!isUtf8(patch)) {
       throw new WorkspaceError(
-        `the sub-agent changed a text file that is not UTF-8 and the repository's .gitattributes force a text diff ` +
-          `for it, so no lossless patch can be returned; use isolation "none" for this task`,
+        `the sub-agent changed a text file that is not UTF-8 and no lossless patch could be made of it; ` +
+          `use isolation "none" for this task`,
       );
     }
-    notes.push("some changed files are not UTF-8 text, so the patch encodes every file in git's binary format.");
-    return binaryText;
+    return { patch: text, notes: Object.freeze(notes) };
   } finally {
     await rm(scratch, { recursive: true, force: true });
   }
 }
 
-function decodeUtf8(bytes: Buffer): string | undefined {
+/**
+ * A changed text file that is not UTF-8 cannot travel in a JSON string unchanged. Only those files go in git's
+ * lossless binary (base85) format; every other file stays text, where the redactor can see it.
+ */
+async function reencodeNonUtf8(
+  patch: Buffer,
+  diff: (pathspecs: string[]) => Promise<Buffer>,
+  gitDir: string,
+  notes: string[],
+): Promise<Buffer> {
+  const parts = splitPatch(patch);
+  const bad = parts ? [...new Map(parts.filter((part) => !part.utf8).map((part) => [part.path.toString("latin1"), part.path])).values()] : undefined;
+  const asPathspec = (path: Buffer, exclude = false) => literalPathspec(path, exclude).toString("utf8");
+  const expressible = bad?.every((path) => isUtf8(path) && !path.includes(0)) && (bad?.length ?? 0) <= MAX_REENCODED_FILES;
+  await setPrivateAttributes(gitDir, "* binary\n");
   try {
-    return new TextDecoder("utf-8", { fatal: true }).decode(bytes);
-  } catch {
-    return undefined;
+    if (!bad || !expressible) {
+      notes.push("some changed files are not UTF-8 text, so the patch encodes every file in git's binary format.");
+      return await diff([":(top)"]);
+    }
+    const binaryPart = await diff(bad.map((path) => asPathspec(path)));
+    await setPrivateAttributes(gitDir, "* !diff\n");
+    const textPart = await diff([":(top)", ...bad.map((path) => asPathspec(path, true))]);
+    notes.push(
+      `${bad.length} changed file(s) are not UTF-8 text (${listSome(bad.map(displayPath))}), so only they are in git's ` +
+        `binary format in the patch; every other file is text.`,
+    );
+    return Buffer.concat([textPart, binaryPart]);
+  } finally {
+    await setPrivateAttributes(gitDir, "* !diff\n");
   }
+}
+
+/**
+ * Security: base85 is not a hiding place. Every binary part is named in the notes; when the file's new content holds
+ * something the redactor recognises, the part is left out of the patch (a redacted base85 hunk would not decode).
+ */
+async function screenBinaryParts(
+  parts: PatchPart[],
+  worktree: string,
+  redact: ((text: string) => string) | undefined,
+  notes: string[],
+): Promise<Buffer> {
+  const binary = parts.filter((part) => part.binary);
+  if (binary.length === 0) return Buffer.concat(parts.map((part) => part.bytes));
+  const dropped = new Set<PatchPart>();
+  const unchecked: string[] = [];
+  for (const part of binary) {
+    if (!redact) break;
+    const file = Buffer.concat([Buffer.from(worktree + "/"), part.path]);
+    const info = await lstat(file).catch(() => undefined);
+    if (!info?.isFile()) continue; // deleted or not a regular file: nothing new to leak
+    if (info.size > MAX_BINARY_SCAN_BYTES) {
+      unchecked.push(displayPath(part.path));
+      continue;
+    }
+    const content = (await readFile(file).catch(() => Buffer.alloc(0))).toString("latin1");
+    if (redact(content) !== content) dropped.add(part);
+  }
+  const kept = binary.filter((part) => !dropped.has(part));
+  if (kept.length > 0) {
+    notes.push(
+      `binary content in the patch (git's base85 format, not readable as text; review before applying): ` +
+        `${listSome(kept.map((part) => displayPath(part.path)), 20)}.` +
+        (unchecked.length > 0 ? ` Too large to check for secrets: ${listSome(unchecked)}.` : ""),
+    );
+  }
+  if (dropped.size > 0) {
+    notes.push(
+      `left out of the patch: binary file(s) holding a secret-looking value (${listSome([...dropped].map((part) => displayPath(part.path)))}).`,
+    );
+  }
+  return Buffer.concat(parts.filter((part) => !dropped.has(part)).map((part) => part.bytes));
+}
+
+function nulFields(bytes: Buffer): Buffer[] {
+  const fields: Buffer[] = [];
+  for (let at = 0; at < bytes.length; ) {
+    const end = bytes.indexOf(0, at);
+    fields.push(bytes.subarray(at, end === -1 ? bytes.length : end));
+    at = end === -1 ? bytes.length : end + 1;
+  }
+  return fields;
+}
+
+function listSome(items: readonly string[], limit = 5): string {
+  const shown = items.slice(0, limit).join(", ");
+  return items.length > limit ? `${shown} and ${items.length - limit} more` : shown;
 }
 
 /** The `gitdir:` a linked worktree's `.git` file points to (`<common>/worktrees/<name>`), if readable. */
@@ -329,6 +559,7 @@ async function removeWorktree(
   worktree: string,
   logger: WorkspaceLogger,
   knownAdminDir: string | undefined,
+  globalArgs: string[],
 ): Promise<void> {
   const adminDir = knownAdminDir ?? (await worktreeAdminDir(worktree));
   await rename(worktree, join(base, "removing")).catch(() => undefined);
@@ -336,6 +567,7 @@ async function removeWorktree(
     runGit(["worktree", "remove", "--force", "--force", "--", worktree], {
       cwd: repository.topLevel,
       timeoutMs: 60_000,
+      globalArgs,
     }),
   ).catch((error: Error) => ({ exitCode: -1, stderr: error.message }));
   if (removed.exitCode !== 0 && adminDir) {
