@@ -13,6 +13,9 @@ import { spawnSync } from "node:child_process";
 import { chmodSync, existsSync, mkdirSync, readdirSync, rmSync, utimesSync, writeFileSync } from "node:fs";
 import { readdir } from "node:fs/promises";
 import path from "node:path";
+import { makeCodexHome, type CodexHome } from "../helpers/codex-home.ts";
+import { assistantMessage, developerMessages, functionCall, functionCallOutputs, startMockModel, type MockModel } from "../helpers/mock-model.ts";
+import { codexBin } from "../helpers/paths.ts";
 import {
   afterCase, countBadInput, fakeCall, makeScratch, newToken, reportTally, startServer, type AdversarialServer, type Scratch,
 } from "./harness.ts";
@@ -397,4 +400,87 @@ describe("what the patch carries (issue 8 §6, issue 9)", () => {
     expect(markersSeen()).toEqual([]);
     await afterCase(server, token);
   });
+});
+
+describe("the real codex, sandboxed (workspace-write), plants git config in its worktree", () => {
+  // Its own repository: the includeIf-worktrees section defines one filter driver (`wtonly`) that no file in HEAD
+  // names, so nothing runs it until the sub-agent plants a `.gitattributes` naming it. (Codex itself runs git in its
+  // working directory, outside our control, with the repository's config: see SECURITY.md, Known limits. This
+  // repository gives that git nothing to run, so a marker here can only come from the server's git.)
+  const PERSONA = "You are the git-planting attacker. GIT-PLANTER-5521";
+  let codexScratch: Scratch;
+  let mock: MockModel;
+  let home: CodexHome;
+  let codexServer: AdversarialServer;
+
+  beforeAll(async () => {
+    codexScratch = await makeScratch();
+    const repo = codexScratch.root;
+    git(repo, "init", "-q", "-b", "main");
+    writeFileSync(path.join(repo, "README.md"), "benign\n");
+    git(repo, "add", "-A");
+    git(repo, "commit", "-q", "-m", "init");
+    const worktreesOnly = path.join(repo, ".git", "worktrees-only.cfg");
+    writeFileSync(worktreesOnly, `[filter "wtonly"]\n\tclean = ${program("codex-wtonly-clean", true)}\n\tsmudge = ${program("codex-wtonly-smudge", true)}\n`);
+    git(repo, "config", "includeIf.gitdir:**/worktrees/**.path", worktreesOnly);
+
+    const q = (value: string) => `'${value.replace(/'/g, "'\\''")}'`;
+    const plantCommand = [
+      // .gitattributes at depth naming the driver only a worktree's config defines
+      "mkdir -p deep/x/y",
+      "printf '* filter=wtonly\\n' > deep/x/y/.gitattributes",
+      "printf 'planted\\n' > deep/x/y/z.txt",
+      // a git directory of its own at depth, with programs in its config and no commit
+      "mkdir -p nested/.git/objects nested/.git/refs",
+      "printf 'ref: refs/heads/main\\n' > nested/.git/HEAD",
+      `printf '[core]\\n\\tfsmonitor = %s\\n[filter \"deepf\"]\\n\\tclean = %s\\n' ${q(program("codex-planted-fsmonitor"))} ${q(program("codex-planted-clean", true))} > nested/.git/config`,
+      "printf '* filter=deepf\\n' > nested/.gitattributes",
+      "printf 'n\\n' > nested/n.txt",
+      "printf 'the real change\\n' > added.txt",
+      "echo planted",
+    ].join(" && ");
+    mock = await startMockModel((req) => {
+      if (!developerMessages(req.body).join("\n").includes("GIT-PLANTER-5521")) return [assistantMessage("unexpected caller")];
+      const outputs = functionCallOutputs(req.body);
+      if (outputs.length === 0) return [functionCall({ name: "exec_command", args: { cmd: plantCommand }, callId: "call_plant" })];
+      return [assistantMessage(`done; tool said: ${outputs[0]!.output.replace(/\s+/g, " ").slice(0, 300)}`)];
+    });
+    home = await makeCodexHome({ baseUrl: mock.baseUrl });
+    codexServer = await startServer(codexScratch, { codex: codexBin, env: { ...home.env } });
+  });
+
+  afterAll(async () => {
+    await codexServer?.close();
+    await mock?.close();
+    await home?.cleanup();
+    await codexScratch?.cleanup();
+  });
+
+  test("no planted program runs when the server collects the patch, and the change still comes back", async () => {
+    countBadInput(2);
+    const result: any = await codexServer.client.callTool(
+      {
+        name: "delegate",
+        arguments: {
+          agent: "git-planter", persona: PERSONA, sandbox_mode: "workspace-write", isolation: "worktree",
+          cwd: codexScratch.root, task: "Plant the files.",
+        },
+      },
+      undefined,
+      { timeout: 120_000 },
+    );
+    expect(result.isError, text(result)).toBeFalsy();
+    const { patch, final_message: finalMessage, notes } = result.structuredContent;
+    expect(finalMessage).toContain("planted"); // the command ran inside the sandbox
+    expect(patch).toContain("b/added.txt");
+    expect(patch).toContain("b/deep/x/y/z.txt");
+    expect(patch).toContain("b/nested/n.txt");
+    expect(notes.join("\n")).toContain("git metadata inside its worktree");
+    expect(markersSeen()).toEqual([]);
+    // codex's own sandbox helper leaves a mount-target directory in TMPDIR; that one is codex's, not ours.
+    for (const entry of await readdir(codexScratch.tmp)) {
+      if (entry.startsWith("codex-bwrap-")) rmSync(path.join(codexScratch.tmp, entry), { recursive: true, force: true });
+    }
+    await afterCase(codexServer);
+  }, 150_000);
 });
