@@ -7,11 +7,11 @@
 //   our process tree: `-c core.hooksPath=/dev/null` on every call, so no hook directory exists.
 // - `core.fsmonitor` naming a program (or `true`, which starts a daemon that outlives us): `-c core.fsmonitor=false`.
 // - Attribute-driven programs (`filter.<x>.clean/smudge/process`, `diff.<x>.textconv/command`, `merge.<x>.driver`),
-//   named by `.gitattributes` at any depth, `info/attributes` or `core.attributesFile`, and defined in any config file,
-//   `[include]` and `includeIf gitdir:**/worktrees/**` sections included. Git has no switch for "no drivers", and
-//   listing drivers from one config file misses the conditional ones. So every command that reads or writes a working
-//   tree (the checkout, the dirty check, the patch) runs against a git directory the server wrote itself
-//   (private-git.ts) with system and global config switched off (`isolatedConfigEnv`): no config defines a driver of
+//   named by `.gitattributes` at any depth, `info/attributes` or `core.attributesFile`, and defined in any config
+//   file, `[include]` files and `includeIf` sections that match inside worktrees only included. Git has no switch for
+//   "no drivers", and listing drivers from one config file misses the conditional ones. So every command that reads
+//   or writes a working tree (the checkout, the dirty check, the patch) runs against a git directory the server
+//   wrote itself (private-git.ts) with system and global config switched off (`isolatedConfigEnv`): no config defines a driver of
 //   any name, so nothing an attribute names can run. Diffs also pass `--no-ext-diff --no-textconv`.
 // - Program-valued keys (`core.fsmonitor`, `core.hooksPath`, `core.sshCommand`, `core.pager`, `core.editor`,
 //   `diff.external`, `gpg.program`, `core.askPass`, `credential.helper`, ...): forced off with `-c` on every call

@@ -10,9 +10,9 @@
 // Security: the files are checked out, the user's tree is checked for changes, and the patch is collected by git
 // running against a private git directory (private-git.ts) with no configuration of the repository's, the user's or
 // the system's: no filter, textconv or diff driver exists, so no attribute (at any depth, in `info/attributes`, in
-// the sub-agent's worktree) can start a program, and no `includeIf gitdir:**/worktrees/**` section, `[include]` file
-// or `.git/modules/<name>/config` is read. Only `rev-parse`, `config --get-regexp` (data only), `worktree add
-// --no-checkout` and `worktree remove` run in the repository itself, and they consult no attributes; the program
+// the sub-agent's worktree) can start a program, and no `includeIf` section that matches worktrees only, no
+// `[include]` file and no `.git/modules/<name>/config` is read. Only `rev-parse`, `config --get-regexp` (data
+// only), `worktree add --no-checkout` and `worktree remove` run in the repository itself, and they consult no attributes; the program
 // keys they could reach are forced off on the command line (git.ts SAFETY_CONFIG).
 import { copyFile, lstat, mkdtemp, readFile, realpath, rename, rm, stat, writeFile } from "node:fs/promises";
 import { availableParallelism, tmpdir } from "node:os";

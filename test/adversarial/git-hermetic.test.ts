@@ -17,7 +17,7 @@ import { makeCodexHome, type CodexHome } from "../helpers/codex-home.ts";
 import { assistantMessage, developerMessages, functionCall, functionCallOutputs, startMockModel, type MockModel } from "../helpers/mock-model.ts";
 import { codexBin } from "../helpers/paths.ts";
 import {
-  afterCase, countBadInput, fakeCall, makeScratch, newToken, reportTally, startServer, type AdversarialServer, type Scratch,
+  afterCase, countBadInput, fakeCall, makeScratch, newToken, reportTally, startServer, type AdversarialServer, type PlantItem, type Scratch,
 } from "./harness.ts";
 
 let scratch: Scratch;
@@ -212,7 +212,7 @@ describe("a hostile repository runs nothing of its own in the server's git", () 
 });
 
 describe("a sub-agent that plants git metadata in its worktree", () => {
-  const plantedRepo = (at: string, source: string) => [
+  const plantedRepo = (at: string, source: string): PlantItem[] => [
     { path: `${at}/.git/HEAD`, text: "ref: refs/heads/main\n" },
     { path: `${at}/.git/objects`, dir: true },
     { path: `${at}/.git/refs/heads`, dir: true },

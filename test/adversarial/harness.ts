@@ -136,6 +136,20 @@ export interface FakeScript {
   crash?: boolean;
   stderrPad?: number;
   textPad?: number;
+  /** What the fake writes in its working directory before it finishes (a hostile sub-agent's files). */
+  plant?: PlantItem[];
+}
+
+/** One entry the fake codex plants: a file (text or base64), a directory, a symlink, a FIFO, or a removal. */
+export interface PlantItem {
+  path: string;
+  text?: string;
+  base64?: string;
+  mode?: number;
+  dir?: boolean;
+  symlink?: string;
+  fifo?: boolean;
+  remove?: boolean;
 }
 
 let tokenCounter = 0;
