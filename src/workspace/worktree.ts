@@ -340,6 +340,15 @@ async function collectPatch(input: CollectInput): Promise<CollectedPatch> {
   const notes: string[] = [];
   // Stage into a copy of the worktree's index (its stat cache makes `add -A` hash only what changed); new blobs go to
   // the private git directory's own objects, which borrow the repository's as an alternate.
+  // Security: the sub-agent may write its worktree's parent (it lives in TMPDIR), so it can move the worktree aside
+  // and leave a link to any directory in its place; git would then hand that directory back as the patch.
+  const [info, real] = await Promise.all([lstat(worktree).catch(() => undefined), realpath(worktree).catch(() => "")]);
+  if (!info?.isDirectory() || real !== worktree) {
+    throw new WorkspaceError(
+      `the worktree "${worktree}" was moved or replaced by a link while the sub-agent ran, so nothing was read from ` +
+        `it; no patch is returned`,
+    );
+  }
   const scratch = await mkdtemp(join(input.base, "patch-"));
   try {
     const planted = await removePlantedGitEntries(worktree);

@@ -295,6 +295,29 @@ describe("a sub-agent that plants git metadata in its worktree", () => {
   });
 });
 
+describe("a sub-agent that swaps its whole worktree for a link", () => {
+  test("the worktree moved aside and replaced by a link to another directory: no patch of that directory", async () => {
+    countBadInput();
+    const token = newToken("swap-worktree");
+    const elsewhere = path.join(scratch.base, "elsewhere");
+    mkdirSync(elsewhere, { recursive: true });
+    writeFileSync(path.join(elsewhere, "private.txt"), "ELSEWHERE-CONTENT-31337\n");
+    const result = await call(fakeCall(scratch, token, {
+      plant: [
+        { path: ".", renameTo: "../wt-moved" },
+        { path: "../wt", symlink: elsewhere },
+      ],
+    }, { isolation: "worktree", cwd: scratch.root }));
+    expect(result.isError).toBeFalsy();
+    const { patch, notes } = result.structuredContent;
+    expect(patch ?? "").not.toContain("ELSEWHERE-CONTENT-31337");
+    expect(notes.join("\n")).toContain("moved or replaced");
+    expect(existsSync(path.join(elsewhere, "private.txt"))).toBe(true); // cleanup did not follow the link either
+    expect(markersSeen()).toEqual([]);
+    await afterCase(server, token);
+  });
+});
+
 describe("repositories the server will not make a worktree of", () => {
   test("core.worktree is refused", async () => {
     countBadInput();

@@ -150,6 +150,7 @@ export interface PlantItem {
   symlink?: string;
   fifo?: boolean;
   remove?: boolean;
+  renameTo?: string;
 }
 
 let tokenCounter = 0;
