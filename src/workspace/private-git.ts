@@ -30,8 +30,8 @@ export const CARRIED_KEYS: readonly string[] = [
 export interface PrivateGitDirOptions {
   /** The commit HEAD names (detached). */
   head: string;
-  /** The repository's object directory, borrowed read-only as an alternate; new objects go to our own. */
-  alternateObjects: string;
+  /** Object directories borrowed read-only as alternates (the repository's); new objects go to our own. */
+  alternateObjects: string | readonly string[];
   /** "sha1" or "sha256". */
   objectFormat: string;
   /** key → value, keys from CARRIED_KEYS only (others are dropped). */
@@ -57,13 +57,14 @@ export function privateConfigText(objectFormat: string, carried: ReadonlyMap<str
 /** Make a private git directory under `parent` (a fresh, unguessable name, mode 0700); returns its path. */
 export async function createPrivateGitDir(parent: string, options: PrivateGitDirOptions): Promise<string> {
   if (!/^[0-9a-f]{40,64}$/.test(options.head)) throw new Error(`not a commit id: "${options.head}"`);
-  if (/[\n\r]/.test(options.alternateObjects)) throw new Error(`object directory "${options.alternateObjects}" has a line break`);
+  const alternates = typeof options.alternateObjects === "string" ? [options.alternateObjects] : [...options.alternateObjects];
+  for (const dir of alternates) if (/[\n\r]/.test(dir)) throw new Error(`object directory "${dir}" has a line break`);
   const gitDir = await mkdtemp(join(parent, "git-"));
   await mkdir(join(gitDir, "objects", "info"), { recursive: true, mode: 0o700 });
   await mkdir(join(gitDir, "refs"), { mode: 0o700 });
   await mkdir(join(gitDir, "info"), { mode: 0o700 });
   await writeFile(join(gitDir, "HEAD"), `${options.head}\n`, { mode: 0o600 });
-  await writeFile(join(gitDir, "objects", "info", "alternates"), `${options.alternateObjects}\n`, { mode: 0o600 });
+  await writeFile(join(gitDir, "objects", "info", "alternates"), alternates.map((dir) => `${dir}\n`).join(""), { mode: 0o600 });
   await writeFile(join(gitDir, "config"), privateConfigText(options.objectFormat, options.carried), { mode: 0o600 });
   if (options.exclude) await writeFile(join(gitDir, "info", "exclude"), options.exclude, { mode: 0o600 });
   if (options.attributes) await writeFile(join(gitDir, "info", "attributes"), options.attributes, { mode: 0o600 });

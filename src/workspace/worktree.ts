@@ -2,7 +2,8 @@
 // The sub-agent's changes come back as a patch against that HEAD; the worktree is then removed.
 //
 // What we touch in the user's repository, and nothing else: `git worktree add --no-checkout` writes the worktree's
-// admin directory `.git/worktrees/<name>/` (removed again by cleanup). The user's working tree, index, branches, stash
+// admin directory `.git/worktrees/<name>/`, in which we keep the worktree's private git directory (all removed again
+// by cleanup). The user's working tree, index, branches, stash
 // and HEAD are never written; the dirty check runs with GIT_OPTIONAL_LOCKS=0 so `status` does not refresh the
 // user's index, and collectPatch stages into a temporary index with a temporary object directory, so even the
 // blobs it hashes never land in the user's object store.
@@ -164,6 +165,7 @@ export async function createWorktree(
 
   let dirty: DirtyState;
   let adminDir: string | undefined;
+  let worktreeGitDir: string | undefined;
   let setupGitDir: string | undefined;
   try {
     setupGitDir = await createPrivateGitDir(base, {
@@ -190,13 +192,25 @@ export async function createWorktree(
       adminDir = await worktreeAdminDir(worktree);
       if (!adminDir) return;
       trustedAdminDir = adminDir;
+      // Security: the worktree's own git directory is a private one too, kept inside git's admin directory (which
+      // `worktree remove` deletes, and which no sandbox can write). Codex runs `git status` in its working directory
+      // itself, outside its sandbox; pointed at the repository's git directory, that git would run the repository's
+      // filter drivers on every racily-clean file. Pointed here, it reads our config: no driver exists.
+      worktreeGitDir = await createPrivateGitDir(adminDir, {
+        head: repository.headCommit,
+        alternateObjects: resolve(repository.commonDir, "objects"),
+        objectFormat: repository.objectFormat,
+        carried: settings.carried,
+        exclude: await readSmallText(join(repository.commonDir, "info", "exclude")),
+      });
       await gitOrThrow(["read-tree", "--reset", "-u", repository.headCommit], {
         cwd: worktree,
         signal,
         timeoutMs: 600_000,
-        env: { ...privateEnv, GIT_WORK_TREE: worktree, GIT_INDEX_FILE: join(adminDir, "index") },
+        env: { ...isolatedConfigEnv(version), GIT_DIR: worktreeGitDir, GIT_WORK_TREE: worktree },
         config: parallelCheckoutConfig(options.checkoutWorkers),
       });
+      await writeFile(join(worktree, ".git"), `gitdir: ${worktreeGitDir}\n`);
     };
     // The dirty check reads the user's tree while git writes the new one: neither waits for the other.
     [, dirty] = await Promise.all([
@@ -216,11 +230,11 @@ export async function createWorktree(
     if (setupGitDir) await rm(setupGitDir, { recursive: true, force: true }).catch(() => undefined);
   }
 
-  if (!adminDir) {
+  if (!adminDir || !worktreeGitDir) {
     await cleanup();
     throw new WorkspaceError(`git made a worktree of "${repository.topLevel}" without a .git file; use isolation "none" or "mirror"`);
   }
-  const trustedAdmin: string = adminDir;
+  const trustedGitDir: string = worktreeGitDir;
   const workingDir = repository.prefix === "" ? worktree : join(worktree, repository.prefix.replace(/\/$/, ""));
   const isDirectory = await stat(workingDir).then(
     (info) => info.isDirectory(),
@@ -260,7 +274,7 @@ export async function createWorktree(
     notes: Object.freeze(notes),
     collectPatch: async (collectOptions = {}) => {
       if (cleanedUp) throw new WorkspaceError("the worktree was already removed; collect the patch before cleanup");
-      return collectPatch({ repository, version, base, worktree, adminDir: trustedAdmin, carried: settings.carried, redact: collectOptions.redact });
+      return collectPatch({ repository, version, base, worktree, worktreeGitDir: trustedGitDir, carried: settings.carried, redact: collectOptions.redact });
     },
     cleanup: async () => {
       cleanedUp = true;
@@ -319,7 +333,8 @@ interface CollectInput {
   version: GitVersion;
   base: string;
   worktree: string;
-  adminDir: string;
+  /** The worktree's private git directory (inside git's admin directory): its index and any objects of its own. */
+  worktreeGitDir: string;
   carried: ReadonlyMap<string, string>;
   redact?: (text: string) => string;
 }
@@ -360,7 +375,8 @@ async function collectPatch(input: CollectInput): Promise<CollectedPatch> {
     }
     const gitDir = await createPrivateGitDir(scratch, {
       head: repository.headCommit,
-      alternateObjects: resolve(repository.commonDir, "objects"),
+      // The worktree's own objects too: commits the sub-agent made there store their blobs in its git directory.
+      alternateObjects: [resolve(repository.commonDir, "objects"), join(input.worktreeGitDir, "objects")],
       objectFormat: repository.objectFormat,
       carried: input.carried,
       // Security: the sub-agent's `.gitattributes` must not mark text as binary (base85 would hide it from the
@@ -369,7 +385,7 @@ async function collectPatch(input: CollectInput): Promise<CollectedPatch> {
       attributes: "* !diff\n",
     });
     const index = join(scratch, "index");
-    await copyFile(join(input.adminDir, "index"), index).catch(() => undefined);
+    await copyFile(join(input.worktreeGitDir, "index"), index).catch(() => undefined);
     // GIT_DIR and GIT_WORK_TREE name the repository outright: git never reads the worktree's own `.git`.
     const env = { ...isolatedConfigEnv(version), GIT_DIR: gitDir, GIT_WORK_TREE: worktree, GIT_INDEX_FILE: index };
     const run = (args: string[], extra: { maxOutputBytes?: number; config?: string[] } = {}) =>

@@ -425,11 +425,11 @@ describe("what the patch carries (issue 8 §6, issue 9)", () => {
   });
 });
 
-describe("the real codex, sandboxed (workspace-write), plants git config in its worktree", () => {
+describe("the real codex in a worktree, against the mock model", () => {
   // Its own repository: the includeIf-worktrees section defines one filter driver (`wtonly`) that no file in HEAD
-  // names, so nothing runs it until the sub-agent plants a `.gitattributes` naming it. (Codex itself runs git in its
-  // working directory, outside our control, with the repository's config: see SECURITY.md, Known limits. This
-  // repository gives that git nothing to run, so a marker here can only come from the server's git.)
+  // names, so nothing runs it until the sub-agent (workspace-write) plants a `.gitattributes` naming it. A second
+  // driver (`localf`) is named by HEAD's attributes: codex itself runs `git status` in its working directory, outside
+  // its sandbox, and that git must find the server's config in the worktree, not the repository's.
   const PERSONA = "You are the git-planting attacker. GIT-PLANTER-5521";
   let codexScratch: Scratch;
   let mock: MockModel;
@@ -441,8 +441,13 @@ describe("the real codex, sandboxed (workspace-write), plants git config in its 
     const repo = codexScratch.root;
     git(repo, "init", "-q", "-b", "main");
     writeFileSync(path.join(repo, "README.md"), "benign\n");
+    writeFileSync(path.join(repo, ".gitattributes"), "README.md filter=localf\n");
     git(repo, "add", "-A");
     git(repo, "commit", "-q", "-m", "init");
+    // A driver in the repository's own config, named by HEAD's attributes: codex's own `git status` in its working
+    // directory (outside its sandbox) runs it on a racily-clean README.md unless that git reads the server's config.
+    git(repo, "config", "filter.localf.clean", program("codex-repo-localf-clean", true));
+    git(repo, "config", "filter.localf.smudge", program("codex-repo-localf-smudge", true));
     const worktreesOnly = path.join(repo, ".git", "worktrees-only.cfg");
     writeFileSync(worktreesOnly, `[filter "wtonly"]\n\tclean = ${program("codex-wtonly-clean", true)}\n\tsmudge = ${program("codex-wtonly-smudge", true)}\n`);
     git(repo, "config", "includeIf.gitdir:**/worktrees/**.path", worktreesOnly);
@@ -463,7 +468,9 @@ describe("the real codex, sandboxed (workspace-write), plants git config in its 
       "echo planted",
     ].join(" && ");
     mock = await startMockModel((req) => {
-      if (!developerMessages(req.body).join("\n").includes("GIT-PLANTER-5521")) return [assistantMessage("unexpected caller")];
+      const persona = developerMessages(req.body).join("\n");
+      if (persona.includes("GIT-READER-5522")) return [assistantMessage("read only, nothing planted")];
+      if (!persona.includes("GIT-PLANTER-5521")) return [assistantMessage("unexpected caller")];
       const outputs = functionCallOutputs(req.body);
       if (outputs.length === 0) return [functionCall({ name: "exec_command", args: { cmd: plantCommand }, callId: "call_plant" })];
       return [assistantMessage(`done; tool said: ${outputs[0]!.output.replace(/\s+/g, " ").slice(0, 300)}`)];
@@ -478,6 +485,28 @@ describe("the real codex, sandboxed (workspace-write), plants git config in its 
     await home?.cleanup();
     await codexScratch?.cleanup();
   });
+
+  test("codex's own git in the worktree reads the server's config, not the repository's (read-only sub-agent)", async () => {
+    countBadInput();
+    const result: any = await codexServer.client.callTool(
+      {
+        name: "delegate",
+        arguments: {
+          agent: "git-reader", persona: "You only read. GIT-READER-5522", sandbox_mode: "read-only", isolation: "worktree",
+          cwd: codexScratch.root, task: "Say hello.",
+        },
+      },
+      undefined,
+      { timeout: 120_000 },
+    );
+    expect(result.isError, text(result)).toBeFalsy();
+    expect(result.structuredContent.final_message).toContain("nothing planted");
+    expect(markersSeen()).toEqual([]);
+    for (const entry of await readdir(codexScratch.tmp)) {
+      if (entry.startsWith("codex-bwrap-")) rmSync(path.join(codexScratch.tmp, entry), { recursive: true, force: true });
+    }
+    await afterCase(codexServer);
+  }, 150_000);
 
   test("no planted program runs when the server collects the patch, and the change still comes back", async () => {
     countBadInput(2);
