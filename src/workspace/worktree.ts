@@ -260,6 +260,12 @@ export async function createWorktree(
         `the sub-agent; the patch is against HEAD and may conflict with them.`,
     );
   }
+  if (dirty.timedOut) {
+    notes.push(
+      `the check of "${repository.topLevel}" for uncommitted changes did not finish in ${DIRTY_CHECK_TIMEOUT_MS / 1000} s ` +
+        `(a very large tree, or a FIFO where git expects a file), so uncommitted changes, if any, are not listed here.`,
+    );
+  }
   if (settings.filterDrivers.length > 0) {
     notes.push(
       `git filter drivers (${settings.filterDrivers.join(", ")}) were not run in the worktree, for safety: ` +
@@ -306,7 +312,11 @@ const MAX_DIRTY_LISTED = 1000;
 interface DirtyState {
   paths: string[];
   more: boolean;
+  /** The check did not finish in DIRTY_CHECK_TIMEOUT_MS. */
+  timedOut?: boolean;
 }
+
+const DIRTY_CHECK_TIMEOUT_MS = 15_000;
 
 /** `env` names the private git directory, the user's tree as GIT_WORK_TREE and the user's index (read only). */
 async function uncommittedPaths(repository: RepositoryInfo, env: Record<string, string>, signal?: AbortSignal): Promise<DirtyState> {
@@ -315,7 +325,11 @@ async function uncommittedPaths(repository: RepositoryInfo, env: Record<string, 
     signal,
     env,
     maxOutputBytes: 256 * 1024,
+    // Security: git opens `HEAD` of every nested repository it meets in the untracked walk; one planted as a FIFO
+    // (by an earlier sub-agent working in place) would block it. The check is advisory, so it gets a short bound.
+    timeoutMs: DIRTY_CHECK_TIMEOUT_MS,
   });
+  if (result.timedOut) return { paths: [], more: false, timedOut: true };
   if (result.exitCode !== 0 && !result.truncated) return { paths: [], more: false }; // advisory only
   const paths: string[] = [];
   const fields = result.stdout.toString("utf8").split("\0");

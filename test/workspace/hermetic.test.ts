@@ -2,6 +2,7 @@
 // server: version gates, the private config, the planted-.git sweep, patch splitting, secret-shaped names, and the
 // refusal of a cwd inside a git directory.
 import { afterAll, describe, expect, test } from "bun:test";
+import { spawnSync } from "node:child_process";
 import { chmodSync, existsSync, mkdirSync, readdirSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { findEnclosingGitDir, refuseGitDirectory } from "../../src/policy/git-dir.ts";
@@ -208,4 +209,18 @@ describe("the user's global config defines no driver for the server's git", () =
     }
     expect(readdirSync(markers)).toEqual([]);
   });
+});
+
+describe("a FIFO in the user's tree", () => {
+  test("a nested repository whose HEAD is a FIFO bounds the dirty check instead of hanging the set-up", async () => {
+    const repo = makeRepository();
+    mkdirSync(join(repo, "trap", ".git", "objects"), { recursive: true });
+    mkdirSync(join(repo, "trap", ".git", "refs"));
+    spawnSync("mkfifo", [join(repo, "trap", ".git", "HEAD")]);
+    const started = Date.now();
+    const workspace = await prepareWorkspace({ mode: "worktree", cwd: repo, logger: silent });
+    expect(Date.now() - started).toBeLessThan(30_000);
+    expect(workspace.notes.join("\n")).toContain("did not finish");
+    await workspace.cleanup();
+  }, 60_000);
 });
