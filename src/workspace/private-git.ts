@@ -10,7 +10,8 @@
 // system and global config switched off (git.ts `isolatedConfigEnv`), no driver of any name is defined, so no
 // attribute can start a program, and there is no `info/attributes` but the one we write. Works on every git the
 // server supports (2.31+): it needs no `--attr-source`.
-import { mkdir, mkdtemp, readFile, writeFile } from "node:fs/promises";
+import { constants } from "node:fs";
+import { mkdir, mkdtemp, open, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 
 /** Repository keys worth keeping in the private config: they shape file contents and modes, and start nothing. */
@@ -76,8 +77,20 @@ export async function setPrivateAttributes(gitDir: string, text: string): Promis
   await writeFile(join(gitDir, "info", "attributes"), text, { mode: 0o600 });
 }
 
-/** Read a small text file of the repository (such as `info/exclude`); "" when absent or over `limit` bytes. */
+/**
+ * Read a small text file of the repository (such as `info/exclude`); "" when absent, not a regular file, or over
+ * `limit` bytes. Security: opened non-blocking and without following a link, so a FIFO planted there cannot hang us.
+ */
 export async function readSmallText(file: string, limit = 1024 * 1024): Promise<string> {
-  const bytes = await readFile(file).catch(() => undefined);
-  return bytes && bytes.length <= limit ? bytes.toString("utf8") : "";
+  let handle;
+  try {
+    handle = await open(file, constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOFOLLOW);
+    const info = await handle.stat();
+    if (!info.isFile() || info.size > limit) return "";
+    return (await handle.readFile()).toString("utf8");
+  } catch {
+    return "";
+  } finally {
+    await handle?.close();
+  }
 }

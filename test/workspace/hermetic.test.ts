@@ -13,7 +13,7 @@ import {
 import { removePlantedGitEntries } from "../../src/workspace/hostile-tree.ts";
 import { prepareWorkspace, WorkspaceError } from "../../src/workspace/index.ts";
 import { headerPath, isSecretShapedPath, splitPatch } from "../../src/workspace/patch-parts.ts";
-import { privateConfigText } from "../../src/workspace/private-git.ts";
+import { privateConfigText, readSmallText } from "../../src/workspace/private-git.ts";
 import { git, removeAll, tempDir } from "./helpers.ts";
 
 const silent = { warn: () => {}, debug: () => {} };
@@ -80,6 +80,20 @@ describe("the private git directory's config", () => {
     ]));
     expect(text).toBe("[core]\n\trepositoryformatversion = 0\n\tbare = false\n\tautocrlf = input\n\tfilemode = false\n");
     expect(privateConfigText("sha256")).toContain("objectformat = sha256");
+  });
+});
+
+describe("reading the repository's small files", () => {
+  test("a FIFO, a symlink or a directory where info/exclude should be is read as empty, never blocks", async () => {
+    const dir = newTemp("ws-small-");
+    spawnSync("mkfifo", [join(dir, "fifo")]);
+    writeFileSync(join(dir, "real"), "*.log\n");
+    symlinkSync(join(dir, "real"), join(dir, "link"));
+    expect(await readSmallText(join(dir, "fifo"))).toBe("");
+    expect(await readSmallText(join(dir, "link"))).toBe("");
+    expect(await readSmallText(dir)).toBe("");
+    expect(await readSmallText(join(dir, "missing"))).toBe("");
+    expect(await readSmallText(join(dir, "real"))).toBe("*.log\n");
   });
 });
 
