@@ -10,9 +10,9 @@
 // system and global config switched off (git.ts `isolatedConfigEnv`), no driver of any name is defined, so no
 // attribute can start a program, and there is no `info/attributes` but the one we write. Works on every git the
 // server supports (2.31+): it needs no `--attr-source`.
-import { constants } from "node:fs";
-import { mkdir, mkdtemp, open, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, writeFile } from "node:fs/promises";
 import { join } from "node:path";
+import { readRegularFile } from "./hostile-tree.ts";
 
 /** Repository keys worth keeping in the private config: they shape file contents and modes, and start nothing. */
 export const CARRIED_KEYS: readonly string[] = [
@@ -82,15 +82,5 @@ export async function setPrivateAttributes(gitDir: string, text: string): Promis
  * `limit` bytes. Security: opened non-blocking and without following a link, so a FIFO planted there cannot hang us.
  */
 export async function readSmallText(file: string, limit = 1024 * 1024): Promise<string> {
-  let handle;
-  try {
-    handle = await open(file, constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOFOLLOW);
-    const info = await handle.stat();
-    if (!info.isFile() || info.size > limit) return "";
-    return (await handle.readFile()).toString("utf8");
-  } catch {
-    return "";
-  } finally {
-    await handle?.close();
-  }
+  return (await readRegularFile(file, limit))?.toString("utf8") ?? "";
 }

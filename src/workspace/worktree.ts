@@ -29,7 +29,7 @@ import {
   runGit,
   type GitVersion,
 } from "./git.ts";
-import { removePlantedGitEntries } from "./hostile-tree.ts";
+import { readRegularFile, removePlantedGitEntries } from "./hostile-tree.ts";
 import { displayPath, isSecretShapedPath, isUtf8, literalPathspec, pathspecFile, splitPatch, type PatchPart } from "./patch-parts.ts";
 import { CARRIED_KEYS, createPrivateGitDir, readSmallText, setPrivateAttributes } from "./private-git.ts";
 import { isInsideOrEqual, once, WorkspaceError, type CollectedPatch, type Workspace, type WorkspaceLogger } from "./types.ts";
@@ -532,11 +532,12 @@ async function screenBinaryParts(
     const file = Buffer.concat([Buffer.from(worktree + "/"), part.path]);
     const info = await lstat(file).catch(() => undefined);
     if (!info?.isFile()) continue; // deleted or not a regular file: nothing new to leak
-    if (info.size > MAX_BINARY_SCAN_BYTES) {
+    const bytes = await readRegularFile(file, MAX_BINARY_SCAN_BYTES);
+    if (!bytes) {
       unchecked.push(displayPath(part.path));
       continue;
     }
-    const content = (await readFile(file).catch(() => Buffer.alloc(0))).toString("latin1");
+    const content = bytes.toString("latin1");
     if (redact(content) !== content) dropped.add(part);
   }
   const kept = binary.filter((part) => !dropped.has(part));
@@ -544,7 +545,7 @@ async function screenBinaryParts(
     notes.push(
       `binary content in the patch (git's base85 format, not readable as text; review before applying): ` +
         `${listSome(kept.map((part) => displayPath(part.path)), 20)}.` +
-        (unchecked.length > 0 ? ` Too large to check for secrets: ${listSome(unchecked)}.` : ""),
+        (unchecked.length > 0 ? ` Not checked for secrets (over 16 MiB or unreadable): ${listSome(unchecked)}.` : ""),
     );
   }
   if (dropped.size > 0) {
