@@ -238,3 +238,18 @@ describe("a FIFO in the user's tree", () => {
     await workspace.cleanup();
   }, 60_000);
 });
+
+describe("object formats", () => {
+  test("a sha256 repository: the private git directories speak its format, and the patch comes back", async () => {
+    const repo = join(newTemp("ws-sha256-"), "project");
+    mkdirSync(repo, { recursive: true });
+    git(repo, "init", "-q", "--object-format=sha256", "-b", "main");
+    writeFileSync(join(repo, "a.txt"), "a\n");
+    git(repo, "add", "-A");
+    git(repo, "commit", "-q", "-m", "initial");
+    const workspace = await prepareWorkspace({ mode: "worktree", cwd: repo, logger: silent });
+    writeFileSync(join(workspace.workingDir, "a.txt"), "changed\n");
+    expect((await workspace.collectPatch())?.patch).toContain("+changed");
+    await workspace.cleanup();
+  });
+});
