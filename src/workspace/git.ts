@@ -3,8 +3,10 @@
 //
 // Security: the repository we run in may be untrusted (a clone from anywhere, or a directory handed over whole,
 // `.git/` included), and git is full of configuration that starts programs. Threats, and what stops each:
-// - Hooks (`post-checkout` on `worktree add`, `reference-transaction` on any ref update) running attacker code in
-//   our process tree: `-c core.hooksPath=/dev/null` on every call, so no hook directory exists.
+// - Hooks (`post-checkout` on a checkout, `reference-transaction` on any ref update) running attacker code in
+//   our process tree: `-c core.hooksPath=/dev/null` on every call, so no hook directory exists; and no command we
+//   run in the repository itself fires a hook event at all, so hooks defined in configuration (git 2.54+,
+//   `hook.<name>.command`, not gated by core.hooksPath) cannot run either (worktree.ts registerWorktree).
 // - `core.fsmonitor` naming a program (or `true`, which starts a daemon that outlives us): `-c core.fsmonitor=false`.
 // - Attribute-driven programs (`filter.<x>.clean/smudge/process`, `diff.<x>.textconv/command`, `merge.<x>.driver`),
 //   named by `.gitattributes` at any depth, `info/attributes` or `core.attributesFile`, and defined in any config
@@ -42,8 +44,6 @@ export interface GitOptions {
   config?: string[];
   /** Variables set for this call on top of the scrubbed environment (e.g. a temporary GIT_INDEX_FILE). */
   env?: Record<string, string>;
-  /** Global options placed before the `-c` pairs (e.g. `--attr-source=<tree>`). */
-  globalArgs?: string[];
   signal?: AbortSignal;
 }
 
@@ -122,13 +122,6 @@ export function gitVersion(): Promise<GitVersion> {
   return detectedVersion;
 }
 
-/** The empty tree's object name, per object format (git knows it without having it stored). */
-export function emptyTree(objectFormat: string): string {
-  return objectFormat === "sha256"
-    ? "6ef19b41225c5369f1c104d45d8d85efa9b057b53b14b4b9b939dd74decc5321"
-    : "4b825dc642cb6eb9a060e54bf8d69288fbee4904";
-}
-
 /**
  * Environment for a git call that must read no configuration but the git directory the server wrote itself (see
  * private-git.ts): no system config (GIT_CONFIG_NOSYSTEM, every version), no global config (GIT_CONFIG_GLOBAL,
@@ -144,15 +137,6 @@ export function isolatedConfigEnv(version: GitVersion): Record<string, string> {
     env.XDG_CONFIG_HOME = "/nonexistent/codex-subagents-no-home";
   }
   return env;
-}
-
-/**
- * Global options that make git read attributes from the empty tree instead of the working tree and index
- * (`--attr-source`, git 2.40 and later; nothing before). Only for commands where in-tree attributes shape nothing
- * we need: a defence in depth on top of the private configuration, which is what holds on every version.
- */
-export function emptyAttributeSourceArgs(version: GitVersion, objectFormat: string): string[] {
-  return versionAtLeast(version, 2, 40) ? [`--attr-source=${emptyTree(objectFormat)}`] : [];
 }
 
 /** The environment every git child gets: ours minus every `GIT_*` variable, plus a few fixed settings. */
@@ -176,7 +160,7 @@ export function runGit(args: readonly string[], options: GitOptions): Promise<Gi
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   const maxOutputBytes = options.maxOutputBytes ?? DEFAULT_MAX_OUTPUT_BYTES;
   const configArgs = [...SAFETY_CONFIG, ...(options.config ?? [])].flatMap((pair) => ["-c", pair]);
-  const argv = ["--no-pager", ...(options.globalArgs ?? []), ...configArgs, ...args];
+  const argv = ["--no-pager", ...configArgs, ...args];
 
   return new Promise((resolve, reject) => {
     if (options.signal?.aborted) {
@@ -189,8 +173,8 @@ export function runGit(args: readonly string[], options: GitOptions): Promise<Gi
       shell: false,
       stdio: ["ignore", "pipe", "pipe"],
       windowsHide: true,
-      // Its own process group, so a kill reaches the children git starts (`worktree add` runs `git reset --hard`,
-      // which runs checkout workers): killing only the parent would leave them writing into a removed worktree.
+      // Its own process group, so a kill reaches the children git starts (`read-tree -u` runs parallel checkout
+      // workers): killing only the parent would leave them writing into a removed worktree.
       detached: process.platform !== "win32",
     });
 
@@ -201,8 +185,8 @@ export function runGit(args: readonly string[], options: GitOptions): Promise<Gi
     let timedOut = false;
     let settled = false;
 
-    // SIGTERM first: git removes what it half-created (e.g. a `worktree add` admin directory) on SIGTERM, not on
-    // SIGKILL. SIGKILL follows if it is still running 2 s later.
+    // SIGTERM first: git removes what it half-created (e.g. an `index.lock`) on SIGTERM, not on SIGKILL.
+    // SIGKILL follows if it is still running 2 s later.
     let forceKill: ReturnType<typeof setTimeout> | undefined;
     const signalGroup = (signal: NodeJS.Signals) => {
       try {

@@ -1,10 +1,9 @@
 // isolation "worktree": a detached `git worktree` of cwd's repository at HEAD in a fresh temporary directory.
 // The sub-agent's changes come back as a patch against that HEAD; the worktree is then removed.
 //
-// What we touch in the user's repository, and nothing else: `git worktree add --no-checkout` writes the worktree's
-// admin directory `.git/worktrees/<name>/`, in which we keep the worktree's private git directory (all removed again
-// by cleanup). The user's working tree, index, branches, stash
-// and HEAD are never written; the dirty check runs with GIT_OPTIONAL_LOCKS=0 so `status` does not refresh the
+// What we touch in the user's repository, and nothing else: the worktree's admin directory
+// `.git/worktrees/<name>/` (written by us as `git worktree add` would), in which we keep the worktree's private git
+// directory; cleanup removes both. The user's working tree, index, branches, stash and HEAD are never written; the dirty check runs with GIT_OPTIONAL_LOCKS=0 so `status` does not refresh the
 // user's index, and collectPatch stages into a temporary index with a temporary object directory, so even the
 // blobs it hashes never land in the user's object store.
 //
@@ -12,15 +11,15 @@
 // running against a private git directory (private-git.ts) with no configuration of the repository's, the user's or
 // the system's: no filter, textconv or diff driver exists, so no attribute (at any depth, in `info/attributes`, in
 // the sub-agent's worktree) can start a program, and no `includeIf` section that matches worktrees only, no
-// `[include]` file and no `.git/modules/<name>/config` is read. Only `rev-parse`, `config --get-regexp` (data
-// only), `worktree add --no-checkout` and `worktree remove` run in the repository itself, and they consult no attributes; the program
-// keys they could reach are forced off on the command line (git.ts SAFETY_CONFIG).
-import { copyFile, lstat, mkdtemp, readFile, realpath, rename, rm, stat, writeFile } from "node:fs/promises";
+// `[include]` file and no `.git/modules/<name>/config` is read. Only `rev-parse` and `config --get-regexp` (values
+// read as data) run in the repository itself: they consult no attributes and fire no hook, and the program keys
+// are forced off on the command line anyway (git.ts SAFETY_CONFIG).
+import { randomBytes } from "node:crypto";
+import { copyFile, lstat, mkdir, mkdtemp, readFile, realpath, rename, rm, stat, writeFile } from "node:fs/promises";
 import { availableParallelism, tmpdir } from "node:os";
-import { isAbsolute, join, resolve, sep } from "node:path";
+import { join, resolve, sep } from "node:path";
 import { isWithin } from "../policy/roots.ts";
 import {
-  emptyAttributeSourceArgs,
   filterNeutralisingArgs,
   gitOrThrow,
   GitCommandError,
@@ -155,16 +154,14 @@ export async function createWorktree(
   const repository = await inspectRepository(cwd, signal);
   const settings = await readRepositorySettings(cwd, signal);
   await checkRepositoryPlace(repository, settings, options.roots);
-  const inRepository = { globalArgs: emptyAttributeSourceArgs(version, repository.objectFormat) };
 
   const base = await realpath(await mkdtemp(join(tmpdir(), "codex-subagents-worktree-")));
   const worktree = join(base, "wt");
-  // Once the sub-agent has run, its `.git` is untrusted: cleanup uses the admin dir read before it started.
-  let trustedAdminDir: string | undefined;
-  const cleanup = once(() => removeWorktree(repository, base, worktree, logger, trustedAdminDir, inRepository.globalArgs));
+  // Once the sub-agent has run, its `.git` is untrusted: cleanup uses the admin dir recorded before it started.
+  let adminDir: string | undefined;
+  const cleanup = once(() => removeWorktree(repository, base, worktree, logger, adminDir));
 
   let dirty: DirtyState;
-  let adminDir: string | undefined;
   let worktreeGitDir: string | undefined;
   let setupGitDir: string | undefined;
   try {
@@ -176,26 +173,14 @@ export async function createWorktree(
       exclude: await readSmallText(join(repository.commonDir, "info", "exclude")),
     });
     const privateEnv = { ...isolatedConfigEnv(version), GIT_DIR: setupGitDir };
-    // Registering the worktree is the one write to the user's repository; it checks nothing out, so no attribute
-    // is consulted there. The checkout follows with the private git directory.
-    const add = () =>
-      gitOrThrow(["worktree", "add", "--no-checkout", "--detach", "-q", "--", worktree, repository.headCommit], {
-        cwd: repository.topLevel,
-        signal,
-        timeoutMs: 120_000,
-        ...inRepository,
-      });
-    const addAndCheckOut = async () => {
-      await withRepositoryLock(repository.commonDir, () => retryAdminRace(add, worktree));
-      // Security: read where git keeps this worktree's record now, before the sub-agent runs: afterwards `.git` in
-      // the worktree is the sub-agent's to rewrite, and a git directory it plants there could define programs to run.
-      adminDir = await worktreeAdminDir(worktree);
-      if (!adminDir) return;
-      trustedAdminDir = adminDir;
-      // Security: the worktree's own git directory is a private one too, kept inside git's admin directory (which
-      // `worktree remove` deletes, and which no sandbox can write). Codex runs `git status` in its working directory
-      // itself, outside its sandbox; pointed at the repository's git directory, that git would run the repository's
-      // filter drivers on every racily-clean file. Pointed here, it reads our config: no driver exists.
+    const registerAndCheckOut = async () => {
+      signal?.throwIfAborted();
+      await mkdir(worktree);
+      adminDir = await registerWorktree(repository, worktree);
+      // Security: the worktree's own git directory is a private one too, kept inside its admin directory (which no
+      // sandbox can write). Codex runs `git status` in its working directory itself, outside its sandbox; pointed at
+      // the repository's git directory, that git would run the repository's filter drivers on every racily-clean
+      // file. Pointed here, it reads our config: no driver exists.
       worktreeGitDir = await createPrivateGitDir(adminDir, {
         head: repository.headCommit,
         alternateObjects: resolve(repository.commonDir, "objects"),
@@ -203,6 +188,7 @@ export async function createWorktree(
         carried: settings.carried,
         exclude: await readSmallText(join(repository.commonDir, "info", "exclude")),
       });
+      await writeFile(join(worktree, ".git"), `gitdir: ${worktreeGitDir}\n`);
       await gitOrThrow(["read-tree", "--reset", "-u", repository.headCommit], {
         cwd: worktree,
         signal,
@@ -210,11 +196,10 @@ export async function createWorktree(
         env: { ...isolatedConfigEnv(version), GIT_DIR: worktreeGitDir, GIT_WORK_TREE: worktree },
         config: parallelCheckoutConfig(options.checkoutWorkers),
       });
-      await writeFile(join(worktree, ".git"), `gitdir: ${worktreeGitDir}\n`);
     };
     // The dirty check reads the user's tree while git writes the new one: neither waits for the other.
     [, dirty] = await Promise.all([
-      addAndCheckOut(),
+      registerAndCheckOut(),
       uncommittedPaths(repository, { ...privateEnv, GIT_WORK_TREE: repository.topLevel, GIT_INDEX_FILE: join(repository.gitDir, "index") }, signal),
     ]);
   } catch (error) {
@@ -232,7 +217,7 @@ export async function createWorktree(
 
   if (!adminDir || !worktreeGitDir) {
     await cleanup();
-    throw new WorkspaceError(`git made a worktree of "${repository.topLevel}" without a .git file; use isolation "none" or "mirror"`);
+    throw new WorkspaceError(`the worktree of "${repository.topLevel}" could not be registered; use isolation "none" or "mirror"`);
   }
   const trustedGitDir: string = worktreeGitDir;
   const workingDir = repository.prefix === "" ? worktree : join(worktree, repository.prefix.replace(/\/$/, ""));
@@ -571,24 +556,41 @@ function listSome(items: readonly string[], limit = 5): string {
   return items.length > limit ? `${shown} and ${items.length - limit} more` : shown;
 }
 
-/** The `gitdir:` a linked worktree's `.git` file points to (`<common>/worktrees/<name>`), if readable. */
-async function worktreeAdminDir(worktree: string): Promise<string | undefined> {
-  const text = await readFile(join(worktree, ".git"), "utf8").catch(() => undefined);
-  const match = text?.match(/^gitdir: (.+)$/m);
-  if (!match?.[1]) return undefined;
-  const gitdir = match[1].trim();
-  return isAbsolute(gitdir) ? gitdir : resolve(worktree, gitdir);
+/**
+ * Record the worktree in the repository the way `git worktree add` does (`<common>/worktrees/<name>/` with
+ * `gitdir`, `commondir` and `HEAD`), so `git worktree list` shows it and `git worktree prune` can drop it should we
+ * die, and return that admin directory.
+ * Security: we write these three files ourselves rather than run `git worktree add`, which updates a ref and so
+ * fires the `reference-transaction` hook, and on git 2.54 and later also hooks defined in configuration
+ * (`hook.<name>.command`), which `core.hooksPath` does not switch off and which an `includeIf` matching only inside
+ * worktrees can define. No git command of ours in the repository itself fires any hook.
+ * The record is built aside and moved in with one rename, so a git listing worktrees meanwhile never reads a
+ * half-written one.
+ */
+async function registerWorktree(repository: RepositoryInfo, worktree: string): Promise<string> {
+  const worktreesDir = join(repository.commonDir, "worktrees");
+  await mkdir(worktreesDir, { recursive: true });
+  const staging = await mkdtemp(join(repository.commonDir, "codex-subagents-staging-"));
+  try {
+    await writeFile(join(staging, "commondir"), "../..\n");
+    await writeFile(join(staging, "HEAD"), `${repository.headCommit}\n`);
+    await writeFile(join(staging, "gitdir"), `${join(worktree, ".git")}\n`);
+    const adminDir = join(worktreesDir, `codex-subagents-${randomBytes(6).toString("hex")}`);
+    await rename(staging, adminDir);
+    return adminDir;
+  } catch (error) {
+    await rm(staging, { recursive: true, force: true }).catch(() => undefined);
+    throw error;
+  }
 }
 
 /**
- * Remove the worktree and git's record of it. Never throws.
+ * Remove the worktree and its record in the repository. Never throws.
  * 1. Rename the worktree directory aside (instant, same file system): from here on the sub-agent's files are
- *    out of git's sight, and if we die mid-way the user's repository holds no half-removed worktree.
- * 2. `git worktree remove --force --force <path>`: with the directory gone it only drops the admin directory
- *    `.git/worktrees/<name>` (about 5 ms). If the rename failed, this also deletes the files.
- * 3. If git failed (repository moved, git missing), delete the admin directory ourselves, after checking that its
- *    `gitdir` names this worktree.
- * 4. Delete the temporary directory: the only step that grows with the tree (about 0.2-0.3 s for 20 000 files
+ *    out of git's sight, and if we die mid-way the repository holds no half-removed worktree.
+ * 2. Delete the admin directory `<common>/worktrees/<name>` (our private git directory with it), after checking
+ *    that its `gitdir` names this worktree. No git command runs.
+ * 3. Delete the temporary directory: the only step that grows with the tree (about 0.2-0.3 s for 20 000 files
  *    in memory; see bench/worktree.ts).
  * We never run `git worktree prune`: it would also drop the user's own worktrees that merely look stale
  * (e.g. on an unmounted drive).
@@ -598,25 +600,15 @@ async function removeWorktree(
   base: string,
   worktree: string,
   logger: WorkspaceLogger,
-  knownAdminDir: string | undefined,
-  globalArgs: string[],
+  adminDir: string | undefined,
 ): Promise<void> {
-  const adminDir = knownAdminDir ?? (await worktreeAdminDir(worktree));
   await rename(worktree, join(base, "removing")).catch(() => undefined);
-  const removed = await withRepositoryLock(repository.commonDir, () =>
-    runGit(["worktree", "remove", "--force", "--force", "--", worktree], {
-      cwd: repository.topLevel,
-      timeoutMs: 60_000,
-      globalArgs,
-    }),
-  ).catch((error: Error) => ({ exitCode: -1, stderr: error.message }));
-  if (removed.exitCode !== 0 && adminDir) {
-    logger.debug(`workspace: git worktree remove failed (${removed.stderr.trim()}); removing "${adminDir}" by hand`);
-    if (await isOurAdminDir(adminDir, repository, worktree)) {
-      await rm(adminDir, { recursive: true, force: true }).catch((error: Error) =>
-        logger.warn(`workspace: could not remove git's record "${adminDir}": ${error.message}; run \`git worktree prune\``),
-      );
-    }
+  if (adminDir && (await isOurAdminDir(adminDir, repository, worktree))) {
+    await rm(adminDir, { recursive: true, force: true, maxRetries: 3 }).catch((error: Error) =>
+      logger.warn(`workspace: could not remove git's record "${adminDir}": ${error.message}; run \`git worktree prune\``),
+    );
+  } else if (adminDir) {
+    logger.debug(`workspace: "${adminDir}" no longer names worktree "${worktree}"; left in place`);
   }
   await rm(base, { recursive: true, force: true, maxRetries: 3 }).catch((error: Error) =>
     logger.warn(`workspace: could not remove worktree "${base}": ${error.message}; remove it by hand`),
@@ -628,35 +620,4 @@ async function isOurAdminDir(adminDir: string, repository: RepositoryInfo, workt
   if (!isInsideOrEqual(resolve(adminDir), worktreesDir, sep) || resolve(adminDir) === worktreesDir) return false;
   const pointsAt = await readFile(join(adminDir, "gitdir"), "utf8").catch(() => "");
   return pointsAt.trim() === join(worktree, ".git");
-}
-
-// Concurrent `git worktree add`/`remove` on one repository race inside git: each lists the repository's
-// worktrees and dies reading another's half-written admin directory ("failed to read .git/worktrees/wt/commondir").
-// Within this process we queue them per repository; across processes (two servers on one repository) we retry.
-// This map is the one piece of module state in src/workspace: a lock table must be shared by every caller.
-const repositoryQueues = new Map<string, Promise<unknown>>();
-
-async function withRepositoryLock<T>(commonDir: string, action: () => Promise<T>): Promise<T> {
-  const previous = repositoryQueues.get(commonDir) ?? Promise.resolve();
-  const current = previous.then(action, action);
-  const tail = current.catch(() => undefined);
-  repositoryQueues.set(commonDir, tail);
-  try {
-    return await current;
-  } finally {
-    if (repositoryQueues.get(commonDir) === tail) repositoryQueues.delete(commonDir);
-  }
-}
-
-async function retryAdminRace<T>(action: () => Promise<T>, worktree: string): Promise<T> {
-  for (let attempt = 1; ; attempt += 1) {
-    try {
-      return await action();
-    } catch (error) {
-      const racy = error instanceof GitCommandError && /worktrees\//.test(error.result.stderr);
-      if (!racy || attempt >= 3) throw error;
-      await rm(worktree, { recursive: true, force: true });
-      await new Promise((resolve) => setTimeout(resolve, 50 * attempt));
-    }
-  }
 }

@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { findEnclosingGitDir, refuseGitDirectory } from "../../src/policy/git-dir.ts";
 import { PolicyError } from "../../src/policy/roots.ts";
 import {
-  emptyAttributeSourceArgs, isolatedConfigEnv, parseGitVersion, SAFETY_CONFIG, versionAtLeast,
+  isolatedConfigEnv, parseGitVersion, SAFETY_CONFIG, versionAtLeast,
 } from "../../src/workspace/git.ts";
 import { removePlantedGitEntries } from "../../src/workspace/hostile-tree.ts";
 import { prepareWorkspace, WorkspaceError } from "../../src/workspace/index.ts";
@@ -43,12 +43,6 @@ describe("version gates", () => {
     expect(parseGitVersion("not git")).toBeUndefined();
     expect(versionAtLeast([2, 39, 5], 2, 40)).toBe(false);
     expect(versionAtLeast([3, 0, 0], 2, 40)).toBe(true);
-  });
-
-  test("--attr-source on the empty tree only from git 2.40, per object format", () => {
-    expect(emptyAttributeSourceArgs([2, 39, 5], "sha1")).toEqual([]);
-    expect(emptyAttributeSourceArgs([2, 40, 0], "sha1")).toEqual(["--attr-source=4b825dc642cb6eb9a060e54bf8d69288fbee4904"]);
-    expect(emptyAttributeSourceArgs([2, 44, 0], "sha256")[0]).toMatch(/^--attr-source=6ef19b41/);
   });
 
   test("system and global config are off; before 2.32 by pointing HOME away", () => {
