@@ -318,6 +318,65 @@ describe("a sub-agent that swaps its whole worktree for a link", () => {
   });
 });
 
+describe("every git the server starts, seen from outside", () => {
+  // A `git` wrapper first on the server's PATH logs each invocation (working directory, GIT_DIR, argv) and runs the
+  // real git. Whatever git version runs and whatever hook or driver mechanism it has, the server must run nothing in
+  // the repository itself but `rev-parse` and `config` (which fire no hook and read no attribute), and everything
+  // else against a private git directory of its own.
+  let logged: Scratch;
+  let wrapped: AdversarialServer;
+  let log: string;
+
+  beforeAll(async () => {
+    logged = await makeScratch();
+    log = path.join(logged.base, "git-calls.log");
+    const realGit = spawnSync("sh", ["-c", "command -v git"], { encoding: "utf8" }).stdout.trim();
+    const wrapperDir = path.join(logged.base, "wrapper-bin");
+    mkdirSync(wrapperDir);
+    writeFileSync(
+      path.join(wrapperDir, "git"),
+      `#!/bin/sh\n{ printf '%s\\037%s' "$PWD" "\${GIT_DIR:-}"; for a in "$@"; do printf '\\037%s' "$a"; done; printf '\\n'; } >> "${log}"\nexec "${realGit}" "$@"\n`,
+    );
+    chmodSync(path.join(wrapperDir, "git"), 0o755);
+    git(logged.root, "init", "-q", "-b", "main");
+    writeFileSync(path.join(logged.root, "README.md"), "hello\n");
+    git(logged.root, "add", "-A");
+    git(logged.root, "commit", "-q", "-m", "init");
+    wrapped = await startServer(logged, { env: { PATH: `${wrapperDir}:${process.env.PATH ?? "/usr/bin:/bin"}` } });
+  });
+
+  afterAll(async () => {
+    await wrapped?.close();
+    await logged?.cleanup();
+  });
+
+  test("a worktree run: only rev-parse and config in the repository, everything else with a private GIT_DIR", async () => {
+    const token = newToken("wrapped");
+    const result: any = await wrapped.client.callTool({
+      name: "delegate",
+      arguments: fakeCall(logged, token, { plant: [{ path: "new.txt", text: "new\n" }, { path: "x.bin", base64: "AAEC" }] }, {
+        isolation: "worktree", cwd: logged.root,
+      }),
+    }, undefined, { timeout: 120_000 });
+    expect(result.isError).toBeFalsy();
+    expect(result.structuredContent.patch).toContain("b/new.txt");
+    const calls = (await Bun.file(log).text()).trim().split("\n").map((line) => {
+      const [cwd, gitDir, ...argv] = line.split("\x1f");
+      const rest = [...argv];
+      while (rest[0] === "--no-pager" || rest[0] === "-c") rest.splice(0, rest[0] === "-c" ? 2 : 1);
+      return { cwd, gitDir, command: rest[0] ?? "" };
+    });
+    const subcommands = new Set(calls.map((call) => call.command));
+    for (const expected of ["rev-parse", "config", "read-tree", "status", "add", "diff"]) expect(subcommands).toContain(expected);
+    for (const call of calls) {
+      if (call.gitDir === "") expect(["rev-parse", "config", "--version"], JSON.stringify(call)).toContain(call.command);
+      else expect(path.basename(call.gitDir!), JSON.stringify(call)).toMatch(/^git-[A-Za-z0-9]{6}$/);
+    }
+    for (const forbidden of ["worktree", "update-ref", "checkout", "reset", "submodule", "commit"]) expect(subcommands).not.toContain(forbidden);
+    await afterCase(wrapped, token);
+  });
+});
+
 describe("repositories the server will not make a worktree of", () => {
   test("core.worktree is refused", async () => {
     countBadInput();
