@@ -197,11 +197,15 @@ export async function createWorktree(
         config: parallelCheckoutConfig(options.checkoutWorkers),
       });
     };
-    // The dirty check reads the user's tree while git writes the new one: neither waits for the other.
-    [, dirty] = await Promise.all([
+    // The dirty check reads the user's tree while git writes the new one: neither waits for the other. Both settle
+    // before any cleanup, so a cancel cannot remove the worktree while its record is still being written.
+    const [checkedOut, checked] = await Promise.allSettled([
       registerAndCheckOut(),
       uncommittedPaths(repository, { ...privateEnv, GIT_WORK_TREE: repository.topLevel, GIT_INDEX_FILE: join(repository.gitDir, "index") }, signal),
     ]);
+    if (checkedOut.status === "rejected") throw checkedOut.reason;
+    if (checked.status === "rejected") throw checked.reason;
+    dirty = checked.value;
   } catch (error) {
     await cleanup();
     if (error instanceof GitCommandError) {

@@ -247,3 +247,22 @@ describe("object formats", () => {
     await workspace.cleanup();
   });
 });
+
+describe("a cancel at any moment of the set-up", () => {
+  test("leaves no record in .git/worktrees and no staging directory in .git", async () => {
+    const repo = makeRepository();
+    for (let index = 0; index < 200; index += 1) writeFileSync(join(repo, `f${index}.txt`), `${index}\n`);
+    git(repo, "add", "-A");
+    git(repo, "commit", "-q", "-m", "more");
+    for (let attempt = 0; attempt < 16; attempt += 1) {
+      const controller = new AbortController();
+      const pending = prepareWorkspace({ mode: "worktree", cwd: repo, signal: controller.signal, logger: silent });
+      setTimeout(() => controller.abort(new Error("cancelled")), attempt * 2);
+      const outcome = await pending.then((workspace) => workspace, (error: Error) => error);
+      if (!(outcome instanceof Error)) await outcome.cleanup();
+      const worktrees = join(repo, ".git", "worktrees");
+      expect(existsSync(worktrees) ? readdirSync(worktrees) : [], `attempt ${attempt}`).toEqual([]);
+      expect(readdirSync(join(repo, ".git")).filter((name) => name.startsWith("codex-subagents-"))).toEqual([]);
+    }
+  });
+});
