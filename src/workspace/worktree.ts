@@ -15,7 +15,7 @@
 // read as data) run in the repository itself: they consult no attributes and fire no hook, and the program keys
 // are forced off on the command line anyway (git.ts SAFETY_CONFIG).
 import { randomBytes } from "node:crypto";
-import { copyFile, lstat, mkdir, mkdtemp, readFile, realpath, rename, rm, stat, writeFile } from "node:fs/promises";
+import { copyFile, lstat, mkdir, mkdtemp, readdir, readFile, realpath, rename, rm, stat, writeFile } from "node:fs/promises";
 import { availableParallelism, tmpdir } from "node:os";
 import { join, resolve, sep } from "node:path";
 import { isWithin } from "../policy/roots.ts";
@@ -408,6 +408,17 @@ async function collectPatch(input: CollectInput): Promise<CollectedPatch> {
       .filter((entry) => entry.subarray(0, 7).toString("latin1") === "160000 ")
       .map((entry) => entry.subarray(entry.indexOf(9) + 1));
     await withSpecs(["add", "-A"], [Buffer.from(":(top)"), ...gitlinks.map((path) => literalPathspec(path, true))]);
+    const touchedSubmodules: string[] = [];
+    for (const path of gitlinks.slice(0, 100)) {
+      const entries = await readdir(Buffer.concat([Buffer.from(worktree + "/"), path])).catch(() => []);
+      if (entries.length > 0) touchedSubmodules.push(displayPath(path));
+    }
+    if (touchedSubmodules.length > 0) {
+      notes.push(
+        `the sub-agent wrote inside submodule path(s) (${listSome(touchedSubmodules)}); submodules are never entered, ` +
+          `so nothing there is in the patch.`,
+      );
+    }
 
     // A secret-shaped file (private key, `.env*`, credential store) the sub-agent added stays out of the patch.
     const changes = await run(["diff", "--cached", "--name-status", "-z", "--no-renames", "--ignore-submodules=all", repository.headCommit, "--"]);

@@ -246,8 +246,9 @@ describe("a sub-agent that plants git metadata in its worktree", () => {
     expect(patch).toContain("b/added.txt");
     expect(patch).toContain("b/deep/x/y/z.txt");
     expect(patch).toContain("b/deep/a/nested/payload.txt"); // the files beside a planted .git come back as files
-    expect(patch).not.toContain("b/sm/"); // a submodule path is never entered
+    expect(patch).not.toContain("b/sm/"); // a submodule path is never entered, and the reviewer is told
     expect(notes.join("\n")).toContain("git metadata inside its worktree");
+    expect(notes.join("\n")).toMatch(/wrote inside submodule path\(s\) \(sm\)/);
     expect(markersSeen()).toEqual([]);
     await afterCase(server, token);
   });
