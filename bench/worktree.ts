@@ -156,7 +156,7 @@ async function main(): Promise<void> {
     rmSync(join(workspace.workingDir, "pkg1", "mod0", "file1.ts"), { force: true });
     let patchBytes = 0;
     row("collectPatch (13 files changed)").setupMs.push(
-      await time(async () => (patchBytes = ((await workspace.collectPatch()) ?? "").length)),
+      await time(async () => (patchBytes = ((await workspace.collectPatch())?.patch ?? "").length)),
     );
     row("collectPatch (13 files changed)").teardownMs.push(await time(() => workspace.cleanup()));
     if (run === 0) console.log(`patch: ${patchBytes} bytes`);

@@ -14,6 +14,7 @@ import type { Limiter } from "./limiter.ts";
 import type { Logger } from "./log.ts";
 import { buildChildEnv } from "./policy/env.ts";
 import { redactDeep, type Redactor } from "./policy/redact.ts";
+import { refuseGitDirectory } from "./policy/git-dir.ts";
 import { PolicyError, resolveAllowedDir, type Root } from "./policy/roots.ts";
 import { capToCallerSandbox } from "./policy/caller-sandbox.ts";
 import { sandboxWithinCeiling, type SandboxMode } from "./policy/sandbox.ts";
@@ -195,7 +196,7 @@ export async function planDelegation(input: DelegateInput, ctx: DelegateContext,
   let cwd: string;
   try {
     // Checked now to refuse at once; checked again after the wait and right before codex starts (delegate()).
-    cwd = await resolveAllowedDir(requestedCwd, ctx.roots, "cwd");
+    cwd = await refuseGitDirectory(await resolveAllowedDir(requestedCwd, ctx.roots, "cwd"));
   } catch (error) {
     if (error instanceof PolicyError) throw new DelegateError(error.message);
     throw error;
@@ -239,11 +240,11 @@ export async function delegate(
   try {
     // Security (what is checked is what is used): while the call waited, a running sub-agent may have swapped a
     // directory on the cwd path for a symlink out of the roots. Resolve again now, and use only the real path.
-    const cwd = await resolveAllowedDir(requestedCwd, ctx.roots, "cwd");
+    const cwd = await refuseGitDirectory(await resolveAllowedDir(requestedCwd, ctx.roots, "cwd"));
     const privateDir = await ensurePrivateDir(ctx.workDir ?? workDirFor(codexHomeOf(ctx.parentEnv)));
     runDir = await makeRunDir(privateDir);
     opts.onProgress?.(isolation === "none" ? "starting codex" : `preparing ${isolation} workspace`);
-    workspace = await prepareWorkspace({ mode: isolation, cwd, baseDir: runDir, signal: opts.signal, logger: ctx.log });
+    workspace = await prepareWorkspace({ mode: isolation, cwd, baseDir: runDir, roots: ctx.roots.map((root) => root.real), signal: opts.signal, logger: ctx.log });
     const lastMessageFile = path.join(runDir, "last-message.txt");
     let outputSchemaFile: string | undefined;
     if (input.output_schema) {
@@ -307,7 +308,9 @@ export async function delegate(
     let patch: string | undefined;
     if (isolation === "worktree" && !outcome.spawnError) {
       try {
-        patch = await workspace.collectPatch();
+        const collected = await workspace.collectPatch({ redact: ctx.redact });
+        patch = collected?.patch;
+        notes.push(...(collected?.notes ?? []));
       } catch (error) {
         notes.push(`the sub-agent's changes could not be collected: ${(error as Error).message}`);
       }

@@ -3,14 +3,22 @@
 //
 // Security: the repository we run in may be untrusted (a clone from anywhere, or a directory handed over whole,
 // `.git/` included), and git is full of configuration that starts programs. Threats, and what stops each:
-// - Hooks (`post-checkout` on `worktree add`, `reference-transaction` on any ref update) running attacker code in
-//   our process tree: `-c core.hooksPath=/dev/null` on every call, so no hook directory exists.
+// - Hooks (`post-checkout` on a checkout, `reference-transaction` on any ref update) running attacker code in
+//   our process tree: `-c core.hooksPath=/dev/null` on every call, so no hook directory exists; and no command we
+//   run in the repository itself fires a hook event at all, so hooks defined in configuration (git 2.54+,
+//   `hook.<name>.command`, not gated by core.hooksPath) cannot run either (worktree.ts registerWorktree).
 // - `core.fsmonitor` naming a program (or `true`, which starts a daemon that outlives us): `-c core.fsmonitor=false`.
-// - Filter drivers (`filter.<name>.clean/.smudge/.process`) named by `.gitattributes` and defined in `.git/config`
-//   run on checkout, `status` and `add`. Git has no switch to turn all filters off, so the caller lists the drivers
-//   the repository defines (`filterNeutralisingArgs`) and blanks each one; a blank driver is not run.
-// - External diff and textconv programs (`diff.external`, `diff.<driver>.command`, `diff.<driver>.textconv`): every
-//   diff we make passes `--no-ext-diff --no-textconv`.
+// - Attribute-driven programs (`filter.<x>.clean/smudge/process`, `diff.<x>.textconv/command`, `merge.<x>.driver`),
+//   named by `.gitattributes` at any depth, `info/attributes` or `core.attributesFile`, and defined in any config
+//   file, `[include]` files and `includeIf` sections that match inside worktrees only included. Git has no switch for
+//   "no drivers", and listing drivers from one config file misses the conditional ones. So every command that reads
+//   or writes a working tree (the checkout, the dirty check, the patch) runs against a git directory the server
+//   wrote itself (private-git.ts) with system and global config switched off (`isolatedConfigEnv`): no config defines a driver of
+//   any name, so nothing an attribute names can run. Diffs also pass `--no-ext-diff --no-textconv`.
+// - Program-valued keys (`core.fsmonitor`, `core.hooksPath`, `core.sshCommand`, `core.pager`, `core.editor`,
+//   `diff.external`, `gpg.program`, `core.askPass`, `credential.helper`, ...): forced off with `-c` on every call
+//   (SAFETY_CONFIG); a `-c` outranks every file.
+// - Submodules: never entered (`submodule.recurse=false`, `--ignore-submodules=all`, never `--recurse-submodules`).
 // - Automatic `gc`/`maintenance` repacking the user's repository and leaving a detached child behind:
 //   `-c gc.auto=0 -c maintenance.auto=false`.
 // - Network access (submodule fetches, LFS, `protocol.*` helpers): `-c protocol.allow=never`,
@@ -21,8 +29,7 @@
 //   dropped; only the few this module sets on purpose are passed.
 // - A shell interpreting arguments: `spawn` with an argument array and `shell: false`; paths follow `--`.
 // - A hung or flooding git: a timeout (SIGTERM, then SIGKILL, to git's whole process group) and an output cap.
-// What is NOT covered: a `git` on PATH that is itself malicious, and programs configured in the user's own
-// global or system config for commands we do not run (we honour that config: it is the user's).
+// What is NOT covered: a `git` on PATH that is itself malicious.
 import { spawn } from "node:child_process";
 import { WorkspaceError } from "./types.ts";
 
@@ -60,15 +67,83 @@ const DEFAULT_TIMEOUT_MS = 120_000;
 const DEFAULT_MAX_OUTPUT_BYTES = 1024 * 1024;
 const MAX_STDERR_BYTES = 16 * 1024;
 
-/** Settings that keep git from starting other programs or touching the network. See the Security comment above. */
+/**
+ * Settings that keep git from starting other programs or touching the network, on every call. A `-c` on the command
+ * line outranks every configuration file (system, global, the repository's, `[include]` and `includeIf` files alike)
+ * and reaches the git children a command starts (through GIT_CONFIG_PARAMETERS), so these hold whatever any file
+ * says. An empty program value makes git run nothing (`credential.helper=` also empties the helper list); `:` is
+ * git's own "no editor". See the Security comment above and SECURITY.md ("Git that reads only what we trust").
+ */
 export const SAFETY_CONFIG: readonly string[] = [
   "core.hooksPath=/dev/null",
   "core.fsmonitor=false",
+  "core.sshCommand=",
+  "core.askPass=",
+  "core.pager=cat",
+  "core.editor=:",
+  "sequence.editor=:",
+  "credential.helper=",
+  "diff.external=",
+  "diff.submodule=short",
+  "status.submoduleSummary=false",
+  "gpg.program=",
+  "gpg.ssh.program=",
+  "gpg.x509.program=",
+  "commit.gpgSign=false",
+  "log.showSignature=false",
   "gc.auto=0",
   "maintenance.auto=false",
   "protocol.allow=never",
   "submodule.recurse=false",
+  "fetch.recurseSubmodules=false",
 ];
+
+/** A git version as three numbers, e.g. [2, 39, 5]. */
+export type GitVersion = readonly [number, number, number];
+
+/** `git version 2.39.5` (or `2.39.5.windows.1`, `2.40.0.rc1`) → [2, 39, 5]; undefined when it is not a version. */
+export function parseGitVersion(text: string): GitVersion | undefined {
+  const match = /git version (\d+)\.(\d+)(?:\.(\d+))?/.exec(text);
+  if (!match) return undefined;
+  return [Number(match[1]), Number(match[2]), Number(match[3] ?? 0)];
+}
+
+export function versionAtLeast(version: GitVersion, major: number, minor: number): boolean {
+  return version[0] > major || (version[0] === major && version[1] >= minor);
+}
+
+// The git on PATH does not change while the server runs, so its version is asked once per process. A cached
+// promise, not mutable state in the usual sense: every caller sees the same answer.
+let detectedVersion: Promise<GitVersion> | undefined;
+
+/** The version of the git we run, detected once (`git --version`). Throws if git cannot be started. */
+export function gitVersion(): Promise<GitVersion> {
+  detectedVersion ??= runGit(["--version"], { cwd: process.cwd(), timeoutMs: 30_000 }).then(
+    (result) => parseGitVersion(result.stdout.toString("utf8")) ?? [0, 0, 0],
+    (error: unknown) => {
+      detectedVersion = undefined; // let a later call try again (git may be installed meanwhile)
+      throw error;
+    },
+  );
+  return detectedVersion;
+}
+
+/**
+ * Environment for a git call that must read no configuration but the git directory the server wrote itself (see
+ * private-git.ts): no system config (GIT_CONFIG_NOSYSTEM, every version), no global config (GIT_CONFIG_GLOBAL,
+ * git 2.32 and later; before that HOME and XDG_CONFIG_HOME point at a directory that does not exist), no system
+ * attributes file (GIT_ATTR_NOSYSTEM).
+ * Security: the user's global config may define filter drivers (Git LFS puts `filter.lfs.process` there) that the
+ * sub-agent's `.gitattributes` could name; with no config file of anyone else read, no driver of any name exists.
+ */
+export function isolatedConfigEnv(version: GitVersion): Record<string, string> {
+  const env: Record<string, string> = { GIT_CONFIG_NOSYSTEM: "1", GIT_ATTR_NOSYSTEM: "1", GIT_CONFIG_GLOBAL: "/dev/null" };
+  if (!versionAtLeast(version, 2, 32)) {
+    env.HOME = "/nonexistent/codex-subagents-no-home";
+    env.XDG_CONFIG_HOME = "/nonexistent/codex-subagents-no-home";
+  }
+  return env;
+}
 
 /** The environment every git child gets: ours minus every `GIT_*` variable, plus a few fixed settings. */
 export function gitEnvironment(base: NodeJS.ProcessEnv, extra: Record<string, string> = {}): Record<string, string> {
@@ -120,8 +195,8 @@ export function runGit(args: readonly string[], options: GitOptions): Promise<Gi
       shell: false,
       stdio: ["ignore", "pipe", "pipe"],
       windowsHide: true,
-      // Its own process group, so a kill reaches the children git starts (`worktree add` runs `git reset --hard`,
-      // which runs checkout workers): killing only the parent would leave them writing into a removed worktree.
+      // Its own process group, so a kill reaches the children git starts (`read-tree -u` runs parallel checkout
+      // workers): killing only the parent would leave them writing into a removed worktree.
       detached: process.platform !== "win32",
     });
 
@@ -132,8 +207,8 @@ export function runGit(args: readonly string[], options: GitOptions): Promise<Gi
     let timedOut = false;
     let settled = false;
 
-    // SIGTERM first: git removes what it half-created (e.g. a `worktree add` admin directory) on SIGTERM, not on
-    // SIGKILL. SIGKILL follows if it is still running 2 s later.
+    // SIGTERM first: git removes what it half-created (e.g. an `index.lock`) on SIGTERM, not on SIGKILL.
+    // SIGKILL follows if it is still running 2 s later.
     let forceKill: ReturnType<typeof setTimeout> | undefined;
     const signalGroup = (signal: NodeJS.Signals) => {
       try {

@@ -9,7 +9,7 @@ import { stderrLogger, WorkspaceError, type IsolationMode, type MirrorLimits, ty
 import { createWorktree } from "./worktree.ts";
 
 export { WorkspaceError, DEFAULT_MIRROR_LIMITS } from "./types.ts";
-export type { IsolationMode, MirrorLimits, Workspace, WorkspaceLogger } from "./types.ts";
+export type { CollectedPatch, IsolationMode, MirrorLimits, Workspace, WorkspaceLogger } from "./types.ts";
 
 export interface PrepareWorkspaceOptions {
   mode: IsolationMode;
@@ -24,6 +24,9 @@ export interface PrepareWorkspaceOptions {
    * which no sandbox can write; the default, os.tmpdir(), is for tests and benchmarks only.
    */
   baseDir?: string;
+  /** worktree: the allowed roots (real paths). The repository's top level and git directories must lie inside one;
+   *  undefined skips that check (the caller checked already). delegate always passes them. */
+  roots?: readonly string[];
   /** mirror: bounds on the copy. Default DEFAULT_MIRROR_LIMITS (100 000 entries, 2 GiB). */
   mirrorLimits?: Partial<MirrorLimits>;
 }
@@ -43,7 +46,7 @@ export async function prepareWorkspace(options: PrepareWorkspaceOptions): Promis
     case "mirror":
       return createMirror(options.cwd, { signal: options.signal, limits: options.mirrorLimits, logger, baseDir: options.baseDir ?? tmpdir() });
     case "worktree":
-      return createWorktree(options.cwd, { signal: options.signal, logger, baseDir: options.baseDir ?? tmpdir() });
+      return createWorktree(options.cwd, { signal: options.signal, logger, baseDir: options.baseDir ?? tmpdir(), roots: options.roots });
     default:
       throw new WorkspaceError(
         `isolation "${String(options.mode satisfies never)}" is not a mode; use "none", "worktree" or "mirror"`,

@@ -7,13 +7,25 @@ export interface Workspace {
   /** Where codex runs (passed as --cd). For "none" it is the given cwd. */
   workingDir: string;
   /** Human notes for the result, e.g. that the user's tree had uncommitted changes the sub-agent did not see. */
-  notes: string[];
+  readonly notes: readonly string[];
   /** worktree: unified diff (git apply-able onto HEAD, new and deleted files and binary included) of everything the
-   *  sub-agent changed; "" when nothing changed. none/mirror: undefined. Must not touch the user's repo, index or stash. */
-  collectPatch(): Promise<string | undefined>;
-  /** Idempotent, never throws (logs instead); removes temp dirs; for worktree: `git worktree remove --force` + prune,
-   *  with rm -rf fallback. Safe to call after a failure, timeout or cancel. */
+   *  sub-agent changed ("" when nothing changed), with notes about it (files left out, binary content).
+   *  none/mirror: undefined. Must not touch the user's repo, index or stash. */
+  collectPatch(options?: CollectPatchOptions): Promise<CollectedPatch | undefined>;
+  /** Idempotent, never throws (logs instead); removes temp dirs; for worktree: the worktree and its record in the
+   *  repository (no git command runs). Safe to call after a failure, timeout or cancel. */
   cleanup(): Promise<void>;
+}
+
+export interface CollectPatchOptions {
+  /** The result's redactor: a binary file whose content it would change is left out of the patch. */
+  redact?: (text: string) => string;
+}
+
+/** What collecting a worktree's changes gives: the patch, and what the caller should know about it. */
+export interface CollectedPatch {
+  readonly patch: string;
+  readonly notes: readonly string[];
 }
 
 /** A refusal the user must act on. The message names the value, the rule, and what to do instead. */

@@ -2,16 +2,37 @@
 // (the server's private run directory, see private-dir.ts).
 // The sub-agent's changes come back as a patch against that HEAD; the worktree is then removed.
 //
-// What we touch in the user's repository, and nothing else: `git worktree add` writes the worktree's admin
-// directory `.git/worktrees/<name>/` (removed again by cleanup). The user's working tree, index, branches, stash
-// and HEAD are never written; the dirty check runs with GIT_OPTIONAL_LOCKS=0 so `status` does not refresh the
+// What we touch in the user's repository, and nothing else: the worktree's admin directory
+// `.git/worktrees/<name>/` (written by us as `git worktree add` would), in which we keep the worktree's private git
+// directory; cleanup removes both. The user's working tree, index, branches, stash and HEAD are never written; the dirty check runs with GIT_OPTIONAL_LOCKS=0 so `status` does not refresh the
 // user's index, and collectPatch stages into a temporary index with a temporary object directory, so even the
 // blobs it hashes never land in the user's object store.
-import { copyFile, mkdir, mkdtemp, readFile, realpath, rename, rm, stat, writeFile } from "node:fs/promises";
-import { availableParallelism } from "node:os";
-import { isAbsolute, join, resolve, sep } from "node:path";
-import { filterNeutralisingArgs, gitOrThrow, GitCommandError, runGit } from "./git.ts";
-import { isInsideOrEqual, once, WorkspaceError, type Workspace, type WorkspaceLogger } from "./types.ts";
+//
+// Security: the files are checked out, the user's tree is checked for changes, and the patch is collected by git
+// running against a private git directory (private-git.ts) with no configuration of the repository's, the user's or
+// the system's: no filter, textconv or diff driver exists, so no attribute (at any depth, in `info/attributes`, in
+// the sub-agent's worktree) can start a program, and no `includeIf` section that matches worktrees only, no
+// `[include]` file and no `.git/modules/<name>/config` is read. Only `rev-parse` and `config --get-regexp` (values
+// read as data) run in the repository itself: they consult no attributes and fire no hook, and the program keys
+// are forced off on the command line anyway (git.ts SAFETY_CONFIG).
+import { randomBytes } from "node:crypto";
+import { copyFile, lstat, mkdir, mkdtemp, readdir, readFile, realpath, rename, rm, stat, writeFile } from "node:fs/promises";
+import { availableParallelism, tmpdir } from "node:os";
+import { join, resolve, sep } from "node:path";
+import { isWithin } from "../policy/roots.ts";
+import {
+  filterNeutralisingArgs,
+  gitOrThrow,
+  GitCommandError,
+  gitVersion,
+  isolatedConfigEnv,
+  runGit,
+  type GitVersion,
+} from "./git.ts";
+import { readRegularFile, removePlantedGitEntries } from "./hostile-tree.ts";
+import { displayPath, isSecretShapedPath, isUtf8, literalPathspec, pathspecFile, splitPatch, type PatchPart } from "./patch-parts.ts";
+import { CARRIED_KEYS, createPrivateGitDir, readSmallText, setPrivateAttributes } from "./private-git.ts";
+import { isInsideOrEqual, once, WorkspaceError, type CollectedPatch, type Workspace, type WorkspaceLogger } from "./types.ts";
 
 /** A patch larger than this is refused rather than cut (a cut patch would not apply). */
 const MAX_PATCH_BYTES = 64 * 1024 * 1024;
@@ -22,6 +43,10 @@ interface RepositoryInfo {
   /** cwd relative to topLevel, "" at the top, with a trailing "/" otherwise (git's --show-prefix). */
   prefix: string;
   commonDir: string;
+  /** This worktree's own git directory (the common one, or `<common>/worktrees/<name>` in a linked worktree). */
+  gitDir: string;
+  /** "sha1" or "sha256". */
+  objectFormat: string;
   headCommit: string;
 }
 
@@ -32,14 +57,16 @@ export async function inspectRepository(cwd: string, signal?: AbortSignal): Prom
     "--show-prefix",
     "--path-format=absolute",
     "--git-common-dir",
+    "--absolute-git-dir",
+    "--show-object-format",
     "--verify",
     "-q",
     "HEAD^{commit}",
   ];
   const result = await runGit(args, { cwd, signal });
   const lines = result.stdout.toString("utf8").split("\n");
-  const [topLevel, prefix, commonDir, headCommit] = lines;
-  if (!topLevel || prefix === undefined || !commonDir) {
+  const [topLevel, prefix, commonDir, gitDir, objectFormat, headCommit] = lines;
+  if (!topLevel || prefix === undefined || !commonDir || !gitDir || !objectFormat) {
     const said = result.stderr.trim();
     if (/not a git repository/i.test(said) || said === "") {
       throw new WorkspaceError(
@@ -57,37 +84,129 @@ export async function inspectRepository(cwd: string, signal?: AbortSignal): Prom
         `commit first (\`git commit\`), or use isolation "none" or "mirror"`,
     );
   }
-  return { topLevel, prefix, commonDir, headCommit: headCommit as string };
+  return { topLevel, prefix, commonDir, gitDir, objectFormat, headCommit: headCommit as string };
+}
+
+/** What the repository's configuration says that matters to us: all data, read once before anything runs. */
+interface RepositorySettings {
+  /** `core.worktree`, if set anywhere git looks (includes too): refused. */
+  coreWorktree: string | undefined;
+  /** Data-only keys carried into the private config (line endings, file modes). */
+  carried: Map<string, string>;
+  /** Filter driver names the repository's config defines (for the note; none of them is run). */
+  filterDrivers: string[];
+}
+
+async function readRepositorySettings(cwd: string, signal?: AbortSignal): Promise<RepositorySettings> {
+  const keys = CARRIED_KEYS.map((key) => key.slice("core.".length)).join("|");
+  const listing = await runGit(["config", "-z", "--get-regexp", `^(core\\.(worktree|${keys})|filter\\..*)$`], { cwd, signal });
+  const settings: RepositorySettings = { coreWorktree: undefined, carried: new Map(), filterDrivers: [] };
+  if (listing.exitCode !== 0) return settings; // 1: none of these keys is set
+  const filterEntries: string[] = [];
+  for (const entry of listing.stdout.toString("utf8").split("\0")) {
+    if (entry === "") continue;
+    const newline = entry.indexOf("\n");
+    const key = (newline === -1 ? entry : entry.slice(0, newline)).toLowerCase();
+    const value = newline === -1 ? "true" : entry.slice(newline + 1);
+    if (key === "core.worktree") settings.coreWorktree = value;
+    else if (key.startsWith("filter.")) filterEntries.push(entry);
+    else settings.carried.set(key, value);
+  }
+  const pairs = filterNeutralisingArgs(filterEntries.join("\0")) ?? [];
+  settings.filterDrivers = filterDriverNames(pairs);
+  return settings;
+}
+
+/**
+ * Security: a repository whose `core.worktree` points elsewhere, or whose working tree or git directory lies outside
+ * the allowed roots (a `.git` file pointing out of them), would have git read or write outside what the caller
+ * allowed. Refuse, naming the way out.
+ */
+async function checkRepositoryPlace(repository: RepositoryInfo, settings: RepositorySettings, roots: readonly string[] | undefined): Promise<void> {
+  if (settings.coreWorktree !== undefined) {
+    throw new WorkspaceError(
+      `the git repository at "${repository.gitDir}" sets core.worktree ("${settings.coreWorktree}"), so its working tree ` +
+        `is not where its git directory is; this server does not make worktrees of such repositories: ` +
+        `use isolation "none" or "mirror", or remove core.worktree`,
+    );
+  }
+  if (!roots) return;
+  for (const [what, path] of [
+    ["top level", repository.topLevel],
+    ["git directory", repository.gitDir],
+    ["common git directory", repository.commonDir],
+  ] as const) {
+    const real = await realpath(path).catch(() => path);
+    if (!roots.some((root) => isWithin(real, root))) {
+      throw new WorkspaceError(
+        `the ${what} of the git repository at cwd is "${real}", outside the allowed roots; ` +
+          `use isolation "none" or "mirror", or start the server with a --root that holds the whole repository`,
+      );
+    }
+  }
 }
 
 export async function createWorktree(
   cwd: string,
-  options: { signal?: AbortSignal; logger: WorkspaceLogger; checkoutWorkers?: number; baseDir: string },
+  options: { signal?: AbortSignal; logger: WorkspaceLogger; checkoutWorkers?: number; baseDir: string; roots?: readonly string[] },
 ): Promise<Workspace> {
   const { signal, logger } = options;
+  const version = await gitVersion();
   const repository = await inspectRepository(cwd, signal);
-  const filterConfig = await neutralisedFilters(repository.topLevel, signal);
+  const settings = await readRepositorySettings(cwd, signal);
+  await checkRepositoryPlace(repository, settings, options.roots);
 
   const base = await realpath(await mkdtemp(join(options.baseDir, "codex-subagents-worktree-")));
   const worktree = join(base, "wt");
-  // Once the sub-agent has run, its `.git` is untrusted: cleanup uses the admin dir read before it started.
-  let trustedAdminDir: string | undefined;
-  const cleanup = once(() => removeWorktree(repository, base, worktree, logger, trustedAdminDir));
+  // Once the sub-agent has run, its `.git` is untrusted: cleanup uses the admin dir recorded before it started.
+  let adminDir: string | undefined;
+  const cleanup = once(() => removeWorktree(repository, base, worktree, logger, adminDir));
 
   let dirty: DirtyState;
+  let worktreeGitDir: string | undefined;
+  let setupGitDir: string | undefined;
   try {
-    // The dirty check reads the user's tree while git writes the new one: neither waits for the other.
-    const add = () =>
-      gitOrThrow(["worktree", "add", "--detach", "-q", "--", worktree, repository.headCommit], {
-        cwd: repository.topLevel,
+    setupGitDir = await createPrivateGitDir(base, {
+      head: repository.headCommit,
+      alternateObjects: resolve(repository.commonDir, "objects"),
+      objectFormat: repository.objectFormat,
+      carried: settings.carried,
+      exclude: await readSmallText(join(repository.commonDir, "info", "exclude")),
+    });
+    const privateEnv = { ...isolatedConfigEnv(version), GIT_DIR: setupGitDir };
+    const registerAndCheckOut = async () => {
+      signal?.throwIfAborted();
+      await mkdir(worktree);
+      adminDir = await registerWorktree(repository, worktree);
+      // Security: the worktree's own git directory is a private one too, kept inside its admin directory (which no
+      // sandbox can write). Codex runs `git status` in its working directory itself, outside its sandbox; pointed at
+      // the repository's git directory, that git would run the repository's filter drivers on every racily-clean
+      // file. Pointed here, it reads our config: no driver exists.
+      worktreeGitDir = await createPrivateGitDir(adminDir, {
+        head: repository.headCommit,
+        alternateObjects: resolve(repository.commonDir, "objects"),
+        objectFormat: repository.objectFormat,
+        carried: settings.carried,
+        exclude: await readSmallText(join(repository.commonDir, "info", "exclude")),
+      });
+      await writeFile(join(worktree, ".git"), `gitdir: ${worktreeGitDir}\n`);
+      await gitOrThrow(["read-tree", "--reset", "-u", repository.headCommit], {
+        cwd: worktree,
         signal,
         timeoutMs: 600_000,
-        config: [...filterConfig, ...parallelCheckoutConfig(options.checkoutWorkers)],
+        env: { ...isolatedConfigEnv(version), GIT_DIR: worktreeGitDir, GIT_WORK_TREE: worktree },
+        config: parallelCheckoutConfig(options.checkoutWorkers),
       });
-    [, dirty] = await Promise.all([
-      withRepositoryLock(repository.commonDir, () => retryAdminRace(add, worktree)),
-      uncommittedPaths(repository.topLevel, filterConfig, signal),
+    };
+    // The dirty check reads the user's tree while git writes the new one: neither waits for the other. Both settle
+    // before any cleanup, so a cancel cannot remove the worktree while its record is still being written.
+    const [checkedOut, checked] = await Promise.allSettled([
+      registerAndCheckOut(),
+      uncommittedPaths(repository, { ...privateEnv, GIT_WORK_TREE: repository.topLevel, GIT_INDEX_FILE: join(repository.gitDir, "index") }, signal),
     ]);
+    if (checkedOut.status === "rejected") throw checkedOut.reason;
+    if (checked.status === "rejected") throw checked.reason;
+    dirty = checked.value;
   } catch (error) {
     await cleanup();
     if (error instanceof GitCommandError) {
@@ -97,16 +216,15 @@ export async function createWorktree(
       );
     }
     throw error;
+  } finally {
+    if (setupGitDir) await rm(setupGitDir, { recursive: true, force: true }).catch(() => undefined);
   }
 
-  // Security: read where git keeps this worktree's record now, before the sub-agent runs: afterwards `.git` in the
-  // worktree is the sub-agent's to rewrite, and a git directory it plants there could define programs to run.
-  const adminDir = await worktreeAdminDir(worktree);
-  trustedAdminDir = adminDir;
-  if (!adminDir) {
+  if (!adminDir || !worktreeGitDir) {
     await cleanup();
-    throw new WorkspaceError(`git made a worktree of "${repository.topLevel}" without a .git file; use isolation "none" or "mirror"`);
+    throw new WorkspaceError(`the worktree of "${repository.topLevel}" could not be registered; use isolation "none" or "mirror"`);
   }
+  const trustedGitDir: string = worktreeGitDir;
   const workingDir = repository.prefix === "" ? worktree : join(worktree, repository.prefix.replace(/\/$/, ""));
   const isDirectory = await stat(workingDir).then(
     (info) => info.isDirectory(),
@@ -132,9 +250,15 @@ export async function createWorktree(
         `the sub-agent; the patch is against HEAD and may conflict with them.`,
     );
   }
-  if (filterConfig.length > 0) {
+  if (dirty.timedOut) {
     notes.push(
-      `git filter drivers (${filterDriverNames(filterConfig).join(", ")}) were not run in the worktree, for safety: ` +
+      `the check of "${repository.topLevel}" for uncommitted changes did not finish in ${DIRTY_CHECK_TIMEOUT_MS / 1000} s ` +
+        `(a very large tree, or a FIFO where git expects a file), so uncommitted changes, if any, are not listed here.`,
+    );
+  }
+  if (settings.filterDrivers.length > 0) {
+    notes.push(
+      `git filter drivers (${settings.filterDrivers.join(", ")}) were not run in the worktree, for safety: ` +
         `files they manage (e.g. Git LFS objects) appear as stored in git, such as LFS pointer files.`,
     );
   }
@@ -143,10 +267,10 @@ export async function createWorktree(
   return {
     mode: "worktree",
     workingDir,
-    notes,
-    collectPatch: async () => {
+    notes: Object.freeze(notes),
+    collectPatch: async (collectOptions = {}) => {
       if (cleanedUp) throw new WorkspaceError("the worktree was already removed; collect the patch before cleanup");
-      return collectPatch(repository, filterConfig, base, worktree, adminDir, notes);
+      return collectPatch({ repository, version, base, worktree, worktreeGitDir: trustedGitDir, carried: settings.carried, redact: collectOptions.redact });
     },
     cleanup: async () => {
       cleanedUp = true;
@@ -167,20 +291,6 @@ function parallelCheckoutConfig(workers: number | undefined): string[] {
   return [`checkout.workers=${chosen}`, "checkout.thresholdForParallelism=100"];
 }
 
-/** Blank every filter driver the repository's config defines (see git.ts, Security). */
-async function neutralisedFilters(topLevel: string, signal?: AbortSignal): Promise<string[]> {
-  const listing = await runGit(["config", "-z", "--get-regexp", "^filter\\."], { cwd: topLevel, signal });
-  if (listing.exitCode === 1) return []; // no filter configured
-  const pairs = listing.exitCode === 0 ? filterNeutralisingArgs(listing.stdout.toString("utf8")) : undefined;
-  if (!pairs) {
-    throw new WorkspaceError(
-      `the git configuration of "${topLevel}" defines a filter driver this server cannot switch off ` +
-        `(git config --get-regexp '^filter\\.' lists it); remove it, or use isolation "none" or "mirror"`,
-    );
-  }
-  return pairs;
-}
-
 function filterDriverNames(filterConfig: string[]): string[] {
   const names = filterConfig.map((pair) => pair.slice("filter.".length, pair.lastIndexOf(".")));
   return [...new Set(names)];
@@ -192,15 +302,24 @@ const MAX_DIRTY_LISTED = 1000;
 interface DirtyState {
   paths: string[];
   more: boolean;
+  /** The check did not finish in DIRTY_CHECK_TIMEOUT_MS. */
+  timedOut?: boolean;
 }
 
-async function uncommittedPaths(topLevel: string, filterConfig: string[], signal?: AbortSignal): Promise<DirtyState> {
-  const result = await runGit(["status", "--porcelain=v1", "-z", "--untracked-files=normal"], {
-    cwd: topLevel,
+const DIRTY_CHECK_TIMEOUT_MS = 15_000;
+
+/** `env` names the private git directory, the user's tree as GIT_WORK_TREE and the user's index (read only). */
+async function uncommittedPaths(repository: RepositoryInfo, env: Record<string, string>, signal?: AbortSignal): Promise<DirtyState> {
+  const result = await runGit(["status", "--porcelain=v1", "-z", "--untracked-files=normal", "--ignore-submodules=all"], {
+    cwd: repository.topLevel,
     signal,
-    config: filterConfig,
+    env,
     maxOutputBytes: 256 * 1024,
+    // Security: git opens `HEAD` of every nested repository it meets in the untracked walk; one planted as a FIFO
+    // (by an earlier sub-agent working in place) would block it. The check is advisory, so it gets a short bound.
+    timeoutMs: DIRTY_CHECK_TIMEOUT_MS,
   });
+  if (result.timedOut) return { paths: [], more: false, timedOut: true };
   if (result.exitCode !== 0 && !result.truncated) return { paths: [], more: false }; // advisory only
   const paths: string[] = [];
   const fields = result.stdout.toString("utf8").split("\0");
@@ -213,31 +332,111 @@ async function uncommittedPaths(topLevel: string, filterConfig: string[], signal
   return { paths, more: result.truncated || paths.length >= MAX_DIRTY_LISTED };
 }
 
-async function collectPatch(
-  repository: RepositoryInfo,
-  filterConfig: string[],
-  base: string,
-  worktree: string,
-  adminDir: string,
-  notes: string[],
-): Promise<string> {
-  // Stage into a copy of the worktree's index (its stat cache makes `add -A` hash only what changed) and write
-  // new blobs into a temporary object directory that borrows the repository's objects as an alternate.
-  const scratch = await mkdtemp(join(base, "patch-"));
+interface CollectInput {
+  repository: RepositoryInfo;
+  version: GitVersion;
+  base: string;
+  worktree: string;
+  /** The worktree's private git directory (inside git's admin directory): its index and any objects of its own. */
+  worktreeGitDir: string;
+  carried: ReadonlyMap<string, string>;
+  redact?: (text: string) => string;
+}
+
+/** Most files a patch re-encodes one by one before it falls back to encoding every file (argv stays small). */
+const MAX_REENCODED_FILES = 500;
+/** Binary files larger than this are not read to look for secrets (the note says they were not checked). */
+const MAX_BINARY_SCAN_BYTES = 16 * 1024 * 1024;
+
+/**
+ * The sub-agent's changes as a patch against HEAD, plus notes for the caller. Treats the worktree as hostile: planted
+ * `.git` entries are removed first (hostile-tree.ts), git runs against a fresh private git directory (no config but
+ * ours), submodules are never entered, symlinks are recorded as links and never followed, secret-shaped files the
+ * sub-agent added are left out, and binary content is named in the notes.
+ */
+async function collectPatch(input: CollectInput): Promise<CollectedPatch> {
+  const { repository, version, worktree } = input;
+  const notes: string[] = [];
+  // Stage into a copy of the worktree's index (its stat cache makes `add -A` hash only what changed); new blobs go to
+  // the private git directory's own objects, which borrow the repository's as an alternate.
+  // Security: the sub-agent may write its worktree's parent (it lives in TMPDIR), so it can move the worktree aside
+  // and leave a link to any directory in its place; git would then hand that directory back as the patch.
+  const [info, real] = await Promise.all([lstat(worktree).catch(() => undefined), realpath(worktree).catch(() => "")]);
+  if (!info?.isDirectory() || real !== worktree) {
+    throw new WorkspaceError(
+      `the worktree "${worktree}" was moved or replaced by a link while the sub-agent ran, so nothing was read from ` +
+        `it; no patch is returned`,
+    );
+  }
+  const scratch = await mkdtemp(join(input.base, "patch-"));
   try {
+    const planted = await removePlantedGitEntries(worktree);
+    if (planted.removed.length > 0) {
+      notes.push(
+        `the sub-agent created git metadata inside its worktree (${listSome(planted.removed)}); it was removed unread ` +
+          `before the patch was collected, and the files beside it are in the patch as ordinary files.`,
+      );
+    }
+    const gitDir = await createPrivateGitDir(scratch, {
+      head: repository.headCommit,
+      // The worktree's own objects too: commits the sub-agent made there store their blobs in its git directory.
+      alternateObjects: [resolve(repository.commonDir, "objects"), join(input.worktreeGitDir, "objects")],
+      objectFormat: repository.objectFormat,
+      carried: input.carried,
+      // Security: the sub-agent's `.gitattributes` must not mark text as binary (base85 would hide it from the
+      // redactor) or pick a diff driver: ours is the highest-precedence attributes file, and it leaves `diff` to
+      // git's own text/binary detection.
+      attributes: "* !diff\n",
+    });
     const index = join(scratch, "index");
-    const objects = join(scratch, "objects");
-    await mkdir(objects);
-    await copyFile(join(adminDir, "index"), index).catch(() => undefined);
+    await copyFile(join(input.worktreeGitDir, "index"), index).catch(() => undefined);
     // GIT_DIR and GIT_WORK_TREE name the repository outright: git never reads the worktree's own `.git`.
-    const env = {
-      GIT_DIR: adminDir,
-      GIT_WORK_TREE: worktree,
-      GIT_INDEX_FILE: index,
-      GIT_OBJECT_DIRECTORY: objects,
-      GIT_ALTERNATE_OBJECT_DIRECTORIES: resolve(repository.commonDir, "objects"),
+    const env = { ...isolatedConfigEnv(version), GIT_DIR: gitDir, GIT_WORK_TREE: worktree, GIT_INDEX_FILE: index };
+    const run = (args: string[], extra: { maxOutputBytes?: number; config?: string[] } = {}) =>
+      runGit(args, { cwd: worktree, env, timeoutMs: 600_000, ...extra });
+    const specFile = join(scratch, "pathspecs");
+    const withSpecs = async (args: string[], specs: Buffer[]) => {
+      await writeFile(specFile, pathspecFile(specs));
+      const result = await run([...args, `--pathspec-from-file=${specFile}`, "--pathspec-file-nul"]);
+      if (result.exitCode !== 0) throw new GitCommandError(args, result);
+      return result.stdout;
     };
-    await gitOrThrow(["add", "-A", "--", "."], { cwd: worktree, env, config: filterConfig, timeoutMs: 600_000 });
+
+    // Submodules (gitlinks in the index) are never entered: left out of `add`, so their paths stay as in HEAD.
+    const staged = await run(["ls-files", "-s", "-z"], { maxOutputBytes: 256 * 1024 * 1024 });
+    if (staged.exitCode !== 0) throw new GitCommandError(["ls-files"], staged);
+    const gitlinks = nulFields(staged.stdout)
+      .filter((entry) => entry.subarray(0, 7).toString("latin1") === "160000 ")
+      .map((entry) => entry.subarray(entry.indexOf(9) + 1));
+    await withSpecs(["add", "-A"], [Buffer.from(":(top)"), ...gitlinks.map((path) => literalPathspec(path, true))]);
+    const touchedSubmodules: string[] = [];
+    for (const path of gitlinks.slice(0, 100)) {
+      const entries = await readdir(Buffer.concat([Buffer.from(worktree + "/"), path])).catch(() => []);
+      if (entries.length > 0) touchedSubmodules.push(displayPath(path));
+    }
+    if (touchedSubmodules.length > 0) {
+      notes.push(
+        `the sub-agent wrote inside submodule path(s) (${listSome(touchedSubmodules)}); submodules are never entered, ` +
+          `so nothing there is in the patch.`,
+      );
+    }
+
+    // A secret-shaped file (private key, `.env*`, credential store) the sub-agent added stays out of the patch.
+    const changes = await run(["diff", "--cached", "--name-status", "-z", "--no-renames", "--ignore-submodules=all", repository.headCommit, "--"]);
+    if (changes.exitCode !== 0) throw new GitCommandError(["diff", "--name-status"], changes);
+    const fields = nulFields(changes.stdout);
+    const secretFiles: Buffer[] = [];
+    for (let at = 0; at + 1 < fields.length; at += 2) {
+      const path = fields[at + 1] as Buffer;
+      if (fields[at]?.toString("latin1") === "A" && isSecretShapedPath(path.toString("utf8"))) secretFiles.push(path);
+    }
+    if (secretFiles.length > 0) {
+      await withSpecs(["rm", "--cached", "-f", "-q", "--ignore-unmatch"], secretFiles.map((path) => literalPathspec(path)));
+      notes.push(
+        `left out of the patch: ${secretFiles.length} file(s) the sub-agent added whose names mark them as secrets ` +
+          `(${listSome(secretFiles.map(displayPath))}); they were not returned.`,
+      );
+    }
 
     const diffArgs = [
       "diff",
@@ -248,78 +447,166 @@ async function collectPatch(
       "--no-textconv",
       "--no-renames",
       "--no-relative",
+      "--ignore-submodules=all",
       "--src-prefix=a/",
       "--dst-prefix=b/",
-      repository.headCommit,
-      "--",
     ];
-    const diffConfig = [...filterConfig, "diff.suppressBlankEmpty=false", "core.quotePath=true"];
-    const diff = async (extraConfig: string[]) => {
-      const result = await runGit(diffArgs, {
-        cwd: worktree,
-        env,
-        config: [...diffConfig, ...extraConfig],
-        maxOutputBytes: MAX_PATCH_BYTES,
-        timeoutMs: 600_000,
-      });
+    const diff = async (pathspecs: string[]) => {
+      const args = [...diffArgs, repository.headCommit, "--", ...pathspecs];
+      const result = await run(args, { maxOutputBytes: MAX_PATCH_BYTES, config: ["diff.suppressBlankEmpty=false", "core.quotePath=true"] });
       if (result.truncated) {
         throw new WorkspaceError(
           `the sub-agent's changes make a patch larger than ${MAX_PATCH_BYTES / 1024 / 1024} MiB, too large to return; ` +
             `ask for a smaller change, or use isolation "none" to let it work in place`,
         );
       }
-      if (result.exitCode !== 0) throw new GitCommandError(diffArgs, result);
+      if (result.exitCode !== 0) throw new GitCommandError(args, result);
       return result.stdout;
     };
 
-    const patch = await diff([]);
-    const text = decodeUtf8(patch);
-    if (text !== undefined) return text;
-    // A changed text file that is not UTF-8 cannot travel in a JSON string unchanged. Emit every file as a binary
-    // (base85) patch instead: lossless and still `git apply`-able. In-tree .gitattributes that force `diff` on such
-    // a file win over core.attributesFile; then we refuse rather than return a patch that would not apply.
-    const attributes = join(scratch, "attributes");
-    await writeFile(attributes, "* binary\n");
-    const binaryText = decodeUtf8(await diff([`core.attributesFile=${attributes}`]));
-    if (binaryText === undefined) {
+    let patch = await diff([":(top)"]);
+    if (!isUtf8(patch)) patch = await reencodeNonUtf8(patch, diff, gitDir, notes);
+    const parts = splitPatch(patch);
+    if (parts) patch = await screenBinaryParts(parts, worktree, input.redact, notes);
+    const text = patch.toString("utf8");
+    if (!isUtf8(patch)) {
       throw new WorkspaceError(
-        `the sub-agent changed a text file that is not UTF-8 and the repository's .gitattributes force a text diff ` +
-          `for it, so no lossless patch can be returned; use isolation "none" for this task`,
+        `the sub-agent changed a text file that is not UTF-8 and no lossless patch could be made of it; ` +
+          `use isolation "none" for this task`,
       );
     }
-    notes.push("some changed files are not UTF-8 text, so the patch encodes every file in git's binary format.");
-    return binaryText;
+    return { patch: text, notes: Object.freeze(notes) };
   } finally {
     await rm(scratch, { recursive: true, force: true });
   }
 }
 
-function decodeUtf8(bytes: Buffer): string | undefined {
+/**
+ * A changed text file that is not UTF-8 cannot travel in a JSON string unchanged. Only those files go in git's
+ * lossless binary (base85) format; every other file stays text, where the redactor can see it.
+ */
+async function reencodeNonUtf8(
+  patch: Buffer,
+  diff: (pathspecs: string[]) => Promise<Buffer>,
+  gitDir: string,
+  notes: string[],
+): Promise<Buffer> {
+  const parts = splitPatch(patch);
+  const bad = parts ? [...new Map(parts.filter((part) => !part.utf8).map((part) => [part.path.toString("latin1"), part.path])).values()] : undefined;
+  const asPathspec = (path: Buffer, exclude = false) => literalPathspec(path, exclude).toString("utf8");
+  const expressible = bad?.every((path) => isUtf8(path) && !path.includes(0)) && (bad?.length ?? 0) <= MAX_REENCODED_FILES;
+  await setPrivateAttributes(gitDir, "* binary\n");
   try {
-    return new TextDecoder("utf-8", { fatal: true }).decode(bytes);
-  } catch {
-    return undefined;
+    if (!bad || !expressible) {
+      notes.push("some changed files are not UTF-8 text, so the patch encodes every file in git's binary format.");
+      return await diff([":(top)"]);
+    }
+    const binaryPart = await diff(bad.map((path) => asPathspec(path)));
+    await setPrivateAttributes(gitDir, "* !diff\n");
+    const textPart = await diff([":(top)", ...bad.map((path) => asPathspec(path, true))]);
+    notes.push(
+      `${bad.length} changed file(s) are not UTF-8 text (${listSome(bad.map(displayPath))}), so only they are in git's ` +
+        `binary format in the patch; every other file is text.`,
+    );
+    return Buffer.concat([textPart, binaryPart]);
+  } finally {
+    await setPrivateAttributes(gitDir, "* !diff\n");
   }
 }
 
-/** The `gitdir:` a linked worktree's `.git` file points to (`<common>/worktrees/<name>`), if readable. */
-async function worktreeAdminDir(worktree: string): Promise<string | undefined> {
-  const text = await readFile(join(worktree, ".git"), "utf8").catch(() => undefined);
-  const match = text?.match(/^gitdir: (.+)$/m);
-  if (!match?.[1]) return undefined;
-  const gitdir = match[1].trim();
-  return isAbsolute(gitdir) ? gitdir : resolve(worktree, gitdir);
+/**
+ * Security: base85 is not a hiding place. Every binary part is named in the notes; when the file's new content holds
+ * something the redactor recognises, the part is left out of the patch (a redacted base85 hunk would not decode).
+ */
+async function screenBinaryParts(
+  parts: PatchPart[],
+  worktree: string,
+  redact: ((text: string) => string) | undefined,
+  notes: string[],
+): Promise<Buffer> {
+  const binary = parts.filter((part) => part.binary);
+  if (binary.length === 0) return Buffer.concat(parts.map((part) => part.bytes));
+  const dropped = new Set<PatchPart>();
+  const unchecked: string[] = [];
+  for (const part of binary) {
+    if (!redact) break;
+    const file = Buffer.concat([Buffer.from(worktree + "/"), part.path]);
+    const info = await lstat(file).catch(() => undefined);
+    if (!info?.isFile()) continue; // deleted or not a regular file: nothing new to leak
+    const bytes = await readRegularFile(file, MAX_BINARY_SCAN_BYTES);
+    if (!bytes) {
+      unchecked.push(displayPath(part.path));
+      continue;
+    }
+    const content = bytes.toString("latin1");
+    if (redact(content) !== content) dropped.add(part);
+  }
+  const kept = binary.filter((part) => !dropped.has(part));
+  if (kept.length > 0) {
+    notes.push(
+      `binary content in the patch (git's base85 format, not readable as text; review before applying): ` +
+        `${listSome(kept.map((part) => displayPath(part.path)), 20)}.` +
+        (unchecked.length > 0 ? ` Not checked for secrets (over 16 MiB or unreadable): ${listSome(unchecked)}.` : ""),
+    );
+  }
+  if (dropped.size > 0) {
+    notes.push(
+      `left out of the patch: binary file(s) holding a secret-looking value (${listSome([...dropped].map((part) => displayPath(part.path)))}).`,
+    );
+  }
+  return Buffer.concat(parts.filter((part) => !dropped.has(part)).map((part) => part.bytes));
+}
+
+function nulFields(bytes: Buffer): Buffer[] {
+  const fields: Buffer[] = [];
+  for (let at = 0; at < bytes.length; ) {
+    const end = bytes.indexOf(0, at);
+    fields.push(bytes.subarray(at, end === -1 ? bytes.length : end));
+    at = end === -1 ? bytes.length : end + 1;
+  }
+  return fields;
+}
+
+function listSome(items: readonly string[], limit = 5): string {
+  const shown = items.slice(0, limit).join(", ");
+  return items.length > limit ? `${shown} and ${items.length - limit} more` : shown;
 }
 
 /**
- * Remove the worktree and git's record of it. Never throws.
+ * Record the worktree in the repository the way `git worktree add` does (`<common>/worktrees/<name>/` with
+ * `gitdir`, `commondir` and `HEAD`), so `git worktree list` shows it and `git worktree prune` can drop it should we
+ * die, and return that admin directory.
+ * Security: we write these three files ourselves rather than run `git worktree add`, which updates a ref and so
+ * fires the `reference-transaction` hook, and on git 2.54 and later also hooks defined in configuration
+ * (`hook.<name>.command`), which `core.hooksPath` does not switch off and which an `includeIf` matching only inside
+ * worktrees can define. No git command of ours in the repository itself fires any hook.
+ * The record is built aside and moved in with one rename, so a git listing worktrees meanwhile never reads a
+ * half-written one.
+ */
+async function registerWorktree(repository: RepositoryInfo, worktree: string): Promise<string> {
+  const worktreesDir = join(repository.commonDir, "worktrees");
+  await mkdir(worktreesDir, { recursive: true });
+  const staging = await mkdtemp(join(repository.commonDir, "codex-subagents-staging-"));
+  try {
+    await writeFile(join(staging, "commondir"), "../..\n");
+    await writeFile(join(staging, "HEAD"), `${repository.headCommit}\n`);
+    await writeFile(join(staging, "gitdir"), `${join(worktree, ".git")}\n`);
+    const adminDir = join(worktreesDir, `codex-subagents-${randomBytes(6).toString("hex")}`);
+    await rename(staging, adminDir);
+    return adminDir;
+  } catch (error) {
+    await rm(staging, { recursive: true, force: true }).catch(() => undefined);
+    throw error;
+  }
+}
+
+/**
+ * Remove the worktree and its record in the repository. Never throws.
  * 1. Rename the worktree directory aside (instant, same file system): from here on the sub-agent's files are
- *    out of git's sight, and if we die mid-way the user's repository holds no half-removed worktree.
- * 2. `git worktree remove --force --force <path>`: with the directory gone it only drops the admin directory
- *    `.git/worktrees/<name>` (about 5 ms). If the rename failed, this also deletes the files.
- * 3. If git failed (repository moved, git missing), delete the admin directory ourselves, after checking that its
- *    `gitdir` names this worktree.
- * 4. Delete the temporary directory: the only step that grows with the tree (about 0.2-0.3 s for 20 000 files
+ *    out of git's sight, and if we die mid-way the repository holds no half-removed worktree.
+ * 2. Delete the admin directory `<common>/worktrees/<name>` (our private git directory with it), after checking
+ *    that its `gitdir` names this worktree. No git command runs.
+ * 3. Delete the temporary directory: the only step that grows with the tree (about 0.2-0.3 s for 20 000 files
  *    in memory; see bench/worktree.ts).
  * We never run `git worktree prune`: it would also drop the user's own worktrees that merely look stale
  * (e.g. on an unmounted drive).
@@ -329,23 +616,15 @@ async function removeWorktree(
   base: string,
   worktree: string,
   logger: WorkspaceLogger,
-  knownAdminDir: string | undefined,
+  adminDir: string | undefined,
 ): Promise<void> {
-  const adminDir = knownAdminDir ?? (await worktreeAdminDir(worktree));
   await rename(worktree, join(base, "removing")).catch(() => undefined);
-  const removed = await withRepositoryLock(repository.commonDir, () =>
-    runGit(["worktree", "remove", "--force", "--force", "--", worktree], {
-      cwd: repository.topLevel,
-      timeoutMs: 60_000,
-    }),
-  ).catch((error: Error) => ({ exitCode: -1, stderr: error.message }));
-  if (removed.exitCode !== 0 && adminDir) {
-    logger.debug(`workspace: git worktree remove failed (${removed.stderr.trim()}); removing "${adminDir}" by hand`);
-    if (await isOurAdminDir(adminDir, repository, worktree)) {
-      await rm(adminDir, { recursive: true, force: true }).catch((error: Error) =>
-        logger.warn(`workspace: could not remove git's record "${adminDir}": ${error.message}; run \`git worktree prune\``),
-      );
-    }
+  if (adminDir && (await isOurAdminDir(adminDir, repository, worktree))) {
+    await rm(adminDir, { recursive: true, force: true, maxRetries: 3 }).catch((error: Error) =>
+      logger.warn(`workspace: could not remove git's record "${adminDir}": ${error.message}; run \`git worktree prune\``),
+    );
+  } else if (adminDir) {
+    logger.debug(`workspace: "${adminDir}" no longer names worktree "${worktree}"; left in place`);
   }
   await rm(base, { recursive: true, force: true, maxRetries: 3 }).catch((error: Error) =>
     logger.warn(`workspace: could not remove worktree "${base}": ${error.message}; remove it by hand`),
@@ -357,35 +636,4 @@ async function isOurAdminDir(adminDir: string, repository: RepositoryInfo, workt
   if (!isInsideOrEqual(resolve(adminDir), worktreesDir, sep) || resolve(adminDir) === worktreesDir) return false;
   const pointsAt = await readFile(join(adminDir, "gitdir"), "utf8").catch(() => "");
   return pointsAt.trim() === join(worktree, ".git");
-}
-
-// Concurrent `git worktree add`/`remove` on one repository race inside git: each lists the repository's
-// worktrees and dies reading another's half-written admin directory ("failed to read .git/worktrees/wt/commondir").
-// Within this process we queue them per repository; across processes (two servers on one repository) we retry.
-// This map is the one piece of module state in src/workspace: a lock table must be shared by every caller.
-const repositoryQueues = new Map<string, Promise<unknown>>();
-
-async function withRepositoryLock<T>(commonDir: string, action: () => Promise<T>): Promise<T> {
-  const previous = repositoryQueues.get(commonDir) ?? Promise.resolve();
-  const current = previous.then(action, action);
-  const tail = current.catch(() => undefined);
-  repositoryQueues.set(commonDir, tail);
-  try {
-    return await current;
-  } finally {
-    if (repositoryQueues.get(commonDir) === tail) repositoryQueues.delete(commonDir);
-  }
-}
-
-async function retryAdminRace<T>(action: () => Promise<T>, worktree: string): Promise<T> {
-  for (let attempt = 1; ; attempt += 1) {
-    try {
-      return await action();
-    } catch (error) {
-      const racy = error instanceof GitCommandError && /worktrees\//.test(error.result.stderr);
-      if (!racy || attempt >= 3) throw error;
-      await rm(worktree, { recursive: true, force: true });
-      await new Promise((resolve) => setTimeout(resolve, 50 * attempt));
-    }
-  }
 }

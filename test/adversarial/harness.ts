@@ -141,6 +141,21 @@ export interface FakeScript {
   markCwd?: string;
   plantLastMessage?: "fifo" | { symlink: string };
   plantEvents?: { runsDir: string; kind: "fifo" | "symlink"; target?: string };
+  /** What the fake writes in its working directory before it finishes (a hostile sub-agent's files). */
+  plant?: PlantItem[];
+}
+
+/** One entry the fake codex plants: a file (text or base64), a directory, a symlink, a FIFO, or a removal. */
+export interface PlantItem {
+  path: string;
+  text?: string;
+  base64?: string;
+  mode?: number;
+  dir?: boolean;
+  symlink?: string;
+  fifo?: boolean;
+  remove?: boolean;
+  renameTo?: string;
 }
 
 let tokenCounter = 0;

@@ -91,7 +91,7 @@ describe("worktree isolation", () => {
       writeFileSync(join(wt, "new.bin"), Buffer.from([0, 0, 7, 255]));
       chmodSync(join(wt, "sub", "dir", "x.txt"), 0o755);
 
-      const patch = await workspace.collectPatch();
+      const patch = (await workspace.collectPatch())?.patch;
       expect(typeof patch).toBe("string");
       expect(patch).toContain("GIT binary patch");
 
@@ -125,7 +125,7 @@ describe("worktree isolation", () => {
   test("nothing changed gives an empty patch", async () => {
     const repo = makeRepository();
     const workspace = await prepareWorkspace({ mode: "worktree", cwd: repo, logger: silent });
-    expect(await workspace.collectPatch()).toBe("");
+    expect((await workspace.collectPatch())?.patch).toBe("");
     await expectCleanedUp(repo, workspace);
   });
 
@@ -136,7 +136,7 @@ describe("worktree isolation", () => {
     git(workspace.workingDir, "add", "committed.txt");
     git(workspace.workingDir, "commit", "-q", "-m", "agent commit");
     writeFileSync(join(workspace.workingDir, "uncommitted.txt"), "loose\n");
-    const patch = (await workspace.collectPatch()) as string;
+    const patch = (await workspace.collectPatch())?.patch as string;
     expect(patch).toContain("b/committed.txt");
     expect(patch).toContain("b/uncommitted.txt");
     expect(git(repo, "branch", "--format=%(refname:short)").trim()).toBe("main");
@@ -148,8 +148,15 @@ describe("worktree isolation", () => {
     const workspace = await prepareWorkspace({ mode: "worktree", cwd: repo, logger: silent });
     const latin1 = Buffer.from("caf\xe9 cr\xe8me\n", "latin1");
     writeFileSync(join(workspace.workingDir, "src", "a.txt"), latin1);
-    const patch = (await workspace.collectPatch()) as string;
-    expect(workspace.notes.join(" ")).toContain("not UTF-8");
+    writeFileSync(join(workspace.workingDir, "plain.txt"), "plain text stays text\n");
+    const collected = await workspace.collectPatch();
+    const patch = collected?.patch as string;
+    // The note comes back with the patch (issue 9: it used to be pushed into an array the caller had copied).
+    expect(collected?.notes.join(" ")).toContain("not UTF-8");
+    expect(collected?.notes.join(" ")).toContain("src/a.txt");
+    expect(Object.isFrozen(collected?.notes)).toBe(true);
+    // Only the Latin-1 file is re-encoded: the other stays readable (and redactable) text.
+    expect(patch).toContain("+plain text stays text");
     const clone = join(newTemp("ws-clone-"), "clone");
     git(repo, "clone", "-q", repo, clone);
     const patchFile = join(newTemp("ws-patch-"), "change.patch");
@@ -220,7 +227,7 @@ describe("worktree isolation", () => {
       expect(workspace.workingDir.endsWith(join("wt", "sub", "dir"))).toBe(true);
       expect(readFileSync(join(workspace.workingDir, "x.txt"), "utf8")).toBe("deep\n");
       writeFileSync(join(workspace.workingDir, "y.txt"), "sibling\n");
-      expect(await workspace.collectPatch()).toContain("b/sub/dir/y.txt");
+      expect((await workspace.collectPatch())?.patch).toContain("b/sub/dir/y.txt");
     } finally {
       await expectCleanedUp(repo, workspace);
     }
@@ -245,7 +252,7 @@ describe("worktree isolation", () => {
     expect(worktreeCount(repo)).toBe(3);
     writeFileSync(join(first.workingDir, "one.txt"), "1\n");
     writeFileSync(join(second.workingDir, "two.txt"), "2\n");
-    const [patchOne, patchTwo] = await Promise.all([first.collectPatch(), second.collectPatch()]);
+    const [patchOne, patchTwo] = (await Promise.all([first.collectPatch(), second.collectPatch()])).map((collected) => collected?.patch);
     expect(patchOne).toContain("b/one.txt");
     expect(patchOne).not.toContain("two.txt");
     expect(patchTwo).toContain("b/two.txt");
@@ -278,7 +285,7 @@ describe("worktree isolation", () => {
       else writeFileSync(dotGit, `gitdir: ${join(planted, ".git")}\n`);
       writeFileSync(join(workspace.workingDir, ".gitattributes"), "* filter=planted\n");
       writeFileSync(join(workspace.workingDir, "fresh.txt"), "new\n");
-      const patch = await workspace.collectPatch().catch((error: Error) => error.message);
+      const patch = await workspace.collectPatch().then((collected) => collected?.patch, (error: Error) => error.message);
       expect(readdirSync(markers)).toEqual([]);
       expect(patch).toContain("b/fresh.txt");
       await expectCleanedUp(repo, workspace);
@@ -313,7 +320,7 @@ describe("worktree isolation", () => {
     try {
       workspace = await prepareWorkspace({ mode: "worktree", cwd: join(repo, "src"), logger: silent });
       writeFileSync(join(workspace.workingDir, "a.txt"), "changed\n");
-      expect(await workspace.collectPatch()).toContain("b/src/a.txt");
+      expect((await workspace.collectPatch())?.patch).toContain("b/src/a.txt");
     } finally {
       process.env.GIT_DIR = saved.dir;
       process.env.GIT_WORK_TREE = saved.tree;
@@ -404,7 +411,7 @@ describe("worktree isolation in a malicious repository", () => {
     expect(workspace.notes.join("\n")).toContain("git filter drivers (evil) were not run");
     writeFileSync(join(workspace.workingDir, "src", "a.txt"), "changed\n");
     writeFileSync(join(workspace.workingDir, "fresh.txt"), "new\n");
-    const patch = (await workspace.collectPatch()) as string;
+    const patch = (await workspace.collectPatch())?.patch as string;
     expect(patch).toContain("b/fresh.txt");
     expect(patch).toContain("+changed");
     await expectCleanedUp(repo, workspace);

@@ -1,0 +1,268 @@
+// The pure parts of "git that reads only what we trust" (issue 8 §1, §6), and the module-level checks that need no
+// server: version gates, the private config, the planted-.git sweep, patch splitting, secret-shaped names, and the
+// refusal of a cwd inside a git directory.
+import { afterAll, describe, expect, test } from "bun:test";
+import { spawnSync } from "node:child_process";
+import { chmodSync, existsSync, mkdirSync, readdirSync, symlinkSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { findEnclosingGitDir, refuseGitDirectory } from "../../src/policy/git-dir.ts";
+import { PolicyError } from "../../src/policy/roots.ts";
+import {
+  isolatedConfigEnv, parseGitVersion, SAFETY_CONFIG, versionAtLeast,
+} from "../../src/workspace/git.ts";
+import { removePlantedGitEntries } from "../../src/workspace/hostile-tree.ts";
+import { prepareWorkspace, WorkspaceError } from "../../src/workspace/index.ts";
+import { headerPath, isSecretShapedPath, splitPatch } from "../../src/workspace/patch-parts.ts";
+import { privateConfigText, readSmallText } from "../../src/workspace/private-git.ts";
+import { git, removeAll, tempDir } from "./helpers.ts";
+
+const silent = { warn: () => {}, debug: () => {} };
+const temps: string[] = [];
+function newTemp(prefix?: string): string {
+  const dir = tempDir(prefix);
+  temps.push(dir);
+  return dir;
+}
+afterAll(() => removeAll(...temps));
+
+function makeRepository(): string {
+  const repo = join(newTemp("ws-herm-"), "project");
+  mkdirSync(repo, { recursive: true });
+  writeFileSync(join(repo, "a.txt"), "a\n");
+  git(repo, "init", "-q", "-b", "main");
+  git(repo, "add", "-A");
+  git(repo, "commit", "-q", "-m", "initial");
+  return repo;
+}
+
+describe("version gates", () => {
+  test("git --version output is parsed, platform suffixes included", () => {
+    expect(parseGitVersion("git version 2.39.5\n")).toEqual([2, 39, 5]);
+    expect(parseGitVersion("git version 2.40.0.windows.1")).toEqual([2, 40, 0]);
+    expect(parseGitVersion("git version 2.45")).toEqual([2, 45, 0]);
+    expect(parseGitVersion("not git")).toBeUndefined();
+    expect(versionAtLeast([2, 39, 5], 2, 40)).toBe(false);
+    expect(versionAtLeast([3, 0, 0], 2, 40)).toBe(true);
+  });
+
+  test("system and global config are off; before 2.32 by pointing HOME away", () => {
+    const modern = isolatedConfigEnv([2, 39, 5]);
+    expect(modern).toMatchObject({ GIT_CONFIG_NOSYSTEM: "1", GIT_ATTR_NOSYSTEM: "1", GIT_CONFIG_GLOBAL: "/dev/null" });
+    expect(modern.HOME).toBeUndefined();
+    expect(isolatedConfigEnv([2, 31, 0]).HOME).toMatch(/^\/nonexistent\//);
+  });
+
+  test("every program-valued key git 2.39 could reach in our commands is forced off", () => {
+    for (const pair of [
+      "core.hooksPath=/dev/null", "core.fsmonitor=false", "core.sshCommand=", "core.askPass=", "core.pager=cat",
+      "core.editor=:", "sequence.editor=:", "credential.helper=", "diff.external=", "gpg.program=", "protocol.allow=never",
+      "submodule.recurse=false",
+    ]) {
+      expect(SAFETY_CONFIG).toContain(pair);
+    }
+  });
+});
+
+describe("the private git directory's config", () => {
+  test("carries only data keys with plain values; anything that could name a program is dropped", () => {
+    const text = privateConfigText("sha1", new Map([
+      ["core.autocrlf", "input"],
+      ["core.filemode", "false"],
+      ["core.fsmonitor", "/evil"],
+      ["core.eol", "lf\n[filter \"x\"]\n\tclean = /evil"],
+      ["filter.x.clean", "/evil"],
+    ]));
+    expect(text).toBe("[core]\n\trepositoryformatversion = 0\n\tbare = false\n\tautocrlf = input\n\tfilemode = false\n");
+    expect(privateConfigText("sha256")).toContain("objectformat = sha256");
+  });
+});
+
+describe("reading the repository's small files", () => {
+  test("a FIFO, a symlink or a directory where info/exclude should be is read as empty, never blocks", async () => {
+    const dir = newTemp("ws-small-");
+    spawnSync("mkfifo", [join(dir, "fifo")]);
+    writeFileSync(join(dir, "real"), "*.log\n");
+    symlinkSync(join(dir, "real"), join(dir, "link"));
+    expect(await readSmallText(join(dir, "fifo"))).toBe("");
+    expect(await readSmallText(join(dir, "link"))).toBe("");
+    expect(await readSmallText(dir)).toBe("");
+    expect(await readSmallText(join(dir, "missing"))).toBe("");
+    expect(await readSmallText(join(dir, "real"))).toBe("*.log\n");
+  });
+});
+
+describe("planted .git entries", () => {
+  test("every .git below the top is removed (dir, file, any case), the top one stays, symlinks are not followed", async () => {
+    const root = newTemp("ws-plant-");
+    const outside = newTemp("ws-plant-outside-");
+    mkdirSync(join(outside, ".git"));
+    writeFileSync(join(root, ".git"), "gitdir: /somewhere\n");
+    mkdirSync(join(root, "sub", ".git", "objects"), { recursive: true });
+    mkdirSync(join(root, "a", "b"), { recursive: true });
+    writeFileSync(join(root, "a", "b", ".git"), "gitdir: ../../evil\n");
+    mkdirSync(join(root, "c", ".GIT"), { recursive: true });
+    symlinkSync(outside, join(root, "link-out"));
+    const swept = await removePlantedGitEntries(root);
+    expect(swept.removed).toEqual(["a/b/.git", "c/.GIT", "sub/.git"]);
+    expect(existsSync(join(root, ".git"))).toBe(true);
+    expect(existsSync(join(outside, ".git"))).toBe(true); // reached only through a link: untouched
+  });
+
+  test("a tree over the entry limit is refused, not walked for ever", async () => {
+    const root = newTemp("ws-plant-many-");
+    for (let index = 0; index < 20; index += 1) writeFileSync(join(root, `f${index}`), "");
+    await expect(removePlantedGitEntries(root, 10)).rejects.toBeInstanceOf(WorkspaceError);
+  });
+});
+
+describe("patch parts", () => {
+  const part = (header: string, body: string) => `diff --git ${header}\n${body}`;
+  test("paths are read from plain headers (spaces included) and C-quoted ones (octal bytes included)", () => {
+    expect(headerPath(Buffer.from("a/dir/my file.txt b/dir/my file.txt"))?.toString()).toBe("dir/my file.txt");
+    expect(headerPath(Buffer.from('"a/caf\\303\\251 \\"q\\".txt" "b/caf\\303\\251 \\"q\\".txt"'))?.toString()).toBe('café "q".txt');
+    expect(headerPath(Buffer.from("a/x b/y"))).toBeUndefined();
+  });
+
+  test("a patch splits into per-file parts that know if they are binary or UTF-8", () => {
+    const patch = Buffer.concat([
+      Buffer.from(part("a/t.txt b/t.txt", "--- a/t.txt\n+++ b/t.txt\n@@ -1 +1 @@\n-a\n+b\n")),
+      Buffer.from(part("a/l.txt b/l.txt", "@@ -1 +1 @@\n-a\n+caf")),
+      Buffer.from([0xe9, 10]),
+      Buffer.from(part("a/i.bin b/i.bin", "index 1..2\nGIT binary patch\nliteral 3\nKcmZQz\n\n")),
+    ]);
+    const parts = splitPatch(patch)!;
+    expect(parts.map((p) => [p.path.toString(), p.binary, p.utf8])).toEqual([
+      ["t.txt", false, true],
+      ["l.txt", false, false],
+      ["i.bin", true, true],
+    ]);
+    expect(Buffer.concat(parts.map((p) => p.bytes)).equals(patch)).toBe(true);
+    expect(splitPatch(Buffer.alloc(0))).toEqual([]);
+    expect(splitPatch(Buffer.from("garbage"))).toBeUndefined();
+  });
+
+  test("secret-shaped names: env files, keys, credential stores and anything in a credentials directory", () => {
+    for (const path of [".env", "config/.env.production", "keys/id_rsa", "id_ed25519.pub", "cert/server.pem", "a/.netrc", ".ssh/config", "x/.aws/credentials"]) {
+      expect(isSecretShapedPath(path), path).toBe(true);
+    }
+    for (const path of ["src/env.ts", "README.md", "environment/setup.md", "node_modules/x.js", "docs/keys.md"]) {
+      expect(isSecretShapedPath(path), path).toBe(false);
+    }
+  });
+});
+
+describe("cwd inside a git directory", () => {
+  test("the walk stops at the first git directory, and a directory named .git always counts", async () => {
+    const probe = async (dir: string) => dir === "/srv/bare.git";
+    expect(await findEnclosingGitDir("/srv/bare.git/refs/heads", probe)).toBe("/srv/bare.git");
+    expect(await findEnclosingGitDir("/work/repo/.git/modules/x", async () => false)).toBe("/work/repo/.git");
+    expect(await findEnclosingGitDir("/work/repo/src", async () => false)).toBeUndefined();
+  });
+
+  test("refused: .git, its hooks, a submodule's git directory, a bare repository; allowed: the working tree", async () => {
+    const repo = makeRepository();
+    mkdirSync(join(repo, ".git", "modules", "sm"), { recursive: true });
+    const bare = join(newTemp("ws-bare-"), "bare.git");
+    git(newTemp("ws-bare-parent-"), "init", "-q", "--bare", bare);
+    for (const cwd of [join(repo, ".git"), join(repo, ".git", "hooks"), join(repo, ".git", "modules", "sm"), bare, join(bare, "refs")]) {
+      await expect(refuseGitDirectory(cwd), cwd).rejects.toBeInstanceOf(PolicyError);
+    }
+    expect(await refuseGitDirectory(repo)).toBe(repo);
+  });
+});
+
+describe("repositories refused for worktree isolation", () => {
+  test("core.worktree", async () => {
+    const repo = makeRepository();
+    git(repo, "config", "core.worktree", repo);
+    await expect(prepareWorkspace({ mode: "worktree", cwd: repo, logger: silent })).rejects.toThrow(/sets core\.worktree/);
+  });
+
+  test("a top level or git directory outside the roots", async () => {
+    const repo = makeRepository();
+    const root = join(repo, "..");
+    const elsewhere = newTemp("ws-roots-");
+    await expect(prepareWorkspace({ mode: "worktree", cwd: repo, roots: [elsewhere], logger: silent })).rejects.toThrow(/outside the allowed roots/);
+    const linked = join(root, "linked");
+    git(root, "init", "-q", "--separate-git-dir", join(elsewhere, "gitdir"), linked);
+    writeFileSync(join(linked, "f"), "f\n");
+    git(linked, "add", "-A");
+    git(linked, "commit", "-q", "-m", "f");
+    await expect(prepareWorkspace({ mode: "worktree", cwd: linked, roots: [root], logger: silent })).rejects.toThrow(/git directory[^]*outside the allowed roots/);
+    const workspace = await prepareWorkspace({ mode: "worktree", cwd: repo, roots: [root], logger: silent });
+    await workspace.cleanup();
+  });
+});
+
+describe("the user's global config defines no driver for the server's git", () => {
+  test("a driver in ~/.gitconfig (as Git LFS installs one), named by the sub-agent's .gitattributes, is not run", async () => {
+    const repo = makeRepository();
+    const home = newTemp("ws-home-");
+    const markers = newTemp("ws-home-markers-");
+    const program = join(home, "clean.sh");
+    writeFileSync(program, `#!/bin/sh\ntouch "${join(markers, "global-clean")}"\nexec cat\n`);
+    chmodSync(program, 0o755);
+    writeFileSync(join(home, ".gitconfig"), `[filter "userf"]\n\tclean = ${program}\n\tsmudge = ${program}\n\tprocess = ${program}\n`);
+    const saved = process.env.HOME;
+    process.env.HOME = home;
+    try {
+      const workspace = await prepareWorkspace({ mode: "worktree", cwd: repo, logger: silent });
+      writeFileSync(join(workspace.workingDir, ".gitattributes"), "* filter=userf\n");
+      writeFileSync(join(workspace.workingDir, "a.txt"), "changed\n");
+      const collected = await workspace.collectPatch();
+      expect(collected?.patch).toContain("+changed");
+      await workspace.cleanup();
+    } finally {
+      process.env.HOME = saved;
+    }
+    expect(readdirSync(markers)).toEqual([]);
+  });
+});
+
+describe("a FIFO in the user's tree", () => {
+  test("a nested repository whose HEAD is a FIFO bounds the dirty check instead of hanging the set-up", async () => {
+    const repo = makeRepository();
+    mkdirSync(join(repo, "trap", ".git", "objects"), { recursive: true });
+    mkdirSync(join(repo, "trap", ".git", "refs"));
+    spawnSync("mkfifo", [join(repo, "trap", ".git", "HEAD")]);
+    const started = Date.now();
+    const workspace = await prepareWorkspace({ mode: "worktree", cwd: repo, logger: silent });
+    expect(Date.now() - started).toBeLessThan(30_000);
+    expect(workspace.notes.join("\n")).toContain("did not finish");
+    await workspace.cleanup();
+  }, 60_000);
+});
+
+describe("object formats", () => {
+  test("a sha256 repository: the private git directories speak its format, and the patch comes back", async () => {
+    const repo = join(newTemp("ws-sha256-"), "project");
+    mkdirSync(repo, { recursive: true });
+    git(repo, "init", "-q", "--object-format=sha256", "-b", "main");
+    writeFileSync(join(repo, "a.txt"), "a\n");
+    git(repo, "add", "-A");
+    git(repo, "commit", "-q", "-m", "initial");
+    const workspace = await prepareWorkspace({ mode: "worktree", cwd: repo, logger: silent });
+    writeFileSync(join(workspace.workingDir, "a.txt"), "changed\n");
+    expect((await workspace.collectPatch())?.patch).toContain("+changed");
+    await workspace.cleanup();
+  });
+});
+
+describe("a cancel at any moment of the set-up", () => {
+  test("leaves no record in .git/worktrees and no staging directory in .git", async () => {
+    const repo = makeRepository();
+    for (let index = 0; index < 200; index += 1) writeFileSync(join(repo, `f${index}.txt`), `${index}\n`);
+    git(repo, "add", "-A");
+    git(repo, "commit", "-q", "-m", "more");
+    for (let attempt = 0; attempt < 16; attempt += 1) {
+      const controller = new AbortController();
+      const pending = prepareWorkspace({ mode: "worktree", cwd: repo, signal: controller.signal, logger: silent });
+      setTimeout(() => controller.abort(new Error("cancelled")), attempt * 2);
+      const outcome = await pending.then((workspace) => workspace, (error: Error) => error);
+      if (!(outcome instanceof Error)) await outcome.cleanup();
+      const worktrees = join(repo, ".git", "worktrees");
+      expect(existsSync(worktrees) ? readdirSync(worktrees) : [], `attempt ${attempt}`).toEqual([]);
+      expect(readdirSync(join(repo, ".git")).filter((name) => name.startsWith("codex-subagents-"))).toEqual([]);
+    }
+  });
+});
