@@ -2,11 +2,13 @@
  * createServer(deps) → McpServer with the three tools. No transport and no I/O at import time: cli.ts connects it.
  */
 import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
+import { ListToolsRequestSchema } from "@modelcontextprotocol/sdk/types.js";
 import type { Agent } from "./agents/schema.ts";
 import type { DelegateContext } from "./delegate.ts";
 import type { Root } from "./policy/roots.ts";
 import { describeDelegate, registerDelegateTool } from "./tools/delegate.ts";
 import { registerListAgentsTool } from "./tools/list-agents.ts";
+import { portableToolList } from "./tools/portable-schema.ts";
 import { registerValidateAgentsTool } from "./tools/validate-agents.ts";
 import { PRODUCT_NAME, VERSION } from "./version.ts";
 
@@ -26,14 +28,30 @@ export const SERVER_INSTRUCTIONS = [
 ].join(" ");
 
 /**
+ * Every tool's schemas in `tools/list`, for every tool registered now or later, pass through portableToolList. The SDK
+ * installs its tools/list handler on the first registerTool, through this one door; that is why createServer declares
+ * no `tools` capability up front (which would install it in the constructor): registerTool adds the capability.
+ * test/clients/schemas.test.ts fails if the SDK stops coming through here.
+ */
+function listPortableSchemas(server: McpServer): void {
+  const lowLevel = server.server;
+  const setRequestHandler = lowLevel.setRequestHandler.bind(lowLevel);
+  lowLevel.setRequestHandler = ((schema: unknown, handler: (...args: any[]) => unknown) => {
+    if (schema !== ListToolsRequestSchema) return setRequestHandler(schema as never, handler as never);
+    return setRequestHandler(ListToolsRequestSchema, async (...args: any[]) => portableToolList((await handler(...args)) as { tools: [] }));
+  }) as typeof lowLevel.setRequestHandler;
+}
+
+/**
  * `ready` resolves once the tool descriptions are final; until then the transport holds every request but
  * `initialize` (see transport.ts), so a client never lists tools with a provisional description.
  */
 export function createServer(deps: ServerDeps): { server: McpServer; ready: Promise<void> } {
   const server = new McpServer(
     { name: PRODUCT_NAME, version: VERSION },
-    { capabilities: { tools: {}, logging: {} }, instructions: SERVER_INSTRUCTIONS },
+    { capabilities: { logging: {} }, instructions: SERVER_INSTRUCTIONS },
   );
+  listPortableSchemas(server);
   const delegateTool = registerDelegateTool(server, { context: deps.context, shutdownSignal: deps.shutdownSignal });
   registerListAgentsTool(server, { registry: deps.context.registry });
   registerValidateAgentsTool(server, { registry: deps.context.registry, roots: deps.roots, codexHome: deps.codexHome });
