@@ -17,6 +17,10 @@ export const ROOT_PLACEHOLDER = "/home/me/src";
 export const SUBAGENT_MARKER = "CLIENT-SUITE-SUBAGENT-ANSWER-7f3a";
 /** A task containing this makes the sub-agent's model hang until the world closes: the call can only be cut. */
 export const SLOW_TASK = "SLOW: take your time";
+/** A task that makes the sub-agent's model answer after `ms` milliseconds (a run that is slow but ends). */
+export function sleepTask(ms: number): string {
+  return `SLEEP ${ms}ms, then answer`;
+}
 /** The OPENAI_API_KEY the client is started with; the codex mock sees it only if the guide passes it through. */
 export const OPENAI_KEY = "sk-client-suite-not-a-real-key";
 
@@ -83,6 +87,8 @@ export async function makeClientWorld(prefix: string): Promise<ClientWorld> {
         release.signal.addEventListener("abort", () => { clearTimeout(timer); resolve(undefined); });
       });
     }
+    const sleep = userMessages(req.body).map((m) => /SLEEP (\d+)ms, then answer/.exec(m)?.[1]).find(Boolean);
+    if (sleep) await new Promise((resolve) => setTimeout(resolve, Number(sleep)));
     const persona = developerMessages(req.body).join("\n").includes(reviewPersona) ? "review" : "other";
     return [assistantMessage(`${SUBAGENT_MARKER} from ${persona}`)];
   });
