@@ -186,7 +186,7 @@ const HANDLED = new Set([
   ...["claude-allowed-tools", "claude-settings", "claude-timeout"],
   ...["gemini-settings", "gemini-trust"],
   ...["opencode-config"],
-  ...["inspector-config", "inspector-call"],
+  ...["inspector-call"],
 ]);
 
 describe("snippet markers", () => {
