@@ -14,6 +14,7 @@ import {
   makeClientWorld,
   OPENAI_KEY,
   processesOf,
+  readTap,
   runClient,
   runResults,
   shellWords,
@@ -145,6 +146,20 @@ describe("Claude Code, configured as docs/INTEGRATION.md says", () => {
     plan = [SELECT, { name: "mcp__subagents__list_agents", input: {} }];
     const { result } = await claudeP([]);
     expect(result.permission_denials.map((d: any) => d.tool_name)).toContain("mcp__subagents__list_agents");
+  }, 120_000);
+
+  test("what it sends (seen through a tap): protocol 2025-11-25, a progress token on every call", async () => {
+    const tapped = await world.tapped("claude");
+    const config = path.join(world.scratch, "claude-tapped.json");
+    await writeFile(config, JSON.stringify({ mcpServers: { subagents: { command: tapped.executable, env: { CODEX_SUBAGENTS_ROOTS: world.root } } } }));
+    plan = [SELECT, { name: "mcp__subagents__delegate", input: { agent: "review", task: "review the last commit" } }];
+    const { run, result } = await claudeP([...allowedToolsArgs(), "--mcp-config", config, "--strict-mcp-config"]);
+    expect(run.code).toBe(0);
+    expect(result.result).toContain(SUBAGENT_MARKER);
+    const tap = await readTap(tapped.log);
+    expect(tap.initialize.protocolVersion).toBe("2025-11-25");
+    expect(tap.calls.length).toBe(1);
+    for (const call of tap.calls) expect(call.params._meta?.progressToken).toBeDefined();
   }, 120_000);
 
   test("a call cut by MCP_TOOL_TIMEOUT ends the sub-agent: its run record says cancelled, no codex is left, the model reads a timeout", async () => {

@@ -13,6 +13,7 @@ import {
   makeClientWorld,
   OPENAI_KEY,
   processesOf,
+  readTap,
   runClient,
   runResults,
   shellWords,
@@ -60,8 +61,8 @@ afterAll(async () => {
 });
 
 /** ~/.gemini/settings.json: the guide's entry, plus the API-key sign-in a user picked (not ours to document). */
-async function writeSettings(entry: (e: any) => void = () => {}): Promise<any> {
-  const settings = JSON.parse(world.realize(snippet("gemini-settings")));
+async function writeSettings(entry: (e: any) => void = () => {}, executable?: string): Promise<any> {
+  const settings = JSON.parse(world.realize(snippet("gemini-settings"), executable));
   entry(settings.mcpServers.subagents);
   settings.security = { auth: { selectedType: "gemini-api-key" } };
   await writeFile(path.join(world.home, ".gemini", "settings.json"), JSON.stringify(settings, null, 2));
@@ -115,6 +116,19 @@ describe("Gemini CLI, configured as docs/INTEGRATION.md says", () => {
     expect(response).not.toContain(SUBAGENT_MARKER);
     expect(response).toContain("OPENAI_API_KEY");
     expect(world.codexMock.responseRequests().length).toBe(requestsBefore);
+  }, 120_000);
+
+  test("what it sends (seen through a tap): protocol 2025-06-18, a progress token on every call", async () => {
+    const tapped = await world.tapped("gemini");
+    await writeSettings(() => {}, tapped.executable);
+    plan = [{ name: "mcp_subagents_delegate", args: { agent: "review", task: "review the last commit" } }];
+    const { run, response } = await geminiP();
+    expect(run.code).toBe(0);
+    expect(response).toContain(SUBAGENT_MARKER);
+    const tap = await readTap(tapped.log);
+    expect(tap.initialize.protocolVersion).toBe("2025-06-18");
+    expect(tap.calls.length).toBe(1);
+    for (const call of tap.calls) expect(call.params._meta?.progressToken).toBeDefined();
   }, 120_000);
 
   test("a call cut by the entry's timeout ends the sub-agent: its run record says cancelled, no codex is left", async () => {

@@ -12,6 +12,7 @@ import {
   makeClientWorld,
   OPENAI_KEY,
   processesOf,
+  readTap,
   runClient,
   runResults,
   SLOW_TASK,
@@ -83,6 +84,22 @@ describe("MCP Inspector CLI, run as docs/INTEGRATION.md says", () => {
     // A failed call (unknown agent) is an isError result: exit status 5, as the guide says.
     const failed = await inspector("--method tools/call --tool-name delegate --tool-arg agent=no-such-agent --tool-arg task=x");
     expect(failed.run.code).toBe(5);
+  }, 120_000);
+
+  test("what it sends (seen through a tap): protocol 2025-11-25, no progress token", async () => {
+    const tapped = await world.tapped("inspector");
+    await writeFile(path.join(world.root, "mcp.json"), world.realize(snippet("mcp-json"), tapped.executable));
+    try {
+      const { run, result } = await inspector();
+      expect(run.code).toBe(0);
+      expect(result.structuredContent.final_message).toContain(SUBAGENT_MARKER);
+    } finally {
+      await writeFile(path.join(world.root, "mcp.json"), world.realize(snippet("mcp-json")));
+    }
+    const tap = await readTap(tapped.log);
+    expect(tap.initialize.protocolVersion).toBe("2025-11-25");
+    expect(tap.calls.length).toBe(1);
+    expect(tap.calls[0]!.params._meta?.progressToken).toBeUndefined();
   }, 120_000);
 
   test("its fixed 60 s limit cuts a longer call, and that ends the sub-agent: the run record says cancelled, no codex is left", async () => {

@@ -14,6 +14,7 @@ import {
   makeClientWorld,
   OPENAI_KEY,
   processesOf,
+  readTap,
   runClient,
   runResults,
   sleepTask,
@@ -59,8 +60,8 @@ afterAll(async () => {
 });
 
 /** The project's opencode.json: the guide's snippet, plus the mock as the user's model provider. */
-async function writeConfig(entry: (e: any) => void = () => {}): Promise<void> {
-  const config = JSON.parse(world.realize(snippet("opencode-config")));
+async function writeConfig(entry: (e: any) => void = () => {}, executable?: string): Promise<void> {
+  const config = JSON.parse(world.realize(snippet("opencode-config"), executable));
   entry(config.mcp.subagents);
   config.model = "mock/mock-model";
   config.provider = { mock: { npm: "@ai-sdk/anthropic", name: "Mock", options: { baseURL: `${model.baseUrl}/v1`, apiKey: "mock" }, models: { "mock-model": { name: "Mock model" } } } };
@@ -98,6 +99,19 @@ describe("opencode, configured as docs/INTEGRATION.md says", () => {
     expect(world.codexMock.responseRequests().at(-1)!.headers?.authorization).toBe(`Bearer ${OPENAI_KEY}`);
     expect((await runResults(world.runsDir)).at(-1)).toMatchObject({ ok: true, agent: "review", cancelled: false });
     expect(await processesOf(world.codexHome.dir)).toEqual([]);
+  }, 120_000);
+
+  test("what it sends (seen through a tap): protocol 2025-11-25, a progress token on every call", async () => {
+    const tapped = await world.tapped("opencode");
+    await writeConfig(() => {}, tapped.executable);
+    plan = [{ name: "subagents_delegate", input: { agent: "review", task: "review the last commit" } }];
+    const { run, text } = await opencodeRun();
+    expect(run.code).toBe(0);
+    expect(text).toContain(SUBAGENT_MARKER);
+    const tap = await readTap(tapped.log);
+    expect(tap.initialize.protocolVersion).toBe("2025-11-25");
+    expect(tap.calls.length).toBe(1);
+    for (const call of tap.calls) expect(call.params._meta?.progressToken).toBeDefined();
   }, 120_000);
 
   test("progress restarts opencode's timeout: a run longer than it, with heartbeats inside it, completes", async () => {

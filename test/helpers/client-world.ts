@@ -3,7 +3,7 @@
 // behind (its run record, the processes still holding this world's CODEX_HOME).
 import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
-import { mkdir, mkdtemp, readdir, readFile, readlink, realpath, rm } from "node:fs/promises";
+import { mkdir, mkdtemp, readdir, readFile, readlink, realpath, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { starterPersonaFirstLine } from "./agents.ts";
@@ -67,8 +67,13 @@ export interface ClientWorld {
   server: string;
   /** The environment a user's shell would give the client: PATH (with codex), HOME, CODEX_HOME, OPENAI_API_KEY. */
   env: Record<string, string>;
-  /** A snippet's text with the placeholders replaced (the executable keeps `serve` when the built one needs it). */
-  realize(text: string): string;
+  /** A snippet's text with the placeholders replaced: the root, and the executable by `executable` (default the built one). */
+  realize(text: string, executable?: string): string;
+  /**
+   * An executable that runs the built server through test/fixtures/mcp-tap, logging every message to the returned
+   * log file: to see what a client sends. Put in a snippet with realize(text, tapped.executable).
+   */
+  tapped(name: string): Promise<{ executable: string; log: string }>;
   close(): Promise<void>;
 }
 
@@ -111,7 +116,14 @@ export async function makeClientWorld(prefix: string): Promise<ClientWorld> {
     codexMock,
     server,
     env,
-    realize: (text) => text.replaceAll(ROOT_PLACEHOLDER, root).replaceAll(EXECUTABLE_PLACEHOLDER, server),
+    realize: (text, executable = server) => text.replaceAll(ROOT_PLACEHOLDER, root).replaceAll(EXECUTABLE_PLACEHOLDER, executable),
+    tapped: async (name) => {
+      const executable = path.join(scratch, `${name}-tapped-server`);
+      const log = path.join(scratch, `${name}-tap.jsonl`);
+      const tap = path.join(repoRoot, "test", "fixtures", "mcp-tap", "mcp-tap.mjs");
+      await writeFile(executable, `#!/bin/sh\nexec node ${JSON.stringify(tap)} ${JSON.stringify(log)} ${JSON.stringify(server)} "$@"\n`, { mode: 0o755 });
+      return { executable, log };
+    },
     close: async () => {
       release.abort();
       await codexMock.close();
@@ -205,4 +217,26 @@ export async function cutCallEvidence(world: ClientWorld): Promise<{ cancelledRe
     return (await codexProcessesOf(world.codexHome.dir)).length === 0 ? cancelled : undefined;
   }, 20_000);
   return { cancelledRecord: record, codexLeft: (await codexProcessesOf(world.codexHome.dir)).length, waitedMs: Date.now() - started };
+}
+
+export interface TapLog {
+  /** The client's initialize params (protocolVersion, capabilities, clientInfo). */
+  initialize: any;
+  /** Every tools/call the client sent, with when it arrived and when the server answered it. */
+  calls: Array<{ at: number; answeredAt: number | null; params: any }>;
+  /** Every notification the client sent (e.g. notifications/cancelled). */
+  notifications: Array<{ at: number; method: string; params: any }>;
+}
+
+/** Reads a mcp-tap log. */
+export async function readTap(log: string): Promise<TapLog> {
+  const lines = (await readFile(log, "utf8").catch(() => "")).split("\n").filter(Boolean).map((l) => JSON.parse(l));
+  const fromClient = lines.filter((l) => l.from === "client").map((l) => ({ at: l.at as number, m: l.message }));
+  const answers = new Map<unknown, number>();
+  for (const l of lines) if (l.from === "server" && l.message?.id !== undefined && !l.message.method) answers.set(l.message.id, l.at);
+  return {
+    initialize: fromClient.find((c) => c.m?.method === "initialize")?.m.params ?? null,
+    calls: fromClient.filter((c) => c.m?.method === "tools/call").map((c) => ({ at: c.at, answeredAt: answers.get(c.m.id) ?? null, params: c.m.params })),
+    notifications: fromClient.filter((c) => c.m?.method && c.m.id === undefined).map((c) => ({ at: c.at, method: c.m.method, params: c.m.params })),
+  };
 }
