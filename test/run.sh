@@ -43,7 +43,7 @@ fi
 # Second pass (whole-suite runs only): the tests that run the real codex, again against the oldest codex this release
 # supports (TESTED_CODEX_VERSIONS[0] in src/doctor/index.ts; the first pass used the pinned, newest one). It is installed
 # from the npm registry into .tmp/codex-VERSION on first use, then reused. The client suite (test/clients) is not
-# repeated: it is about the clients, and ran with the pinned codex.
+# repeated, except test/clients/codex.test.ts (Codex as the client): the others are about their clients.
 if [ "$#" -eq 0 ]; then
   oldest=$("$BUN" -e 'import { TESTED_CODEX_VERSIONS } from "./src/doctor/index.ts"; console.log(TESTED_CODEX_VERSIONS[0])')
   prefix="$PWD/.tmp/codex-$oldest"
@@ -57,7 +57,7 @@ if [ "$#" -eq 0 ]; then
   if [ -x "$old_codex" ]; then
     echo "== codex tests again with codex $oldest (CODEX_SUBAGENTS_TEST_CODEX=$old_codex)"
     oldlog=.tmp/bun-test-codex-oldest.log
-    CODEX_SUBAGENTS_TEST_CODEX="$old_codex" "$BUN" test --timeout 120000 test/e2e test/runs test/doctor 2>&1 | tee "$oldlog"
+    CODEX_SUBAGENTS_TEST_CODEX="$old_codex" "$BUN" test --timeout 120000 test/e2e test/runs test/doctor test/clients/codex.test.ts 2>&1 | tee "$oldlog"
     old_status=${PIPESTATUS[0]}
     old_passed=$(grep -Eo '^ *[0-9]+ pass$' "$oldlog" | tail -1 | grep -Eo '[0-9]+' || echo 0)
     old_failed=$(grep -Eo '^ *[0-9]+ fail$' "$oldlog" | tail -1 | grep -Eo '[0-9]+' || echo 0)

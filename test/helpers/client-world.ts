@@ -8,7 +8,7 @@ import os from "node:os";
 import path from "node:path";
 import { starterPersonaFirstLine } from "./agents.ts";
 import { makeCodexHome, type CodexHome } from "./codex-home.ts";
-import { assistantMessage, developerMessages, startMockModel, userMessages, type MockModel } from "./mock-model.ts";
+import { assistantMessage, developerMessages, startMockModel, userMessages, type MockModel, type Responder } from "./mock-model.ts";
 import { codexBin, distBinary, repoRoot } from "./paths.ts";
 
 export const EXECUTABLE_PLACEHOLDER = "/home/me/.local/bin/codex-subagents";
@@ -77,7 +77,7 @@ export interface ClientWorld {
   close(): Promise<void>;
 }
 
-export async function makeClientWorld(prefix: string): Promise<ClientWorld> {
+export async function makeClientWorld(prefix: string, opts: { topLevel?: Responder } = {}): Promise<ClientWorld> {
   const scratch = await realpath(await mkdtemp(path.join(os.tmpdir(), `cs-${prefix}-`)));
   const root = path.join(scratch, "src");
   const home = path.join(scratch, "home");
@@ -86,6 +86,9 @@ export async function makeClientWorld(prefix: string): Promise<ClientWorld> {
   const reviewPersona = await starterPersonaFirstLine("review");
   const release = new AbortController();
   const codexMock = await startMockModel(async (req) => {
+    const isReview = developerMessages(req.body).join("\n").includes(reviewPersona);
+    // With Codex as the client, the same mock also plays its top-level model (no starter persona in its request).
+    if (!isReview && opts.topLevel) return opts.topLevel(req);
     if (userMessages(req.body).some((m) => m.includes(SLOW_TASK))) {
       await new Promise((resolve) => {
         const timer = setTimeout(resolve, 120_000);
@@ -94,7 +97,7 @@ export async function makeClientWorld(prefix: string): Promise<ClientWorld> {
     }
     const sleep = userMessages(req.body).map((m) => /SLEEP (\d+)ms, then answer/.exec(m)?.[1]).find(Boolean);
     if (sleep) await new Promise((resolve) => setTimeout(resolve, Number(sleep)));
-    const persona = developerMessages(req.body).join("\n").includes(reviewPersona) ? "review" : "other";
+    const persona = isReview ? "review" : "other";
     return [assistantMessage(`${SUBAGENT_MARKER} from ${persona}`)];
   });
   const codexHome = await makeCodexHome({ baseUrl: codexMock.baseUrl, envKey: "OPENAI_API_KEY" });
@@ -166,8 +169,8 @@ export function runClient(command: string, args: string[], opts: { env: Record<s
 }
 
 /** Processes whose environment has `CODEX_HOME=dir`, i.e. this world's server and every codex it started. */
-export async function processesOf(codexHomeDir: string): Promise<Array<{ pid: number; argv: string[] }>> {
-  const found: Array<{ pid: number; argv: string[] }> = [];
+export async function processesOf(codexHomeDir: string): Promise<Array<{ pid: number; argv: string[]; env: string[] }>> {
+  const found: Array<{ pid: number; argv: string[]; env: string[] }> = [];
   const needle = `CODEX_HOME=${codexHomeDir}`;
   for (const entry of await readdir("/proc").catch(() => [] as string[])) {
     if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
@@ -175,14 +178,17 @@ export async function processesOf(codexHomeDir: string): Promise<Array<{ pid: nu
     if (!environ.split("\0").includes(needle)) continue;
     const argv = (await readFile(`/proc/${entry}/cmdline`, "utf8").catch(() => "")).split("\0").filter(Boolean);
     if (argv.length === 0 && (await readlink(`/proc/${entry}/exe`).catch(() => null)) === null) continue; // a zombie
-    found.push({ pid: Number(entry), argv });
+    found.push({ pid: Number(entry), argv, env: environ.split("\0") });
   }
   return found;
 }
 
-/** The codex sub-agents among them: argv has `exec` (the server itself is `codex-subagents serve`). */
+/**
+ * The codex sub-agents among them: argv has `exec` (the server is `codex-subagents serve`), and the environment has
+ * the CODEX_SUBAGENTS_DEPTH the server gives every codex it starts (a top-level `codex exec` client has none).
+ */
 export async function codexProcessesOf(codexHomeDir: string): Promise<Array<{ pid: number; argv: string[] }>> {
-  return (await processesOf(codexHomeDir)).filter((p) => p.argv.includes("exec"));
+  return (await processesOf(codexHomeDir)).filter((p) => p.argv.includes("exec") && p.env.some((e) => e.startsWith("CODEX_SUBAGENTS_DEPTH=")));
 }
 
 /** Every run record's result.json under runsDir (records without one are runs that have not finished). */
