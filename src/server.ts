@@ -22,9 +22,10 @@ export interface ServerDeps {
 }
 
 export const SERVER_INSTRUCTIONS = [
-  "codex-subagents runs Codex sub-agents defined as files.",
-  "Call list_agents to see who is available, then delegate with a self-contained task.",
-  "Delegations can take minutes; results carry the sub-agent's final answer, token usage and, for worktree isolation, a patch.",
+  "This server, codex-subagents, runs Codex sub-agents defined as agent files; they are not your client's own sub-agents or agent tools.",
+  "To see them, call this server's list_agents tool (not a built-in ListAgents or Agent tool); to run one, call this server's delegate tool with a self-contained task: the sub-agent sees none of your conversation.",
+  "A delegation can take minutes; its result carries the sub-agent's final answer, its token usage and, for worktree isolation, its changes as a patch.",
+  "validate_agents checks agent files.",
 ].join(" ");
 
 /**

@@ -108,3 +108,20 @@ describe("tool schemas every client and model API accepts", () => {
     expect(listUnknown.isError).toBe(true);
   });
 });
+
+describe("tool texts that read well in every client", () => {
+  test("the instructions name this server's tools, apart from a client's own ListAgents / Agent tools", () => {
+    const instructions = server.client.getInstructions() ?? "";
+    expect(instructions).toContain("this server's list_agents tool");
+    expect(instructions).toContain("this server's delegate tool");
+    expect(instructions).toContain("not a built-in ListAgents or Agent tool");
+  });
+
+  test("each description names the tool's purpose in its first words (clients that defer tools show only those)", () => {
+    const firstWords = Object.fromEntries(tools.map((t) => [t.name, String(t.description).split(/\s+/).slice(0, 5).join(" ")]));
+    expect(firstWords.list_agents).toBe("List the Codex sub-agents this");
+    expect(firstWords.validate_agents).toBe("Validate this server's Codex sub-agent");
+    expect(firstWords.delegate).toMatch(/^Delegate a self-contained task to/);
+    for (const tool of tools) expect(String(tool.description).length).toBeGreaterThan(40);
+  });
+});
