@@ -70,20 +70,20 @@ async function writeSettings(entry: (e: any) => void = () => {}, executable?: st
 }
 
 /** `gemini` with the guide's headless flags (the prompt is the mock's business). */
-async function geminiP() {
+async function geminiP(opts: { withoutGuideFlags?: boolean } = {}) {
   const words = shellWords(snippet("gemini-trust"));
   expect(words[0]).toBe("gemini");
   const flags = words.slice(1).filter((w, i, all) => w.startsWith("--") && all[i - 1] !== "-p");
   expect(flags).toEqual(["--skip-trust"]);
-  const run = await runClient(GEMINI, [...flags, "-p", "use the sub-agents", "--output-format", "json"], {
+  const run = await runClient(GEMINI, [...(opts.withoutGuideFlags ? [] : flags), "-p", "use the sub-agents", "--output-format", "json"], {
     env: { ...world.env, GOOGLE_GEMINI_BASE_URL: model.baseUrl, GEMINI_API_KEY: "gemini-mock-key", NO_COLOR: "1" },
     cwd: world.root,
   });
-  let result: any;
+  let result: any = {};
   try {
     result = JSON.parse(run.stdout);
   } catch {
-    throw new Error(`gemini -p printed no JSON (exit ${run.code}):\n${run.stdout}\n${run.stderr}`);
+    if (!opts.withoutGuideFlags) throw new Error(`gemini -p printed no JSON (exit ${run.code}):\n${run.stdout}\n${run.stderr}`);
   }
   return { run, response: String(result.response ?? "") };
 }
@@ -116,6 +116,18 @@ describe("Gemini CLI, configured as docs/INTEGRATION.md says", () => {
     expect(response).not.toContain(SUBAGENT_MARKER);
     expect(response).toContain("OPENAI_API_KEY");
     expect(world.codexMock.responseRequests().length).toBe(requestsBefore);
+  }, 120_000);
+
+  test("what the guide's trust settings are for: without \"trust\": true no tool is offered; without --skip-trust, exit 55", async () => {
+    await writeSettings((e) => delete e.trust);
+    plan = [{ name: "mcp_subagents_list_agents", args: {} }];
+    const before = model.requests.length;
+    const untrusted = await geminiP();
+    expect(untrusted.run.code).toBe(0);
+    expect(model.requests.slice(before).flatMap((r) => geminiToolNames(r.body)).filter((n) => n.startsWith("mcp_subagents_"))).toEqual([]);
+    await writeSettings();
+    const noSkip = await geminiP({ withoutGuideFlags: true });
+    expect(noSkip.run.code).toBe(55);
   }, 120_000);
 
   test("what it sends (seen through a tap): protocol 2025-06-18, a progress token on every call", async () => {

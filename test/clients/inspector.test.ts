@@ -47,8 +47,8 @@ afterAll(async () => {
 });
 
 /** The guide's command, with the pinned Inspector for `npx …`, and its `--method …` part replaced when given. */
-async function inspector(method?: string) {
-  let command = snippet("inspector-call").replace(/\\\n\s*/g, "");
+async function inspector(method?: string, edit: (command: string) => string = (c) => c) {
+  let command = edit(snippet("inspector-call").replace(/\\\n\s*/g, ""));
   expect(command.startsWith("npx @modelcontextprotocol/inspector --cli ")).toBe(true);
   command = command.replace("npx @modelcontextprotocol/inspector", JSON.stringify(INSPECTOR));
   if (method) command = `${command.slice(0, command.indexOf("--method"))}${method}`;
@@ -69,6 +69,17 @@ describe("MCP Inspector CLI, run as docs/INTEGRATION.md says", () => {
     expect(world.codexMock.responseRequests().at(-1)!.headers?.authorization).toBe(`Bearer ${OPENAI_KEY}`);
     expect((await runResults(world.runsDir)).at(-1)).toMatchObject({ ok: true, agent: "review" });
     expect(await processesOf(world.codexHome.dir)).toEqual([]);
+  }, 120_000);
+
+  test("without the guide's -e OPENAI_API_KEY the key does not reach codex (the Inspector passes almost no environment)", async () => {
+    const requestsBefore = world.codexMock.responseRequests().length;
+    const { result } = await inspector(undefined, (c) => {
+      expect(c).toContain('-e OPENAI_API_KEY="$OPENAI_API_KEY"');
+      return c.replace('-e OPENAI_API_KEY="$OPENAI_API_KEY" ', "");
+    });
+    expect(result.isError).toBe(true);
+    expect(JSON.stringify(result)).toContain("OPENAI_API_KEY");
+    expect(world.codexMock.responseRequests().length).toBe(requestsBefore);
   }, 120_000);
 
   test("list_agents, validate_agents and tools/list --strict work from it", async () => {
