@@ -2,6 +2,7 @@
  * createServer(deps) → McpServer with its five tools. No transport and no I/O at import time: cli.ts connects it.
  */
 import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
+import { ListToolsRequestSchema } from "@modelcontextprotocol/sdk/types.js";
 import type { Agent } from "./agents/schema.ts";
 import type { DelegateContext } from "./delegate.ts";
 import type { Root } from "./policy/roots.ts";
@@ -10,6 +11,7 @@ import { registerCancelRunTool } from "./tools/cancel-run.ts";
 import { describeDelegate, registerDelegateTool } from "./tools/delegate.ts";
 import { registerGetRunTool } from "./tools/get-run.ts";
 import { registerListAgentsTool } from "./tools/list-agents.ts";
+import { portableToolList } from "./tools/portable-schema.ts";
 import { registerValidateAgentsTool } from "./tools/validate-agents.ts";
 import { PRODUCT_NAME, VERSION } from "./version.ts";
 
@@ -26,13 +28,29 @@ export interface ServerDeps {
 }
 
 export const SERVER_INSTRUCTIONS = [
-  "codex-subagents runs Codex sub-agents defined as files.",
-  "Call list_agents to see who is available, then delegate with a self-contained task.",
-  "Delegations can take minutes; results carry the sub-agent's final answer, token usage and, for worktree isolation, a patch.",
+  "This server, codex-subagents, runs Codex sub-agents defined as agent files; they are not your client's own sub-agents or agent tools.",
+  "To see them, call this server's list_agents tool (not a built-in ListAgents or Agent tool); to run one, call this server's delegate tool with a self-contained task: the sub-agent sees none of your conversation.",
+  "A delegation can take minutes; its result carries the sub-agent's final answer, its token usage and, for worktree isolation, its changes as a patch.",
+  "validate_agents checks agent files.",
   "A call that may outlast your client's tool timeout, or several sub-agents side by side: delegate with background: true (returns a run_id at once), keep working, then collect each with get_run (wait_s waits for the end); cancel_run stops one.",
   "In Codex, independent foreground delegate calls run side by side only when the server entry sets supports_parallel_tool_calls = true; background runs need no setting.",
   "Parallel writers with isolation \"none\" share one tree and overwrite each other: give each writer isolation \"worktree\".",
 ].join(" ");
+
+/**
+ * Every tool's schemas in `tools/list`, for every tool registered now or later, pass through portableToolList. The SDK
+ * installs its tools/list handler on the first registerTool, through this one door; that is why createServer declares
+ * no `tools` capability up front (which would install it in the constructor): registerTool adds the capability.
+ * test/clients/schemas.test.ts fails if the SDK stops coming through here.
+ */
+function listPortableSchemas(server: McpServer): void {
+  const lowLevel = server.server;
+  const setRequestHandler = lowLevel.setRequestHandler.bind(lowLevel);
+  lowLevel.setRequestHandler = ((schema: unknown, handler: (...args: any[]) => unknown) => {
+    if (schema !== ListToolsRequestSchema) return setRequestHandler(schema as never, handler as never);
+    return setRequestHandler(ListToolsRequestSchema, async (...args: any[]) => portableToolList((await handler(...args)) as { tools: [] }));
+  }) as typeof lowLevel.setRequestHandler;
+}
 
 /**
  * `ready` resolves once the tool descriptions are final; until then the transport holds every request but
@@ -41,8 +59,9 @@ export const SERVER_INSTRUCTIONS = [
 export function createServer(deps: ServerDeps): { server: McpServer; ready: Promise<void> } {
   const server = new McpServer(
     { name: PRODUCT_NAME, version: VERSION },
-    { capabilities: { tools: {}, logging: {} }, instructions: SERVER_INSTRUCTIONS },
+    { capabilities: { logging: {} }, instructions: SERVER_INSTRUCTIONS },
   );
+  listPortableSchemas(server);
   const delegateTool = registerDelegateTool(server, { context: deps.context, shutdownSignal: deps.shutdownSignal, runs: deps.runs });
   registerGetRunTool(server, { runs: deps.runs, maxWaitS: deps.maxWaitS });
   registerCancelRunTool(server, { runs: deps.runs, maxWaitS: deps.maxWaitS });

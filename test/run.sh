@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# The whole test suite, as CI runs it: type-check, build the executable, run every test against it.
+# The whole test suite, as CI runs it: type-check, build the executable, run every test against it (the real MCP
+# clients of test/clients included), then the codex tests again against the oldest supported codex.
 # Ends with one line "N passed, M failed" and exits non-zero on any failure.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -37,6 +38,36 @@ failed=$((failed + tests_failed))
 if [ "$status" -ne 0 ] && [ "$tests_failed" -eq 0 ]; then
   echo "bun test exited $status without reporting a failed test (no test files, or a crash)"
   failed=$((failed + 1))
+fi
+
+# Second pass (whole-suite runs only): the tests that run the real codex, again against the oldest codex this release
+# supports (TESTED_CODEX_VERSIONS[0] in src/doctor/index.ts; the first pass used the pinned, newest one). It is installed
+# from the npm registry into .tmp/codex-VERSION on first use, then reused. The client suite (test/clients) is not
+# repeated, except test/clients/codex.test.ts (Codex as the client): the others are about their clients.
+if [ "$#" -eq 0 ]; then
+  oldest=$("$BUN" -e 'import { TESTED_CODEX_VERSIONS } from "./src/doctor/index.ts"; console.log(TESTED_CODEX_VERSIONS[0])')
+  prefix="$PWD/.tmp/codex-$oldest"
+  old_codex="$prefix/node_modules/.bin/codex"
+  install_oldest() {
+    "$old_codex" --version 2>/dev/null | grep -qx "codex-cli $oldest" && return 0
+    npm install --prefix "$prefix" --no-save --no-audit --no-fund --no-package-lock "@openai/codex@$oldest" >/dev/null &&
+      "$old_codex" --version | grep -qx "codex-cli $oldest"
+  }
+  step "install codex $oldest (oldest supported) into .tmp/codex-$oldest" install_oldest
+  if [ -x "$old_codex" ]; then
+    echo "== codex tests again with codex $oldest (CODEX_SUBAGENTS_TEST_CODEX=$old_codex)"
+    oldlog=.tmp/bun-test-codex-oldest.log
+    CODEX_SUBAGENTS_TEST_CODEX="$old_codex" "$BUN" test --timeout 120000 test/e2e test/runs test/doctor test/clients/codex.test.ts 2>&1 | tee "$oldlog"
+    old_status=${PIPESTATUS[0]}
+    old_passed=$(grep -Eo '^ *[0-9]+ pass$' "$oldlog" | tail -1 | grep -Eo '[0-9]+' || echo 0)
+    old_failed=$(grep -Eo '^ *[0-9]+ fail$' "$oldlog" | tail -1 | grep -Eo '[0-9]+' || echo 0)
+    passed=$((passed + old_passed))
+    failed=$((failed + old_failed))
+    if [ "$old_status" -ne 0 ] && [ "$old_failed" -eq 0 ]; then
+      echo "bun test (codex $oldest) exited $old_status without reporting a failed test"
+      failed=$((failed + 1))
+    fi
+  fi
 fi
 
 echo "$passed passed, $failed failed"

@@ -30,7 +30,7 @@ export interface DoctorCheck {
 
 export interface DoctorReport {
   healthy: boolean;
-  codex: { command: string; path: string | null; runnable: string | null; version: string | null };
+  codex: { command: string; path: string | null; runnable: string | null; version: string | null; tested_versions: readonly string[] };
   /** The git every worktree command runs (absolute), or null when none was found. */
   git: { path: string | null };
   /** The private directory runs work in (private-dir.ts). */
@@ -40,8 +40,16 @@ export interface DoctorReport {
 
 type Env = Readonly<Record<string, string | undefined>>;
 
-/** The codex version this release was built and tested against. */
-export const TESTED_CODEX_VERSION = "0.169.0";
+/**
+ * The codex versions this release was tested with: CI runs the codex tests against each (the oldest supported one
+ * in a second pass, see .ci/run). Keep the newest last; it is the one the hints recommend.
+ */
+export const TESTED_CODEX_VERSIONS: readonly string[] = ["0.169.0", "0.171.0"];
+const TESTED_CODEX_VERSION = TESTED_CODEX_VERSIONS.at(-1)!;
+/** "0.169.0 and 0.171.0", for messages. */
+export const TESTED_CODEX_TEXT = TESTED_CODEX_VERSIONS.length > 1
+  ? `${TESTED_CODEX_VERSIONS.slice(0, -1).join(", ")} and ${TESTED_CODEX_VERSION}`
+  : TESTED_CODEX_VERSION;
 /** Longest a `codex --version` / `--help` may take; a cold start of the large native binary can be slow. */
 export const PROBE_TIMEOUT_MS = 30_000;
 
@@ -91,7 +99,7 @@ async function codexProbeChecks(runnable: string, env: Record<string, string>, c
     checks.push({
       id: "codex version",
       status: "PASS",
-      detail: `codex-cli ${version}${version === TESTED_CODEX_VERSION ? "" : ` (this release was tested with ${TESTED_CODEX_VERSION}; the option checks below tell whether it fits)`}`,
+      detail: `codex-cli ${version} (this release was tested with ${TESTED_CODEX_TEXT}${TESTED_CODEX_VERSIONS.includes(version) ? "" : "; the option checks below tell whether this one fits"})`,
     });
   }
 
@@ -110,7 +118,7 @@ async function codexProbeChecks(runnable: string, env: Record<string, string>, c
           id: req.id,
           status: "FAIL",
           detail: `${command} does not list ${missing.join(", ")}; ${req.why}`,
-          hint: `upgrade codex to a version that has ${missing.join(", ")} (this release is tested with ${TESTED_CODEX_VERSION}): npm install -g @openai/codex@${TESTED_CODEX_VERSION}, or point --codex at one`,
+          hint: `upgrade codex to a version that has ${missing.join(", ")} (this release is tested with ${TESTED_CODEX_TEXT}): npm install -g @openai/codex@${TESTED_CODEX_VERSION}, or point --codex at one`,
         });
   });
 
@@ -295,7 +303,7 @@ export async function runDoctor(argv: string[], env: Env, cwd: string, programDi
   checks.push(await credentialsCheck(env));
   return {
     healthy: !checks.some((c) => c.status === "FAIL"),
-    codex: { command: options.codex, path: location.found, runnable: location.runnable, version },
+    codex: { command: options.codex, path: location.found, runnable: location.runnable, version, tested_versions: TESTED_CODEX_VERSIONS },
     git: { path: git },
     work_dir: workDir,
     checks,

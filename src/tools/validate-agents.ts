@@ -16,7 +16,7 @@ export interface ValidateToolDeps {
 export function registerValidateAgentsTool(server: McpServer, deps: ValidateToolDeps): void {
   server.registerTool("validate_agents", {
     title: "Validate agent files",
-    description: "Check agent files (YAML frontmatter + persona, JSON, Claude Code agents, Codex role files) and report every error and warning with a code and what to fix. Without dir, checks the server's agents directory; dir must be that directory or inside one of the server's roots. Reads files only.",
+    description: "Validate this server's Codex sub-agent files (YAML frontmatter + persona, JSON, Claude Code agents, Codex role files): report every error and warning with a code and what to fix. Without dir, checks the server's agents directory; dir must be that directory or inside one of the server's roots. Reads files only.",
     inputSchema: z.strictObject({ dir: z.string().optional().describe("Absolute directory of agent files; default: the server's agents directory") }),
     outputSchema: validateReportSchema,
     annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },

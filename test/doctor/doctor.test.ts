@@ -7,7 +7,8 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { chmod, copyFile, mkdir, mkdtemp, realpath, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
-import { codexBin, repoRoot } from "../helpers/paths.ts";
+import { TESTED_CODEX_VERSIONS } from "../../src/doctor/index.ts";
+import { codexBin, codexVersion, repoRoot } from "../helpers/paths.ts";
 import { runCli } from "./run-cli.ts";
 
 const FIXTURE = path.join(repoRoot, "test", "fixtures", "fake-codex-doctor", "fake-codex-doctor.mjs");
@@ -62,7 +63,10 @@ describe("doctor", () => {
     const run = await doctor(["--codex", codexBin]);
     expect(run.stderr).toBe("");
     expect(run.code).toBe(0);
-    expect(line(run.stdout, "PASS codex version:")).toContain("codex-cli 0.169.0");
+    const version = codexVersion();
+    // The codex under test is one this release names as tested, and doctor says which ones those are.
+    expect(TESTED_CODEX_VERSIONS).toContain(version);
+    expect(line(run.stdout, "PASS codex version:")).toBe(`PASS codex version: codex-cli ${version} (this release was tested with ${TESTED_CODEX_VERSIONS.slice(0, -1).join(", ")} and ${TESTED_CODEX_VERSIONS.at(-1)})`);
     for (const check of ["codex", "codex options", "codex exec options", "codex exec resume options", "codex features", "agents", "roots", "runs dir"]) {
       expect(line(run.stdout, `PASS ${check}:`)).toBeDefined();
     }
@@ -76,7 +80,8 @@ describe("doctor", () => {
     expect(run.code).toBe(0);
     const report = JSON.parse(run.stdout);
     expect(report.healthy).toBe(true);
-    expect(report.codex.version).toBe("0.169.0");
+    expect(report.codex.version).toBe(codexVersion());
+    expect(report.codex.tested_versions).toEqual([...TESTED_CODEX_VERSIONS]);
     expect(report.codex.path).toBe(codexBin);
     const ids = report.checks.map((c: any) => c.id);
     expect(ids).toContain("codex exec options");
@@ -118,6 +123,12 @@ describe("doctor", () => {
     const report = JSON.parse((await doctor(["--codex", fake, "--json"])).stdout);
     expect(report.healthy).toBe(false);
     expect(report.checks.find((c: any) => c.id === "codex exec options").status).toBe("FAIL");
+  });
+
+  test("a codex version this release was not tested with: still PASS, and the line says which versions were", async () => {
+    const fake = await fakeCodex("untested", { version: "codex-cli 0.100.0" });
+    const run = await doctor(["--codex", fake]);
+    expect(line(run.stdout, "PASS codex version:")).toContain(`codex-cli 0.100.0 (this release was tested with ${TESTED_CODEX_VERSIONS.slice(0, -1).join(", ")} and ${TESTED_CODEX_VERSIONS.at(-1)}; the option checks below tell whether this one fits)`);
   });
 
   test("a codex without exec resume: exit 1 naming resume", async () => {

@@ -182,6 +182,11 @@ const HANDLED = new Set([
   "mcp-json",
   "mcp-json-mjs",
   "agents-md",
+  // Run with the real clients in test/clients/ (each reads its snippets from docs/INTEGRATION.md).
+  ...["claude-allowed-tools", "claude-settings", "claude-timeout"],
+  ...["gemini-settings", "gemini-trust"],
+  ...["opencode-config"],
+  ...["inspector-call"],
 ]);
 
 describe("snippet markers", () => {

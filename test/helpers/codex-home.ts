@@ -19,6 +19,8 @@ export interface CodexHome {
 export interface CodexHomeOptions {
   /** The mock's base URL, e.g. `http://127.0.0.1:PORT/v1`. */
   baseUrl: string;
+  /** The provider's `env_key`: codex then sends `Authorization: Bearer $NAME` to the mock (and fails without it). */
+  envKey?: string;
   /** TOML appended to config.toml verbatim, e.g. an `[mcp_servers.x]` table. */
   extraConfig?: string;
   /** Where to make it; default os.tmpdir(). A test that needs it out of a sandbox's reach puts it elsewhere. */
@@ -82,6 +84,7 @@ export async function makeCodexHome(opts: CodexHomeOptions): Promise<CodexHome> 
     `request_max_retries = 0`,
     `stream_max_retries = 0`,
     `supports_websockets = false`,
+    ...(opts.envKey ? [`env_key = ${tomlString(opts.envKey)}`] : []),
     ``,
     `[features]`,
     // Stops the background git fetch of the plugins repository on every run.

@@ -13,6 +13,8 @@ export interface RecordedRequest {
   body: any;
   /** 0-based position in the request log (counts every request, including 404s). */
   index: number;
+  /** The request's headers (lower-case names), e.g. to see the `authorization` codex sent. */
+  headers?: Record<string, string | string[] | undefined>;
 }
 
 /**
@@ -75,7 +77,7 @@ export async function startMockModel(responder: Responder, opts: MockModelOption
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const path = new URL(req.url ?? "/", "http://127.0.0.1").pathname;
     const raw = await readBody(req);
-    const recorded: RecordedRequest = { path, body: parseJson(raw), index: requests.length };
+    const recorded: RecordedRequest = { path, body: parseJson(raw), index: requests.length, headers: req.headers };
     requests.push(recorded);
 
     if (req.method !== "POST" || path !== "/v1/responses") {

@@ -1,0 +1,188 @@
+/**
+ * Claude Code (the pinned @anthropic-ai/claude-code), configured as docs/INTEGRATION.md says, its model an Anthropic
+ * Messages mock on 127.0.0.1, the sub-agent the real codex against the codex mock. Its model calls ToolSearch (Claude
+ * Code defers MCP tools), then list_agents, validate_agents and delegate; the sub-agent's answer must reach
+ * `claude -p`'s final result. A call cut by MCP_TOOL_TIMEOUT must end the sub-agent.
+ */
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { mkdir, writeFile } from "node:fs/promises";
+import path from "node:path";
+import { SERVER_INSTRUCTIONS } from "../../src/server.ts";
+import {
+  cutCallEvidence,
+  integrationSnippets,
+  makeClientWorld,
+  OPENAI_KEY,
+  processesOf,
+  readTap,
+  runClient,
+  runResults,
+  shellWords,
+  SLOW_TASK,
+  SUBAGENT_MARKER,
+  type ClientWorld,
+  type Snippet,
+} from "../helpers/client-world.ts";
+import { anthropicToolNames, anthropicToolResults, startAnthropicMock, type AnthropicBlock, type AnthropicMock } from "../helpers/mock-anthropic.ts";
+import { repoRoot } from "../helpers/paths.ts";
+
+const CLAUDE = path.join(repoRoot, "node_modules", ".bin", "claude");
+const TOOLS = ["mcp__subagents__list_agents", "mcp__subagents__validate_agents", "mcp__subagents__delegate"];
+
+let snippets: Map<string, Snippet>;
+let world: ClientWorld;
+let model: AnthropicMock;
+
+/** What the mock model does, step by step: each entry is the next tool call once the previous result is in. */
+let plan: Array<{ name: string; input: unknown }> = [];
+/** Set by the mock while the client still runs, after the cut call: the proof the sub-agent was ended. */
+let evidence: Awaited<ReturnType<typeof cutCallEvidence>> | null = null;
+let waitForCutEvidence = false;
+
+function snippet(name: string): string {
+  const found = snippets.get(name);
+  if (!found) throw new Error(`docs/INTEGRATION.md has no snippet "${name}"`);
+  return found.text;
+}
+
+beforeAll(async () => {
+  snippets = await integrationSnippets();
+  world = await makeClientWorld("claude");
+  model = await startAnthropicMock(async (req): Promise<AnthropicBlock[]> => {
+    // Side requests (titles, summaries) offer no ToolSearch; the conversation does.
+    if (!anthropicToolNames(req.body).includes("ToolSearch")) return [{ type: "text", text: "ok" }];
+    const results = anthropicToolResults(req.body);
+    const next = plan[results.length];
+    if (next) return [{ type: "tool_use", name: next.name, input: next.input }];
+    if (waitForCutEvidence) evidence = await cutCallEvidence(world);
+    return [{ type: "text", text: `FINAL\n${results.map((r) => `${r.isError ? "ERROR " : ""}${r.text}`).join("\n---\n")}` }];
+  });
+  // The guide's `claude mcp add`, run as a user would (it writes the throw-away HOME's ~/.claude.json).
+  const words = shellWords(world.realize(snippet("claude-mcp-add")));
+  expect(words.slice(0, 3)).toEqual(["claude", "mcp", "add"]);
+  const add = await runClient(CLAUDE, words.slice(1), { env: clientEnv(), cwd: world.root });
+  if (add.code !== 0) throw new Error(`claude mcp add failed (${add.code}): ${add.stderr}${add.stdout}`);
+}, 60_000);
+
+afterAll(async () => {
+  await model?.close();
+  await world?.close();
+});
+
+function clientEnv(extra: Record<string, string> = {}): Record<string, string> {
+  return {
+    ...world.env,
+    ANTHROPIC_BASE_URL: model.baseUrl,
+    ANTHROPIC_API_KEY: "sk-ant-mock",
+    DISABLE_TELEMETRY: "1",
+    DISABLE_AUTOUPDATER: "1",
+    CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: "1",
+    ...extra,
+  };
+}
+
+/** `claude -p` with the guide's --allowedTools (the prompt is the mock's business, not the test's). */
+function allowedToolsArgs(): string[] {
+  const words = shellWords(snippet("claude-allowed-tools"));
+  const at = words.indexOf("--allowedTools");
+  expect(at).toBeGreaterThan(0);
+  return ["--allowedTools", words[at + 1]!];
+}
+
+async function claudeP(extraArgs: string[], env: Record<string, string> = {}) {
+  const run = await runClient(CLAUDE, ["-p", "use the sub-agents", "--output-format", "json", ...extraArgs], { env: clientEnv(env), cwd: world.root });
+  let result: any = null;
+  try {
+    result = JSON.parse(run.stdout);
+  } catch {
+    throw new Error(`claude -p printed no JSON (exit ${run.code}):\n${run.stdout}\n${run.stderr}`);
+  }
+  return { run, result };
+}
+
+const SELECT = { name: "ToolSearch", input: { query: `select:${TOOLS.join(",")}` } };
+
+describe("Claude Code, configured as docs/INTEGRATION.md says", () => {
+  test("its model delegates to review; the sub-agent's answer reaches claude -p's result; list_agents and validate_agents work", async () => {
+    plan = [SELECT, { name: "mcp__subagents__list_agents", input: {} }, { name: "mcp__subagents__validate_agents", input: {} }, { name: "mcp__subagents__delegate", input: { agent: "review", task: "review the last commit" } }];
+    const before = model.requests.length;
+    const { run, result } = await claudeP(allowedToolsArgs());
+    expect(run.code).toBe(0);
+    expect(result.is_error).toBe(false);
+    expect(result.permission_denials).toEqual([]);
+    const final: string = result.result;
+    expect(final).toContain(`${SUBAGENT_MARKER} from review`);
+    expect(final).toMatch(/"name": ?"review"/); // list_agents
+    expect(final).toMatch(/"with_errors": ?0/); // validate_agents
+    expect(final).not.toContain("ERROR ");
+    // Deferred tools: the first conversation request offers none of ours, only ToolSearch; after it, all three.
+    const conversation = model.requests.slice(before).filter((r) => anthropicToolNames(r.body).includes("ToolSearch"));
+    expect(anthropicToolNames(conversation[0]!.body).filter((n) => n.startsWith("mcp__"))).toEqual([]);
+    expect(anthropicToolNames(conversation.at(-1)!.body)).toEqual(expect.arrayContaining(TOOLS));
+    // The server's instructions reach Claude Code's system prompt, and they name this server's tools unambiguously.
+    expect(conversation.some((r) => JSON.stringify(r.body).includes(SERVER_INSTRUCTIONS.slice(0, 60)))).toBe(true);
+    // OPENAI_API_KEY and CODEX_HOME reached the sub-agent's codex: it used this CODEX_HOME's provider, with the key.
+    const subagent = world.codexMock.responseRequests().at(-1)!;
+    expect(subagent.headers?.authorization).toBe(`Bearer ${OPENAI_KEY}`);
+    const records = await runResults(world.runsDir);
+    expect(records.at(-1)).toMatchObject({ ok: true, agent: "review", cancelled: false });
+    expect(await processesOf(world.codexHome.dir)).toEqual([]);
+  }, 120_000);
+
+  test("the guide's ~/.claude/settings.json permission lets the tools run without --allowedTools", async () => {
+    const settingsDir = path.join(world.home, ".claude");
+    await mkdir(settingsDir, { recursive: true });
+    await writeFile(path.join(settingsDir, "settings.json"), snippet("claude-settings"));
+    plan = [SELECT, { name: "mcp__subagents__list_agents", input: {} }];
+    try {
+      const { run, result } = await claudeP([]);
+      expect(run.code).toBe(0);
+      expect(result.permission_denials).toEqual([]);
+      expect(result.result).toMatch(/"name": ?"review"/);
+    } finally {
+      await writeFile(path.join(settingsDir, "settings.json"), "{}");
+    }
+    // And without either, headless Claude Code denies the call: the permission is what the guide says it is.
+    plan = [SELECT, { name: "mcp__subagents__list_agents", input: {} }];
+    const { result } = await claudeP([]);
+    expect(result.permission_denials.map((d: any) => d.tool_name)).toContain("mcp__subagents__list_agents");
+  }, 120_000);
+
+  test("what it sends (seen through a tap): protocol 2025-11-25, a progress token on every call", async () => {
+    const tapped = await world.tapped("claude");
+    const config = path.join(world.scratch, "claude-tapped.json");
+    await writeFile(config, JSON.stringify({ mcpServers: { subagents: { command: tapped.executable, env: { CODEX_SUBAGENTS_ROOTS: world.root } } } }));
+    plan = [SELECT, { name: "mcp__subagents__delegate", input: { agent: "review", task: "review the last commit" } }];
+    const { run, result } = await claudeP([...allowedToolsArgs(), "--mcp-config", config, "--strict-mcp-config"]);
+    expect(run.code).toBe(0);
+    expect(result.result).toContain(SUBAGENT_MARKER);
+    const tap = await readTap(tapped.log);
+    expect(tap.initialize.protocolVersion).toBe("2025-11-25");
+    expect(tap.calls.length).toBe(1);
+    for (const call of tap.calls) expect(call.params._meta?.progressToken).toBeDefined();
+  }, 120_000);
+
+  test("a call cut by MCP_TOOL_TIMEOUT ends the sub-agent: its run record says cancelled, no codex is left, the model reads a timeout", async () => {
+    const timeoutVar = /^([A-Z_]+)=(\d+) claude$/.exec(snippet("claude-timeout").trim());
+    expect(timeoutVar?.[1]).toBe("MCP_TOOL_TIMEOUT");
+    expect(Number(timeoutVar![2])).toBeGreaterThan(1800 * 1000); // above the server's default --timeout
+    plan = [SELECT, { name: "mcp__subagents__delegate", input: { agent: "review", task: SLOW_TASK } }];
+    waitForCutEvidence = true;
+    evidence = null;
+    const before = (await runResults(world.runsDir)).length;
+    try {
+      const { run, result } = await claudeP(allowedToolsArgs(), { [timeoutVar![1]!]: "3000" });
+      expect(run.code).toBe(0);
+      expect(result.result).toMatch(/ERROR .*timed out/i);
+      expect(result.result).not.toContain(SUBAGENT_MARKER);
+      // Seen while claude was still running (so not the server's shutdown when the client exits).
+      expect(evidence).not.toBeNull();
+      expect(evidence!.cancelledRecord).toMatchObject({ cancelled: true, ok: false, agent: "review" });
+      expect(evidence!.codexLeft).toBe(0);
+      expect((await runResults(world.runsDir)).length).toBe(before + 1);
+      expect(await processesOf(world.codexHome.dir)).toEqual([]);
+    } finally {
+      waitForCutEvidence = false;
+    }
+  }, 120_000);
+});

@@ -1,0 +1,248 @@
+// What every real-client test needs: a project directory, a throw-away HOME, the codex mock with its CODEX_HOME (the
+// sub-agent's model), the guide's snippets, a way to run the client, and the proofs that a cut call left nothing
+// behind (its run record, the processes still holding this world's CODEX_HOME).
+import { spawn } from "node:child_process";
+import { existsSync } from "node:fs";
+import { mkdir, mkdtemp, readdir, readFile, readlink, realpath, rm, writeFile } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { starterPersonaFirstLine } from "./agents.ts";
+import { makeCodexHome, type CodexHome } from "./codex-home.ts";
+import { assistantMessage, developerMessages, startMockModel, userMessages, type MockModel, type Responder } from "./mock-model.ts";
+import { codexBin, distBinary, repoRoot } from "./paths.ts";
+
+export const EXECUTABLE_PLACEHOLDER = "/home/me/.local/bin/codex-subagents";
+export const ROOT_PLACEHOLDER = "/home/me/src";
+/** What the review sub-agent answers (only the codex mock knows it, so seeing it in a client's output is the proof). */
+export const SUBAGENT_MARKER = "CLIENT-SUITE-SUBAGENT-ANSWER-7f3a";
+/** A task containing this makes the sub-agent's model hang until the world closes: the call can only be cut. */
+export const SLOW_TASK = "SLOW: take your time";
+/** A task that makes the sub-agent's model answer after `ms` milliseconds (a run that is slow but ends). */
+export function sleepTask(ms: number): string {
+  return `SLEEP ${ms}ms, then answer`;
+}
+/** The OPENAI_API_KEY the client is started with; the codex mock sees it only if the guide passes it through. */
+export const OPENAI_KEY = "sk-client-suite-not-a-real-key";
+
+export interface Snippet {
+  name: string;
+  lang: string;
+  text: string;
+}
+
+/** Marked fenced blocks (`<!-- snippet: NAME -->` on the line before the fence) of docs/INTEGRATION.md. */
+export async function integrationSnippets(): Promise<Map<string, Snippet>> {
+  const lines = (await readFile(path.join(repoRoot, "docs", "INTEGRATION.md"), "utf8")).split("\n");
+  const found = new Map<string, Snippet>();
+  for (let i = 0; i < lines.length; i++) {
+    const open = /^(\s*)```(\S*)\s*$/.exec(lines[i]!);
+    if (!open) continue;
+    const indent = open[1]!;
+    const body: string[] = [];
+    let j = i + 1;
+    for (; j < lines.length && lines[j]!.trim() !== "```"; j++) body.push(lines[j]!.startsWith(indent) ? lines[j]!.slice(indent.length) : lines[j]!);
+    const marker = /^\s*<!-- snippet: ([a-z0-9-]+) -->\s*$/.exec(lines[i - 1] ?? "")?.[1];
+    if (marker) found.set(marker, { name: marker, lang: open[2]!, text: body.join("\n") });
+    i = j;
+  }
+  return found;
+}
+
+/** Shell words of a one-command snippet: continuation lines joined, one level of double quotes removed. */
+export function shellWords(text: string): string[] {
+  return (text.replace(/\\\n/g, " ").trim().match(/"[^"]*"|\S+/g) ?? []).map((w) => w.replace(/^"(.*)"$/, "$1"));
+}
+
+export interface ClientWorld {
+  scratch: string;
+  /** The project the client works in, and the server's only root. */
+  root: string;
+  /** The client's HOME (its own configuration lives here). */
+  home: string;
+  codexHome: CodexHome;
+  /** Where the server keeps run records: `$CODEX_HOME/subagents/runs`, so only if the client passed CODEX_HOME. */
+  runsDir: string;
+  codexMock: MockModel;
+  /** The built executable (it serves when started without a command, as the guides start it). */
+  server: string;
+  /** The environment a user's shell would give the client: PATH (with codex), HOME, CODEX_HOME, OPENAI_API_KEY. */
+  env: Record<string, string>;
+  /** A snippet's text with the placeholders replaced: the root, and the executable by `executable` (default the built one). */
+  realize(text: string, executable?: string): string;
+  /**
+   * An executable that runs the built server through test/fixtures/mcp-tap, logging every message to the returned
+   * log file: to see what a client sends. Put in a snippet with realize(text, tapped.executable).
+   */
+  tapped(name: string): Promise<{ executable: string; log: string }>;
+  close(): Promise<void>;
+}
+
+export async function makeClientWorld(prefix: string, opts: { topLevel?: Responder } = {}): Promise<ClientWorld> {
+  const scratch = await realpath(await mkdtemp(path.join(os.tmpdir(), `cs-${prefix}-`)));
+  const root = path.join(scratch, "src");
+  const home = path.join(scratch, "home");
+  await mkdir(root);
+  await mkdir(home);
+  const reviewPersona = await starterPersonaFirstLine("review");
+  const release = new AbortController();
+  const codexMock = await startMockModel(async (req) => {
+    const isReview = developerMessages(req.body).join("\n").includes(reviewPersona);
+    // With Codex as the client, the same mock also plays its top-level model (no starter persona in its request).
+    if (!isReview && opts.topLevel) return opts.topLevel(req);
+    if (userMessages(req.body).some((m) => m.includes(SLOW_TASK))) {
+      await new Promise((resolve) => {
+        const timer = setTimeout(resolve, 120_000);
+        release.signal.addEventListener("abort", () => { clearTimeout(timer); resolve(undefined); });
+      });
+    }
+    const sleep = userMessages(req.body).map((m) => /SLEEP (\d+)ms, then answer/.exec(m)?.[1]).find(Boolean);
+    if (sleep) await new Promise((resolve) => setTimeout(resolve, Number(sleep)));
+    const persona = isReview ? "review" : "other";
+    return [assistantMessage(`${SUBAGENT_MARKER} from ${persona}`)];
+  });
+  const codexHome = await makeCodexHome({ baseUrl: codexMock.baseUrl, envKey: "OPENAI_API_KEY" });
+  if (!existsSync(distBinary)) throw new Error(`${distBinary} is missing: run bun run build.ts first (the client tests start the built server)`);
+  const server = distBinary;
+  const env: Record<string, string> = {
+    PATH: `${path.dirname(codexBin)}:${process.env.PATH ?? "/usr/bin:/bin"}`,
+    HOME: home,
+    CODEX_HOME: codexHome.dir,
+    OPENAI_API_KEY: OPENAI_KEY,
+    LANG: "C.UTF-8",
+  };
+  return {
+    scratch,
+    root,
+    home,
+    codexHome,
+    runsDir: path.join(codexHome.dir, "subagents", "runs"),
+    codexMock,
+    server,
+    env,
+    realize: (text, executable = server) => text.replaceAll(ROOT_PLACEHOLDER, root).replaceAll(EXECUTABLE_PLACEHOLDER, executable),
+    tapped: async (name) => {
+      const executable = path.join(scratch, `${name}-tapped-server`);
+      const log = path.join(scratch, `${name}-tap.jsonl`);
+      const tap = path.join(repoRoot, "test", "fixtures", "mcp-tap", "mcp-tap.mjs");
+      await writeFile(executable, `#!/bin/sh\nexec node ${JSON.stringify(tap)} ${JSON.stringify(log)} ${JSON.stringify(server)} "$@"\n`, { mode: 0o755 });
+      return { executable, log };
+    },
+    close: async () => {
+      release.abort();
+      await codexMock.close();
+      await codexHome.cleanup();
+      await rm(scratch, { recursive: true, force: true });
+    },
+  };
+}
+
+export interface ClientRun {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+  durationMs: number;
+}
+
+/** Runs a client to its end (stdin closed), in its own process group so a hang is ended with everything it started. */
+export function runClient(command: string, args: string[], opts: { env: Record<string, string>; cwd: string; hangGuardMs?: number }): Promise<ClientRun> {
+  const started = Date.now();
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, { env: opts.env, cwd: opts.cwd, stdio: ["ignore", "pipe", "pipe"], detached: true });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (d: Buffer) => (stdout += d.toString("utf8")));
+    child.stderr.on("data", (d: Buffer) => (stderr += d.toString("utf8")));
+    const guard = setTimeout(() => {
+      try {
+        process.kill(-child.pid!, "SIGKILL");
+      } catch {}
+    }, opts.hangGuardMs ?? 90_000);
+    child.on("error", (error) => {
+      clearTimeout(guard);
+      reject(error);
+    });
+    child.on("close", (code) => {
+      clearTimeout(guard);
+      resolve({ code, stdout, stderr, durationMs: Date.now() - started });
+    });
+  });
+}
+
+/** Processes whose environment has `CODEX_HOME=dir`, i.e. this world's server and every codex it started. */
+export async function processesOf(codexHomeDir: string): Promise<Array<{ pid: number; argv: string[]; env: string[] }>> {
+  const found: Array<{ pid: number; argv: string[]; env: string[] }> = [];
+  const needle = `CODEX_HOME=${codexHomeDir}`;
+  for (const entry of await readdir("/proc").catch(() => [] as string[])) {
+    if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
+    const environ = await readFile(`/proc/${entry}/environ`, "utf8").catch(() => "");
+    if (!environ.split("\0").includes(needle)) continue;
+    const argv = (await readFile(`/proc/${entry}/cmdline`, "utf8").catch(() => "")).split("\0").filter(Boolean);
+    if (argv.length === 0 && (await readlink(`/proc/${entry}/exe`).catch(() => null)) === null) continue; // a zombie
+    found.push({ pid: Number(entry), argv, env: environ.split("\0") });
+  }
+  return found;
+}
+
+/**
+ * The codex sub-agents among them: argv has `exec` (the server is `codex-subagents serve`), and the environment has
+ * the CODEX_SUBAGENTS_DEPTH the server gives every codex it starts (a top-level `codex exec` client has none).
+ */
+export async function codexProcessesOf(codexHomeDir: string): Promise<Array<{ pid: number; argv: string[] }>> {
+  return (await processesOf(codexHomeDir)).filter((p) => p.argv.includes("exec") && p.env.some((e) => e.startsWith("CODEX_SUBAGENTS_DEPTH=")));
+}
+
+/** Every run record's result.json under runsDir (records without one are runs that have not finished). */
+export async function runResults(runsDir: string): Promise<any[]> {
+  const results: any[] = [];
+  for (const dir of (await readdir(runsDir).catch(() => [] as string[])).sort()) {
+    const text = await readFile(path.join(runsDir, dir, "result.json"), "utf8").catch(() => null);
+    if (text !== null) results.push(JSON.parse(text));
+  }
+  return results;
+}
+
+/** Polls until `check` returns a value (not undefined) or `timeoutMs` passes; then returns its last value. */
+export async function waitFor<T>(check: () => Promise<T | undefined>, timeoutMs: number): Promise<T | undefined> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value !== undefined || Date.now() > deadline) return value;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/**
+ * What a model does after the client cut a call: wait (the client is still running) until the run's record says
+ * `cancelled` and no codex of this world is left, and say so. Used inside a model mock's responder.
+ */
+export async function cutCallEvidence(world: ClientWorld): Promise<{ cancelledRecord: any; codexLeft: number; waitedMs: number }> {
+  const started = Date.now();
+  const record = await waitFor(async () => {
+    const cancelled = (await runResults(world.runsDir)).find((r) => r.cancelled === true);
+    if (!cancelled) return undefined;
+    return (await codexProcessesOf(world.codexHome.dir)).length === 0 ? cancelled : undefined;
+  }, 20_000);
+  return { cancelledRecord: record, codexLeft: (await codexProcessesOf(world.codexHome.dir)).length, waitedMs: Date.now() - started };
+}
+
+export interface TapLog {
+  /** The client's initialize params (protocolVersion, capabilities, clientInfo). */
+  initialize: any;
+  /** Every tools/call the client sent, with when it arrived and when the server answered it. */
+  calls: Array<{ at: number; answeredAt: number | null; params: any }>;
+  /** Every notification the client sent (e.g. notifications/cancelled). */
+  notifications: Array<{ at: number; method: string; params: any }>;
+}
+
+/** Reads a mcp-tap log. */
+export async function readTap(log: string): Promise<TapLog> {
+  const lines = (await readFile(log, "utf8").catch(() => "")).split("\n").filter(Boolean).map((l) => JSON.parse(l));
+  const fromClient = lines.filter((l) => l.from === "client").map((l) => ({ at: l.at as number, m: l.message }));
+  const answers = new Map<unknown, number>();
+  for (const l of lines) if (l.from === "server" && l.message?.id !== undefined && !l.message.method) answers.set(l.message.id, l.at);
+  return {
+    initialize: fromClient.find((c) => c.m?.method === "initialize")?.m.params ?? null,
+    calls: fromClient.filter((c) => c.m?.method === "tools/call").map((c) => ({ at: c.at, answeredAt: answers.get(c.m.id) ?? null, params: c.m.params })),
+    notifications: fromClient.filter((c) => c.m?.method && c.m.id === undefined).map((c) => ({ at: c.at, method: c.m.method, params: c.m.params })),
+  };
+}
