@@ -7,7 +7,8 @@
  *                                         with ./checksums.txt; exit 1 naming every asset that differs
  *   bun run build.ts --update-checksums   the same rebuild, written to ./checksums.txt (commit it afterwards)
  *
- * Options: --out DIR (default dist), --only ASSET[,ASSET…] (with --release), --entry FILE (default src/cli.ts).
+ * Options: --out DIR (default dist), --only ASSET[,ASSET…] (with --release only; otherwise refused, exit 64),
+ * --entry FILE (default src/cli.ts). A wrong command line exits 64, a failed build 1.
  * Environment: CODEX_SUBAGENTS_RUNTIME_CACHE, where the pinned Bun runtimes are kept
  * (default node_modules/.cache/codex-subagents/bun-runtimes).
  *
