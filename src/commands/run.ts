@@ -228,7 +228,7 @@ export async function runCommand(argv: string[], io: CliIO, env: Env, cwd: strin
     return EXIT_INTERRUPTED;
   }
   if (view.status !== "succeeded") {
-    io.err(`codex-subagents: ${run.refusal ?? failureLine(view)}\n`);
+    io.err(run.refusal ? `codex-subagents: error: ${run.refusal}\n` : `codex-subagents: ${failureLine(view)}\n`);
     for (const note of run.refusal ? [] : view.notes) io.err(`note: ${note}\n`);
     if (view.stderr_tail) io.err(`codex stderr (tail):\n${view.stderr_tail.trimEnd()}\n`);
     io.err(`hint: see what it did with: codex-subagents runs show ${run.id}\n`);
