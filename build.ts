@@ -7,7 +7,8 @@
  *                                         with ./checksums.txt; exit 1 naming every asset that differs
  *   bun run build.ts --update-checksums   the same rebuild, written to ./checksums.txt (commit it afterwards)
  *
- * Options: --out DIR (default dist), --only ASSET[,ASSET…] (with --release), --entry FILE (default src/cli.ts).
+ * Options: --out DIR (default dist), --only ASSET[,ASSET…] (with --release only; otherwise refused, exit 64),
+ * --entry FILE (default src/cli.ts). A wrong command line exits 64, a failed build 1.
  * Environment: CODEX_SUBAGENTS_RUNTIME_CACHE, where the pinned Bun runtimes are kept
  * (default node_modules/.cache/codex-subagents/bun-runtimes).
  *
@@ -20,6 +21,8 @@ import { spawnSync } from "node:child_process";
 import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { basename, dirname, join, relative, resolve } from "node:path";
+import { onceOf, parseFlags } from "./src/args.ts";
+import { EXIT_FAILURE, EXIT_USAGE, UsageError } from "./src/errors.ts";
 import { formatChecksums, parseChecksums } from "./src/verify/checksums.ts";
 import { MANIFEST_SCHEMA, SOURCE_DIRS, SOURCE_FILES, sourceListing, type BuildManifest, type SourceFileHash } from "./src/verify/manifest.ts";
 import { buildSbom, type Lockfile } from "./src/verify/sbom.ts";
@@ -436,30 +439,46 @@ async function checkCommitted(write: boolean): Promise<void> {
   }
 }
 
-async function main(argv: string[]): Promise<void> {
-  const modes = argv.filter((a) => ["--release", "--check", "--update-checksums"].includes(a));
-  if (modes.length > 1) fail(`choose one of ${modes.join(", ")}`);
-  const valueOf = (flag: string): string | undefined => {
-    const i = argv.indexOf(flag);
-    if (i === -1) return undefined;
-    const value = argv[i + 1];
-    if (value === undefined || value.startsWith("--")) fail(`${flag} needs a value`);
-    return value;
+const BUILD_USAGE = "usage: bun run build.ts [--release [--only ASSET,…] | --check | --update-checksums] [--out DIR] [--entry FILE]";
+
+/** The build's flags, read by the same helper as the program's own (src/args.ts). */
+const BUILD_FLAGS = {
+  release: { type: "boolean" },
+  check: { type: "boolean" },
+  "update-checksums": { type: "boolean" },
+  out: { type: "string" },
+  only: { type: "string" },
+  entry: { type: "string" },
+} as const;
+
+/** argv → what to build; a wrong command line is a UsageError (exit 64), refused before any work. */
+export function parseBuildArgs(argv: readonly string[]): { mode: "--release" | "--check" | "--update-checksums" | null; out?: string; only: string[] | null; entry?: string } {
+  const parsed = parseFlags(argv, BUILD_FLAGS, { unknown: (flag) => `unknown argument "${flag}"; ${BUILD_USAGE}` });
+  if (parsed.positionals.length > 0) throw new UsageError(`unknown argument "${parsed.positionals[0]}"; ${BUILD_USAGE}`);
+  const modes = (["--release", "--check", "--update-checksums"] as const).filter((m) => parsed.values.has(m));
+  if (modes.length > 1) throw new UsageError(`choose one of ${modes.join(", ")}`);
+  const value = (flag: string): string | undefined => {
+    const given = onceOf(parsed, flag);
+    if (given === "" || given?.startsWith("--")) throw new UsageError(`${flag} needs a value`);
+    return given;
   };
-  const allowed = new Set(["--release", "--check", "--update-checksums", "--out", "--only", "--entry"]);
-  for (let i = 0; i < argv.length; i++) {
-    if (!allowed.has(argv[i]!)) fail(`unknown argument "${argv[i]}"; usage: bun run build.ts [--release [--only ASSET,…] | --check | --update-checksums] [--out DIR] [--entry FILE]`);
-    if (["--out", "--only", "--entry"].includes(argv[i]!)) i++;
-  }
-  const entry = resolve(ROOT, valueOf("--entry") ?? "src/cli.ts");
+  const only = value("--only");
+  // --only picks release assets; without --release it would be silently ignored, so it is refused.
+  if (only !== undefined && modes[0] !== "--release") throw new UsageError(`--only works with --release only; e.g. bun run build.ts --release --only ${SCRIPT_ASSET}`);
+  return { mode: modes[0] ?? null, out: value("--out"), only: only?.split(",") ?? null, entry: value("--entry") };
+}
+
+async function main(argv: string[]): Promise<void> {
+  const args = parseBuildArgs(argv);
+  const entry = resolve(ROOT, args.entry ?? "src/cli.ts");
   if (!existsSync(entry)) fail(`entry ${entry} does not exist`);
-  const outDir = resolve(ROOT, valueOf("--out") ?? "dist");
+  const outDir = resolve(ROOT, args.out ?? "dist");
   mkdirSync(outDir, { recursive: true });
   // Bun resolves relative to the working directory in some places: build from the root, always.
   process.chdir(ROOT);
-  const mode = modes[0];
+  const mode = args.mode;
   if (mode === "--check" || mode === "--update-checksums") return checkCommitted(mode === "--update-checksums");
-  if (mode === "--release") return buildRelease(entry, outDir, valueOf("--only")?.split(",") ?? null);
+  if (mode === "--release") return buildRelease(entry, outDir, args.only);
   return buildHost(entry, outDir);
 }
 
@@ -467,8 +486,12 @@ if (import.meta.main) {
   try {
     await main(process.argv.slice(2));
   } catch (error) {
+    if (error instanceof UsageError) {
+      process.stderr.write(`build.ts: error: ${error.message}\n`);
+      process.exit(EXIT_USAGE);
+    }
     if (!(error instanceof BuildError)) throw error;
     process.stderr.write(`build.ts: error: ${error.message}\n`);
-    process.exit(1);
+    process.exit(EXIT_FAILURE);
   }
 }

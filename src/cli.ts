@@ -6,17 +6,19 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { StdioServerTransport } from "@modelcontextprotocol/sdk/server/stdio.js";
 import { EMBEDDED_AGENTS } from "./agents/embedded.ts";
-import { addEnvironmentWarnings, AgentsDirError, discoverAgents, loadAgentsDir, loadRegistry, type AgentsLocation } from "./agents/registry.ts";
+import { addEnvironmentWarnings, discoverAgents, loadAgentsDir, loadRegistry, type AgentsLocation } from "./agents/registry.ts";
 import { escapeJsonControl, formatListReport, formatValidateReport, listReport, validateReport } from "./agents/report.ts";
 import type { CliIO } from "./cli-io.ts";
-import { codexHomeOf, collectFlags, parseServerOptions, UsageError, type ServerOptions } from "./config.ts";
+import { onceOf, parseFlags } from "./args.ts";
+import { agentsDirsOf, codexHomeOf, parseServerOptions, serverOptionsHelp, type ServerOptions } from "./config.ts";
 import type { DelegateContext } from "./delegate.ts";
+import { cliErrorText, EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_NOT_FOUND, EXIT_OK, EXIT_USAGE, isRefusal, NotFoundError, UsageError } from "./errors.ts";
 import { Limiter } from "./limiter.ts";
 import { createLogger, type Logger } from "./log.ts";
 import { detectDepth } from "./policy/depth.ts";
 import { secretValues } from "./policy/env.ts";
 import { createRedactor } from "./policy/redact.ts";
-import { PolicyError, resolveRoots } from "./policy/roots.ts";
+import { resolveRoots } from "./policy/roots.ts";
 import { doctorCommand } from "./doctor/index.ts";
 import { resolvePrograms } from "./doctor/find-codex.ts";
 import { runCommand } from "./commands/run.ts";
@@ -32,10 +34,7 @@ import { answerMalformedFrames, holdUntilReady } from "./transport.ts";
 import { sbomCommand, verifyCommand, versionCommand } from "./verify/commands.ts";
 import { PRODUCT_NAME, VERSION } from "./version.ts";
 
-export const EXIT_OK = 0;
-export const EXIT_FAILURE = 1;
-export const EXIT_NOT_FOUND = 2;
-export const EXIT_USAGE = 64;
+export { EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_NOT_FOUND, EXIT_OK, EXIT_USAGE };
 
 export const USAGE = `${PRODUCT_NAME} ${VERSION}: file-based Codex sub-agents over MCP (stdio)
 
@@ -64,30 +63,14 @@ Usage:
   codex-subagents --sbom                     CycloneDX JSON of the bundled packages
   codex-subagents --version | --help
 
-Server options (flag, environment variable, default):
-  --agents-dir DIR        CODEX_SUBAGENTS_DIR              ./agents, ./.codex-subagents/agents,
-                                                           agents/ beside the executable, ./.codex/agents,
-                                                           ./.claude/agents, else embedded
-  --root DIR              CODEX_SUBAGENTS_ROOTS (a:b;      the working directory; repeatable. delegate
-                          a;b on Windows)
-                                                           may only run inside these
-  --codex PATH            CODEX_SUBAGENTS_CODEX            codex on PATH
-  --timeout SECONDS       CODEX_SUBAGENTS_TIMEOUT          1800; a call's timeout_s may only lower it
-  --max-concurrency N     CODEX_SUBAGENTS_MAX_CONCURRENCY  4; more calls wait their turn
-  --max-sandbox MODE      CODEX_SUBAGENTS_MAX_SANDBOX      workspace-write (read-only, workspace-write,
-                                                           danger-full-access)
-  --pass-env NAME         CODEX_SUBAGENTS_PASS_ENV (a,b)   none; extra variables codex may receive
-  --max-depth N           CODEX_SUBAGENTS_MAX_DEPTH        1; how deep sub-agents may nest
-  --runs-dir DIR          CODEX_SUBAGENTS_RUNS_DIR         $CODEX_HOME/subagents/runs
-  --keep-runs N           CODEX_SUBAGENTS_KEEP_RUNS        100 run records kept
-  --max-wait SECONDS      CODEX_SUBAGENTS_MAX_WAIT         50; the longest one get_run call waits
-  --log-level LEVEL       CODEX_SUBAGENTS_LOG              warn (error, warn, info, debug);
-                                                           DEBUG_MCP=1 means debug. Logs go to stderr only
+Server options (flag, environment variable, default; what it decides):
+${serverOptionsHelp()}
 
-Exit status: 0 ok; 1 failure (validate: errors found; doctor: unhealthy; --verify: mismatch;
+Exit status: ${EXIT_OK} ok; ${EXIT_FAILURE} failure (validate: errors found; doctor: unhealthy; --verify: mismatch;
 run: the sub-agent failed or timed out);
-2 not found (validate: no such dir; serve, list: a root or explicit agents dir is missing;
---verify: cannot verify; run: no such agent or cwd); 64 usage error; 130 run interrupted.
+${EXIT_NOT_FOUND} not found (validate: no such dir; serve, list: a root or explicit agents dir is missing;
+--verify: cannot verify; run: no such agent or cwd); ${EXIT_USAGE} usage error; ${EXIT_INTERRUPTED} run interrupted.
+Errors go to stderr as "codex-subagents: error: …", with a "hint: …" line when there is a next step to say.
 Docs: README.md, docs/AGENT-FILES.md, docs/BACKGROUND.md, docs/INTEGRATION.md, docs/OPERATIONS.md, docs/VERIFY.md,
 SECURITY.md
 `;
@@ -103,14 +86,18 @@ export function programDir(): string | undefined {
 }
 
 
-async function locate(options: { agentsDir?: string }, env: Env, cwd: string): Promise<AgentsLocation> {
-  return discoverAgents({ flagDir: options.agentsDir, envDir: env.CODEX_SUBAGENTS_DIR, cwd, programDir: programDir() });
+async function locate(flagDir: string | undefined, env: Env, cwd: string): Promise<AgentsLocation> {
+  return discoverAgents({ flagDir, envDir: env.CODEX_SUBAGENTS_DIR, cwd, programDir: programDir() });
 }
 
+/** `list` and `validate` take these; the agents directory is read the way the server reads it. */
+const AGENTS_FLAGS = { "agents-dir": { type: "string" }, json: { type: "boolean" } } as const;
+
 async function listCommand(argv: string[], io: CliIO, env: Env, cwd: string): Promise<number> {
-  const { values, positionals } = collectFlags(argv, ["--agents-dir"], ["--json"]);
+  const parsed = parseFlags(argv, AGENTS_FLAGS);
+  const { values, positionals } = parsed;
   if (positionals.length) throw new UsageError(`list takes no arguments, got "${positionals[0]}"; to check a directory use: codex-subagents validate DIR`);
-  const location = await locate({ agentsDir: values.get("--agents-dir")?.[0] }, env, cwd);
+  const location = await locate(onceOf(parsed, "--agents-dir"), env, cwd);
   const registry = await loadRegistry(location, EMBEDDED_AGENTS, codexHomeOf(env));
   const report = listReport(location, registry.files);
   io.out(values.has("--json") ? escapeJsonControl(JSON.stringify(report, null, 2)) + "\n" : formatListReport(report, location.foundBy));
@@ -118,7 +105,8 @@ async function listCommand(argv: string[], io: CliIO, env: Env, cwd: string): Pr
 }
 
 async function validateCommand(argv: string[], io: CliIO, env: Env, cwd: string): Promise<number> {
-  const { values, positionals } = collectFlags(argv, ["--agents-dir"], ["--json"]);
+  const parsed = parseFlags(argv, AGENTS_FLAGS);
+  const { values, positionals } = parsed;
   if (positionals.length > 1) throw new UsageError(`validate takes one directory, got ${positionals.length}; e.g. codex-subagents validate agents/`);
   let dir: string | null;
   let files;
@@ -128,13 +116,10 @@ async function validateCommand(argv: string[], io: CliIO, env: Env, cwd: string)
       if (error.code === "ENOENT" || error.code === "ENOTDIR") return null;
       throw error;
     });
-    if (files === null) {
-      io.err(`codex-subagents: no such directory "${positionals[0]}"\nhint: give the directory that holds your agent files, e.g. codex-subagents validate agents/\n`);
-      return EXIT_NOT_FOUND;
-    }
+    if (files === null) throw new NotFoundError(`no such directory "${positionals[0]}"`, { hint: "give the directory that holds your agent files, e.g. codex-subagents validate agents/" });
     await addEnvironmentWarnings(files, codexHomeOf(env));
   } else {
-    const location = await locate({ agentsDir: values.get("--agents-dir")?.[0] }, env, cwd);
+    const location = await locate(onceOf(parsed, "--agents-dir"), env, cwd);
     const registry = await loadRegistry(location, EMBEDDED_AGENTS, codexHomeOf(env));
     dir = location.dir;
     files = registry.files;
@@ -149,7 +134,7 @@ async function serveCommand(argv: string[], io: CliIO, env: Env, cwd: string): P
   const redact = createRedactor(secretValues(env, options.passEnv));
   const log: Logger = createLogger({ level: options.logLevel, redact, write: (line) => io.err(line) });
   const roots = await resolveRoots(options.roots, cwd);
-  const location = await discoverAgents({ flagDir: options.agentsDir, envDir: options.agentsDirEnv, cwd, programDir: programDir() });
+  const location = await discoverAgents({ ...agentsDirsOf(options), cwd, programDir: programDir() });
   const codexHome = codexHomeOf(env);
   const registry = () => loadRegistry(location, EMBEDDED_AGENTS, codexHome);
   // Read while the client initializes; requests other than initialize wait for it (transport.ts).
@@ -285,13 +270,9 @@ export async function main(argv: string[], io: CliIO, env: Env = process.env, cw
         throw new UsageError(`unknown command "${first}"; commands: serve, list, validate, doctor, run, runs, convert, --verify, --sbom, --version, --help`);
     }
   } catch (error) {
-    if (error instanceof UsageError) {
-      io.err(`codex-subagents: ${error.message}\n`);
-      return EXIT_USAGE;
-    }
-    if (error instanceof AgentsDirError || error instanceof PolicyError) {
-      io.err(`codex-subagents: ${error.message}\n`);
-      return EXIT_NOT_FOUND;
+    if (isRefusal(error)) {
+      io.err(cliErrorText(error));
+      return error.exitStatus;
     }
     io.err(`codex-subagents: unexpected error: ${(error as Error).stack ?? error}\n`);
     return EXIT_FAILURE;

@@ -22,13 +22,14 @@ import { redactEventLine, type RunRecorder } from "./runs/record.ts";
 import type { ThreadRegistry } from "./runs/threads.ts";
 import { codexHomeOf } from "./config.ts";
 import { outputSchemaProblem } from "./policy/output-schema.ts";
+import { Refusal } from "./errors.ts";
 import { readRegularFile } from "./safe-fs.ts";
 import { GIT_MISSING } from "./workspace/git.ts";
 import { prepareWorkspace, WorkspaceError, type Workspace } from "./workspace/index.ts";
 import { ensurePrivateDir, makeRunDir, workDirFor } from "./workspace/private-dir.ts";
 
 /** A request the server refuses; the message is shown to the caller as an isError result. */
-export class DelegateError extends Error {
+export class DelegateError extends Refusal {
   override name = "DelegateError";
 }
 

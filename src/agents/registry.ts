@@ -4,11 +4,13 @@
 import { constants as fsConstants } from "node:fs";
 import { lstat, open, readdir, realpath, stat } from "node:fs/promises";
 import path from "node:path";
+import { NotFoundError } from "../errors.ts";
 import { isWithin } from "../policy/roots.ts";
 import { finishAgent, parseCodexRoleAgent, parseJsonAgentFields, parseMarkdownAgent } from "./parse.ts";
 import { MAX_AGENT_FILE_BYTES, MAX_PERSONA_BYTES, type Agent, type AgentFileResult, type AgentIssue } from "./schema.ts";
 
-export class AgentsDirError extends Error {
+/** An agents directory that was named but does not exist (or is gone): exit 2. */
+export class AgentsDirError extends NotFoundError {
   override name = "AgentsDirError";
 }
 

@@ -12,7 +12,9 @@ import { discoverAgents, loadRegistry } from "../agents/registry.ts";
 import { ISOLATION_MODES, type IsolationMode } from "../agents/schema.ts";
 import type { CliIO } from "../cli-io.ts";
 import { THREAD_ID_PATTERN } from "../codex/args.ts";
-import { codexHomeOf, parseServerOptions, SERVER_OPTIONS, UsageError } from "../config.ts";
+import { parseFlags, type ParsedFlags } from "../args.ts";
+import { agentsDirsOf, codexHomeOf, resolveServerOptions, SERVER_FLAGS, SERVER_OPTIONS } from "../config.ts";
+import { cliErrorText, EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_NOT_FOUND, EXIT_OK, UsageError } from "../errors.ts";
 import { DelegateError, type DelegateContext, type DelegateInput } from "../delegate.ts";
 import { findCodex } from "../doctor/find-codex.ts";
 import { Limiter } from "../limiter.ts";
@@ -25,7 +27,7 @@ import { checkRequest, RunManager, type RunView } from "../runs/manager.ts";
 import { createRunRecords } from "../runs/record.ts";
 import { printable } from "../runs/show.ts";
 
-export const EXIT_INTERRUPTED = 130;
+export { EXIT_INTERRUPTED };
 
 type Env = Readonly<Record<string, string | undefined>>;
 
@@ -40,55 +42,44 @@ export interface RunCommandDeps {
   onInterrupt?: (handler: () => void) => () => void;
 }
 
-const RUN_VALUE_FLAGS = ["--cwd", "--isolation", "--resume", "--output-schema", "--patch-out", "--task-file"] as const;
-const RUN_BOOLEAN_FLAGS = ["--json"] as const;
+/** run's own flags; the server options (config.ts) sit beside them. */
+const RUN_FLAGS = {
+  cwd: { type: "string" },
+  isolation: { type: "string" },
+  resume: { type: "string" },
+  "output-schema": { type: "string" },
+  "patch-out": { type: "string" },
+  "task-file": { type: "string" },
+  json: { type: "boolean" },
+} as const;
 
 interface RunArgs {
   agent: string;
   task?: string;
   values: Map<string, string>;
   json: boolean;
+  /** The server options as given, word for word (for messages and tests); `server` holds them parsed. */
   serverArgv: string[];
+  server: Pick<ParsedFlags, "values">;
 }
 
 /** Split argv into this command's own flags, the server options (parsed by config.ts) and the positionals. */
 export function parseRunArgs(argv: readonly string[]): RunArgs {
+  const parsed = parseFlags(argv, { ...SERVER_FLAGS, ...RUN_FLAGS }, { unknown: (flag) => `unknown option "${flag}" for run; see codex-subagents --help` });
+  const { positionals } = parsed;
   const values = new Map<string, string>();
-  const serverArgv: string[] = [];
-  const positionals: string[] = [];
-  let json = false;
-  const serverFlags = new Set(SERVER_OPTIONS.map((o) => o.flag));
-  for (let i = 0; i < argv.length; i++) {
-    const word = argv[i]!;
-    if (word === "--") {
-      positionals.push(...argv.slice(i + 1));
-      break;
-    }
-    if (!word.startsWith("--")) {
-      positionals.push(word);
-      continue;
-    }
-    const eq = word.indexOf("=");
-    const flag = eq === -1 ? word : word.slice(0, eq);
-    if ((RUN_BOOLEAN_FLAGS as readonly string[]).includes(flag)) {
-      if (eq !== -1) throw new UsageError(`${flag} takes no value; write just ${flag}`);
-      json = true;
-      continue;
-    }
-    if ((RUN_VALUE_FLAGS as readonly string[]).includes(flag)) {
-      const value = eq !== -1 ? word.slice(eq + 1) : argv[++i];
-      if (value === undefined || value === "") throw new UsageError(`${flag} needs a value, e.g. ${flag} VALUE`);
-      if (values.has(flag)) throw new UsageError(`${flag} was given more than once; give it once`);
-      values.set(flag, value);
-      continue;
-    }
-    if (serverFlags.has(flag)) {
-      serverArgv.push(word);
-      if (eq === -1 && argv[i + 1] !== undefined) serverArgv.push(argv[++i]!);
-      continue;
-    }
-    throw new UsageError(`unknown option "${flag}" for run; see codex-subagents --help`);
+  for (const name of Object.keys(RUN_FLAGS)) {
+    const flag = `--${name}`;
+    const given = parsed.values.get(flag);
+    if (!given || RUN_FLAGS[name as keyof typeof RUN_FLAGS].type === "boolean") continue;
+    if (given.some((value) => value === "")) throw new UsageError(`${flag} needs a value, e.g. ${flag} VALUE`);
+    if (given.length > 1) throw new UsageError(`${flag} was given more than once; give it once`);
+    values.set(flag, given[0]!);
   }
+  const json = parsed.values.has("--json");
+  const serverFlags = new Set(Object.values(SERVER_OPTIONS).map((o) => o.flag as string));
+  const server = { values: new Map([...parsed.values].filter(([flag]) => serverFlags.has(flag))) };
+  const serverArgv = [...parsed.words].filter(([flag]) => serverFlags.has(flag)).flatMap(([, words]) => words);
   if (positionals.length === 0) throw new UsageError("run needs an agent, e.g. codex-subagents run review \"Review the last commit\" (codex-subagents list shows the agents)");
   if (positionals.length > 2) throw new UsageError(`run takes AGENT and one TASK, got ${positionals.length} words; quote the task: codex-subagents run ${positionals[0]} "…"`);
   const [agent, task] = positionals as [string, string | undefined];
@@ -99,7 +90,7 @@ export function parseRunArgs(argv: readonly string[]): RunArgs {
   }
   const resume = values.get("--resume");
   if (resume !== undefined && !THREAD_ID_PATTERN.test(resume)) throw new UsageError(`--resume "${resume}" is not a thread_id; give the thread_id of an earlier result`);
-  return { agent, task, values, json, serverArgv };
+  return { agent, task, values, json, serverArgv, server };
 }
 
 /** Why a finished run did not succeed, in one line. */
@@ -115,8 +106,8 @@ export async function runCommand(argv: string[], io: CliIO, env: Env, cwd: strin
   const args = parseRunArgs(argv);
   const runCwd = args.values.has("--cwd") ? path.resolve(cwd, args.values.get("--cwd")!) : undefined;
   // From a terminal the person typing is the one choosing the directory: with no root named, --cwd is the root.
-  const rootsGiven = args.serverArgv.some((w) => w === "--root" || w.startsWith("--root=")) || !!env.CODEX_SUBAGENTS_ROOTS;
-  const options = parseServerOptions(rootsGiven || !runCwd ? args.serverArgv : [...args.serverArgv, "--root", runCwd], env, cwd);
+  const options = resolveServerOptions(args.server, env, cwd);
+  if (runCwd && options.sources.roots === "default") options.roots = [runCwd];
 
   let task = args.task;
   if (task === undefined && args.values.has("--task-file")) {
@@ -147,7 +138,7 @@ export async function runCommand(argv: string[], io: CliIO, env: Env, cwd: strin
   const redact = createRedactor(secretValues(env, options.passEnv));
   const log = createLogger({ level: options.logLevel, redact, write: (line) => io.err(line) });
   const roots = await resolveRoots(options.roots, cwd);
-  const location = await discoverAgents({ flagDir: options.agentsDir, envDir: options.agentsDirEnv, cwd, programDir: deps.programDir });
+  const location = await discoverAgents({ ...agentsDirsOf(options), cwd, programDir: deps.programDir });
   const codexHome = codexHomeOf(env);
   let codexPath = options.codex;
   if (process.platform === "win32") {
@@ -215,8 +206,8 @@ export async function runCommand(argv: string[], io: CliIO, env: Env, cwd: strin
     clearLine();
     if (!(error instanceof DelegateError)) throw error;
     const notFound = /^unknown agent |does not exist/.test(error.message);
-    io.err(`codex-subagents: ${error.message}\n`);
-    return notFound ? 2 : 1;
+    io.err(cliErrorText(error));
+    return notFound ? EXIT_NOT_FOUND : EXIT_FAILURE;
   }
 
   let interrupted = false;
@@ -237,11 +228,11 @@ export async function runCommand(argv: string[], io: CliIO, env: Env, cwd: strin
     return EXIT_INTERRUPTED;
   }
   if (view.status !== "succeeded") {
-    io.err(`codex-subagents: ${run.refusal ?? failureLine(view)}\n`);
+    io.err(run.refusal ? `codex-subagents: error: ${run.refusal}\n` : `codex-subagents: ${failureLine(view)}\n`);
     for (const note of run.refusal ? [] : view.notes) io.err(`note: ${note}\n`);
     if (view.stderr_tail) io.err(`codex stderr (tail):\n${view.stderr_tail.trimEnd()}\n`);
     io.err(`hint: see what it did with: codex-subagents runs show ${run.id}\n`);
-    return 1;
+    return EXIT_FAILURE;
   }
   const patchOut = args.values.get("--patch-out");
   if (patchOut !== undefined) {
@@ -249,5 +240,5 @@ export async function runCommand(argv: string[], io: CliIO, env: Env, cwd: strin
     if (!view.patch) io.err(`codex-subagents: the sub-agent changed nothing; ${patchOut} is empty\n`);
   }
   if (!args.json) io.out(view.final_message!.endsWith("\n") ? view.final_message! : `${view.final_message}\n`);
-  return 0;
+  return EXIT_OK;
 }

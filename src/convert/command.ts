@@ -9,7 +9,8 @@ import { renderConverted } from "../agents/convert.ts";
 import { loadAgentFile, loadAgentsDirWithText, markDuplicateNames, type LoadedAgentFile } from "../agents/registry.ts";
 import { hasErrors, type Agent } from "../agents/schema.ts";
 import type { CliIO } from "../cli-io.ts";
-import { collectFlags, UsageError } from "../config.ts";
+import { parseFlags } from "../args.ts";
+import { EXIT_FAILURE, EXIT_OK, NotFoundError, UsageError } from "../errors.ts";
 
 type Env = Readonly<Record<string, string | undefined>>;
 
@@ -37,7 +38,7 @@ async function writeNoFollow(file: string, text: string): Promise<void> {
 }
 
 export async function convertCommand(argv: string[], io: CliIO, _env: Env, cwd: string): Promise<number> {
-  const { values, positionals } = collectFlags(argv, ["--out"], ["--check"]);
+  const { values, positionals } = parseFlags(argv, { out: { type: "string" }, check: { type: "boolean" } });
   const outs = values.get("--out") ?? [];
   if (positionals.length === 0) throw new UsageError("convert needs at least one SRC (an agent file or a directory of them); e.g. codex-subagents convert .claude/agents --out agents");
   if (outs.length !== 1 || outs[0] === "") throw new UsageError("convert needs --out DIR once: the directory to write the converted agents to; e.g. codex-subagents convert .claude/agents --out agents");
@@ -48,10 +49,7 @@ export async function convertCommand(argv: string[], io: CliIO, _env: Env, cwd: 
   for (const src of positionals) {
     const absolute = path.resolve(cwd, src);
     const kind = await kindOf(absolute);
-    if (kind === null) {
-      io.err(`codex-subagents: no such file or directory "${src}"\nhint: give agent files (.md, .json, .toml) or directories that hold them\n`);
-      return 2;
-    }
+    if (kind === null) throw new NotFoundError(`no such file or directory "${src}"`, { hint: "give agent files (.md, .json, .toml) or directories that hold them" });
     if (kind === "dir") {
       for (const result of await loadAgentsDirWithText(absolute)) loaded.push({ source: path.join(src, result.file), result });
     } else {
@@ -111,5 +109,5 @@ export async function convertCommand(argv: string[], io: CliIO, _env: Env, cwd: 
     }
   }
   if (check && differs) io.err("codex-subagents: converted files differ from those in the output directory\nhint: run the same convert command without --check, review and commit the result\n");
-  return failed || differs ? 1 : 0;
+  return failed || differs ? EXIT_FAILURE : EXIT_OK;
 }

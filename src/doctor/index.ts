@@ -11,7 +11,9 @@ import { AgentsDirError, discoverAgents, loadRegistry } from "../agents/registry
 import { escapeControl, escapeJsonControl, validateReport } from "../agents/report.ts";
 import type { CliIO } from "../cli-io.ts";
 import { probeCodex } from "../codex/run.ts";
-import { codexHomeOf, collectFlags, parseServerOptions, SERVER_OPTIONS, UsageError, type ServerOptions } from "../config.ts";
+import { parseFlags } from "../args.ts";
+import { agentsDirsOf, codexHomeOf, resolveServerOptions, SERVER_FLAGS, SERVER_OPTIONS, type ServerOptions } from "../config.ts";
+import { EXIT_FAILURE, EXIT_OK, UsageError } from "../errors.ts";
 import { buildChildEnv, relativePathEntries } from "../policy/env.ts";
 import { workDirExposure, workDirFor } from "../workspace/private-dir.ts";
 import { findCodex, findGit, type CodexLocation, type CodexSource } from "./find-codex.ts";
@@ -64,10 +66,10 @@ function firstLine(text: string): string {
   return text.trim().split(/\r?\n/)[0]?.slice(0, 300) ?? "";
 }
 
-function codexSource(argv: readonly string[], env: Env): CodexSource {
-  if (argv.some((a) => a === "--codex" || a.startsWith("--codex="))) return "--codex";
-  if (env.CODEX_SUBAGENTS_CODEX) return "CODEX_SUBAGENTS_CODEX";
-  return "PATH";
+/** Where the codex command came from, as the parse recorded it. */
+function codexSource(options: ServerOptions): CodexSource {
+  const source = options.sources.codex;
+  return source === SERVER_OPTIONS.codex.flag ? "--codex" : source === SERVER_OPTIONS.codex.env ? "CODEX_SUBAGENTS_CODEX" : "PATH";
 }
 
 function codexCheck(location: CodexLocation): DoctorCheck {
@@ -143,7 +145,7 @@ async function codexProbeChecks(runnable: string, env: Record<string, string>, c
 async function agentsChecks(options: ServerOptions, env: Env, cwd: string, programDir: string | undefined, checks: DoctorCheck[]): Promise<void> {
   let location;
   try {
-    location = await discoverAgents({ flagDir: options.agentsDir, envDir: options.agentsDirEnv, cwd, programDir });
+    location = await discoverAgents({ ...agentsDirsOf(options), cwd, programDir });
   } catch (error) {
     if (!(error instanceof AgentsDirError)) throw error;
     checks.push({ id: "agents", status: "FAIL", detail: error.message, hint: "create the directory with your <name>.md agent files, or fix --agents-dir / CODEX_SUBAGENTS_DIR (unset, the embedded starter agents are used)" });
@@ -184,7 +186,7 @@ async function agentsChecks(options: ServerOptions, env: Env, cwd: string, progr
   }
 }
 
-async function rootsCheck(options: ServerOptions, argv: readonly string[], env: Env, cwd: string): Promise<DoctorCheck> {
+async function rootsCheck(options: ServerOptions, cwd: string): Promise<DoctorCheck> {
   const problems: string[] = [];
   const good: string[] = [];
   for (const root of options.roots) {
@@ -200,7 +202,7 @@ async function rootsCheck(options: ServerOptions, argv: readonly string[], env: 
   if (problems.length > 0) {
     return { id: "roots", status: "FAIL", detail: `${problems.join("; ")}; the server refuses to start with a missing root`, hint: "create the directory, or fix --root / CODEX_SUBAGENTS_ROOTS (a path list) so it names existing directories" };
   }
-  const implicit = !env.CODEX_SUBAGENTS_ROOTS && !argv.some((a) => a === "--root" || a.startsWith("--root="));
+  const implicit = options.sources.roots === "default";
   return { id: "roots", status: "PASS", detail: `delegate may work in ${good.join(", ")}${implicit ? " (the working directory; pass --root to choose)" : ""}` };
 }
 
@@ -282,11 +284,10 @@ async function workDirCheck(workDir: string, options: ServerOptions, env: Env, c
   return { id: "work dir", status: "PASS", detail: `${workDir} (mode 700, made at the first delegation) holds each run's files, worktree or mirror while it runs` };
 }
 
-export async function runDoctor(argv: string[], env: Env, cwd: string, programDir?: string): Promise<DoctorReport> {
-  const options = parseServerOptions(argv, env, cwd);
+export async function runDoctor(options: ServerOptions, env: Env, cwd: string, programDir?: string): Promise<DoctorReport> {
   const workDir = workDirFor(codexHomeOf(env));
   const checks: DoctorCheck[] = [];
-  const location = await findCodex({ command: options.codex, source: codexSource(argv, env), env, cwd });
+  const location = await findCodex({ command: options.codex, source: codexSource(options), env, cwd });
   checks.push(codexCheck(location));
   let version: string | null = null;
   if (location.runnable) {
@@ -294,7 +295,7 @@ export async function runDoctor(argv: string[], env: Env, cwd: string, programDi
     version = await codexProbeChecks(location.runnable, buildChildEnv(env, options.passEnv, 1), checks);
   }
   await agentsChecks(options, env, cwd, programDir, checks);
-  checks.push(await rootsCheck(options, argv, env, cwd));
+  checks.push(await rootsCheck(options, cwd));
   checks.push(await runsDirCheck(options));
   const git = await findGit(env);
   checks.push(...programChecks(git, env));
@@ -321,11 +322,9 @@ export function formatDoctorReport(report: DoctorReport): string {
 
 /** `doctor [--json] [server options]`; the options are the server's, so `doctor` checks exactly what `serve` would use. */
 export async function doctorCommand(argv: string[], io: CliIO, env: Env, cwd: string, programDir?: string): Promise<number> {
-  const { values, positionals } = collectFlags(argv, SERVER_OPTIONS.map((o) => o.flag), ["--json"]);
-  if (positionals.length) throw new UsageError(`doctor takes only options, got "${positionals[0]}"; e.g. codex-subagents doctor --codex /path/to/codex --json`);
-  const json = values.has("--json");
-  const rest = argv.filter((a) => a !== "--json");
-  const report = await runDoctor(rest, env, cwd, programDir);
-  io.out(json ? escapeJsonControl(JSON.stringify(report, null, 2)) + "\n" : formatDoctorReport(report));
-  return report.healthy ? 0 : 1;
+  const parsed = parseFlags(argv, { ...SERVER_FLAGS, json: { type: "boolean" } });
+  if (parsed.positionals.length) throw new UsageError(`doctor takes only options, got "${parsed.positionals[0]}"; e.g. codex-subagents doctor --codex /path/to/codex --json`);
+  const report = await runDoctor(resolveServerOptions(parsed, env, cwd), env, cwd, programDir);
+  io.out(parsed.values.has("--json") ? escapeJsonControl(JSON.stringify(report, null, 2)) + "\n" : formatDoctorReport(report));
+  return report.healthy ? EXIT_OK : EXIT_FAILURE;
 }

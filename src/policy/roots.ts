@@ -1,9 +1,14 @@
 import { realpath, stat } from "node:fs/promises";
 import path from "node:path";
+import { EXIT_NOT_FOUND, Refusal, type RefusalOptions } from "../errors.ts";
 
 /** A refusal the caller shows to the user as-is: it names the value, the rule and what to do instead. */
-export class PolicyError extends Error {
+export class PolicyError extends Refusal {
   override name = "PolicyError";
+  constructor(message: string, options: RefusalOptions = {}) {
+    // At start-up a policy refusal is a root that does not exist: exit 2, as before.
+    super(message, { code: "policy", exitStatus: EXIT_NOT_FOUND, ...options });
+  }
 }
 
 /** An allowed directory, as the user wrote it and as the filesystem resolves it. */

@@ -9,7 +9,7 @@ import { lstat, open } from "node:fs/promises";
 import path from "node:path";
 import { oneLine } from "../codex/events.ts";
 import { delegate, DelegateError, planDelegation, type DelegateContext, type DelegateInput, type DelegateResult } from "../delegate.ts";
-import { isRefusal } from "../errors.ts";
+import { isRefusal, refusalText } from "../errors.ts";
 import { Limiter } from "../limiter.ts";
 import type { SandboxMode } from "../policy/sandbox.ts";
 import type { IsolationMode } from "../agents/schema.ts";
@@ -173,7 +173,7 @@ export class RunManager {
       this.finish(run, result);
     } catch (error) {
       if (isRefusal(error)) {
-        await this.endWithoutResult(run, input, error.message, signal.aborted);
+        await this.endWithoutResult(run, input, refusalText(error), signal.aborted);
       } else {
         this.ctx.log.error(`run ${run.id} failed unexpectedly: ${(error as Error).stack ?? error}`);
         await this.endWithoutResult(run, input, `internal error: ${(error as Error).message}; the server is still running — retry, and report this if it repeats`, signal.aborted);

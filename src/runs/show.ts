@@ -10,6 +10,7 @@ import { lstat, open } from "node:fs/promises";
 import path from "node:path";
 import { StringDecoder } from "node:string_decoder";
 import { oneLine } from "../codex/events.ts";
+import { NotFoundError } from "../errors.ts";
 import { finalStatusOf, type RunStatus } from "./manager.ts";
 import { parseRunDirName, RUN_DIR_PATTERN, RUN_FILES } from "./record.ts";
 
@@ -177,7 +178,7 @@ export class EventsTail {
   }
 }
 
-export class RunNotFound extends Error {
+export class RunNotFound extends NotFoundError {
   override name = "RunNotFound";
 }
 

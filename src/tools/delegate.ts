@@ -7,7 +7,7 @@ import { THREAD_ID_PATTERN } from "../codex/args.ts";
 import { callerSandboxFromMeta } from "../policy/caller-sandbox.ts";
 import type { DelegateContext, DelegateInput, DelegateResult } from "../delegate.ts";
 import { RUN_STATUSES, type RunManager } from "../runs/manager.ts";
-import { errorResult, isRefusal } from "./results.ts";
+import { errorResult, isRefusal, refusalText } from "./results.ts";
 
 const MAX_TASK_BYTES = 1024 * 1024;
 
@@ -141,7 +141,7 @@ export function registerDelegateTool(server: McpServer, deps: DelegateToolDeps):
       return { content, structuredContent: result as unknown as Record<string, unknown>, isError: !result.ok };
     } catch (error) {
       finished = true;
-      if (isRefusal(error)) return errorResult(error.message);
+      if (isRefusal(error)) return errorResult(refusalText(error));
       deps.context.log.error(`delegate failed unexpectedly: ${(error as Error).stack ?? error}`);
       return errorResult(`internal error: ${(error as Error).message}; the server is still running — retry, and report this if it repeats`);
     } finally {

@@ -2,7 +2,7 @@ import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { z } from "zod";
 import type { Registry } from "../agents/registry.ts";
 import { listReport, listReportSchema } from "../agents/report.ts";
-import { errorResult, isRefusal, jsonResult } from "./results.ts";
+import { errorResult, isRefusal, refusalText, jsonResult } from "./results.ts";
 
 export function registerListAgentsTool(server: McpServer, deps: { registry: () => Promise<Registry> }): void {
   server.registerTool("list_agents", {
@@ -16,7 +16,7 @@ export function registerListAgentsTool(server: McpServer, deps: { registry: () =
       const registry = await deps.registry();
       return jsonResult(listReport(registry.location, registry.files));
     } catch (error) {
-      if (isRefusal(error)) return errorResult(error.message);
+      if (isRefusal(error)) return errorResult(refusalText(error));
       return errorResult(`could not read the agents: ${(error as Error).message}`);
     }
   });

@@ -5,7 +5,7 @@ import { z } from "zod";
 import { addEnvironmentWarnings, loadAgentsDir, type Registry } from "../agents/registry.ts";
 import { validateReport, validateReportSchema } from "../agents/report.ts";
 import { PolicyError, resolveAllowedDir, type Root } from "../policy/roots.ts";
-import { errorResult, isRefusal, jsonResult } from "./results.ts";
+import { errorResult, isRefusal, refusalText, jsonResult } from "./results.ts";
 
 export interface ValidateToolDeps {
   registry: () => Promise<Registry>;
@@ -34,7 +34,7 @@ export function registerValidateAgentsTool(server: McpServer, deps: ValidateTool
       return jsonResult(validateReport(target, files));
     } catch (error) {
       if (error instanceof PolicyError) return errorResult(`${error.message} (or the server's agents directory)`);
-      if (isRefusal(error)) return errorResult(error.message);
+      if (isRefusal(error)) return errorResult(refusalText(error));
       return errorResult(`could not validate: ${(error as Error).message}`);
     }
   });

@@ -3,14 +3,16 @@
  * src/cli.ts dispatches here with the arguments after the command word and prints through CliIO.
  */
 import { readFileSync } from "node:fs";
+import { parseFlags } from "../args.ts";
 import type { CliIO } from "../cli-io.ts";
+import { cliErrorText, EXIT_NOT_FOUND, EXIT_OK, EXIT_USAGE, NotFoundError, UsageError } from "../errors.ts";
 import { PRODUCT_NAME, VERSION } from "../version.ts";
 import { embeddedManifest, type BuildManifest } from "./manifest.ts";
 import { parsePublicKey, type MinisignPublicKey } from "./minisign.ts";
 import { selfPath } from "./self.ts";
 import { runVerify, type VerifyReport } from "./verify.ts";
 
-export const EXIT_USAGE = 64;
+export { EXIT_USAGE };
 export const VERIFY_USAGE = "codex-subagents --verify [--checksums FILE] [--pubkey KEY|FILE] [--json]";
 
 /** What the commands read from the process; tests pass their own. */
@@ -26,36 +28,28 @@ export function processEnvironment(): VerifyEnvironment {
 }
 
 function usageError(io: CliIO, message: string, usage: string): number {
-  io.err(`codex-subagents: ${message}; usage: ${usage}\n`);
+  io.err(cliErrorText(new UsageError(`${message}; usage: ${usage}`)));
   return EXIT_USAGE;
 }
 
+const VERIFY_FLAGS = { json: { type: "boolean" }, checksums: { type: "string" }, pubkey: { type: "string" } } as const;
+
 export async function verifyCommand(argv: string[], io: CliIO, environment: VerifyEnvironment = processEnvironment()): Promise<number> {
-  let json = false;
-  let checksumsPath: string | undefined;
-  let pubkeyArg: string | undefined;
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i]!;
-    const eq = arg.indexOf("=");
-    const name = arg.startsWith("--") && eq > 0 ? arg.slice(0, eq) : arg;
-    const inline = arg.startsWith("--") && eq > 0 ? arg.slice(eq + 1) : undefined;
-    if (name === "--json" && inline === undefined) {
-      if (json) return usageError(io, "--verify: --json given twice", VERIFY_USAGE);
-      json = true;
-    } else if (name === "--checksums" || name === "--pubkey") {
-      const value = inline ?? argv[++i];
-      if (value === undefined || value === "") return usageError(io, `--verify: ${name} needs a value`, VERIFY_USAGE);
-      if (name === "--checksums") {
-        if (checksumsPath !== undefined) return usageError(io, "--verify: --checksums given twice", VERIFY_USAGE);
-        checksumsPath = value;
-      } else {
-        if (pubkeyArg !== undefined) return usageError(io, "--verify: --pubkey given twice", VERIFY_USAGE);
-        pubkeyArg = value;
-      }
-    } else {
-      return usageError(io, `--verify: unknown argument "${arg}"`, VERIFY_USAGE);
-    }
+  let parsed;
+  try {
+    parsed = parseFlags(argv, VERIFY_FLAGS, { unknown: (flag) => `unknown argument "${flag}"` });
+  } catch (error) {
+    if (!(error instanceof UsageError)) throw error;
+    return usageError(io, `--verify: ${error.message}`, VERIFY_USAGE);
   }
+  if (parsed.positionals.length > 0) return usageError(io, `--verify: unknown argument "${parsed.positionals[0]}"`, VERIFY_USAGE);
+  for (const [flag, given] of parsed.values) {
+    if (given.length > 1) return usageError(io, `--verify: ${flag} given twice`, VERIFY_USAGE);
+    if (given[0] === "") return usageError(io, `--verify: ${flag} needs a value`, VERIFY_USAGE);
+  }
+  const json = parsed.values.has("--json");
+  const checksumsPath = parsed.values.get("--checksums")?.[0];
+  const pubkeyArg = parsed.values.get("--pubkey")?.[0];
 
   let publicKey: MinisignPublicKey | undefined;
   if (pubkeyArg !== undefined) {
@@ -123,11 +117,11 @@ export function renderReport(report: VerifyReport): string {
 export async function sbomCommand(argv: string[], io: CliIO, environment: VerifyEnvironment = processEnvironment()): Promise<number> {
   if (argv.length > 0) return usageError(io, `--sbom takes no arguments, got "${argv[0]}"`, "codex-subagents --sbom > sbom.json");
   if (environment.manifest === null) {
-    io.err("codex-subagents: no SBOM: this is running from source, not a build; build with `bun run build.ts` or use a release asset\n");
-    return 2;
+    io.err(cliErrorText(new NotFoundError("no SBOM: this is running from source, not a build", { hint: "build with `bun run build.ts` or use a release asset" })));
+    return EXIT_NOT_FOUND;
   }
   io.out(`${JSON.stringify(environment.manifest.sbom, null, 2)}\n`);
-  return 0;
+  return EXIT_OK;
 }
 
 export async function versionCommand(argv: string[], io: CliIO, environment: VerifyEnvironment = processEnvironment()): Promise<number> {
@@ -148,7 +142,7 @@ export async function versionCommand(argv: string[], io: CliIO, environment: Ver
     lines.push(`bundled: ${m.sbom.components.filter((c) => c.type === "library").map((c) => `${c.group ? `${c.group}/` : ""}${c.name} ${c.version}`).join(", ")}`);
   }
   io.out(`${lines.join("\n")}\n`);
-  return 0;
+  return EXIT_OK;
 }
 
 function runtimeDescription(): string {

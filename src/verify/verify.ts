@@ -8,6 +8,7 @@ import { findEntry, parseChecksums } from "./checksums.ts";
 import { SOURCE_DIGEST_COMMAND, type BuildManifest } from "./manifest.ts";
 import { parsePublicKey, verifyMinisign, type MinisignPublicKey } from "./minisign.ts";
 import { hashFile } from "./self.ts";
+import { EXIT_FAILURE, EXIT_NOT_FOUND, EXIT_OK } from "../errors.ts";
 
 export type CheckStatus = "PASS" | "FAIL" | "WARN" | "SKIP";
 
@@ -222,7 +223,7 @@ export async function runVerify(input: VerifyInput): Promise<VerifyReport> {
   }
   return {
     result,
-    exitCode: result === "pass" ? 0 : result === "fail" ? 1 : 2,
+    exitCode: result === "pass" ? EXIT_OK : result === "fail" ? EXIT_FAILURE : EXIT_NOT_FOUND,
     binary,
     build,
     checks,

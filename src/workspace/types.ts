@@ -1,4 +1,5 @@
 import type { Logger } from "../log.ts";
+import { Refusal } from "../errors.ts";
 
 export type IsolationMode = "none" | "worktree" | "mirror";
 
@@ -29,11 +30,8 @@ export interface CollectedPatch {
 }
 
 /** A refusal the user must act on. The message names the value, the rule, and what to do instead. */
-export class WorkspaceError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = "WorkspaceError";
-  }
+export class WorkspaceError extends Refusal {
+  override name = "WorkspaceError";
 }
 
 /** Where workspace code reports what it could not do (cleanup never throws). Defaults to stderr. */
