@@ -3,17 +3,17 @@
  * collect the answer and the patch, clean up, and describe the outcome. Tool plumbing lives in tools/delegate.ts.
  */
 import { rm, stat, writeFile } from "node:fs/promises";
-import path from "node:path";
 import { validateSettings } from "./agents/parse.ts";
 import type { Registry } from "./agents/registry.ts";
-import { AGENT_NAME_PATTERN, hasErrors, type Agent, type AgentSettings, type IsolationMode } from "./agents/schema.ts";
-import { buildCodexArgs, findOversizedArg } from "./codex/args.ts";
-import type { Usage } from "./codex/events.ts";
-import { runCodex } from "./codex/run.ts";
+import { AGENT_NAME_PATTERN, hasErrors, type Agent, type IsolationMode } from "./agents/schema.ts";
+import { runCodex, type RunOutcome } from "./codex/run.ts";
+import { collectOutcome, runNotes } from "./delegation/outcome.ts";
+import { planInvocation, type Invocation } from "./delegation/invocation.ts";
+import { buildResult } from "./delegation/result.ts";
 import type { Limiter } from "./limiter.ts";
 import type { Logger } from "./log.ts";
 import { buildChildEnv } from "./policy/env.ts";
-import { redactDeep, type Redactor } from "./policy/redact.ts";
+import type { Redactor } from "./policy/redact.ts";
 import { refuseGitDirectory } from "./policy/git-dir.ts";
 import { PolicyError, resolveAllowedDir, type Root } from "./policy/roots.ts";
 import { capToCallerSandbox } from "./policy/caller-sandbox.ts";
@@ -23,9 +23,10 @@ import type { ThreadRegistry } from "./runs/threads.ts";
 import { codexHomeOf } from "./config.ts";
 import { outputSchemaProblem } from "./policy/output-schema.ts";
 import { Refusal } from "./errors.ts";
-import { readRegularFile } from "./safe-fs.ts";
 import { GIT_MISSING } from "./workspace/git.ts";
 import { prepareWorkspace, WorkspaceError, type Workspace } from "./workspace/index.ts";
+import type { DelegateInput } from "./shapes/delegate-input.ts";
+import type { DelegateResult } from "./shapes/delegate-result.ts";
 import { ensurePrivateDir, makeRunDir, workDirFor } from "./workspace/private-dir.ts";
 
 /** A request the server refuses; the message is shown to the caller as an isError result. */
@@ -33,42 +34,13 @@ export class DelegateError extends Refusal {
   override name = "DelegateError";
 }
 
-export const MAX_FINAL_MESSAGE_BYTES = 1024 * 1024;
-export const STDERR_TAIL_BYTES = 8 * 1024;
 /** Sandbox for an agent that names none. Security: always pass one, so a loose user config cannot widen it. */
 export const DEFAULT_SANDBOX: SandboxMode = "read-only";
 
-export interface DelegateInput extends AgentSettings {
-  agent: string;
-  task: string;
-  cwd?: string;
-  isolation?: IsolationMode;
-  mirror_repo?: boolean;
-  timeout_s?: number;
-  resume?: string;
-  output_schema?: Record<string, unknown>;
-  persona?: string;
-}
-
-export interface DelegateResult {
-  ok: boolean;
-  agent: string;
-  exit_code: number | null;
-  final_message: string;
-  structured?: unknown;
-  thread_id: string | null;
-  usage: Usage | null;
-  duration_ms: number;
-  working_dir: string;
-  isolation: IsolationMode;
-  patch?: string;
-  stderr_tail: string;
-  timed_out: boolean;
-  cancelled: boolean;
-  run_dir: string | null;
-  /** Things the caller should know: a dirty tree the sub-agent did not see, a failure reason, what to do next. */
-  notes: string[];
-}
+export type { DelegateInput } from "./shapes/delegate-input.ts";
+export type { DelegateResult } from "./shapes/delegate-result.ts";
+export { MAX_FINAL_MESSAGE_BYTES } from "./delegation/outcome.ts";
+export { STDERR_TAIL_BYTES } from "./delegation/result.ts";
 
 export interface DelegateContext {
   registry: () => Promise<Registry>;
@@ -149,18 +121,6 @@ async function environmentProblem(input: DelegateInput, isolation: IsolationMode
   return null;
 }
 
-function headBytes(text: string, limit: number): string {
-  const bytes = Buffer.from(text, "utf8");
-  if (bytes.length <= limit) return text;
-  return bytes.subarray(0, limit).toString("utf8").replace(/\uFFFD+$/, "");
-}
-
-function tailBytes(text: string, limit: number): string {
-  const bytes = Buffer.from(text, "utf8");
-  if (bytes.length <= limit) return text;
-  return bytes.subarray(bytes.length - limit).toString("utf8").replace(/^\uFFFD+/, "");
-}
-
 /** What a request resolves to before it waits for a slot. */
 export interface DelegationPlan {
   agent: Agent;
@@ -209,22 +169,20 @@ export async function planDelegation(input: DelegateInput, ctx: DelegateContext,
   return { agent, sandbox, isolation, requestedCwd, cwd, timeoutS, notes };
 }
 
-/**
- * Run a delegation. Refusals throw DelegateError (or PolicyError/WorkspaceError); a codex failure is a result with
- * ok: false. Whatever happens, the workspace and the temporary directory are gone before this returns.
- */
-export async function delegate(
-  input: DelegateInput,
-  ctx: DelegateContext,
-  opts: {
-    signal?: AbortSignal;
-    onProgress?: (message: string) => void;
-    /** The caller's own sandbox as its client reported it (policy/caller-sandbox.ts); it only ever lowers ours. */
-    callerSandbox?: SandboxMode;
-  } = {},
-): Promise<DelegateResult> {
-  const { agent, sandbox, isolation, requestedCwd, timeoutS, notes: planNotes } = await planDelegation(input, ctx, opts.callerSandbox);
+export interface DelegateOptions {
+  signal?: AbortSignal;
+  onProgress?: (message: string) => void;
+  /** The caller's own sandbox as its client reported it (policy/caller-sandbox.ts); it only ever lowers ours. */
+  callerSandbox?: SandboxMode;
+}
 
+/**
+ * Run a delegation: plan it, wait for a slot, then run the plan. Refusals throw DelegateError (or
+ * PolicyError/WorkspaceError); a codex failure is a result with ok: false. Whatever happens, the workspace and the
+ * temporary directory are gone before this returns.
+ */
+export async function delegate(input: DelegateInput, ctx: DelegateContext, opts: DelegateOptions = {}): Promise<DelegateResult> {
+  const plan = await planDelegation(input, ctx, opts.callerSandbox);
   if (ctx.limiter.active >= ctx.limiter.max) {
     opts.onProgress?.(`waiting for a free slot (${ctx.limiter.active} running, ${ctx.limiter.queued} queued before this call)`);
   }
@@ -234,140 +192,101 @@ export async function delegate(
   } catch {
     throw new DelegateError("the call was cancelled while it waited for a free slot; nothing ran");
   }
+  try {
+    return await runDelegation(plan, input, ctx, opts);
+  } finally {
+    release();
+  }
+}
 
+/**
+ * Run a plan that holds a slot: prepare its workspace, run codex there, collect the outcome, build the result. The
+ * run table (runs/manager.ts) calls this once its queue gives the run a slot.
+ */
+export async function runDelegation(plan: DelegationPlan, input: DelegateInput, ctx: DelegateContext, opts: DelegateOptions = {}): Promise<DelegateResult> {
   const started = performance.now();
   let workspace: Workspace | undefined;
   let runDir: string | undefined;
   try {
     // Security (what is checked is what is used): while the call waited, a running sub-agent may have swapped a
     // directory on the cwd path for a symlink out of the roots. Resolve again now, and use only the real path.
-    const cwd = await refuseGitDirectory(await resolveAllowedDir(requestedCwd, ctx.roots, "cwd"));
-    const privateDir = await ensurePrivateDir(ctx.workDir ?? workDirFor(codexHomeOf(ctx.parentEnv)));
-    runDir = await makeRunDir(privateDir);
-    opts.onProgress?.(isolation === "none" ? "starting codex" : `preparing ${isolation} workspace`);
-    workspace = await prepareWorkspace({ mode: isolation, cwd, baseDir: runDir, roots: ctx.roots.map((root) => root.real), signal: opts.signal, logger: ctx.log });
-    const lastMessageFile = path.join(runDir, "last-message.txt");
-    let outputSchemaFile: string | undefined;
-    if (input.output_schema) {
-      outputSchemaFile = path.join(runDir, "output-schema.json");
-      await writeFile(outputSchemaFile, JSON.stringify(input.output_schema), { mode: 0o600, flag: "wx" });
-    }
-    const args = buildCodexArgs({
-      agent: { ...agent, sandbox_mode: sandbox },
-      workingDir: workspace.workingDir,
-      resumeThreadId: input.resume,
-      lastMessageFile,
-      outputSchemaFile,
-    });
-    const oversized = findOversizedArg(args);
-    if (oversized) throw new DelegateError(oversized);
-
-    // And once more right before codex starts, before a run record is made: workspace set-up takes time too. A cwd
-    // that now resolves elsewhere is refused rather than followed.
-    const recheckedCwd = await resolveAllowedDir(requestedCwd, ctx.roots, "cwd");
-    if (recheckedCwd !== cwd) {
-      throw new DelegateError(`cwd "${requestedCwd}" changed while the call was being prepared: it resolved to "${cwd}" and now to "${recheckedCwd}" (a directory on the path was replaced); nothing ran. Retry when nothing is moving directories there`);
-    }
-
-    const record = await ctx.startRecord?.({ agent: agent.name, request: { ...input, cwd, isolation, timeout_s: timeoutS } }).catch((error: unknown) => {
-      ctx.log.warn(`could not create a run record: ${(error as Error).message}`);
-      return null;
-    }) ?? null;
-
-    ctx.log.info(`delegating to "${agent.name}" in ${workspace.workingDir} (${isolation}, sandbox ${sandbox}, timeout ${timeoutS}s)`);
-    const outcome = await runCodex({
-      codexPath: ctx.codexPath,
-      args,
-      env: buildChildEnv(ctx.parentEnv, ctx.passEnv, ctx.depth + 1),
-      task: input.task,
-      timeoutMs: timeoutS * 1000,
-      signal: opts.signal,
-      onProgress: (message) => opts.onProgress?.(ctx.redact(message)),
-      // Parsed and redacted value by value: in the raw line a secret after an escape such as \n hides from the shapes.
-      redact: (line) => redactEventLine(line, ctx.redact),
-      onEventLine: record ? (line) => record.event(line) : undefined,
-    });
-
-    if (outcome.events.threadId) ctx.threads?.remember(outcome.events.threadId);
-    const notes = [...planNotes, ...workspace.notes];
-    if (outcome.spawnError) notes.push(outcome.spawnError);
-    if (outcome.timedOut) notes.push(`codex was stopped at the time limit of ${timeoutS}s; give a smaller task, or a larger timeout_s (at most the server's --timeout)`);
-    if (outcome.cancelled) notes.push("the call was cancelled; codex and everything it started were ended");
-    for (const error of outcome.events.errors) notes.push(`codex reported: ${error}`);
-    if (outcome.events.errorsDropped > 0) notes.push(`(${outcome.events.errorsDropped} earlier codex error(s) not shown; see the run record)`);
-    const lastMessage = await readRegularFile(lastMessageFile, MAX_FINAL_MESSAGE_BYTES);
-    // Security: something other than a regular file at the last-message path was planted; trust neither it nor the
-    // run. The call still answers (never blocks on a FIFO) and says what was found.
-    const planted = "problem" in lastMessage ? lastMessage.problem : null;
-    if (planted) notes.push(`the last-message file was tampered with: ${planted}; the run counts as failed`);
-    const fromFile = "text" in lastMessage ? lastMessage.text.trim() : "";
-    const finalMessage = planted ? "" : fromFile !== "" ? fromFile : headBytes((outcome.events.lastAgentMessage ?? "").trim(), MAX_FINAL_MESSAGE_BYTES);
-    if (finalMessage === "" && !planted && !outcome.timedOut && !outcome.cancelled && !outcome.spawnError) {
-      notes.push("codex finished without a final message; see stderr_tail");
-    }
-
-    let patch: string | undefined;
-    if (isolation === "worktree" && !outcome.spawnError) {
-      try {
-        const collected = await workspace.collectPatch({ redact: ctx.redact });
-        patch = collected?.patch;
-        notes.push(...(collected?.notes ?? []));
-      } catch (error) {
-        notes.push(`the sub-agent's changes could not be collected: ${(error as Error).message}`);
-      }
-    }
-
-    let structured: unknown;
-    if (input.output_schema && finalMessage !== "") {
-      try {
-        structured = JSON.parse(finalMessage);
-      } catch {
-        notes.push("output_schema was given but the final message is not JSON; it is returned as text only");
-      }
-    }
-
+    const cwd = await refuseGitDirectory(await resolveAllowedDir(plan.requestedCwd, ctx.roots, "cwd"));
+    runDir = await makeRunDir(await ensurePrivateDir(ctx.workDir ?? workDirFor(codexHomeOf(ctx.parentEnv))));
+    opts.onProgress?.(plan.isolation === "none" ? "starting codex" : `preparing ${plan.isolation} workspace`);
+    workspace = await prepareWorkspace({ mode: plan.isolation, cwd, baseDir: runDir, roots: ctx.roots.map((root) => root.real), signal: opts.signal, logger: ctx.log });
+    const invocation = planInvocation(plan, input, { workingDir: workspace.workingDir, runDir });
+    if (invocation.problem) throw new DelegateError(invocation.problem);
+    if (invocation.outputSchemaFile) await writeFile(invocation.outputSchemaFile, JSON.stringify(input.output_schema), { mode: 0o600, flag: "wx" });
+    await refuseMovedCwd(plan.requestedCwd, cwd, ctx.roots);
+    const record = await openRecord(ctx, plan, input, cwd);
+    const run = await startCodex(plan, input, ctx, opts, { workspace, invocation, record });
+    if (run.events.threadId) ctx.threads?.remember(run.events.threadId);
+    const outcome = await collectOutcome({ run, workspace, isolation: plan.isolation, lastMessageFile: invocation.lastMessageFile, outputSchema: input.output_schema, redact: ctx.redact });
     const recordProblem = await record?.drain?.();
-    if (recordProblem) notes.push(`the run record could not be written: ${recordProblem}`);
-
-    const exitCode = outcome.exitCode;
-    const result: DelegateResult = {
-      ok: exitCode === 0 && !outcome.timedOut && !outcome.cancelled && finalMessage !== "" && !planted,
-      agent: agent.name,
-      exit_code: exitCode,
-      final_message: finalMessage,
-      ...(structured !== undefined ? { structured } : {}),
-      thread_id: outcome.events.threadId,
-      usage: outcome.events.usage,
-      duration_ms: Math.round(performance.now() - started),
-      working_dir: workspace.workingDir,
-      isolation,
-      ...(patch !== undefined ? { patch } : {}),
-      // Security: redact before cutting to the tail, or a secret cut in half at the tail's edge is no longer
-      // recognised and its remaining part is shown.
-      stderr_tail: tailBytes(ctx.redact(outcome.stderrTail), STDERR_TAIL_BYTES),
-      timed_out: outcome.timedOut,
-      cancelled: outcome.cancelled,
-      run_dir: record?.dir ?? null,
-      notes,
-    };
-    // Security: one choke point; everything the caller sees passes the redactor.
-    const redacted = redactDeep(result, ctx.redact);
-    if (patch !== undefined && redacted.patch !== patch) {
-      redacted.notes.push("a secret-looking value in the patch was replaced by [REDACTED]; that hunk will not apply as is");
-    }
-    await record?.finish({ result: redacted, stderr: ctx.redact(outcome.stderrTail), patch: redacted.patch, finalMessage: redacted.final_message }).catch((error: unknown) => {
+    const result = buildResult({
+      agent: plan.agent.name, isolation: plan.isolation, workingDir: workspace.workingDir, run, outcome,
+      notes: [...plan.notes, ...workspace.notes, ...runNotes(run, plan.timeoutS), ...outcome.notes, ...(recordProblem ? [`the run record could not be written: ${recordProblem}`] : [])],
+      durationMs: performance.now() - started, runDir: record?.dir ?? null, redact: ctx.redact,
+    });
+    await record?.finish({ result, stderr: ctx.redact(run.stderrTail), patch: result.patch, finalMessage: result.final_message }).catch((error: unknown) => {
       ctx.log.warn(`could not finish the run record: ${(error as Error).message}`);
     });
-    return redacted;
+    return result;
   } catch (error) {
-    if (error instanceof DelegateError) throw error;
-    if (error instanceof WorkspaceError || error instanceof PolicyError) throw new DelegateError(error.message);
-    // A cancel or shutdown while the workspace was being prepared is a cancellation, not an internal error.
-    if (opts.signal?.aborted) throw new DelegateError("the call was cancelled before codex started; nothing ran and the workspace was removed");
-    throw error;
+    throw asRefusal(error, opts.signal);
   } finally {
     await workspace?.cleanup();
     if (runDir) await rm(runDir, { recursive: true, force: true }).catch(() => {});
-    release();
   }
+}
+
+/**
+ * Once more right before codex starts, before a run record is made: workspace set-up takes time too. A cwd that now
+ * resolves elsewhere is refused rather than followed.
+ */
+async function refuseMovedCwd(requestedCwd: string, cwd: string, roots: readonly Root[]): Promise<void> {
+  const rechecked = await resolveAllowedDir(requestedCwd, roots, "cwd");
+  if (rechecked !== cwd) {
+    throw new DelegateError(`cwd "${requestedCwd}" changed while the call was being prepared: it resolved to "${cwd}" and now to "${rechecked}" (a directory on the path was replaced); nothing ran. Retry when nothing is moving directories there`);
+  }
+}
+
+async function openRecord(ctx: DelegateContext, plan: DelegationPlan, input: DelegateInput, cwd: string): Promise<RunRecorder | null> {
+  const request = { ...input, cwd, isolation: plan.isolation, timeout_s: plan.timeoutS };
+  return await ctx.startRecord?.({ agent: plan.agent.name, request }).catch((error: unknown) => {
+    ctx.log.warn(`could not create a run record: ${(error as Error).message}`);
+    return null;
+  }) ?? null;
+}
+
+function startCodex(
+  plan: DelegationPlan,
+  input: DelegateInput,
+  ctx: DelegateContext,
+  opts: DelegateOptions,
+  at: { workspace: Workspace; invocation: Invocation; record: RunRecorder | null },
+): Promise<RunOutcome> {
+  const { record } = at;
+  ctx.log.info(`delegating to "${plan.agent.name}" in ${at.workspace.workingDir} (${plan.isolation}, sandbox ${plan.sandbox}, timeout ${plan.timeoutS}s)`);
+  return runCodex({
+    codexPath: ctx.codexPath,
+    args: at.invocation.args,
+    env: buildChildEnv(ctx.parentEnv, ctx.passEnv, ctx.depth + 1),
+    task: input.task,
+    timeoutMs: plan.timeoutS * 1000,
+    signal: opts.signal,
+    onProgress: (message) => opts.onProgress?.(ctx.redact(message)),
+    // Parsed and redacted value by value: in the raw line a secret after an escape such as \n hides from the shapes.
+    redact: (line) => redactEventLine(line, ctx.redact),
+    onEventLine: record ? (line) => record.event(line) : undefined,
+  });
+}
+
+/** Every refusal reaches the caller as a DelegateError; anything else is a broken invariant and stays as it is. */
+function asRefusal(error: unknown, signal: AbortSignal | undefined): unknown {
+  if (error instanceof DelegateError) return error;
+  if (error instanceof WorkspaceError || error instanceof PolicyError) return new DelegateError(error.message);
+  // A cancel or shutdown while the workspace was being prepared is a cancellation, not an internal error.
+  if (signal?.aborted) return new DelegateError("the call was cancelled before codex started; nothing ran and the workspace was removed");
+  return error;
 }

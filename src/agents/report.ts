@@ -1,7 +1,7 @@
 /** Pure: loaded agent files → the shapes `list_agents`, `validate_agents` and the CLI report. */
 import { z } from "zod";
 import type { AgentsLocation } from "./registry.ts";
-import { AGENT_FORMATS, APPROVAL_POLICIES, hasErrors, ISOLATION_MODES, REASONING_EFFORTS, type AgentFileResult } from "./schema.ts";
+import { AGENT_FORMATS, agentIssueSchema, APPROVAL_POLICIES, hasErrors, ISOLATION_MODES, REASONING_EFFORTS, type AgentFileResult } from "./schema.ts";
 import { SANDBOX_MODES } from "../policy/sandbox.ts";
 
 /** Longest description a listing shows as written; longer ones (Claude Code's, with <example> blocks) are cut. */
@@ -48,18 +48,12 @@ export const listReportSchema = z.object({
 });
 export type ListReport = z.infer<typeof listReportSchema>;
 
-const issueSchema = z.object({
-  level: z.enum(["error", "warning"]),
-  code: z.string(),
-  field: z.string().optional(),
-  message: z.string(),
-});
 
 export const validateReportSchema = z.object({
   ok: z.boolean(),
   dir: z.string().nullable(),
   summary: z.object({ files: z.number(), ok: z.number(), with_errors: z.number(), with_warnings: z.number() }),
-  files: z.array(z.object({ file: z.string(), agent: z.string(), format: z.enum(AGENT_FORMATS), ok: z.boolean(), issues: z.array(issueSchema) })),
+  files: z.array(z.object({ file: z.string(), agent: z.string(), format: z.enum(AGENT_FORMATS), ok: z.boolean(), issues: z.array(agentIssueSchema) })),
 });
 export type ValidateReport = z.infer<typeof validateReportSchema>;
 

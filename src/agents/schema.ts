@@ -38,16 +38,9 @@ export type ReasoningEffort = (typeof REASONING_EFFORTS)[number];
 export type ApprovalPolicy = (typeof APPROVAL_POLICIES)[number];
 export type IsolationMode = (typeof ISOLATION_MODES)[number];
 
-export interface AgentSettings {
-  description?: string;
-  profile?: string;
-  model?: string;
-  reasoning_effort?: ReasoningEffort;
-  sandbox_mode?: z.infer<typeof settingSchemas.sandbox_mode>;
-  approval_policy?: ApprovalPolicy;
-  isolation?: IsolationMode;
-  timeout_s?: number;
-}
+/** An agent's settings, each optional: the shape of `settingSchemas`. */
+export const agentSettingsSchema = z.object(settingSchemas).partial();
+export type AgentSettings = z.infer<typeof agentSettingsSchema>;
 
 export interface Agent extends AgentSettings {
   name: string;
@@ -60,14 +53,15 @@ export interface Agent extends AgentSettings {
   sandbox_from?: string;
 }
 
-export type IssueLevel = "error" | "warning";
-export interface AgentIssue {
-  level: IssueLevel;
+export const agentIssueSchema = z.object({
+  level: z.enum(["error", "warning"]),
   /** Stable, grep-able code, e.g. INVALID_VALUE. */
-  code: string;
-  field?: string;
-  message: string;
-}
+  code: z.string(),
+  field: z.string().optional(),
+  message: z.string(),
+});
+export type AgentIssue = z.infer<typeof agentIssueSchema>;
+export type IssueLevel = AgentIssue["level"];
 
 /** A file's outcome: the agent when it has no errors, and every issue found. */
 export interface AgentFileResult {

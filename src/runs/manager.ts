@@ -8,17 +8,18 @@ import { constants } from "node:fs";
 import { lstat, open } from "node:fs/promises";
 import path from "node:path";
 import { oneLine } from "../codex/events.ts";
-import { delegate, DelegateError, planDelegation, type DelegateContext, type DelegateInput, type DelegateResult } from "../delegate.ts";
+import { DelegateError, planDelegation, runDelegation, type DelegateContext, type DelegationPlan } from "../delegate.ts";
+import { resultWithoutRun } from "../delegation/result.ts";
 import { isRefusal, refusalText } from "../errors.ts";
-import { Limiter } from "../limiter.ts";
 import type { SandboxMode } from "../policy/sandbox.ts";
 import type { IsolationMode } from "../agents/schema.ts";
+import type { DelegateInput } from "../shapes/delegate-input.ts";
+import { delegateResultSchema, type DelegateResult } from "../shapes/delegate-result.ts";
+import type { FinalStatus, RunStatus, RunView } from "../shapes/run-result.ts";
 import { isRunId, mintRunId } from "./id.ts";
 import { RUN_FILES, type StartRecord } from "./record.ts";
 
-export const RUN_STATUSES = ["queued", "running", "succeeded", "failed", "timed_out", "cancelled"] as const;
-export type RunStatus = (typeof RUN_STATUSES)[number];
-export type FinalStatus = Exclude<RunStatus, "queued" | "running">;
+export { RUN_STATUSES, type FinalStatus, type RunStatus, type RunView } from "../shapes/run-result.ts";
 
 /** How many step summaries a run keeps for get_run (the most recent). */
 export const STEPS_KEPT = 5;
@@ -34,16 +35,6 @@ const MAX_STORED_RESULT_BYTES = 64 * 1024 * 1024;
 /** cancel_run waits this long for a run to end (codex gets SIGTERM, then SIGKILL 2 s later, see codex/run.ts). */
 const CANCEL_WAIT_MS = 8000;
 
-/** What get_run, cancel_run and a background delegate return: a finished result, or the part known so far. */
-export type RunView = (DelegateResult | (Pick<DelegateResult, "agent" | "working_dir" | "isolation" | "notes"> & Partial<DelegateResult>)) & {
-  run_id: string;
-  status: RunStatus;
-  /** Since the run was accepted (queue time included). */
-  elapsed_ms: number;
-  /** The last few steps, one redacted line each, oldest first. */
-  steps: string[];
-};
-
 export function finalStatusOf(result: Pick<DelegateResult, "ok" | "timed_out" | "cancelled">): FinalStatus {
   if (result.ok) return "succeeded";
   if (result.timed_out) return "timed_out";
@@ -55,16 +46,20 @@ export function isFinal(status: RunStatus): status is FinalStatus {
   return status !== "queued" && status !== "running";
 }
 
-/** The checks delegate() makes before it queues, made here too so a background start can refuse at once. */
+/** What a run is known by before it has a result: the plan's agent, isolation and (checked) cwd. */
 export interface CheckedRequest {
   agent: string;
   isolation: IsolationMode;
   cwd: string;
 }
 
-export async function checkRequest(input: DelegateInput, ctx: DelegateContext, callerSandbox?: SandboxMode): Promise<CheckedRequest> {
-  const plan = await planDelegation(input, ctx, callerSandbox);
+function checkedOf(plan: DelegationPlan): CheckedRequest {
   return { agent: plan.agent.name, isolation: plan.isolation, cwd: plan.cwd };
+}
+
+/** The checks every run gets before it queues (delegate.ts planDelegation), for a caller that must know at once. */
+export async function checkRequest(input: DelegateInput, ctx: DelegateContext, callerSandbox?: SandboxMode): Promise<CheckedRequest> {
+  return checkedOf(await planDelegation(input, ctx, callerSandbox));
 }
 
 export interface Run {
@@ -96,8 +91,6 @@ export type Lookup = { found: "memory"; run: Run } | { found: "record"; view: Ru
 export class RunManager {
   private readonly runs = new Map<string, Run>();
   private readonly ctx: DelegateContext;
-  /** delegate() gets a slot from the manager already; its own limiter never makes it wait. */
-  private readonly noWait = new Limiter(Number.MAX_SAFE_INTEGER);
   private readonly now: () => number;
   /** The record hook, which (unlike the context's view of it) takes the run id as the record's name. */
   private readonly startRecord: StartRecord | undefined;
@@ -123,7 +116,8 @@ export class RunManager {
     input: DelegateInput,
     opts: { signal?: AbortSignal; onStep?: (step: string) => void; callerSandbox?: SandboxMode } = {},
   ): Promise<Run> {
-    const checked = await checkRequest(input, this.ctx, opts.callerSandbox);
+    const plan = await planDelegation(input, this.ctx, opts.callerSandbox);
+    const checked = checkedOf(plan);
     if (this.options.shutdownSignal.aborted) throw new DelegateError("the server is shutting down; start the delegation again once it is back");
     if (this.active >= MAX_UNFINISHED_RUNS) {
       throw new DelegateError(`${this.active} runs are already queued or running, the most one server holds (${MAX_UNFINISHED_RUNS}); collect some with get_run (wait_s) or end them with cancel_run, then start this one`);
@@ -141,7 +135,7 @@ export class RunManager {
     };
     this.runs.set(run.id, run);
     const signal = AbortSignal.any([controller.signal, this.options.shutdownSignal, ...(opts.signal ? [opts.signal] : [])]);
-    run.done = this.execute(run, input, signal, opts.callerSandbox);
+    run.done = this.execute(run, plan, input, signal);
     return run;
   }
 
@@ -152,7 +146,8 @@ export class RunManager {
     for (const listener of run.listeners) listener(line);
   }
 
-  private async execute(run: Run, input: DelegateInput, signal: AbortSignal, callerSandbox?: SandboxMode): Promise<void> {
+  /** Wait for a slot, then run the plan checked at start (runDelegation resolves the cwd again before it is used). */
+  private async execute(run: Run, plan: DelegationPlan, input: DelegateInput, signal: AbortSignal): Promise<void> {
     const { limiter } = this.ctx;
     if (limiter.active >= limiter.max) this.step(run, `waiting for a free slot (${limiter.active} running, ${limiter.queued} queued before this call)`);
     let release: (() => void) | undefined;
@@ -166,10 +161,9 @@ export class RunManager {
     try {
       const context: DelegateContext = {
         ...this.ctx,
-        limiter: this.noWait,
         startRecord: this.startRecord ? (meta) => this.startRecord!({ ...meta, id: run.id }) : undefined,
       };
-      const result = await delegate(input, context, { signal, callerSandbox, onProgress: (message) => this.step(run, message) });
+      const result = await runDelegation(plan, input, context, { signal, onProgress: (message) => this.step(run, message) });
       this.finish(run, result);
     } catch (error) {
       if (isRefusal(error)) {
@@ -194,27 +188,15 @@ export class RunManager {
   /** A run that ended before delegate() produced a result: say why, and record it so get_run finds it later. */
   private async endWithoutResult(run: Run, input: DelegateInput, reason: string, cancelled: boolean): Promise<void> {
     const { checked } = run;
-    const result: DelegateResult = {
-      ok: false,
-      agent: checked.agent,
-      exit_code: null,
-      final_message: "",
-      thread_id: null,
-      usage: null,
-      duration_ms: Math.round(this.now() - run.acceptedAt),
-      working_dir: checked.cwd,
-      isolation: checked.isolation,
-      stderr_tail: "",
-      timed_out: false,
-      cancelled,
-      run_dir: null,
-      notes: [reason],
-    };
+    let result = resultWithoutRun({
+      agent: checked.agent, isolation: checked.isolation, workingDir: checked.cwd, reason, cancelled,
+      durationMs: this.now() - run.acceptedAt, runDir: null,
+    });
     if (this.startRecord) {
       try {
         const record = await this.startRecord({ agent: checked.agent, request: { ...input, cwd: checked.cwd, isolation: checked.isolation }, id: run.id });
         if (record) {
-          result.run_dir = record.dir;
+          result = { ...result, run_dir: record.dir };
           await record.finish({ result, stderr: "", finalMessage: "" });
         }
       } catch (error) {
@@ -308,9 +290,8 @@ async function readStoredResult(file: string): Promise<DelegateResult | null> {
   try {
     const info = await handle.stat();
     if (!info.isFile() || info.size > MAX_STORED_RESULT_BYTES) return null;
-    const parsed = JSON.parse(await handle.readFile("utf8")) as Record<string, unknown>;
-    if (!parsed || typeof parsed !== "object" || typeof parsed.agent !== "string" || typeof parsed.ok !== "boolean") return null;
-    return { ...(parsed as unknown as DelegateResult), notes: Array.isArray(parsed.notes) ? (parsed.notes as string[]) : [] };
+    const parsed = delegateResultSchema.safeParse(JSON.parse(await handle.readFile("utf8")));
+    return parsed.success ? parsed.data : null;
   } catch {
     return null;
   } finally {

@@ -11,6 +11,7 @@ import path from "node:path";
 import { StringDecoder } from "node:string_decoder";
 import { oneLine } from "../codex/events.ts";
 import { NotFoundError } from "../errors.ts";
+import { parseCodexLine } from "../shapes/codex-event.ts";
 import { finalStatusOf, type RunStatus } from "./manager.ts";
 import { parseRunDirName, RUN_DIR_PATTERN, RUN_FILES } from "./record.ts";
 
@@ -27,30 +28,24 @@ const asString = (v: unknown): string | null => (typeof v === "string" ? v : nul
 
 /** The steps one codex event line reports (a completed item, an error); none for anything else. */
 export function eventSteps(line: string): Step[] {
-  let event: Json | null;
-  try {
-    event = asObject(JSON.parse(line));
-  } catch {
-    return [];
-  }
-  if (!event) return [];
-  if (event.type === "error") return [{ type: "error", message: asString(event.message) ?? "" }];
-  if (event.type === "turn.failed") return [{ type: "error", message: asString(asObject(event.error)?.message) ?? "turn failed" }];
+  const parsed = parseCodexLine(line);
+  if (parsed.kind !== "event") return [];
+  const { event } = parsed;
+  if (event.type === "error") return [{ type: "error", message: event.message ?? "" }];
+  if (event.type === "turn.failed") return [{ type: "error", message: event.error?.message ?? "turn failed" }];
   if (event.type !== "item.completed") return [];
-  const item = asObject(event.item);
-  if (!item) return [];
-  switch (asString(item.type)) {
+  const { item } = event;
+  switch (item.type) {
     case "command_execution":
-      return [{ type: "command", command: asString(item.command) ?? "", exit_code: typeof item.exit_code === "number" ? item.exit_code : null }];
+      return [{ type: "command", command: item.command ?? "", exit_code: item.exit_code ?? null }];
     case "file_change":
-      return (Array.isArray(item.changes) ? item.changes : []).map((c) => asObject(c)).filter((c): c is Json => !!c)
-        .map((c) => ({ type: "file_change" as const, path: asString(c.path) ?? "?", kind: asString(c.kind) ?? "change" }));
+      return item.changes.flatMap((c) => (c ? [{ type: "file_change" as const, path: c.path ?? "?", kind: c.kind ?? "change" }] : []));
     case "agent_message":
-      return [{ type: "message", text: asString(item.text) ?? "" }];
+      return [{ type: "message", text: item.text ?? "" }];
     case "mcp_tool_call":
-      return [{ type: "tool_call", tool: `${asString(item.server) ?? ""}.${asString(item.tool) ?? ""}` }];
+      return [{ type: "tool_call", tool: `${item.server ?? ""}.${item.tool ?? ""}` }];
     case "error":
-      return [{ type: "error", message: asString(item.message) ?? "" }];
+      return [{ type: "error", message: item.message ?? "" }];
     default:
       return [];
   }

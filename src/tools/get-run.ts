@@ -4,7 +4,8 @@
  */
 import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { z } from "zod";
-import { isFinal, type RunManager, type RunView } from "../runs/manager.ts";
+import { isFinal, type RunManager } from "../runs/manager.ts";
+import type { RunView } from "../shapes/run-result.ts";
 import { HEARTBEAT_MS, runResultSchema } from "./delegate.ts";
 import { errorResult } from "./results.ts";
 
@@ -22,7 +23,7 @@ export interface RunToolDeps {
 }
 
 export function runToolResult(view: RunView) {
-  return { content: [{ type: "text" as const, text: JSON.stringify(view, null, 2) }], structuredContent: view as unknown as Record<string, unknown> };
+  return { content: [{ type: "text" as const, text: JSON.stringify(view, null, 2) }], structuredContent: view };
 }
 
 export function describeGetRun(maxWaitS: number): string {

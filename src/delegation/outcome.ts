@@ -1,0 +1,87 @@
+/**
+ * Collecting what a finished codex run left: its final message, the worktree's patch and its notes, the structured
+ * answer. Reads files; decides nothing about the result (result.ts does that).
+ */
+import type { RunOutcome } from "../codex/run.ts";
+import { readRegularFile } from "../safe-fs.ts";
+import type { IsolationMode } from "../agents/schema.ts";
+import type { Workspace } from "../workspace/index.ts";
+
+export const MAX_FINAL_MESSAGE_BYTES = 1024 * 1024;
+
+export interface Outcome {
+  readonly finalMessage: string;
+  /** What was found at the last-message path instead of a regular file, if anything: the run then counts as failed. */
+  readonly planted: string | null;
+  readonly patch?: string;
+  readonly structured?: unknown;
+  readonly notes: readonly string[];
+}
+
+/** The first `limit` bytes of text, never ending in half a character. */
+export function headBytes(text: string, limit: number): string {
+  const bytes = Buffer.from(text, "utf8");
+  if (bytes.length <= limit) return text;
+  return bytes.subarray(0, limit).toString("utf8").replace(/\uFFFD+$/, "");
+}
+
+/** What the run itself says the caller should know: it did not start, was stopped, or codex reported errors. */
+export function runNotes(run: RunOutcome, timeoutS: number): readonly string[] {
+  return [
+    ...(run.spawnError ? [run.spawnError] : []),
+    ...(run.timedOut ? [`codex was stopped at the time limit of ${timeoutS}s; give a smaller task, or a larger timeout_s (at most the server's --timeout)`] : []),
+    ...(run.cancelled ? ["the call was cancelled; codex and everything it started were ended"] : []),
+    ...run.events.errors.map((error) => `codex reported: ${error}`),
+    ...(run.events.errorsDropped > 0 ? [`(${run.events.errorsDropped} earlier codex error(s) not shown; see the run record)`] : []),
+  ];
+}
+
+async function readFinalMessage(run: RunOutcome, lastMessageFile: string): Promise<Pick<Outcome, "finalMessage" | "planted" | "notes">> {
+  const lastMessage = await readRegularFile(lastMessageFile, MAX_FINAL_MESSAGE_BYTES);
+  // Security: something other than a regular file at the last-message path was planted; trust neither it nor the
+  // run. The call still answers (never blocks on a FIFO) and says what was found.
+  const planted = "problem" in lastMessage ? lastMessage.problem : null;
+  if (planted) return { finalMessage: "", planted, notes: [`the last-message file was tampered with: ${planted}; the run counts as failed`] };
+  const fromFile = "text" in lastMessage ? lastMessage.text.trim() : "";
+  const finalMessage = fromFile !== "" ? fromFile : headBytes((run.events.lastAgentMessage ?? "").trim(), MAX_FINAL_MESSAGE_BYTES);
+  const silent = finalMessage === "" && !run.timedOut && !run.cancelled && !run.spawnError;
+  return { finalMessage, planted: null, notes: silent ? ["codex finished without a final message; see stderr_tail"] : [] };
+}
+
+async function readPatch(workspace: Workspace, redact: (text: string) => string): Promise<{ patch?: string; notes: readonly string[] }> {
+  try {
+    const collected = await workspace.collectPatch({ redact });
+    return collected ? { patch: collected.patch, notes: collected.notes } : { notes: [] };
+  } catch (error) {
+    return { notes: [`the sub-agent's changes could not be collected: ${(error as Error).message}`] };
+  }
+}
+
+function parseStructured(finalMessage: string, outputSchema: unknown): { structured?: unknown; notes: readonly string[] } {
+  if (!outputSchema || finalMessage === "") return { notes: [] };
+  try {
+    return { structured: JSON.parse(finalMessage), notes: [] };
+  } catch {
+    return { notes: ["output_schema was given but the final message is not JSON; it is returned as text only"] };
+  }
+}
+
+export async function collectOutcome(req: {
+  run: RunOutcome;
+  workspace: Workspace;
+  isolation: IsolationMode;
+  lastMessageFile: string;
+  outputSchema?: Record<string, unknown>;
+  redact: (text: string) => string;
+}): Promise<Outcome> {
+  const message = await readFinalMessage(req.run, req.lastMessageFile);
+  const collected = req.isolation === "worktree" && !req.run.spawnError ? await readPatch(req.workspace, req.redact) : { notes: [] };
+  const parsed = parseStructured(message.finalMessage, req.outputSchema);
+  return {
+    finalMessage: message.finalMessage,
+    planted: message.planted,
+    ...("patch" in collected && collected.patch !== undefined ? { patch: collected.patch } : {}),
+    ...("structured" in parsed && parsed.structured !== undefined ? { structured: parsed.structured } : {}),
+    notes: [...message.notes, ...collected.notes, ...parsed.notes],
+  };
+}
