@@ -1,4 +1,5 @@
 // Shared by the tests of src/process: the fixture programs (test/fixtures/process), a token in every fixture's argv,
+import { afterEach, expect } from "bun:test";
 // and a /proc scan that finds what a run left behind by that token.
 import { randomBytes } from "node:crypto";
 import { readdirSync, readFileSync } from "node:fs";
@@ -93,4 +94,20 @@ export async function leftAfter(pids: readonly number[], token: string, withinMs
   const left = () => [...new Set([...pids.filter(isAlive), ...processesWith(token)])];
   await waitFor(() => left().length === 0, withinMs);
   return left();
+}
+
+/**
+ * A token maker for one test file: every token it hands out is checked after each test, and what carries it is
+ * killed, so a failure shows as a leak here instead of poisoning the next test.
+ */
+export function useTokens(): (label: string) => string {
+  const tokens: string[] = [];
+  afterEach(() => {
+    expect(tokens.splice(0).reduce((n, t) => n + killLeftovers(t), 0)).toBe(0);
+  });
+  return (label) => {
+    const t = newToken(label);
+    tokens.push(t);
+    return t;
+  };
 }

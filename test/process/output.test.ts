@@ -1,18 +1,10 @@
 // Bounded output (src/process/output.ts): caps that keep the first or the last bytes and say so, a cap that stops a
 // flooding child, and the line splitter codex's `--json` events go through.
-import { afterEach, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { HeadBuffer, LineSplitter, runProcess, TailBuffer } from "../../src/process/index.ts";
-import { fixture, killLeftovers, leftAfter, minimalEnv, newToken, RUNTIME } from "./helpers.ts";
+import { fixture, leftAfter, minimalEnv, RUNTIME, useTokens } from "./helpers.ts";
 
-const tokens: string[] = [];
-function token(label: string): string {
-  const t = newToken(label);
-  tokens.push(t);
-  return t;
-}
-afterEach(() => {
-  expect(tokens.splice(0).reduce((n, t) => n + killLeftovers(t), 0)).toBe(0);
-});
+const token = useTokens();
 
 describe("caps", () => {
   test("stopAtCap: an endless flood is cut at the cap, truncated is set, and the child is ended", async () => {

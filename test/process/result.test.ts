@@ -1,17 +1,9 @@
 // One result type (src/process/result.ts): exit code, signal and duration reported as data.
-import { afterEach, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { runProcess } from "../../src/process/index.ts";
-import { fixture, killLeftovers, minimalEnv, newToken, RUNTIME } from "./helpers.ts";
+import { fixture, minimalEnv, RUNTIME, useTokens } from "./helpers.ts";
 
-const tokens: string[] = [];
-function token(label: string): string {
-  const t = newToken(label);
-  tokens.push(t);
-  return t;
-}
-afterEach(() => {
-  expect(tokens.splice(0).reduce((n, t) => n + killLeftovers(t), 0)).toBe(0);
-});
+const token = useTokens();
 
 describe("result", () => {
   test("an exit code is reported, with both streams and a plausible duration", async () => {

@@ -5,22 +5,16 @@ import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { runProcess } from "../../src/process/index.ts";
-import { fixture, killLeftovers, minimalEnv, newToken, pidsIn, processesWith, RUNTIME } from "./helpers.ts";
+import { fixture, minimalEnv, pidsIn, processesWith, RUNTIME, useTokens } from "./helpers.ts";
 
-const tokens: string[] = [];
+const token = useTokens();
 const dirs: string[] = [];
-function token(label: string): string {
-  const t = newToken(label);
-  tokens.push(t);
-  return t;
-}
 function scratch(): string {
   const dir = mkdtempSync(path.join(tmpdir(), "proc-spawn-"));
   dirs.push(dir);
   return dir;
 }
 afterEach(() => {
-  expect(tokens.splice(0).reduce((n, t) => n + killLeftovers(t), 0)).toBe(0);
   for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
 });
 

@@ -1,19 +1,10 @@
 // The one process-group kill (src/process/terminate.ts) as runProcess uses it: a time limit or an abort ends the
 // child and everything in its group (SIGTERM, grace, SIGKILL), and no call leaves a process behind.
-import { afterEach, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { DRAIN_MS, KILL_GRACE_MS, runProcess } from "../../src/process/index.ts";
-import { fixture, isAlive, killLeftovers, leftAfter, minimalEnv, newToken, pidsIn, processesWith, RUNTIME, waitFor } from "./helpers.ts";
+import { fixture, isAlive, leftAfter, minimalEnv, pidsIn, processesWith, RUNTIME, useTokens, waitFor } from "./helpers.ts";
 
-const tokens: string[] = [];
-function token(label: string): string {
-  const t = newToken(label);
-  tokens.push(t);
-  return t;
-}
-afterEach(() => {
-  const left = tokens.splice(0).reduce((n, t) => n + killLeftovers(t), 0);
-  expect(left).toBe(0);
-});
+const token = useTokens();
 
 /** Start a fixture whose processes print "pid <n>"; resolves `ready` once `expected` pids arrived. */
 function started(expected: number) {
