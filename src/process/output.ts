@@ -6,25 +6,26 @@ import { StringDecoder } from "node:string_decoder";
 
 /** Keeps the first `limit` bytes written to it; `truncated` once more arrived. */
 export class HeadBuffer {
-  private chunks: Buffer[] = [];
-  private size = 0;
+  private readonly kept: Buffer[] = [];
+  private room: number;
   truncated = false;
-  constructor(private readonly limit: number) {}
+  constructor(limit: number) {
+    this.room = limit;
+  }
   /** Returns false when this chunk did not fit whole (the buffer is full now). */
   push(chunk: Buffer): boolean {
-    const room = this.limit - this.size;
-    if (chunk.length <= room) {
-      this.chunks.push(chunk);
-      this.size += chunk.length;
+    if (chunk.length <= this.room) {
+      this.kept.push(chunk);
+      this.room -= chunk.length;
       return true;
     }
-    if (room > 0) this.chunks.push(chunk.subarray(0, room));
-    this.size = this.limit;
+    if (this.room > 0) this.kept.push(chunk.subarray(0, this.room));
+    this.room = 0;
     this.truncated = true;
     return false;
   }
   bytes(): Buffer {
-    return Buffer.concat(this.chunks);
+    return Buffer.concat(this.kept);
   }
 }
 

@@ -67,32 +67,34 @@ describe("time limit", () => {
   });
 });
 
+/** Run a fixture of `processes` processes and abort once every one of them printed its pid. */
+async function abortOnceRunning(name: string, t: string, processes: number, graceMs?: number) {
+  const seen = started(processes);
+  const controller = new AbortController();
+  const running = runProcess(RUNTIME, fixture(name, t, String(processes - 1)), { env: minimalEnv(), timeoutMs: 60_000, graceMs, signal: controller.signal, stdout: { onLine: seen.onLine } });
+  await seen.ready;
+  const abortedAt = performance.now();
+  controller.abort();
+  const result = await running;
+  return { result, pids: pidsIn(seen.lines), sinceAbortMs: performance.now() - abortedAt };
+}
+
 describe("cancel", () => {
   test("abort → cancelled (not timedOut), and the group is gone", async () => {
     const t = token("abort");
-    const seen = started(3);
-    const controller = new AbortController();
-    const running = runProcess(RUNTIME, fixture("forever", t, "2"), { env: minimalEnv(), timeoutMs: 60_000, signal: controller.signal, stdout: { onLine: seen.onLine } });
-    await seen.ready;
-    controller.abort();
-    const result = await running;
+    const { result, pids } = await abortOnceRunning("forever", t, 3);
+    expect(pids.length).toBe(3);
     expect(result).toMatchObject({ cancelled: true, timedOut: false, exitCode: null, signal: "SIGTERM" });
     expect(result.durationMs).toBeLessThan(60_000);
-    expect(await leftAfter(pidsIn(seen.lines), t)).toEqual([]);
+    expect(await leftAfter(pids, t)).toEqual([]);
   });
 
   test("aborting a group that ignores SIGTERM ends it by SIGKILL after the grace", async () => {
     const t = token("abort-ignore");
-    const seen = started(2);
-    const controller = new AbortController();
-    const running = runProcess(RUNTIME, fixture("ignores-sigterm", t, "1"), { env: minimalEnv(), graceMs: 300, signal: controller.signal, stdout: { onLine: seen.onLine } });
-    await seen.ready;
-    const abortedAt = performance.now();
-    controller.abort();
-    const result = await running;
-    expect(performance.now() - abortedAt).toBeGreaterThanOrEqual(300 - 5);
+    const { result, pids, sinceAbortMs } = await abortOnceRunning("ignores-sigterm", t, 2, 300);
+    expect(sinceAbortMs).toBeGreaterThanOrEqual(300 - 5);
     expect(result).toMatchObject({ cancelled: true, timedOut: false, signal: "SIGKILL" });
-    expect(await leftAfter(pidsIn(seen.lines), t)).toEqual([]);
+    expect(await leftAfter(pids, t)).toEqual([]);
   });
 
   test("already aborted: nothing is started", async () => {
