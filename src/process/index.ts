@@ -6,7 +6,7 @@
  */
 import { OutputCapture, type OutputOptions } from "./output.ts";
 import type { ProcessResult, SpawnFailure } from "./result.ts";
-import { startChild, type ChildInput } from "./spawn.ts";
+import { startChild, type ChildInput, type StartedChild } from "./spawn.ts";
 import { groupTerminator, KILL_GRACE_MS, signalGroup } from "./terminate.ts";
 
 export { KILL_GRACE_MS, signalGroup } from "./terminate.ts";
@@ -43,6 +43,36 @@ interface Ending {
   exitCode: number | null;
   signal: NodeJS.Signals | null;
   spawnError: SpawnFailure | null;
+}
+
+/**
+ * Resolves once the child failed to start, or exited and its pipes closed (or DRAIN_MS passed). `onExit` runs at the
+ * exit itself, before the drain.
+ */
+function childEnded(child: StartedChild, onExit: () => void): Promise<Ending> {
+  return new Promise<Ending>((resolve) => {
+    let settled = false;
+    const settle = (value: Ending) => {
+      if (settled) return;
+      settled = true;
+      resolve(value);
+    };
+    child.once("error", (error: NodeJS.ErrnoException) => {
+      settle({ exitCode: null, signal: null, spawnError: { code: error.code ?? null, message: error.message } });
+    });
+    child.once("exit", (exitCode, signal) => {
+      onExit();
+      // Security: anything the child left running in its group (a sub-agent's background command, a daemon) goes
+      // now, before the result is returned, so no call leaves a process behind.
+      signalGroup(child.pid, "SIGKILL");
+      const done = () => {
+        clearTimeout(drained);
+        settle({ exitCode, signal, spawnError: null });
+      };
+      const drained = setTimeout(done, DRAIN_MS);
+      child.once("close", done);
+    });
+  });
 }
 
 const EMPTY = { bytes: Buffer.alloc(0), truncated: false } as const;
@@ -84,30 +114,9 @@ export async function runProcess(program: string, args: readonly string[], optio
   };
   options.signal?.addEventListener("abort", onAbort, { once: true });
 
-  const ending = await new Promise<Ending>((resolve) => {
-    let settled = false;
-    const settle = (value: Ending) => {
-      if (settled) return;
-      settled = true;
-      resolve(value);
-    };
-    child.once("error", (error: NodeJS.ErrnoException) => {
-      settle({ exitCode: null, signal: null, spawnError: { code: error.code ?? null, message: error.message } });
-    });
-    child.once("exit", (exitCode, signal) => {
-      exited = true;
-      // Security: anything the child left running in its group (a sub-agent's background command, a daemon) goes
-      // now, before the result is returned, so no call leaves a process behind.
-      signalGroup(child.pid, "SIGKILL");
-      const done = () => {
-        clearTimeout(drained);
-        settle({ exitCode, signal, spawnError: null });
-      };
-      const drained = setTimeout(done, DRAIN_MS);
-      child.once("close", done);
-    });
+  const ending = await childEnded(child, () => {
+    exited = true;
   });
-
   clearTimeout(timer);
   killer.dispose();
   options.signal?.removeEventListener("abort", onAbort);
