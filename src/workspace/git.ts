@@ -1,5 +1,5 @@
 // The one place in codex-subagents that runs git. Everything in src/workspace calls runGit(); a reviewer who
-// searches for `spawn(` finds git started here and nowhere else.
+// searches for `runProcess(` (the child-process layer, src/process) finds git started here and nowhere else.
 //
 // Security: the repository we run in may be untrusted (a clone from anywhere, or a directory handed over whole,
 // `.git/` included), and git is full of configuration that starts programs. Threats, and what stops each:
@@ -27,10 +27,11 @@
 // - The caller's environment redirecting git at another repository or config (`GIT_DIR`, `GIT_WORK_TREE`,
 //   `GIT_INDEX_FILE`, `GIT_CONFIG*`, `GIT_EXEC_PATH`, `GIT_SSH*`, `GIT_ASKPASS`, ...): every `GIT_*` variable is
 //   dropped; only the few this module sets on purpose are passed.
-// - A shell interpreting arguments: `spawn` with an argument array and `shell: false`; paths follow `--`.
-// - A hung or flooding git: a timeout (SIGTERM, then SIGKILL, to git's whole process group) and an output cap.
+// - A shell interpreting arguments: an argument array and `shell: false` (src/process/spawn.ts); paths follow `--`.
+// - A hung or flooding git: a timeout (SIGTERM, then SIGKILL, to git's whole process group: src/process/terminate.ts)
+//   and an output cap.
 // What is NOT covered: a `git` on PATH that is itself malicious.
-import { spawn } from "node:child_process";
+import { runProcess } from "../process/index.ts";
 import { WorkspaceError } from "./types.ts";
 
 /** The refusal when no git was found at start-up. */
@@ -173,94 +174,41 @@ export function useGitProgram(program: string | null): void {
 }
 
 /** Run `git <safety -c> <args>`. Never throws for a git failure; throws only if git cannot be started. */
-export function runGit(args: readonly string[], options: GitOptions): Promise<GitResult> {
+export async function runGit(args: readonly string[], options: GitOptions): Promise<GitResult> {
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   const maxOutputBytes = options.maxOutputBytes ?? DEFAULT_MAX_OUTPUT_BYTES;
   const configArgs = [...SAFETY_CONFIG, ...(options.config ?? [])].flatMap((pair) => ["-c", pair]);
   const argv = ["--no-pager", ...configArgs, ...args];
 
-  return new Promise((resolve, reject) => {
-    if (options.signal?.aborted) {
-      reject(abortReason(options.signal));
-      return;
-    }
-    if (gitProgram === null) {
-      reject(new WorkspaceError(GIT_MISSING));
-      return;
-    }
-    const program = gitProgram;
-    const child = spawn(program, argv, {
-      cwd: options.cwd,
-      env: gitEnvironment(process.env, options.env),
-      shell: false,
-      stdio: ["ignore", "pipe", "pipe"],
-      windowsHide: true,
-      // Its own process group, so a kill reaches the children git starts (`read-tree -u` runs parallel checkout
-      // workers): killing only the parent would leave them writing into a removed worktree.
-      detached: process.platform !== "win32",
-    });
-
-    const stdoutChunks: Buffer[] = [];
-    let stdoutBytes = 0;
-    let stderr = "";
-    let truncated = false;
-    let timedOut = false;
-    let settled = false;
-
-    // SIGTERM first: git removes what it half-created (e.g. an `index.lock`) on SIGTERM, not on SIGKILL.
-    // SIGKILL follows if it is still running 2 s later.
-    let forceKill: ReturnType<typeof setTimeout> | undefined;
-    const signalGroup = (signal: NodeJS.Signals) => {
-      try {
-        if (process.platform !== "win32" && child.pid !== undefined) process.kill(-child.pid, signal);
-        else child.kill(signal);
-      } catch {
-        // already gone
-      }
-    };
-    const kill = () => {
-      if (child.exitCode !== null || child.signalCode !== null || forceKill) return;
-      signalGroup("SIGTERM");
-      forceKill = setTimeout(() => signalGroup("SIGKILL"), 2000);
-      forceKill.unref?.();
-    };
-    const timer = setTimeout(() => {
-      timedOut = true;
-      kill();
-    }, timeoutMs);
-    const onAbort = () => kill();
-    options.signal?.addEventListener("abort", onAbort, { once: true });
-
-    child.stdout.on("data", (chunk: Buffer) => {
-      if (truncated) return;
-      const room = maxOutputBytes - stdoutBytes;
-      if (chunk.length > room) {
-        stdoutChunks.push(chunk.subarray(0, room));
-        stdoutBytes += room;
-        truncated = true;
-        kill();
-        return;
-      }
-      stdoutChunks.push(chunk);
-      stdoutBytes += chunk.length;
-    });
-    child.stderr.on("data", (chunk: Buffer) => {
-      if (stderr.length < MAX_STDERR_BYTES) stderr += chunk.toString("utf8").slice(0, MAX_STDERR_BYTES - stderr.length);
-    });
-
-    const finish = (error: Error | undefined, exitCode: number | null) => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(timer);
-      clearTimeout(forceKill);
-      options.signal?.removeEventListener("abort", onAbort);
-      if (error) reject(error);
-      else if (options.signal?.aborted) reject(abortReason(options.signal));
-      else resolve({ exitCode, stdout: Buffer.concat(stdoutChunks), stderr, truncated, timedOut });
-    };
-    child.on("error", (error) => finish(new WorkspaceError(`cannot run git "${program}": ${error.message}; install git, or use isolation "none" or "mirror"`), null));
-    child.on("close", (code) => finish(undefined, code));
+  if (options.signal?.aborted) throw abortReason(options.signal);
+  if (gitProgram === null) throw new WorkspaceError(GIT_MISSING);
+  const program = gitProgram;
+  const result = await runProcess(program, argv, {
+    cwd: options.cwd,
+    env: gitEnvironment(process.env, options.env),
+    // stdin is not connected: nothing git starts can wait for input.
+    input: "ignore",
+    // Security: git leads its own process group, so the kill reaches the children git starts (`read-tree -u` runs
+    // parallel checkout workers): killing only the parent would leave them writing into a removed worktree. SIGTERM
+    // first: git removes what it half-created (e.g. an `index.lock`) on SIGTERM, not on SIGKILL; SIGKILL follows if
+    // it is still running 2 s later (src/process/terminate.ts).
+    timeoutMs,
+    signal: options.signal,
+    // Past the cap git is stopped the same way, and `truncated` is set: a flooding git must not grow our memory.
+    stdout: { maxBytes: maxOutputBytes, stopAtCap: true },
+    stderr: { maxBytes: MAX_STDERR_BYTES },
   });
+  if (result.spawnError) {
+    throw new WorkspaceError(`cannot run git "${program}": ${result.spawnError.message}; install git, or use isolation "none" or "mirror"`);
+  }
+  if (options.signal?.aborted) throw abortReason(options.signal);
+  return {
+    exitCode: result.exitCode,
+    stdout: result.stdout.bytes,
+    stderr: result.stderr.bytes.toString("utf8"),
+    truncated: result.stdout.truncated,
+    timedOut: result.timedOut,
+  };
 }
 
 /** Thrown by `gitOrThrow` when git exits non-zero. `stderr` is git's own message. */

@@ -1,5 +1,5 @@
-// Auditable by search: a reviewer who greps the source for process creation finds exactly one place that starts codex
-// and one that runs git, and no network code at all. This test is that grep, so a new spawn site or a network call
+// Auditable by search: a reviewer who greps the source for process creation finds one layer that creates processes
+// (src/process), exactly one place that asks it to start codex and one that asks it to run git, and no network code. This test is that grep, so a new spawn site or a network call
 // cannot slip in unnoticed.
 import { afterAll, describe, expect, test } from "bun:test";
 import { readdirSync, readFileSync, statSync } from "node:fs";
@@ -35,20 +35,31 @@ function hits(pattern: RegExp): Array<{ file: string; line: string }> {
 }
 
 describe("auditable by search", () => {
-  test("processes are started in one file for codex (src/codex/run.ts) and one for git (src/workspace/git.ts)", () => {
+  test("processes are started only through src/process: codex by src/codex/run.ts, git by src/workspace/git.ts", () => {
     // `exec(` as a bare call; `.exec(` is RegExp#exec (a child_process `cp.exec(` would need the import checked below).
     const spawns = hits(/\b(spawn|spawnSync|execSync|execFile|execFileSync|fork)\s*\(|(?<![.\w])exec\s*\(|Bun\.spawn|Bun\.\$|new\s+Worker\s*\(/);
-    // run.ts holds the delegation run and doctor's short probe, both of codex; git.ts holds the one git runner.
-    expect([...new Set(spawns.map((h) => h.file))].sort()).toEqual(["src/codex/run.ts", "src/workspace/git.ts"]);
+    // The layer's one spawn, of whatever program its caller names; nothing outside src/process creates a process.
+    expect([...new Set(spawns.map((h) => h.file))].sort()).toEqual(["src/process/spawn.ts"]);
+    expect(spawns.every((h) => h.line.includes("spawn(program, "))).toBe(true);
+    // Who asks the layer to start something, and what: run.ts holds the delegation run and doctor's short probe, both
+    // of codex; git.ts holds the one git runner.
+    const runs = hits(/\brunProcess\s*\(/).filter((h) => !h.file.startsWith("src/process/"));
+    expect([...new Set(runs.map((h) => h.file))].sort()).toEqual(["src/codex/run.ts", "src/workspace/git.ts"]);
     // git is the absolute path found once at start-up (useGitProgram), never a bare "git" looked up at each spawn.
-    expect(spawns.filter((h) => h.file === "src/workspace/git.ts").every((h) => h.line.includes("spawn(program, "))).toBe(true);
-    expect(spawns.filter((h) => h.file === "src/codex/run.ts").every((h) => /spawn\((req\.)?codexPath\b/.test(h.line))).toBe(true);
+    expect(runs.filter((h) => h.file === "src/workspace/git.ts").every((h) => h.line.includes("runProcess(program, "))).toBe(true);
+    expect(runs.filter((h) => h.file === "src/codex/run.ts").every((h) => /runProcess\((req\.)?codexPath\b/.test(h.line))).toBe(true);
+    // And only those two files reach the layer at all.
+    const layerUsers = hits(/from\s+["'][./]*(\.\.\/)?process\/(index|spawn|terminate|output|result)\.ts["']/)
+      .map((h) => h.file).filter((file) => !file.startsWith("src/process/"));
+    expect([...new Set(layerUsers)].sort()).toEqual(["src/codex/run.ts", "src/workspace/git.ts"]);
     expect(hits(/\bshell\s*:\s*true/)).toEqual([]);
+    expect(hits(/\bshell\s*:\s*false/).map((h) => h.file)).toEqual(["src/process/spawn.ts"]);
   });
 
-  test("child_process is imported only by those two files", () => {
+  test("child_process is imported only by src/process/", () => {
     const importers = hits(/(from\s+|require\s*\(\s*|import\s*\(\s*)["'](node:)?child_process["']/).map((h) => h.file).sort();
-    expect(importers).toEqual(["src/codex/run.ts", "src/workspace/git.ts"]);
+    expect(importers).toEqual(["src/process/spawn.ts"]);
+    expect(importers.every((file) => file.startsWith("src/process/"))).toBe(true);
   });
 
   test("no network: no net/http/https/dgram/tls/dns modules, no fetch, no WebSocket, no Bun.serve/connect", () => {
