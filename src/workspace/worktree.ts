@@ -18,7 +18,8 @@
 import { randomBytes } from "node:crypto";
 import { copyFile, lstat, mkdir, mkdtemp, readdir, readFile, realpath, rename, rm, stat, writeFile } from "node:fs/promises";
 import { availableParallelism, tmpdir } from "node:os";
-import { join, resolve, sep } from "node:path";
+import { join, resolve } from "node:path";
+import { once } from "../once.ts";
 import { isWithin } from "../policy/roots.ts";
 import {
   filterNeutralisingArgs,
@@ -32,7 +33,7 @@ import {
 import { readRegularFile, removePlantedGitEntries } from "./hostile-tree.ts";
 import { displayPath, isSecretShapedPath, isUtf8, literalPathspec, pathspecFile, splitPatch, type PatchPart } from "./patch-parts.ts";
 import { CARRIED_KEYS, createPrivateGitDir, readSmallText, setPrivateAttributes } from "./private-git.ts";
-import { isInsideOrEqual, once, WorkspaceError, type CollectedPatch, type Workspace, type WorkspaceLogger } from "./types.ts";
+import { WorkspaceError, type CollectedPatch, type Workspace, type WorkspaceLogger } from "./types.ts";
 
 /** A patch larger than this is refused rather than cut (a cut patch would not apply). */
 const MAX_PATCH_BYTES = 64 * 1024 * 1024;
@@ -633,7 +634,7 @@ async function removeWorktree(
 
 async function isOurAdminDir(adminDir: string, repository: RepositoryInfo, worktree: string): Promise<boolean> {
   const worktreesDir = resolve(repository.commonDir, "worktrees");
-  if (!isInsideOrEqual(resolve(adminDir), worktreesDir, sep) || resolve(adminDir) === worktreesDir) return false;
+  if (!isWithin(resolve(adminDir), worktreesDir) || resolve(adminDir) === worktreesDir) return false;
   const pointsAt = await readFile(join(adminDir, "gitdir"), "utf8").catch(() => "");
   return pointsAt.trim() === join(worktree, ".git");
 }
