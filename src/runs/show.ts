@@ -10,6 +10,7 @@ import { lstat, open } from "node:fs/promises";
 import path from "node:path";
 import { StringDecoder } from "node:string_decoder";
 import { oneLine } from "../codex/events.ts";
+import { readWholeRegularFile } from "../safe-fs.ts";
 import { finalStatusOf, type RunStatus } from "./manager.ts";
 import { parseRunDirName, RUN_DIR_PATTERN, RUN_FILES } from "./record.ts";
 
@@ -117,21 +118,9 @@ export function formatSummary(result: Json | null): string {
 
 // ---- reading a record ------------------------------------------------------------------------------------------
 
-/** A record file, or null. Security: O_NOFOLLOW, so a symlink planted in the runs dir is not followed. */
+/** A record file, or null. Security: read by readWholeRegularFile, so a symlink planted in the runs dir is not followed. */
 async function readRecordFile(file: string, maxBytes = 64 * 1024 * 1024): Promise<string | null> {
-  let handle;
-  try {
-    handle = await open(file, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
-  } catch {
-    return null;
-  }
-  try {
-    const info = await handle.stat();
-    if (!info.isFile() || info.size > maxBytes) return null;
-    return await handle.readFile("utf8");
-  } finally {
-    await handle.close();
-  }
+  return (await readWholeRegularFile(file, maxBytes))?.toString("utf8") ?? null;
 }
 
 async function readJson(file: string): Promise<Json | null> {

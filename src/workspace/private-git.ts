@@ -12,7 +12,7 @@
 // server supports (2.31+): it needs no `--attr-source`.
 import { mkdir, mkdtemp, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { readRegularFile } from "./hostile-tree.ts";
+import { readWholeRegularFile } from "../safe-fs.ts";
 
 /** Repository keys worth keeping in the private config: they shape file contents and modes, and start nothing. */
 export const CARRIED_KEYS: readonly string[] = [
@@ -82,5 +82,5 @@ export async function setPrivateAttributes(gitDir: string, text: string): Promis
  * `limit` bytes. Security: opened non-blocking and without following a link, so a FIFO planted there cannot hang us.
  */
 export async function readSmallText(file: string, limit = 1024 * 1024): Promise<string> {
-  return (await readRegularFile(file, limit))?.toString("utf8") ?? "";
+  return (await readWholeRegularFile(file, limit))?.toString("utf8") ?? "";
 }

@@ -30,7 +30,8 @@ import {
   runGit,
   type GitVersion,
 } from "./git.ts";
-import { readRegularFile, removePlantedGitEntries } from "./hostile-tree.ts";
+import { readWholeRegularFile } from "../safe-fs.ts";
+import { removePlantedGitEntries } from "./hostile-tree.ts";
 import { displayPath, isSecretShapedPath, isUtf8, literalPathspec, pathspecFile, splitPatch, type PatchPart } from "./patch-parts.ts";
 import { CARRIED_KEYS, createPrivateGitDir, readSmallText, setPrivateAttributes } from "./private-git.ts";
 import { WorkspaceError, type CollectedPatch, type Workspace, type WorkspaceLogger } from "./types.ts";
@@ -534,7 +535,7 @@ async function screenBinaryParts(
     const file = Buffer.concat([Buffer.from(worktree + "/"), part.path]);
     const info = await lstat(file).catch(() => undefined);
     if (!info?.isFile()) continue; // deleted or not a regular file: nothing new to leak
-    const bytes = await readRegularFile(file, MAX_BINARY_SCAN_BYTES);
+    const bytes = await readWholeRegularFile(file, MAX_BINARY_SCAN_BYTES);
     if (!bytes) {
       unchecked.push(displayPath(part.path));
       continue;
