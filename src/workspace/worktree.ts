@@ -576,8 +576,8 @@ function listSome(items: readonly string[], limit = 5): string {
 
 /**
  * Record the worktree in the repository the way `git worktree add` does (`<common>/worktrees/<name>/` with
- * `gitdir`, `commondir` and `HEAD`), so `git worktree list` shows it and `git worktree prune` can drop it should we
- * die, and return that admin directory.
+ * `gitdir`, `commondir` and `HEAD`), so `git worktree list` shows it, and return that admin directory. Should we
+ * die, the record outlives us: `git worktree prune` drops it only once the worktree directory it names is gone.
  * Security: we write these three files ourselves rather than run `git worktree add`, which updates a ref and so
  * fires the `reference-transaction` hook, and on git 2.54 and later also hooks defined in configuration
  * (`hook.<name>.command`), which `core.hooksPath` does not switch off and which an `includeIf` matching only inside
