@@ -4,12 +4,12 @@ import type { Agent } from "../agents/schema.ts";
 import { summarizeDescription } from "../agents/report.ts";
 import { ISOLATION_MODES, settingSchemas } from "../agents/schema.ts";
 import { THREAD_ID_PATTERN } from "../codex/args.ts";
+import { MAX_TASK_BYTES } from "../limits.ts";
 import { callerSandboxFromMeta } from "../policy/caller-sandbox.ts";
+import { DEFAULT_SANDBOX } from "../policy/sandbox.ts";
 import type { DelegateContext, DelegateInput, DelegateResult } from "../delegate.ts";
 import { RUN_STATUSES, type RunManager } from "../runs/manager.ts";
 import { errorResult, isRefusal } from "./results.ts";
-
-const MAX_TASK_BYTES = 1024 * 1024;
 
 export const delegateInputSchema = z.strictObject({
   agent: z.string().min(1).max(64).describe("A registry agent's name, or a new name for an ad-hoc agent (then persona is required)"),
@@ -71,7 +71,7 @@ export const runResultSchema = delegateOutputSchema.partial({
 });
 
 export function describeDelegate(agents: readonly Agent[]): string {
-  const lines = agents.map((a) => `- ${a.name}: ${summarizeDescription(a.description) ?? "(no description)"} [sandbox ${a.sandbox_mode ?? "read-only"}${a.isolation && a.isolation !== "none" ? `, ${a.isolation}` : ""}]`);
+  const lines = agents.map((a) => `- ${a.name}: ${summarizeDescription(a.description) ?? "(no description)"} [sandbox ${a.sandbox_mode ?? DEFAULT_SANDBOX}${a.isolation && a.isolation !== "none" ? `, ${a.isolation}` : ""}]`);
   return [
     "Delegate a self-contained task to a Codex sub-agent (a separate `codex exec` run with the agent's own instructions, model, sandbox and approval policy) and get back its final answer, its token usage and, for worktree isolation, its changes as a patch.",
     "Use it for work that benefits from a fresh context or a specialist: reviews, debugging, tests, docs, audits. Write the task so it stands alone: the sub-agent sees none of this conversation.",
