@@ -1,5 +1,5 @@
 /**
- * Server options: flags and their environment variables (SPEC §2). The flag wins. Pure: argv + env in, options or a
+ * Server options: flags and their environment variables. The flag wins. Pure: argv + env in, options or a
  * usage error out.
  */
 import os from "node:os";

@@ -135,7 +135,7 @@ export function registerDelegateTool(server: McpServer, deps: DelegateToolDeps):
       const result = deps.runs.view(run) as DelegateResult & { run_id: string };
       finished = true;
       const text = JSON.stringify(result, null, 2);
-      // SPEC §4: the first text block is exactly the structured result; a failure adds a one-line summary after it.
+      // The first text block is exactly the structured result (for clients that read no structuredContent); a failure adds a one-line summary after it.
       const content = [{ type: "text" as const, text }];
       if (!result.ok) content.push({ type: "text", text: `delegation did not succeed: ${failureReason(result)}; see notes and stderr_tail` });
       return { content, structuredContent: result as unknown as Record<string, unknown>, isError: !result.ok };
