@@ -1,4 +1,4 @@
-// Background runs (issue 10) against the fake codex: delegate background: true returns at once with a run id,
+// Background runs against the fake codex: delegate background: true returns at once with a run id,
 // get_run collects the result (waiting at most --max-wait), runs queue behind --max-concurrency, cancel_run ends a
 // SIGTERM-ignoring codex and its grandchildren within 5 s, the server's exit ends and records every run still going,
 // and a finished run stays readable after a restart. The SDK client checks every structuredContent against the

@@ -1,4 +1,4 @@
-// What is checked is what is used (issue 8 §2). A call's cwd is checked, then the call may wait for a slot; meanwhile
+// What is checked is what is used. A call's cwd is checked, then the call may wait for a slot; meanwhile
 // a running sub-agent can swap a directory on that path for a symlink out of the roots. The server resolves and checks
 // again after the wait and right before codex starts, and hands codex the real path. And an agents directory found
 // implicitly (`./agents`, `./.codex-subagents/agents`) may not be a symlink that leaves the working directory: agents

@@ -1,4 +1,4 @@
-// Least privilege for the child: only SPEC §6's environment reaches codex, the task travels only on stdin (so a task
+// Least privilege for the child: only the allow-listed environment reaches codex, the task travels only on stdin (so a task
 // that looks like a flag or a subcommand stays text), sizes are bounded, the sandbox ceiling and the nesting limit
 // are enforced by refusing, never by quietly lowering.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";

@@ -159,7 +159,7 @@ describe("a broken codex is data, not a crash", () => {
     expect(result.structuredContent.ok).toBe(false);
     expect(result.structuredContent.exit_code).toBe(3);
     expect(result.structuredContent.final_message).toBe("partial");
-    // SPEC §4: the result is structuredContent and the same JSON as a text block, failed or not.
+    // The result is structuredContent and the same JSON as a text block, failed or not.
     expect(JSON.parse(result.content[0].text)).toEqual(result.structuredContent);
     expect(result.content.map((c: any) => c.text).join("\n")).toContain("did not succeed: codex exited with 3");
     await afterCase(server, token);

@@ -1,4 +1,4 @@
-// Git that reads only what we trust (issue 8 §1): a hostile repository, and a sub-agent that plants git metadata in
+// Git that reads only what we trust: a hostile repository, and a sub-agent that plants git metadata in
 // its worktree, each try to make the server's own git run a program of theirs, outside codex's sandbox. Every
 // program they name is a script that touches a marker file; after every case no marker may exist, the call must have
 // answered (a refusal or a success), and no worktree, temporary directory or process may be left.
@@ -452,7 +452,7 @@ describe("cwd inside a git directory is refused in every isolation mode", () => 
   });
 });
 
-describe("what the patch carries (issue 8 §6, issue 9)", () => {
+describe("what the patch carries", () => {
   test("one Latin-1 file: only it is re-encoded, the note reaches the result; binary files are named; secret-shaped added files are left out", async () => {
     countBadInput();
     const token = newToken("patch-notes");

@@ -1,4 +1,4 @@
-// Limits that cannot be walked around (issue 8 §5):
+// Limits that cannot be walked around:
 // - codex's own multi-agent tools (spawn_agent & co., and the `collaboration` set of multi_agent_v2) are never offered
 //   to a sub-agent, so it cannot start agents outside --max-depth and --max-concurrency (real codex, mock request log);
 // - resume continues only a thread this server started; another session's thread id is refused before codex runs;

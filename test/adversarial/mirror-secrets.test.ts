@@ -1,4 +1,4 @@
-// The mirror leaves out what the docs say it leaves out (issue 8 §6): every `.env*` name, file or directory, and the
+// The mirror leaves out what the docs say it leaves out: every `.env*` name, file or directory, and the
 // credential files and directories of clouds and tools, at any depth. A sub-agent that lists its whole working
 // directory sees none of them, and no marker of theirs reaches the result or the run record.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";

@@ -1,4 +1,4 @@
-// Nothing of ours where a sub-agent can write (issue 8 §3). A workspace-write sandbox may write /tmp and $TMPDIR, so
+// Nothing of ours where a sub-agent can write. A workspace-write sandbox may write /tmp and $TMPDIR, so
 // the server keeps every file and directory it makes under a private (700) work directory below $CODEX_HOME, one
 // unguessable directory per run, and opens what it reads or appends no-follow and non-blocking: a FIFO or a symlink
 // planted where it reads the last message or appends events makes a failed run with a note, never a hang, never a

@@ -1,4 +1,4 @@
-// Programs found once, by absolute path (issue 8 §4). With a relative entry in PATH (`bin`, `.`, an empty entry) a
+// Programs found once, by absolute path. With a relative entry in PATH (`bin`, `.`, an empty entry) a
 // lookup at each spawn would run the repository's own `git`, `codex` or `node`. The server resolves git and codex once
 // at start-up from absolute PATH entries only, spawns those files, hands codex a PATH without relative entries, and
 // `doctor` shows what it found. A missing git is a refusal for worktree isolation, not an internal error.

@@ -1,4 +1,4 @@
-// Redaction that holds (issue 8 §6): secrets under prefixed names (env, shell, YAML, JSON) and the token shapes of
+// Redaction that holds: secrets under prefixed names (env, shell, YAML, JSON) and the token shapes of
 // npm, GitLab, Google, Slack and GitHub, printed by a sub-agent in its messages, commands, errors, stderr and final
 // message and written into the files of a worktree run's patch, reach none of: the result, the progress
 // notifications, the run record, the server's stderr.

@@ -1,4 +1,4 @@
-// Errors that say what they are (issue 8 §7, issue 9). A user or environment error is never "internal error … report
+// Errors that say what they are. A user or environment error is never "internal error … report
 // this": each is a refusal (isError) that names the thing and the next step. And `list` / `validate` print control
 // characters from file names and descriptions escaped, never raw to the terminal.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
@@ -49,7 +49,7 @@ function nested(depth: number): Record<string, unknown> {
 }
 
 describe("refusals reach the user as refusals, not as internal errors", () => {
-  test("a cwd outside the roots (issue 9: the roots check was wrapped as an internal error)", async () => {
+  test("a cwd outside the roots (the roots check was once wrapped as an internal error)", async () => {
     countBadInput();
     const token = newToken("outside");
     await expectRefusal(await server.client.callTool({ name: "delegate", arguments: fakeCall(scratch, token, {}, { cwd: outside }) }), "outside the allowed roots", scratch.root, "--root");

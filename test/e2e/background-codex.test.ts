@@ -1,5 +1,5 @@
 /**
- * A run longer than the client's tool timeout completes (issue 10, first proof). A top-level real codex is the MCP
+ * A run longer than the client's tool timeout completes. A top-level real codex is the MCP
  * client, configured as docs/INTEGRATION.md says but with tool_timeout_sec = 5. The mock model makes it call
  * delegate with background: true; the review sub-agent (a second real codex) gets its answer from the mock only
  * after 8 s, longer than any one tool call may last; the top-level model polls get_run (wait_s 3) until the run has

@@ -1,5 +1,5 @@
 /**
- * The whole path a user runs (issue 2, proof b): a top-level real codex is the MCP client, configured the way
+ * The whole path a user runs: a top-level real codex is the MCP client, configured the way
  * docs/INTEGRATION.md says, with this server as its MCP server. The mock model makes the top-level codex call
  * `delegate`; the server runs a second real codex (the sub-agent) against the same mock; the sub-agent's answer
  * travels back through the tool result to the top-level codex and into its final message.

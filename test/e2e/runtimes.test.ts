@@ -1,5 +1,5 @@
 /**
- * The same program under every runtime it promises (issue 2; SPEC §1): the TypeScript source under `bun` and under
+ * The same program under every runtime it promises: the TypeScript source under `bun` and under
  * `deno run` (Deno 2.9 runs src/cli.ts directly, text imports of the starter agents included), and the one-file
  * bundle `codex-subagents.mjs` (built here by `build.ts --release --only codex-subagents.mjs`) under Node 20, Deno and
  * Bun. Each gets an MCP handshake, list_agents and one delegation to a fake codex through the official SDK client.

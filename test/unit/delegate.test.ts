@@ -64,7 +64,7 @@ describe("delegate()", () => {
     expect(result.ok).toBe(false);
     expect(result.notes.join("\n")).toContain("pass --codex PATH");
   });
-  test("a sub-agent that writes one Latin-1 file: the re-encoding note reaches the result (issue 9)", async () => {
+  test("a sub-agent that writes one Latin-1 file: the re-encoding note reaches the result", async () => {
     const fakeCodex = path.join(import.meta.dir, "..", "fixtures", "fake-codex", "fake-codex.mjs");
     const latin1 = Buffer.from("caf\xe9\n", "latin1").toString("base64");
     const script = { plant: [{ path: "latin1.txt", base64: latin1 }] };
