@@ -8,20 +8,11 @@ import { mkdir, readdir, readFile, rm, symlink, writeFile } from "node:fs/promis
 import path from "node:path";
 import { mintRunId, RUN_ID_PATTERN } from "../../src/runs/id.ts";
 import {
-  afterCase, countBadInput, expectNoSurvivors, expectNoTempDirs, fakeCall, fakePersona, isAlive, makeScratch, newToken, processesWith, reportTally,
-  startRawServer, startServer, waitFor, type AdversarialServer, type Scratch,
+  afterCase, countBadInput, expectNoSurvivors, expectNoTempDirs, fakeCall, fakePersona, isAlive, newToken,
+  processesWith, startRawServer, startServer, useScratch, waitFor, type AdversarialServer,
 } from "./harness.ts";
 
-let scratch: Scratch;
-
-beforeAll(async () => {
-  scratch = await makeScratch();
-});
-
-afterAll(async () => {
-  await scratch?.cleanup();
-  reportTally(import.meta.file);
-});
+const scratch = useScratch(import.meta.file);
 
 const runsDir = () => path.join(scratch.codexHome, "subagents", "runs");
 

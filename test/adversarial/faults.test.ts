@@ -1,16 +1,16 @@
 // Bounded everything, no orphans: a codex that floods, hangs, ignores SIGTERM, forks, crashes or speaks garbage is
 // ended (with everything it started) and cleaned up after, and the server's memory stays flat.
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { beforeAll, describe, expect, test } from "bun:test";
 import { spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { chmod, readdir, writeFile } from "node:fs/promises";
 import path from "node:path";
 import {
-  afterCase, countBadInput, fakeCall, isAlive, makeScratch, newToken, processesWith, reportTally, startServer, waitFor,
-  type AdversarialServer, type Scratch,
+  afterCase, countBadInput, fakeCall, isAlive, makeScratch, newToken, processesWith, startServer, useScratch,
+  waitFor, type AdversarialServer,
 } from "./harness.ts";
 
-let scratch: Scratch;
+const scratch = useScratch(import.meta.file);
 let server: AdversarialServer;
 
 function memoryKiB(pid: number): { rss: number; hwm: number } {
@@ -20,7 +20,6 @@ function memoryKiB(pid: number): { rss: number; hwm: number } {
 }
 
 beforeAll(async () => {
-  scratch = await makeScratch();
   // A git repository as the root, so worktree isolation can be attacked too.
   const gitEnv = { ...process.env, GIT_AUTHOR_NAME: "t", GIT_AUTHOR_EMAIL: "t@example.invalid", GIT_COMMITTER_NAME: "t", GIT_COMMITTER_EMAIL: "t@example.invalid", GIT_CONFIG_NOSYSTEM: "1" };
   await writeFile(path.join(scratch.root, "README.md"), "hello\n");
@@ -29,12 +28,6 @@ beforeAll(async () => {
     if (r.status !== 0) throw new Error(`git ${args.join(" ")}: ${r.stderr}`);
   }
   server = await startServer(scratch);
-});
-
-afterAll(async () => {
-  await server?.close();
-  await scratch?.cleanup();
-  reportTally(import.meta.file);
 });
 
 /** Pids the fake recorded (itself and its grandchildren). */

@@ -17,10 +17,11 @@ import { makeCodexHome, type CodexHome } from "../helpers/codex-home.ts";
 import { assistantMessage, developerMessages, functionCall, functionCallOutputs, startMockModel, type MockModel } from "../helpers/mock-model.ts";
 import { codexBin } from "../helpers/paths.ts";
 import {
-  afterCase, countBadInput, fakeCall, makeScratch, newToken, reportTally, startServer, type AdversarialServer, type PlantItem, type Scratch,
+  afterCase, countBadInput, fakeCall, makeScratch, newToken, startServer, useScratch, type AdversarialServer,
+  type PlantItem, type Scratch,
 } from "./harness.ts";
 
-let scratch: Scratch;
+const scratch = useScratch(import.meta.file);
 let server: AdversarialServer;
 let markers: string;
 let bin: string;
@@ -96,7 +97,6 @@ function clearMarkers(): void {
 const DRIVERS = ["localf", "incf", "wtf", "infof", "smf", "deepf"];
 
 beforeAll(async () => {
-  scratch = await makeScratch();
   markers = path.join(scratch.base, "markers");
   bin = path.join(scratch.base, "bin");
   mkdirSync(markers);
@@ -148,12 +148,6 @@ beforeAll(async () => {
   utimesSync(path.join(root, "sm", "inner.txt"), future, future);
 
   server = await startServer(scratch, { env: { HOME: scratch.base } });
-});
-
-afterAll(async () => {
-  await server?.close();
-  await scratch?.cleanup();
-  reportTally(import.meta.file);
 });
 
 async function call(args: Record<string, unknown>): Promise<any> {

@@ -27,6 +27,7 @@ import {
 } from "../helpers/mock-model.ts";
 import { bunBin, codexBin, repoRoot } from "../helpers/paths.ts";
 import { serverCommand } from "../helpers/server-command.ts";
+import { tomlString } from "../helpers/toml.ts";
 import { starterPersonaFirstLine } from "../helpers/agents.ts";
 
 const EXECUTABLE_PLACEHOLDER = "/home/me/.local/bin/codex-subagents";
@@ -112,7 +113,7 @@ afterAll(async () => {
 /** What the top-level mock model calls, in order; set by each test before it runs codex. */
 let plan: Array<{ name: string; args: unknown }> = [];
 
-const toml = (value: string) => JSON.stringify(value);
+const toml = tomlString;
 
 /** The snippet's TOML with the placeholders replaced: the built executable (plus its leading args) and the root. */
 function realizeToml(text: string): string {
