@@ -7,7 +7,7 @@
  * Every ```toml and ```json block in those files must carry a marker, and every marker NAME must have a handler
  * below: a new snippet without a test fails this file. Placeholders in snippets: `/home/me/.local/bin/codex-subagents`
  * (the executable, replaced by the built one), `/home/me/src` (a root, replaced by a temporary directory), and
- * `/opt/codex-subagents/codex-subagents.mjs` (the bundle, built here by build.ts).
+ * `/opt/codex-subagents/codex-subagents.mjs` (the bundle, built once per run: test/helpers/bundle.ts).
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { spawnSync } from "node:child_process";
@@ -15,6 +15,7 @@ import { mkdir, mkdtemp, readdir, readFile, realpath, rm, writeFile } from "node
 import os from "node:os";
 import path from "node:path";
 import { makeCodexHome, runCodex, type CodexRun } from "../helpers/codex-home.ts";
+import { bundledScript } from "../helpers/bundle.ts";
 import { connectServer } from "../helpers/mcp-client.ts";
 import {
   assistantMessage,
@@ -25,7 +26,7 @@ import {
   toolNames,
   type MockModel,
 } from "../helpers/mock-model.ts";
-import { bunBin, codexBin, repoRoot } from "../helpers/paths.ts";
+import { codexBin, repoRoot } from "../helpers/paths.ts";
 import { serverCommand } from "../helpers/server-command.ts";
 import { tomlString } from "../helpers/toml.ts";
 import { starterPersonaFirstLine } from "../helpers/agents.ts";
@@ -90,10 +91,7 @@ beforeAll(async () => {
   scratch = await realpath(await mkdtemp(path.join(os.tmpdir(), "cs-docs-")));
   root = path.join(scratch, "src");
   await mkdir(root);
-  const out = path.join(scratch, "dist");
-  const build = spawnSync(bunBin, ["run", path.join(repoRoot, "build.ts"), "--release", "--only", "codex-subagents.mjs", "--out", out], { cwd: repoRoot, encoding: "utf8", timeout: 120_000 });
-  if (build.status !== 0) throw new Error(`building codex-subagents.mjs failed: ${build.stderr}`);
-  bundle = path.join(out, "codex-subagents.mjs");
+  bundle = bundledScript();
   reviewPersona = await starterPersonaFirstLine("review");
   // Top level: call the planned tools in order, then finish. Review sub-agent: answer with the marker.
   mock = await startMockModel((req) => {
