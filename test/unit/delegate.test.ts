@@ -6,11 +6,8 @@ import os from "node:os";
 import path from "node:path";
 import { loadRegistry } from "../../src/agents/registry.ts";
 import { delegate, DelegateError, type DelegateContext } from "../../src/delegate.ts";
-import { Limiter } from "../../src/limiter.ts";
-import { silentLogger } from "../../src/log.ts";
-import { createRedactor } from "../../src/policy/redact.ts";
-import { resolveRoots } from "../../src/policy/roots.ts";
 import { main } from "../../src/cli.ts";
+import { testContext } from "../helpers/delegate-context.ts";
 
 let repo: string;
 
@@ -26,21 +23,8 @@ afterAll(async () => {
 });
 
 async function context(): Promise<DelegateContext> {
-  return {
-    registry: () => loadRegistry({ dir: null, source: "embedded", foundBy: "test" }, []),
-    roots: await resolveRoots([repo], repo),
-    codexPath: "/nonexistent/codex",
-    workDir: `${repo}-work`, // not the default under ~/.codex: a test leaves nothing in the user's home
-    maxTimeoutS: 60,
-    maxSandbox: "workspace-write",
-    passEnv: [],
-    depth: 0,
-    maxDepth: 1,
-    parentEnv: {},
-    limiter: new Limiter(1),
-    redact: createRedactor([]),
-    log: silentLogger,
-  };
+  // No starter agents: every call here is an ad-hoc agent. The work dir sits beside the repository, not in ~/.codex.
+  return testContext(repo, { registry: () => loadRegistry({ dir: null, source: "embedded", foundBy: "test" }, []) });
 }
 
 describe("delegate()", () => {

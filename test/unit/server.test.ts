@@ -9,15 +9,10 @@ import os from "node:os";
 import path from "node:path";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { InMemoryTransport } from "@modelcontextprotocol/sdk/inMemory.js";
-import { EMBEDDED_AGENTS } from "../../src/agents/embedded.ts";
-import { loadRegistry, type Registry } from "../../src/agents/registry.ts";
-import type { DelegateContext } from "../../src/delegate.ts";
-import { Limiter } from "../../src/limiter.ts";
-import { silentLogger } from "../../src/log.ts";
-import { createRedactor } from "../../src/policy/redact.ts";
-import { resolveRoots } from "../../src/policy/roots.ts";
+import type { Registry } from "../../src/agents/registry.ts";
 import { RunManager } from "../../src/runs/manager.ts";
 import { createServer } from "../../src/server.ts";
+import { starterRegistry, testContext } from "../helpers/delegate-context.ts";
 
 let dir: string;
 let outside: string;
@@ -33,25 +28,9 @@ afterAll(async () => {
   await rm(outside, { recursive: true, force: true });
 });
 
-const starterAgents = () => loadRegistry({ dir: null, source: "embedded", foundBy: "test" }, EMBEDDED_AGENTS);
-
 /** A client connected in-process to a server whose registry is `registry` (the embedded starter agents by default). */
-async function connect(registry: () => Promise<Registry> = starterAgents): Promise<Client> {
-  const context: DelegateContext = {
-    registry,
-    roots: await resolveRoots([dir], dir),
-    codexPath: "/nonexistent/codex",
-    workDir: path.join(dir, "work"),
-    maxTimeoutS: 60,
-    maxSandbox: "workspace-write",
-    passEnv: [],
-    depth: 0,
-    maxDepth: 1,
-    parentEnv: {},
-    limiter: new Limiter(1),
-    redact: createRedactor([]),
-    log: silentLogger,
-  };
+async function connect(registry: () => Promise<Registry> = starterRegistry): Promise<Client> {
+  const context = await testContext(dir, { registry, workDir: path.join(dir, "work") });
   const runs = new RunManager({ context, shutdownSignal: shutdown.signal, runsDir: null });
   const agentsAtStart = registry().then((r) => r.agents(), () => []);
   const { server, ready } = createServer({ context, roots: context.roots, agentsAtStart, shutdownSignal: shutdown.signal, runs, maxWaitS: 30 });
@@ -85,22 +64,22 @@ describe("tools as a client lists them", () => {
 });
 
 describe("how a failure reaches the client", () => {
-  test("a cwd outside the roots is a refusal that names the roots, not an internal error", async () => {
+  /** Call delegate and expect a refusal: an isError text with `fragment` in it, never "internal error". */
+  async function expectRefusal(args: Record<string, unknown>, fragment: string): Promise<void> {
     const client = await connect();
-    const result: any = await client.callTool({ name: "delegate", arguments: { agent: "review", task: "look", cwd: outside } });
+    const result: any = await client.callTool({ name: "delegate", arguments: args });
     expect(result.isError).toBe(true);
-    expect(text(result)).toContain("outside the allowed roots");
+    expect(text(result)).toContain(fragment);
     expect(text(result)).not.toContain("internal error");
     await client.close();
+  }
+
+  test("a cwd outside the roots is a refusal that names the roots, not an internal error", async () => {
+    await expectRefusal({ agent: "review", task: "look", cwd: outside }, "outside the allowed roots");
   });
 
   test("an unknown agent with no persona is a refusal that lists the known agents", async () => {
-    const client = await connect();
-    const result: any = await client.callTool({ name: "delegate", arguments: { agent: "reviw", task: "look" } });
-    expect(result.isError).toBe(true);
-    expect(text(result)).toContain("review");
-    expect(text(result)).not.toContain("internal error");
-    await client.close();
+    await expectRefusal({ agent: "reviw", task: "look" }, "review");
   });
 
   test("arguments the schema refuses are an isError text naming the field", async () => {
@@ -116,7 +95,7 @@ describe("how a failure reaches the client", () => {
     const client = await connect(async () => {
       calls += 1;
       if (calls > 1) throw new Error("registry exploded");
-      return starterAgents();
+      return starterRegistry();
     });
     const result: any = await client.callTool({ name: "delegate", arguments: { agent: "review", task: "look" } });
     expect(result.isError).toBe(true);
