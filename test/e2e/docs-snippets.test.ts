@@ -28,6 +28,7 @@ import {
 } from "../helpers/mock-model.ts";
 import { codexBin, repoRoot } from "../helpers/paths.ts";
 import { serverCommand } from "../helpers/server-command.ts";
+import { markdownFences } from "../helpers/markdown.ts";
 import { tomlString } from "../helpers/toml.ts";
 import { starterPersonaFirstLine } from "../helpers/agents.ts";
 
@@ -41,25 +42,6 @@ interface Snippet {
   name: string;
   lang: string;
   text: string;
-}
-
-/** Fenced blocks of a Markdown file, with the snippet marker on the line before the fence (if any). */
-function fences(file: string, markdown: string): Array<{ lang: string; text: string; marker: string | null; line: number }> {
-  const lines = markdown.split("\n");
-  const found: Array<{ lang: string; text: string; marker: string | null; line: number }> = [];
-  for (let i = 0; i < lines.length; i++) {
-    const open = /^(\s*)```(\S*)\s*$/.exec(lines[i]!);
-    if (!open) continue;
-    const indent = open[1]!;
-    const body: string[] = [];
-    let j = i + 1;
-    for (; j < lines.length && !new RegExp(`^${indent}\`\`\`\\s*$`).test(lines[j]!); j++) body.push(lines[j]!.startsWith(indent) ? lines[j]!.slice(indent.length) : lines[j]!);
-    if (j >= lines.length) throw new Error(`${file}:${i + 1}: unclosed code fence`);
-    const marker = i > 0 ? /^\s*<!-- snippet: ([a-z0-9-]+) -->\s*$/.exec(lines[i - 1]!)?.[1] ?? null : null;
-    found.push({ lang: open[2]!, text: body.join("\n"), marker, line: i + 1 });
-    i = j;
-  }
-  return found;
 }
 
 let snippets: Snippet[] = [];
@@ -83,7 +65,7 @@ beforeAll(async () => {
   for (const file of ["docs/INTEGRATION.md", "README.md"]) {
     const markdown = await readFile(path.join(repoRoot, file), "utf8").catch(() => null);
     if (markdown === null) continue;
-    for (const fence of fences(file, markdown)) {
+    for (const fence of markdownFences(file, markdown)) {
       docFences.push({ file, lang: fence.lang, marker: fence.marker, line: fence.line });
       if (fence.marker) snippets.push({ file, name: fence.marker, lang: fence.lang, text: fence.text });
     }
