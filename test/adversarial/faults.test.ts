@@ -1,12 +1,11 @@
 // Bounded everything, no orphans: a codex that floods, hangs, ignores SIGTERM, forks, crashes or speaks garbage is
 // ended (with everything it started) and cleaned up after, and the server's memory stays flat.
 import { beforeAll, describe, expect, test } from "bun:test";
-import { spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { chmod, readdir, writeFile } from "node:fs/promises";
 import path from "node:path";
 import {
-  afterCase, countBadInput, fakeCall, isAlive, makeScratch, newToken, processesWith, startServer, useScratch,
+  afterCase, commitAll, countBadInput, fakeCall, isAlive, makeScratch, newToken, processesWith, startServer, useScratch,
   waitFor, type AdversarialServer,
 } from "./harness.ts";
 
@@ -21,12 +20,8 @@ function memoryKiB(pid: number): { rss: number; hwm: number } {
 
 beforeAll(async () => {
   // A git repository as the root, so worktree isolation can be attacked too.
-  const gitEnv = { ...process.env, GIT_AUTHOR_NAME: "t", GIT_AUTHOR_EMAIL: "t@example.invalid", GIT_COMMITTER_NAME: "t", GIT_COMMITTER_EMAIL: "t@example.invalid", GIT_CONFIG_NOSYSTEM: "1" };
   await writeFile(path.join(scratch.root, "README.md"), "hello\n");
-  for (const args of [["init", "-q"], ["add", "."], ["commit", "-q", "-m", "init"]]) {
-    const r = spawnSync("git", args, { cwd: scratch.root, env: gitEnv, encoding: "utf8" });
-    if (r.status !== 0) throw new Error(`git ${args.join(" ")}: ${r.stderr}`);
-  }
+  commitAll(scratch.root);
   server = await startServer(scratch);
 });
 

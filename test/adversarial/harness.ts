@@ -1,7 +1,7 @@
 // Shared pieces of the adversarial suite: a scratch area per server (its own TMPDIR, root, report dir), the fake
 // codex, the checks run after every case (server alive, no process of the run left, no temp dir left), and the tally
 // printed when the suite ends.
-import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
+import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync } from "node:fs";
 import { readdir, readFile, rm } from "node:fs/promises";
 import os from "node:os";
@@ -81,6 +81,15 @@ function makeScratchNow(): Scratch {
   };
   for (const dir of [scratch.tmp, scratch.root, scratch.report, scratch.codexHome]) mkdirSync(dir);
   return scratch;
+}
+
+/** Make `dir` a git repository with one commit of what it holds; a failing git step throws with its stderr. */
+export function commitAll(dir: string): void {
+  const env = { ...process.env, GIT_AUTHOR_NAME: "t", GIT_AUTHOR_EMAIL: "t@example.invalid", GIT_COMMITTER_NAME: "t", GIT_COMMITTER_EMAIL: "t@example.invalid", GIT_CONFIG_NOSYSTEM: "1" };
+  for (const args of [["init", "-q"], ["add", "."], ["commit", "-q", "-m", "init"]]) {
+    const r = spawnSync("git", args, { cwd: dir, env, encoding: "utf8" });
+    if (r.status !== 0) throw new Error(`git ${args.join(" ")}: ${r.stderr}`);
+  }
 }
 
 /** The servers startServer started on each scratch area, so useScratch can close them. */

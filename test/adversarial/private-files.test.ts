@@ -10,7 +10,7 @@ import { mkdir, readdir, readFile, realpath, rename, rm, symlink, writeFile } fr
 import path from "node:path";
 import { serverCommand } from "../helpers/server-command.ts";
 import {
-  afterCase, countBadInput, fakeCall, newToken, startServer, useScratch, waitFor, workDirOf, type AdversarialServer,
+  afterCase, commitAll, countBadInput, fakeCall, newToken, startServer, useScratch, waitFor, workDirOf, type AdversarialServer,
 } from "./harness.ts";
 
 const scratch = useScratch(import.meta.file);
@@ -24,10 +24,7 @@ beforeAll(async () => {
   victim = path.join(scratch.base, "victim.txt");
   await writeFile(victim, VICTIM_TEXT);
   await writeFile(path.join(scratch.root, "README.md"), "a file to mirror\n");
-  const git = (...args: string[]) => spawnSync("git", args, { cwd: scratch.root, env: { ...process.env, GIT_AUTHOR_NAME: "t", GIT_AUTHOR_EMAIL: "t@t", GIT_COMMITTER_NAME: "t", GIT_COMMITTER_EMAIL: "t@t" } });
-  git("init", "-q");
-  git("add", ".");
-  git("commit", "-qm", "init");
+  commitAll(scratch.root);
   server = await startServer(scratch, { args: ["--runs-dir", runsDir] });
 });
 

@@ -3,11 +3,10 @@
 // message and written into the files of a worktree run's patch, reach none of: the result, the progress
 // notifications, the run record, the server's stderr.
 import { beforeAll, describe, expect, test } from "bun:test";
-import { spawnSync } from "node:child_process";
 import { readdir, readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
 import {
-  afterCase, countBadInput, fakeCall, newToken, secretsIn, startServer, useScratch, type AdversarialServer,
+  afterCase, commitAll, countBadInput, fakeCall, newToken, secretsIn, startServer, useScratch, type AdversarialServer,
 } from "./harness.ts";
 
 const ALNUM = "abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
@@ -48,12 +47,8 @@ const scratch = useScratch(import.meta.file);
 let server: AdversarialServer;
 
 beforeAll(async () => {
-  const gitEnv = { ...process.env, GIT_AUTHOR_NAME: "t", GIT_AUTHOR_EMAIL: "t@example.invalid", GIT_COMMITTER_NAME: "t", GIT_COMMITTER_EMAIL: "t@example.invalid", GIT_CONFIG_NOSYSTEM: "1" };
   await writeFile(path.join(scratch.root, "README.md"), "hello\n");
-  for (const args of [["init", "-q"], ["add", "."], ["commit", "-q", "-m", "init"]]) {
-    const r = spawnSync("git", args, { cwd: scratch.root, env: gitEnv, encoding: "utf8" });
-    if (r.status !== 0) throw new Error(`git ${args.join(" ")}: ${r.stderr}`);
-  }
+  commitAll(scratch.root);
   server = await startServer(scratch, { args: ["--log-level", "debug"] });
 });
 
