@@ -88,6 +88,31 @@ export async function readWholeRegularFile(file: string | Buffer, limit: number)
 }
 
 /**
+ * The bytes of a regular file from `offset` to its end, at most `limit` of them (for following a file that grows),
+ * or null when it is missing, a link, a FIFO, a directory or unreadable.
+ */
+export async function readRegularFileFrom(file: string, offset: number, limit: number): Promise<Buffer | null> {
+  const opened = await openChecked(file, constants.O_RDONLY);
+  if (!("handle" in opened)) return null;
+  try {
+    const chunks: Buffer[] = [];
+    let total = 0;
+    const buffer = Buffer.alloc(256 * 1024);
+    while (total < limit) {
+      const { bytesRead } = await opened.handle.read(buffer, 0, Math.min(buffer.length, limit - total), offset + total);
+      if (bytesRead === 0) break;
+      chunks.push(Buffer.from(buffer.subarray(0, bytesRead)));
+      total += bytesRead;
+    }
+    return Buffer.concat(chunks);
+  } catch {
+    return null;
+  } finally {
+    await opened.handle.close().catch(() => {});
+  }
+}
+
+/**
  * Append to a regular file that already exists (the caller made it with O_EXCL). Never creates one: a file moved away
  * is a problem, not something to make again. Resolves to a problem text, or null.
  */
