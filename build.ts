@@ -46,7 +46,10 @@ interface Target {
   arch: string;
 }
 
-/** The release targets (SPEC §1), each pinned to a runtime by hash. Check a new Bun version's hashes before changing them. */
+/**
+ * The release targets, one asset each (their names are public: checksums.txt lists them), each pinned to a runtime
+ * by hash. Check a new Bun version's hashes before changing them.
+ */
 export const TARGETS: readonly Target[] = [
   {
     asset: "codex-subagents-linux-x64",

@@ -1,5 +1,5 @@
 /**
- * Background runs through the built server (issue 10):
+ * Background runs through the built server:
  *   fan-out  three background delegations of a fake codex that works 2 s each, then one get_run per run: the wall
  *            time against the longest run (ideal 1.0) and against the sum (what one-at-a-time calls would take);
  *   load     50 background delegations of a no-op codex at --max-concurrency 4, collected with get_run: all must

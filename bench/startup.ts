@@ -1,5 +1,5 @@
 /**
- * Start-up benchmark (issue 5): time from spawn to the MCP `initialize` response, median of interleaved runs.
+ * Start-up benchmark: time from spawn to the MCP `initialize` response, median of interleaved runs.
  *
  *   node_modules/.bin/bun run bench/startup.ts [--runs N]
  *

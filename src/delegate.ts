@@ -11,14 +11,15 @@ import { collectOutcome, runNotes } from "./delegation/outcome.ts";
 import { planInvocation, type Invocation } from "./delegation/invocation.ts";
 import { buildResult } from "./delegation/result.ts";
 import type { Limiter } from "./limiter.ts";
+import { MAX_TASK_BYTES } from "./limits.ts";
 import type { Logger } from "./log.ts";
 import { buildChildEnv } from "./policy/env.ts";
-import type { Redactor } from "./policy/redact.ts";
+import { redactEventLine, type Redactor } from "./policy/redact.ts";
 import { refuseGitDirectory } from "./policy/git-dir.ts";
 import { PolicyError, resolveAllowedDir, type Root } from "./policy/roots.ts";
 import { capToCallerSandbox } from "./policy/caller-sandbox.ts";
-import { sandboxWithinCeiling, type SandboxMode } from "./policy/sandbox.ts";
-import { redactEventLine, type RunRecorder } from "./runs/record.ts";
+import { DEFAULT_SANDBOX, sandboxWithinCeiling, type SandboxMode } from "./policy/sandbox.ts";
+import type { RunRecorder } from "./runs/record.ts";
 import type { ThreadRegistry } from "./runs/threads.ts";
 import { codexHomeOf } from "./config.ts";
 import { outputSchemaProblem } from "./policy/output-schema.ts";
@@ -34,8 +35,6 @@ export class DelegateError extends Refusal {
   override name = "DelegateError";
 }
 
-/** Sandbox for an agent that names none. Security: always pass one, so a loose user config cannot widen it. */
-export const DEFAULT_SANDBOX: SandboxMode = "read-only";
 
 export type { DelegateInput } from "./shapes/delegate-input.ts";
 export type { DelegateResult } from "./shapes/delegate-result.ts";
@@ -144,7 +143,7 @@ export async function planDelegation(input: DelegateInput, ctx: DelegateContext,
   if (ctx.depth + 1 > ctx.maxDepth) {
     throw new DelegateError(`nesting limit reached: this server runs at depth ${ctx.depth} and --max-depth is ${ctx.maxDepth}, so it cannot start another sub-agent; do the work here, or raise --max-depth on the top-level server`);
   }
-  if (Buffer.byteLength(input.task, "utf8") > 1024 * 1024) throw new DelegateError("task is over 1 MiB; shorten it or point the sub-agent at files instead");
+  if (Buffer.byteLength(input.task, "utf8") > MAX_TASK_BYTES) throw new DelegateError("task is over 1 MiB; shorten it or point the sub-agent at files instead");
   // Security: continue only a thread this server started (runs/threads.ts), never another session's.
   if (input.resume !== undefined && ctx.threads && !(await ctx.threads.known(input.resume))) throw new DelegateError(ctx.threads.refusal(input.resume));
   const agent = await resolveAgent(input, await ctx.registry());

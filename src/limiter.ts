@@ -1,3 +1,5 @@
+import { once } from "./once.ts";
+
 /** Limits how many delegations run at once; the rest wait their turn in arrival order. */
 export class Limiter {
   private running = 0;
@@ -40,13 +42,4 @@ export class Limiter {
       this.waiting.push(start);
     });
   }
-}
-
-function once(fn: () => void): () => void {
-  let done = false;
-  return () => {
-    if (done) return;
-    done = true;
-    fn();
-  };
 }

@@ -1,6 +1,7 @@
 /**
  * Opening files a sub-agent (or anything else) could have replaced: the last-message file codex writes, the run
- * record's files. Security: every open here is O_NOFOLLOW (a symlink planted at the name is refused, not followed to a
+ * record's files, a worktree's files and the repository's small git files. The one place that reads "at most N bytes
+ * of a file". Security: every open here is O_NOFOLLOW (a symlink planted at the name is refused, not followed to a
  * file of the user's) and O_NONBLOCK (a FIFO planted at the name opens at once instead of blocking the server for ever,
  * holding its slot), then fstat must say "regular file" before one byte is read or written. A refused file is data
  * (`problem`), so the caller can fail the run with a note rather than hang or throw.
@@ -15,11 +16,11 @@ const O_NONBLOCK = constants.O_NONBLOCK ?? 0;
 export type SafeRead = { text: string; truncated: boolean } | { missing: true } | { problem: string };
 
 /** What stands at `file` instead of a regular file, in words, from an open error or an fstat. */
-function describeRefusal(file: string, what: string): string {
+function describeRefusal(file: string | Buffer, what: string): string {
   return `"${file}" is ${what}, not a regular file; it was not used`;
 }
 
-async function openChecked(file: string, flags: number): Promise<{ handle: FileHandle; size: number } | { missing: true } | { problem: string }> {
+async function openChecked(file: string | Buffer, flags: number): Promise<{ handle: FileHandle; size: number } | { missing: true } | { problem: string }> {
   let handle: FileHandle;
   try {
     handle = await open(file, flags | O_NOFOLLOW | O_NONBLOCK);
@@ -41,22 +42,71 @@ async function openChecked(file: string, flags: number): Promise<{ handle: FileH
   return { handle, size: info.size };
 }
 
+/** At most `limit` bytes from the start of an open file of `size` bytes; `truncated` when it holds more. */
+async function readAtMost(handle: FileHandle, size: number, limit: number): Promise<{ bytes: Buffer; truncated: boolean }> {
+  // One byte past the limit, so a file that grew since fstat is still seen to be over it.
+  const buffer = Buffer.alloc(Math.min(size, limit) + 1);
+  let filled = 0;
+  while (filled < buffer.length) {
+    const { bytesRead } = await handle.read(buffer, filled, buffer.length - filled, filled);
+    if (bytesRead === 0) break;
+    filled += bytesRead;
+  }
+  return { bytes: buffer.subarray(0, Math.min(filled, limit)), truncated: filled > limit || size > limit };
+}
+
 /** Read at most `limit` bytes of a regular file as UTF-8; a missing file is `{ missing }`, anything else `{ problem }`. */
 export async function readRegularFile(file: string, limit: number): Promise<SafeRead> {
   const opened = await openChecked(file, constants.O_RDONLY);
   if (!("handle" in opened)) return opened;
   try {
-    const buffer = Buffer.alloc(Math.min(opened.size, limit) + 1);
-    let filled = 0;
-    while (filled < buffer.length) {
-      const { bytesRead } = await opened.handle.read(buffer, filled, buffer.length - filled, filled);
-      if (bytesRead === 0) break;
-      filled += bytesRead;
-    }
-    const truncated = filled > limit || opened.size > limit;
-    return { text: buffer.subarray(0, Math.min(filled, limit)).toString("utf8"), truncated };
+    const { bytes, truncated } = await readAtMost(opened.handle, opened.size, limit);
+    return { text: bytes.toString("utf8"), truncated };
   } catch (error) {
     return { problem: `"${file}" could not be read (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})` };
+  } finally {
+    await opened.handle.close().catch(() => {});
+  }
+}
+
+/**
+ * The whole of a regular file of at most `limit` bytes, or null when it is missing, larger, a link, a FIFO, a
+ * directory or unreadable. For files that are of no use cut short: JSON, a thread id, git's small files.
+ */
+export async function readWholeRegularFile(file: string | Buffer, limit: number): Promise<Buffer | null> {
+  const opened = await openChecked(file, constants.O_RDONLY);
+  if (!("handle" in opened)) return null;
+  try {
+    if (opened.size > limit) return null;
+    const { bytes, truncated } = await readAtMost(opened.handle, opened.size, limit);
+    return truncated ? null : bytes;
+  } catch {
+    return null;
+  } finally {
+    await opened.handle.close().catch(() => {});
+  }
+}
+
+/**
+ * The bytes of a regular file from `offset` to its end, at most `limit` of them (for following a file that grows),
+ * or null when it is missing, a link, a FIFO, a directory or unreadable.
+ */
+export async function readRegularFileFrom(file: string, offset: number, limit: number): Promise<Buffer | null> {
+  const opened = await openChecked(file, constants.O_RDONLY);
+  if (!("handle" in opened)) return null;
+  try {
+    const chunks: Buffer[] = [];
+    let total = 0;
+    const buffer = Buffer.alloc(256 * 1024);
+    while (total < limit) {
+      const { bytesRead } = await opened.handle.read(buffer, 0, Math.min(buffer.length, limit - total), offset + total);
+      if (bytesRead === 0) break;
+      chunks.push(Buffer.from(buffer.subarray(0, bytesRead)));
+      total += bytesRead;
+    }
+    return Buffer.concat(chunks);
+  } catch {
+    return null;
   } finally {
     await opened.handle.close().catch(() => {});
   }

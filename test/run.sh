@@ -26,19 +26,26 @@ step "build dist/codex-subagents" "$BUN" run build.ts
 # The committed checksums.txt must be the release build of the committed tree (names any asset that differs).
 step "checksums.txt matches a release rebuild of HEAD" "$BUN" run build.ts --check
 
+# One `bun test` pass: log, then "what" for messages, then bun test's arguments. Adds its counts to passed/failed; a
+# non-zero exit with no failed test (no test files, or a crash) counts as one failure.
+test_pass() {
+  local log=$1 what=$2; shift 2
+  "$BUN" test --timeout 120000 "$@" 2>&1 | tee "$log"
+  local status=${PIPESTATUS[0]}
+  local tests_passed tests_failed
+  tests_passed=$(grep -Eo '^ *[0-9]+ pass$' "$log" | tail -1 | grep -Eo '[0-9]+' || echo 0)
+  tests_failed=$(grep -Eo '^ *[0-9]+ fail$' "$log" | tail -1 | grep -Eo '[0-9]+' || echo 0)
+  passed=$((passed + tests_passed))
+  failed=$((failed + tests_failed))
+  if [ "$status" -ne 0 ] && [ "$tests_failed" -eq 0 ]; then
+    echo "$what exited $status without reporting a failed test (no test files, or a crash)"
+    failed=$((failed + 1))
+  fi
+}
+
 # Tests run against the built executable; a missing build fails them instead of silently testing the source.
 export CI="${CI:-true}"
-log=.tmp/bun-test.log
-"$BUN" test --timeout 120000 "$@" 2>&1 | tee "$log"
-status=${PIPESTATUS[0]}
-tests_passed=$(grep -Eo '^ *[0-9]+ pass$' "$log" | tail -1 | grep -Eo '[0-9]+' || echo 0)
-tests_failed=$(grep -Eo '^ *[0-9]+ fail$' "$log" | tail -1 | grep -Eo '[0-9]+' || echo 0)
-passed=$((passed + tests_passed))
-failed=$((failed + tests_failed))
-if [ "$status" -ne 0 ] && [ "$tests_failed" -eq 0 ]; then
-  echo "bun test exited $status without reporting a failed test (no test files, or a crash)"
-  failed=$((failed + 1))
-fi
+test_pass .tmp/bun-test.log "bun test" "$@"
 
 # Second pass (whole-suite runs only): the tests that run the real codex, again against the oldest codex this release
 # supports (TESTED_CODEX_VERSIONS[0] in src/doctor/index.ts; the first pass used the pinned, newest one). It is installed
@@ -56,17 +63,8 @@ if [ "$#" -eq 0 ]; then
   step "install codex $oldest (oldest supported) into .tmp/codex-$oldest" install_oldest
   if [ -x "$old_codex" ]; then
     echo "== codex tests again with codex $oldest (CODEX_SUBAGENTS_TEST_CODEX=$old_codex)"
-    oldlog=.tmp/bun-test-codex-oldest.log
-    CODEX_SUBAGENTS_TEST_CODEX="$old_codex" "$BUN" test --timeout 120000 test/e2e test/runs test/doctor test/clients/codex.test.ts 2>&1 | tee "$oldlog"
-    old_status=${PIPESTATUS[0]}
-    old_passed=$(grep -Eo '^ *[0-9]+ pass$' "$oldlog" | tail -1 | grep -Eo '[0-9]+' || echo 0)
-    old_failed=$(grep -Eo '^ *[0-9]+ fail$' "$oldlog" | tail -1 | grep -Eo '[0-9]+' || echo 0)
-    passed=$((passed + old_passed))
-    failed=$((failed + old_failed))
-    if [ "$old_status" -ne 0 ] && [ "$old_failed" -eq 0 ]; then
-      echo "bun test (codex $oldest) exited $old_status without reporting a failed test"
-      failed=$((failed + 1))
-    fi
+    CODEX_SUBAGENTS_TEST_CODEX="$old_codex" test_pass .tmp/bun-test-codex-oldest.log "bun test (codex $oldest)" \
+      test/e2e test/runs test/doctor test/clients/codex.test.ts
   fi
 fi
 

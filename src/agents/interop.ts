@@ -177,15 +177,8 @@ function claudeSandbox(raw: Record<string, unknown>, issues: AgentIssue[]): { sa
 
 /** A Claude Code agent's frontmatter → our settings. The body (persona) is handled by the caller. */
 export function mapClaudeAgent(raw: Record<string, unknown>): MappedAgent {
-  const issues: AgentIssue[] = [];
-  const settings: AgentSettings = {};
-  const out: MappedAgent = { settings, issues };
-
-  if (raw.name !== undefined) {
-    if (typeof raw.name === "string") out.name = raw.name.trim();
-    else issues.push({ level: "error", code: "INVALID_VALUE", field: "name", message: `name ${quote(raw.name)} must be a string` });
-  }
-  mapDescription(raw.description, settings, issues);
+  const out = mapNameAndDescription(raw);
+  const { settings, issues } = out;
 
   const { sandbox, from } = claudeSandbox(raw, issues);
   settings.sandbox_mode = sandbox;
@@ -213,6 +206,17 @@ export function mapClaudeAgent(raw: Record<string, unknown>): MappedAgent {
   return out;
 }
 
+/** The keys both formats share: `name` (optional, else the file name) and `description`. */
+function mapNameAndDescription(raw: Record<string, unknown>): MappedAgent {
+  const out: MappedAgent = { settings: {}, issues: [] };
+  if (raw.name !== undefined) {
+    if (typeof raw.name === "string") out.name = raw.name.trim();
+    else out.issues.push({ level: "error", code: "INVALID_VALUE", field: "name", message: `name ${quote(raw.name)} must be a string` });
+  }
+  mapDescription(raw.description, out.settings, out.issues);
+  return out;
+}
+
 /** Claude and Codex descriptions may be long and span lines (with <example> blocks); they are kept as written. */
 function mapDescription(value: unknown, settings: AgentSettings, issues: AgentIssue[]): void {
   if (value === undefined) {
@@ -231,14 +235,8 @@ function mapDescription(value: unknown, settings: AgentSettings, issues: AgentIs
  * other configuration behind the reviewer's back; only the four role keys below are passed, each as its own flag.
  */
 export function mapCodexRole(raw: Record<string, unknown>): MappedAgent {
-  const issues: AgentIssue[] = [];
-  const settings: AgentSettings = {};
-  const out: MappedAgent = { settings, issues };
-  if (raw.name !== undefined) {
-    if (typeof raw.name === "string") out.name = raw.name.trim();
-    else issues.push({ level: "error", code: "INVALID_VALUE", field: "name", message: `name ${quote(raw.name)} must be a string` });
-  }
-  mapDescription(raw.description, settings, issues);
+  const out = mapNameAndDescription(raw);
+  const { settings, issues } = out;
   if (typeof raw.developer_instructions === "string") out.persona = raw.developer_instructions;
   else if (raw.developer_instructions !== undefined) issues.push({ level: "error", code: "INVALID_VALUE", field: "developer_instructions", message: "developer_instructions must be a string (the role's instructions)" });
   else issues.push({ level: "error", code: "EMPTY_PERSONA", field: "developer_instructions", message: "a role file needs developer_instructions: the instructions the sub-agent follows" });

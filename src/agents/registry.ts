@@ -43,7 +43,8 @@ async function isDirectory(p: string): Promise<boolean> {
 }
 
 /**
- * SPEC §3 discovery, first hit wins. A directory named explicitly (flag or environment) that does not exist is an
+ * Discovery, first hit wins: `--agents-dir`, `CODEX_SUBAGENTS_DIR`, `./agents`, `./.codex-subagents/agents`, `agents/`
+ * beside the executable, then the embedded starter agents. A directory named explicitly (flag or environment) that does not exist is an
  * error, never a silent fallback to another set of agents.
  */
 export async function discoverAgents(opts: {

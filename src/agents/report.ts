@@ -2,7 +2,7 @@
 import { z } from "zod";
 import type { AgentsLocation } from "./registry.ts";
 import { AGENT_FORMATS, agentIssueSchema, APPROVAL_POLICIES, hasErrors, ISOLATION_MODES, REASONING_EFFORTS, type AgentFileResult } from "./schema.ts";
-import { SANDBOX_MODES } from "../policy/sandbox.ts";
+import { DEFAULT_SANDBOX, SANDBOX_MODES } from "../policy/sandbox.ts";
 
 /** Longest description a listing shows as written; longer ones (Claude Code's, with <example> blocks) are cut. */
 export const LISTED_DESCRIPTION_CHARS = 500;
@@ -70,7 +70,7 @@ export function listReport(location: AgentsLocation, files: readonly AgentFileRe
       model: f.settings.model ?? null,
       reasoning_effort: f.settings.reasoning_effort ?? null,
       // Explicit: an agent that names no sandbox runs read-only, so that is what is listed, never an empty value.
-      sandbox_mode: f.settings.sandbox_mode ?? "read-only",
+      sandbox_mode: f.settings.sandbox_mode ?? DEFAULT_SANDBOX,
       approval_policy: f.settings.approval_policy ?? null,
       isolation: f.settings.isolation ?? null,
       file: f.file,
@@ -146,7 +146,7 @@ export function formatListReport(report: ListReport, foundBy: string): string {
   const lines = [`agents from ${report.dir ?? "the embedded starter set"} (${foundBy})${formats ? `: ${formats}` : ""}`];
   const width = Math.max(4, ...report.agents.map((a) => a.name.length));
   for (const a of report.agents) {
-    const flags = [a.format === "codex-subagents" ? null : a.format, a.sandbox_mode ?? "read-only", a.isolation && a.isolation !== "none" ? a.isolation : null, a.model, a.profile ? `profile ${a.profile}` : null].filter(Boolean).join(", ");
+    const flags = [a.format === "codex-subagents" ? null : a.format, a.sandbox_mode ?? DEFAULT_SANDBOX, a.isolation && a.isolation !== "none" ? a.isolation : null, a.model, a.profile ? `profile ${a.profile}` : null].filter(Boolean).join(", ");
     lines.push(`${a.ok ? " " : "!"} ${a.name.padEnd(width)}  ${a.description ?? ""}${flags ? ` [${flags}]` : ""}${a.ok ? "" : "  (has errors: run validate)"}`);
   }
   if (report.agents.length === 0) lines.push("  (no agent files)");

@@ -182,8 +182,8 @@ function parseKeyValue(st: State, table: TomlTable): void {
 function parseValue(st: State, depth: number): TomlValue {
   if (depth > MAX_DEPTH) fail(st, `values nest deeper than ${MAX_DEPTH} levels`);
   const c = peek(st);
-  if (c === '"') return st.src.startsWith('"""', st.pos) ? parseMultilineBasic(st) : parseBasicString(st);
-  if (c === "'") return st.src.startsWith("'''", st.pos) ? parseMultilineLiteral(st) : parseLiteralString(st);
+  if (c === '"') return st.src.startsWith('"""', st.pos) ? parseMultiline(st, '"') : parseBasicString(st);
+  if (c === "'") return st.src.startsWith("'''", st.pos) ? parseMultiline(st, "'") : parseLiteralString(st);
   if (c === "[") return parseArray(st, depth);
   if (c === "{") return parseInlineTable(st, depth);
   const word = /^[^\s,\]}#]+/.exec(st.src.slice(st.pos, st.pos + 128))?.[0] ?? "";
@@ -313,43 +313,31 @@ function closingQuotes(st: State, quote: string): number {
   return n;
 }
 
-function parseMultilineBasic(st: State): string {
+/** A `"""` (basic: escapes apply) or `'''` (literal: taken as written) multi-line string, from its opening delimiter. */
+function parseMultiline(st: State, quote: '"' | "'"): string {
+  const delimiter = quote.repeat(3);
   const startLine = st.line;
   st.pos += 3;
   skipOpeningNewline(st);
   let out = "";
   for (;;) {
     const ch = peek(st);
-    if (ch === "") throw new TomlError(startLine, 'the """ string that opens here is never closed');
-    if (ch === '"') {
-      const n = closingQuotes(st, '"');
+    if (ch === "") throw new TomlError(startLine, `the ${delimiter} string that opens here is never closed`);
+    if (ch === quote) {
+      const n = closingQuotes(st, quote);
       if (n >= 3) {
-        if (n > 5) fail(st, 'too many quotes at the end of a """ string');
-        out += '"'.repeat(n - 3);
+        if (n > 5) fail(st, `too many quotes at the end of a ${delimiter} string`);
+        out += quote.repeat(n - 3);
         st.pos += n;
         return out;
       }
-      out += '"'.repeat(n);
+      out += quote.repeat(n);
       st.pos += n;
       continue;
     }
     st.pos++;
-    if (ch === "\\") {
-      // A backslash at the end of a line trims the line end and the whitespace that follows.
-      const rest = /^[ \t]*\r?\n/.exec(st.src.slice(st.pos, st.pos + 512));
-      if (rest) {
-        st.pos += rest[0].length;
-        st.line++;
-        for (;;) {
-          const c = peek(st);
-          if (c === " " || c === "\t") st.pos++;
-          else if (c === "\n") { st.pos++; st.line++; }
-          else if (c === "\r" && peek(st, 1) === "\n") { st.pos += 2; st.line++; }
-          else break;
-        }
-        continue;
-      }
-      out += parseEscape(st);
+    if (ch === "\\" && quote === '"') {
+      if (!skipLineEndingBackslash(st)) out += parseEscape(st);
       continue;
     }
     if (ch === "\r" && peek(st) === "\n") { st.pos++; st.line++; out += "\n"; continue; }
@@ -359,30 +347,17 @@ function parseMultilineBasic(st: State): string {
   }
 }
 
-function parseMultilineLiteral(st: State): string {
-  const startLine = st.line;
-  st.pos += 3;
-  skipOpeningNewline(st);
-  let out = "";
+/** After a backslash in a `"""` string: one at the end of a line trims the line end and the whitespace after it. */
+function skipLineEndingBackslash(st: State): boolean {
+  const rest = /^[ \t]*\r?\n/.exec(st.src.slice(st.pos, st.pos + 512));
+  if (!rest) return false;
+  st.pos += rest[0].length;
+  st.line++;
   for (;;) {
-    const ch = peek(st);
-    if (ch === "") throw new TomlError(startLine, "the ''' string that opens here is never closed");
-    if (ch === "'") {
-      const n = closingQuotes(st, "'");
-      if (n >= 3) {
-        if (n > 5) fail(st, "too many quotes at the end of a ''' string");
-        out += "'".repeat(n - 3);
-        st.pos += n;
-        return out;
-      }
-      out += "'".repeat(n);
-      st.pos += n;
-      continue;
-    }
-    st.pos++;
-    if (ch === "\r" && peek(st) === "\n") { st.pos++; st.line++; out += "\n"; continue; }
-    checkChar(st, ch, true);
-    if (ch === "\n") st.line++;
-    out += ch;
+    const c = peek(st);
+    if (c === " " || c === "\t") st.pos++;
+    else if (c === "\n") { st.pos++; st.line++; }
+    else if (c === "\r" && peek(st, 1) === "\n") { st.pos += 2; st.line++; }
+    else return true;
   }
 }

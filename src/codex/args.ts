@@ -1,5 +1,6 @@
 /**
- * Pure: agent + request → argv for codex (SPEC §6). No shell ever sees these; each value is one argv element.
+ * Pure: agent + request → argv for codex: `exec` (or `exec resume <thread_id>`), `--json`, the agent's settings,
+ * `--output-last-message` and `-`, the task then coming on stdin. No shell ever sees these; each value is one argv element.
  */
 import type { Agent } from "../agents/schema.ts";
 
@@ -52,7 +53,7 @@ export function tomlString(text: string): string {
 
 /**
  * One argv shape serves a first run and a resume: profile, sandbox and directory are codex's global options, placed
- * before the subcommand, because `exec resume` accepts no --cd, -s or -p of its own (CODEX-FACTS).
+ * before the subcommand, because `exec resume` accepts no --cd, -s or -p of its own (`codex exec resume --help` lists none).
  * The prompt is `-`: the task arrives on stdin, so a task like "--help" or "resume" stays text.
  */
 export function buildCodexArgs(inv: CodexInvocation): string[] {

@@ -6,8 +6,9 @@ import type { RunOutcome } from "../codex/run.ts";
 import { readRegularFile } from "../safe-fs.ts";
 import type { IsolationMode } from "../agents/schema.ts";
 import type { Workspace } from "../workspace/index.ts";
+import { MIB } from "../limits.ts";
 
-export const MAX_FINAL_MESSAGE_BYTES = 1024 * 1024;
+export const MAX_FINAL_MESSAGE_BYTES = MIB;
 
 export interface Outcome {
   readonly finalMessage: string;

@@ -1,6 +1,6 @@
 import path from "node:path";
 
-/** Variables codex may receive from the server's own environment (SPEC §6). Everything else is dropped. */
+/** Variables codex may receive from the server's own environment . Everything else is dropped. */
 export const ENV_ALLOW_LIST = [
   "PATH", "HOME", "USER", "LOGNAME", "SHELL", "TERM", "LANG", "TMPDIR", "TEMP", "TMP",
   "CODEX_HOME", "OPENAI_API_KEY", "OPENAI_BASE_URL", "SYSTEMROOT",

@@ -159,3 +159,17 @@ export function redactDeep<T>(value: T, redact: Redactor): T {
   }
   return value;
 }
+
+/**
+ * An event line as it is stored: parsed and redacted value by value when it is JSON (a pattern cannot see a secret
+ * that follows an escape like `\n` in the raw text), then the whole line once more; other text is redacted as is.
+ */
+export function redactEventLine(line: string, redact: Redactor): string {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(line);
+  } catch {
+    return redact(line);
+  }
+  return redact(JSON.stringify(redactDeep(parsed, redact)));
+}

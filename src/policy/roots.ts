@@ -17,14 +17,19 @@ export interface Root {
   real: string;
 }
 
+/** The part of `node:path` that isWithin needs; pass `path.win32` or `path.posix` to check another platform's paths. */
+export type PathFlavour = Pick<typeof path, "relative" | "isAbsolute" | "sep">;
+
 /**
  * True when `candidate` is `parent` or lies below it. Pure and lexical: both must be absolute and normalized.
- * Security: compares whole path segments, so `/repo-evil` is not inside `/repo`.
+ * Security: compares whole path segments, so `/repo-evil` is not inside `/repo`; on Windows it compares as the
+ * filesystem does, without regard to case, so `C:\Repo\x` is inside `c:\repo` (a prefix test would say it is not).
+ * The one containment test in this program: every "is this path inside that directory" question comes here.
  */
-export function isWithin(candidate: string, parent: string): boolean {
-  const rel = path.relative(parent, candidate);
+export function isWithin(candidate: string, parent: string, flavour: PathFlavour = path): boolean {
+  const rel = flavour.relative(parent, candidate);
   if (rel === "") return true;
-  return rel !== ".." && !rel.startsWith(`..${path.sep}`) && !path.isAbsolute(rel);
+  return rel !== ".." && !rel.startsWith(`..${flavour.sep}`) && !flavour.isAbsolute(rel);
 }
 
 export function describeRoots(roots: readonly Root[]): string {

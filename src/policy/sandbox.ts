@@ -1,6 +1,9 @@
 export const SANDBOX_MODES = ["read-only", "workspace-write", "danger-full-access"] as const;
 export type SandboxMode = (typeof SANDBOX_MODES)[number];
 
+/** Sandbox for an agent that names none. Security: always pass one, so a loose user config cannot widen it. */
+export const DEFAULT_SANDBOX: SandboxMode = "read-only";
+
 /** Rank of a sandbox mode: higher is looser. */
 export function sandboxRank(mode: SandboxMode): number {
   return SANDBOX_MODES.indexOf(mode);

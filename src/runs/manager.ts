@@ -4,13 +4,13 @@
  * memory while the server keeps it, then from its run record (so after a restart too). Nothing here outlives the
  * server: its shutdown signal ends every run still going, and each is recorded as cancelled.
  */
-import { constants } from "node:fs";
-import { lstat, open } from "node:fs/promises";
+import { lstat } from "node:fs/promises";
 import path from "node:path";
 import { oneLine } from "../codex/events.ts";
 import { DelegateError, planDelegation, runDelegation, type DelegateContext, type DelegationPlan } from "../delegate.ts";
 import { resultWithoutRun } from "../delegation/result.ts";
 import { isRefusal, refusalText } from "../errors.ts";
+import { readWholeRegularFile } from "../safe-fs.ts";
 import type { SandboxMode } from "../policy/sandbox.ts";
 import type { IsolationMode } from "../agents/schema.ts";
 import type { DelegateInput } from "../shapes/delegate-input.ts";
@@ -279,22 +279,14 @@ export class RunManager {
   }
 }
 
-/** A finished run's result.json. Security: opened with O_NOFOLLOW, so a symlink planted in the runs dir is not read. */
+/** A finished run's result.json. Security: read by readWholeRegularFile, so a symlink or FIFO planted in the runs dir is not followed. */
 async function readStoredResult(file: string): Promise<DelegateResult | null> {
-  let handle;
+  const bytes = await readWholeRegularFile(file, MAX_STORED_RESULT_BYTES);
+  if (bytes === null) return null;
   try {
-    handle = await open(file, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
-  } catch {
-    return null;
-  }
-  try {
-    const info = await handle.stat();
-    if (!info.isFile() || info.size > MAX_STORED_RESULT_BYTES) return null;
-    const parsed = delegateResultSchema.safeParse(JSON.parse(await handle.readFile("utf8")));
+    const parsed = delegateResultSchema.safeParse(JSON.parse(bytes.toString("utf8")));
     return parsed.success ? parsed.data : null;
   } catch {
     return null;
-  } finally {
-    await handle.close();
   }
 }

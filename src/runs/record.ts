@@ -16,7 +16,7 @@ import { randomBytes } from "node:crypto";
 import { lstat, mkdir, readdir, rename, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import type { Logger } from "../log.ts";
-import { redactDeep, type Redactor } from "../policy/redact.ts";
+import { redactDeep, redactEventLine, type Redactor } from "../policy/redact.ts";
 import { appendRegularFile } from "../safe-fs.ts";
 
 /** The run record of one delegation. */
@@ -141,20 +141,6 @@ export function createRunRecords(options: RunRecordsOptions): StartRecord {
       throw error;
     }
   };
-}
-
-/**
- * An event line as it is stored: parsed and redacted value by value when it is JSON (a pattern cannot see a secret
- * that follows an escape like `\n` in the raw text), then the whole line once more; other text is redacted as is.
- */
-export function redactEventLine(line: string, redact: Redactor): string {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(line);
-  } catch {
-    return redact(line);
-  }
-  return redact(JSON.stringify(redactDeep(parsed, redact)));
 }
 
 class FileRunRecorder implements RunRecorder {

@@ -5,13 +5,13 @@
  *
  * The core (eventStep, formatStep, formatSummary) is pure; the reading and polling are at the bottom.
  */
-import { constants } from "node:fs";
-import { lstat, open } from "node:fs/promises";
+import { lstat } from "node:fs/promises";
 import path from "node:path";
 import { StringDecoder } from "node:string_decoder";
 import { oneLine } from "../codex/events.ts";
 import { NotFoundError } from "../errors.ts";
 import { parseCodexLine } from "../shapes/codex-event.ts";
+import { readRegularFileFrom, readWholeRegularFile } from "../safe-fs.ts";
 import { finalStatusOf, type RunStatus } from "./manager.ts";
 import { parseRunDirName, RUN_DIR_PATTERN, RUN_FILES } from "./record.ts";
 
@@ -113,21 +113,9 @@ export function formatSummary(result: Json | null): string {
 
 // ---- reading a record ------------------------------------------------------------------------------------------
 
-/** A record file, or null. Security: O_NOFOLLOW, so a symlink planted in the runs dir is not followed. */
+/** A record file, or null. Security: read by readWholeRegularFile, so a symlink planted in the runs dir is not followed. */
 async function readRecordFile(file: string, maxBytes = 64 * 1024 * 1024): Promise<string | null> {
-  let handle;
-  try {
-    handle = await open(file, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
-  } catch {
-    return null;
-  }
-  try {
-    const info = await handle.stat();
-    if (!info.isFile() || info.size > maxBytes) return null;
-    return await handle.readFile("utf8");
-  } finally {
-    await handle.close();
-  }
+  return (await readWholeRegularFile(file, maxBytes))?.toString("utf8") ?? null;
 }
 
 async function readJson(file: string): Promise<Json | null> {
@@ -140,6 +128,9 @@ async function readJson(file: string): Promise<Json | null> {
   }
 }
 
+/** The most of events.jsonl one call reads; the next call goes on from there. */
+const MAX_EVENTS_READ_BYTES = 64 * 1024 * 1024;
+
 /** Reads events.jsonl from where the last call stopped; returns the complete new lines. */
 export class EventsTail {
   private offset = 0;
@@ -148,28 +139,14 @@ export class EventsTail {
   private readonly decoder = new StringDecoder("utf8");
   constructor(private readonly file: string) {}
   async next(): Promise<string[]> {
-    let handle;
-    try {
-      handle = await open(this.file, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
-    } catch {
-      return [];
-    }
-    try {
-      const chunks: Buffer[] = [];
-      const buffer = Buffer.alloc(256 * 1024);
-      for (;;) {
-        const { bytesRead } = await handle.read(buffer, 0, buffer.length, this.offset);
-        if (bytesRead === 0) break;
-        this.offset += bytesRead;
-        chunks.push(Buffer.from(buffer.subarray(0, bytesRead)));
-      }
-      const text = this.partial + this.decoder.write(Buffer.concat(chunks));
-      const lines = text.split("\n");
-      this.partial = lines.pop() ?? "";
-      return lines.filter((l) => l !== "");
-    } finally {
-      await handle.close();
-    }
+    // Security: read through safe-fs, so a symlink or FIFO planted at events.jsonl is not followed or read.
+    const bytes = await readRegularFileFrom(this.file, this.offset, MAX_EVENTS_READ_BYTES);
+    if (bytes === null) return [];
+    this.offset += bytes.length;
+    const text = this.partial + this.decoder.write(bytes);
+    const lines = text.split("\n");
+    this.partial = lines.pop() ?? "";
+    return lines.filter((l) => l !== "");
   }
 }
 

@@ -8,9 +8,9 @@
  * by record.ts), so the check reads at most --keep-runs files of a few bytes, newest first. Records pruned by
  * --keep-runs, or never written (--keep-runs 0), no longer vouch for a thread after a restart.
  */
-import { constants as fsConstants } from "node:fs";
-import { open, readdir } from "node:fs/promises";
+import { readdir } from "node:fs/promises";
 import path from "node:path";
+import { readWholeRegularFile } from "../safe-fs.ts";
 import { RUN_DIR_PATTERN, RUN_FILES } from "./record.ts";
 
 export interface ThreadRegistry {
@@ -27,28 +27,9 @@ const MAX_THREAD_FILE_BYTES = 128;
 /** Records written before thread.txt existed: their result.json is read, up to this size. */
 const MAX_LEGACY_RESULT_BYTES = 4 * 1024 * 1024;
 
-/**
- * Reads a small file a sub-agent might have replaced: no symlink is followed, a FIFO does not block the open, and only
- * a regular file is read. Null for anything else.
- */
+/** A small file a sub-agent might have replaced, as text, or null (see readWholeRegularFile). */
 async function readSmallRegularFile(file: string, limit: number): Promise<string | null> {
-  let handle;
-  try {
-    handle = await open(file, fsConstants.O_RDONLY | fsConstants.O_NOFOLLOW | fsConstants.O_NONBLOCK);
-  } catch {
-    return null;
-  }
-  try {
-    const info = await handle.stat();
-    if (!info.isFile() || info.size > limit) return null;
-    const buffer = Buffer.alloc(limit);
-    const { bytesRead } = await handle.read(buffer, 0, limit, 0);
-    return buffer.subarray(0, bytesRead).toString("utf8");
-  } catch {
-    return null;
-  } finally {
-    await handle.close().catch(() => {});
-  }
+  return (await readWholeRegularFile(file, limit))?.toString("utf8") ?? null;
 }
 
 /** The thread id a run directory vouches for, or null. */

@@ -2,8 +2,9 @@
 import { z } from "zod";
 import { ISOLATION_MODES, settingSchemas } from "../agents/schema.ts";
 import { THREAD_ID_PATTERN } from "../codex/args.ts";
+import { MAX_TASK_BYTES } from "../limits.ts";
 
-export const MAX_TASK_BYTES = 1024 * 1024;
+export { MAX_TASK_BYTES };
 
 /** One delegation request; `delegate()` takes exactly this. */
 export const delegateRequestSchema = z.strictObject({

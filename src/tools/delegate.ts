@@ -2,6 +2,7 @@ import type { McpServer, RegisteredTool } from "@modelcontextprotocol/sdk/server
 import type { Agent } from "../agents/schema.ts";
 import { summarizeDescription } from "../agents/report.ts";
 import { callerSandboxFromMeta } from "../policy/caller-sandbox.ts";
+import { DEFAULT_SANDBOX } from "../policy/sandbox.ts";
 import type { DelegateContext } from "../delegate.ts";
 import type { RunManager } from "../runs/manager.ts";
 import { delegateInputSchema } from "../shapes/delegate-input.ts";
@@ -12,7 +13,7 @@ import { errorResult, isRefusal, refusalText } from "./results.ts";
 export { delegateInputSchema, runResultSchema };
 
 export function describeDelegate(agents: readonly Agent[]): string {
-  const lines = agents.map((a) => `- ${a.name}: ${summarizeDescription(a.description) ?? "(no description)"} [sandbox ${a.sandbox_mode ?? "read-only"}${a.isolation && a.isolation !== "none" ? `, ${a.isolation}` : ""}]`);
+  const lines = agents.map((a) => `- ${a.name}: ${summarizeDescription(a.description) ?? "(no description)"} [sandbox ${a.sandbox_mode ?? DEFAULT_SANDBOX}${a.isolation && a.isolation !== "none" ? `, ${a.isolation}` : ""}]`);
   return [
     "Delegate a self-contained task to a Codex sub-agent (a separate `codex exec` run with the agent's own instructions, model, sandbox and approval policy) and get back its final answer, its token usage and, for worktree isolation, its changes as a patch.",
     "Use it for work that benefits from a fresh context or a specialist: reviews, debugging, tests, docs, audits. Write the task so it stands alone: the sub-agent sees none of this conversation.",
@@ -76,7 +77,7 @@ export function registerDelegateTool(server: McpServer, deps: DelegateToolDeps):
       const result = deps.runs.view(run);
       finished = true;
       const text = JSON.stringify(result, null, 2);
-      // SPEC §4: the first text block is exactly the structured result; a failure adds a one-line summary after it.
+      // The first text block is exactly the structured result (for clients that read no structuredContent); a failure adds a one-line summary after it.
       const content = [{ type: "text" as const, text }];
       if (!result.ok) content.push({ type: "text", text: `delegation did not succeed: ${failureReason(result)}; see notes and stderr_tail` });
       return { content, structuredContent: result, isError: !result.ok };

@@ -48,7 +48,10 @@ function stripDotSlash(name: string): string {
   return name.startsWith("./") ? name.slice(2) : name;
 }
 
-/** Render checksums the way `sha256sum` does, sorted by name (SPEC §1). */
+/**
+ * Render checksums the way `sha256sum` does, sorted by name, so the same files give the same text on every machine.
+ * The one listing of hashes: checksums.txt and the source digest of the build manifest both come from here.
+ */
 export function formatChecksums(entries: readonly { name: string; sha256: string }[]): string {
   return [...entries]
     .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))

@@ -3,6 +3,7 @@
  * hold its own hash. It is content-addressed on purpose: no git commit id (checksums.txt is committed, so a
  * commit id inside the assets would make checksums.txt depend on itself), no timestamp, no build-machine path.
  */
+import { formatChecksums } from "./checksums.ts";
 import type { CycloneDxBom } from "./sbom.ts";
 
 export const MANIFEST_SCHEMA = 1;
@@ -60,8 +61,5 @@ export function embeddedManifest(): BuildManifest | null {
 
 /** The listing whose SHA-256 is `source.digest`: exactly what `sha256sum FILES` prints, sorted by path. */
 export function sourceListing(files: readonly SourceFileHash[]): string {
-  return [...files]
-    .sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0))
-    .map((f) => `${f.sha256}  ${f.path}\n`)
-    .join("");
+  return formatChecksums(files.map((f) => ({ name: f.path, sha256: f.sha256 })));
 }

@@ -1,5 +1,5 @@
 /**
- * `--verify` as data (SPEC §5): self-hash against checksums.txt, the minisign signature of checksums.txt,
+ * `--verify` as data: self-hash against checksums.txt, the minisign signature of checksums.txt,
  * the environment, and the embedded build facts. Nothing here prints; commands.ts renders the report.
  */
 import { readFile } from "node:fs/promises";

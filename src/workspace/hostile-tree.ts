@@ -8,8 +8,7 @@
 // sub-agent's choosing. We remove every such entry before git looks (the worktree is thrown away afterwards anyway)
 // and say so in a note; the files beside it then come back in the patch as ordinary files. The top-level `.git`
 // file is never read: the patch names GIT_DIR and GIT_WORK_TREE outright.
-import { constants } from "node:fs";
-import { open, opendir, rm } from "node:fs/promises";
+import { opendir, rm } from "node:fs/promises";
 import { join, relative } from "node:path";
 import { WorkspaceError } from "./types.ts";
 
@@ -56,22 +55,4 @@ export async function removePlantedGitEntries(root: string, maxEntries = 1_000_0
     }
   }
   return { removed: removed.sort(), entries };
-}
-
-/**
- * The bytes of a regular file of at most `limit` bytes; undefined when it is absent, larger, a link, a FIFO or
- * anything else. Opened non-blocking and without following a link, so no planted FIFO can hang the server.
- */
-export async function readRegularFile(file: string | Buffer, limit: number): Promise<Buffer | undefined> {
-  let handle;
-  try {
-    handle = await open(file, constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOFOLLOW);
-    const info = await handle.stat();
-    if (!info.isFile() || info.size > limit) return undefined;
-    return await handle.readFile();
-  } catch {
-    return undefined;
-  } finally {
-    await handle?.close();
-  }
 }

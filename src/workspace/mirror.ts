@@ -12,11 +12,11 @@
 import { constants } from "node:fs";
 import { copyFile, lstat, mkdir, mkdtemp, opendir, realpath, rm, stat, symlink } from "node:fs/promises";
 import { basename, dirname, join, relative, sep } from "node:path";
+import { once } from "../once.ts";
+import { isWithin } from "../policy/roots.ts";
 import { mirrorExcludesPath, mirrorExclusion, type MirrorExclusion } from "./mirror-filter.ts";
 import {
   DEFAULT_MIRROR_LIMITS,
-  isInsideOrEqual,
-  once,
   WorkspaceError,
   type MirrorLimits,
   type Workspace,
@@ -147,7 +147,7 @@ async function copySymlink(state: CopyState, source: string, target: string): Pr
   } catch {
     return skip(state, "dangling or looping symlink", source);
   }
-  if (!isInsideOrEqual(resolved, state.source, sep)) return skip(state, "symlink outside cwd", source);
+  if (!isWithin(resolved, state.source)) return skip(state, "symlink outside cwd", source);
   const fromRoot = relative(state.source, resolved);
   const excludedBy = fromRoot === "" ? undefined : firstExclusion(fromRoot);
   if (excludedBy) return skip(state, excludedBy, source);

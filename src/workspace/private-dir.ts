@@ -7,7 +7,7 @@
 //       codex-subagents-worktree-XXXXXX/   isolation "worktree": wt/ is the sub-agent's cwd
 //       codex-subagents-mirror-XXXXXX/     isolation "mirror": <name of cwd>/ is the sub-agent's cwd
 //
-// Security: a workspace-write sandbox may write its cwd, /tmp and $TMPDIR (CODEX-FACTS), so anything of ours there is
+// Security: a workspace-write sandbox may write its cwd, /tmp and $TMPDIR (codex's own rule for that mode), so anything of ours there is
 // within reach of every concurrent sub-agent: it could rewrite a read-only reviewer's mirror, plant a FIFO where we
 // read the last message, or a symlink where we write. $CODEX_HOME outside a sub-agent's cwd is not writable from the
 // sandbox. A sub-agent's own worktree or mirror is its cwd, so the run's files sit in a sibling directory, never

@@ -51,16 +51,3 @@ export interface MirrorLimits {
 }
 
 export const DEFAULT_MIRROR_LIMITS: MirrorLimits = { maxEntries: 100_000, maxBytes: 2 * 1024 * 1024 * 1024 };
-
-/** `child` is `parent` or lies below it. Both must be absolute, normalised paths. */
-export function isInsideOrEqual(child: string, parent: string, separator: string): boolean {
-  if (child === parent) return true;
-  const prefix = parent.endsWith(separator) ? parent : parent + separator;
-  return child.startsWith(prefix);
-}
-
-/** Wrap an async function so every call after the first returns the first call's promise. */
-export function once(action: () => Promise<void>): () => Promise<void> {
-  let running: Promise<void> | undefined;
-  return () => (running ??= action());
-}

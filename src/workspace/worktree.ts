@@ -18,7 +18,8 @@
 import { randomBytes } from "node:crypto";
 import { copyFile, lstat, mkdir, mkdtemp, readdir, readFile, realpath, rename, rm, stat, writeFile } from "node:fs/promises";
 import { availableParallelism, tmpdir } from "node:os";
-import { join, resolve, sep } from "node:path";
+import { join, resolve } from "node:path";
+import { once } from "../once.ts";
 import { isWithin } from "../policy/roots.ts";
 import {
   filterNeutralisingArgs,
@@ -29,10 +30,11 @@ import {
   runGit,
   type GitVersion,
 } from "./git.ts";
-import { readRegularFile, removePlantedGitEntries } from "./hostile-tree.ts";
+import { readWholeRegularFile } from "../safe-fs.ts";
+import { removePlantedGitEntries } from "./hostile-tree.ts";
 import { displayPath, isSecretShapedPath, isUtf8, literalPathspec, pathspecFile, splitPatch, type PatchPart } from "./patch-parts.ts";
 import { CARRIED_KEYS, createPrivateGitDir, readSmallText, setPrivateAttributes } from "./private-git.ts";
-import { isInsideOrEqual, once, WorkspaceError, type CollectedPatch, type Workspace, type WorkspaceLogger } from "./types.ts";
+import { WorkspaceError, type CollectedPatch, type Workspace, type WorkspaceLogger } from "./types.ts";
 
 /** A patch larger than this is refused rather than cut (a cut patch would not apply). */
 const MAX_PATCH_BYTES = 64 * 1024 * 1024;
@@ -533,7 +535,7 @@ async function screenBinaryParts(
     const file = Buffer.concat([Buffer.from(worktree + "/"), part.path]);
     const info = await lstat(file).catch(() => undefined);
     if (!info?.isFile()) continue; // deleted or not a regular file: nothing new to leak
-    const bytes = await readRegularFile(file, MAX_BINARY_SCAN_BYTES);
+    const bytes = await readWholeRegularFile(file, MAX_BINARY_SCAN_BYTES);
     if (!bytes) {
       unchecked.push(displayPath(part.path));
       continue;
@@ -574,8 +576,8 @@ function listSome(items: readonly string[], limit = 5): string {
 
 /**
  * Record the worktree in the repository the way `git worktree add` does (`<common>/worktrees/<name>/` with
- * `gitdir`, `commondir` and `HEAD`), so `git worktree list` shows it and `git worktree prune` can drop it should we
- * die, and return that admin directory.
+ * `gitdir`, `commondir` and `HEAD`), so `git worktree list` shows it, and return that admin directory. Should we
+ * die, the record outlives us: `git worktree prune` drops it only once the worktree directory it names is gone.
  * Security: we write these three files ourselves rather than run `git worktree add`, which updates a ref and so
  * fires the `reference-transaction` hook, and on git 2.54 and later also hooks defined in configuration
  * (`hook.<name>.command`), which `core.hooksPath` does not switch off and which an `includeIf` matching only inside
@@ -633,7 +635,7 @@ async function removeWorktree(
 
 async function isOurAdminDir(adminDir: string, repository: RepositoryInfo, worktree: string): Promise<boolean> {
   const worktreesDir = resolve(repository.commonDir, "worktrees");
-  if (!isInsideOrEqual(resolve(adminDir), worktreesDir, sep) || resolve(adminDir) === worktreesDir) return false;
+  if (!isWithin(resolve(adminDir), worktreesDir) || resolve(adminDir) === worktreesDir) return false;
   const pointsAt = await readFile(join(adminDir, "gitdir"), "utf8").catch(() => "");
   return pointsAt.trim() === join(worktree, ".git");
 }

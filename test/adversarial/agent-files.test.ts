@@ -1,13 +1,15 @@
 // Hostile agent files: a billion-laughs YAML, oversized frontmatter, persona or file, deeply nested JSON or YAML are
 // errors (reported by validate_agents, refused by delegate), never a hang or a memory blow-up. A persona that tries
 // to break out of its `-c developer_instructions=…` value reaches codex as one inert argument.
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { beforeAll, describe, expect, test } from "bun:test";
 import { readFileSync } from "node:fs";
 import { mkdir, open, writeFile } from "node:fs/promises";
 import path from "node:path";
-import { afterCase, countBadInput, fakeCall, makeScratch, newToken, reportFiles, reportTally, startServer, type AdversarialServer, type Scratch } from "./harness.ts";
+import {
+  afterCase, countBadInput, fakeCall, newToken, reportFiles, startServer, useScratch, type AdversarialServer,
+} from "./harness.ts";
 
-let scratch: Scratch;
+const scratch = useScratch(import.meta.file);
 let server: AdversarialServer;
 
 function laughs(): string {
@@ -71,7 +73,6 @@ const EXPECTED_CODES: Record<string, string> = {
 };
 
 beforeAll(async () => {
-  scratch = await makeScratch();
   const agentsDir = path.join(scratch.base, "agents");
   await mkdir(agentsDir);
   for (const [name, text] of Object.entries(FILES)) await writeFile(path.join(agentsDir, name), text);
@@ -81,12 +82,6 @@ beforeAll(async () => {
   await big.close();
   await mkdir(path.join(agentsDir, "a-directory.md"));
   server = await startServer(scratch, { args: ["--agents-dir", agentsDir] });
-});
-
-afterAll(async () => {
-  await server?.close();
-  await scratch?.cleanup();
-  reportTally(import.meta.file);
 });
 
 async function agentSettings(name: string): Promise<any> {

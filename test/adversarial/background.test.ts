@@ -1,4 +1,4 @@
-// Background runs (issue 10) against the fake codex: delegate background: true returns at once with a run id,
+// Background runs against the fake codex: delegate background: true returns at once with a run id,
 // get_run collects the result (waiting at most --max-wait), runs queue behind --max-concurrency, cancel_run ends a
 // SIGTERM-ignoring codex and its grandchildren within 5 s, the server's exit ends and records every run still going,
 // and a finished run stays readable after a restart. The SDK client checks every structuredContent against the
@@ -8,20 +8,11 @@ import { mkdir, readdir, readFile, rm, symlink, writeFile } from "node:fs/promis
 import path from "node:path";
 import { mintRunId, RUN_ID_PATTERN } from "../../src/runs/id.ts";
 import {
-  afterCase, countBadInput, expectNoSurvivors, expectNoTempDirs, fakeCall, fakePersona, isAlive, makeScratch, newToken, processesWith, reportTally,
-  startRawServer, startServer, waitFor, type AdversarialServer, type Scratch,
+  afterCase, countBadInput, expectNoSurvivors, expectNoTempDirs, fakeCall, fakePersona, isAlive, newToken,
+  processesWith, startRawServer, startServer, useScratch, waitFor, type AdversarialServer,
 } from "./harness.ts";
 
-let scratch: Scratch;
-
-beforeAll(async () => {
-  scratch = await makeScratch();
-});
-
-afterAll(async () => {
-  await scratch?.cleanup();
-  reportTally(import.meta.file);
-});
+const scratch = useScratch(import.meta.file);
 
 const runsDir = () => path.join(scratch.codexHome, "subagents", "runs");
 

@@ -1,9 +1,9 @@
-// What is checked is what is used (issue 8 §2). A call's cwd is checked, then the call may wait for a slot; meanwhile
+// What is checked is what is used. A call's cwd is checked, then the call may wait for a slot; meanwhile
 // a running sub-agent can swap a directory on that path for a symlink out of the roots. The server resolves and checks
 // again after the wait and right before codex starts, and hands codex the real path. And an agents directory found
 // implicitly (`./agents`, `./.codex-subagents/agents`) may not be a symlink that leaves the working directory: agents
 // are read again at every call, so one that points where a sandbox can write would let a sub-agent write agents.
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { beforeAll, describe, expect, test } from "bun:test";
 import { spawnSync } from "node:child_process";
 import { existsSync, renameSync, symlinkSync } from "node:fs";
 import { mkdir, readdir, rm, writeFile } from "node:fs/promises";
@@ -16,36 +16,18 @@ import { createRedactor } from "../../src/policy/redact.ts";
 import { resolveRoots } from "../../src/policy/roots.ts";
 import { serverCommand } from "../helpers/server-command.ts";
 import {
-  afterCase,
-  countBadInput,
-  FAKE_CODEX,
-  fakeCall,
-  makeScratch,
-  newToken,
-  reportTally,
-  serverEnv,
-  startServer,
-  waitFor,
-  workDirOf,
+  afterCase, countBadInput, FAKE_CODEX, fakeCall, newToken, serverEnv, startServer, useScratch, waitFor, workDirOf,
   type AdversarialServer,
-  type Scratch,
 } from "./harness.ts";
 
-let scratch: Scratch;
+const scratch = useScratch(import.meta.file);
 let server: AdversarialServer;
 let outside: string;
 
 beforeAll(async () => {
-  scratch = await makeScratch();
   outside = path.join(scratch.base, "outside");
   await mkdir(outside);
   server = await startServer(scratch, { args: ["--max-concurrency", "1"] });
-});
-
-afterAll(async () => {
-  await server?.close();
-  await scratch?.cleanup();
-  reportTally(import.meta.file);
 });
 
 function text(result: any): string {

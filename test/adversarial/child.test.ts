@@ -1,24 +1,23 @@
-// Least privilege for the child: only SPEC §6's environment reaches codex, the task travels only on stdin (so a task
+// Least privilege for the child: only the allow-listed environment reaches codex, the task travels only on stdin (so a task
 // that looks like a flag or a subcommand stays text), sizes are bounded, the sandbox ceiling and the nesting limit
 // are enforced by refusing, never by quietly lowering.
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { beforeAll, describe, expect, test } from "bun:test";
 import { readdir } from "node:fs/promises";
 import { connectServer } from "../helpers/mcp-client.ts";
 import { serverCommand } from "../helpers/server-command.ts";
 import {
-  afterCase, countBadInput, expectNoSurvivors, expectNoTempDirs, fakeCall, makeScratch, newToken, reportFiles, reportTally,
-  serverArgs, serverEnv, startServer, type AdversarialServer, type Scratch,
+  afterCase, countBadInput, expectNoSurvivors, expectNoTempDirs, fakeCall, makeScratch, newToken, reportFiles,
+  serverArgs, serverEnv, startServer, useScratch, type AdversarialServer,
 } from "./harness.ts";
 
 const CANARY = "CANARY_SHOULD_NOT_LEAK";
 const CANARY_VALUE = "canary-value-4417";
 const ALLOWED = new Set(["PATH", "HOME", "USER", "LOGNAME", "SHELL", "TERM", "LANG", "TMPDIR", "TEMP", "TMP", "CODEX_HOME", "OPENAI_API_KEY", "OPENAI_BASE_URL", "SYSTEMROOT"]);
 
-let scratch: Scratch;
+const scratch = useScratch(import.meta.file);
 let server: AdversarialServer;
 
 beforeAll(async () => {
-  scratch = await makeScratch();
   server = await startServer(scratch, {
     args: ["--pass-env", "MY_PASSED_VAR"],
     env: {
@@ -32,12 +31,6 @@ beforeAll(async () => {
       LC_ALL: "C",
     },
   });
-});
-
-afterAll(async () => {
-  await server?.close();
-  await scratch?.cleanup();
-  reportTally(import.meta.file);
 });
 
 async function runFake(script: Record<string, unknown>, extra: Record<string, unknown> = {}): Promise<{ result: any; token: string }> {

@@ -1,16 +1,15 @@
 // Bounded everything, no orphans: a codex that floods, hangs, ignores SIGTERM, forks, crashes or speaks garbage is
 // ended (with everything it started) and cleaned up after, and the server's memory stays flat.
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { spawnSync } from "node:child_process";
+import { beforeAll, describe, expect, test } from "bun:test";
 import { readFileSync } from "node:fs";
 import { chmod, readdir, writeFile } from "node:fs/promises";
 import path from "node:path";
 import {
-  afterCase, countBadInput, fakeCall, isAlive, makeScratch, newToken, processesWith, reportTally, startServer, waitFor,
-  type AdversarialServer, type Scratch,
+  afterCase, commitAll, countBadInput, fakeCall, isAlive, makeScratch, newToken, processesWith, startServer, useScratch,
+  waitFor, type AdversarialServer,
 } from "./harness.ts";
 
-let scratch: Scratch;
+const scratch = useScratch(import.meta.file);
 let server: AdversarialServer;
 
 function memoryKiB(pid: number): { rss: number; hwm: number } {
@@ -20,21 +19,10 @@ function memoryKiB(pid: number): { rss: number; hwm: number } {
 }
 
 beforeAll(async () => {
-  scratch = await makeScratch();
   // A git repository as the root, so worktree isolation can be attacked too.
-  const gitEnv = { ...process.env, GIT_AUTHOR_NAME: "t", GIT_AUTHOR_EMAIL: "t@example.invalid", GIT_COMMITTER_NAME: "t", GIT_COMMITTER_EMAIL: "t@example.invalid", GIT_CONFIG_NOSYSTEM: "1" };
   await writeFile(path.join(scratch.root, "README.md"), "hello\n");
-  for (const args of [["init", "-q"], ["add", "."], ["commit", "-q", "-m", "init"]]) {
-    const r = spawnSync("git", args, { cwd: scratch.root, env: gitEnv, encoding: "utf8" });
-    if (r.status !== 0) throw new Error(`git ${args.join(" ")}: ${r.stderr}`);
-  }
+  commitAll(scratch.root);
   server = await startServer(scratch);
-});
-
-afterAll(async () => {
-  await server?.close();
-  await scratch?.cleanup();
-  reportTally(import.meta.file);
 });
 
 /** Pids the fake recorded (itself and its grandchildren). */
@@ -159,7 +147,7 @@ describe("a broken codex is data, not a crash", () => {
     expect(result.structuredContent.ok).toBe(false);
     expect(result.structuredContent.exit_code).toBe(3);
     expect(result.structuredContent.final_message).toBe("partial");
-    // SPEC §4: the result is structuredContent and the same JSON as a text block, failed or not.
+    // The result is structuredContent and the same JSON as a text block, failed or not.
     expect(JSON.parse(result.content[0].text)).toEqual(result.structuredContent);
     expect(result.content.map((c: any) => c.text).join("\n")).toContain("did not succeed: codex exited with 3");
     await afterCase(server, token);

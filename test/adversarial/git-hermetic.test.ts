@@ -1,4 +1,4 @@
-// Git that reads only what we trust (issue 8 §1): a hostile repository, and a sub-agent that plants git metadata in
+// Git that reads only what we trust: a hostile repository, and a sub-agent that plants git metadata in
 // its worktree, each try to make the server's own git run a program of theirs, outside codex's sandbox. Every
 // program they name is a script that touches a marker file; after every case no marker may exist, the call must have
 // answered (a refusal or a success), and no worktree, temporary directory or process may be left.
@@ -17,10 +17,11 @@ import { makeCodexHome, type CodexHome } from "../helpers/codex-home.ts";
 import { assistantMessage, developerMessages, functionCall, functionCallOutputs, startMockModel, type MockModel } from "../helpers/mock-model.ts";
 import { codexBin } from "../helpers/paths.ts";
 import {
-  afterCase, countBadInput, fakeCall, makeScratch, newToken, reportTally, startServer, type AdversarialServer, type PlantItem, type Scratch,
+  afterCase, countBadInput, fakeCall, makeScratch, newToken, startServer, useScratch, type AdversarialServer,
+  type PlantItem, type Scratch,
 } from "./harness.ts";
 
-let scratch: Scratch;
+const scratch = useScratch(import.meta.file);
 let server: AdversarialServer;
 let markers: string;
 let bin: string;
@@ -96,7 +97,6 @@ function clearMarkers(): void {
 const DRIVERS = ["localf", "incf", "wtf", "infof", "smf", "deepf"];
 
 beforeAll(async () => {
-  scratch = await makeScratch();
   markers = path.join(scratch.base, "markers");
   bin = path.join(scratch.base, "bin");
   mkdirSync(markers);
@@ -148,12 +148,6 @@ beforeAll(async () => {
   utimesSync(path.join(root, "sm", "inner.txt"), future, future);
 
   server = await startServer(scratch, { env: { HOME: scratch.base } });
-});
-
-afterAll(async () => {
-  await server?.close();
-  await scratch?.cleanup();
-  reportTally(import.meta.file);
 });
 
 async function call(args: Record<string, unknown>): Promise<any> {
@@ -452,7 +446,7 @@ describe("cwd inside a git directory is refused in every isolation mode", () => 
   });
 });
 
-describe("what the patch carries (issue 8 §6, issue 9)", () => {
+describe("what the patch carries", () => {
   test("one Latin-1 file: only it is re-encoded, the note reaches the result; binary files are named; secret-shaped added files are left out", async () => {
     countBadInput();
     const token = newToken("patch-notes");

@@ -1,12 +1,12 @@
 // Shared pieces of the adversarial suite: a scratch area per server (its own TMPDIR, root, report dir), the fake
 // codex, the checks run after every case (server alive, no process of the run left, no temp dir left), and the tally
 // printed when the suite ends.
-import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
-import { existsSync, readdirSync, readFileSync } from "node:fs";
-import { mkdir, mkdtemp, readdir, readFile, realpath, rm } from "node:fs/promises";
+import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from "node:child_process";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync } from "node:fs";
+import { readdir, readFile, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
-import { expect } from "bun:test";
+import { afterAll, expect } from "bun:test";
 import { connectServer, type ConnectedServer } from "../helpers/mcp-client.ts";
 import { repoRoot } from "../helpers/paths.ts";
 import { serverCommand } from "../helpers/server-command.ts";
@@ -66,7 +66,11 @@ export interface Scratch {
 }
 
 export async function makeScratch(): Promise<Scratch> {
-  const base = await realpath(await mkdtemp(path.join(os.tmpdir(), "cs-adv-")));
+  return makeScratchNow();
+}
+
+function makeScratchNow(): Scratch {
+  const base = realpathSync(mkdtempSync(path.join(os.tmpdir(), "cs-adv-")));
   const scratch: Scratch = {
     base,
     tmp: path.join(base, "tmp"),
@@ -75,7 +79,33 @@ export async function makeScratch(): Promise<Scratch> {
     codexHome: path.join(base, "codex-home"),
     cleanup: () => rm(base, { recursive: true, force: true }),
   };
-  for (const dir of [scratch.tmp, scratch.root, scratch.report, scratch.codexHome]) await mkdir(dir);
+  for (const dir of [scratch.tmp, scratch.root, scratch.report, scratch.codexHome]) mkdirSync(dir);
+  return scratch;
+}
+
+/** Make `dir` a git repository with one commit of what it holds; a failing git step throws with its stderr. */
+export function commitAll(dir: string): void {
+  const env = { ...process.env, GIT_AUTHOR_NAME: "t", GIT_AUTHOR_EMAIL: "t@example.invalid", GIT_COMMITTER_NAME: "t", GIT_COMMITTER_EMAIL: "t@example.invalid", GIT_CONFIG_NOSYSTEM: "1" };
+  for (const args of [["init", "-q"], ["add", "."], ["commit", "-q", "-m", "init"]]) {
+    const r = spawnSync("git", args, { cwd: dir, env, encoding: "utf8" });
+    if (r.status !== 0) throw new Error(`git ${args.join(" ")}: ${r.stderr}`);
+  }
+}
+
+/** The servers startServer started on each scratch area, so useScratch can close them. */
+const serversOn = new WeakMap<Scratch, ConnectedServer[]>();
+
+/**
+ * The set-up every adversarial file shares: a scratch area made at once, and when the file's tests are done every
+ * server startServer started on it closed, the area removed and the file's tally reported.
+ */
+export function useScratch(file: string): Scratch {
+  const scratch = makeScratchNow();
+  afterAll(async () => {
+    for (const server of serversOn.get(scratch) ?? []) await server.close();
+    await scratch.cleanup();
+    reportTally(file);
+  });
   return scratch;
 }
 
@@ -110,6 +140,7 @@ export async function startServer(scratch: Scratch, opts: StartOptions = {}): Pr
       env: serverEnv(scratch, opts.env),
       cwd: scratch.root,
     });
+    serversOn.set(scratch, [...(serversOn.get(scratch) ?? []), connected]);
     return Object.assign(connected, { scratch });
   } catch (error) {
     await scratch.cleanup();

@@ -1,24 +1,15 @@
 // No orphans when the server itself goes: the client closing stdin, SIGTERM, SIGINT, or a write to a closed stdout
 // (EPIPE) make the server end every running codex with all it started, remove its temporary directories, and exit
 // promptly and quietly.
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { mkdir, readdir, rm } from "node:fs/promises";
 import path from "node:path";
 import {
-  countBadInput, expectNoSurvivors, expectNoTempDirs, fakePersona, isAlive, makeScratch, newToken, reportTally, startRawServer,
-  tally, waitFor, type RawServer, type Scratch,
+  countBadInput, expectNoSurvivors, expectNoTempDirs, fakePersona, isAlive, newToken, startRawServer, tally,
+  useScratch, waitFor, type RawServer,
 } from "./harness.ts";
 
-let scratch: Scratch;
-
-beforeAll(async () => {
-  scratch = await makeScratch();
-});
-
-afterAll(async () => {
-  await scratch?.cleanup();
-  reportTally(import.meta.file);
-});
+const scratch = useScratch(import.meta.file);
 
 /** A raw server with two delegations running (mirror and none), each a SIGTERM-ignoring codex with grandchildren. */
 async function serverWithRunningChildren(token: string): Promise<{ raw: RawServer; pids: number[] }> {

@@ -1,4 +1,4 @@
-// Limits that cannot be walked around (issue 8 §5):
+// Limits that cannot be walked around:
 // - codex's own multi-agent tools (spawn_agent & co., and the `collaboration` set of multi_agent_v2) are never offered
 //   to a sub-agent, so it cannot start agents outside --max-depth and --max-concurrency (real codex, mock request log);
 // - resume continues only a thread this server started; another session's thread id is refused before codex runs;
@@ -6,7 +6,7 @@
 //   garbage, or looser than the agent, never loosens it (real codex as the MCP client, and the SDK client for garbage);
 // - approval_policy "untrusted", which codex refuses at every run, is flagged by validate and refused per call.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { mkdir, mkdtemp, readFile, realpath, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, realpath, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { makeCodexHome, runCodex, type CodexHome } from "../helpers/codex-home.ts";
@@ -22,6 +22,7 @@ import {
 } from "../helpers/mock-model.ts";
 import { codexBin } from "../helpers/paths.ts";
 import { serverCommand } from "../helpers/server-command.ts";
+import { appendCodexConfig, mcpServerToml } from "../helpers/toml.ts";
 import { runCli } from "../doctor/run-cli.ts";
 import { afterCase, countBadInput, fakeCall, makeScratch, newToken, reportFiles, reportTally, startServer, type AdversarialServer, type Scratch } from "./harness.ts";
 
@@ -225,18 +226,12 @@ describe("a real codex caller's own sandbox caps its sub-agent (codex → codex-
     workDir = await realpath(await mkdtemp(path.join(os.tmpdir(), "cs-adv-caller-")));
     home = await makeCodexHome({ baseUrl: mock.baseUrl });
     const { command, args } = serverCommand(["--root", workDir, "--codex", codexBin, "--max-depth", "1"]);
-    const entry = [
-      `[mcp_servers.subagents]`,
-      `command = ${JSON.stringify(command)}`,
-      `args = [${args.map((a) => JSON.stringify(a)).join(", ")}]`,
-      `startup_timeout_sec = 20`,
-      `tool_timeout_sec = 120`,
-      `default_tools_approval_mode = "approve"`,
-      `env_vars = ["CODEX_HOME", "CODEX_SUBAGENTS_DEPTH"]`,
-      `[mcp_servers.subagents.env]`,
-      `CODEX_SUBAGENTS_RUNS_DIR = ${JSON.stringify(path.join(home.dir, "runs"))}`,
-    ].join("\n");
-    await writeFile(path.join(home.dir, "config.toml"), (await readFile(path.join(home.dir, "config.toml"), "utf8")) + "\n" + entry + "\n");
+    await appendCodexConfig(home.dir, mcpServerToml("subagents", {
+      command,
+      args,
+      settings: { startup_timeout_sec: 20, tool_timeout_sec: 120, default_tools_approval_mode: "approve", env_vars: ["CODEX_HOME", "CODEX_SUBAGENTS_DEPTH"] },
+      env: { CODEX_SUBAGENTS_RUNS_DIR: path.join(home.dir, "runs") },
+    }));
   });
 
   afterAll(async () => {

@@ -1,27 +1,22 @@
 // Load: 50 concurrent delegate calls against a server with --max-concurrency 4. Every call is answered exactly once,
 // never more than 4 codex children run at once, calls that had to wait were told so in a progress message, and the
 // server's peak memory is printed.
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { beforeAll, describe, expect, test } from "bun:test";
 import { readFileSync } from "node:fs";
 import { readdir } from "node:fs/promises";
 import path from "node:path";
-import { afterCase, fakeCall, makeScratch, newToken, reportFiles, reportTally, startServer, type AdversarialServer, type Scratch } from "./harness.ts";
+import {
+  afterCase, fakeCall, newToken, reportFiles, startServer, useScratch, type AdversarialServer,
+} from "./harness.ts";
 
 const CALLS = 50;
 const MAX_CONCURRENCY = 4;
 
-let scratch: Scratch;
+const scratch = useScratch(import.meta.file);
 let server: AdversarialServer;
 
 beforeAll(async () => {
-  scratch = await makeScratch();
   server = await startServer(scratch, { args: ["--max-concurrency", String(MAX_CONCURRENCY)] });
-});
-
-afterAll(async () => {
-  await server?.close();
-  await scratch?.cleanup();
-  reportTally(import.meta.file);
 });
 
 function memoryKiB(pid: number): { rss: number; hwm: number } {

@@ -1,10 +1,13 @@
-// The mirror leaves out what the docs say it leaves out (issue 8 §6): every `.env*` name, file or directory, and the
+// The mirror leaves out what the docs say it leaves out: every `.env*` name, file or directory, and the
 // credential files and directories of clouds and tools, at any depth. A sub-agent that lists its whole working
 // directory sees none of them, and no marker of theirs reaches the result or the run record.
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { beforeAll, describe, expect, test } from "bun:test";
 import { mkdir, readdir, readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
-import { afterCase, countBadInput, fakeCall, makeScratch, newToken, reportFiles, reportTally, secretsIn, startServer, type AdversarialServer, type Scratch } from "./harness.ts";
+import {
+  afterCase, countBadInput, fakeCall, newToken, reportFiles, secretsIn, startServer, useScratch,
+  type AdversarialServer,
+} from "./harness.ts";
 
 /** Left out, each holding a marker of its own. Directories are given by a file inside them. */
 const LEFT_OUT = [
@@ -21,12 +24,11 @@ const LEFT_OUT = [
 /** Kept: near misses that are ordinary project files. */
 const KEPT = ["README.md", "src/credentials.ts", "src/env.ts", "environment.yml", "docs/gcloud.md", "config/settings.json"];
 
-let scratch: Scratch;
+const scratch = useScratch(import.meta.file);
 let server: AdversarialServer;
 const markers = new Map<string, string>();
 
 beforeAll(async () => {
-  scratch = await makeScratch();
   for (const file of [...LEFT_OUT, ...KEPT]) {
     const marker = `${Math.random().toString(36).slice(2, 12)}-marker-${file.replace(/[^a-z0-9]/gi, "")}`;
     markers.set(file, marker);
@@ -34,12 +36,6 @@ beforeAll(async () => {
     await writeFile(path.join(scratch.root, file), `${marker}\n`);
   }
   server = await startServer(scratch);
-});
-
-afterAll(async () => {
-  await server?.close();
-  await scratch?.cleanup();
-  reportTally(import.meta.file);
 });
 
 describe("mirror isolation leaves every listed secret file behind", () => {

@@ -1,21 +1,22 @@
 // Only allowed directories: `cwd` and `validate_agents { dir }` must lie inside a --root after realpath, and agent
 // files (and their personaFile) cannot leave the agents directory. Every refusal is an isError result that names the
 // value and the roots, and no codex is started for it.
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { beforeAll, describe, expect, test } from "bun:test";
 import { spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { mkdir, readdir, symlink, writeFile } from "node:fs/promises";
 import path from "node:path";
-import { afterCase, countBadInput, fakeCall, makeScratch, newToken, reportTally, startServer, type AdversarialServer, type Scratch } from "./harness.ts";
+import {
+  afterCase, countBadInput, fakeCall, newToken, startServer, useScratch, type AdversarialServer,
+} from "./harness.ts";
 
-let scratch: Scratch;
+const scratch = useScratch(import.meta.file);
 let server: AdversarialServer;
 let outside: string;
 let agentsDir: string;
 const OUTSIDE_SECRET = "OUTSIDE-SECRET-PERSONA-8121";
 
 beforeAll(async () => {
-  scratch = await makeScratch();
   const { base, root } = scratch;
   outside = path.join(base, "outside");
   await mkdir(path.join(outside, "sub"), { recursive: true });
@@ -42,12 +43,6 @@ beforeAll(async () => {
   spawnSync("mkfifo", [path.join(agentsDir, "fifo.md")]);
 
   server = await startServer(scratch, { args: ["--agents-dir", agentsDir] });
-});
-
-afterAll(async () => {
-  await server?.close();
-  await scratch?.cleanup();
-  reportTally(import.meta.file);
 });
 
 async function call(name: string, args: Record<string, unknown>): Promise<any> {

@@ -1,51 +1,31 @@
-// Nothing of ours where a sub-agent can write (issue 8 §3). A workspace-write sandbox may write /tmp and $TMPDIR, so
+// Nothing of ours where a sub-agent can write. A workspace-write sandbox may write /tmp and $TMPDIR, so
 // the server keeps every file and directory it makes under a private (700) work directory below $CODEX_HOME, one
 // unguessable directory per run, and opens what it reads or appends no-follow and non-blocking: a FIFO or a symlink
 // planted where it reads the last message or appends events makes a failed run with a note, never a hang, never a
 // write to the link's target. (The fake codex plants them here, as a sub-agent that could reach the files would.)
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { beforeAll, describe, expect, test } from "bun:test";
 import { spawnSync } from "node:child_process";
 import { existsSync, lstatSync, readdirSync, statSync } from "node:fs";
 import { mkdir, readdir, readFile, realpath, rename, rm, symlink, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { serverCommand } from "../helpers/server-command.ts";
 import {
-  afterCase,
-  countBadInput,
-  fakeCall,
-  makeScratch,
-  newToken,
-  reportTally,
-  startServer,
-  waitFor,
-  workDirOf,
-  type AdversarialServer,
-  type Scratch,
+  afterCase, commitAll, countBadInput, fakeCall, newToken, startServer, useScratch, waitFor, workDirOf, type AdversarialServer,
 } from "./harness.ts";
 
-let scratch: Scratch;
+const scratch = useScratch(import.meta.file);
 let server: AdversarialServer;
 let runsDir: string;
 let victim: string;
 const VICTIM_TEXT = "the user's own file, which no run may read or write\n";
 
 beforeAll(async () => {
-  scratch = await makeScratch();
   runsDir = path.join(scratch.base, "runs");
   victim = path.join(scratch.base, "victim.txt");
   await writeFile(victim, VICTIM_TEXT);
   await writeFile(path.join(scratch.root, "README.md"), "a file to mirror\n");
-  const git = (...args: string[]) => spawnSync("git", args, { cwd: scratch.root, env: { ...process.env, GIT_AUTHOR_NAME: "t", GIT_AUTHOR_EMAIL: "t@t", GIT_COMMITTER_NAME: "t", GIT_COMMITTER_EMAIL: "t@t" } });
-  git("init", "-q");
-  git("add", ".");
-  git("commit", "-qm", "init");
+  commitAll(scratch.root);
   server = await startServer(scratch, { args: ["--runs-dir", runsDir] });
-});
-
-afterAll(async () => {
-  await server?.close();
-  await scratch?.cleanup();
-  reportTally(import.meta.file);
 });
 
 function text(result: any): string {

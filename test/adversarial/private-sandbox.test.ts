@@ -1,5 +1,5 @@
 // The proof, with the real codex against the mock model, that the private work directory is out of a sandboxed
-// sub-agent's reach (issue 8 §3): a workspace-write sub-agent runs a command that tries to write into the work
+// sub-agent's reach: a workspace-write sub-agent runs a command that tries to write into the work
 // directory and into its own run's files (last-message.txt and a new file beside it). Its own cwd stays writable,
 // which shows the command ran and the sandbox is the thing that said no. With isolation "mirror" its cwd is itself
 // inside the work directory; the run's files, one directory up, are still out of reach.

@@ -1,17 +1,19 @@
-// Programs found once, by absolute path (issue 8 §4). With a relative entry in PATH (`bin`, `.`, an empty entry) a
+// Programs found once, by absolute path. With a relative entry in PATH (`bin`, `.`, an empty entry) a
 // lookup at each spawn would run the repository's own `git`, `codex` or `node`. The server resolves git and codex once
 // at start-up from absolute PATH entries only, spawns those files, hands codex a PATH without relative entries, and
 // `doctor` shows what it found. A missing git is a refusal for worktree isolation, not an internal error.
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { beforeAll, describe, expect, test } from "bun:test";
 import { spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { chmod, mkdir, readdir, readFile, symlink, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { connectServer } from "../helpers/mcp-client.ts";
 import { serverCommand } from "../helpers/server-command.ts";
-import { afterCase, countBadInput, FAKE_CODEX, fakeCall, makeScratch, newToken, reportTally, serverEnv, type AdversarialServer, type Scratch } from "./harness.ts";
+import {
+  afterCase, countBadInput, FAKE_CODEX, fakeCall, newToken, serverEnv, useScratch, type AdversarialServer,
+} from "./harness.ts";
 
-let scratch: Scratch;
+const scratch = useScratch(import.meta.file);
 let markers: string;
 let trustedBin: string;
 
@@ -24,7 +26,6 @@ async function plant(dir: string, name: string): Promise<void> {
 }
 
 beforeAll(async () => {
-  scratch = await makeScratch();
   markers = path.join(scratch.base, "markers");
   await mkdir(markers);
   // The repository the server is started in ships its own programs, reachable through relative PATH entries.
@@ -43,11 +44,6 @@ beforeAll(async () => {
     const found = spawnSync("sh", ["-c", `command -v ${name}`], { encoding: "utf8" }).stdout.trim();
     await symlink(found, path.join(trustedBin, name));
   }
-});
-
-afterAll(async () => {
-  await scratch?.cleanup();
-  reportTally(import.meta.file);
 });
 
 const HOSTILE_PATH = () => ["bin", ".", "", trustedBin].join(":");

@@ -2,22 +2,21 @@
 // frame gets the answer JSON-RPC 2.0 / MCP prescribe, or silence where they prescribe silence, and the next request
 // is served. Stdout carries nothing but JSON-RPC frames, even while a child floods its own stdout and stderr.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { countBadInput, fakePersona, makeScratch, newToken, processesWith, reportTally, startRawServer, waitFor, type RawServer, type Scratch } from "./harness.ts";
+import {
+  countBadInput, fakePersona, newToken, processesWith, startRawServer, useScratch, waitFor, type RawServer,
+} from "./harness.ts";
 import { readdir } from "node:fs/promises";
 
-let scratch: Scratch;
+const scratch = useScratch(import.meta.file);
 let raw: RawServer;
 let nextId = 1000;
 
 beforeAll(async () => {
-  scratch = await makeScratch();
   raw = startRawServer(scratch);
 });
 
 afterAll(async () => {
   await raw?.kill();
-  await scratch?.cleanup();
-  reportTally(import.meta.file);
 });
 
 /** Sends a ping and returns every frame that arrived from now until its answer (the answer included). */

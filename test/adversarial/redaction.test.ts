@@ -1,12 +1,13 @@
-// Redaction that holds (issue 8 §6): secrets under prefixed names (env, shell, YAML, JSON) and the token shapes of
+// Redaction that holds: secrets under prefixed names (env, shell, YAML, JSON) and the token shapes of
 // npm, GitLab, Google, Slack and GitHub, printed by a sub-agent in its messages, commands, errors, stderr and final
 // message and written into the files of a worktree run's patch, reach none of: the result, the progress
 // notifications, the run record, the server's stderr.
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { spawnSync } from "node:child_process";
+import { beforeAll, describe, expect, test } from "bun:test";
 import { readdir, readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
-import { afterCase, countBadInput, fakeCall, makeScratch, newToken, reportTally, secretsIn, startServer, type AdversarialServer, type Scratch } from "./harness.ts";
+import {
+  afterCase, commitAll, countBadInput, fakeCall, newToken, secretsIn, startServer, useScratch, type AdversarialServer,
+} from "./harness.ts";
 
 const ALNUM = "abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
 const random = (n: number, alphabet = ALNUM) => Array.from({ length: n }, () => alphabet[Math.floor(Math.random() * alphabet.length)]).join("");
@@ -42,24 +43,13 @@ const SHAPES = [
 const PRINTED = [...ASSIGNMENTS, ...SHAPES];
 const LOOKED_FOR = [...Object.values(NAMED), ...SHAPES];
 
-let scratch: Scratch;
+const scratch = useScratch(import.meta.file);
 let server: AdversarialServer;
 
 beforeAll(async () => {
-  scratch = await makeScratch();
-  const gitEnv = { ...process.env, GIT_AUTHOR_NAME: "t", GIT_AUTHOR_EMAIL: "t@example.invalid", GIT_COMMITTER_NAME: "t", GIT_COMMITTER_EMAIL: "t@example.invalid", GIT_CONFIG_NOSYSTEM: "1" };
   await writeFile(path.join(scratch.root, "README.md"), "hello\n");
-  for (const args of [["init", "-q"], ["add", "."], ["commit", "-q", "-m", "init"]]) {
-    const r = spawnSync("git", args, { cwd: scratch.root, env: gitEnv, encoding: "utf8" });
-    if (r.status !== 0) throw new Error(`git ${args.join(" ")}: ${r.stderr}`);
-  }
+  commitAll(scratch.root);
   server = await startServer(scratch, { args: ["--log-level", "debug"] });
-});
-
-afterAll(async () => {
-  await server?.close();
-  await scratch?.cleanup();
-  reportTally(import.meta.file);
 });
 
 async function runRecordsText(): Promise<string> {

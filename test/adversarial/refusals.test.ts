@@ -1,32 +1,28 @@
-// Errors that say what they are (issue 8 §7, issue 9). A user or environment error is never "internal error … report
+// Errors that say what they are. A user or environment error is never "internal error … report
 // this": each is a refusal (isError) that names the thing and the next step. And `list` / `validate` print control
 // characters from file names and descriptions escaped, never raw to the terminal.
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { beforeAll, describe, expect, test } from "bun:test";
 import { spawnSync } from "node:child_process";
 import { mkdir, readdir, rename, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { serverCommand } from "../helpers/server-command.ts";
-import { afterCase, countBadInput, fakeCall, makeScratch, newToken, reportTally, serverEnv, startServer, type AdversarialServer, type Scratch } from "./harness.ts";
+import {
+  afterCase, countBadInput, fakeCall, makeScratch, newToken, serverEnv, startServer, useScratch,
+  type AdversarialServer,
+} from "./harness.ts";
 
-let scratch: Scratch;
+const scratch = useScratch(import.meta.file);
 let server: AdversarialServer;
 let agentsDir: string;
 let outside: string;
 
 beforeAll(async () => {
-  scratch = await makeScratch();
   outside = path.join(scratch.base, "outside");
   await mkdir(outside);
   agentsDir = path.join(scratch.base, "agents");
   await mkdir(agentsDir);
   await writeFile(path.join(agentsDir, "good.md"), "---\ndescription: a fine agent\n---\nYou are fine.\n");
   server = await startServer(scratch, { args: ["--agents-dir", agentsDir] });
-});
-
-afterAll(async () => {
-  await server?.close();
-  await scratch?.cleanup();
-  reportTally(import.meta.file);
 });
 
 function text(result: any): string {
@@ -49,7 +45,7 @@ function nested(depth: number): Record<string, unknown> {
 }
 
 describe("refusals reach the user as refusals, not as internal errors", () => {
-  test("a cwd outside the roots (issue 9: the roots check was wrapped as an internal error)", async () => {
+  test("a cwd outside the roots (the roots check was once wrapped as an internal error)", async () => {
     countBadInput();
     const token = newToken("outside");
     await expectRefusal(await server.client.callTool({ name: "delegate", arguments: fakeCall(scratch, token, {}, { cwd: outside }) }), "outside the allowed roots", scratch.root, "--root");

@@ -1,10 +1,12 @@
 // No secrets out: whatever codex prints (stdout events, stderr, the final message), the values of OPENAI_API_KEY and
 // of --pass-env variables, and common key shapes never reach the caller's results, progress notifications or the
 // server's stderr log.
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { beforeAll, describe, expect, test } from "bun:test";
 import { readdir, readFile } from "node:fs/promises";
 import path from "node:path";
-import { afterCase, countBadInput, fakeCall, makeScratch, newToken, reportTally, secretsIn, startServer, type AdversarialServer, type Scratch } from "./harness.ts";
+import {
+  afterCase, countBadInput, fakeCall, newToken, secretsIn, startServer, useScratch, type AdversarialServer,
+} from "./harness.ts";
 
 const random = (n: number) => Array.from({ length: n }, () => "abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789"[Math.floor(Math.random() * 56)]).join("");
 
@@ -22,21 +24,14 @@ const PEM = `-----BEGIN RSA PRIVATE KEY-----\nMIIE${PEM_BODY}\n${random(64)}\n--
 const PRINTED = [OPENAI_KEY, PASSED_TOKEN, ...SHAPED, `Authorization: Bearer ${BEARER}`, PEM];
 const LOOKED_FOR = [OPENAI_KEY, PASSED_TOKEN, ...SHAPED, BEARER, PEM_BODY];
 
-let scratch: Scratch;
+const scratch = useScratch(import.meta.file);
 let server: AdversarialServer;
 
 beforeAll(async () => {
-  scratch = await makeScratch();
   server = await startServer(scratch, {
     args: ["--pass-env", "MY_SERVICE_TOKEN", "--log-level", "debug"],
     env: { OPENAI_API_KEY: OPENAI_KEY, MY_SERVICE_TOKEN: PASSED_TOKEN },
   });
-});
-
-afterAll(async () => {
-  await server?.close();
-  await scratch?.cleanup();
-  reportTally(import.meta.file);
 });
 
 async function delegateCollecting(args: Record<string, unknown>): Promise<{ result: any; progress: string[] }> {

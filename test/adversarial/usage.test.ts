@@ -1,23 +1,14 @@
 // Clear errors at start-up: a bad or dangerous server option is refused before any work, with exit 64 (or 2 for a
 // directory that does not exist), nothing on stdout (it is the protocol channel), and one line on stderr that names
 // the value and what to do instead.
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { spawnSync } from "node:child_process";
 import { readdir } from "node:fs/promises";
 import path from "node:path";
 import { serverCommand } from "../helpers/server-command.ts";
-import { countBadInput, makeScratch, reportTally, serverEnv, type Scratch } from "./harness.ts";
+import { countBadInput, serverEnv, useScratch } from "./harness.ts";
 
-let scratch: Scratch;
-
-beforeAll(async () => {
-  scratch = await makeScratch();
-});
-
-afterAll(async () => {
-  await scratch?.cleanup();
-  reportTally(import.meta.file);
-});
+const scratch = useScratch(import.meta.file);
 
 function runServer(args: string[], env: Record<string, string> = {}): { status: number | null; stdout: string; stderr: string } {
   const { command, args: full } = serverCommand(args);

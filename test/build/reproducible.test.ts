@@ -1,4 +1,4 @@
-// The same tracked sources build byte-identical assets in two unrelated directories (issue 5, "Reproducible"),
+// The same tracked sources build byte-identical assets in two unrelated directories,
 // and the .mjs from that build completes an MCP handshake under bun, deno and node.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { spawn, spawnSync } from "node:child_process";

@@ -10,7 +10,8 @@ import path from "node:path";
 import { SERVER_INSTRUCTIONS } from "../../src/server.ts";
 import {
   cutCallEvidence,
-  integrationSnippets,
+  expectCutCallEnded,
+  integrationSnippet,
   makeClientWorld,
   OPENAI_KEY,
   processesOf,
@@ -21,7 +22,6 @@ import {
   SLOW_TASK,
   SUBAGENT_MARKER,
   type ClientWorld,
-  type Snippet,
 } from "../helpers/client-world.ts";
 import { anthropicToolNames, anthropicToolResults, startAnthropicMock, type AnthropicBlock, type AnthropicMock } from "../helpers/mock-anthropic.ts";
 import { repoRoot } from "../helpers/paths.ts";
@@ -29,7 +29,6 @@ import { repoRoot } from "../helpers/paths.ts";
 const CLAUDE = path.join(repoRoot, "node_modules", ".bin", "claude");
 const TOOLS = ["mcp__subagents__list_agents", "mcp__subagents__validate_agents", "mcp__subagents__delegate"];
 
-let snippets: Map<string, Snippet>;
 let world: ClientWorld;
 let model: AnthropicMock;
 
@@ -39,14 +38,7 @@ let plan: Array<{ name: string; input: unknown }> = [];
 let evidence: Awaited<ReturnType<typeof cutCallEvidence>> | null = null;
 let waitForCutEvidence = false;
 
-function snippet(name: string): string {
-  const found = snippets.get(name);
-  if (!found) throw new Error(`docs/INTEGRATION.md has no snippet "${name}"`);
-  return found.text;
-}
-
 beforeAll(async () => {
-  snippets = await integrationSnippets();
   world = await makeClientWorld("claude");
   model = await startAnthropicMock(async (req): Promise<AnthropicBlock[]> => {
     // Side requests (titles, summaries) offer no ToolSearch; the conversation does.
@@ -58,7 +50,7 @@ beforeAll(async () => {
     return [{ type: "text", text: `FINAL\n${results.map((r) => `${r.isError ? "ERROR " : ""}${r.text}`).join("\n---\n")}` }];
   });
   // The guide's `claude mcp add`, run as a user would (it writes the throw-away HOME's ~/.claude.json).
-  const words = shellWords(world.realize(snippet("claude-mcp-add")));
+  const words = shellWords(world.realize(integrationSnippet("claude-mcp-add")));
   expect(words.slice(0, 3)).toEqual(["claude", "mcp", "add"]);
   const add = await runClient(CLAUDE, words.slice(1), { env: clientEnv(), cwd: world.root });
   if (add.code !== 0) throw new Error(`claude mcp add failed (${add.code}): ${add.stderr}${add.stdout}`);
@@ -83,7 +75,7 @@ function clientEnv(extra: Record<string, string> = {}): Record<string, string> {
 
 /** `claude -p` with the guide's --allowedTools (the prompt is the mock's business, not the test's). */
 function allowedToolsArgs(): string[] {
-  const words = shellWords(snippet("claude-allowed-tools"));
+  const words = shellWords(integrationSnippet("claude-allowed-tools"));
   const at = words.indexOf("--allowedTools");
   expect(at).toBeGreaterThan(0);
   return ["--allowedTools", words[at + 1]!];
@@ -132,7 +124,7 @@ describe("Claude Code, configured as docs/INTEGRATION.md says", () => {
   test("the guide's ~/.claude/settings.json permission lets the tools run without --allowedTools", async () => {
     const settingsDir = path.join(world.home, ".claude");
     await mkdir(settingsDir, { recursive: true });
-    await writeFile(path.join(settingsDir, "settings.json"), snippet("claude-settings"));
+    await writeFile(path.join(settingsDir, "settings.json"), integrationSnippet("claude-settings"));
     plan = [SELECT, { name: "mcp__subagents__list_agents", input: {} }];
     try {
       const { run, result } = await claudeP([]);
@@ -163,7 +155,7 @@ describe("Claude Code, configured as docs/INTEGRATION.md says", () => {
   }, 120_000);
 
   test("a call cut by MCP_TOOL_TIMEOUT ends the sub-agent: its run record says cancelled, no codex is left, the model reads a timeout", async () => {
-    const timeoutVar = /^([A-Z_]+)=(\d+) claude$/.exec(snippet("claude-timeout").trim());
+    const timeoutVar = /^([A-Z_]+)=(\d+) claude$/.exec(integrationSnippet("claude-timeout").trim());
     expect(timeoutVar?.[1]).toBe("MCP_TOOL_TIMEOUT");
     expect(Number(timeoutVar![2])).toBeGreaterThan(1800 * 1000); // above the server's default --timeout
     plan = [SELECT, { name: "mcp__subagents__delegate", input: { agent: "review", task: SLOW_TASK } }];
@@ -176,11 +168,7 @@ describe("Claude Code, configured as docs/INTEGRATION.md says", () => {
       expect(result.result).toMatch(/ERROR .*timed out/i);
       expect(result.result).not.toContain(SUBAGENT_MARKER);
       // Seen while claude was still running (so not the server's shutdown when the client exits).
-      expect(evidence).not.toBeNull();
-      expect(evidence!.cancelledRecord).toMatchObject({ cancelled: true, ok: false, agent: "review" });
-      expect(evidence!.codexLeft).toBe(0);
-      expect((await runResults(world.runsDir)).length).toBe(before + 1);
-      expect(await processesOf(world.codexHome.dir)).toEqual([]);
+      await expectCutCallEnded(world, evidence, before);
     } finally {
       waitForCutEvidence = false;
     }

@@ -10,9 +10,9 @@ import { readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
 import {
   cutCallEvidence,
-  integrationSnippets,
+  expectCutCallEnded,
+  integrationSnippet,
   makeClientWorld,
-  processesOf,
   readTap,
   runClient,
   runResults,
@@ -20,12 +20,10 @@ import {
   SLOW_TASK,
   SUBAGENT_MARKER,
   type ClientWorld,
-  type Snippet,
 } from "../helpers/client-world.ts";
 import { assistantMessage, functionCall, functionCallOutputs, type OutputItem, type RecordedRequest } from "../helpers/mock-model.ts";
 import { codexBin } from "../helpers/paths.ts";
 
-let snippets: Map<string, Snippet>;
 let world: ClientWorld;
 /** The tool calls the top-level model makes in its first turn (all at once), then it reports what came back. */
 let calls: Array<{ name: string; args: unknown }> = [];
@@ -40,7 +38,6 @@ async function topLevel(req: RecordedRequest): Promise<OutputItem[]> {
 }
 
 beforeAll(async () => {
-  snippets = await integrationSnippets();
   world = await makeClientWorld("codex", { topLevel });
 }, 60_000);
 
@@ -51,7 +48,7 @@ afterAll(async () => {
 /** One top-level `codex exec` with the guide's entry (through a tap) added to this world's config.toml for the run. */
 async function codexExec(edit: (toml: string) => string = (t) => t) {
   const tapped = await world.tapped(`codex-${Date.now()}`);
-  const entry = edit(world.realize(snippets.get("codex-config")!.text, tapped.executable));
+  const entry = edit(world.realize(integrationSnippet("codex-config"), tapped.executable));
   const configFile = path.join(world.codexHome.dir, "config.toml");
   const original = await readFile(configFile, "utf8");
   await writeFile(configFile, `${original}\n${entry}\n`);
@@ -104,11 +101,7 @@ describe("Codex as the client, with the guide's complete entry", () => {
       expect(final).not.toContain(SUBAGENT_MARKER);
       expect(tap.notifications.map((n) => n.method)).toContain("notifications/cancelled");
       // Seen while codex was still running (so not the server's shutdown when the client exits).
-      expect(evidence).not.toBeNull();
-      expect(evidence!.cancelledRecord).toMatchObject({ cancelled: true, ok: false, agent: "review" });
-      expect(evidence!.codexLeft).toBe(0);
-      expect((await runResults(world.runsDir)).length).toBe(before + 1);
-      expect(await processesOf(world.codexHome.dir)).toEqual([]);
+      await expectCutCallEnded(world, evidence, before);
     } finally {
       waitForCutEvidence = false;
     }

@@ -9,7 +9,8 @@ import { mkdir, writeFile } from "node:fs/promises";
 import path from "node:path";
 import {
   cutCallEvidence,
-  integrationSnippets,
+  expectCutCallEnded,
+  integrationSnippet,
   makeClientWorld,
   OPENAI_KEY,
   processesOf,
@@ -20,7 +21,6 @@ import {
   SLOW_TASK,
   SUBAGENT_MARKER,
   type ClientWorld,
-  type Snippet,
 } from "../helpers/client-world.ts";
 import { geminiDeclarations, geminiFunctionResponses, geminiToolNames, startGeminiMock, type GeminiMock, type GeminiPart } from "../helpers/mock-gemini.ts";
 import { repoRoot } from "../helpers/paths.ts";
@@ -28,21 +28,13 @@ import { repoRoot } from "../helpers/paths.ts";
 const GEMINI = path.join(repoRoot, "node_modules", ".bin", "gemini");
 const TOOLS = ["mcp_subagents_list_agents", "mcp_subagents_validate_agents", "mcp_subagents_delegate"];
 
-let snippets: Map<string, Snippet>;
 let world: ClientWorld;
 let model: GeminiMock;
 let plan: Array<{ name: string; args: unknown }> = [];
 let evidence: Awaited<ReturnType<typeof cutCallEvidence>> | null = null;
 let waitForCutEvidence = false;
 
-function snippet(name: string): string {
-  const found = snippets.get(name);
-  if (!found) throw new Error(`docs/INTEGRATION.md has no snippet "${name}"`);
-  return found.text;
-}
-
 beforeAll(async () => {
-  snippets = await integrationSnippets();
   world = await makeClientWorld("gemini");
   model = await startGeminiMock(async (req): Promise<GeminiPart[]> => {
     if (!geminiToolNames(req.body).some((n) => n.startsWith("mcp_subagents_"))) return [{ text: "ok" }];
@@ -62,7 +54,7 @@ afterAll(async () => {
 
 /** ~/.gemini/settings.json: the guide's entry, plus the API-key sign-in a user picked (not ours to document). */
 async function writeSettings(entry: (e: any) => void = () => {}, executable?: string): Promise<any> {
-  const settings = JSON.parse(world.realize(snippet("gemini-settings"), executable));
+  const settings = JSON.parse(world.realize(integrationSnippet("gemini-settings"), executable));
   entry(settings.mcpServers.subagents);
   settings.security = { auth: { selectedType: "gemini-api-key" } };
   await writeFile(path.join(world.home, ".gemini", "settings.json"), JSON.stringify(settings, null, 2));
@@ -71,7 +63,7 @@ async function writeSettings(entry: (e: any) => void = () => {}, executable?: st
 
 /** `gemini` with the guide's headless flags (the prompt is the mock's business). */
 async function geminiP(opts: { withoutGuideFlags?: boolean } = {}) {
-  const words = shellWords(snippet("gemini-trust"));
+  const words = shellWords(integrationSnippet("gemini-trust"));
   expect(words[0]).toBe("gemini");
   const flags = words.slice(1).filter((w, i, all) => w.startsWith("--") && all[i - 1] !== "-p");
   expect(flags).toEqual(["--skip-trust"]);
@@ -157,11 +149,7 @@ describe("Gemini CLI, configured as docs/INTEGRATION.md says", () => {
       const { run, response } = await geminiP();
       expect(run.code).toBe(0);
       expect(response).not.toContain(SUBAGENT_MARKER);
-      expect(evidence).not.toBeNull();
-      expect(evidence!.cancelledRecord).toMatchObject({ cancelled: true, ok: false, agent: "review" });
-      expect(evidence!.codexLeft).toBe(0);
-      expect((await runResults(world.runsDir)).length).toBe(before + 1);
-      expect(await processesOf(world.codexHome.dir)).toEqual([]);
+      await expectCutCallEnded(world, evidence, before);
     } finally {
       waitForCutEvidence = false;
     }

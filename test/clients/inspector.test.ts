@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { writeFile } from "node:fs/promises";
 import path from "node:path";
 import {
-  integrationSnippets,
+  integrationSnippet,
   makeClientWorld,
   OPENAI_KEY,
   processesOf,
@@ -20,26 +20,17 @@ import {
   waitFor,
   codexProcessesOf,
   type ClientWorld,
-  type Snippet,
 } from "../helpers/client-world.ts";
 import { repoRoot } from "../helpers/paths.ts";
 
 const INSPECTOR = path.join(repoRoot, "node_modules", ".bin", "mcp-inspector");
 
-let snippets: Map<string, Snippet>;
 let world: ClientWorld;
 
-function snippet(name: string): string {
-  const found = snippets.get(name);
-  if (!found) throw new Error(`docs/INTEGRATION.md has no snippet "${name}"`);
-  return found.text;
-}
-
 beforeAll(async () => {
-  snippets = await integrationSnippets();
   world = await makeClientWorld("inspector");
   // The guide's generic mcpServers block, saved where the guide's command looks for it.
-  await writeFile(path.join(world.root, "mcp.json"), world.realize(snippet("mcp-json")));
+  await writeFile(path.join(world.root, "mcp.json"), world.realize(integrationSnippet("mcp-json")));
 }, 60_000);
 
 afterAll(async () => {
@@ -48,7 +39,7 @@ afterAll(async () => {
 
 /** The guide's command, with the pinned Inspector for `npx …`, and its `--method …` part replaced when given. */
 async function inspector(method?: string, edit: (command: string) => string = (c) => c) {
-  let command = edit(snippet("inspector-call").replace(/\\\n\s*/g, ""));
+  let command = edit(integrationSnippet("inspector-call").replace(/\\\n\s*/g, ""));
   expect(command.startsWith("npx @modelcontextprotocol/inspector --cli ")).toBe(true);
   command = command.replace("npx @modelcontextprotocol/inspector", JSON.stringify(INSPECTOR));
   if (method) command = `${command.slice(0, command.indexOf("--method"))}${method}`;
@@ -99,13 +90,13 @@ describe("MCP Inspector CLI, run as docs/INTEGRATION.md says", () => {
 
   test("what it sends (seen through a tap): protocol 2025-11-25, no progress token", async () => {
     const tapped = await world.tapped("inspector");
-    await writeFile(path.join(world.root, "mcp.json"), world.realize(snippet("mcp-json"), tapped.executable));
+    await writeFile(path.join(world.root, "mcp.json"), world.realize(integrationSnippet("mcp-json"), tapped.executable));
     try {
       const { run, result } = await inspector();
       expect(run.code).toBe(0);
       expect(result.structuredContent.final_message).toContain(SUBAGENT_MARKER);
     } finally {
-      await writeFile(path.join(world.root, "mcp.json"), world.realize(snippet("mcp-json")));
+      await writeFile(path.join(world.root, "mcp.json"), world.realize(integrationSnippet("mcp-json")));
     }
     const tap = await readTap(tapped.log);
     expect(tap.initialize.protocolVersion).toBe("2025-11-25");

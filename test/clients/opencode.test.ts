@@ -10,7 +10,8 @@ import path from "node:path";
 import { HEARTBEAT_MS } from "../../src/tools/delegate.ts";
 import {
   cutCallEvidence,
-  integrationSnippets,
+  expectCutCallEnded,
+  integrationSnippet,
   makeClientWorld,
   OPENAI_KEY,
   processesOf,
@@ -21,28 +22,19 @@ import {
   SLOW_TASK,
   SUBAGENT_MARKER,
   type ClientWorld,
-  type Snippet,
 } from "../helpers/client-world.ts";
 import { anthropicToolNames, anthropicToolResults, startAnthropicMock, type AnthropicBlock, type AnthropicMock } from "../helpers/mock-anthropic.ts";
 import { repoRoot } from "../helpers/paths.ts";
 
 const OPENCODE = path.join(repoRoot, "node_modules", ".bin", "opencode");
 
-let snippets: Map<string, Snippet>;
 let world: ClientWorld;
 let model: AnthropicMock;
 let plan: Array<{ name: string; input: unknown }> = [];
 let evidence: Awaited<ReturnType<typeof cutCallEvidence>> | null = null;
 let waitForCutEvidence = false;
 
-function snippet(name: string): string {
-  const found = snippets.get(name);
-  if (!found) throw new Error(`docs/INTEGRATION.md has no snippet "${name}"`);
-  return found.text;
-}
-
 beforeAll(async () => {
-  snippets = await integrationSnippets();
   world = await makeClientWorld("opencode");
   model = await startAnthropicMock(async (req): Promise<AnthropicBlock[]> => {
     if (!anthropicToolNames(req.body).some((n) => n.startsWith("subagents_"))) return [{ type: "text", text: "ok" }];
@@ -61,7 +53,7 @@ afterAll(async () => {
 
 /** The project's opencode.json: the guide's snippet, plus the mock as the user's model provider. */
 async function writeConfig(entry: (e: any) => void = () => {}, executable?: string): Promise<void> {
-  const config = JSON.parse(world.realize(snippet("opencode-config"), executable));
+  const config = JSON.parse(world.realize(integrationSnippet("opencode-config"), executable));
   entry(config.mcp.subagents);
   config.model = "mock/mock-model";
   config.provider = { mock: { npm: "@ai-sdk/anthropic", name: "Mock", options: { baseURL: `${model.baseUrl}/v1`, apiKey: "mock" }, models: { "mock-model": { name: "Mock model" } } } };
@@ -138,11 +130,7 @@ describe("opencode, configured as docs/INTEGRATION.md says", () => {
       expect(run.code).toBe(0);
       expect(text).toContain("Request timed out");
       expect(text).not.toContain(SUBAGENT_MARKER);
-      expect(evidence).not.toBeNull();
-      expect(evidence!.cancelledRecord).toMatchObject({ cancelled: true, ok: false, agent: "review" });
-      expect(evidence!.codexLeft).toBe(0);
-      expect((await runResults(world.runsDir)).length).toBe(before + 1);
-      expect(await processesOf(world.codexHome.dir)).toEqual([]);
+      await expectCutCallEnded(world, evidence, before);
     } finally {
       waitForCutEvidence = false;
     }

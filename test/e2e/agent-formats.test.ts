@@ -1,5 +1,5 @@
 /**
- * Claude Code agents and Codex role files, used as they are (issue 11), through the built executable: `validate --json`
+ * Claude Code agents and Codex role files, used as they are, through the built executable: `validate --json`
  * gives the documented codes, discovery finds `.codex/agents` and `.claude/agents`, `list_agents` shows the mapped
  * sandbox explicitly, a delegation reaches the REAL codex (mock model) with the persona and `--sandbox read-only`,
  * --max-sandbox lowers a mapped agent with a note, and `convert` output validates clean and round-trips.

@@ -1,12 +1,12 @@
 /**
- * A run longer than the client's tool timeout completes (issue 10, first proof). A top-level real codex is the MCP
+ * A run longer than the client's tool timeout completes. A top-level real codex is the MCP
  * client, configured as docs/INTEGRATION.md says but with tool_timeout_sec = 5. The mock model makes it call
  * delegate with background: true; the review sub-agent (a second real codex) gets its answer from the mock only
  * after 8 s, longer than any one tool call may last; the top-level model polls get_run (wait_s 3) until the run has
  * finished, and quotes the sub-agent's answer. The timeline comes from the mock's own request log.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { mkdtemp, readFile, realpath, rm } from "node:fs/promises";
+import { mkdtemp, realpath, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { starterPersonaFirstLine } from "../helpers/agents.ts";
@@ -14,11 +14,11 @@ import { makeCodexHome, runCodex, type CodexHome, type CodexRun } from "../helpe
 import { assistantMessage, delay, developerMessages, functionCall, functionCallOutputs, startMockModel, type MockModel } from "../helpers/mock-model.ts";
 import { codexBin } from "../helpers/paths.ts";
 import { serverCommand } from "../helpers/server-command.ts";
+import { appendCodexConfig, mcpServerToml } from "../helpers/toml.ts";
 
 const MARKER = "BACKGROUND-ANSWER-7c41";
 const SUBAGENT_DELAY_MS = 8000;
 const TOOL_TIMEOUT_S = 5;
-const toml = (value: string) => JSON.stringify(value);
 
 interface Event {
   at: number;
@@ -69,19 +69,12 @@ describe("background delegation past the client's tool_timeout_sec", () => {
     workDir = await realpath(await mkdtemp(path.join(os.tmpdir(), "cs-bg-codex-")));
     home = await makeCodexHome({ baseUrl: mock.baseUrl });
     const { command, args } = serverCommand(["--root", workDir, "--codex", codexBin, "--max-depth", "1"]);
-    const entry = [
-      `[mcp_servers.subagents]`,
-      `command = ${toml(command)}`,
-      `args = [${args.map(toml).join(", ")}]`,
-      `startup_timeout_sec = 20`,
-      `tool_timeout_sec = ${TOOL_TIMEOUT_S}`,
-      `default_tools_approval_mode = "approve"`,
-      `env_vars = ["CODEX_HOME", "CODEX_SUBAGENTS_DEPTH"]`,
-      ``,
-      `[mcp_servers.subagents.env]`,
-      `CODEX_SUBAGENTS_RUNS_DIR = ${toml(path.join(home.dir, "runs"))}`,
-    ].join("\n");
-    await Bun.write(path.join(home.dir, "config.toml"), (await readFile(path.join(home.dir, "config.toml"), "utf8")) + "\n" + entry + "\n");
+    await appendCodexConfig(home.dir, mcpServerToml("subagents", {
+      command,
+      args,
+      settings: { startup_timeout_sec: 20, tool_timeout_sec: TOOL_TIMEOUT_S, default_tools_approval_mode: "approve", env_vars: ["CODEX_HOME", "CODEX_SUBAGENTS_DEPTH"] },
+      env: { CODEX_SUBAGENTS_RUNS_DIR: path.join(home.dir, "runs") },
+    }));
     startedAt = Date.now();
     run = await runCodex({
       args: ["exec", "--json", "--skip-git-repo-check", "-C", workDir, "-"],

@@ -7,7 +7,7 @@
  * Every ```toml and ```json block in those files must carry a marker, and every marker NAME must have a handler
  * below: a new snippet without a test fails this file. Placeholders in snippets: `/home/me/.local/bin/codex-subagents`
  * (the executable, replaced by the built one), `/home/me/src` (a root, replaced by a temporary directory), and
- * `/opt/codex-subagents/codex-subagents.mjs` (the bundle, built here by build.ts).
+ * `/opt/codex-subagents/codex-subagents.mjs` (the bundle, built once per run: test/helpers/bundle.ts).
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { spawnSync } from "node:child_process";
@@ -15,6 +15,7 @@ import { mkdir, mkdtemp, readdir, readFile, realpath, rm, writeFile } from "node
 import os from "node:os";
 import path from "node:path";
 import { makeCodexHome, runCodex, type CodexRun } from "../helpers/codex-home.ts";
+import { bundledScript } from "../helpers/bundle.ts";
 import { connectServer } from "../helpers/mcp-client.ts";
 import {
   assistantMessage,
@@ -25,8 +26,10 @@ import {
   toolNames,
   type MockModel,
 } from "../helpers/mock-model.ts";
-import { bunBin, codexBin, repoRoot } from "../helpers/paths.ts";
+import { codexBin, repoRoot } from "../helpers/paths.ts";
 import { serverCommand } from "../helpers/server-command.ts";
+import { markdownFences } from "../helpers/markdown.ts";
+import { tomlString } from "../helpers/toml.ts";
 import { starterPersonaFirstLine } from "../helpers/agents.ts";
 
 const EXECUTABLE_PLACEHOLDER = "/home/me/.local/bin/codex-subagents";
@@ -39,25 +42,6 @@ interface Snippet {
   name: string;
   lang: string;
   text: string;
-}
-
-/** Fenced blocks of a Markdown file, with the snippet marker on the line before the fence (if any). */
-function fences(file: string, markdown: string): Array<{ lang: string; text: string; marker: string | null; line: number }> {
-  const lines = markdown.split("\n");
-  const found: Array<{ lang: string; text: string; marker: string | null; line: number }> = [];
-  for (let i = 0; i < lines.length; i++) {
-    const open = /^(\s*)```(\S*)\s*$/.exec(lines[i]!);
-    if (!open) continue;
-    const indent = open[1]!;
-    const body: string[] = [];
-    let j = i + 1;
-    for (; j < lines.length && !new RegExp(`^${indent}\`\`\`\\s*$`).test(lines[j]!); j++) body.push(lines[j]!.startsWith(indent) ? lines[j]!.slice(indent.length) : lines[j]!);
-    if (j >= lines.length) throw new Error(`${file}:${i + 1}: unclosed code fence`);
-    const marker = i > 0 ? /^\s*<!-- snippet: ([a-z0-9-]+) -->\s*$/.exec(lines[i - 1]!)?.[1] ?? null : null;
-    found.push({ lang: open[2]!, text: body.join("\n"), marker, line: i + 1 });
-    i = j;
-  }
-  return found;
 }
 
 let snippets: Snippet[] = [];
@@ -81,7 +65,7 @@ beforeAll(async () => {
   for (const file of ["docs/INTEGRATION.md", "README.md"]) {
     const markdown = await readFile(path.join(repoRoot, file), "utf8").catch(() => null);
     if (markdown === null) continue;
-    for (const fence of fences(file, markdown)) {
+    for (const fence of markdownFences(file, markdown)) {
       docFences.push({ file, lang: fence.lang, marker: fence.marker, line: fence.line });
       if (fence.marker) snippets.push({ file, name: fence.marker, lang: fence.lang, text: fence.text });
     }
@@ -89,10 +73,7 @@ beforeAll(async () => {
   scratch = await realpath(await mkdtemp(path.join(os.tmpdir(), "cs-docs-")));
   root = path.join(scratch, "src");
   await mkdir(root);
-  const out = path.join(scratch, "dist");
-  const build = spawnSync(bunBin, ["run", path.join(repoRoot, "build.ts"), "--release", "--only", "codex-subagents.mjs", "--out", out], { cwd: repoRoot, encoding: "utf8", timeout: 120_000 });
-  if (build.status !== 0) throw new Error(`building codex-subagents.mjs failed: ${build.stderr}`);
-  bundle = path.join(out, "codex-subagents.mjs");
+  bundle = bundledScript();
   reviewPersona = await starterPersonaFirstLine("review");
   // Top level: call the planned tools in order, then finish. Review sub-agent: answer with the marker.
   mock = await startMockModel((req) => {
@@ -112,7 +93,7 @@ afterAll(async () => {
 /** What the top-level mock model calls, in order; set by each test before it runs codex. */
 let plan: Array<{ name: string; args: unknown }> = [];
 
-const toml = (value: string) => JSON.stringify(value);
+const toml = tomlString;
 
 /** The snippet's TOML with the placeholders replaced: the built executable (plus its leading args) and the root. */
 function realizeToml(text: string): string {

@@ -1,5 +1,5 @@
 /**
- * The whole path a user runs (issue 2, proof b): a top-level real codex is the MCP client, configured the way
+ * The whole path a user runs: a top-level real codex is the MCP client, configured the way
  * docs/INTEGRATION.md says, with this server as its MCP server. The mock model makes the top-level codex call
  * `delegate`; the server runs a second real codex (the sub-agent) against the same mock; the sub-agent's answer
  * travels back through the tool result to the top-level codex and into its final message.
@@ -27,6 +27,7 @@ import {
 } from "../helpers/mock-model.ts";
 import { bunBin, codexBin } from "../helpers/paths.ts";
 import { serverCommand } from "../helpers/server-command.ts";
+import { appendCodexConfig, mcpServerToml } from "../helpers/toml.ts";
 import { starterPersonaFirstLine } from "../helpers/agents.ts";
 
 const MARKER = "SUBAGENT-MARKER-5b1e";
@@ -47,27 +48,18 @@ function levelOf(req: RecordedRequest): Level {
   return "top";
 }
 
-/** TOML basic string (JSON escapes are a subset TOML accepts). */
-const toml = (value: string) => JSON.stringify(value);
-
 /**
  * The `[mcp_servers.subagents]` entry exactly as docs/INTEGRATION.md's complete entry shapes it: command, args,
  * tool_timeout_sec, default_tools_approval_mode, env_vars and an env table.
  */
 function serverEntry(opts: { workDir: string; runsDir: string; envVars: string[] }): string {
   const { command, args } = serverCommand(["--root", opts.workDir, "--codex", codexBin, "--max-depth", "1"]);
-  return [
-    `[mcp_servers.subagents]`,
-    `command = ${toml(command)}`,
-    `args = [${args.map(toml).join(", ")}]`,
-    `startup_timeout_sec = 20`,
-    `tool_timeout_sec = 120`,
-    `default_tools_approval_mode = "approve"`,
-    `env_vars = [${opts.envVars.map(toml).join(", ")}]`,
-    ``,
-    `[mcp_servers.subagents.env]`,
-    `CODEX_SUBAGENTS_RUNS_DIR = ${toml(opts.runsDir)}`,
-  ].join("\n");
+  return mcpServerToml("subagents", {
+    command,
+    args,
+    settings: { startup_timeout_sec: 20, tool_timeout_sec: 120, default_tools_approval_mode: "approve", env_vars: opts.envVars },
+    env: { CODEX_SUBAGENTS_RUNS_DIR: opts.runsDir },
+  });
 }
 
 interface Scenario {
@@ -106,7 +98,7 @@ async function runScenario(envVars: string[]): Promise<Scenario> {
   const home = await makeCodexHome({ baseUrl: mock.baseUrl, extraConfig: "" });
   // The entry needs the home's own path for the runs directory, so it is appended after the home exists.
   const entry = serverEntry({ workDir, runsDir: path.join(home.dir, "runs"), envVars });
-  await Bun.write(path.join(home.dir, "config.toml"), (await readFile(path.join(home.dir, "config.toml"), "utf8")) + "\n" + entry + "\n");
+  await appendCodexConfig(home.dir, entry);
   const run = await runCodex({
     args: ["exec", "--json", "--skip-git-repo-check", "-C", workDir, "-"],
     env: home.env,
@@ -243,12 +235,7 @@ describe("what environment codex gives an MCP server", () => {
     const script = path.join(dir, "probe.mjs");
     // Not an MCP server at all: it records its environment and exits, and codex skips it (required is false).
     await Bun.write(script, `import { writeFileSync } from "node:fs";\nwriteFileSync(process.argv[2], JSON.stringify({ env: process.env, cwd: process.cwd() }));\n`);
-    const entry = [
-      `[mcp_servers.probe]`,
-      `command = ${toml(bunBin)}`,
-      `args = [${[script, out].map(toml).join(", ")}]`,
-      ...(envVars ? [`env_vars = [${envVars.map(toml).join(", ")}]`] : []),
-    ].join("\n");
+    const entry = mcpServerToml("probe", { command: bunBin, args: [script, out], settings: envVars ? { env_vars: envVars } : {} });
     const home = await makeCodexHome({ baseUrl: mock.baseUrl, extraConfig: entry });
     try {
       const run = await runCodex({

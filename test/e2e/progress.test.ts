@@ -1,5 +1,5 @@
 /**
- * Progress while a delegation runs (issue 4): through the official SDK client with a progress token, against a slow
+ * Progress while a delegation runs: through the official SDK client with a progress token, against a slow
  * fake codex (test/fixtures/slow-codex) that reports a command, then stays silent for most of ~12 s, then answers.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
@@ -11,7 +11,7 @@ import { repoRoot } from "../helpers/paths.ts";
 import { serverCommand } from "../helpers/server-command.ts";
 
 const SLOW_CODEX = path.join(repoRoot, "test", "fixtures", "slow-codex", "slow-codex.mjs");
-/** SPEC §4: a notification at least every 10 s. */
+/** The promise to clients: a notification at least every 10 s. */
 const MAX_SILENCE_MS = 10_000;
 
 interface Seen {

@@ -1,5 +1,5 @@
 /**
- * `codex-subagents run` and `runs show` from a shell (issue 10): exit codes, stdout empty on failure with the reason on
+ * `codex-subagents run` and `runs show` from a shell: exit codes, stdout empty on failure with the reason on
  * stderr, the task from an argument, a file or stdin, Ctrl-C (SIGINT) ending the sub-agent with everything it started
  * and leaving no directory, `runs show --follow` printing a live run's steps as they happen. The fake codex plays the
  * sub-agent here (scripted through agent files); the --patch-out proof uses the real codex against the mock model.

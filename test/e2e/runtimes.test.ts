@@ -1,8 +1,8 @@
 /**
- * The same program under every runtime it promises (issue 2; SPEC §1): the TypeScript source under `bun` and under
+ * The same program under every runtime it promises: the TypeScript source under `bun` and under
  * `deno run` (Deno 2.9 runs src/cli.ts directly, text imports of the starter agents included), and the one-file
- * bundle `codex-subagents.mjs` (built here by `build.ts --release --only codex-subagents.mjs`) under Node 20, Deno and
- * Bun. Each gets an MCP handshake, list_agents and one delegation to a fake codex through the official SDK client.
+ * bundle `codex-subagents.mjs` (built once per run, see test/helpers/bundle.ts) under Node 20, Deno and Bun. Each
+ * gets an MCP handshake, list_agents and one delegation to a fake codex through the official SDK client.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { spawnSync } from "node:child_process";
@@ -10,6 +10,7 @@ import { existsSync } from "node:fs";
 import { mkdir, mkdtemp, readFile, realpath, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
+import { bundledScript } from "../helpers/bundle.ts";
 import { connectServer } from "../helpers/mcp-client.ts";
 import { bunBin, denoBin, repoRoot } from "../helpers/paths.ts";
 
@@ -29,14 +30,7 @@ beforeAll(async () => {
   await mkdir(work);
   await mkdir(tmp);
   version = JSON.parse(await readFile(path.join(repoRoot, "package.json"), "utf8")).version;
-  const out = path.join(scratch, "dist");
-  const build = spawnSync(bunBin, ["run", path.join(repoRoot, "build.ts"), "--release", "--only", "codex-subagents.mjs", "--out", out], {
-    cwd: repoRoot,
-    encoding: "utf8",
-    timeout: 120_000,
-  });
-  if (build.status !== 0) throw new Error(`building codex-subagents.mjs failed (exit ${build.status}):\n${build.stderr}`);
-  bundle = path.join(out, "codex-subagents.mjs");
+  bundle = bundledScript();
   expect(existsSync(bundle)).toBe(true);
 }, 120_000);
 

@@ -1,5 +1,5 @@
 /**
- * Worktree isolation end to end (issue 4 proof): the real codex against the mock model, in a temporary git
+ * Worktree isolation end to end: the real codex against the mock model, in a temporary git
  * repository. The mock tells the sub-agent to run a shell command (codex's `exec_command` tool) that writes a new
  * file and edits an existing one. The result's patch must apply onto a fresh clone, and the user's repository must
  * look exactly as before: same `git status`, no extra worktree, no temporary directory left behind.

@@ -1,13 +1,15 @@
 // What every real-client test needs: a project directory, a throw-away HOME, the codex mock with its CODEX_HOME (the
 // sub-agent's model), the guide's snippets, a way to run the client, and the proofs that a cut call left nothing
 // behind (its run record, the processes still holding this world's CODEX_HOME).
+import { expect } from "bun:test";
 import { spawn } from "node:child_process";
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { mkdir, mkdtemp, readdir, readFile, readlink, realpath, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { starterPersonaFirstLine } from "./agents.ts";
 import { makeCodexHome, type CodexHome } from "./codex-home.ts";
+import { markdownFences } from "./markdown.ts";
 import { assistantMessage, developerMessages, startMockModel, userMessages, type MockModel, type Responder } from "./mock-model.ts";
 import { codexBin, distBinary, repoRoot } from "./paths.ts";
 
@@ -30,22 +32,26 @@ export interface Snippet {
   text: string;
 }
 
-/** Marked fenced blocks (`<!-- snippet: NAME -->` on the line before the fence) of docs/INTEGRATION.md. */
-export async function integrationSnippets(): Promise<Map<string, Snippet>> {
-  const lines = (await readFile(path.join(repoRoot, "docs", "INTEGRATION.md"), "utf8")).split("\n");
+const INTEGRATION_GUIDE = path.join(repoRoot, "docs", "INTEGRATION.md");
+
+function snippetsOf(markdown: string): Map<string, Snippet> {
   const found = new Map<string, Snippet>();
-  for (let i = 0; i < lines.length; i++) {
-    const open = /^(\s*)```(\S*)\s*$/.exec(lines[i]!);
-    if (!open) continue;
-    const indent = open[1]!;
-    const body: string[] = [];
-    let j = i + 1;
-    for (; j < lines.length && lines[j]!.trim() !== "```"; j++) body.push(lines[j]!.startsWith(indent) ? lines[j]!.slice(indent.length) : lines[j]!);
-    const marker = /^\s*<!-- snippet: ([a-z0-9-]+) -->\s*$/.exec(lines[i - 1] ?? "")?.[1];
-    if (marker) found.set(marker, { name: marker, lang: open[2]!, text: body.join("\n") });
-    i = j;
+  for (const fence of markdownFences(INTEGRATION_GUIDE, markdown)) {
+    if (fence.marker) found.set(fence.marker, { name: fence.marker, lang: fence.lang, text: fence.text });
   }
   return found;
+}
+
+/** Marked fenced blocks (`<!-- snippet: NAME -->` on the line before the fence) of docs/INTEGRATION.md. */
+export async function integrationSnippets(): Promise<Map<string, Snippet>> {
+  return snippetsOf(await readFile(INTEGRATION_GUIDE, "utf8"));
+}
+
+/** The text of the guide's snippet NAME; throws naming it when docs/INTEGRATION.md has none. */
+export function integrationSnippet(name: string): string {
+  const found = snippetsOf(readFileSync(INTEGRATION_GUIDE, "utf8")).get(name);
+  if (!found) throw new Error(`docs/INTEGRATION.md has no snippet "${name}"`);
+  return found.text;
 }
 
 /** Shell words of a one-command snippet: continuation lines joined, one level of double quotes removed. */
@@ -223,6 +229,19 @@ export async function cutCallEvidence(world: ClientWorld): Promise<{ cancelledRe
     return (await codexProcessesOf(world.codexHome.dir)).length === 0 ? cancelled : undefined;
   }, 20_000);
   return { cancelledRecord: record, codexLeft: (await codexProcessesOf(world.codexHome.dir)).length, waitedMs: Date.now() - started };
+}
+
+/**
+ * The proof that a call cut by the client's timeout ended its sub-agent: `evidence` (taken while the client still
+ * ran, so not the server's shutdown) shows the run recorded as cancelled and no codex left; afterwards there is one
+ * run record more than `recordsBefore` and no process of this world.
+ */
+export async function expectCutCallEnded(world: ClientWorld, evidence: Awaited<ReturnType<typeof cutCallEvidence>> | null, recordsBefore: number): Promise<void> {
+  expect(evidence).not.toBeNull();
+  expect(evidence!.cancelledRecord).toMatchObject({ cancelled: true, ok: false, agent: "review" });
+  expect(evidence!.codexLeft).toBe(0);
+  expect((await runResults(world.runsDir)).length).toBe(recordsBefore + 1);
+  expect(await processesOf(world.codexHome.dir)).toEqual([]);
 }
 
 export interface TapLog {

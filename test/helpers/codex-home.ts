@@ -4,6 +4,7 @@ import { mkdtemp, mkdir, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { codexBin } from "./paths.ts";
+import { tomlString } from "./toml.ts";
 
 export const MOCK_MODEL_SLUG = "mock-model";
 
@@ -55,11 +56,6 @@ function modelCatalog(): unknown {
       },
     ],
   };
-}
-
-/** TOML basic string; JSON string escapes are a subset TOML accepts. */
-function tomlString(value: string): string {
-  return JSON.stringify(value);
 }
 
 export async function makeCodexHome(opts: CodexHomeOptions): Promise<CodexHome> {

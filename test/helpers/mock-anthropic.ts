@@ -1,8 +1,9 @@
 // An Anthropic Messages API on 127.0.0.1, for driving Claude Code and opencode (its @ai-sdk/anthropic provider)
 // offline. `POST /v1/messages` answers with Server-Sent Events when the request asks for `stream`, else with one JSON
 // message; `POST /v1/messages/count_tokens` answers a fixed count. The responder picks the content blocks.
-import { createServer, type IncomingMessage } from "node:http";
+import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
+import { parseJson, readBody } from "./http-body.ts";
 
 export type AnthropicBlock = { type: "text"; text: string } | { type: "tool_use"; name: string; input: unknown; id?: string };
 
@@ -90,20 +91,6 @@ export async function startAnthropicMock(responder: AnthropicResponder): Promise
 
 function sse(type: string, payload: Record<string, unknown>): string {
   return `event: ${type}\ndata: ${JSON.stringify({ type, ...payload })}\n\n`;
-}
-
-async function readBody(req: IncomingMessage): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of req) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks).toString("utf8");
-}
-
-function parseJson(raw: string): unknown {
-  try {
-    return raw === "" ? null : JSON.parse(raw);
-  } catch {
-    return null;
-  }
 }
 
 // ---- reading a request ----

@@ -2,8 +2,9 @@
 // `:streamGenerateContent?alt=sse` answers with Server-Sent Events, `:generateContent` with one JSON response,
 // `:countTokens` with a fixed count. A request that asks for JSON (Gemini CLI's model router, its summaries) gets an
 // object built from the schema it asks for; every other request goes to the responder, which picks the parts.
-import { createServer, type IncomingMessage } from "node:http";
+import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
+import { parseJson, readBody } from "./http-body.ts";
 
 export type GeminiPart = { text: string } | { functionCall: { name: string; args: unknown } };
 
@@ -94,20 +95,6 @@ function sampleOf(schema: any): unknown {
   if (type === "number" || type === "integer") return typeof schema.minimum === "number" ? schema.minimum : 0;
   if (type === "boolean") return false;
   return null;
-}
-
-async function readBody(req: IncomingMessage): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of req) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks).toString("utf8");
-}
-
-function parseJson(raw: string): unknown {
-  try {
-    return raw === "" ? null : JSON.parse(raw);
-  } catch {
-    return null;
-  }
 }
 
 // ---- reading a request ----

@@ -3,6 +3,7 @@
 // succeeds when the stream ends with `response.completed`, so every reply carries one.
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import { parseJson, readBody } from "./http-body.ts";
 
 export type OutputItem = Record<string, unknown>;
 
@@ -135,21 +136,6 @@ function responsesUsage(usage: Usage): Record<string, unknown> {
     output_tokens_details: { reasoning_tokens: usage.reasoning_output_tokens ?? 0 },
     total_tokens: usage.input_tokens + usage.output_tokens,
   };
-}
-
-async function readBody(req: IncomingMessage): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of req) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks).toString("utf8");
-}
-
-function parseJson(raw: string): unknown {
-  if (raw === "") return null;
-  try {
-    return JSON.parse(raw);
-  } catch {
-    return null;
-  }
 }
 
 // ---- output items ----

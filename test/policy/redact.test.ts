@@ -1,7 +1,7 @@
 // Redaction that holds: secrets under prefixed names in env, shell, YAML, JSON, TOML and flag forms, and the token
 // shapes of the common issuers, are masked; ordinary words, types, references and code are left alone.
 import { describe, expect, test } from "bun:test";
-import { createRedactor, isSecretName } from "../../src/policy/redact.ts";
+import { createRedactor, isSecretName, redactEventLine } from "../../src/policy/redact.ts";
 
 const redact = createRedactor([]);
 const V = "s3cr3tV4lue-9xQ"; // a value with no recognisable shape: only its name gives it away
@@ -116,5 +116,19 @@ describe("no input makes the scan slow", () => {
     redact("pass".repeat(256 * 1024));
     redact(`"key":"`.repeat(150 * 1024));
     expect(performance.now() - t0).toBeLessThan(5000);
+  });
+});
+
+describe("redactEventLine: a stored event line", () => {
+  const known = createRedactor(["hunter2-secret-value"]);
+  test("a JSON line is redacted value by value, so a secret after an escape in the raw text is still masked", () => {
+    const line = JSON.stringify({ type: "item.completed", item: { text: "line one\nhunter2-secret-value" } });
+    expect(line).toContain("\\nhunter2");
+    const stored = redactEventLine(line, known);
+    expect(stored).not.toContain("hunter2-secret-value");
+    expect(JSON.parse(stored).type).toBe("item.completed");
+  });
+  test("a line that is not JSON is redacted as text", () => {
+    expect(redactEventLine("not json hunter2-secret-value", known)).not.toContain("hunter2-secret-value");
   });
 });

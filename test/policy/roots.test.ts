@@ -38,6 +38,16 @@ describe("roots", () => {
     expect(isWithin("/repo/..foo", "/repo")).toBe(true);
   });
 
+  test("isWithin on Windows paths ignores case, as NTFS does, and still compares whole segments", () => {
+    expect(isWithin("C:\\Repo\\src", "c:\\repo", path.win32)).toBe(true);
+    expect(isWithin("c:\\REPO", "C:\\repo", path.win32)).toBe(true);
+    expect(isWithin("C:\\repo-evil", "C:\\repo", path.win32)).toBe(false);
+    expect(isWithin("D:\\repo\\x", "C:\\repo", path.win32)).toBe(false);
+    expect(isWithin("C:\\", "C:\\repo", path.win32)).toBe(false);
+    // POSIX paths are case-sensitive: another case is another directory.
+    expect(isWithin("/Repo/src", "/repo", path.posix)).toBe(false);
+  });
+
   test("the root and its subdirectories are allowed, symlinks inside too", async () => {
     expect(await resolveAllowedDir(path.join(base, "repo"), roots)).toBe(path.join(base, "repo"));
     expect(await resolveAllowedDir(path.join(base, "repo", "src"), roots)).toBe(path.join(base, "repo", "src"));

@@ -6,11 +6,8 @@ import os from "node:os";
 import path from "node:path";
 import { loadRegistry } from "../../src/agents/registry.ts";
 import { delegate, DelegateError, type DelegateContext } from "../../src/delegate.ts";
-import { Limiter } from "../../src/limiter.ts";
-import { silentLogger } from "../../src/log.ts";
-import { createRedactor } from "../../src/policy/redact.ts";
-import { resolveRoots } from "../../src/policy/roots.ts";
 import { main } from "../../src/cli.ts";
+import { testContext } from "../helpers/delegate-context.ts";
 
 let repo: string;
 
@@ -26,21 +23,8 @@ afterAll(async () => {
 });
 
 async function context(): Promise<DelegateContext> {
-  return {
-    registry: () => loadRegistry({ dir: null, source: "embedded", foundBy: "test" }, []),
-    roots: await resolveRoots([repo], repo),
-    codexPath: "/nonexistent/codex",
-    workDir: `${repo}-work`, // not the default under ~/.codex: a test leaves nothing in the user's home
-    maxTimeoutS: 60,
-    maxSandbox: "workspace-write",
-    passEnv: [],
-    depth: 0,
-    maxDepth: 1,
-    parentEnv: {},
-    limiter: new Limiter(1),
-    redact: createRedactor([]),
-    log: silentLogger,
-  };
+  // No starter agents: every call here is an ad-hoc agent. The work dir sits beside the repository, not in ~/.codex.
+  return testContext(repo, { registry: () => loadRegistry({ dir: null, source: "embedded", foundBy: "test" }, []) });
 }
 
 describe("delegate()", () => {
@@ -64,7 +48,7 @@ describe("delegate()", () => {
     expect(result.ok).toBe(false);
     expect(result.notes.join("\n")).toContain("pass --codex PATH");
   });
-  test("a sub-agent that writes one Latin-1 file: the re-encoding note reaches the result (issue 9)", async () => {
+  test("a sub-agent that writes one Latin-1 file: the re-encoding note reaches the result", async () => {
     const fakeCodex = path.join(import.meta.dir, "..", "fixtures", "fake-codex", "fake-codex.mjs");
     const latin1 = Buffer.from("caf\xe9\n", "latin1").toString("base64");
     const script = { plant: [{ path: "latin1.txt", base64: latin1 }] };

@@ -4,7 +4,7 @@ import { spawnSync } from "node:child_process";
 import { mkdir, mkdtemp, readFile, realpath, rm, symlink, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
-import { appendRegularFile, readRegularFile } from "../../src/safe-fs.ts";
+import { appendRegularFile, readRegularFile, readRegularFileFrom, readWholeRegularFile } from "../../src/safe-fs.ts";
 
 let dir: string;
 let victim: string;
@@ -32,6 +32,25 @@ describe("readRegularFile", () => {
     expect(await readRegularFile(path.join(dir, "link.txt"), 10)).toEqual({ problem: expect.stringContaining("a symbolic link") });
     expect(await readRegularFile(path.join(dir, "fifo"), 10)).toEqual({ problem: expect.stringContaining("a FIFO") });
     expect(await readRegularFile(path.join(dir, "sub"), 10)).toEqual({ problem: expect.stringContaining("a directory") });
+  });
+});
+
+describe("readWholeRegularFile", () => {
+  test("a regular file within the limit is read whole; a larger one is null, never cut short", async () => {
+    expect((await readWholeRegularFile(path.join(dir, "plain.txt"), 11))?.toString("utf8")).toBe("hello world");
+    expect(await readWholeRegularFile(path.join(dir, "plain.txt"), 10)).toBeNull();
+  });
+  test("a missing file, a symlink, a FIFO and a directory are null, and the FIFO does not block", async () => {
+    for (const name of ["nope", "link.txt", "fifo", "sub"]) expect(await readWholeRegularFile(path.join(dir, name), 100)).toBeNull();
+  });
+});
+
+describe("readRegularFileFrom", () => {
+  test("reads from an offset to the end, at most the limit; a symlink or FIFO is null and does not block", async () => {
+    expect((await readRegularFileFrom(path.join(dir, "plain.txt"), 6, 100))?.toString("utf8")).toBe("world");
+    expect((await readRegularFileFrom(path.join(dir, "plain.txt"), 0, 5))?.toString("utf8")).toBe("hello");
+    expect((await readRegularFileFrom(path.join(dir, "plain.txt"), 11, 100))?.length).toBe(0);
+    for (const name of ["nope", "link.txt", "fifo", "sub"]) expect(await readRegularFileFrom(path.join(dir, name), 0, 100)).toBeNull();
   });
 });
 

@@ -1,4 +1,4 @@
-// The pure parts of "git that reads only what we trust" (issue 8 §1, §6), and the module-level checks that need no
+// The pure parts of "git that reads only what we trust", and the module-level checks that need no
 // server: version gates, the private config, the planted-.git sweep, patch splitting, secret-shaped names, and the
 // refusal of a cwd inside a git directory.
 import { afterAll, describe, expect, test } from "bun:test";

@@ -98,7 +98,7 @@ const EXCLUDED_FILES = [
   ".docker/config.json",
   ".password-store/x.gpg",
   "CERTS/UPPER.PEM",
-  // issue 8 §6: every .env* name, and cloud and tool credentials
+  // every .env* name, and cloud and tool credentials
   ".env-production",
   ".env_local",
   ".envs/prod.txt",

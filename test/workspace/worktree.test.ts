@@ -151,7 +151,7 @@ describe("worktree isolation", () => {
     writeFileSync(join(workspace.workingDir, "plain.txt"), "plain text stays text\n");
     const collected = await workspace.collectPatch();
     const patch = collected?.patch as string;
-    // The note comes back with the patch (issue 9: it used to be pushed into an array the caller had copied).
+    // The note comes back with the patch (it used to be pushed into an array the caller had copied).
     expect(collected?.notes.join(" ")).toContain("not UTF-8");
     expect(collected?.notes.join(" ")).toContain("src/a.txt");
     expect(Object.isFrozen(collected?.notes)).toBe(true);
