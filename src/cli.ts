@@ -22,6 +22,7 @@ import { findCodex } from "./doctor/find-codex.ts";
 import { runsCommand } from "./runs/command.ts";
 import { createRunRecords } from "./runs/record.ts";
 import { createServer } from "./server.ts";
+import { SparePool } from "./workspace/spares.ts";
 import { answerMalformedFrames, holdUntilReady } from "./transport.ts";
 import { sbomCommand, verifyCommand, versionCommand } from "./verify/commands.ts";
 import { PRODUCT_NAME, VERSION } from "./version.ts";
@@ -61,6 +62,8 @@ Server options (flag, environment variable, default):
   --max-depth N           CODEX_SUBAGENTS_MAX_DEPTH        1; how deep sub-agents may nest
   --runs-dir DIR          CODEX_SUBAGENTS_RUNS_DIR         $CODEX_HOME/subagents/runs
   --keep-runs N           CODEX_SUBAGENTS_KEEP_RUNS        100 run records kept
+  --spare-worktrees N     CODEX_SUBAGENTS_SPARE_WORKTREES  1 (0-8); spare worktrees made ahead of time per
+                                                           repository used in the last hour; 0 disables
   --log-level LEVEL       CODEX_SUBAGENTS_LOG              warn (error, warn, info, debug);
                                                            DEBUG_MCP=1 means debug. Logs go to stderr only
 
@@ -146,6 +149,8 @@ async function serveCommand(argv: string[], io: CliIO, env: Env, cwd: string): P
   }
   const shutdown = new AbortController();
   const limiter = new Limiter(options.maxConcurrency);
+  // Issue 13. The integrator passes the server's private directory as baseDir; until then os.tmpdir().
+  const spares = new SparePool({ perRepository: options.spareWorktrees, logger: log });
   const context: DelegateContext = {
     registry,
     roots,
@@ -160,6 +165,7 @@ async function serveCommand(argv: string[], io: CliIO, env: Env, cwd: string): P
     redact,
     log,
     startRecord: createRunRecords({ runsDir: options.runsDir, keepRuns: options.keepRuns, redact, log }),
+    spares,
   };
   const { server, ready: described } = createServer({ context, roots, agentsAtStart: initial.then((r) => r.agents()), codexHome, shutdownSignal: shutdown.signal });
   const ready = Promise.all([described, detectDepth(env).then((depth) => { context.depth = depth; })]);
@@ -175,6 +181,8 @@ async function serveCommand(argv: string[], io: CliIO, env: Env, cwd: string): P
       // Let running delegations end their codex process group and remove their workspaces.
       const deadline = Date.now() + 6000;
       while (limiter.active > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 25));
+      // Spares and the removals of used worktrees: nothing of ours is left once we exit.
+      await spares.close();
       await server.close().catch(() => {});
       resolve(exitCode);
     };

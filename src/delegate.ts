@@ -18,7 +18,7 @@ import { redactDeep, type Redactor } from "./policy/redact.ts";
 import { PolicyError, resolveAllowedDir, type Root } from "./policy/roots.ts";
 import { checkSandbox, type SandboxMode } from "./policy/sandbox.ts";
 import { redactEventLine, type RunRecorder } from "./runs/record.ts";
-import { prepareWorkspace, WorkspaceError, type Workspace } from "./workspace/index.ts";
+import { checkDepsUse, prepareWorkspace, WorkspaceError, type SparePool, type Workspace } from "./workspace/index.ts";
 
 /** A request the server refuses; the message is shown to the caller as an isError result. */
 export class DelegateError extends Error {
@@ -77,6 +77,8 @@ export interface DelegateContext {
   redact: Redactor;
   log: Logger;
   startRecord?: (meta: { agent: string; request: unknown }) => Promise<RunRecorder | null>;
+  /** Issue 13: spare worktrees, and worktree removals deferred until after the result (waited for at exit). */
+  spares?: SparePool;
 }
 
 const AD_HOC_KEYS = ["persona", "profile", "model", "reasoning_effort", "sandbox_mode", "approval_policy"] as const;
@@ -164,6 +166,10 @@ export async function delegate(
   const sandboxProblem = checkSandbox(sandbox, ctx.maxSandbox);
   if (sandboxProblem) throw new DelegateError(`agent "${agent.name}": ${sandboxProblem}`);
   const isolation = chooseIsolation(input, agent);
+  // Issue 13: refused before anything is made (e.g. no links to the user's dependencies without a sandbox).
+  const worktreeDeps = input.worktree_deps ?? agent.worktree_deps;
+  const depsProblem = checkDepsUse(worktreeDeps, isolation, sandbox, input.worktree_deps !== undefined);
+  if (depsProblem) throw new DelegateError(`agent "${agent.name}": ${depsProblem}`);
   const cwd = await resolveAllowedDir(input.cwd ?? ctx.roots[0]!.real, ctx.roots, "cwd");
   const timeoutS = Math.min(input.timeout_s ?? agent.timeout_s ?? ctx.maxTimeoutS, ctx.maxTimeoutS);
 
@@ -182,7 +188,10 @@ export async function delegate(
   let tempDir: string | undefined;
   try {
     opts.onProgress?.(isolation === "none" ? "starting codex" : `preparing ${isolation} workspace`);
-    workspace = await prepareWorkspace({ mode: isolation, cwd, signal: opts.signal, logger: ctx.log });
+    workspace = await prepareWorkspace({
+      mode: isolation, cwd, signal: opts.signal, logger: ctx.log,
+      spares: ctx.spares, worktreeDeps: isolation === "worktree" ? worktreeDeps : undefined,
+    });
     tempDir = await mkdtemp(path.join(os.tmpdir(), "codex-subagents-run-"));
     const lastMessageFile = path.join(tempDir, "last-message.txt");
     let outputSchemaFile: string | undefined;
@@ -285,7 +294,10 @@ export async function delegate(
     if (opts.signal?.aborted) throw new DelegateError("the call was cancelled before codex started; nothing ran and the workspace was removed");
     throw error;
   } finally {
-    await workspace?.cleanup();
+    // Issue 13: a used worktree is removed after the result has gone out (the server waits for it at exit).
+    const used = workspace;
+    if (used?.mode === "worktree" && ctx.spares) ctx.spares.deferRemoval(() => used.cleanup());
+    else await used?.cleanup();
     if (tempDir) await rm(tempDir, { recursive: true, force: true }).catch(() => {});
     release();
   }

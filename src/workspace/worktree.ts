@@ -10,13 +10,15 @@ import { copyFile, mkdir, mkdtemp, readFile, realpath, rename, rm, stat, writeFi
 import { availableParallelism, tmpdir } from "node:os";
 import { isAbsolute, join, resolve, sep } from "node:path";
 import { filterNeutralisingArgs, gitOrThrow, GitCommandError, runGit } from "./git.ts";
+import { excludePathspecs, installDeps, planDeps, type WorktreeDepsSetting } from "./deps.ts";
+import type { SparePool } from "./spares.ts";
 import { isInsideOrEqual, once, WorkspaceError, type Workspace, type WorkspaceLogger } from "./types.ts";
 
 /** A patch larger than this is refused rather than cut (a cut patch would not apply). */
 const MAX_PATCH_BYTES = 64 * 1024 * 1024;
 
 /** What `git rev-parse` tells us about cwd's repository. */
-interface RepositoryInfo {
+export interface RepositoryInfo {
   topLevel: string;
   /** cwd relative to topLevel, "" at the top, with a trailing "/" otherwise (git's --show-prefix). */
   prefix: string;
@@ -59,15 +61,27 @@ export async function inspectRepository(cwd: string, signal?: AbortSignal): Prom
   return { topLevel, prefix, commonDir, headCommit: headCommit as string };
 }
 
-export async function createWorktree(
-  cwd: string,
-  options: { signal?: AbortSignal; logger: WorkspaceLogger; checkoutWorkers?: number },
-): Promise<Workspace> {
+export interface CreateWorktreeOptions {
+  signal?: AbortSignal;
+  logger: WorkspaceLogger;
+  checkoutWorkers?: number;
+  /** Issue 13: the server's spare worktrees; set-up takes one (brought to HEAD) instead of `git worktree add`. */
+  spares?: SparePool;
+  /** Issue 13: ignored directories of the user's tree to link (or copy) into the worktree; see deps.ts. */
+  deps?: WorktreeDepsSetting;
+  depsCopyMaxBytes?: number;
+}
+
+export async function createWorktree(cwd: string, options: CreateWorktreeOptions): Promise<Workspace> {
   const { signal, logger } = options;
   const repository = await inspectRepository(cwd, signal);
   const filterConfig = await neutralisedFilters(repository.topLevel, signal);
+  // Hook (issue 13): dependency directories are checked before any worktree exists, so a refusal costs nothing.
+  const plannedDeps = options.deps ? await planDeps(options.deps, repository, signal) : undefined;
 
-  const base = await realpath(await mkdtemp(join(tmpdir(), "codex-subagents-worktree-")));
+  // Hook (issue 13): a spare made ahead of time and already checked out at HEAD replaces `git worktree add`.
+  const spare = await options.spares?.take(repository, filterConfig, signal);
+  const base = spare?.base ?? (await realpath(await mkdtemp(join(tmpdir(), "codex-subagents-worktree-"))));
   const worktree = join(base, "wt");
   // Once the sub-agent has run, its `.git` is untrusted: cleanup uses the admin dir read before it started.
   let trustedAdminDir: string | undefined;
@@ -76,15 +90,8 @@ export async function createWorktree(
   let dirty: DirtyState;
   try {
     // The dirty check reads the user's tree while git writes the new one: neither waits for the other.
-    const add = () =>
-      gitOrThrow(["worktree", "add", "--detach", "-q", "--", worktree, repository.headCommit], {
-        cwd: repository.topLevel,
-        signal,
-        timeoutMs: 600_000,
-        config: [...filterConfig, ...parallelCheckoutConfig(options.checkoutWorkers)],
-      });
     [, dirty] = await Promise.all([
-      withRepositoryLock(repository.commonDir, () => retryAdminRace(add, worktree)),
+      spare ? undefined : addDetachedWorktree(repository, worktree, filterConfig, { signal, checkoutWorkers: options.checkoutWorkers }),
       uncommittedPaths(repository.topLevel, filterConfig, signal),
     ]);
   } catch (error) {
@@ -131,6 +138,22 @@ export async function createWorktree(
         `the sub-agent; the patch is against HEAD and may conflict with them.`,
     );
   }
+  if (spare) notes.push(spare.note);
+  // Hook (issue 13): link or copy the dependency directories, and keep them out of the patch.
+  let excludedPaths: string[] = [];
+  if (plannedDeps) {
+    notes.push(...plannedDeps.notes);
+    try {
+      const installed = await installDeps(plannedDeps.deps, worktree, { copyMaxBytes: options.depsCopyMaxBytes, signal });
+      excludedPaths = installed.excluded;
+      notes.push(...installed.notes);
+    } catch (error) {
+      await cleanup();
+      throw error;
+    }
+  }
+  // Hook (issue 13): keep a spare ready for the next delegation on this repository (made in the background).
+  options.spares?.replenish(repository, filterConfig);
   if (filterConfig.length > 0) {
     notes.push(
       `git filter drivers (${filterDriverNames(filterConfig).join(", ")}) were not run in the worktree, for safety: ` +
@@ -145,13 +168,33 @@ export async function createWorktree(
     notes,
     collectPatch: async () => {
       if (cleanedUp) throw new WorkspaceError("the worktree was already removed; collect the patch before cleanup");
-      return collectPatch(repository, filterConfig, base, worktree, adminDir, notes);
+      return collectPatch(repository, filterConfig, base, worktree, adminDir, notes, excludedPaths);
     },
     cleanup: async () => {
       cleanedUp = true;
       await cleanup();
     },
   };
+}
+
+/**
+ * `git worktree add --detach <worktree> <HEAD>` in the user's repository, queued behind other worktree changes of that
+ * repository. Shared by a cold set-up and the spare pool (spares.ts), so both make worktrees the same way.
+ */
+export async function addDetachedWorktree(
+  repository: RepositoryInfo,
+  worktree: string,
+  filterConfig: string[],
+  options: { signal?: AbortSignal; checkoutWorkers?: number },
+): Promise<void> {
+  const add = () =>
+    gitOrThrow(["worktree", "add", "--detach", "-q", "--", worktree, repository.headCommit], {
+      cwd: repository.topLevel,
+      signal: options.signal,
+      timeoutMs: 600_000,
+      config: [...filterConfig, ...parallelCheckoutConfig(options.checkoutWorkers)],
+    });
+  await withRepositoryLock(repository.commonDir, () => retryAdminRace(add, worktree));
 }
 
 /**
@@ -219,7 +262,10 @@ async function collectPatch(
   worktree: string,
   adminDir: string,
   notes: string[],
+  excludedPaths: readonly string[] = [],
 ): Promise<string> {
+  // Issue 13: the dependency links and copies (deps.ts) never reach the index, so never the patch.
+  const excludes = excludePathspecs(excludedPaths);
   // Stage into a copy of the worktree's index (its stat cache makes `add -A` hash only what changed) and write
   // new blobs into a temporary object directory that borrows the repository's objects as an alternate.
   const scratch = await mkdtemp(join(base, "patch-"));
@@ -236,7 +282,7 @@ async function collectPatch(
       GIT_OBJECT_DIRECTORY: objects,
       GIT_ALTERNATE_OBJECT_DIRECTORIES: resolve(repository.commonDir, "objects"),
     };
-    await gitOrThrow(["add", "-A", "--", "."], { cwd: worktree, env, config: filterConfig, timeoutMs: 600_000 });
+    await gitOrThrow(["add", "-A", "--", ".", ...excludes], { cwd: worktree, env, config: filterConfig, timeoutMs: 600_000 });
 
     const diffArgs = [
       "diff",
@@ -251,6 +297,7 @@ async function collectPatch(
       "--dst-prefix=b/",
       repository.headCommit,
       "--",
+      ...(excludes.length > 0 ? [".", ...excludes] : []),
     ];
     const diffConfig = [...filterConfig, "diff.suppressBlankEmpty=false", "core.quotePath=true"];
     const diff = async (extraConfig: string[]) => {
@@ -302,7 +349,7 @@ function decodeUtf8(bytes: Buffer): string | undefined {
 }
 
 /** The `gitdir:` a linked worktree's `.git` file points to (`<common>/worktrees/<name>`), if readable. */
-async function worktreeAdminDir(worktree: string): Promise<string | undefined> {
+export async function worktreeAdminDir(worktree: string): Promise<string | undefined> {
   const text = await readFile(join(worktree, ".git"), "utf8").catch(() => undefined);
   const match = text?.match(/^gitdir: (.+)$/m);
   if (!match?.[1]) return undefined;
@@ -323,7 +370,7 @@ async function worktreeAdminDir(worktree: string): Promise<string | undefined> {
  * We never run `git worktree prune`: it would also drop the user's own worktrees that merely look stale
  * (e.g. on an unmounted drive).
  */
-async function removeWorktree(
+export async function removeWorktree(
   repository: RepositoryInfo,
   base: string,
   worktree: string,
