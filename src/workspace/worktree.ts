@@ -264,7 +264,8 @@ async function collectPatch(
   notes: string[],
   excludedPaths: readonly string[] = [],
 ): Promise<string> {
-  // Issue 13: the dependency links and copies (deps.ts) never reach the index, so never the patch.
+  // Issue 13: the dependency links and copies (deps.ts) are left out of the diff by pathspec, so never reach the patch,
+  // even if the sub-agent un-ignored them. (Not on `git add`: an exclude pathspec naming an ignored path fails there.)
   const excludes = excludePathspecs(excludedPaths);
   // Stage into a copy of the worktree's index (its stat cache makes `add -A` hash only what changed) and write
   // new blobs into a temporary object directory that borrows the repository's objects as an alternate.
@@ -282,7 +283,7 @@ async function collectPatch(
       GIT_OBJECT_DIRECTORY: objects,
       GIT_ALTERNATE_OBJECT_DIRECTORIES: resolve(repository.commonDir, "objects"),
     };
-    await gitOrThrow(["add", "-A", "--", ".", ...excludes], { cwd: worktree, env, config: filterConfig, timeoutMs: 600_000 });
+    await gitOrThrow(["add", "-A", "--", "."], { cwd: worktree, env, config: filterConfig, timeoutMs: 600_000 });
 
     const diffArgs = [
       "diff",
