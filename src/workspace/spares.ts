@@ -24,6 +24,8 @@ import { addDetachedWorktree, removeWorktree, worktreeAdminDir, type RepositoryI
 export const DEFAULT_SPARE_IDLE_MS = 60 * 60 * 1000;
 /** Most repositories that keep spares at once; the one used longest ago gives its spares up first. */
 export const MAX_REPOSITORIES = 8;
+/** How long after `git worktree add` a spare's index is written again (see `make`). */
+const RACY_INDEX_WAIT_MS = 1100;
 /** The name every spare's directory starts with (in `baseDir`), so tests and `doctor` can tell them apart. */
 export const SPARE_DIR_PREFIX = "codex-subagents-spare-";
 
@@ -165,12 +167,17 @@ export class SparePool {
     this.pending.add(task);
   }
 
+  /** Resolves once no background work (removal, spare being made) is left; for benches and tests. */
+  async settled(): Promise<void> {
+    while (this.pending.size > 0) await Promise.all([...this.pending]);
+  }
+
   /** Server exit: make no more, remove every spare, wait for every removal (also ones added meanwhile). */
   close(): Promise<void> {
     this.closing ??= (async () => {
       this.stop.abort();
       for (const state of this.repositories.values()) this.dropRepository(state);
-      while (this.pending.size > 0) await Promise.all([...this.pending]);
+      await this.settled();
     })();
     return this.closing;
   }
@@ -186,6 +193,17 @@ export class SparePool {
         const worktree = join(base, "wt");
         await addDetachedWorktree(repository, worktree, filterConfig, { signal: this.stop.signal });
         if (!(await worktreeAdminDir(worktree))) throw new Error("git made it without a .git file");
+        // `worktree add` writes the index within the same second as the files, so git must treat every entry as
+        // "racily clean" and re-read each file on the next checkout and on patch collection (100 ms for 2 000 files
+        // here, seconds for 20 000). Written again a little later, the index is trusted: that checkout takes ~15 ms.
+        await new Promise((resolve) => setTimeout(resolve, RACY_INDEX_WAIT_MS));
+        this.stop.signal.throwIfAborted();
+        await runGit(["update-index", "-q", "--ignore-submodules", "--refresh", "--force-write-index"], {
+          cwd: worktree,
+          signal: this.stop.signal,
+          timeoutMs: 600_000,
+          config: filterConfig,
+        });
         spare = { base, worktree, commit: repository.headCommit, madeAt: Date.now() };
       } catch (error) {
         if (!this.stop.signal.aborted) this.logger.debug(`workspace: could not make a spare worktree of "${repository.topLevel}": ${(error as Error).message}`);
