@@ -48,7 +48,9 @@ export function validateSettings(raw: Record<string, unknown>, extraKeys: readon
 function describeBadValue(key: SettingKey, value: unknown, detail: string | undefined): string {
   const shown = JSON.stringify(value)?.slice(0, 80) ?? String(value);
   const schema = settingSchemas[key] as { options?: readonly string[] };
-  const allowed = Array.isArray(schema.options) ? `; use one of: ${schema.options.join(", ")}` : detail ? `: ${detail}` : "";
+  // An enum's options are its values; a union's (worktree_deps) are schemas, and its own message says what to write.
+  const isEnum = Array.isArray(schema.options) && schema.options.every((option) => typeof option === "string");
+  const allowed = isEnum ? `; use one of: ${schema.options!.join(", ")}` : detail ? `: ${detail}` : "";
   if (key === "timeout_s") return `timeout_s ${shown} is not valid; use a positive whole number of seconds`;
   return `${key} ${shown} is not valid${allowed}`;
 }

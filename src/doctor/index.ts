@@ -15,6 +15,7 @@ import { codexHomeOf, collectFlags, parseServerOptions, SERVER_OPTIONS, UsageErr
 import { buildChildEnv } from "../policy/env.ts";
 import { findCodex, type CodexLocation, type CodexSource } from "./find-codex.ts";
 import { HELP_REQUIREMENTS, missingFromHelp, parseCodexVersion } from "./codex-help.ts";
+import { workspacesCheck } from "./workspaces.ts";
 
 export type CheckStatus = "PASS" | "FAIL" | "WARN";
 
@@ -241,6 +242,7 @@ export async function runDoctor(argv: string[], env: Env, cwd: string, programDi
   checks.push(await runsDirCheck(options));
   checks.push(mcpEnvironmentCheck(options, env));
   checks.push(await credentialsCheck(env));
+  checks.push(await workspacesCheck(env));
   return {
     healthy: !checks.some((c) => c.status === "FAIL"),
     codex: { command: options.codex, path: location.found, runnable: location.runnable, version },

@@ -195,5 +195,35 @@ describe("worktree_deps and spare worktrees with the real codex", () => {
     const listed = JSON.parse(runs.stdout);
     expect(listed.runs.length).toBe(2);
     for (const run of listed.runs) expect(run.outcome).toBe("ok");
+    // doctor looks where the server made its workspaces and finds none left.
+    const doctor = spawnSync(serverCommand([]).command, [...serverCommand([]).args.slice(0, -1), "doctor", "--json", "--codex", codexBin, "--root", scratch], {
+      encoding: "utf8",
+      env: { ...home.env, TMPDIR: serverTmp },
+    });
+    const workspaces = JSON.parse(doctor.stdout).checks.find((check: any) => check.id === "workspaces");
+    expect(workspaces).toEqual({ id: "workspaces", status: "PASS", detail: `no spare worktree or workspace left in ${serverTmp}` });
+  });
+
+  test("doctor reports a spare worktree while a server keeps one (the check can fail)", async () => {
+    const running = await connectServer({
+      ...serverCommand(["--root", scratch, "--codex", codexBin, "--runs-dir", path.join(scratch, "runs")]),
+      env: { ...home.env, TMPDIR: serverTmp },
+      cwd: repo,
+    });
+    try {
+      const result: any = await running.client.callTool({ name: "delegate", arguments: { agent: "test", cwd: repo, task: "again" } }, undefined, { timeout: 120_000 });
+      expect(result.structuredContent.ok).toBe(true);
+      expect(await waitFor(async () => (await entries()).length === 1, 20_000)).toBe(true);
+      const doctor = spawnSync(serverCommand([]).command, [...serverCommand([]).args.slice(0, -1), "doctor", "--json", "--codex", codexBin, "--root", scratch], {
+        encoding: "utf8",
+        env: { ...home.env, TMPDIR: serverTmp },
+      });
+      const workspaces = JSON.parse(doctor.stdout).checks.find((check: any) => check.id === "workspaces");
+      expect(workspaces.status).toBe("WARN");
+      expect(workspaces.detail).toContain("1 spare worktree");
+    } finally {
+      await running.close();
+    }
+    expect(await entries()).toEqual([]);
   });
 });
