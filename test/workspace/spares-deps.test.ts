@@ -158,6 +158,34 @@ describe("spare worktrees", () => {
     expect(git(repo, "worktree", "list", "--porcelain").match(/^worktree /gm)?.length).toBe(1);
   });
 
+  test("a repository not used for the idle time loses its spare; beyond the repository limit the oldest goes", async () => {
+    const first = nodeRepository();
+    const second = nodeRepository();
+    const baseDir = newTemp("spares-idle-");
+    const pool = new SparePool({ perRepository: 1, baseDir, logger: silent, idleMs: 2500, maxRepositories: 1 });
+    try {
+      const spares = () => readdirSync(baseDir).filter((name) => name.startsWith(SPARE_DIR_PREFIX));
+      const a = await prepareWorkspace({ mode: "worktree", cwd: first, logger: silent, spares: pool });
+      await a.cleanup();
+      await pool.settled();
+      expect(spares()).toHaveLength(1);
+      // A second repository: the limit is one repository, so the first one's spare is removed.
+      const b = await prepareWorkspace({ mode: "worktree", cwd: second, logger: silent, spares: pool });
+      await b.cleanup();
+      await pool.settled();
+      expect(spares()).toHaveLength(1);
+      expect(git(first, "worktree", "list", "--porcelain").match(/^worktree /gm)?.length).toBe(1);
+      expect(git(second, "worktree", "list", "--porcelain").match(/^worktree /gm)?.length).toBe(2);
+      // Unused for the idle time: gone.
+      await new Promise((resolve) => setTimeout(resolve, 3000));
+      await pool.settled();
+      expect(spares()).toEqual([]);
+      expect(git(second, "worktree", "list", "--porcelain").match(/^worktree /gm)?.length).toBe(1);
+    } finally {
+      await pool.close();
+    }
+  }, 30_000);
+
   test("--spare-worktrees 0 makes none", async () => {
     const repo = nodeRepository();
     const baseDir = newTemp("spares-off-");
