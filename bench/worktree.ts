@@ -314,7 +314,7 @@ async function main(): Promise<void> {
   for (const { name, setupMs, teardownMs } of rows) {
     const setup = median(setupMs);
     const ratio = name.startsWith("collectPatch") ? "" : `${(setup / baseline).toFixed(2)}x`;
-    console.log(`${pad(name, 42)}${pad(num(setup), 12)}${pad(ratio, 8)}${num(median(teardownMs))}`);
+    console.log(`${pad(name, 42)}${pad(num(setup), 12)}${pad(ratio, 8)}${teardownMs.length ? num(median(teardownMs)) : ""}`);
   }
   console.log(`${pad('mode "none" (prepare + cleanup)', 42)}${((noneMs * 1000) / calls).toFixed(2)} µs per call`);
   console.log(`${pad("removal of used worktrees + spare (background)", 42)}${num(median(backgroundMs))}`);

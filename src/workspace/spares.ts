@@ -24,6 +24,8 @@ import { addDetachedWorktree, removeWorktree, worktreeAdminDir, type RepositoryI
 export const DEFAULT_SPARE_IDLE_MS = 60 * 60 * 1000;
 /** Most repositories that keep spares at once; the one used longest ago gives its spares up first. */
 export const MAX_REPOSITORIES = 8;
+/** How long a used worktree waits before its removal starts (see `deferRemoval`). */
+const REMOVAL_DELAY_MS = 250;
 /** How long after `git worktree add` a spare's index is written again (see `make`). */
 const RACY_INDEX_WAIT_MS = 1100;
 /** The name every spare's directory starts with (in `baseDir`), so tests and `doctor` can tell them apart. */
@@ -153,9 +155,15 @@ export class SparePool {
     while (state.ready.length + state.making < this.perRepository) this.make(state);
   }
 
-  /** Run a removal after the result has gone out; `close()` waits for it. Never throws. */
+  /**
+   * Run a removal after the result has gone out; `close()` waits for it. Never throws. It starts a moment later
+   * (REMOVAL_DELAY_MS), so deleting thousands of files does not compete with sending the result.
+   */
   deferRemoval(removal: () => Promise<void>): void {
-    this.inBackground(removal);
+    this.inBackground(async () => {
+      if (!this.closing) await new Promise((resolve) => setTimeout(resolve, REMOVAL_DELAY_MS));
+      await removal();
+    });
   }
 
   /** Background work `close()` waits for: removals and spares being made. */
