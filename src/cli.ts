@@ -28,6 +28,7 @@ import { createThreadRegistry } from "./runs/threads.ts";
 import { createServer } from "./server.ts";
 import { useGitProgram } from "./workspace/git.ts";
 import { workDirExposure, workDirFor } from "./workspace/private-dir.ts";
+import { SparePool } from "./workspace/spares.ts";
 import { answerMalformedFrames, holdUntilReady } from "./transport.ts";
 import { sbomCommand, verifyCommand, versionCommand } from "./verify/commands.ts";
 import { PRODUCT_NAME, VERSION } from "./version.ts";
@@ -81,6 +82,8 @@ Server options (flag, environment variable, default):
   --runs-dir DIR          CODEX_SUBAGENTS_RUNS_DIR         $CODEX_HOME/subagents/runs
   --keep-runs N           CODEX_SUBAGENTS_KEEP_RUNS        100 run records kept
   --max-wait SECONDS      CODEX_SUBAGENTS_MAX_WAIT         50; the longest one get_run call waits
+  --spare-worktrees N     CODEX_SUBAGENTS_SPARE_WORKTREES  1 (0-8); spare worktrees made ahead of time per
+                                                           repository used in the last hour; 0 disables
   --log-level LEVEL       CODEX_SUBAGENTS_LOG              warn (error, warn, info, debug);
                                                            DEBUG_MCP=1 means debug. Logs go to stderr only
 
@@ -165,6 +168,8 @@ async function serveCommand(argv: string[], io: CliIO, env: Env, cwd: string): P
   useGitProgram(null);
   const shutdown = new AbortController();
   const limiter = new Limiter(options.maxConcurrency);
+  // Issue 13: spare worktrees live in the private work directory too, beside the runs' directories.
+  const spares = new SparePool({ perRepository: options.spareWorktrees, baseDir: workDir, logger: log });
   const context: DelegateContext = {
     registry,
     roots,
@@ -182,6 +187,7 @@ async function serveCommand(argv: string[], io: CliIO, env: Env, cwd: string): P
     log,
     startRecord: createRunRecords({ runsDir: options.runsDir, keepRuns: options.keepRuns, redact, log }),
     threads: createThreadRegistry({ runsDir: options.runsDir, keepRuns: options.keepRuns }),
+    spares,
   };
   const runs = new RunManager({ context, shutdownSignal: shutdown.signal, runsDir: options.keepRuns > 0 ? options.runsDir : null });
   const { server, ready: described } = createServer({ context, roots, agentsAtStart: initial.then((r) => r.agents()), codexHome, shutdownSignal: shutdown.signal, runs, maxWaitS: options.maxWaitS });
@@ -211,6 +217,8 @@ async function serveCommand(argv: string[], io: CliIO, env: Env, cwd: string): P
       const deadline = Date.now() + 6000;
       await runs.settle(6000);
       while (limiter.active > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 25));
+      // Spares and the removals of used worktrees: nothing of ours is left once we exit.
+      await spares.close();
       await server.close().catch(() => {});
       resolve(exitCode);
     };

@@ -20,6 +20,8 @@ export interface ServerOptions {
   maxDepth: number;
   runsDir: string;
   keepRuns: number;
+  /** Spare worktrees kept per repository used in the last hour (issue 13); 0 disables them. */
+  spareWorktrees: number;
   logLevel: LogLevel;
   /** --max-wait: the longest one get_run call waits, in seconds. */
   maxWaitS: number;
@@ -47,6 +49,7 @@ export const SERVER_OPTIONS: readonly OptionSpec[] = [
   { flag: "--max-depth", env: "CODEX_SUBAGENTS_MAX_DEPTH", takesValue: true },
   { flag: "--runs-dir", env: "CODEX_SUBAGENTS_RUNS_DIR", takesValue: true },
   { flag: "--keep-runs", env: "CODEX_SUBAGENTS_KEEP_RUNS", takesValue: true },
+  { flag: "--spare-worktrees", env: "CODEX_SUBAGENTS_SPARE_WORKTREES", takesValue: true },
   { flag: "--log-level", env: "CODEX_SUBAGENTS_LOG", takesValue: true },
   { flag: "--max-wait", env: "CODEX_SUBAGENTS_MAX_WAIT", takesValue: true },
 ];
@@ -148,6 +151,7 @@ export function parseServerOptions(argv: readonly string[], env: Readonly<Record
     maxDepth: int("--max-depth", "CODEX_SUBAGENTS_MAX_DEPTH", 1, 0, 16),
     runsDir: path.resolve(cwd, runs?.raw ?? defaultRunsDir(env)),
     keepRuns: int("--keep-runs", "CODEX_SUBAGENTS_KEEP_RUNS", 100, 0, 100000),
+    spareWorktrees: int("--spare-worktrees", "CODEX_SUBAGENTS_SPARE_WORKTREES", 1, 0, 8),
     logLevel,
     maxWaitS: int("--max-wait", "CODEX_SUBAGENTS_MAX_WAIT", 50, 1, 3600),
   };

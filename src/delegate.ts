@@ -24,7 +24,7 @@ import { codexHomeOf } from "./config.ts";
 import { outputSchemaProblem } from "./policy/output-schema.ts";
 import { readRegularFile } from "./safe-fs.ts";
 import { GIT_MISSING } from "./workspace/git.ts";
-import { prepareWorkspace, WorkspaceError, type Workspace } from "./workspace/index.ts";
+import { checkDepsUse, prepareWorkspace, WorkspaceError, type SparePool, type Workspace } from "./workspace/index.ts";
 import { ensurePrivateDir, makeRunDir, workDirFor } from "./workspace/private-dir.ts";
 
 /** A request the server refuses; the message is shown to the caller as an isError result. */
@@ -90,6 +90,8 @@ export interface DelegateContext {
   startRecord?: (meta: { agent: string; request: unknown }) => Promise<RunRecorder | null>;
   /** The threads this server started; without it (unit tests) resume is not checked. */
   threads?: ThreadRegistry;
+  /** Issue 13: spare worktrees, and worktree removals deferred until after the result (waited for at exit). */
+  spares?: SparePool;
 }
 
 const AD_HOC_KEYS = ["persona", "profile", "model", "reasoning_effort", "sandbox_mode", "approval_policy"] as const;
@@ -203,6 +205,9 @@ export async function planDelegation(input: DelegateInput, ctx: DelegateContext,
   }
   const problem = await environmentProblem(input, isolation, ctx);
   if (problem) throw new DelegateError(problem);
+  // Issue 13: refused before anything is made (e.g. no links to the user's dependencies without a sandbox).
+  const depsProblem = checkDepsUse(input.worktree_deps ?? agent.worktree_deps, isolation, sandbox, input.worktree_deps !== undefined);
+  if (depsProblem) throw new DelegateError(`agent "${agent.name}": ${depsProblem}`);
   const timeoutS = Math.min(input.timeout_s ?? agent.timeout_s ?? ctx.maxTimeoutS, ctx.maxTimeoutS);
   const notes = [...(ceiling.note ? [ceiling.note] : []), ...(sandboxNote ? [sandboxNote] : [])];
   return { agent, sandbox, isolation, requestedCwd, cwd, timeoutS, notes };
@@ -244,7 +249,10 @@ export async function delegate(
     const privateDir = await ensurePrivateDir(ctx.workDir ?? workDirFor(codexHomeOf(ctx.parentEnv)));
     runDir = await makeRunDir(privateDir);
     opts.onProgress?.(isolation === "none" ? "starting codex" : `preparing ${isolation} workspace`);
-    workspace = await prepareWorkspace({ mode: isolation, cwd, baseDir: runDir, roots: ctx.roots.map((root) => root.real), signal: opts.signal, logger: ctx.log });
+    workspace = await prepareWorkspace({
+      mode: isolation, cwd, baseDir: runDir, roots: ctx.roots.map((root) => root.real), signal: opts.signal, logger: ctx.log,
+      spares: ctx.spares, worktreeDeps: isolation === "worktree" ? (input.worktree_deps ?? agent.worktree_deps) : undefined,
+    });
     const lastMessageFile = path.join(runDir, "last-message.txt");
     let outputSchemaFile: string | undefined;
     if (input.output_schema) {
@@ -365,8 +373,16 @@ export async function delegate(
     if (opts.signal?.aborted) throw new DelegateError("the call was cancelled before codex started; nothing ran and the workspace was removed");
     throw error;
   } finally {
-    await workspace?.cleanup();
-    if (runDir) await rm(runDir, { recursive: true, force: true }).catch(() => {});
+    // Issue 13: a used worktree (and the run directory that may hold it) is removed after the result has gone out;
+    // the server waits for that at exit (spares.ts close()).
+    const used = workspace;
+    const usedRunDir = runDir;
+    const remove = async () => {
+      await used?.cleanup();
+      if (usedRunDir) await rm(usedRunDir, { recursive: true, force: true }).catch(() => {});
+    };
+    if (used?.mode === "worktree" && ctx.spares) ctx.spares.deferRemoval(remove);
+    else await remove();
     release();
   }
 }
