@@ -103,8 +103,15 @@ function delegateTest(extra: Record<string, unknown> = {}) {
   );
 }
 
+/** The server's private work directory, where its spares and runs' directories live (src/workspace/private-dir.ts). */
+function workDir(): string {
+  return path.join(home.dir, "subagents", "work");
+}
+
+/** What the server made and still keeps: in its work directory (spares, run directories) or, wrongly, in TMPDIR. */
 async function entries(): Promise<string[]> {
-  return (await readdir(serverTmp)).filter((name) => name.startsWith("codex-subagents-"));
+  const work = await readdir(workDir()).catch(() => [] as string[]);
+  return [...(await readdir(serverTmp)).filter((name) => name.startsWith("codex-subagents-")), ...work.filter((name) => name.startsWith("codex-subagents-") || name.startsWith("run-"))];
 }
 
 async function waitFor(check: () => Promise<boolean>, ms: number): Promise<boolean> {
@@ -201,7 +208,7 @@ describe("worktree_deps and spare worktrees with the real codex", () => {
       env: { ...home.env, TMPDIR: serverTmp },
     });
     const workspaces = JSON.parse(doctor.stdout).checks.find((check: any) => check.id === "workspaces");
-    expect(workspaces).toEqual({ id: "workspaces", status: "PASS", detail: `no spare worktree or workspace left in ${serverTmp}` });
+    expect(workspaces).toEqual({ id: "workspaces", status: "PASS", detail: `no spare worktree or run directory left in ${workDir()}` });
   });
 
   test("doctor reports a spare worktree while a server keeps one (the check can fail)", async () => {

@@ -94,10 +94,18 @@ function delegateWorktree() {
   );
 }
 
-/** What is left in the server's TMPDIR, spares aside (issue 13: one per repository, removed at exit; the used
- *  worktree is removed just after the result, so give that a moment). */
+/** The server's private work directory (src/workspace/private-dir.ts): run directories and spares live there. */
+function workDir(): string {
+  return path.join(home.dir, "subagents", "work");
+}
+
+/** Everything in the server's TMPDIR, and what is left in its work directory, spares aside (issue 13: one per
+ *  repository, removed at exit; the used worktree is removed just after the result, so give that a moment). */
 async function leftovers(): Promise<string[]> {
-  const list = async () => (await readdir(serverTmp)).filter((name) => name.startsWith("codex-subagents-") && !name.startsWith("codex-subagents-spare-"));
+  const list = async () => [
+    ...(await readdir(serverTmp)).filter((name) => name.startsWith("codex-subagents-")),
+    ...(await readdir(workDir()).catch(() => [] as string[])).filter((name) => !name.startsWith("codex-subagents-spare-")),
+  ];
   for (let waited = 0; (await list()).length > 0 && waited < 5000; waited += 50) await new Promise((r) => setTimeout(r, 50));
   return list();
 }
@@ -193,9 +201,10 @@ describe("isolation: worktree with the real codex", () => {
     expect(await leftovers()).toEqual([]);
   });
 
-  test("after the server exits, its spare worktree is gone too: nothing in TMPDIR, one worktree, no admin dir", async () => {
+  test("after the server exits, its spare worktree is gone too: nothing in TMPDIR or the work dir, one worktree, no admin dir", async () => {
     await server.close();
     expect((await readdir(serverTmp)).filter((name) => name.startsWith("codex-subagents-"))).toEqual([]);
+    expect(await readdir(workDir()).catch(() => [])).toEqual([]);
     expect(git(repo, "worktree", "list", "--porcelain").split("\n").filter((l) => l.startsWith("worktree "))).toEqual([`worktree ${repo}`]);
     expect(await readdir(path.join(repo, ".git", "worktrees")).catch(() => [])).toEqual([]);
   });
