@@ -191,6 +191,7 @@ async function resultAfterExit(withSpares: boolean): Promise<number> {
     depth: 0,
     maxDepth: 1,
     parentEnv: process.env,
+    workDir: join(scratch, "work"),
     limiter: new Limiter(4),
     redact,
     log: createLogger({ level: "error", redact, write: () => {} }),
