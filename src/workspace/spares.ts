@@ -1,5 +1,5 @@
-// Spare worktrees: `isolation: "worktree"` ready at once. `git worktree add` costs seconds on a large repository
-// (checking out every file) and removing one costs as much again; both used to sit on the call's critical path.
+// Spare worktrees: `isolation: "worktree"` ready at once. A checkout of every file costs seconds on a large repository
+// and removing the worktree costs as much again; both used to sit on the call's critical path.
 //
 // - One spare per repository (`--spare-worktrees N`), made ahead of time exactly as a cold set-up makes its worktree
 //   (worktree.ts `checkOutWorktree`: the record written by us, the checkout by git against a private git directory)
@@ -71,7 +71,7 @@ interface RepositorySpares {
   recipe: WorktreeRecipe;
   ready: Spare[];
   making: number;
-  /** Takes waiting for a spare that is being made (it is sooner than a `git worktree add` of their own). */
+  /** Takes waiting for a spare that is being made (it is sooner than a checkout of their own). */
   waiters: Array<(spare: Spare | undefined) => void>;
   lastUsed: number;
   idleTimer?: ReturnType<typeof setTimeout>;
