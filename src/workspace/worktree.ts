@@ -549,23 +549,6 @@ async function collectPatch(input: CollectInput): Promise<CollectedPatch> {
     // patch, even if the sub-agent un-ignored them or replaced a link with files of its own. (Not on `git add`: an
     // exclude pathspec naming an ignored path makes it fail; a link git stages there is simply never diffed.)
     const excludes = excludePathspecs(excludedPaths);
-    // A secret-shaped file (private key, `.env*`, credential store) the sub-agent added stays out of the patch.
-    const changes = await run(["diff", "--cached", "--name-status", "-z", "--no-renames", "--ignore-submodules=all", repository.headCommit, "--", ":(top)", ...excludes]);
-    if (changes.exitCode !== 0) throw new GitCommandError(["diff", "--name-status"], changes);
-    const fields = nulFields(changes.stdout);
-    const secretFiles: Buffer[] = [];
-    for (let at = 0; at + 1 < fields.length; at += 2) {
-      const path = fields[at + 1] as Buffer;
-      if (fields[at]?.toString("latin1") === "A" && isSecretShapedPath(path.toString("utf8"))) secretFiles.push(path);
-    }
-    if (secretFiles.length > 0) {
-      await withSpecs(["rm", "--cached", "-f", "-q", "--ignore-unmatch"], secretFiles.map((path) => literalPathspec(path)));
-      notes.push(
-        `left out of the patch: ${secretFiles.length} file(s) the sub-agent added whose names mark them as secrets ` +
-          `(${listSome(secretFiles.map(displayPath))}); they were not returned.`,
-      );
-    }
-
     const diffArgs = [
       "diff",
       "--cached",
@@ -592,7 +575,32 @@ async function collectPatch(input: CollectInput): Promise<CollectedPatch> {
       return result.stdout;
     };
 
-    let patch = await diff([":(top)"]);
+    // A secret-shaped file (private key, `.env*`, credential store) the sub-agent added stays out of the patch.
+    // The list of changes and the patch are made at once (both only read the index); the patch is made again only
+    // when a secret-shaped file had to be taken out of the index first.
+    const [changes, firstPatch] = await Promise.all([
+      run(["diff", "--cached", "--name-status", "-z", "--no-renames", "--ignore-submodules=all", repository.headCommit, "--", ":(top)", ...excludes]),
+      diff([":(top)"]).then((bytes) => ({ bytes }), (error: unknown) => ({ error })),
+    ]);
+    if (changes.exitCode !== 0) throw new GitCommandError(["diff", "--name-status"], changes);
+    const fields = nulFields(changes.stdout);
+    const secretFiles: Buffer[] = [];
+    for (let at = 0; at + 1 < fields.length; at += 2) {
+      const path = fields[at + 1] as Buffer;
+      if (fields[at]?.toString("latin1") === "A" && isSecretShapedPath(path.toString("utf8"))) secretFiles.push(path);
+    }
+    if (secretFiles.length > 0) {
+      await withSpecs(["rm", "--cached", "-f", "-q", "--ignore-unmatch"], secretFiles.map((path) => literalPathspec(path)));
+      notes.push(
+        `left out of the patch: ${secretFiles.length} file(s) the sub-agent added whose names mark them as secrets ` +
+          `(${listSome(secretFiles.map(displayPath))}); they were not returned.`,
+      );
+    }
+    let patch: Buffer;
+    if (secretFiles.length > 0) patch = await diff([":(top)"]);
+    else if ("error" in firstPatch) throw firstPatch.error;
+    else patch = firstPatch.bytes;
+
     if (!isUtf8(patch)) patch = await reencodeNonUtf8(patch, diff, gitDir, notes);
     const parts = splitPatch(patch);
     if (parts) patch = await screenBinaryParts(parts, worktree, input.redact, notes);
