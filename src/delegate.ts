@@ -24,7 +24,7 @@ import { codexHomeOf } from "./config.ts";
 import { outputSchemaProblem } from "./policy/output-schema.ts";
 import { readRegularFile } from "./safe-fs.ts";
 import { GIT_MISSING } from "./workspace/git.ts";
-import { checkDepsUse, prepareWorkspace, WorkspaceError, type SparePool, type Workspace } from "./workspace/index.ts";
+import { checkDepsUse, depsFromCall, prepareWorkspace, WorkspaceError, type SparePool, type Workspace, type WorktreeDepsSetting } from "./workspace/index.ts";
 import { ensurePrivateDir, makeRunDir, workDirFor } from "./workspace/private-dir.ts";
 
 /** A request the server refuses; the message is shown to the caller as an isError result. */
@@ -206,11 +206,19 @@ export async function planDelegation(input: DelegateInput, ctx: DelegateContext,
   const problem = await environmentProblem(input, isolation, ctx);
   if (problem) throw new DelegateError(problem);
   // Issue 13: refused before anything is made (e.g. no links to the user's dependencies without a sandbox).
-  const depsProblem = checkDepsUse(input.worktree_deps ?? agent.worktree_deps, isolation, sandbox, input.worktree_deps !== undefined);
+  const fromCall = depsFromCall(input.worktree_deps);
+  if ("error" in fromCall) throw new DelegateError(fromCall.error);
+  const depsProblem = checkDepsUse(fromCall.setting ?? agent.worktree_deps, isolation, sandbox, input.worktree_deps !== undefined);
   if (depsProblem) throw new DelegateError(`agent "${agent.name}": ${depsProblem}`);
   const timeoutS = Math.min(input.timeout_s ?? agent.timeout_s ?? ctx.maxTimeoutS, ctx.maxTimeoutS);
   const notes = [...(ceiling.note ? [ceiling.note] : []), ...(sandboxNote ? [sandboxNote] : [])];
   return { agent, sandbox, isolation, requestedCwd, cwd, timeoutS, notes };
+}
+
+/** Issue 13: the call's worktree_deps as a setting (planDelegation refused a bad one already). */
+function worktreeDepsOf(input: DelegateInput): WorktreeDepsSetting | undefined {
+  const fromCall = depsFromCall(input.worktree_deps);
+  return "error" in fromCall ? undefined : fromCall.setting;
 }
 
 /**
@@ -251,7 +259,7 @@ export async function delegate(
     opts.onProgress?.(isolation === "none" ? "starting codex" : `preparing ${isolation} workspace`);
     workspace = await prepareWorkspace({
       mode: isolation, cwd, baseDir: runDir, roots: ctx.roots.map((root) => root.real), signal: opts.signal, logger: ctx.log,
-      spares: ctx.spares, worktreeDeps: isolation === "worktree" ? (input.worktree_deps ?? agent.worktree_deps) : undefined,
+      spares: ctx.spares, worktreeDeps: isolation === "worktree" ? (worktreeDepsOf(input) ?? agent.worktree_deps) : undefined,
     });
     const lastMessageFile = path.join(runDir, "last-message.txt");
     let outputSchemaFile: string | undefined;

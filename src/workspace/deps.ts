@@ -92,6 +92,20 @@ export function autoCandidates(directories: ReadonlyArray<{ dir: string; names: 
 }
 
 /**
+ * Pure: a call's `worktree_deps` (a list of strings from the tool, src/tools/delegate.ts; in-process callers may pass
+ * any setting) as the setting: `["auto"]` is "auto", any other list names directories. Returns the refusal when
+ * "auto" is mixed with names.
+ */
+export function depsFromCall(list: WorktreeDepsSetting | undefined): { setting: WorktreeDepsSetting | undefined } | { error: string } {
+  if (list === undefined || list === "auto") return { setting: list };
+  if (list.includes("auto")) {
+    if (list.length === 1) return { setting: "auto" };
+    return { error: 'worktree_deps ["auto"] finds the directories itself; give either ["auto"] or a list of directory names, not both' };
+  }
+  return { setting: list };
+}
+
+/**
  * Pure: refuse `worktree_deps` where it cannot hold. Returns the refusal, or undefined when it may go ahead.
  * `fromCall`: the call named it (an agent file's setting is simply unused outside worktree isolation).
  */

@@ -13,7 +13,7 @@ import { createWorktree } from "./worktree.ts";
 export { WorkspaceError, DEFAULT_MIRROR_LIMITS } from "./types.ts";
 export type { CollectedPatch, IsolationMode, MirrorLimits, Workspace, WorkspaceLogger } from "./types.ts";
 export { SparePool } from "./spares.ts";
-export { checkDepsUse, type WorktreeDepsSetting } from "./deps.ts";
+export { checkDepsUse, depsFromCall, type WorktreeDepsSetting } from "./deps.ts";
 
 export interface PrepareWorkspaceOptions {
   mode: IsolationMode;

@@ -97,7 +97,7 @@ afterAll(async () => {
 
 function delegateTest(extra: Record<string, unknown> = {}) {
   return server.client.callTool(
-    { name: "delegate", arguments: { agent: "test", cwd: repo, worktree_deps: "auto", task: "Run the project's tests and add one.", ...extra } },
+    { name: "delegate", arguments: { agent: "test", cwd: repo, worktree_deps: ["auto"], task: "Run the project's tests and add one.", ...extra } },
     undefined,
     { timeout: 120_000 },
   );

@@ -3,7 +3,7 @@
 import { afterAll, describe, expect, test } from "bun:test";
 import { lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { autoCandidates, checkDepPath, checkDepsUse } from "../../src/workspace/deps.ts";
+import { autoCandidates, checkDepPath, checkDepsUse, depsFromCall } from "../../src/workspace/deps.ts";
 import { prepareWorkspace, WorkspaceError } from "../../src/workspace/index.ts";
 import { SparePool, SPARE_DIR_PREFIX } from "../../src/workspace/spares.ts";
 import { git, removeAll, tempDir } from "./helpers.ts";
@@ -52,6 +52,13 @@ describe("worktree_deps: the pure rules", () => {
     expect(autoCandidates([{ dir: "", names: ["go.mod", "vendor"] }])).toEqual([]);
     expect(autoCandidates([{ dir: "", names: ["requirements-dev.txt", "venv"] }])).toEqual([{ path: "venv", mode: "link" }]);
     expect(autoCandidates([{ dir: "pkg/a", names: ["package.json", "node_modules"] }, { dir: "", names: ["package.json"] }])).toEqual([{ path: "pkg/a/node_modules", mode: "link" }]);
+  });
+
+  test("a call's list of strings: [\"auto\"] is auto, names are links, auto mixed with names is refused", () => {
+    expect(depsFromCall(["auto"])).toEqual({ setting: "auto" });
+    expect(depsFromCall(["node_modules", ".venv"])).toEqual({ setting: ["node_modules", ".venv"] });
+    expect(depsFromCall(undefined)).toEqual({ setting: undefined });
+    expect("error" in depsFromCall(["auto", "node_modules"])).toBe(true);
   });
 
   test("danger-full-access is refused, and worktree_deps outside worktree isolation is refused when the call names it", () => {
