@@ -73,6 +73,9 @@ describe("worktree_deps: the pure rules", () => {
 describe("worktree_deps with real git", () => {
   test("auto links node_modules to the user's directory, and the patch never holds the link, even un-ignored", async () => {
     const repo = nodeRepository();
+    // Security: patch collection removes planted `.git` entries; through the link it would remove the user's own.
+    mkdirSync(join(repo, "node_modules", "some-lib", ".git"));
+    writeFileSync(join(repo, "node_modules", "some-lib", ".git", "HEAD"), "ref: refs/heads/main\n");
     const workspace = await prepareWorkspace({ mode: "worktree", cwd: repo, logger: silent, worktreeDeps: "auto" });
     try {
       const link = join(workspace.workingDir, "node_modules");
@@ -83,7 +86,10 @@ describe("worktree_deps with real git", () => {
       // The sub-agent edits a file, un-ignores node_modules and adds a file beside the link target's name.
       writeFileSync(join(workspace.workingDir, "test.js"), "require('some-lib'); // changed\n");
       writeFileSync(join(workspace.workingDir, ".gitignore"), "");
-      const patch = (await workspace.collectPatch())?.patch ?? "";
+      const collected = await workspace.collectPatch();
+      const patch = collected?.patch ?? "";
+      expect(collected?.notes.join("\n") ?? "").not.toContain("git metadata");
+      expect(readFileSync(join(repo, "node_modules", "some-lib", ".git", "HEAD"), "utf8")).toBe("ref: refs/heads/main\n");
       expect(patch).toContain("diff --git a/test.js b/test.js");
       expect(patch).toContain("diff --git a/.gitignore b/.gitignore");
       expect(patch).not.toContain("a/node_modules");
@@ -100,6 +106,9 @@ describe("worktree_deps with real git", () => {
     const repo = nodeRepository();
     mkdirSync(join(repo, "packages", "web", "build", "cache"), { recursive: true });
     writeFileSync(join(repo, "packages", "web", "build", "cache", "c.txt"), "cached\n");
+    // A package checked out from git keeps its `.git` (the copy's is removed before the patch like any, unreported).
+    mkdirSync(join(repo, "packages", "web", "build", "cache", "pkg", ".git"), { recursive: true });
+    writeFileSync(join(repo, "packages", "web", "build", "cache", "pkg", ".git", "HEAD"), "ref: refs/heads/main\n");
     const workspace = await prepareWorkspace({
       mode: "worktree", cwd: join(repo, "packages", "web"), logger: silent,
       worktreeDeps: [{ path: "build", mode: "copy" }],
@@ -109,7 +118,10 @@ describe("worktree_deps with real git", () => {
       expect(lstatSync(copy).isDirectory()).toBe(true);
       writeFileSync(join(copy, "cache", "c.txt"), "rewritten by a tool\n");
       expect(readFileSync(join(repo, "packages", "web", "build", "cache", "c.txt"), "utf8")).toBe("cached\n");
-      expect((await workspace.collectPatch())?.patch).toBe("");
+      const collected = await workspace.collectPatch();
+      expect(collected?.patch).toBe("");
+      expect(collected?.notes.join("\n") ?? "").not.toContain("git metadata");
+      expect(readFileSync(join(repo, "packages", "web", "build", "cache", "pkg", ".git", "HEAD"), "utf8")).toBe("ref: refs/heads/main\n");
     } finally {
       await workspace.cleanup();
     }
