@@ -30,6 +30,7 @@ import { createThreadRegistry } from "./runs/threads.ts";
 import { createServer } from "./server.ts";
 import { useGitProgram } from "./workspace/git.ts";
 import { workDirExposure, workDirFor } from "./workspace/private-dir.ts";
+import { SparePool } from "./workspace/spares.ts";
 import { answerMalformedFrames, holdUntilReady } from "./transport.ts";
 import { sbomCommand, verifyCommand, versionCommand } from "./verify/commands.ts";
 import { PRODUCT_NAME, VERSION } from "./version.ts";
@@ -150,6 +151,8 @@ async function serveCommand(argv: string[], io: CliIO, env: Env, cwd: string): P
   useGitProgram(null);
   const shutdown = new AbortController();
   const limiter = new Limiter(options.maxConcurrency);
+  // Issue 13: spare worktrees live in the private work directory too, beside the runs' directories.
+  const spares = new SparePool({ perRepository: options.spareWorktrees, baseDir: workDir, logger: log });
   const context: DelegateContext = {
     registry,
     roots,
@@ -167,6 +170,7 @@ async function serveCommand(argv: string[], io: CliIO, env: Env, cwd: string): P
     log,
     startRecord: createRunRecords({ runsDir: options.runsDir, keepRuns: options.keepRuns, redact, log }),
     threads: createThreadRegistry({ runsDir: options.runsDir, keepRuns: options.keepRuns }),
+    spares,
   };
   const runs = new RunManager({ context, shutdownSignal: shutdown.signal, runsDir: options.keepRuns > 0 ? options.runsDir : null });
   const { server, ready: described } = createServer({ context, roots, agentsAtStart: initial.then((r) => r.agents()), codexHome, shutdownSignal: shutdown.signal, runs, maxWaitS: options.maxWaitS });
@@ -196,6 +200,8 @@ async function serveCommand(argv: string[], io: CliIO, env: Env, cwd: string): P
       const deadline = Date.now() + 6000;
       await runs.settle(6000);
       while (limiter.active > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 25));
+      // Spares and the removals of used worktrees: nothing of ours is left once we exit.
+      await spares.close();
       await server.close().catch(() => {});
       resolve(exitCode);
     };

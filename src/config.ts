@@ -128,6 +128,7 @@ export const SERVER_OPTIONS = {
     fallback: ({ env, cwd }: OptionContext) => path.resolve(cwd, defaultRunsDir(env)),
   },
   keepRuns: integer({ flag: "--keep-runs", metavar: "N", env: "CODEX_SUBAGENTS_KEEP_RUNS", fallback: 100, min: 0, max: 100000, about: "how many run records are kept; 0 keeps none" }),
+  spareWorktrees: integer({ flag: "--spare-worktrees", metavar: "N", env: "CODEX_SUBAGENTS_SPARE_WORKTREES", fallback: 1, min: 0, max: 8, about: "spare worktrees made ahead of time per repository used in the last hour; 0 disables" }),
   maxWaitS: integer({ flag: "--max-wait", metavar: "SECONDS", env: "CODEX_SUBAGENTS_MAX_WAIT", fallback: 50, min: 1, max: 3600, about: "the longest one get_run call waits for a run to finish" }),
   logLevel: choice<LogLevel>({
     flag: "--log-level", metavar: "LEVEL", env: "CODEX_SUBAGENTS_LOG", choices: LOG_LEVELS, kind: "log level",

@@ -25,7 +25,7 @@ import { codexHomeOf } from "./config.ts";
 import { outputSchemaProblem } from "./policy/output-schema.ts";
 import { Refusal } from "./errors.ts";
 import { GIT_MISSING } from "./workspace/git.ts";
-import { prepareWorkspace, WorkspaceError, type Workspace } from "./workspace/index.ts";
+import { checkDepsUse, depsFromCall, prepareWorkspace, WorkspaceError, type SparePool, type Workspace, type WorktreeDepsSetting } from "./workspace/index.ts";
 import type { DelegateInput } from "./shapes/delegate-input.ts";
 import type { DelegateResult } from "./shapes/delegate-result.ts";
 import { ensurePrivateDir, makeRunDir, workDirFor } from "./workspace/private-dir.ts";
@@ -62,6 +62,8 @@ export interface DelegateContext {
   startRecord?: (meta: { agent: string; request: unknown }) => Promise<RunRecorder | null>;
   /** The threads this server started; without it (unit tests) resume is not checked. */
   threads?: ThreadRegistry;
+  /** Spare worktrees, and worktree removals deferred until after the result (waited for at exit). */
+  spares?: SparePool;
 }
 
 const AD_HOC_KEYS = ["persona", "profile", "model", "reasoning_effort", "sandbox_mode", "approval_policy"] as const;
@@ -135,6 +137,12 @@ export interface DelegationPlan {
   notes: readonly string[];
 }
 
+/** The call's worktree_deps as a setting (planDelegation refused a bad one already). */
+function worktreeDepsOf(input: DelegateInput): WorktreeDepsSetting | undefined {
+  const fromCall = depsFromCall(input.worktree_deps);
+  return "error" in fromCall ? undefined : fromCall.setting;
+}
+
 /**
  * Every check a request gets before it queues: depth, task size, resume, agent, sandbox, isolation, cwd. One
  * function, so a background start (runs/manager.ts) refuses exactly what a foreground call refuses.
@@ -163,6 +171,11 @@ export async function planDelegation(input: DelegateInput, ctx: DelegateContext,
   }
   const problem = await environmentProblem(input, isolation, ctx);
   if (problem) throw new DelegateError(problem);
+  // Issue 13: refused before anything is made (e.g. no links to the user's dependencies without a sandbox).
+  const fromCall = depsFromCall(input.worktree_deps);
+  if ("error" in fromCall) throw new DelegateError(fromCall.error);
+  const depsProblem = checkDepsUse(fromCall.setting ?? agent.worktree_deps, isolation, sandbox, input.worktree_deps !== undefined);
+  if (depsProblem) throw new DelegateError(`agent "${agent.name}": ${depsProblem}`);
   const timeoutS = Math.min(input.timeout_s ?? agent.timeout_s ?? ctx.maxTimeoutS, ctx.maxTimeoutS);
   const notes = [...(ceiling.note ? [ceiling.note] : []), ...(sandboxNote ? [sandboxNote] : [])];
   return { agent, sandbox, isolation, requestedCwd, cwd, timeoutS, notes };
@@ -212,7 +225,10 @@ export async function runDelegation(plan: DelegationPlan, input: DelegateInput, 
     const cwd = await refuseGitDirectory(await resolveAllowedDir(plan.requestedCwd, ctx.roots, "cwd"));
     runDir = await makeRunDir(await ensurePrivateDir(ctx.workDir ?? workDirFor(codexHomeOf(ctx.parentEnv))));
     opts.onProgress?.(plan.isolation === "none" ? "starting codex" : `preparing ${plan.isolation} workspace`);
-    workspace = await prepareWorkspace({ mode: plan.isolation, cwd, baseDir: runDir, roots: ctx.roots.map((root) => root.real), signal: opts.signal, logger: ctx.log });
+    workspace = await prepareWorkspace({
+      mode: plan.isolation, cwd, baseDir: runDir, roots: ctx.roots.map((root) => root.real), signal: opts.signal, logger: ctx.log,
+      spares: ctx.spares, worktreeDeps: plan.isolation === "worktree" ? (worktreeDepsOf(input) ?? plan.agent.worktree_deps) : undefined,
+    });
     const invocation = planInvocation(plan, input, { workingDir: workspace.workingDir, runDir });
     if (invocation.problem) throw new DelegateError(invocation.problem);
     if (invocation.outputSchemaFile) await writeFile(invocation.outputSchemaFile, JSON.stringify(input.output_schema), { mode: 0o600, flag: "wx" });
@@ -234,8 +250,16 @@ export async function runDelegation(plan: DelegationPlan, input: DelegateInput, 
   } catch (error) {
     throw asRefusal(error, opts.signal);
   } finally {
-    await workspace?.cleanup();
-    if (runDir) await rm(runDir, { recursive: true, force: true }).catch(() => {});
+    // A used worktree (and the run directory that may hold it) is removed after the result has gone out; the server
+    // waits for that at exit (spares.ts close()).
+    const used = workspace;
+    const usedRunDir = runDir;
+    const remove = async () => {
+      await used?.cleanup();
+      if (usedRunDir) await rm(usedRunDir, { recursive: true, force: true }).catch(() => {});
+    };
+    if (used?.mode === "worktree" && ctx.spares) ctx.spares.deferRemoval(remove);
+    else await remove();
   }
 }
 

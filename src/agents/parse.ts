@@ -66,7 +66,9 @@ function describeBadValue(key: SettingKey, value: unknown, detail: string | unde
   const shown = JSON.stringify(value)?.slice(0, 80) ?? String(value);
   const schema = settingSchemas[key] as { options?: readonly string[] };
   // "untrusted" is accepted by the schema only to be refused with its own message (untrustedApprovalIssue).
-  const options = Array.isArray(schema.options) ? schema.options.filter((o) => !(key === "approval_policy" && o === "untrusted")) : null;
+  // An enum's options are its values; a union's (worktree_deps) are schemas, and its own message says what to write.
+  const isEnum = Array.isArray(schema.options) && schema.options.every((option) => typeof option === "string");
+  const options = isEnum ? (schema.options as string[]).filter((o) => !(key === "approval_policy" && o === "untrusted")) : null;
   const allowed = options ? `; use one of: ${options.join(", ")}` : detail ? `: ${detail}` : "";
   if (key === "timeout_s") return `timeout_s ${shown} is not valid; use a positive whole number of seconds`;
   return `${key} ${shown} is not valid${allowed}`;

@@ -29,6 +29,14 @@ export const settingSchemas = {
   approval_policy: z.enum(APPROVAL_POLICIES),
   isolation: z.enum(ISOLATION_MODES),
   timeout_s: z.number().int().positive().max(MAX_TIMEOUT_S),
+  /** Issue 13: ignored dependency directories made available in a worktree (src/workspace/deps.ts). */
+  worktree_deps: z.union([
+    z.literal("auto"),
+    z.array(z.union([
+      z.string().min(1).max(4096),
+      z.strictObject({ path: z.string().min(1).max(4096), mode: z.enum(["link", "copy"]).optional() }),
+    ])).max(32),
+  ], { error: 'must be "auto" or a list of directory names such as ["node_modules", { "path": ".venv", "mode": "copy" }]' }),
 } as const;
 
 export type SettingKey = keyof typeof settingSchemas;

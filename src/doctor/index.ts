@@ -19,6 +19,7 @@ import { workDirExposure, workDirFor } from "../workspace/private-dir.ts";
 import { findCodex, findGit, type CodexLocation, type CodexSource } from "./find-codex.ts";
 import { DISABLED_FEATURES } from "../codex/args.ts";
 import { disabledFeaturesProbe, featuresNotOff, HELP_REQUIREMENTS, missingFromHelp, parseCodexVersion } from "./codex-help.ts";
+import { workspacesCheck } from "./workspaces.ts";
 
 export type CheckStatus = "PASS" | "FAIL" | "WARN";
 
@@ -302,6 +303,7 @@ export async function runDoctor(options: ServerOptions, env: Env, cwd: string, p
   checks.push(await workDirCheck(workDir, options, env, cwd));
   checks.push(mcpEnvironmentCheck(options, env));
   checks.push(await credentialsCheck(env));
+  checks.push(await workspacesCheck(workDir));
   return {
     healthy: !checks.some((c) => c.status === "FAIL"),
     codex: { command: options.codex, path: location.found, runnable: location.runnable, version, tested_versions: TESTED_CODEX_VERSIONS },

@@ -17,6 +17,9 @@ export const delegateRequestSchema = z.strictObject({
   timeout_s: z.number().int().positive().optional().describe("Lower the time limit for this call, in seconds"),
   resume: z.string().regex(THREAD_ID_PATTERN, "resume must be a thread_id from an earlier result").optional().describe("A thread_id from an earlier result: continue that conversation"),
   output_schema: z.record(z.string(), z.unknown()).optional().describe("JSON Schema the final answer must match; it comes back parsed in structured"),
+  // A list of strings only: a union (the agent file's "auto" | list of names or {path, mode}) is not in the
+  // function-calling subset every client's model API takes (tools/portable-schema.ts). Copies are set in agent files.
+  worktree_deps: z.array(z.string().min(1).max(4096)).max(32).optional().describe('isolation "worktree" only: ignored dependency directories of cwd (e.g. ["node_modules"]) linked read-only into the worktree so tests can run, or ["auto"] to find them. Replaces the agent\'s setting'),
   persona: z.string().max(64 * 1024).optional().describe("Ad-hoc agents only: the instructions"),
   profile: z.string().optional().describe("Ad-hoc agents only: a Codex profile name"),
   model: z.string().optional().describe("Ad-hoc agents only: the model"),

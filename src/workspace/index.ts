@@ -6,10 +6,14 @@
 import { tmpdir } from "node:os";
 import { createMirror } from "./mirror.ts";
 import { stderrLogger, WorkspaceError, type IsolationMode, type MirrorLimits, type Workspace, type WorkspaceLogger } from "./types.ts";
+import type { WorktreeDepsSetting } from "./deps.ts";
+import type { SparePool } from "./spares.ts";
 import { createWorktree } from "./worktree.ts";
 
 export { WorkspaceError, DEFAULT_MIRROR_LIMITS } from "./types.ts";
 export type { CollectedPatch, IsolationMode, MirrorLimits, Workspace, WorkspaceLogger } from "./types.ts";
+export { SparePool } from "./spares.ts";
+export { checkDepsUse, depsFromCall, type WorktreeDepsSetting } from "./deps.ts";
 
 export interface PrepareWorkspaceOptions {
   mode: IsolationMode;
@@ -29,6 +33,10 @@ export interface PrepareWorkspaceOptions {
   roots?: readonly string[];
   /** mirror: bounds on the copy. Default DEFAULT_MIRROR_LIMITS (100 000 entries, 2 GiB). */
   mirrorLimits?: Partial<MirrorLimits>;
+  /** worktree (issue 13): the server's spare worktrees, taken instead of a new `git worktree add`. */
+  spares?: SparePool;
+  /** worktree (issue 13): dependency directories to make available (deps.ts); checked by `checkDepsUse` first. */
+  worktreeDeps?: WorktreeDepsSetting;
 }
 
 /** Make the directory a sub-agent works in. Throws WorkspaceError (user-facing text) when the mode cannot apply. */
@@ -46,7 +54,10 @@ export async function prepareWorkspace(options: PrepareWorkspaceOptions): Promis
     case "mirror":
       return createMirror(options.cwd, { signal: options.signal, limits: options.mirrorLimits, logger, baseDir: options.baseDir ?? tmpdir() });
     case "worktree":
-      return createWorktree(options.cwd, { signal: options.signal, logger, baseDir: options.baseDir ?? tmpdir(), roots: options.roots });
+      return createWorktree(options.cwd, {
+        signal: options.signal, logger, baseDir: options.baseDir ?? tmpdir(), roots: options.roots,
+        spares: options.spares, deps: options.worktreeDeps,
+      });
     default:
       throw new WorkspaceError(
         `isolation "${String(options.mode satisfies never)}" is not a mode; use "none", "worktree" or "mirror"`,

@@ -34,13 +34,15 @@ import { readWholeRegularFile } from "../safe-fs.ts";
 import { removePlantedGitEntries } from "./hostile-tree.ts";
 import { displayPath, isSecretShapedPath, isUtf8, literalPathspec, pathspecFile, splitPatch, type PatchPart } from "./patch-parts.ts";
 import { CARRIED_KEYS, createPrivateGitDir, readSmallText, setPrivateAttributes } from "./private-git.ts";
+import { excludePathspecs, installDeps, planDeps, type WorktreeDepsSetting } from "./deps.ts";
+import type { SparePool } from "./spares.ts";
 import { WorkspaceError, type CollectedPatch, type Workspace, type WorkspaceLogger } from "./types.ts";
 
 /** A patch larger than this is refused rather than cut (a cut patch would not apply). */
 const MAX_PATCH_BYTES = 64 * 1024 * 1024;
 
 /** What `git rev-parse` tells us about cwd's repository. */
-interface RepositoryInfo {
+export interface RepositoryInfo {
   topLevel: string;
   /** cwd relative to topLevel, "" at the top, with a trailing "/" otherwise (git's --show-prefix). */
   prefix: string;
@@ -90,7 +92,7 @@ export async function inspectRepository(cwd: string, signal?: AbortSignal): Prom
 }
 
 /** What the repository's configuration says that matters to us: all data, read once before anything runs. */
-interface RepositorySettings {
+export interface RepositorySettings {
   /** `core.worktree`, if set anywhere git looks (includes too): refused. */
   coreWorktree: string | undefined;
   /** Data-only keys carried into the private config (line endings, file modes). */
@@ -148,67 +150,85 @@ async function checkRepositoryPlace(repository: RepositoryInfo, settings: Reposi
   }
 }
 
-export async function createWorktree(
-  cwd: string,
-  options: { signal?: AbortSignal; logger: WorkspaceLogger; checkoutWorkers?: number; baseDir: string; roots?: readonly string[] },
-): Promise<Workspace> {
+export interface CreateWorktreeOptions {
+  signal?: AbortSignal;
+  logger: WorkspaceLogger;
+  checkoutWorkers?: number;
+  baseDir: string;
+  roots?: readonly string[];
+  /** Issue 13: the server's spare worktrees; set-up takes one (brought to HEAD) instead of checking out anew. */
+  spares?: SparePool;
+  /** Issue 13: ignored directories of the user's tree to link (or copy) into the worktree; see deps.ts. */
+  deps?: WorktreeDepsSetting;
+  depsCopyMaxBytes?: number;
+}
+
+/** What making a worktree needs to know about its repository; a spare (spares.ts) is made from the same recipe. */
+export interface WorktreeRecipe {
+  repository: RepositoryInfo;
+  settings: RepositorySettings;
+  version: GitVersion;
+}
+
+/** A worktree's places: the directory holding it, the checkout, git's admin directory and our private git directory. */
+export interface WorktreePlaces {
+  base: string;
+  worktree: string;
+  adminDir?: string;
+  gitDir?: string;
+}
+
+export async function createWorktree(cwd: string, options: CreateWorktreeOptions): Promise<Workspace> {
   const { signal, logger } = options;
   const version = await gitVersion();
   const repository = await inspectRepository(cwd, signal);
   const settings = await readRepositorySettings(cwd, signal);
   await checkRepositoryPlace(repository, settings, options.roots);
+  const recipe: WorktreeRecipe = { repository, settings, version };
 
-  const base = await realpath(await mkdtemp(join(options.baseDir, "codex-subagents-worktree-")));
-  const worktree = join(base, "wt");
+  // The dirty check (and the dependency check) run against a private git directory of their own, in baseDir.
+  const setupGitDir = await createPrivateGitDir(options.baseDir, {
+    head: repository.headCommit,
+    alternateObjects: resolve(repository.commonDir, "objects"),
+    objectFormat: repository.objectFormat,
+    carried: settings.carried,
+    exclude: await readSmallText(join(repository.commonDir, "info", "exclude")),
+  });
+  const privateEnv = { ...isolatedConfigEnv(version), GIT_DIR: setupGitDir };
+  const userTreeEnv = { ...privateEnv, GIT_WORK_TREE: repository.topLevel, GIT_INDEX_FILE: join(repository.gitDir, "index") };
+  let places: WorktreePlaces | undefined;
   // Once the sub-agent has run, its `.git` is untrusted: cleanup uses the admin dir recorded before it started.
-  let adminDir: string | undefined;
-  const cleanup = once(() => removeWorktree(repository, base, worktree, logger, adminDir));
+  const cleanup = once(async () => {
+    if (places) await removeWorktree(repository, places.base, places.worktree, logger, places.adminDir);
+  });
 
   let dirty: DirtyState;
-  let worktreeGitDir: string | undefined;
-  let setupGitDir: string | undefined;
+  let spareNote: string | undefined;
+  let plannedDeps: Awaited<ReturnType<typeof planDeps>> | undefined;
   try {
-    setupGitDir = await createPrivateGitDir(base, {
-      head: repository.headCommit,
-      alternateObjects: resolve(repository.commonDir, "objects"),
-      objectFormat: repository.objectFormat,
-      carried: settings.carried,
-      exclude: await readSmallText(join(repository.commonDir, "info", "exclude")),
-    });
-    const privateEnv = { ...isolatedConfigEnv(version), GIT_DIR: setupGitDir };
-    const registerAndCheckOut = async () => {
-      signal?.throwIfAborted();
-      await mkdir(worktree);
-      adminDir = await registerWorktree(repository, worktree);
-      // Security: the worktree's own git directory is a private one too, kept inside its admin directory (which no
-      // sandbox can write). Codex runs `git status` in its working directory itself, outside its sandbox; pointed at
-      // the repository's git directory, that git would run the repository's filter drivers on every racily-clean
-      // file. Pointed here, it reads our config: no driver exists.
-      worktreeGitDir = await createPrivateGitDir(adminDir, {
-        head: repository.headCommit,
-        alternateObjects: resolve(repository.commonDir, "objects"),
-        objectFormat: repository.objectFormat,
-        carried: settings.carried,
-        exclude: await readSmallText(join(repository.commonDir, "info", "exclude")),
-      });
-      await writeFile(join(worktree, ".git"), `gitdir: ${worktreeGitDir}\n`);
-      await gitOrThrow(["read-tree", "--reset", "-u", repository.headCommit], {
-        cwd: worktree,
-        signal,
-        timeoutMs: 600_000,
-        env: { ...isolatedConfigEnv(version), GIT_DIR: worktreeGitDir, GIT_WORK_TREE: worktree },
-        config: parallelCheckoutConfig(options.checkoutWorkers),
-      });
-    };
-    // The dirty check reads the user's tree while git writes the new one: neither waits for the other. Both settle
-    // before any cleanup, so a cancel cannot remove the worktree while its record is still being written.
-    const [checkedOut, checked] = await Promise.allSettled([
-      registerAndCheckOut(),
-      uncommittedPaths(repository, { ...privateEnv, GIT_WORK_TREE: repository.topLevel, GIT_INDEX_FILE: join(repository.gitDir, "index") }, signal),
-    ]);
-    if (checkedOut.status === "rejected") throw checkedOut.reason;
-    if (checked.status === "rejected") throw checked.reason;
-    dirty = checked.value;
+    // Hook (issue 13): dependency directories are checked before any worktree exists, so a refusal costs nothing.
+    // `check-ignore` runs hermetically, against the private git directory and the user's index.
+    if (options.deps) plannedDeps = await planDeps(options.deps, repository, { env: userTreeEnv, signal });
+    // Hook (issue 13): a spare made ahead of time, brought to HEAD by checking out only what changed.
+    const spare = await options.spares?.take(recipe, signal);
+    if (spare) {
+      places = spare.places;
+      spareNote = spare.note;
+      dirty = await uncommittedPaths(repository, userTreeEnv, signal);
+    } else {
+      const base = await realpath(await mkdtemp(join(options.baseDir, "codex-subagents-worktree-")));
+      places = { base, worktree: join(base, "wt") };
+      const made = places;
+      // The dirty check reads the user's tree while git writes the new one: neither waits for the other. Both settle
+      // before any cleanup, so a cancel cannot remove the worktree while its record is still being written.
+      const [checkedOut, checked] = await Promise.allSettled([
+        checkOutWorktree(recipe, made, { signal, checkoutWorkers: options.checkoutWorkers }),
+        uncommittedPaths(repository, userTreeEnv, signal),
+      ]);
+      if (checkedOut.status === "rejected") throw checkedOut.reason;
+      if (checked.status === "rejected") throw checked.reason;
+      dirty = checked.value;
+    }
   } catch (error) {
     await cleanup();
     if (error instanceof GitCommandError) {
@@ -219,8 +239,9 @@ export async function createWorktree(
     }
     throw error;
   } finally {
-    if (setupGitDir) await rm(setupGitDir, { recursive: true, force: true }).catch(() => undefined);
+    await rm(setupGitDir, { recursive: true, force: true }).catch(() => undefined);
   }
+  const { base, worktree, adminDir, gitDir: worktreeGitDir } = places;
 
   if (!adminDir || !worktreeGitDir) {
     await cleanup();
@@ -258,6 +279,22 @@ export async function createWorktree(
         `(a very large tree, or a FIFO where git expects a file), so uncommitted changes, if any, are not listed here.`,
     );
   }
+  if (spareNote) notes.push(spareNote);
+  // Hook (issue 13): link or copy the dependency directories; collectPatch keeps them out of the patch.
+  let excludedPaths: string[] = [];
+  if (plannedDeps) {
+    notes.push(...plannedDeps.notes);
+    try {
+      const installed = await installDeps(plannedDeps.deps, worktree, { copyMaxBytes: options.depsCopyMaxBytes, signal });
+      excludedPaths = installed.excluded;
+      notes.push(...installed.notes);
+    } catch (error) {
+      await cleanup();
+      throw error;
+    }
+  }
+  // Hook (issue 13): keep a spare ready for the next delegation on this repository (made in the background).
+  options.spares?.replenish(recipe);
   if (settings.filterDrivers.length > 0) {
     notes.push(
       `git filter drivers (${settings.filterDrivers.join(", ")}) were not run in the worktree, for safety: ` +
@@ -272,13 +309,84 @@ export async function createWorktree(
     notes: Object.freeze(notes),
     collectPatch: async (collectOptions = {}) => {
       if (cleanedUp) throw new WorkspaceError("the worktree was already removed; collect the patch before cleanup");
-      return collectPatch({ repository, version, base, worktree, worktreeGitDir: trustedGitDir, carried: settings.carried, redact: collectOptions.redact });
+      return collectPatch({ repository, version, base, worktree, worktreeGitDir: trustedGitDir, carried: settings.carried, redact: collectOptions.redact, excludedPaths });
     },
     cleanup: async () => {
       cleanedUp = true;
       await cleanup();
     },
   };
+}
+
+/**
+ * Register `places.worktree` in the repository and check HEAD out into it with a private git directory of its own;
+ * fills in `places.adminDir` and `places.gitDir` as they come to exist (so a cleanup after a failure finds them).
+ * Shared by a cold set-up and the spare pool (spares.ts), so both make worktrees the same way.
+ */
+export async function checkOutWorktree(
+  recipe: WorktreeRecipe,
+  places: WorktreePlaces,
+  options: { signal?: AbortSignal; checkoutWorkers?: number },
+): Promise<void> {
+  const { repository, settings, version } = recipe;
+  const { signal } = options;
+  signal?.throwIfAborted();
+  await mkdir(places.worktree);
+  places.adminDir = await registerWorktree(repository, places.worktree);
+  // Security: the worktree's own git directory is a private one too, kept inside its admin directory (which no
+  // sandbox can write). Codex runs `git status` in its working directory itself, outside its sandbox; pointed at
+  // the repository's git directory, that git would run the repository's filter drivers on every racily-clean
+  // file. Pointed here, it reads our config: no driver exists.
+  const gitDir = await createPrivateGitDir(places.adminDir, {
+    head: repository.headCommit,
+    alternateObjects: resolve(repository.commonDir, "objects"),
+    objectFormat: repository.objectFormat,
+    carried: settings.carried,
+    exclude: await readSmallText(join(repository.commonDir, "info", "exclude")),
+  });
+  places.gitDir = gitDir;
+  await writeFile(join(places.worktree, ".git"), `gitdir: ${gitDir}\n`);
+  await gitOrThrow(["read-tree", "--reset", "-u", repository.headCommit], {
+    cwd: places.worktree,
+    signal,
+    timeoutMs: 600_000,
+    env: { ...isolatedConfigEnv(version), GIT_DIR: gitDir, GIT_WORK_TREE: places.worktree },
+    config: parallelCheckoutConfig(options.checkoutWorkers),
+  });
+}
+
+/**
+ * Issue 13: bring a spare (checked out by `checkOutWorktree`, never touched by a sub-agent) to `recipe`'s HEAD with
+ * the same hermetic one-tree `read-tree --reset -u`: git compares the index with the new tree and rewrites only the
+ * files that differ (a tracked file changed behind our back is put back too). Then HEAD is recorded, in our private
+ * git directory and in git's admin directory. The repository's `info/exclude` is copied again (it may have changed).
+ */
+export async function moveWorktreeToHead(recipe: WorktreeRecipe, places: Required<WorktreePlaces>, signal?: AbortSignal): Promise<void> {
+  const { repository, version } = recipe;
+  const exclude = await readSmallText(join(repository.commonDir, "info", "exclude"));
+  await writeFile(join(places.gitDir, "info", "exclude"), exclude, { mode: 0o600 });
+  await gitOrThrow(["read-tree", "--reset", "-u", repository.headCommit], {
+    cwd: places.worktree,
+    signal,
+    timeoutMs: 600_000,
+    env: { ...isolatedConfigEnv(version), GIT_DIR: places.gitDir, GIT_WORK_TREE: places.worktree },
+  });
+  await writeFile(join(places.gitDir, "HEAD"), `${repository.headCommit}\n`, { mode: 0o600 });
+  await writeFile(join(places.adminDir, "HEAD"), `${repository.headCommit}\n`);
+}
+
+/**
+ * Issue 13: write a worktree's index again, a while after its checkout. Git wrote the files and the index within the
+ * same second, so it must treat every entry as "racily clean" and re-read each file on the next checkout and on
+ * patch collection (100 ms for 2 000 files, seconds for 20 000). Refreshed later, the index is trusted.
+ */
+export async function refreshWorktreeIndex(recipe: WorktreeRecipe, places: Required<WorktreePlaces>, signal?: AbortSignal): Promise<void> {
+  await gitOrThrow(["update-index", "-q", "--ignore-submodules", "--refresh", "--force-write-index"], {
+    cwd: places.worktree,
+    signal,
+    timeoutMs: 600_000,
+    env: { ...isolatedConfigEnv(recipe.version), GIT_DIR: places.gitDir, GIT_WORK_TREE: places.worktree },
+  });
 }
 
 /**
@@ -343,6 +451,8 @@ interface CollectInput {
   worktreeGitDir: string;
   carried: ReadonlyMap<string, string>;
   redact?: (text: string) => string;
+  /** Issue 13: the dependency links and copies (deps.ts), relative to the top level; never in the patch. */
+  excludedPaths?: readonly string[];
 }
 
 /** Most files a patch re-encodes one by one before it falls back to encoding every file (argv stays small). */
@@ -372,13 +482,11 @@ async function collectPatch(input: CollectInput): Promise<CollectedPatch> {
   }
   const scratch = await mkdtemp(join(input.base, "patch-"));
   try {
-    const planted = await removePlantedGitEntries(worktree);
-    if (planted.removed.length > 0) {
-      notes.push(
-        `the sub-agent created git metadata inside its worktree (${listSome(planted.removed)}); it was removed unread ` +
-          `before the patch was collected, and the files beside it are in the patch as ordinary files.`,
-      );
-    }
+    // Issue 13: the dependency links (symlinks the server made) are not followed by the walk; a copy is walked like
+    // any directory (its `.git` entries go too: git must not read them either), but what was removed there came
+    // from the user's dependencies, not from the sub-agent, and is not reported.
+    const excludedPaths = input.excludedPaths ?? [];
+    const isExcluded = (path: string) => excludedPaths.some((dep) => path === dep || path.startsWith(`${dep}/`));
     const gitDir = await createPrivateGitDir(scratch, {
       head: repository.headCommit,
       // The worktree's own objects too: commits the sub-agent made there store their blobs in its git directory.
@@ -404,8 +512,24 @@ async function collectPatch(input: CollectInput): Promise<CollectedPatch> {
       return result.stdout;
     };
 
+    // The walk for planted `.git` entries and the listing of the index (which reads no file of the worktree) run
+    // at once: on a 20 000-file tree each costs tens of milliseconds between the sub-agent's exit and the result.
     // Submodules (gitlinks in the index) are never entered: left out of `add`, so their paths stay as in HEAD.
-    const staged = await run(["ls-files", "-s", "-z"], { maxOutputBytes: 256 * 1024 * 1024 });
+    const [walked, listed] = await Promise.allSettled([
+      removePlantedGitEntries(worktree),
+      run(["ls-files", "-s", "-z"], { maxOutputBytes: 256 * 1024 * 1024 }),
+    ]);
+    if (walked.status === "rejected") throw walked.reason;
+    if (listed.status === "rejected") throw listed.reason;
+    const planted = walked.value;
+    const plantedBySubAgent = planted.removed.filter((path) => !isExcluded(path));
+    if (plantedBySubAgent.length > 0) {
+      notes.push(
+        `the sub-agent created git metadata inside its worktree (${listSome(plantedBySubAgent)}); it was removed unread ` +
+          `before the patch was collected, and the files beside it are in the patch as ordinary files.`,
+      );
+    }
+    const staged = listed.value;
     if (staged.exitCode !== 0) throw new GitCommandError(["ls-files"], staged);
     const gitlinks = nulFields(staged.stdout)
       .filter((entry) => entry.subarray(0, 7).toString("latin1") === "160000 ")
@@ -423,23 +547,10 @@ async function collectPatch(input: CollectInput): Promise<CollectedPatch> {
       );
     }
 
-    // A secret-shaped file (private key, `.env*`, credential store) the sub-agent added stays out of the patch.
-    const changes = await run(["diff", "--cached", "--name-status", "-z", "--no-renames", "--ignore-submodules=all", repository.headCommit, "--"]);
-    if (changes.exitCode !== 0) throw new GitCommandError(["diff", "--name-status"], changes);
-    const fields = nulFields(changes.stdout);
-    const secretFiles: Buffer[] = [];
-    for (let at = 0; at + 1 < fields.length; at += 2) {
-      const path = fields[at + 1] as Buffer;
-      if (fields[at]?.toString("latin1") === "A" && isSecretShapedPath(path.toString("utf8"))) secretFiles.push(path);
-    }
-    if (secretFiles.length > 0) {
-      await withSpecs(["rm", "--cached", "-f", "-q", "--ignore-unmatch"], secretFiles.map((path) => literalPathspec(path)));
-      notes.push(
-        `left out of the patch: ${secretFiles.length} file(s) the sub-agent added whose names mark them as secrets ` +
-          `(${listSome(secretFiles.map(displayPath))}); they were not returned.`,
-      );
-    }
-
+    // Issue 13: the dependency links and copies are left out of every diff by pathspec, so they never reach the
+    // patch, even if the sub-agent un-ignored them or replaced a link with files of its own. (Not on `git add`: an
+    // exclude pathspec naming an ignored path makes it fail; a link git stages there is simply never diffed.)
+    const excludes = excludePathspecs(excludedPaths);
     const diffArgs = [
       "diff",
       "--cached",
@@ -454,7 +565,7 @@ async function collectPatch(input: CollectInput): Promise<CollectedPatch> {
       "--dst-prefix=b/",
     ];
     const diff = async (pathspecs: string[]) => {
-      const args = [...diffArgs, repository.headCommit, "--", ...pathspecs];
+      const args = [...diffArgs, repository.headCommit, "--", ...pathspecs, ...excludes];
       const result = await run(args, { maxOutputBytes: MAX_PATCH_BYTES, config: ["diff.suppressBlankEmpty=false", "core.quotePath=true"] });
       if (result.truncated) {
         throw new WorkspaceError(
@@ -466,7 +577,32 @@ async function collectPatch(input: CollectInput): Promise<CollectedPatch> {
       return result.stdout;
     };
 
-    let patch = await diff([":(top)"]);
+    // A secret-shaped file (private key, `.env*`, credential store) the sub-agent added stays out of the patch.
+    // The list of changes and the patch are made at once (both only read the index); the patch is made again only
+    // when a secret-shaped file had to be taken out of the index first.
+    const [changes, firstPatch] = await Promise.all([
+      run(["diff", "--cached", "--name-status", "-z", "--no-renames", "--ignore-submodules=all", repository.headCommit, "--", ":(top)", ...excludes]),
+      diff([":(top)"]).then((bytes) => ({ bytes }), (error: unknown) => ({ error })),
+    ]);
+    if (changes.exitCode !== 0) throw new GitCommandError(["diff", "--name-status"], changes);
+    const fields = nulFields(changes.stdout);
+    const secretFiles: Buffer[] = [];
+    for (let at = 0; at + 1 < fields.length; at += 2) {
+      const path = fields[at + 1] as Buffer;
+      if (fields[at]?.toString("latin1") === "A" && isSecretShapedPath(path.toString("utf8"))) secretFiles.push(path);
+    }
+    if (secretFiles.length > 0) {
+      await withSpecs(["rm", "--cached", "-f", "-q", "--ignore-unmatch"], secretFiles.map((path) => literalPathspec(path)));
+      notes.push(
+        `left out of the patch: ${secretFiles.length} file(s) the sub-agent added whose names mark them as secrets ` +
+          `(${listSome(secretFiles.map(displayPath))}); they were not returned.`,
+      );
+    }
+    let patch: Buffer;
+    if (secretFiles.length > 0) patch = await diff([":(top)"]);
+    else if ("error" in firstPatch) throw firstPatch.error;
+    else patch = firstPatch.bytes;
+
     if (!isUtf8(patch)) patch = await reencodeNonUtf8(patch, diff, gitDir, notes);
     const parts = splitPatch(patch);
     if (parts) patch = await screenBinaryParts(parts, worktree, input.redact, notes);
@@ -613,7 +749,7 @@ async function registerWorktree(repository: RepositoryInfo, worktree: string): P
  * We never run `git worktree prune`: it would also drop the user's own worktrees that merely look stale
  * (e.g. on an unmounted drive).
  */
-async function removeWorktree(
+export async function removeWorktree(
   repository: RepositoryInfo,
   base: string,
   worktree: string,

@@ -1,12 +1,13 @@
 // Bounded everything, no orphans: a codex that floods, hangs, ignores SIGTERM, forks, crashes or speaks garbage is
 // ended (with everything it started) and cleaned up after, and the server's memory stays flat.
 import { beforeAll, describe, expect, test } from "bun:test";
+import { spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { chmod, readdir, writeFile } from "node:fs/promises";
 import path from "node:path";
 import {
-  afterCase, commitAll, countBadInput, fakeCall, isAlive, makeScratch, newToken, processesWith, startServer, useScratch,
-  waitFor, type AdversarialServer,
+  afterCase, commitAll, countBadInput, expectNothingLeftAfterClose, fakeCall, isAlive, makeScratch, newToken, processesWith, reportTally, startServer, useScratch,
+  waitFor, type AdversarialServer, type Scratch,
 } from "./harness.ts";
 
 const scratch = useScratch(import.meta.file);
@@ -182,5 +183,25 @@ describe("a broken codex is data, not a crash", () => {
         await other.cleanup();
       }
     }
+  });
+});
+
+describe("spare worktrees (issue 13): the worktree cases hold against a spare too", () => {
+  test("a worktree run after the ones above is set up from the spare, and a timeout on it leaves only the next spare", async () => {
+    countBadInput();
+    const token = newToken("spare-timeout");
+    const result: any = await server.client.callTool({
+      name: "delegate",
+      arguments: fakeCall(scratch, token, { ignoreTerm: true, grandchildren: 2, sleepMs: 120_000 }, { timeout_s: 1, isolation: "worktree" }),
+    });
+    expect(result.structuredContent.timed_out).toBe(true);
+    expect(result.structuredContent.notes.join("\n")).toContain("set-up came from a spare worktree");
+    await afterCase(server, token);
+  }, 30_000);
+
+  test("after the server exits nothing is left in its TMPDIR, spares included, and git lists no extra worktree", async () => {
+    await expectNothingLeftAfterClose(server);
+    const listed = spawnSync("git", ["worktree", "list", "--porcelain"], { cwd: scratch.root, encoding: "utf8" }).stdout;
+    expect(listed.split("\n").filter((line) => line.startsWith("worktree "))).toEqual([`worktree ${scratch.root}`]);
   });
 });

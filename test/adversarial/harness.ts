@@ -306,22 +306,36 @@ async function entriesOf(dir: string): Promise<string[]> {
 
 /**
  * Asserts nothing was left behind: the server's TMPDIR is empty (it makes nothing there any more) and so is its
- * private work directory (no run dir, mirror or worktree).
+ * private work directory (no run dir, mirror or worktree), but for the server's spare worktrees (issue 13: one per
+ * repository, never touched by a sub-agent, kept in the work directory while the server runs;
+ * `expectNothingLeftAfterClose` checks that they go at exit).
  */
-export async function expectNoTempDirs(scratch: Scratch): Promise<void> {
-  const leftovers = async () => [
-    ...(await entriesOf(scratch.tmp)).map((e) => path.join(scratch.tmp, e)),
-    ...(await entriesOf(workDirOf(scratch))).map((e) => path.join(workDirOf(scratch), e)),
-  ];
-  // Clean-up finishes before the tool result is sent, so there is nothing to wait for; a short grace covers a
-  // server that was killed and cleans up on its way out.
-  await waitFor(async () => (await leftovers()).length === 0, 2000);
+export async function expectNoTempDirs(scratch: Scratch, options: { sparesAllowed?: number } = {}): Promise<void> {
+  const sparesAllowed = options.sparesAllowed ?? 1;
+  const isSpare = (entry: string) => path.dirname(entry) === workDirOf(scratch) && path.basename(entry).startsWith("codex-subagents-spare-");
+  const leftovers = async () => {
+    const all = [
+      ...(await entriesOf(scratch.tmp)).map((e) => path.join(scratch.tmp, e)),
+      ...(await entriesOf(workDirOf(scratch))).map((e) => path.join(workDirOf(scratch), e)),
+    ];
+    const spares = all.filter(isSpare);
+    return [...all.filter((e) => !isSpare(e)), ...(spares.length > sparesAllowed ? spares : [])];
+  };
+  // A used worktree is removed just after the result is sent (issue 13), a mirror before it; a short grace covers
+  // both, and a server that was killed and cleans up on its way out.
+  await waitFor(async () => (await leftovers()).length === 0, 5000);
   const left = await leftovers();
   if (left.length) {
     tally().leftoverDirs += left.length;
     for (const entry of left) await rm(entry, { recursive: true, force: true });
   }
   expect(left).toEqual([]);
+}
+
+/** After `server.close()`: the server's TMPDIR and work directory hold nothing at all, spare worktrees included. */
+export async function expectNothingLeftAfterClose(server: AdversarialServer): Promise<void> {
+  await server.close();
+  await expectNoTempDirs(server.scratch, { sparesAllowed: 0 });
 }
 
 /** The checks after every case: the server still answers, nothing of the run survives, no temp dir remains. */

@@ -6,7 +6,7 @@ import { beforeAll, describe, expect, test } from "bun:test";
 import { readdir, readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
 import {
-  afterCase, commitAll, countBadInput, fakeCall, newToken, secretsIn, startServer, useScratch, type AdversarialServer,
+  afterCase, commitAll, countBadInput, expectNoTempDirs, fakeCall, makeScratch, newToken, reportTally, secretsIn, startServer, useScratch, type AdversarialServer, type Scratch,
 } from "./harness.ts";
 
 const ALNUM = "abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
@@ -78,6 +78,9 @@ describe("secrets a sub-agent prints or writes are redacted everywhere the serve
     expect(out.patch).toContain("deploy/settings.yaml");
     expect(out.patch).toContain('"AWS_SECRET_ACCESS_KEY": "[REDACTED]"');
     expect(out.notes.join("\n")).toContain("[REDACTED]");
+    // Issue 13: the used worktree (the sub-agent's files, under CODEX_HOME) is removed just after the result; the
+    // records are read once it is gone, so what is searched is what the server keeps.
+    await expectNoTempDirs(scratch);
     for (const [where, text] of [
       ["result", JSON.stringify(result)],
       ["progress", progress.join("\n")],

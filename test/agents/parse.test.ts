@@ -117,3 +117,21 @@ describe("json agents", () => {
     expect(codes(parseJsonAgentFields(`{"x":${"[".repeat(50)}${"]".repeat(50)}}`))).toEqual(["JSON_TOO_DEEP"]);
   });
 });
+
+describe("worktree_deps (issue 13)", () => {
+  test("auto, a list of names, and entries with a mode are valid", () => {
+    expect(parseMarkdownAgent("t", "t.md", "---\nworktree_deps: auto\n---\nx").agent?.worktree_deps).toBe("auto");
+    const listed = parseMarkdownAgent("t", "t.md", "---\nworktree_deps: [node_modules, {path: .venv, mode: copy}]\n---\nx");
+    expect(listed.issues).toEqual([]);
+    expect(listed.agent?.worktree_deps).toEqual(["node_modules", { path: ".venv", mode: "copy" }]);
+  });
+  test("anything else is an error that says what to write", () => {
+    for (const bad of ["yes", "[{path: x, mode: move}]", "[{path: x, extra: 1}]", "42"]) {
+      const r = parseMarkdownAgent("t", "t.md", `---\nworktree_deps: ${bad}\n---\nx`);
+      expect(r.agent).toBeUndefined();
+      expect(r.issues[0]).toMatchObject({ level: "error", field: "worktree_deps" });
+      expect(r.issues[0]!.message).toMatch(/^worktree_deps .* is not valid: /);
+      if (bad === "yes" || bad === "42") expect(r.issues[0]!.message).toContain('"auto" or a list of directory names');
+    }
+  });
+});

@@ -94,8 +94,36 @@ function delegateWorktree() {
   );
 }
 
+/** The server's private work directory (src/workspace/private-dir.ts): run directories and spares live there. */
+function workDir(): string {
+  return path.join(home.dir, "subagents", "work");
+}
+
+/** Everything in the server's TMPDIR, and what is left in its work directory, spares aside (issue 13: one per
+ *  repository, removed at exit; the used worktree is removed just after the result, so give that a moment). */
 async function leftovers(): Promise<string[]> {
-  return (await readdir(serverTmp)).filter((name) => name.startsWith("codex-subagents-"));
+  const list = async () => [
+    ...(await readdir(serverTmp)).filter((name) => name.startsWith("codex-subagents-")),
+    ...(await readdir(workDir()).catch(() => [] as string[])).filter((name) => !name.startsWith("codex-subagents-spare-")),
+  ];
+  for (let waited = 0; (await list()).length > 0 && waited < 5000; waited += 50) await new Promise((r) => setTimeout(r, 50));
+  return list();
+}
+
+/** `git worktree list` without the server's spare. */
+function worktreesBesidesSpares(): string[] {
+  return git(repo, "worktree", "list", "--porcelain").split("\n").filter((l) => l.startsWith("worktree ") && !l.includes("codex-subagents-spare-"));
+}
+
+/** git's admin dirs of worktrees other than the spare. */
+async function adminDirsBesidesSpares(): Promise<string[]> {
+  const names = await readdir(path.join(repo, ".git", "worktrees")).catch(() => [] as string[]);
+  const kept: string[] = [];
+  for (const name of names) {
+    const gitdir = await readFile(path.join(repo, ".git", "worktrees", name, "gitdir"), "utf8").catch(() => "");
+    if (!gitdir.includes("codex-subagents-spare-")) kept.push(name);
+  }
+  return kept;
 }
 
 describe("isolation: worktree with the real codex", () => {
@@ -133,10 +161,9 @@ describe("isolation: worktree with the real codex", () => {
     expect(git(repo, "status", "--porcelain")).toBe(statusBefore);
     expect(git(repo, "rev-parse", "HEAD")).toBe(headBefore);
     expect(await readFile(path.join(repo, "README.md"), "utf8")).toBe("# Demo\n\nOriginal text.\n");
-    const worktrees = git(repo, "worktree", "list", "--porcelain").split("\n").filter((l) => l.startsWith("worktree "));
-    expect(worktrees).toEqual([`worktree ${repo}`]);
     expect(await leftovers()).toEqual([]);
-    expect(await readdir(path.join(repo, ".git", "worktrees")).catch(() => [])).toEqual([]);
+    expect(worktreesBesidesSpares()).toEqual([`worktree ${repo}`]);
+    expect(await adminDirsBesidesSpares()).toEqual([]);
   });
 
   test("a dirty tree: the result says the sub-agent did not see the uncommitted changes, and they stay as they were", async () => {
@@ -158,8 +185,8 @@ describe("isolation: worktree with the real codex", () => {
 
     expect(git(repo, "status", "--porcelain")).toBe(statusBefore);
     expect(await readFile(path.join(repo, "src", "app.ts"), "utf8")).toBe("export const answer = 43; // uncommitted\n");
-    expect(git(repo, "worktree", "list", "--porcelain").split("\n").filter((l) => l.startsWith("worktree "))).toHaveLength(1);
     expect(await leftovers()).toEqual([]);
+    expect(worktreesBesidesSpares()).toHaveLength(1);
   });
 
   test("a cwd outside any git repository is a clear error", async () => {
@@ -172,5 +199,13 @@ describe("isolation: worktree with the real codex", () => {
     expect(result.isError).toBe(true);
     expect(result.content[0].text).toContain("not inside a git repository");
     expect(await leftovers()).toEqual([]);
+  });
+
+  test("after the server exits, its spare worktree is gone too: nothing in TMPDIR or the work dir, one worktree, no admin dir", async () => {
+    await server.close();
+    expect((await readdir(serverTmp)).filter((name) => name.startsWith("codex-subagents-"))).toEqual([]);
+    expect(await readdir(workDir()).catch(() => [])).toEqual([]);
+    expect(git(repo, "worktree", "list", "--porcelain").split("\n").filter((l) => l.startsWith("worktree "))).toEqual([`worktree ${repo}`]);
+    expect(await readdir(path.join(repo, ".git", "worktrees")).catch(() => [])).toEqual([]);
   });
 });

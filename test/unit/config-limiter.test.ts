@@ -12,6 +12,12 @@ describe("server options", () => {
     expect(parseServerOptions([], env, "/w")).toMatchObject({ roots: ["/a", "/b"], timeoutS: 60, passEnv: ["X", "Y"], runsDir: "/ch/subagents/runs", logLevel: "debug" });
     expect(parseServerOptions(["--timeout", "30", "--root", "/c", "--root=/d"], env, "/w")).toMatchObject({ timeoutS: 30, roots: ["/c", "/d"] });
   });
+  test("--spare-worktrees: default 1, the environment, the flag wins, 0 disables, at most 8", () => {
+    expect(parseServerOptions([], {}, "/w").spareWorktrees).toBe(1);
+    expect(parseServerOptions([], { CODEX_SUBAGENTS_SPARE_WORKTREES: "0" }, "/w").spareWorktrees).toBe(0);
+    expect(parseServerOptions(["--spare-worktrees", "2"], { CODEX_SUBAGENTS_SPARE_WORKTREES: "0" }, "/w").spareWorktrees).toBe(2);
+    expect(() => parseServerOptions(["--spare-worktrees", "9"], {}, "/w")).toThrow("--spare-worktrees must be a whole number from 0 to 8");
+  });
   test.each([
     [["--timeout", "0"], "--timeout must be a whole number"],
     [["--timeout", "ten"], "--timeout must be a whole number"],

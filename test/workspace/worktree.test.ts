@@ -3,6 +3,7 @@ import { spawnSync } from "node:child_process";
 import { chmodSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { prepareWorkspace, WorkspaceError, type Workspace } from "../../src/workspace/index.ts";
+import { SparePool } from "../../src/workspace/spares.ts";
 import { exists, git, removeAll, tempDir, workspaceBase } from "./helpers.ts";
 
 const silent = { warn: () => {}, debug: () => {} };
@@ -417,4 +418,31 @@ describe("worktree isolation in a malicious repository", () => {
     await expectCleanedUp(repo, workspace);
     expect(readdirSync(markers)).toEqual([]);
   });
+
+  test("nor while spare worktrees are made, refreshed, brought to a new HEAD, used and removed (issue 13)", async () => {
+    const baseDir = newTemp("ws-spares-");
+    const pool = new SparePool({ perRepository: 1, baseDir, logger: silent });
+    // Moving HEAD with plain git would run the planted programs itself: switch them off for the test's own commit.
+    const quiet = ["-c", "core.hooksPath=/dev/null", "-c", "core.fsmonitor=false", "-c", "filter.evil.clean=", "-c", "filter.evil.smudge=", "-c", "filter.evil.required=false"];
+    try {
+      for (let round = 0; round < 3; round += 1) {
+        const workspace = await prepareWorkspace({ mode: "worktree", cwd: repo, logger: silent, spares: pool });
+        if (round > 0) expect(workspace.notes.join("\n")).toContain("set-up came from a spare worktree");
+        writeFileSync(join(workspace.workingDir, `fresh-${round}.txt`), "new\n");
+        expect((await workspace.collectPatch())?.patch).toContain(`b/fresh-${round}.txt`);
+        pool.deferRemoval(() => workspace.cleanup());
+        await pool.settled();
+        // HEAD moves by a changed file, so bringing the spare to it writes that file (a smudge filter would run).
+        // The first such commit also commits the .gitattributes that apply the evil filter and diff to every file.
+        writeFileSync(join(repo, "src", "a.txt"), `round ${round}\n`);
+        git(repo, ...quiet, "add", "src/a.txt", ".gitattributes");
+        git(repo, ...quiet, "commit", "-q", "-m", `round ${round}`);
+      }
+    } finally {
+      await pool.close();
+    }
+    expect(readdirSync(markers)).toEqual([]);
+    expect(readdirSync(baseDir)).toEqual([]);
+    expect(git(repo, "worktree", "list", "--porcelain").match(/^worktree /gm)?.length).toBe(1);
+  }, 60_000);
 });
