@@ -133,7 +133,7 @@ export class SparePool {
     if (!spare) return undefined;
     const taken = spare;
     if (taken.settingsKey !== settingsKey(recipe)) {
-      this.deferRemoval(() => removeWorktree(repository, taken.places.base, taken.places.worktree, this.logger, taken.places.adminDir));
+      this.deferRemoval(() => removeWorktree(taken.places.base, taken.places.worktree, this.logger));
       return undefined;
     }
     const started = performance.now();
@@ -141,7 +141,7 @@ export class SparePool {
       await moveWorktreeToHead(recipe, taken.places, signal);
     } catch (error) {
       this.logger.debug(`workspace: spare "${taken.places.worktree}" could not be brought to ${repository.headCommit}: ${(error as Error).message}`);
-      this.deferRemoval(() => removeWorktree(repository, taken.places.base, taken.places.worktree, this.logger, taken.places.adminDir));
+      this.deferRemoval(() => removeWorktree(taken.places.base, taken.places.worktree, this.logger));
       signal?.throwIfAborted();
       return undefined;
     }
@@ -227,7 +227,7 @@ export class SparePool {
         spare = { places: made, commit: repository.headCommit, settingsKey: settingsKey(recipe), madeAt: Date.now() };
       } catch (error) {
         if (!this.stop.signal.aborted) this.logger.debug(`workspace: could not make a spare worktree of "${repository.topLevel}": ${(error as Error).message}`);
-        if (places) await removeWorktree(repository, places.base, places.worktree, this.logger, places.adminDir);
+        if (places) await removeWorktree(places.base, places.worktree, this.logger);
       } finally {
         state.making -= 1;
       }
@@ -238,7 +238,7 @@ export class SparePool {
       const waiter = state.waiters.shift();
       if (waiter) waiter(spare);
       else if (this.closing || this.repositories.get(repository.commonDir) !== state) {
-        await removeWorktree(repository, spare.places.base, spare.places.worktree, this.logger, spare.places.adminDir);
+        await removeWorktree(spare.places.base, spare.places.worktree, this.logger);
       } else state.ready.push(spare);
     });
   }
@@ -261,7 +261,7 @@ export class SparePool {
     const { repository } = state.recipe;
     if (this.repositories.get(repository.commonDir) === state) this.repositories.delete(repository.commonDir);
     for (const spare of state.ready.splice(0)) {
-      this.deferRemoval(() => removeWorktree(repository, spare.places.base, spare.places.worktree, this.logger, spare.places.adminDir));
+      this.deferRemoval(() => removeWorktree(spare.places.base, spare.places.worktree, this.logger));
     }
     for (const waiter of state.waiters.splice(0)) waiter(undefined);
   }

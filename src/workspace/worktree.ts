@@ -2,10 +2,10 @@
 // (the server's private run directory, see private-dir.ts).
 // The sub-agent's changes come back as a patch against that HEAD; the worktree is then removed.
 //
-// What we touch in the user's repository, and nothing else: the worktree's admin directory
-// `.git/worktrees/<name>/` (written by us as `git worktree add` would), in which we keep the worktree's private git
-// directory; cleanup removes both. The user's working tree, index, branches, stash and HEAD are never written; the dirty check runs with GIT_OPTIONAL_LOCKS=0 so `status` does not refresh the
-// user's index, and collectPatch stages into a temporary index with a temporary object directory, so even the
+// What we write in the user's repository: nothing. The worktree's private git directory lives beside it in the
+// private run directory; nothing is registered in `.git/worktrees` (so `git worktree list` does not show it). The
+// user's working tree, index, branches, stash and HEAD are never written; the dirty check runs with
+// GIT_OPTIONAL_LOCKS=0 so `status` does not refresh the user's index, and collectPatch stages into a temporary index with a temporary object directory, so even the
 // blobs it hashes never land in the user's object store.
 //
 // Security: the files are checked out, the user's tree is checked for changes, and the patch is collected by git
@@ -15,7 +15,6 @@
 // `[include]` file and no `.git/modules/<name>/config` is read. Only `rev-parse` and `config --get-regexp` (values
 // read as data) run in the repository itself: they consult no attributes and fire no hook, and the program keys
 // are forced off on the command line anyway (git.ts SAFETY_CONFIG).
-import { randomBytes } from "node:crypto";
 import { copyFile, lstat, mkdir, mkdtemp, readdir, readFile, realpath, rename, rm, stat, writeFile } from "node:fs/promises";
 import { availableParallelism, tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -170,11 +169,10 @@ export interface WorktreeRecipe {
   version: GitVersion;
 }
 
-/** A worktree's places: the directory holding it, the checkout, git's admin directory and our private git directory. */
+/** A worktree's places: the directory holding it, the checkout, and our private git directory beside it. */
 export interface WorktreePlaces {
   base: string;
   worktree: string;
-  adminDir?: string;
   gitDir?: string;
 }
 
@@ -199,7 +197,7 @@ export async function createWorktree(cwd: string, options: CreateWorktreeOptions
   let places: WorktreePlaces | undefined;
   // Once the sub-agent has run, its `.git` is untrusted: cleanup uses the admin dir recorded before it started.
   const cleanup = once(async () => {
-    if (places) await removeWorktree(repository, places.base, places.worktree, logger, places.adminDir);
+    if (places) await removeWorktree(places.base, places.worktree, logger);
   });
 
   let dirty: DirtyState;
@@ -241,9 +239,9 @@ export async function createWorktree(cwd: string, options: CreateWorktreeOptions
   } finally {
     await rm(setupGitDir, { recursive: true, force: true }).catch(() => undefined);
   }
-  const { base, worktree, adminDir, gitDir: worktreeGitDir } = places;
+  const { base, worktree, gitDir: worktreeGitDir } = places;
 
-  if (!adminDir || !worktreeGitDir) {
+  if (!worktreeGitDir) {
     await cleanup();
     throw new WorkspaceError(`the worktree of "${repository.topLevel}" could not be registered; use isolation "none" or "mirror"`);
   }
@@ -319,8 +317,8 @@ export async function createWorktree(cwd: string, options: CreateWorktreeOptions
 }
 
 /**
- * Register `places.worktree` in the repository and check HEAD out into it with a private git directory of its own;
- * fills in `places.adminDir` and `places.gitDir` as they come to exist (so a cleanup after a failure finds them).
+ * Check HEAD out into `places.worktree` with a private git directory of its own beside it; fills in `places.gitDir`
+ * once it exists (so a cleanup after a failure finds it).
  * Shared by a cold set-up and the spare pool (spares.ts), so both make worktrees the same way.
  */
 export async function checkOutWorktree(
@@ -332,12 +330,13 @@ export async function checkOutWorktree(
   const { signal } = options;
   signal?.throwIfAborted();
   await mkdir(places.worktree);
-  places.adminDir = await registerWorktree(repository, places.worktree);
-  // Security: the worktree's own git directory is a private one too, kept inside its admin directory (which no
-  // sandbox can write). Codex runs `git status` in its working directory itself, outside its sandbox; pointed at
-  // the repository's git directory, that git would run the repository's filter drivers on every racily-clean
-  // file. Pointed here, it reads our config: no driver exists.
-  const gitDir = await createPrivateGitDir(places.adminDir, {
+  // Security: the worktree's own git directory is a private one too, beside the worktree in the private run
+  // directory (which no sandbox can write), and nothing is registered in the repository's `.git/worktrees`: a
+  // directory there (or a `worktrees` symlink) may lie outside the roots, or be writable by a sub-agent whose cwd
+  // holds a nested repository, and git would read its config. Codex runs `git status` in its working directory
+  // itself, outside its sandbox; pointed at the repository's git directory, that git would run the repository's
+  // filter drivers on every racily-clean file. Pointed here, it reads our config: no driver exists.
+  const gitDir = await createPrivateGitDir(places.base, {
     head: repository.headCommit,
     alternateObjects: resolve(repository.commonDir, "objects"),
     objectFormat: repository.objectFormat,
@@ -372,7 +371,6 @@ export async function moveWorktreeToHead(recipe: WorktreeRecipe, places: Require
     env: { ...isolatedConfigEnv(version), GIT_DIR: places.gitDir, GIT_WORK_TREE: places.worktree },
   });
   await writeFile(join(places.gitDir, "HEAD"), `${repository.headCommit}\n`, { mode: 0o600 });
-  await writeFile(join(places.adminDir, "HEAD"), `${repository.headCommit}\n`);
 }
 
 /**
@@ -711,67 +709,16 @@ function listSome(items: readonly string[], limit = 5): string {
 }
 
 /**
- * Record the worktree in the repository the way `git worktree add` does (`<common>/worktrees/<name>/` with
- * `gitdir`, `commondir` and `HEAD`), so `git worktree list` shows it, and return that admin directory. Should we
- * die, the record outlives us: `git worktree prune` drops it only once the worktree directory it names is gone.
- * Security: we write these three files ourselves rather than run `git worktree add`, which updates a ref and so
- * fires the `reference-transaction` hook, and on git 2.54 and later also hooks defined in configuration
- * (`hook.<name>.command`), which `core.hooksPath` does not switch off and which an `includeIf` matching only inside
- * worktrees can define. No git command of ours in the repository itself fires any hook.
- * The record is built aside and moved in with one rename, so a git listing worktrees meanwhile never reads a
- * half-written one.
- */
-async function registerWorktree(repository: RepositoryInfo, worktree: string): Promise<string> {
-  const worktreesDir = join(repository.commonDir, "worktrees");
-  await mkdir(worktreesDir, { recursive: true });
-  const staging = await mkdtemp(join(repository.commonDir, "codex-subagents-staging-"));
-  try {
-    await writeFile(join(staging, "commondir"), "../..\n");
-    await writeFile(join(staging, "HEAD"), `${repository.headCommit}\n`);
-    await writeFile(join(staging, "gitdir"), `${join(worktree, ".git")}\n`);
-    const adminDir = join(worktreesDir, `codex-subagents-${randomBytes(6).toString("hex")}`);
-    await rename(staging, adminDir);
-    return adminDir;
-  } catch (error) {
-    await rm(staging, { recursive: true, force: true }).catch(() => undefined);
-    throw error;
-  }
-}
-
-/**
- * Remove the worktree and its record in the repository. Never throws.
+ * Remove the worktree. Never throws.
  * 1. Rename the worktree directory aside (instant, same file system): from here on the sub-agent's files are
- *    out of git's sight, and if we die mid-way the repository holds no half-removed worktree.
- * 2. Delete the admin directory `<common>/worktrees/<name>` (our private git directory with it), after checking
- *    that its `gitdir` names this worktree. No git command runs.
- * 3. Delete the temporary directory: the only step that grows with the tree (about 0.2-0.3 s for 20 000 files
- *    in memory; see bench/worktree.ts).
- * We never run `git worktree prune`: it would also drop the user's own worktrees that merely look stale
- * (e.g. on an unmounted drive).
+ *    out of sight of any git pointed at the old path.
+ * 2. Delete the temporary directory (our private git directory with it): the only step that grows with the tree
+ *    (about 0.2-0.3 s for 20 000 files in memory; see bench/worktree.ts). The repository is not touched: nothing of
+ *    ours was registered in it.
  */
-export async function removeWorktree(
-  repository: RepositoryInfo,
-  base: string,
-  worktree: string,
-  logger: WorkspaceLogger,
-  adminDir: string | undefined,
-): Promise<void> {
+export async function removeWorktree(base: string, worktree: string, logger: WorkspaceLogger): Promise<void> {
   await rename(worktree, join(base, "removing")).catch(() => undefined);
-  if (adminDir && (await isOurAdminDir(adminDir, repository, worktree))) {
-    await rm(adminDir, { recursive: true, force: true, maxRetries: 3 }).catch((error: Error) =>
-      logger.warn(`workspace: could not remove git's record "${adminDir}": ${error.message}; run \`git worktree prune\``),
-    );
-  } else if (adminDir) {
-    logger.debug(`workspace: "${adminDir}" no longer names worktree "${worktree}"; left in place`);
-  }
   await rm(base, { recursive: true, force: true, maxRetries: 3 }).catch((error: Error) =>
     logger.warn(`workspace: could not remove worktree "${base}": ${error.message}; remove it by hand`),
   );
-}
-
-async function isOurAdminDir(adminDir: string, repository: RepositoryInfo, worktree: string): Promise<boolean> {
-  const worktreesDir = resolve(repository.commonDir, "worktrees");
-  if (!isWithin(resolve(adminDir), worktreesDir) || resolve(adminDir) === worktreesDir) return false;
-  const pointsAt = await readFile(join(adminDir, "gitdir"), "utf8").catch(() => "");
-  return pointsAt.trim() === join(worktree, ".git");
 }

@@ -10,14 +10,14 @@
 // inside a git directory in every isolation mode.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { spawnSync } from "node:child_process";
-import { chmodSync, existsSync, mkdirSync, readdirSync, rmSync, utimesSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, readdirSync, rmSync, symlinkSync, utimesSync, writeFileSync } from "node:fs";
 import { readdir } from "node:fs/promises";
 import path from "node:path";
 import { makeCodexHome, type CodexHome } from "../helpers/codex-home.ts";
 import { assistantMessage, developerMessages, functionCall, functionCallOutputs, startMockModel, type MockModel } from "../helpers/mock-model.ts";
 import { codexBin } from "../helpers/paths.ts";
 import {
-  afterCase, countBadInput, fakeCall, makeScratch, newToken, startServer, useScratch, type AdversarialServer,
+  afterCase, countBadInput, fakeCall, makeScratch, newToken, startServer, useScratch, workDirOf, type AdversarialServer,
   type PlantItem, type Scratch,
 } from "./harness.ts";
 
@@ -190,11 +190,12 @@ describe("a hostile repository runs nothing of its own in the server's git", () 
     expect(markersSeen()).toEqual([]);
     // Issue 13: the used worktree is removed just after the result; the server's spare of this repository (made,
     // index-refreshed and later removed the same hermetic way) stays while the server runs, and runs nothing either.
+    // Nothing of the server's is registered in the repository; the spare lives in the private work directory.
     const listed = () => git(scratch.root, "worktree", "list").trim().split("\n");
-    const notSpares = () => listed().filter((line) => !line.includes("codex-subagents-spare-"));
-    for (let waited = 0; (notSpares().length > 1 || listed().length < 2) && waited < 5000; waited += 50) await Bun.sleep(50);
-    expect(notSpares()).toHaveLength(1);
-    expect(listed()).toHaveLength(2);
+    const spares = () => (existsSync(workDirOf(scratch)) ? readdirSync(workDirOf(scratch)) : []).filter((name) => name.startsWith("codex-subagents-spare-"));
+    for (let waited = 0; spares().length < 1 && waited < 5000; waited += 50) await Bun.sleep(50);
+    expect(spares()).toHaveLength(1);
+    expect(listed()).toHaveLength(1);
     await Bun.sleep(1500); // the spare's index is written again about a second after its checkout
     expect(markersSeen()).toEqual([]);
     await afterCase(server, token);
@@ -416,6 +417,37 @@ describe("repositories the server will not make a worktree of", () => {
     expect(existsSync(path.join(outsideGitDir, "worktrees"))).toBe(false);
     expect(markersSeen()).toEqual([]);
     rmSync(linked, { recursive: true, force: true });
+    await afterCase(server, token);
+  });
+});
+
+describe("nothing of the server's is kept in the repository's .git/worktrees", () => {
+  // Found by an attack review: the worktree's private git directory used to live in `.git/worktrees/<name>/`. A
+  // repository's `worktrees` can be a symlink out of the roots (to /tmp, which every sandbox writes), and a nested
+  // repository's `.git` is writable by a sub-agent whose cwd holds it: a filter planted in that config ran in the
+  // server's own checkout. Now nothing is written there, so nothing is read from there.
+  test("a nested repository whose .git/worktrees is a symlink out of the roots: nothing appears there, the run works", async () => {
+    countBadInput();
+    const nested = path.join(scratch.root, "nested-worktrees-link");
+    mkdirSync(nested);
+    git(nested, "init", "-q");
+    writeFileSync(path.join(nested, "a.txt"), "a\n");
+    git(nested, "add", "-A");
+    git(nested, "commit", "-q", "-m", "a");
+    const outside = path.join(scratch.base, "worktrees-target");
+    mkdirSync(outside);
+    symlinkSync(outside, path.join(nested, ".git", "worktrees"));
+    const token = newToken("worktrees-link");
+    const pending = call(fakeCall(scratch, token, { sleepMs: 800, plant: [{ path: "b.txt", text: "b\n" }] }, { isolation: "worktree", cwd: nested }));
+    await Bun.sleep(400);
+    const during = readdirSync(outside);
+    const result = await pending;
+    expect(result.isError).toBeFalsy();
+    expect(result.structuredContent.patch).toContain("b/b.txt");
+    expect(during).toEqual([]);
+    expect(readdirSync(outside)).toEqual([]);
+    expect(markersSeen()).toEqual([]);
+    rmSync(nested, { recursive: true, force: true });
     await afterCase(server, token);
   });
 });

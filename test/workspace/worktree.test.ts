@@ -250,7 +250,9 @@ describe("worktree isolation", () => {
       prepareWorkspace({ mode: "worktree", cwd: repo, logger: silent }),
     ]);
     expect(first.workingDir).not.toBe(second.workingDir);
-    expect(worktreeCount(repo)).toBe(3);
+    // Both exist side by side; neither is registered in the repository (its .git/worktrees stays empty).
+    expect(exists(first.workingDir) && exists(second.workingDir)).toBe(true);
+    expect(worktreeCount(repo)).toBe(1);
     writeFileSync(join(first.workingDir, "one.txt"), "1\n");
     writeFileSync(join(second.workingDir, "two.txt"), "2\n");
     const [patchOne, patchTwo] = (await Promise.all([first.collectPatch(), second.collectPatch()])).map((collected) => collected?.patch);
