@@ -6,7 +6,7 @@
  */
 import { OutputCapture, type OutputOptions } from "./output.ts";
 import type { ProcessResult, SpawnFailure } from "./result.ts";
-import { startChild, type ChildInput, type StartedChild } from "./spawn.ts";
+import { OWN_PROCESS_GROUP, startChild, type ChildInput, type StartedChild } from "./spawn.ts";
 import { groupTerminator, KILL_GRACE_MS, signalGroup } from "./terminate.ts";
 
 export { KILL_GRACE_MS, signalGroup } from "./terminate.ts";
@@ -67,12 +67,32 @@ function childEnded(child: StartedChild, onExit: () => void): Promise<Ending> {
       signalGroup(child.pid, "SIGKILL");
       const done = () => {
         clearTimeout(drained);
-        settle({ exitCode, signal, spawnError: null });
+        // A process killed with SIGKILL closes its pipes a moment before it is gone: wait (boundedly) until the
+        // group is empty, so "nothing left" holds when the caller looks.
+        void groupGone(child.pid, GONE_WAIT_MS).then(() => settle({ exitCode, signal, spawnError: null }));
       };
       const drained = setTimeout(done, DRAIN_MS);
       child.once("close", done);
     });
   });
+}
+
+/** After the group was killed, how long the result waits for its last processes to disappear. */
+const GONE_WAIT_MS = 1000;
+
+/** Resolves once no process of the group `pid` leads exists (or `limitMs` passed). POSIX only; elsewhere at once. */
+async function groupGone(pid: number | undefined, limitMs: number): Promise<void> {
+  if (pid === undefined || !OWN_PROCESS_GROUP) return;
+  const until = Date.now() + limitMs;
+  for (;;) {
+    try {
+      process.kill(-pid, 0);
+    } catch {
+      return; // ESRCH: the group is empty
+    }
+    if (Date.now() >= until) return;
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
 }
 
 const EMPTY = { bytes: Buffer.alloc(0), truncated: false } as const;
