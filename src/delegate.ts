@@ -277,7 +277,7 @@ export async function delegate(
     const outcome = await runCodex({
       codexPath: ctx.codexPath,
       args,
-      env: buildChildEnv(ctx.parentEnv, ctx.passEnv, ctx.depth + 1),
+      env: { ...buildChildEnv(ctx.parentEnv, ctx.passEnv, ctx.depth + 1), ...workspace.codexEnv }, // issue 8 A: GIT_DIR/GIT_WORK_TREE
       task: input.task,
       timeoutMs: timeoutS * 1000,
       signal: opts.signal,
