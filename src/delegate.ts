@@ -26,6 +26,7 @@ import { readRegularFile } from "./safe-fs.ts";
 import { GIT_MISSING } from "./workspace/git.ts";
 import { prepareWorkspace, WorkspaceError, type Workspace } from "./workspace/index.ts";
 import { ensurePrivateDir, makeRunDir, workDirFor } from "./workspace/private-dir.ts";
+import { holdResolvedCwd, writesInPlace, type TreeLock } from "./runs/tree-lock.ts";
 
 /** A request the server refuses; the message is shown to the caller as an isError result. */
 export class DelegateError extends Error {
@@ -90,6 +91,8 @@ export interface DelegateContext {
   startRecord?: (meta: { agent: string; request: unknown }) => Promise<RunRecorder | null>;
   /** The threads this server started; without it (unit tests) resume is not checked. */
   threads?: ThreadRegistry;
+  /** The run table's tree lock (runs/tree-lock.ts, issue 8 B); without it (unit tests) runs never wait for each other. */
+  treeLock?: Pick<TreeLock, "hold">;
 }
 
 const AD_HOC_KEYS = ["persona", "profile", "model", "reasoning_effort", "sandbox_mode", "approval_policy"] as const;
@@ -222,7 +225,7 @@ export async function delegate(
     callerSandbox?: SandboxMode;
   } = {},
 ): Promise<DelegateResult> {
-  const { agent, sandbox, isolation, requestedCwd, timeoutS, notes: planNotes } = await planDelegation(input, ctx, opts.callerSandbox);
+  const { agent, sandbox, isolation, requestedCwd, cwd: plannedCwd, timeoutS, notes: planNotes } = await planDelegation(input, ctx, opts.callerSandbox);
 
   if (ctx.limiter.active >= ctx.limiter.max) {
     opts.onProgress?.(`waiting for a free slot (${ctx.limiter.active} running, ${ctx.limiter.queued} queued before this call)`);
@@ -237,10 +240,14 @@ export async function delegate(
   const started = performance.now();
   let workspace: Workspace | undefined;
   let runDir: string | undefined;
+  let releaseTree: (() => void) | undefined;
   try {
     // Security (what is checked is what is used): while the call waited, a running sub-agent may have swapped a
     // directory on the cwd path for a symlink out of the roots. Resolve again now, and use only the real path.
-    const cwd = await refuseGitDirectory(await resolveAllowedDir(requestedCwd, ctx.roots, "cwd"));
+    // Security (issue 8 B, runs/tree-lock.ts): and never beside a run that writes in place above (or below) it.
+    const held = await holdResolvedCwd(ctx.treeLock, plannedCwd, async () => refuseGitDirectory(await resolveAllowedDir(requestedCwd, ctx.roots, "cwd")), (dir) => ({ cwd: dir, writesInPlace: writesInPlace(isolation, sandbox), label: agent.name }), { signal: opts.signal, onWait: opts.onProgress });
+    const cwd = held.cwd;
+    releaseTree = held.release;
     const privateDir = await ensurePrivateDir(ctx.workDir ?? workDirFor(codexHomeOf(ctx.parentEnv)));
     runDir = await makeRunDir(privateDir);
     opts.onProgress?.(isolation === "none" ? "starting codex" : `preparing ${isolation} workspace`);
@@ -367,6 +374,7 @@ export async function delegate(
   } finally {
     await workspace?.cleanup();
     if (runDir) await rm(runDir, { recursive: true, force: true }).catch(() => {});
+    releaseTree?.();
     release();
   }
 }

@@ -15,6 +15,7 @@ import type { SandboxMode } from "../policy/sandbox.ts";
 import type { IsolationMode } from "../agents/schema.ts";
 import { isRunId, mintRunId } from "./id.ts";
 import { RUN_FILES, type StartRecord } from "./record.ts";
+import { TreeLock } from "./tree-lock.ts";
 
 export const RUN_STATUSES = ["queued", "running", "succeeded", "failed", "timed_out", "cancelled"] as const;
 export type RunStatus = (typeof RUN_STATUSES)[number];
@@ -101,6 +102,8 @@ export class RunManager {
   private readonly now: () => number;
   /** The record hook, which (unlike the context's view of it) takes the run id as the record's name. */
   private readonly startRecord: StartRecord | undefined;
+  /** Security (issue 8 B): runs that write in place never overlap runs below their cwd (tree-lock.ts). */
+  private readonly trees = new TreeLock();
 
   constructor(private readonly options: RunManagerOptions) {
     this.ctx = options.context;
@@ -168,6 +171,7 @@ export class RunManager {
         ...this.ctx,
         limiter: this.noWait,
         startRecord: this.startRecord ? (meta) => this.startRecord!({ ...meta, id: run.id }) : undefined,
+        treeLock: { hold: (claim, o) => this.trees.hold(claim, { ...o, onWait: (why) => { run.status = "queued"; o?.onWait?.(why); } }).then((r) => { run.status = "running"; return r; }) }, // issue 8 B
       };
       const result = await delegate(input, context, { signal, callerSandbox, onProgress: (message) => this.step(run, message) });
       this.finish(run, result);
