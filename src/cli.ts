@@ -23,6 +23,7 @@ import { runCommand } from "./commands/run.ts";
 import { runsCommand } from "./runs/command.ts";
 import { convertCommand } from "./convert/command.ts";
 import { RunManager } from "./runs/manager.ts";
+import { rootsUnderTmp, TMP_ROOT_HINT } from "./policy/tmp-roots.ts";
 import { createRunRecords } from "./runs/record.ts";
 import { createThreadRegistry } from "./runs/threads.ts";
 import { createServer } from "./server.ts";
@@ -195,6 +196,7 @@ async function serveCommand(argv: string[], io: CliIO, env: Env, cwd: string): P
     if (found.git === null) log.warn('no git found in an absolute PATH directory; isolation "worktree" is refused until git is installed and the server restarted');
     const exposure = await workDirExposure(workDir, { tmpDir: env.TMPDIR, roots: roots.map((r) => r.real) });
     if (exposure) log.warn(`the private work directory ${workDir} is not private: ${exposure}; set CODEX_HOME outside /tmp, TMPDIR and the roots`);
+    for (const warning of await rootsUnderTmp(roots.map((r) => r.real), env.TMPDIR)) log.warn(`${warning}; ${TMP_ROOT_HINT}`); // issue 8 B
   });
   const ready = Promise.all([described, detectDepth(env).then((depth) => { context.depth = depth; }), programs]);
   const transport = new StdioServerTransport();

@@ -7,12 +7,14 @@
 // overlaps a run whose cwd is below its own, so the calls in `sub` wait (queued, a step says why) and start once the
 // writer has ended, in the restored directory.
 import { afterAll, beforeAll, expect, test } from "bun:test";
+import { spawnSync } from "node:child_process";
+import os from "node:os";
 import { mkdir, mkdtemp, readdir, realpath, rm } from "node:fs/promises";
 import path from "node:path";
 import { makeCodexHome, type CodexHome } from "../helpers/codex-home.ts";
 import { connectServer, type ConnectedServer } from "../helpers/mcp-client.ts";
 import { assistantMessage, functionCall, functionCallOutputs, startMockModel, type MockModel } from "../helpers/mock-model.ts";
-import { codexBin, repoRoot } from "../helpers/paths.ts";
+import { codexBin, distBinary, repoRoot } from "../helpers/paths.ts";
 import { serverCommand } from "../helpers/server-command.ts";
 import { countBadInput, reportTally } from "./harness.ts";
 
@@ -98,3 +100,16 @@ test("a none-writer swapping a directory below its cwd: calls there wait for it,
   }
   expect(results.filter((r) => r.structuredContent.status === "succeeded").length).toBeGreaterThan(0);
 }, 240_000);
+
+test("a root under /tmp or $TMPDIR, which every sandbox may write: doctor warns (and the server logs it), nothing is refused", async () => {
+  const tmpRoot = await realpath(await mkdtemp(path.join(os.tmpdir(), "cs-tmp-root-")));
+  try {
+    const run = spawnSync(distBinary, ["doctor", "--root", tmpRoot, "--root", root, "--codex", codexBin], { env: { ...home.env, TMPDIR: path.join(parent, "tmp") }, encoding: "utf8" });
+    const warnings = run.stdout.split("\n").filter((l) => l.startsWith("WARN root:"));
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toContain(`the root "${tmpRoot}" lies below`);
+    expect(run.stdout).toContain("hint: keep --root directories outside /tmp and $TMPDIR");
+  } finally {
+    await rm(tmpRoot, { recursive: true, force: true });
+  }
+});
