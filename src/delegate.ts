@@ -22,6 +22,7 @@ import { redactEventLine, type RunRecorder } from "./runs/record.ts";
 import type { ThreadRegistry } from "./runs/threads.ts";
 import { codexHomeOf } from "./config.ts";
 import { outputSchemaProblem } from "./policy/output-schema.ts";
+import { agentsDirInReach } from "./policy/agents-in-reach.ts";
 import { readRegularFile } from "./safe-fs.ts";
 import { GIT_MISSING } from "./workspace/git.ts";
 import { prepareWorkspace, WorkspaceError, type Workspace } from "./workspace/index.ts";
@@ -189,7 +190,8 @@ export async function planDelegation(input: DelegateInput, ctx: DelegateContext,
   if (Buffer.byteLength(input.task, "utf8") > 1024 * 1024) throw new DelegateError("task is over 1 MiB; shorten it or point the sub-agent at files instead");
   // Security: continue only a thread this server started (runs/threads.ts), never another session's.
   if (input.resume !== undefined && ctx.threads && !(await ctx.threads.known(input.resume))) throw new DelegateError(ctx.threads.refusal(input.resume));
-  const agent = await resolveAgent(input, await ctx.registry());
+  const registry = await ctx.registry();
+  const agent = await resolveAgent(input, registry);
   const mapped = agent.format && agent.format !== "codex-subagents" ? { agent: agent.name, format: agent.format, from: agent.sandbox_from } : null;
   const ceiling = sandboxWithinCeiling(agent.sandbox_mode ?? DEFAULT_SANDBOX, ctx.maxSandbox, mapped);
   if ("refusal" in ceiling) throw new DelegateError(`agent "${agent.name}": ${ceiling.refusal}`);
@@ -204,6 +206,9 @@ export async function planDelegation(input: DelegateInput, ctx: DelegateContext,
     if (error instanceof PolicyError) throw new DelegateError(error.message);
     throw error;
   }
+  // Security (issue 8 C): a run that writes in place never gets the agents directory in its reach.
+  const agentsProblem = agentsDirInReach(registry.location?.dir ?? null, cwd, writesInPlace(isolation, sandbox));
+  if (agentsProblem) throw new DelegateError(agentsProblem);
   const problem = await environmentProblem(input, isolation, ctx);
   if (problem) throw new DelegateError(problem);
   const timeoutS = Math.min(input.timeout_s ?? agent.timeout_s ?? ctx.maxTimeoutS, ctx.maxTimeoutS);
