@@ -309,6 +309,7 @@ const runDeps = () => ({
     return Buffer.concat(chunks).toString("utf8");
   },
   stderrIsTTY: process.stderr.isTTY === true,
+  stdoutIsTTY: process.stdout.isTTY === true,
   onInterrupt: (handler: () => void) => {
     process.on("SIGINT", handler);
     process.on("SIGTERM", handler);
