@@ -89,7 +89,7 @@ export async function codexGitEnvForNone(options: { cwd: string; roots: readonly
     throw new WorkspaceError(
       `cwd "${options.cwd}" is in the git repository "${repo.topLevel}", whose git directory "${plantable.dir}" lies inside the root "${plantable.root}" ` +
         `but is not "${path.join(plantable.root, ".git")}": a sub-agent working in that root could have made it, and codex runs git there ` +
-        `outside its sandbox, so isolation "none" is refused. Use isolation "worktree" or "mirror", or make that repository its own --root`,
+        `outside its sandbox, so isolation "none" is refused. Use isolation "worktree" or "mirror", or make that repository its own --root (not inside another root)`,
     );
   }
   return repositoryEnv(repo);
