@@ -25,6 +25,7 @@ import { runCommand } from "./commands/run.ts";
 import { runsCommand } from "./runs/command.ts";
 import { convertCommand } from "./convert/command.ts";
 import { RunManager } from "./runs/manager.ts";
+import { rootsUnderTmp, TMP_ROOT_HINT } from "./policy/tmp-roots.ts";
 import { createRunRecords } from "./runs/record.ts";
 import { createThreadRegistry } from "./runs/threads.ts";
 import { createServer } from "./server.ts";
@@ -184,6 +185,7 @@ async function serveCommand(argv: string[], io: CliIO, env: Env, cwd: string): P
     if (found.git === null) log.warn('no git found in an absolute PATH directory; isolation "worktree" is refused until git is installed and the server restarted');
     const exposure = await workDirExposure(workDir, { tmpDir: env.TMPDIR, roots: roots.map((r) => r.real) });
     if (exposure) log.warn(`the private work directory ${workDir} is not private: ${exposure}; set CODEX_HOME outside /tmp, TMPDIR and the roots`);
+    for (const warning of await rootsUnderTmp(roots.map((r) => r.real), env.TMPDIR)) log.warn(`${warning}; ${TMP_ROOT_HINT}`); // issue 8 B
   });
   const ready = Promise.all([described, detectDepth(env).then((depth) => { context.depth = depth; }), programs]);
   const transport = new StdioServerTransport();
@@ -294,6 +296,7 @@ const runDeps = () => ({
     return Buffer.concat(chunks).toString("utf8");
   },
   stderrIsTTY: process.stderr.isTTY === true,
+  stdoutIsTTY: process.stdout.isTTY === true,
   onInterrupt: (handler: () => void) => {
     process.on("SIGINT", handler);
     process.on("SIGTERM", handler);

@@ -24,6 +24,8 @@ import type { ThreadRegistry } from "./runs/threads.ts";
 import { codexHomeOf } from "./config.ts";
 import { outputSchemaProblem } from "./policy/output-schema.ts";
 import { Refusal } from "./errors.ts";
+import { agentsDirInReach } from "./policy/agents-in-reach.ts";
+import { holdResolvedCwd, writesInPlace, type TreeLock } from "./runs/tree-lock.ts";
 import { GIT_MISSING } from "./workspace/git.ts";
 import { checkDepsUse, depsFromCall, prepareWorkspace, WorkspaceError, type SparePool, type Workspace, type WorktreeDepsSetting } from "./workspace/index.ts";
 import type { DelegateInput } from "./shapes/delegate-input.ts";
@@ -64,6 +66,8 @@ export interface DelegateContext {
   threads?: ThreadRegistry;
   /** Spare worktrees, and worktree removals deferred until after the result (waited for at exit). */
   spares?: SparePool;
+  /** The run table's tree lock (runs/tree-lock.ts); without it (unit tests) runs never wait for each other. */
+  treeLock?: Pick<TreeLock, "hold">;
 }
 
 const AD_HOC_KEYS = ["persona", "profile", "model", "reasoning_effort", "sandbox_mode", "approval_policy"] as const;
@@ -154,7 +158,8 @@ export async function planDelegation(input: DelegateInput, ctx: DelegateContext,
   if (Buffer.byteLength(input.task, "utf8") > MAX_TASK_BYTES) throw new DelegateError("task is over 1 MiB; shorten it or point the sub-agent at files instead");
   // Security: continue only a thread this server started (runs/threads.ts), never another session's.
   if (input.resume !== undefined && ctx.threads && !(await ctx.threads.known(input.resume))) throw new DelegateError(ctx.threads.refusal(input.resume));
-  const agent = await resolveAgent(input, await ctx.registry());
+  const registry = await ctx.registry();
+  const agent = await resolveAgent(input, registry);
   const mapped = agent.format && agent.format !== "codex-subagents" ? { agent: agent.name, format: agent.format, from: agent.sandbox_from } : null;
   const ceiling = sandboxWithinCeiling(agent.sandbox_mode ?? DEFAULT_SANDBOX, ctx.maxSandbox, mapped);
   if ("refusal" in ceiling) throw new DelegateError(`agent "${agent.name}": ${ceiling.refusal}`);
@@ -169,6 +174,9 @@ export async function planDelegation(input: DelegateInput, ctx: DelegateContext,
     if (error instanceof PolicyError) throw new DelegateError(error.message);
     throw error;
   }
+  // Security (issue 8 C): a run that writes in place never gets the agents directory in its reach.
+  const agentsProblem = agentsDirInReach(registry.location?.dir ?? null, cwd, writesInPlace(isolation, sandbox));
+  if (agentsProblem) throw new DelegateError(agentsProblem);
   const problem = await environmentProblem(input, isolation, ctx);
   if (problem) throw new DelegateError(problem);
   // Issue 13: refused before anything is made (e.g. no links to the user's dependencies without a sandbox).
@@ -219,10 +227,20 @@ export async function runDelegation(plan: DelegationPlan, input: DelegateInput, 
   const started = performance.now();
   let workspace: Workspace | undefined;
   let runDir: string | undefined;
+  let releaseTree: (() => void) | undefined;
   try {
     // Security (what is checked is what is used): while the call waited, a running sub-agent may have swapped a
     // directory on the cwd path for a symlink out of the roots. Resolve again now, and use only the real path.
-    const cwd = await refuseGitDirectory(await resolveAllowedDir(plan.requestedCwd, ctx.roots, "cwd"));
+    // Security (runs/tree-lock.ts): and never beside a run that writes in place above (or below) it; codex re-resolves
+    // its --cd, so a writer whose cwd holds this one must not be running meanwhile.
+    const held = await holdResolvedCwd(
+      ctx.treeLock, plan.cwd,
+      async () => refuseGitDirectory(await resolveAllowedDir(plan.requestedCwd, ctx.roots, "cwd")),
+      (dir) => ({ cwd: dir, writesInPlace: writesInPlace(plan.isolation, plan.sandbox), label: plan.agent.name }),
+      { signal: opts.signal, onWait: opts.onProgress },
+    );
+    const cwd = held.cwd;
+    releaseTree = held.release;
     runDir = await makeRunDir(await ensurePrivateDir(ctx.workDir ?? workDirFor(codexHomeOf(ctx.parentEnv))));
     opts.onProgress?.(plan.isolation === "none" ? "starting codex" : `preparing ${plan.isolation} workspace`);
     workspace = await prepareWorkspace({
@@ -260,6 +278,7 @@ export async function runDelegation(plan: DelegationPlan, input: DelegateInput, 
     };
     if (used?.mode === "worktree" && ctx.spares) ctx.spares.deferRemoval(remove);
     else await remove();
+    releaseTree?.();
   }
 }
 
@@ -294,7 +313,8 @@ function startCodex(
   return runCodex({
     codexPath: ctx.codexPath,
     args: at.invocation.args,
-    env: buildChildEnv(ctx.parentEnv, ctx.passEnv, ctx.depth + 1),
+    // Security: GIT_DIR/GIT_WORK_TREE name the one repository codex's own (unsandboxed) git may see (codex-git.ts).
+    env: { ...buildChildEnv(ctx.parentEnv, ctx.passEnv, ctx.depth + 1), ...at.workspace.codexEnv },
     task: input.task,
     timeoutMs: plan.timeoutS * 1000,
     signal: opts.signal,

@@ -38,6 +38,8 @@ export interface RunCommandDeps {
   readStdin?: () => Promise<string>;
   /** stderr is a terminal: progress is one updating line instead of one line a step. */
   stderrIsTTY?: boolean;
+  /** stdout is a terminal: the final message is printed with control characters escaped (runs/show.ts printable). */
+  stdoutIsTTY?: boolean;
   /** Subscribe to SIGINT/SIGTERM; returns the unsubscribe function. */
   onInterrupt?: (handler: () => void) => () => void;
 }
@@ -239,6 +241,8 @@ export async function runCommand(argv: string[], io: CliIO, env: Env, cwd: strin
     await writeFile(path.resolve(cwd, patchOut), view.patch ?? "");
     if (!view.patch) io.err(`codex-subagents: the sub-agent changed nothing; ${patchOut} is empty\n`);
   }
-  if (!args.json) io.out(view.final_message!.endsWith("\n") ? view.final_message! : `${view.final_message}\n`);
+  // Security (issue 8 E): on a terminal, the sub-agent's text carries no escape sequences; --json and pipes get it as is.
+  const message = deps.stdoutIsTTY ? printable(view.final_message!) : view.final_message!;
+  if (!args.json) io.out(message.endsWith("\n") ? message : `${message}\n`);
   return EXIT_OK;
 }

@@ -18,6 +18,7 @@ import { buildChildEnv, relativePathEntries } from "../policy/env.ts";
 import { workDirExposure, workDirFor } from "../workspace/private-dir.ts";
 import { findCodex, findGit, type CodexLocation, type CodexSource } from "./find-codex.ts";
 import { DISABLED_FEATURES } from "../codex/args.ts";
+import { rootsUnderTmp, TMP_ROOT_HINT } from "../policy/tmp-roots.ts";
 import { disabledFeaturesProbe, featuresNotOff, HELP_REQUIREMENTS, missingFromHelp, parseCodexVersion } from "./codex-help.ts";
 import { workspacesCheck } from "./workspaces.ts";
 
@@ -301,6 +302,8 @@ export async function runDoctor(options: ServerOptions, env: Env, cwd: string, p
   const git = await findGit(env);
   checks.push(...programChecks(git, env));
   checks.push(await workDirCheck(workDir, options, env, cwd));
+  // Security (issue 8 B): a root every sandbox may write, whatever its cwd (policy/tmp-roots.ts).
+  for (const warning of await rootsUnderTmp(await Promise.all(options.roots.map((r) => realpath(path.resolve(cwd, r)).catch(() => path.resolve(cwd, r)))), env.TMPDIR)) checks.push({ id: "root", status: "WARN", detail: warning, hint: TMP_ROOT_HINT });
   checks.push(mcpEnvironmentCheck(options, env));
   checks.push(await credentialsCheck(env));
   checks.push(await workspacesCheck(workDir));

@@ -81,7 +81,9 @@ export async function resolveAllowedDir(input: string, roots: readonly Root[], w
   if (!roots.some((r) => isWithin(real, r.real))) {
     throw new PolicyError(`${what} "${input}" resolves to "${real}", outside the allowed roots (a symlink points out); ${hint}`);
   }
-  const info = await stat(real);
+  // It may vanish between realpath and stat (a directory being renamed): a refusal, not an internal error.
+  const info = await stat(real).catch(() => null);
+  if (!info) throw new PolicyError(`${what} "${input}" does not exist any more (it was removed or renamed while it was checked); ${hint}`);
   if (!info.isDirectory()) throw new PolicyError(`${what} "${input}" is not a directory; ${hint}`);
   return real;
 }

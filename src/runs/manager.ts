@@ -18,6 +18,7 @@ import { delegateResultSchema, type DelegateResult } from "../shapes/delegate-re
 import type { FinalStatus, RunStatus, RunView } from "../shapes/run-result.ts";
 import { isRunId, mintRunId } from "./id.ts";
 import { RUN_FILES, type StartRecord } from "./record.ts";
+import { TreeLock } from "./tree-lock.ts";
 
 export { RUN_STATUSES, type FinalStatus, type RunStatus, type RunView } from "../shapes/run-result.ts";
 
@@ -94,6 +95,8 @@ export class RunManager {
   private readonly now: () => number;
   /** The record hook, which (unlike the context's view of it) takes the run id as the record's name. */
   private readonly startRecord: StartRecord | undefined;
+  /** Security (issue 8 B): runs that write in place never overlap runs below their cwd (tree-lock.ts). */
+  private readonly trees = new TreeLock();
 
   constructor(private readonly options: RunManagerOptions) {
     this.ctx = options.context;
@@ -162,6 +165,7 @@ export class RunManager {
       const context: DelegateContext = {
         ...this.ctx,
         startRecord: this.startRecord ? (meta) => this.startRecord!({ ...meta, id: run.id }) : undefined,
+        treeLock: { hold: (claim, o) => this.trees.hold(claim, { ...o, onWait: (why) => { run.status = "queued"; o?.onWait?.(why); } }).then((r) => { run.status = "running"; return r; }) }, // issue 8 B
       };
       const result = await runDelegation(plan, input, context, { signal, onProgress: (message) => this.step(run, message) });
       this.finish(run, result);

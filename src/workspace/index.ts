@@ -4,6 +4,7 @@
 //   mirror    a filtered copy of cwd in a temporary directory (mirror.ts); changes are discarded.
 // Every git command goes through git.ts; what a mirror leaves out is listed in mirror-filter.ts.
 import { tmpdir } from "node:os";
+import { codexGitEnvForNone, noRepositoryEnv } from "./codex-git.ts";
 import { createMirror } from "./mirror.ts";
 import { stderrLogger, WorkspaceError, type IsolationMode, type MirrorLimits, type Workspace, type WorkspaceLogger } from "./types.ts";
 import type { WorktreeDepsSetting } from "./deps.ts";
@@ -48,11 +49,16 @@ export async function prepareWorkspace(options: PrepareWorkspaceOptions): Promis
         mode: "none",
         workingDir: options.cwd,
         notes: [],
+        // Security: codex's own unsandboxed `git status` sees only the repository chosen here (codex-git.ts).
+        codexEnv: await codexGitEnvForNone({ cwd: options.cwd, roots: options.roots ?? [], runDir: options.baseDir ?? tmpdir(), signal: options.signal }),
         collectPatch: async () => undefined,
         cleanup: async () => {},
       };
-    case "mirror":
-      return createMirror(options.cwd, { signal: options.signal, limits: options.mirrorLimits, logger, baseDir: options.baseDir ?? tmpdir() });
+    case "mirror": {
+      const mirror = await createMirror(options.cwd, { signal: options.signal, limits: options.mirrorLimits, logger, baseDir: options.baseDir ?? tmpdir() });
+      // Security: the mirror has no `.git`; one the sub-agent makes there must not be found by codex's own git.
+      return Object.assign(mirror, { codexEnv: noRepositoryEnv(options.baseDir ?? tmpdir()) });
+    }
     case "worktree":
       return createWorktree(options.cwd, {
         signal: options.signal, logger, baseDir: options.baseDir ?? tmpdir(), roots: options.roots,

@@ -8,9 +8,12 @@
 // Security: an absolute or `..` link copied verbatim would let the sub-agent read or write the user's real files
 // (or anything else the user can reach) through the mirror; following links while copying would copy outside
 // files in. Neither happens: we never follow a link while walking, and never write one that leaves the mirror.
-// Sockets, FIFOs and devices are skipped (opening a FIFO would block the copy forever).
+// Sockets, FIFOs and devices are skipped (opening a FIFO would block the copy forever). The tree may change while it
+// is copied (another sub-agent writing in place): every entry is opened without following links or blocking, checked
+// on its handle, and copied from it (mirror-open.ts); the whole set-up has a time limit (MIRROR_SETUP_LIMIT_MS).
 import { constants } from "node:fs";
-import { copyFile, lstat, mkdir, mkdtemp, opendir, realpath, rm, stat, symlink } from "node:fs/promises";
+import { mkdir, mkdtemp, opendir, realpath, rm, stat, symlink } from "node:fs/promises";
+import { copyFromHandle, openInside } from "./mirror-open.ts";
 import { basename, dirname, join, relative, sep } from "node:path";
 import { once } from "../once.ts";
 import { isWithin } from "../policy/roots.ts";
@@ -25,8 +28,10 @@ import {
 
 /** How many file-system operations run at once (copies, stats, directory reads). */
 const CONCURRENCY = 64;
+/** Security: the most a mirror's set-up may take; past it the call is refused rather than left hanging. */
+export const MIRROR_SETUP_LIMIT_MS = 5 * 60 * 1000;
 
-type SkipReason = MirrorExclusion | "symlink outside cwd" | "dangling or looping symlink" | "special file" | "unreadable";
+type SkipReason = MirrorExclusion | "symlink outside cwd" | "dangling or looping symlink" | "special file" | "unreadable" | "changed while copied";
 
 interface CopyState {
   source: string;
@@ -38,11 +43,14 @@ interface CopyState {
   error: unknown;
   skipped: Map<SkipReason, { count: number; example: string }>;
   slots: Semaphore;
+  /** Date.now() past which the set-up is abandoned, and the limit it came from. */
+  deadline: number;
+  setupLimitMs: number;
 }
 
 export async function createMirror(
   cwd: string,
-  options: { signal?: AbortSignal; limits?: Partial<MirrorLimits>; logger: WorkspaceLogger; baseDir: string },
+  options: { signal?: AbortSignal; limits?: Partial<MirrorLimits>; logger: WorkspaceLogger; baseDir: string; setupLimitMs?: number },
 ): Promise<Workspace> {
   const limits = { ...DEFAULT_MIRROR_LIMITS, ...options.limits };
   const base = await realpath(await mkdtemp(join(options.baseDir, "codex-subagents-mirror-")));
@@ -65,6 +73,8 @@ export async function createMirror(
     error: undefined,
     skipped: new Map(),
     slots: new Semaphore(CONCURRENCY),
+    deadline: Date.now() + (options.setupLimitMs ?? MIRROR_SETUP_LIMIT_MS),
+    setupLimitMs: options.setupLimitMs ?? MIRROR_SETUP_LIMIT_MS,
   };
   try {
     await mkdir(root);
@@ -89,17 +99,24 @@ async function copyDirectory(state: CopyState, sourceDir: string, targetDir: str
   const children: Promise<void>[] = [];
   await state.slots.run(async () => {
     if (state.error !== undefined) return;
-    let directory;
+    let opened;
     try {
-      directory = await opendir(sourceDir);
+      opened = await openInside(sourceDir, "directory", state.source);
     } catch (error) {
       if (isCode(error, "EACCES", "EPERM")) return skip(state, "unreadable", sourceDir);
       if (isCode(error, "ENOENT")) return; // vanished while we copied
       throw error;
     }
-    for await (const entry of directory) {
-      if (state.error !== undefined) break;
-      children.push(copyEntry(state, entry, join(sourceDir, entry.name), join(targetDir, entry.name)));
+    if (opened.kind === "changed") return skip(state, "changed while copied", sourceDir);
+    try {
+      // Listed through the handle (Linux: /proc/self/fd/N), so a swap of the path after the open does not matter.
+      const directory = await opendir(opened.procPath ?? sourceDir);
+      for await (const entry of directory) {
+        if (state.error !== undefined) break;
+        children.push(copyEntry(state, entry, join(sourceDir, entry.name), join(targetDir, entry.name)));
+      }
+    } finally {
+      await opened.handle.close();
     }
   }).catch((error: unknown) => fail(state, error));
   await Promise.all(children);
@@ -123,10 +140,14 @@ async function copyEntry(state: CopyState, entry: Entry, source: string, target:
     } else if (entry.isFile()) {
       await state.slots.run(async () => {
         if (state.error !== undefined) return;
-        const info = await lstat(source);
-        count(state, info.size, source);
-        // COPYFILE_FICLONE: a copy-on-write clone where the file system has them (btrfs, XFS, APFS), else a copy.
-        await copyFile(source, target, constants.COPYFILE_FICLONE);
+        const opened = await openInside(source, "file", state.source);
+        if (opened.kind === "changed") return skip(state, "changed while copied", source);
+        try {
+          count(state, opened.info.size, source);
+          await copyFromHandle(opened.handle, opened.info.size, target, opened.info.mode, () => checkTime(state));
+        } finally {
+          await opened.handle.close();
+        }
       });
     } else if (isLink) {
       await state.slots.run(() => copySymlink(state, source, target));
@@ -167,8 +188,18 @@ function firstExclusion(relativePath: string): MirrorExclusion | undefined {
   return "credentials";
 }
 
-function count(state: CopyState, bytes: number, source: string): void {
+function checkTime(state: CopyState): void {
   if (state.signal?.aborted) throw abortError(state.signal);
+  if (Date.now() > state.deadline) {
+    throw new WorkspaceError(
+      `mirroring cwd "${state.source}" took longer than the set-up limit of ${Math.round(state.setupLimitMs / 1000)} s (is something changing the tree?); ` +
+        `choose a smaller cwd, or use isolation "worktree" or "none"`,
+    );
+  }
+}
+
+function count(state: CopyState, bytes: number, source: string): void {
+  checkTime(state);
   state.entries += 1;
   state.bytes += bytes;
   const { maxEntries, maxBytes } = state.limits;

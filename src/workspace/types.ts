@@ -9,6 +9,9 @@ export interface Workspace {
   workingDir: string;
   /** Human notes for the result, e.g. that the user's tree had uncommitted changes the sub-agent did not see. */
   readonly notes: readonly string[];
+  /** Variables codex's environment gets on top of the allow-list (policy/env.ts): GIT_DIR and GIT_WORK_TREE naming
+   *  the one repository codex's own git may see (workspace/codex-git.ts). undefined: none added. */
+  readonly codexEnv?: Readonly<Record<string, string>>;
   /** worktree: unified diff (git apply-able onto HEAD, new and deleted files and binary included) of everything the
    *  sub-agent changed ("" when nothing changed), with notes about it (files left out, binary content).
    *  none/mirror: undefined. Must not touch the user's repo, index or stash. */
