@@ -4,9 +4,10 @@
  */
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { StdioServerTransport } from "@modelcontextprotocol/sdk/server/stdio.js";
 import { EMBEDDED_AGENTS } from "./agents/embedded.ts";
-import { addEnvironmentWarnings, discoverAgents, loadAgentsDir, loadRegistry, type AgentsLocation } from "./agents/registry.ts";
+import { addEnvironmentWarnings, discoverAgents, loadAgentsDir, loadRegistry, type AgentsLocation, type Registry } from "./agents/registry.ts";
 import { escapeJsonControl, formatListReport, formatValidateReport, listReport, validateReport } from "./agents/report.ts";
 import type { CliIO } from "./cli-io.ts";
 import { onceOf, parseFlags } from "./args.ts";
@@ -18,7 +19,7 @@ import { createLogger, type Logger } from "./log.ts";
 import { detectDepth } from "./policy/depth.ts";
 import { secretValues } from "./policy/env.ts";
 import { createRedactor } from "./policy/redact.ts";
-import { resolveRoots } from "./policy/roots.ts";
+import { resolveRoots, type Root } from "./policy/roots.ts";
 import { doctorCommand } from "./doctor/index.ts";
 import { resolvePrograms } from "./doctor/find-codex.ts";
 import { runCommand } from "./commands/run.ts";
@@ -131,7 +132,23 @@ async function validateCommand(argv: string[], io: CliIO, env: Env, cwd: string)
   return report.ok ? EXIT_OK : EXIT_FAILURE;
 }
 
-async function serveCommand(argv: string[], io: CliIO, env: Env, cwd: string): Promise<number> {
+/** What serve builds before the server exists: its options, logger, roots, agents and the delegation context. */
+interface ServeSetup {
+  options: ServerOptions;
+  log: Logger;
+  roots: Root[];
+  location: AgentsLocation;
+  codexHome: string;
+  workDir: string;
+  /** The agents as read at start-up, their issues logged as warnings. */
+  initial: Promise<Registry>;
+  shutdown: AbortController;
+  limiter: Limiter;
+  spares: SparePool;
+  context: DelegateContext;
+}
+
+async function serveSetup(argv: string[], io: CliIO, env: Env, cwd: string): Promise<ServeSetup> {
   const options: ServerOptions = parseServerOptions(argv, env, cwd);
   const redact = createRedactor(secretValues(env, options.passEnv));
   const log: Logger = createLogger({ level: options.logLevel, redact, write: (line) => io.err(line) });
@@ -147,8 +164,8 @@ async function serveCommand(argv: string[], io: CliIO, env: Env, cwd: string): P
     return loaded;
   });
   const workDir = workDirFor(codexHome);
-  // Until the programs are found (below, while the client initializes) nothing can be started: no git, and a codex
-  // path that is not absolute, which runCodex refuses to spawn.
+  // Until the programs are found (findProgramsAtStart, while the client initializes) nothing can be started: no git,
+  // and a codex path that is not absolute, which runCodex refuses to spawn.
   useGitProgram(null);
   const shutdown = new AbortController();
   const limiter = new Limiter(options.maxConcurrency);
@@ -163,7 +180,7 @@ async function serveCommand(argv: string[], io: CliIO, env: Env, cwd: string): P
     maxTimeoutS: options.timeoutS,
     maxSandbox: options.maxSandbox,
     passEnv: options.passEnv,
-    depth: Number.MAX_SAFE_INTEGER, // set below, before any request other than initialize is served
+    depth: Number.MAX_SAFE_INTEGER, // set in serveCommand, before any request other than initialize is served
     maxDepth: options.maxDepth,
     parentEnv: env,
     limiter,
@@ -173,12 +190,17 @@ async function serveCommand(argv: string[], io: CliIO, env: Env, cwd: string): P
     threads: createThreadRegistry({ runsDir: options.runsDir, keepRuns: options.keepRuns }),
     spares,
   };
-  const runs = new RunManager({ context, shutdownSignal: shutdown.signal, runsDir: options.keepRuns > 0 ? options.runsDir : null });
-  const { server, ready: described } = createServer({ context, roots, agentsAtStart: initial.then((r) => r.agents()), codexHome, shutdownSignal: shutdown.signal, runs, maxWaitS: options.maxWaitS });
-  // Security: codex and git are found once, as absolute paths, ignoring relative PATH entries (a repository's own
-  // `bin/git` must never run); on Windows this also finds the executable behind npm's codex.cmd shim. Requests other
-  // than initialize wait for `ready`, so no call sees the placeholders above.
-  const programs = resolvePrograms(options.codex, env, cwd).then(async (found) => {
+  return { options, log, roots, location, codexHome, workDir, initial, shutdown, limiter, spares, context };
+}
+
+/**
+ * Security: codex and git are found once, as absolute paths, ignoring relative PATH entries (a repository's own
+ * `bin/git` must never run); on Windows this also finds the executable behind npm's codex.cmd shim. Requests other
+ * than initialize wait for `ready`, so no call sees the placeholders serveSetup left in the context.
+ */
+function findProgramsAtStart(setup: ServeSetup, env: Env, cwd: string): Promise<void> {
+  const { context, log, workDir, roots } = setup;
+  return resolvePrograms(setup.options.codex, env, cwd).then(async (found) => {
     context.codexPath = found.codex;
     context.gitPath = found.git;
     useGitProgram(found.git);
@@ -187,32 +209,54 @@ async function serveCommand(argv: string[], io: CliIO, env: Env, cwd: string): P
     if (exposure) log.warn(`the private work directory ${workDir} is not private: ${exposure}; set CODEX_HOME outside /tmp, TMPDIR and the roots`);
     for (const warning of await rootsUnderTmp(roots.map((r) => r.real), env.TMPDIR)) log.warn(`${warning}; ${TMP_ROOT_HINT}`); // issue 8 B
   });
+}
+
+/**
+ * The one way serve ends, whatever asked for it (and only once): runs settled, then spares closed, then the server
+ * closed, so nothing of ours outlives it.
+ */
+function shutdownInOrder(setup: ServeSetup, runs: RunManager, server: McpServer, resolve: (exitCode: number) => void): (why: string, exitCode?: number) => Promise<void> {
+  const { log, shutdown, limiter, spares } = setup;
+  let stopping = false;
+  return async (why, exitCode = EXIT_OK) => {
+    if (stopping) return;
+    stopping = true;
+    log.info(`shutting down: ${why}`);
+    shutdown.abort();
+    // Let running delegations end their codex process group and remove their workspaces.
+    // Background runs included: each is ended and recorded as cancelled (runs/manager.ts).
+    const deadline = Date.now() + 6000;
+    await runs.settle(6000);
+    while (limiter.active > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 25));
+    // Spares and the removals of used worktrees: nothing of ours is left once we exit.
+    await spares.close();
+    await server.close().catch(() => {});
+    resolve(exitCode);
+  };
+}
+
+/** The client going away, a closed stdout, or a signal: each stops the server. */
+function stopOnHangUp(transport: StdioServerTransport, stop: (why: string) => Promise<void>): void {
+  process.stdin.once("end", () => void stop("stdin closed (the client went away)"));
+  process.stdin.once("close", () => void stop("stdin closed"));
+  process.stdout.on("error", () => void stop("stdout is closed"));
+  process.once("SIGTERM", () => void stop("SIGTERM"));
+  process.once("SIGINT", () => void stop("SIGINT"));
+  transport.onclose = () => void stop("transport closed");
+}
+
+async function serveCommand(argv: string[], io: CliIO, env: Env, cwd: string): Promise<number> {
+  const setup = await serveSetup(argv, io, env, cwd);
+  const { options, log, roots, location, context, shutdown, initial } = setup;
+  const runs = new RunManager({ context, shutdownSignal: shutdown.signal, runsDir: options.keepRuns > 0 ? options.runsDir : null });
+  const { server, ready: described } = createServer({ context, roots, agentsAtStart: initial.then((r) => r.agents()), codexHome: setup.codexHome, shutdownSignal: shutdown.signal, runs, maxWaitS: options.maxWaitS });
+  const programs = findProgramsAtStart(setup, env, cwd);
   const ready = Promise.all([described, detectDepth(env).then((depth) => { context.depth = depth; }), programs]);
   const transport = new StdioServerTransport();
 
   return await new Promise<number>((resolve) => {
-    let stopping = false;
-    const stop = async (why: string, exitCode = EXIT_OK) => {
-      if (stopping) return;
-      stopping = true;
-      log.info(`shutting down: ${why}`);
-      shutdown.abort();
-      // Let running delegations end their codex process group and remove their workspaces.
-      // Background runs included: each is ended and recorded as cancelled (runs/manager.ts).
-      const deadline = Date.now() + 6000;
-      await runs.settle(6000);
-      while (limiter.active > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 25));
-      // Spares and the removals of used worktrees: nothing of ours is left once we exit.
-      await spares.close();
-      await server.close().catch(() => {});
-      resolve(exitCode);
-    };
-    process.stdin.once("end", () => void stop("stdin closed (the client went away)"));
-    process.stdin.once("close", () => void stop("stdin closed"));
-    process.stdout.on("error", () => void stop("stdout is closed"));
-    process.once("SIGTERM", () => void stop("SIGTERM"));
-    process.once("SIGINT", () => void stop("SIGINT"));
-    transport.onclose = () => void stop("transport closed");
+    const stop = shutdownInOrder(setup, runs, server, resolve);
+    stopOnHangUp(transport, stop);
     server.connect(transport).then(
       () => {
         answerMalformedFrames(transport);

@@ -13,7 +13,7 @@ import { ISOLATION_MODES, type IsolationMode } from "../agents/schema.ts";
 import type { CliIO } from "../cli-io.ts";
 import { THREAD_ID_PATTERN } from "../codex/args.ts";
 import { parseFlags, type ParsedFlags } from "../args.ts";
-import { agentsDirsOf, codexHomeOf, resolveServerOptions, SERVER_FLAGS, SERVER_OPTIONS } from "../config.ts";
+import { agentsDirsOf, codexHomeOf, resolveServerOptions, SERVER_FLAGS, SERVER_OPTIONS, type ServerOptions } from "../config.ts";
 import { cliErrorText, EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_NOT_FOUND, EXIT_OK, UsageError } from "../errors.ts";
 import { DelegateError, type DelegateContext, type DelegateInput } from "../delegate.ts";
 import { findCodex } from "../doctor/find-codex.ts";
@@ -104,13 +104,8 @@ function failureLine(view: RunView): string {
   return `the sub-agent did not succeed: ${why}`;
 }
 
-export async function runCommand(argv: string[], io: CliIO, env: Env, cwd: string, deps: RunCommandDeps = {}): Promise<number> {
-  const args = parseRunArgs(argv);
-  const runCwd = args.values.has("--cwd") ? path.resolve(cwd, args.values.get("--cwd")!) : undefined;
-  // From a terminal the person typing is the one choosing the directory: with no root named, --cwd is the root.
-  const options = resolveServerOptions(args.server, env, cwd);
-  if (runCwd && options.sources.roots === "default") options.roots = [runCwd];
-
+/** The task as given: the TASK argument, else --task-file, else stdin; an empty task is refused. */
+async function readTask(args: RunArgs, cwd: string, deps: RunCommandDeps): Promise<string> {
   let task = args.task;
   if (task === undefined && args.values.has("--task-file")) {
     const file = path.resolve(cwd, args.values.get("--task-file")!);
@@ -123,20 +118,25 @@ export async function runCommand(argv: string[], io: CliIO, env: Env, cwd: strin
     task = await deps.readStdin();
   }
   if (task.trim() === "") throw new UsageError("the task is empty; say what the sub-agent must do");
+  return task;
+}
 
-  let outputSchema: Record<string, unknown> | undefined;
+/** The JSON Schema named by --output-schema, when one was. */
+async function readOutputSchema(args: RunArgs, cwd: string): Promise<Record<string, unknown> | undefined> {
   const schemaFile = args.values.get("--output-schema");
-  if (schemaFile !== undefined) {
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(await readFile(path.resolve(cwd, schemaFile), "utf8"));
-    } catch (error) {
-      throw new UsageError(`--output-schema "${schemaFile}" is not a readable JSON file (${(error as Error).message}); give a JSON Schema file`);
-    }
-    if (!parsed || typeof parsed !== "object" || Array.isArray(parsed)) throw new UsageError(`--output-schema "${schemaFile}" must hold a JSON object (a JSON Schema)`);
-    outputSchema = parsed as Record<string, unknown>;
+  if (schemaFile === undefined) return undefined;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(await readFile(path.resolve(cwd, schemaFile), "utf8"));
+  } catch (error) {
+    throw new UsageError(`--output-schema "${schemaFile}" is not a readable JSON file (${(error as Error).message}); give a JSON Schema file`);
   }
+  if (!parsed || typeof parsed !== "object" || Array.isArray(parsed)) throw new UsageError(`--output-schema "${schemaFile}" must hold a JSON object (a JSON Schema)`);
+  return parsed as Record<string, unknown>;
+}
 
+/** The delegation context a one-off run needs: the server's, without a transport, spares or thread registry. */
+async function buildRunContext(options: ServerOptions, io: CliIO, env: Env, cwd: string, deps: RunCommandDeps): Promise<DelegateContext> {
   const redact = createRedactor(secretValues(env, options.passEnv));
   const log = createLogger({ level: options.logLevel, redact, write: (line) => io.err(line) });
   const roots = await resolveRoots(options.roots, cwd);
@@ -147,7 +147,7 @@ export async function runCommand(argv: string[], io: CliIO, env: Env, cwd: strin
     const found = await findCodex({ command: options.codex, source: "--codex", env, cwd });
     if (found.runnable) codexPath = found.runnable;
   }
-  const context: DelegateContext = {
+  return {
     registry: () => loadRegistry(location, EMBEDDED_AGENTS, codexHome),
     roots,
     codexPath,
@@ -162,9 +162,10 @@ export async function runCommand(argv: string[], io: CliIO, env: Env, cwd: strin
     log,
     startRecord: createRunRecords({ runsDir: options.runsDir, keepRuns: options.keepRuns, redact, log }),
   };
-  const interrupt = new AbortController();
-  const runs = new RunManager({ context, shutdownSignal: interrupt.signal, runsDir: options.keepRuns > 0 ? options.runsDir : null });
-  const input: DelegateInput = {
+}
+
+function delegateInputOf(args: RunArgs, task: string, runCwd: string | undefined, outputSchema: Record<string, unknown> | undefined): DelegateInput {
+  return {
     agent: args.agent,
     task,
     ...(runCwd ? { cwd: runCwd } : {}),
@@ -172,8 +173,16 @@ export async function runCommand(argv: string[], io: CliIO, env: Env, cwd: strin
     ...(args.values.has("--resume") ? { resume: args.values.get("--resume") } : {}),
     ...(outputSchema ? { output_schema: outputSchema } : {}),
   };
+}
 
-  const tty = deps.stderrIsTTY === true;
+interface Progress {
+  showStep: (raw: string) => void;
+  /** Stops the ticker and wipes the updating line, if one is shown. */
+  clearLine: () => void;
+}
+
+/** Progress on stderr: one updating line on a terminal, one line a step otherwise. */
+function startProgress(io: CliIO, tty: boolean): Progress {
   const startedAt = Date.now();
   let lineShown = false;
   let lastStep = "starting";
@@ -195,23 +204,31 @@ export async function runCommand(argv: string[], io: CliIO, env: Env, cwd: strin
     if (lineShown) io.err("\r\x1b[K");
     lineShown = false;
   };
+  return { showStep, clearLine };
+}
 
-  let run;
+type StartedRun = Awaited<ReturnType<RunManager["start"]>>;
+
+/** Check and start the run; a refusal is printed and becomes the exit code, with nothing left behind. */
+async function startRun(args: RunArgs, input: DelegateInput, context: DelegateContext, runs: RunManager, io: CliIO, progress: Progress): Promise<StartedRun | number> {
   try {
     // The checks run before anything starts; a refusal leaves nothing behind.
     const checked = await checkRequest(input, context);
     if (args.values.has("--patch-out") && checked.isolation !== "worktree") {
       throw new UsageError(`--patch-out needs worktree isolation, but this run's isolation is "${checked.isolation}"; add --isolation worktree`);
     }
-    run = await runs.start(input, { onStep: showStep });
+    return await runs.start(input, { onStep: progress.showStep });
   } catch (error) {
-    clearLine();
+    progress.clearLine();
     if (!(error instanceof DelegateError)) throw error;
     const notFound = /^unknown agent |does not exist/.test(error.message);
     io.err(cliErrorText(error));
     return notFound ? EXIT_NOT_FOUND : EXIT_FAILURE;
   }
+}
 
+/** Wait for the run to end; SIGINT/SIGTERM meanwhile cancel it. Returns whether it was interrupted. */
+async function followRun(run: StartedRun, interrupt: AbortController, progress: Progress, deps: RunCommandDeps): Promise<boolean> {
   let interrupted = false;
   const unsubscribe = deps.onInterrupt?.(() => {
     interrupted = true;
@@ -221,9 +238,13 @@ export async function runCommand(argv: string[], io: CliIO, env: Env, cwd: strin
     await run.done;
   } finally {
     unsubscribe?.();
-    clearLine();
+    progress.clearLine();
   }
-  const view = runs.view(run);
+  return interrupted;
+}
+
+/** The outcome on stdout and stderr, and its exit code. */
+async function printOutcome(run: StartedRun, view: RunView, interrupted: boolean, args: RunArgs, io: CliIO, cwd: string, deps: RunCommandDeps): Promise<number> {
   if (args.json) io.out(JSON.stringify(view, null, 2) + "\n");
   if (interrupted) {
     io.err(`codex-subagents: interrupted; the sub-agent and everything it started were ended (run ${run.id})\n`);
@@ -245,4 +266,25 @@ export async function runCommand(argv: string[], io: CliIO, env: Env, cwd: strin
   const message = deps.stdoutIsTTY ? printable(view.final_message!) : view.final_message!;
   if (!args.json) io.out(message.endsWith("\n") ? message : `${message}\n`);
   return EXIT_OK;
+}
+
+export async function runCommand(argv: string[], io: CliIO, env: Env, cwd: string, deps: RunCommandDeps = {}): Promise<number> {
+  const args = parseRunArgs(argv);
+  const runCwd = args.values.has("--cwd") ? path.resolve(cwd, args.values.get("--cwd")!) : undefined;
+  // From a terminal the person typing is the one choosing the directory: with no root named, --cwd is the root.
+  const options = resolveServerOptions(args.server, env, cwd);
+  if (runCwd && options.sources.roots === "default") options.roots = [runCwd];
+  const task = await readTask(args, cwd, deps);
+  const outputSchema = await readOutputSchema(args, cwd);
+
+  const context = await buildRunContext(options, io, env, cwd, deps);
+  const interrupt = new AbortController();
+  const runs = new RunManager({ context, shutdownSignal: interrupt.signal, runsDir: options.keepRuns > 0 ? options.runsDir : null });
+  const input = delegateInputOf(args, task, runCwd, outputSchema);
+
+  const progress = startProgress(io, deps.stderrIsTTY === true);
+  const run = await startRun(args, input, context, runs, io, progress);
+  if (typeof run === "number") return run;
+  const interrupted = await followRun(run, interrupt, progress, deps);
+  return printOutcome(run, runs.view(run), interrupted, args, io, cwd, deps);
 }

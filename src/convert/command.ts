@@ -37,16 +37,24 @@ async function writeNoFollow(file: string, text: string): Promise<void> {
   }
 }
 
-export async function convertCommand(argv: string[], io: CliIO, _env: Env, cwd: string): Promise<number> {
+interface ConvertArgs {
+  sources: string[];
+  outDir: string;
+  check: boolean;
+}
+
+function parseConvertArgs(argv: string[], cwd: string): ConvertArgs {
   const { values, positionals } = parseFlags(argv, { out: { type: "string" }, check: { type: "boolean" } });
   const outs = values.get("--out") ?? [];
   if (positionals.length === 0) throw new UsageError("convert needs at least one SRC (an agent file or a directory of them); e.g. codex-subagents convert .claude/agents --out agents");
   if (outs.length !== 1 || outs[0] === "") throw new UsageError("convert needs --out DIR once: the directory to write the converted agents to; e.g. codex-subagents convert .claude/agents --out agents");
-  const outDir = path.resolve(cwd, outs[0]!);
-  const check = values.has("--check");
+  return { sources: positionals, outDir: path.resolve(cwd, outs[0]!), check: values.has("--check") };
+}
 
+/** Every agent file the sources name, each with the source it is shown by. */
+async function collectSources(sources: readonly string[], cwd: string): Promise<Array<{ source: string; result: LoadedAgentFile }>> {
   const loaded: Array<{ source: string; result: LoadedAgentFile }> = [];
-  for (const src of positionals) {
+  for (const src of sources) {
     const absolute = path.resolve(cwd, src);
     const kind = await kindOf(absolute);
     if (kind === null) throw new NotFoundError(`no such file or directory "${src}"`, { hint: "give agent files (.md, .json, .toml) or directories that hold them" });
@@ -58,7 +66,11 @@ export async function convertCommand(argv: string[], io: CliIO, _env: Env, cwd: 
   }
   // Across all sources, one output name each: two files claiming one name are refused, naming both.
   markDuplicateNames(loaded.map((l) => l.result));
+  return loaded;
+}
 
+/** The output file and text for each loadable source; a source with errors is reported and left out. */
+function convertEach(loaded: ReadonlyArray<{ source: string; result: LoadedAgentFile }>, outDir: string, io: CliIO): { planned: Planned[]; failed: boolean } {
   let failed = false;
   const planned: Planned[] = [];
   for (const { source, result } of loaded) {
@@ -77,14 +89,26 @@ export async function convertCommand(argv: string[], io: CliIO, _env: Env, cwd: 
       planned.push({ source, result, outFile: path.join(outDir, `${result.name}.md`), text });
     }
   }
+  return { planned, failed };
+}
 
+/** What one planned file is in the result lines: its path (relative to cwd when inside it) and where it came from. */
+function describePlanned(item: Planned, cwd: string): { shown: string; from: string } {
+  const relative = path.relative(cwd, item.outFile);
+  const shown = relative && !relative.startsWith("..") && !path.isAbsolute(relative) ? relative : item.outFile;
+  const lost = item.result.issues.filter((i) => i.level === "warning").length;
+  const from = `from ${item.source}, ${item.result.format}${item.result.format === "codex-subagents" ? ", copied unchanged" : `; ${lost} setting(s) not carried over`}`;
+  return { shown, from };
+}
+
+/** Write each planned file, or with --check only compare it; says per file what happened. */
+async function writeOrCheck(planned: readonly Planned[], args: ConvertArgs, io: CliIO, cwd: string): Promise<{ failed: boolean; differs: boolean }> {
+  const { outDir, check } = args;
+  let failed = false;
   let differs = false;
   for (const item of planned) {
     const existing = await readFile(item.outFile, "utf8").catch(() => null);
-    const relative = path.relative(cwd, item.outFile);
-    const shown = relative && !relative.startsWith("..") && !path.isAbsolute(relative) ? relative : item.outFile;
-    const lost = item.result.issues.filter((i) => i.level === "warning").length;
-    const from = `from ${item.source}, ${item.result.format}${item.result.format === "codex-subagents" ? ", copied unchanged" : `; ${lost} setting(s) not carried over`}`;
+    const { shown, from } = describePlanned(item, cwd);
     if (existing === item.text) {
       io.out(`unchanged ${shown} (${from})\n`);
       continue;
@@ -108,6 +132,14 @@ export async function convertCommand(argv: string[], io: CliIO, _env: Env, cwd: 
       io.err(`codex-subagents: note: ${item.source} reads its persona from a personaFile; copy that file into ${shown === item.outFile ? outDir : path.dirname(shown)} too\n`);
     }
   }
-  if (check && differs) io.err("codex-subagents: converted files differ from those in the output directory\nhint: run the same convert command without --check, review and commit the result\n");
-  return failed || differs ? EXIT_FAILURE : EXIT_OK;
+  return { failed, differs };
+}
+
+export async function convertCommand(argv: string[], io: CliIO, _env: Env, cwd: string): Promise<number> {
+  const args = parseConvertArgs(argv, cwd);
+  const loaded = await collectSources(args.sources, cwd);
+  const converted = convertEach(loaded, args.outDir, io);
+  const written = await writeOrCheck(converted.planned, args, io, cwd);
+  if (args.check && written.differs) io.err("codex-subagents: converted files differ from those in the output directory\nhint: run the same convert command without --check, review and commit the result\n");
+  return converted.failed || written.failed || written.differs ? EXIT_FAILURE : EXIT_OK;
 }
