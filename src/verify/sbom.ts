@@ -101,97 +101,111 @@ export function integrityToHash(integrity: string): CycloneDxHash | null {
 }
 
 export function buildSbom(input: SbomInput): CycloneDxBom {
-  const keys = new Set<string>();
-  for (const path of input.bundledPaths) {
-    const key = packageDirOf(path);
-    if (key !== null) keys.add(key);
-  }
-  const sortedKeys = [...keys].sort();
-  const refOf = new Map<string, string>();
-  const components: CycloneDxComponent[] = sortedKeys.map((key) => {
-    const entry = input.lockfile.packages[key];
-    const name = packageNameOf(key);
-    if (!entry?.version) throw new Error(`bundled package ${name} (${key}) is not in package-lock.json: run npm install`);
-    // Security: a devDependency inside the bundle would ship code the SBOM and the lockfile audit call dev-only.
-    if (entry.dev) throw new Error(`bundled package ${name} is a devDependency: move it to "dependencies" or stop importing it`);
-    const purl = purlOf(name, entry.version);
-    refOf.set(key, purl);
-    const slash = name.startsWith("@") ? name.indexOf("/") : -1;
-    const hash = entry.integrity ? integrityToHash(entry.integrity) : null;
-    const component: CycloneDxComponent = {
-      type: "library",
-      "bom-ref": purl,
-      ...(slash > 0 ? { group: name.slice(0, slash) } : {}),
-      name: slash > 0 ? name.slice(slash + 1) : name,
-      version: entry.version,
-      purl,
-      scope: "required",
-      hashes: hash ? [hash] : [],
-    };
-    if (entry.license) component.licenses = /^[A-Za-z0-9.+-]+$/.test(entry.license) ? [{ license: { id: entry.license } }] : [{ expression: entry.license }];
-    if (entry.resolved) component.externalReferences = [{ type: "distribution", url: entry.resolved }];
-    return component;
-  });
-
+  const keys = bundledPackageKeys(input.bundledPaths);
+  const components = keys.map((key) => libraryComponent(key, input.lockfile.packages[key]));
+  const refOf = new Map(keys.map((key, i) => [key, components[i]!["bom-ref"]]));
   const rootRef = `${input.name}@${input.version}`;
-  const dependencies: CycloneDxBom["dependencies"] = [
-    {
-      ref: rootRef,
-      dependsOn: input.directDependencies
-        .map((dep) => resolveLockKey(input.lockfile, "", dep))
-        .flatMap((key) => (key !== null && refOf.has(key) ? [refOf.get(key)!] : []))
-        .sort(),
-    },
-    ...sortedKeys.map((key) => ({
-      ref: refOf.get(key)!,
-      dependsOn: Object.keys(input.lockfile.packages[key]!.dependencies ?? {})
-        .map((dep) => resolveLockKey(input.lockfile, key, dep))
-        .flatMap((dk) => (dk !== null && refOf.has(dk) ? [refOf.get(dk)!] : []))
-        .sort(),
-    })),
-  ];
-
+  const dependencies = dependencyGraph(input, rootRef, keys, refOf);
   if (input.runtime) {
-    const purl = purlOf(input.runtime.package, input.runtime.version);
-    const hash = integrityToHash(input.runtime.integrity);
-    components.push({
-      type: "platform",
-      "bom-ref": purl,
-      group: "@oven",
-      name: input.runtime.package.replace(/^@oven\//, ""),
-      version: input.runtime.version,
-      purl,
-      scope: "required",
-      hashes: hash ? [hash] : [],
-      licenses: [{ license: { id: "MIT" } }],
-      properties: [
-        { name: "codex-subagents:runtime-binary-sha256", value: input.runtime.sha256 },
-        { name: "codex-subagents:note", value: "the Bun runtime the program is compiled onto; the libraries inside Bun are not listed" },
-      ],
-    });
-    dependencies[0]!.dependsOn.push(purl);
+    const runtime = runtimeComponent(input.runtime);
+    components.push(runtime);
+    dependencies[0]!.dependsOn.push(runtime["bom-ref"]);
   }
-
-  // Derived, not random: the same build must produce the same bytes.
-  const digest = createHash("sha256").update(JSON.stringify([input.asset, rootRef, components, dependencies])).digest("hex");
-  const serialNumber = `urn:uuid:${digest.slice(0, 8)}-${digest.slice(8, 12)}-5${digest.slice(13, 16)}-${((parseInt(digest[16]!, 16) & 0x3) | 0x8).toString(16)}${digest.slice(17, 20)}-${digest.slice(20, 32)}`;
-
   return {
     bomFormat: "CycloneDX",
     specVersion: "1.5",
-    serialNumber,
+    serialNumber: serialNumberOf(input.asset, rootRef, components, dependencies),
     version: 1,
-    metadata: {
-      tools: { components: [{ type: "application", name: "bun", version: input.bunVersion }] },
-      component: {
-        type: "application",
-        "bom-ref": rootRef,
-        name: input.name,
-        version: input.version,
-        properties: [{ name: "codex-subagents:asset", value: input.asset }],
-      },
-    },
+    metadata: metadataOf(input, rootRef),
     components,
     dependencies,
+  };
+}
+
+/** The lockfile keys of the packages the bundle really contains, sorted so the SBOM does not depend on bundling order. */
+function bundledPackageKeys(bundledPaths: readonly string[]): string[] {
+  const keys = new Set<string>();
+  for (const path of bundledPaths) {
+    const key = packageDirOf(path);
+    if (key !== null) keys.add(key);
+  }
+  return [...keys].sort();
+}
+
+function libraryComponent(key: string, entry: LockfilePackage | undefined): CycloneDxComponent {
+  const name = packageNameOf(key);
+  if (!entry?.version) throw new Error(`bundled package ${name} (${key}) is not in package-lock.json: run npm install`);
+  // Security: a devDependency inside the bundle would ship code the SBOM and the lockfile audit call dev-only.
+  if (entry.dev) throw new Error(`bundled package ${name} is a devDependency: move it to "dependencies" or stop importing it`);
+  const purl = purlOf(name, entry.version);
+  const slash = name.startsWith("@") ? name.indexOf("/") : -1;
+  const hash = entry.integrity ? integrityToHash(entry.integrity) : null;
+  const component: CycloneDxComponent = {
+    type: "library",
+    "bom-ref": purl,
+    ...(slash > 0 ? { group: name.slice(0, slash) } : {}),
+    name: slash > 0 ? name.slice(slash + 1) : name,
+    version: entry.version,
+    purl,
+    scope: "required",
+    hashes: hash ? [hash] : [],
+  };
+  if (entry.license) component.licenses = /^[A-Za-z0-9.+-]+$/.test(entry.license) ? [{ license: { id: entry.license } }] : [{ expression: entry.license }];
+  if (entry.resolved) component.externalReferences = [{ type: "distribution", url: entry.resolved }];
+  return component;
+}
+
+/** The root's edges to its direct dependencies, then each bundled package's edges, all as the bundle resolves them. */
+function dependencyGraph(input: SbomInput, rootRef: string, keys: readonly string[], refOf: ReadonlyMap<string, string>): CycloneDxBom["dependencies"] {
+  const bundledRefs = (fromKey: string, deps: readonly string[]) =>
+    deps
+      .map((dep) => resolveLockKey(input.lockfile, fromKey, dep))
+      .flatMap((key) => (key !== null && refOf.has(key) ? [refOf.get(key)!] : []))
+      .sort();
+  return [
+    { ref: rootRef, dependsOn: bundledRefs("", input.directDependencies) },
+    ...keys.map((key) => ({
+      ref: refOf.get(key)!,
+      dependsOn: bundledRefs(key, Object.keys(input.lockfile.packages[key]!.dependencies ?? {})),
+    })),
+  ];
+}
+
+function runtimeComponent(runtime: NonNullable<SbomInput["runtime"]>): CycloneDxComponent {
+  const purl = purlOf(runtime.package, runtime.version);
+  const hash = integrityToHash(runtime.integrity);
+  return {
+    type: "platform",
+    "bom-ref": purl,
+    group: "@oven",
+    name: runtime.package.replace(/^@oven\//, ""),
+    version: runtime.version,
+    purl,
+    scope: "required",
+    hashes: hash ? [hash] : [],
+    licenses: [{ license: { id: "MIT" } }],
+    properties: [
+      { name: "codex-subagents:runtime-binary-sha256", value: runtime.sha256 },
+      { name: "codex-subagents:note", value: "the Bun runtime the program is compiled onto; the libraries inside Bun are not listed" },
+    ],
+  };
+}
+
+// Derived, not random: the same build must produce the same bytes.
+function serialNumberOf(asset: string, rootRef: string, components: readonly CycloneDxComponent[], dependencies: CycloneDxBom["dependencies"]): string {
+  const digest = createHash("sha256").update(JSON.stringify([asset, rootRef, components, dependencies])).digest("hex");
+  return `urn:uuid:${digest.slice(0, 8)}-${digest.slice(8, 12)}-5${digest.slice(13, 16)}-${((parseInt(digest[16]!, 16) & 0x3) | 0x8).toString(16)}${digest.slice(17, 20)}-${digest.slice(20, 32)}`;
+}
+
+function metadataOf(input: SbomInput, rootRef: string): CycloneDxBom["metadata"] {
+  return {
+    tools: { components: [{ type: "application", name: "bun", version: input.bunVersion }] },
+    component: {
+      type: "application",
+      "bom-ref": rootRef,
+      name: input.name,
+      version: input.version,
+      properties: [{ name: "codex-subagents:asset", value: input.asset }],
+    },
   };
 }
