@@ -27,6 +27,7 @@ import {
   gitVersion,
   isolatedConfigEnv,
   runGit,
+  type GitResult,
   type GitVersion,
 } from "./git.ts";
 import { readWholeRegularFile } from "../safe-fs.ts";
@@ -177,113 +178,24 @@ export interface WorktreePlaces {
 }
 
 export async function createWorktree(cwd: string, options: CreateWorktreeOptions): Promise<Workspace> {
-  const { signal, logger } = options;
-  const version = await gitVersion();
-  const repository = await inspectRepository(cwd, signal);
-  const settings = await readRepositorySettings(cwd, signal);
-  await checkRepositoryPlace(repository, settings, options.roots);
-  const recipe: WorktreeRecipe = { repository, settings, version };
-
-  // The dirty check (and the dependency check) run against a private git directory of their own, in baseDir.
-  const setupGitDir = await createPrivateGitDir(options.baseDir, {
-    head: repository.headCommit,
-    alternateObjects: resolve(repository.commonDir, "objects"),
-    objectFormat: repository.objectFormat,
-    carried: settings.carried,
-    exclude: await readSmallText(join(repository.commonDir, "info", "exclude")),
-  });
-  const privateEnv = { ...isolatedConfigEnv(version), GIT_DIR: setupGitDir };
-  const userTreeEnv = { ...privateEnv, GIT_WORK_TREE: repository.topLevel, GIT_INDEX_FILE: join(repository.gitDir, "index") };
-  let places: WorktreePlaces | undefined;
+  const recipe = await checkedRecipe(cwd, options.roots, options.signal);
+  const { repository, settings, version } = recipe;
+  const held: { places?: WorktreePlaces } = {};
   // Once the sub-agent has run, its `.git` is untrusted: cleanup uses the admin dir recorded before it started.
   const cleanup = once(async () => {
-    if (places) await removeWorktree(places.base, places.worktree, logger);
+    if (held.places) await removeWorktree(held.places.base, held.places.worktree, options.logger);
   });
+  const setUp = await setUpWorktree(recipe, options, held, cleanup);
+  const { base, worktree, gitDir: trustedGitDir } = setUp.places;
+  const workingDir = await checkedWorkingDir(cwd, repository, worktree, cleanup);
 
-  let dirty: DirtyState;
-  let spareNote: string | undefined;
-  let plannedDeps: Awaited<ReturnType<typeof planDeps>> | undefined;
-  try {
-    // Hook (issue 13): dependency directories are checked before any worktree exists, so a refusal costs nothing.
-    // `check-ignore` runs hermetically, against the private git directory and the user's index.
-    if (options.deps) plannedDeps = await planDeps(options.deps, repository, { env: userTreeEnv, signal });
-    // Hook (issue 13): a spare made ahead of time, brought to HEAD by checking out only what changed.
-    const spare = await options.spares?.take(recipe, signal);
-    if (spare) {
-      places = spare.places;
-      spareNote = spare.note;
-      dirty = await uncommittedPaths(repository, userTreeEnv, signal);
-    } else {
-      const base = await realpath(await mkdtemp(join(options.baseDir, "codex-subagents-worktree-")));
-      places = { base, worktree: join(base, "wt") };
-      const made = places;
-      // The dirty check reads the user's tree while git writes the new one: neither waits for the other. Both settle
-      // before any cleanup, so a cancel cannot remove the worktree while its record is still being written.
-      const [checkedOut, checked] = await Promise.allSettled([
-        checkOutWorktree(recipe, made, { signal, checkoutWorkers: options.checkoutWorkers }),
-        uncommittedPaths(repository, userTreeEnv, signal),
-      ]);
-      if (checkedOut.status === "rejected") throw checkedOut.reason;
-      if (checked.status === "rejected") throw checked.reason;
-      dirty = checked.value;
-    }
-  } catch (error) {
-    await cleanup();
-    if (error instanceof GitCommandError) {
-      throw new WorkspaceError(
-        `could not create a git worktree of "${repository.topLevel}": ${error.result.stderr.trim() || error.message}; ` +
-          `use isolation "none" or "mirror"`,
-      );
-    }
-    throw error;
-  } finally {
-    await rm(setupGitDir, { recursive: true, force: true }).catch(() => undefined);
-  }
-  const { base, worktree, gitDir: worktreeGitDir } = places;
-
-  if (!worktreeGitDir) {
-    await cleanup();
-    throw new WorkspaceError(`the worktree of "${repository.topLevel}" could not be registered; use isolation "none" or "mirror"`);
-  }
-  const trustedGitDir: string = worktreeGitDir;
-  const workingDir = repository.prefix === "" ? worktree : join(worktree, repository.prefix.replace(/\/$/, ""));
-  const isDirectory = await stat(workingDir).then(
-    (info) => info.isDirectory(),
-    () => false,
-  );
-  if (!isDirectory) {
-    await cleanup();
-    throw new WorkspaceError(
-      `cwd "${cwd}" is not in the commit HEAD of "${repository.topLevel}" (untracked or ignored directory), ` +
-        `so a worktree of HEAD has no such directory; commit it, pick a tracked cwd, or use isolation "mirror"`,
-    );
-  }
-
-  const notes = [
-    `isolation "worktree": the sub-agent worked in a fresh checkout of HEAD ${repository.headCommit.slice(0, 12)}; ` +
-      `its changes are returned as a patch (apply with \`git apply\`); the worktree is removed afterwards.`,
-  ];
-  if (dirty.paths.length > 0) {
-    const examples = dirty.paths.slice(0, 3).join(", ");
-    const count = `${dirty.paths.length}${dirty.more ? "+" : ""} path${dirty.paths.length === 1 ? "" : "s"}`;
-    notes.push(
-      `"${repository.topLevel}" had uncommitted changes (${count}, e.g. ${examples}) that were NOT visible to ` +
-        `the sub-agent; the patch is against HEAD and may conflict with them.`,
-    );
-  }
-  if (dirty.timedOut) {
-    notes.push(
-      `the check of "${repository.topLevel}" for uncommitted changes did not finish in ${DIRTY_CHECK_TIMEOUT_MS / 1000} s ` +
-        `(a very large tree, or a FIFO where git expects a file), so uncommitted changes, if any, are not listed here.`,
-    );
-  }
-  if (spareNote) notes.push(spareNote);
+  const notes = setUpNotes(repository, setUp);
   // Hook (issue 13): link or copy the dependency directories; collectPatch keeps them out of the patch.
   let excludedPaths: string[] = [];
-  if (plannedDeps) {
-    notes.push(...plannedDeps.notes);
+  if (setUp.plannedDeps) {
+    notes.push(...setUp.plannedDeps.notes);
     try {
-      const installed = await installDeps(plannedDeps.deps, worktree, { copyMaxBytes: options.depsCopyMaxBytes, signal });
+      const installed = await installDeps(setUp.plannedDeps.deps, worktree, { copyMaxBytes: options.depsCopyMaxBytes, signal: options.signal });
       excludedPaths = installed.excluded;
       notes.push(...installed.notes);
     } catch (error) {
@@ -316,6 +228,139 @@ export async function createWorktree(cwd: string, options: CreateWorktreeOptions
   };
 }
 
+/** Inspect cwd's repository and read its settings, refusing one this server must not make a worktree of. */
+async function checkedRecipe(cwd: string, roots: readonly string[] | undefined, signal?: AbortSignal): Promise<WorktreeRecipe> {
+  const version = await gitVersion();
+  const repository = await inspectRepository(cwd, signal);
+  const settings = await readRepositorySettings(cwd, signal);
+  await checkRepositoryPlace(repository, settings, roots);
+  return { repository, settings, version };
+}
+
+/** A private git directory under `parent` at the repository's HEAD, borrowing its objects and its `info/exclude`. */
+async function privateGitDirAtHead(parent: string, repository: RepositoryInfo, settings: RepositorySettings): Promise<string> {
+  return createPrivateGitDir(parent, {
+    head: repository.headCommit,
+    alternateObjects: resolve(repository.commonDir, "objects"),
+    objectFormat: repository.objectFormat,
+    carried: settings.carried,
+    exclude: await readSmallText(join(repository.commonDir, "info", "exclude")),
+  });
+}
+
+/** What setting a worktree up found out, for its notes and the steps after it. */
+interface WorktreeSetUp {
+  places: Required<WorktreePlaces>;
+  dirty: DirtyState;
+  spareNote: string | undefined;
+  plannedDeps: Awaited<ReturnType<typeof planDeps>> | undefined;
+}
+
+/**
+ * Plan the dependencies, then take a spare or check HEAD out, checking the user's tree for changes meanwhile.
+ * `held.places` is filled in as soon as a worktree exists, so `cleanup` finds it after a failure.
+ */
+async function setUpWorktree(
+  recipe: WorktreeRecipe,
+  options: CreateWorktreeOptions,
+  held: { places?: WorktreePlaces },
+  cleanup: () => Promise<void>,
+): Promise<WorktreeSetUp> {
+  const { repository, settings, version } = recipe;
+  const { signal } = options;
+  // The dirty check (and the dependency check) run against a private git directory of their own, in baseDir.
+  const setupGitDir = await privateGitDirAtHead(options.baseDir, repository, settings);
+  const privateEnv = { ...isolatedConfigEnv(version), GIT_DIR: setupGitDir };
+  const userTreeEnv = { ...privateEnv, GIT_WORK_TREE: repository.topLevel, GIT_INDEX_FILE: join(repository.gitDir, "index") };
+  let dirty: DirtyState;
+  let spareNote: string | undefined;
+  let plannedDeps: WorktreeSetUp["plannedDeps"];
+  try {
+    // Hook (issue 13): dependency directories are checked before any worktree exists, so a refusal costs nothing.
+    // `check-ignore` runs hermetically, against the private git directory and the user's index.
+    if (options.deps) plannedDeps = await planDeps(options.deps, repository, { env: userTreeEnv, signal });
+    // Hook (issue 13): a spare made ahead of time, brought to HEAD by checking out only what changed.
+    const spare = await options.spares?.take(recipe, signal);
+    if (spare) {
+      held.places = spare.places;
+      spareNote = spare.note;
+      dirty = await uncommittedPaths(repository, userTreeEnv, signal);
+    } else {
+      const base = await realpath(await mkdtemp(join(options.baseDir, "codex-subagents-worktree-")));
+      held.places = { base, worktree: join(base, "wt") };
+      const made = held.places;
+      // The dirty check reads the user's tree while git writes the new one: neither waits for the other. Both settle
+      // before any cleanup, so a cancel cannot remove the worktree while its record is still being written.
+      const [checkedOut, checked] = await Promise.allSettled([
+        checkOutWorktree(recipe, made, { signal, checkoutWorkers: options.checkoutWorkers }),
+        uncommittedPaths(repository, userTreeEnv, signal),
+      ]);
+      if (checkedOut.status === "rejected") throw checkedOut.reason;
+      if (checked.status === "rejected") throw checked.reason;
+      dirty = checked.value;
+    }
+  } catch (error) {
+    await cleanup();
+    if (error instanceof GitCommandError) {
+      throw new WorkspaceError(
+        `could not create a git worktree of "${repository.topLevel}": ${error.result.stderr.trim() || error.message}; ` +
+          `use isolation "none" or "mirror"`,
+      );
+    }
+    throw error;
+  } finally {
+    await rm(setupGitDir, { recursive: true, force: true }).catch(() => undefined);
+  }
+  const { base, worktree, gitDir } = held.places;
+  if (!gitDir) {
+    await cleanup();
+    throw new WorkspaceError(`the worktree of "${repository.topLevel}" could not be registered; use isolation "none" or "mirror"`);
+  }
+  return { places: { base, worktree, gitDir }, dirty, spareNote, plannedDeps };
+}
+
+/** cwd's place in the worktree; refused (and the worktree removed) when HEAD has no such directory. */
+async function checkedWorkingDir(cwd: string, repository: RepositoryInfo, worktree: string, cleanup: () => Promise<void>): Promise<string> {
+  const workingDir = repository.prefix === "" ? worktree : join(worktree, repository.prefix.replace(/\/$/, ""));
+  const isDirectory = await stat(workingDir).then(
+    (info) => info.isDirectory(),
+    () => false,
+  );
+  if (!isDirectory) {
+    await cleanup();
+    throw new WorkspaceError(
+      `cwd "${cwd}" is not in the commit HEAD of "${repository.topLevel}" (untracked or ignored directory), ` +
+        `so a worktree of HEAD has no such directory; commit it, pick a tracked cwd, or use isolation "mirror"`,
+    );
+  }
+  return workingDir;
+}
+
+/** The notes every worktree set-up returns: what the sub-agent saw, the user's uncommitted changes, the spare. Pure. */
+function setUpNotes(repository: RepositoryInfo, setUp: Pick<WorktreeSetUp, "dirty" | "spareNote">): string[] {
+  const { dirty, spareNote } = setUp;
+  const notes = [
+    `isolation "worktree": the sub-agent worked in a fresh checkout of HEAD ${repository.headCommit.slice(0, 12)}; ` +
+      `its changes are returned as a patch (apply with \`git apply\`); the worktree is removed afterwards.`,
+  ];
+  if (dirty.paths.length > 0) {
+    const examples = dirty.paths.slice(0, 3).join(", ");
+    const count = `${dirty.paths.length}${dirty.more ? "+" : ""} path${dirty.paths.length === 1 ? "" : "s"}`;
+    notes.push(
+      `"${repository.topLevel}" had uncommitted changes (${count}, e.g. ${examples}) that were NOT visible to ` +
+        `the sub-agent; the patch is against HEAD and may conflict with them.`,
+    );
+  }
+  if (dirty.timedOut) {
+    notes.push(
+      `the check of "${repository.topLevel}" for uncommitted changes did not finish in ${DIRTY_CHECK_TIMEOUT_MS / 1000} s ` +
+        `(a very large tree, or a FIFO where git expects a file), so uncommitted changes, if any, are not listed here.`,
+    );
+  }
+  if (spareNote) notes.push(spareNote);
+  return notes;
+}
+
 /**
  * Check HEAD out into `places.worktree` with a private git directory of its own beside it; fills in `places.gitDir`
  * once it exists (so a cleanup after a failure finds it).
@@ -336,13 +381,7 @@ export async function checkOutWorktree(
   // holds a nested repository, and git would read its config. Codex runs `git status` in its working directory
   // itself, outside its sandbox; pointed at the repository's git directory, that git would run the repository's
   // filter drivers on every racily-clean file. Pointed here, it reads our config: no driver exists.
-  const gitDir = await createPrivateGitDir(places.base, {
-    head: repository.headCommit,
-    alternateObjects: resolve(repository.commonDir, "objects"),
-    objectFormat: repository.objectFormat,
-    carried: settings.carried,
-    exclude: await readSmallText(join(repository.commonDir, "info", "exclude")),
-  });
+  const gitDir = await privateGitDirAtHead(places.base, repository, settings);
   places.gitDir = gitDir;
   await writeFile(join(places.worktree, ".git"), `gitdir: ${gitDir}\n`);
   await gitOrThrow(["read-tree", "--reset", "-u", repository.headCommit], {
@@ -465,19 +504,9 @@ const MAX_BINARY_SCAN_BYTES = 16 * 1024 * 1024;
  * sub-agent added are left out, and binary content is named in the notes.
  */
 async function collectPatch(input: CollectInput): Promise<CollectedPatch> {
-  const { repository, version, worktree } = input;
+  const { repository, worktree } = input;
   const notes: string[] = [];
-  // Stage into a copy of the worktree's index (its stat cache makes `add -A` hash only what changed); new blobs go to
-  // the private git directory's own objects, which borrow the repository's as an alternate.
-  // Security: the sub-agent may write its worktree's parent (it lives in TMPDIR), so it can move the worktree aside
-  // and leave a link to any directory in its place; git would then hand that directory back as the patch.
-  const [info, real] = await Promise.all([lstat(worktree).catch(() => undefined), realpath(worktree).catch(() => "")]);
-  if (!info?.isDirectory() || real !== worktree) {
-    throw new WorkspaceError(
-      `the worktree "${worktree}" was moved or replaced by a link while the sub-agent ran, so nothing was read from ` +
-        `it; no patch is returned`,
-    );
-  }
+  await refuseMovedWorktree(worktree);
   const scratch = await mkdtemp(join(input.base, "patch-"));
   try {
     // Issue 13: the dependency links (symlinks the server made) are not followed by the walk; a copy is walked like
@@ -485,123 +514,15 @@ async function collectPatch(input: CollectInput): Promise<CollectedPatch> {
     // from the user's dependencies, not from the sub-agent, and is not reported.
     const excludedPaths = input.excludedPaths ?? [];
     const isExcluded = (path: string) => excludedPaths.some((dep) => path === dep || path.startsWith(`${dep}/`));
-    const gitDir = await createPrivateGitDir(scratch, {
-      head: repository.headCommit,
-      // The worktree's own objects too: commits the sub-agent made there store their blobs in its git directory.
-      alternateObjects: [resolve(repository.commonDir, "objects"), join(input.worktreeGitDir, "objects")],
-      objectFormat: repository.objectFormat,
-      carried: input.carried,
-      // Security: the sub-agent's `.gitattributes` must not mark text as binary (base85 would hide it from the
-      // redactor) or pick a diff driver: ours is the highest-precedence attributes file, and it leaves `diff` to
-      // git's own text/binary detection.
-      attributes: "* !diff\n",
-    });
-    const index = join(scratch, "index");
-    await copyFile(join(input.worktreeGitDir, "index"), index).catch(() => undefined);
-    // GIT_DIR and GIT_WORK_TREE name the repository outright: git never reads the worktree's own `.git`.
-    const env = { ...isolatedConfigEnv(version), GIT_DIR: gitDir, GIT_WORK_TREE: worktree, GIT_INDEX_FILE: index };
-    const run = (args: string[], extra: { maxOutputBytes?: number; config?: string[] } = {}) =>
-      runGit(args, { cwd: worktree, env, timeoutMs: 600_000, ...extra });
-    const specFile = join(scratch, "pathspecs");
-    const withSpecs = async (args: string[], specs: Buffer[]) => {
-      await writeFile(specFile, pathspecFile(specs));
-      const result = await run([...args, `--pathspec-from-file=${specFile}`, "--pathspec-file-nul"]);
-      if (result.exitCode !== 0) throw new GitCommandError(args, result);
-      return result.stdout;
-    };
-
-    // The walk for planted `.git` entries and the listing of the index (which reads no file of the worktree) run
-    // at once: on a 20 000-file tree each costs tens of milliseconds between the sub-agent's exit and the result.
-    // Submodules (gitlinks in the index) are never entered: left out of `add`, so their paths stay as in HEAD.
-    const [walked, listed] = await Promise.allSettled([
-      removePlantedGitEntries(worktree),
-      run(["ls-files", "-s", "-z"], { maxOutputBytes: 256 * 1024 * 1024 }),
-    ]);
-    if (walked.status === "rejected") throw walked.reason;
-    if (listed.status === "rejected") throw listed.reason;
-    const planted = walked.value;
-    const plantedBySubAgent = planted.removed.filter((path) => !isExcluded(path));
-    if (plantedBySubAgent.length > 0) {
-      notes.push(
-        `the sub-agent created git metadata inside its worktree (${listSome(plantedBySubAgent)}); it was removed unread ` +
-          `before the patch was collected, and the files beside it are in the patch as ordinary files.`,
-      );
-    }
-    const staged = listed.value;
-    if (staged.exitCode !== 0) throw new GitCommandError(["ls-files"], staged);
-    const gitlinks = nulFields(staged.stdout)
-      .filter((entry) => entry.subarray(0, 7).toString("latin1") === "160000 ")
-      .map((entry) => entry.subarray(entry.indexOf(9) + 1));
-    await withSpecs(["add", "-A"], [Buffer.from(":(top)"), ...gitlinks.map((path) => literalPathspec(path, true))]);
-    const touchedSubmodules: string[] = [];
-    for (const path of gitlinks.slice(0, 100)) {
-      const entries = await readdir(Buffer.concat([Buffer.from(worktree + "/"), path])).catch(() => []);
-      if (entries.length > 0) touchedSubmodules.push(displayPath(path));
-    }
-    if (touchedSubmodules.length > 0) {
-      notes.push(
-        `the sub-agent wrote inside submodule path(s) (${listSome(touchedSubmodules)}); submodules are never entered, ` +
-          `so nothing there is in the patch.`,
-      );
-    }
-
+    const git = await openScratchGit(input, scratch);
+    await stageWorktree(git, worktree, isExcluded, notes);
     // Issue 13: the dependency links and copies are left out of every diff by pathspec, so they never reach the
     // patch, even if the sub-agent un-ignored them or replaced a link with files of its own. (Not on `git add`: an
     // exclude pathspec naming an ignored path makes it fail; a link git stages there is simply never diffed.)
     const excludes = excludePathspecs(excludedPaths);
-    const diffArgs = [
-      "diff",
-      "--cached",
-      "--binary",
-      "--no-color",
-      "--no-ext-diff",
-      "--no-textconv",
-      "--no-renames",
-      "--no-relative",
-      "--ignore-submodules=all",
-      "--src-prefix=a/",
-      "--dst-prefix=b/",
-    ];
-    const diff = async (pathspecs: string[]) => {
-      const args = [...diffArgs, repository.headCommit, "--", ...pathspecs, ...excludes];
-      const result = await run(args, { maxOutputBytes: MAX_PATCH_BYTES, config: ["diff.suppressBlankEmpty=false", "core.quotePath=true"] });
-      if (result.truncated) {
-        throw new WorkspaceError(
-          `the sub-agent's changes make a patch larger than ${MAX_PATCH_BYTES / 1024 / 1024} MiB, too large to return; ` +
-            `ask for a smaller change, or use isolation "none" to let it work in place`,
-        );
-      }
-      if (result.exitCode !== 0) throw new GitCommandError(args, result);
-      return result.stdout;
-    };
-
-    // A secret-shaped file (private key, `.env*`, credential store) the sub-agent added stays out of the patch.
-    // The list of changes and the patch are made at once (both only read the index); the patch is made again only
-    // when a secret-shaped file had to be taken out of the index first.
-    const [changes, firstPatch] = await Promise.all([
-      run(["diff", "--cached", "--name-status", "-z", "--no-renames", "--ignore-submodules=all", repository.headCommit, "--", ":(top)", ...excludes]),
-      diff([":(top)"]).then((bytes) => ({ bytes }), (error: unknown) => ({ error })),
-    ]);
-    if (changes.exitCode !== 0) throw new GitCommandError(["diff", "--name-status"], changes);
-    const fields = nulFields(changes.stdout);
-    const secretFiles: Buffer[] = [];
-    for (let at = 0; at + 1 < fields.length; at += 2) {
-      const path = fields[at + 1] as Buffer;
-      if (fields[at]?.toString("latin1") === "A" && isSecretShapedPath(path.toString("utf8"))) secretFiles.push(path);
-    }
-    if (secretFiles.length > 0) {
-      await withSpecs(["rm", "--cached", "-f", "-q", "--ignore-unmatch"], secretFiles.map((path) => literalPathspec(path)));
-      notes.push(
-        `left out of the patch: ${secretFiles.length} file(s) the sub-agent added whose names mark them as secrets ` +
-          `(${listSome(secretFiles.map(displayPath))}); they were not returned.`,
-      );
-    }
-    let patch: Buffer;
-    if (secretFiles.length > 0) patch = await diff([":(top)"]);
-    else if ("error" in firstPatch) throw firstPatch.error;
-    else patch = firstPatch.bytes;
-
-    if (!isUtf8(patch)) patch = await reencodeNonUtf8(patch, diff, gitDir, notes);
+    const diff = (pathspecs: string[]) => diffStaged(git, repository.headCommit, pathspecs, excludes);
+    let patch = await patchWithoutSecrets(git, repository.headCommit, excludes, diff, notes);
+    if (!isUtf8(patch)) patch = await reencodeNonUtf8(patch, diff, git.gitDir, notes);
     const parts = splitPatch(patch);
     if (parts) patch = await screenBinaryParts(parts, worktree, input.redact, notes);
     const text = patch.toString("utf8");
@@ -615,6 +536,163 @@ async function collectPatch(input: CollectInput): Promise<CollectedPatch> {
   } finally {
     await rm(scratch, { recursive: true, force: true });
   }
+}
+
+/**
+ * Security: the sub-agent may write its worktree's parent (it lives in TMPDIR), so it can move the worktree aside
+ * and leave a link to any directory in its place; git would then hand that directory back as the patch.
+ */
+async function refuseMovedWorktree(worktree: string): Promise<void> {
+  const [info, real] = await Promise.all([lstat(worktree).catch(() => undefined), realpath(worktree).catch(() => "")]);
+  if (!info?.isDirectory() || real !== worktree) {
+    throw new WorkspaceError(
+      `the worktree "${worktree}" was moved or replaced by a link while the sub-agent ran, so nothing was read from ` +
+        `it; no patch is returned`,
+    );
+  }
+}
+
+/** Git pointed at a scratch private git directory and index, with the worktree as its working tree. */
+interface ScratchGit {
+  gitDir: string;
+  run: (args: string[], extra?: { maxOutputBytes?: number; config?: string[] }) => Promise<GitResult>;
+  /** Run with `specs` as NUL-separated pathspecs from a file (argv stays small); throws on a non-zero exit. */
+  withSpecs: (args: string[], specs: Buffer[]) => Promise<Buffer>;
+}
+
+/**
+ * Stage into a copy of the worktree's index (its stat cache makes `add -A` hash only what changed); new blobs go to
+ * the private git directory's own objects, which borrow the repository's as an alternate.
+ */
+async function openScratchGit(input: CollectInput, scratch: string): Promise<ScratchGit> {
+  const { repository, version, worktree } = input;
+  const gitDir = await createPrivateGitDir(scratch, {
+    head: repository.headCommit,
+    // The worktree's own objects too: commits the sub-agent made there store their blobs in its git directory.
+    alternateObjects: [resolve(repository.commonDir, "objects"), join(input.worktreeGitDir, "objects")],
+    objectFormat: repository.objectFormat,
+    carried: input.carried,
+    // Security: the sub-agent's `.gitattributes` must not mark text as binary (base85 would hide it from the
+    // redactor) or pick a diff driver: ours is the highest-precedence attributes file, and it leaves `diff` to
+    // git's own text/binary detection.
+    attributes: "* !diff\n",
+  });
+  const index = join(scratch, "index");
+  await copyFile(join(input.worktreeGitDir, "index"), index).catch(() => undefined);
+  // GIT_DIR and GIT_WORK_TREE name the repository outright: git never reads the worktree's own `.git`.
+  const env = { ...isolatedConfigEnv(version), GIT_DIR: gitDir, GIT_WORK_TREE: worktree, GIT_INDEX_FILE: index };
+  const run = (args: string[], extra: { maxOutputBytes?: number; config?: string[] } = {}) =>
+    runGit(args, { cwd: worktree, env, timeoutMs: 600_000, ...extra });
+  const specFile = join(scratch, "pathspecs");
+  const withSpecs = async (args: string[], specs: Buffer[]) => {
+    await writeFile(specFile, pathspecFile(specs));
+    const result = await run([...args, `--pathspec-from-file=${specFile}`, "--pathspec-file-nul"]);
+    if (result.exitCode !== 0) throw new GitCommandError(args, result);
+    return result.stdout;
+  };
+  return { gitDir, run, withSpecs };
+}
+
+/** Remove planted `.git` entries, then stage the whole worktree except submodules; notes what was met on the way. */
+async function stageWorktree(git: ScratchGit, worktree: string, isExcluded: (path: string) => boolean, notes: string[]): Promise<void> {
+  // The walk for planted `.git` entries and the listing of the index (which reads no file of the worktree) run
+  // at once: on a 20 000-file tree each costs tens of milliseconds between the sub-agent's exit and the result.
+  // Submodules (gitlinks in the index) are never entered: left out of `add`, so their paths stay as in HEAD.
+  const [walked, listed] = await Promise.allSettled([
+    removePlantedGitEntries(worktree),
+    git.run(["ls-files", "-s", "-z"], { maxOutputBytes: 256 * 1024 * 1024 }),
+  ]);
+  if (walked.status === "rejected") throw walked.reason;
+  if (listed.status === "rejected") throw listed.reason;
+  const planted = walked.value;
+  const plantedBySubAgent = planted.removed.filter((path) => !isExcluded(path));
+  if (plantedBySubAgent.length > 0) {
+    notes.push(
+      `the sub-agent created git metadata inside its worktree (${listSome(plantedBySubAgent)}); it was removed unread ` +
+        `before the patch was collected, and the files beside it are in the patch as ordinary files.`,
+    );
+  }
+  const staged = listed.value;
+  if (staged.exitCode !== 0) throw new GitCommandError(["ls-files"], staged);
+  const gitlinks = nulFields(staged.stdout)
+    .filter((entry) => entry.subarray(0, 7).toString("latin1") === "160000 ")
+    .map((entry) => entry.subarray(entry.indexOf(9) + 1));
+  await git.withSpecs(["add", "-A"], [Buffer.from(":(top)"), ...gitlinks.map((path) => literalPathspec(path, true))]);
+  const touchedSubmodules: string[] = [];
+  for (const path of gitlinks.slice(0, 100)) {
+    const entries = await readdir(Buffer.concat([Buffer.from(worktree + "/"), path])).catch(() => []);
+    if (entries.length > 0) touchedSubmodules.push(displayPath(path));
+  }
+  if (touchedSubmodules.length > 0) {
+    notes.push(
+      `the sub-agent wrote inside submodule path(s) (${listSome(touchedSubmodules)}); submodules are never entered, ` +
+        `so nothing there is in the patch.`,
+    );
+  }
+}
+
+const DIFF_ARGS: readonly string[] = [
+  "diff",
+  "--cached",
+  "--binary",
+  "--no-color",
+  "--no-ext-diff",
+  "--no-textconv",
+  "--no-renames",
+  "--no-relative",
+  "--ignore-submodules=all",
+  "--src-prefix=a/",
+  "--dst-prefix=b/",
+];
+
+/** The staged changes under `pathspecs` (minus `excludes`) as a patch against `head`; refused past MAX_PATCH_BYTES. */
+async function diffStaged(git: ScratchGit, head: string, pathspecs: string[], excludes: string[]): Promise<Buffer> {
+  const args = [...DIFF_ARGS, head, "--", ...pathspecs, ...excludes];
+  const result = await git.run(args, { maxOutputBytes: MAX_PATCH_BYTES, config: ["diff.suppressBlankEmpty=false", "core.quotePath=true"] });
+  if (result.truncated) {
+    throw new WorkspaceError(
+      `the sub-agent's changes make a patch larger than ${MAX_PATCH_BYTES / 1024 / 1024} MiB, too large to return; ` +
+        `ask for a smaller change, or use isolation "none" to let it work in place`,
+    );
+  }
+  if (result.exitCode !== 0) throw new GitCommandError(args, result);
+  return result.stdout;
+}
+
+/**
+ * The patch of everything staged. A secret-shaped file (private key, `.env*`, credential store) the sub-agent added
+ * stays out of the patch.
+ */
+async function patchWithoutSecrets(
+  git: ScratchGit,
+  head: string,
+  excludes: string[],
+  diff: (pathspecs: string[]) => Promise<Buffer>,
+  notes: string[],
+): Promise<Buffer> {
+  // The list of changes and the patch are made at once (both only read the index); the patch is made again only
+  // when a secret-shaped file had to be taken out of the index first.
+  const [changes, firstPatch] = await Promise.all([
+    git.run(["diff", "--cached", "--name-status", "-z", "--no-renames", "--ignore-submodules=all", head, "--", ":(top)", ...excludes]),
+    diff([":(top)"]).then((bytes) => ({ bytes }), (error: unknown) => ({ error })),
+  ]);
+  if (changes.exitCode !== 0) throw new GitCommandError(["diff", "--name-status"], changes);
+  const fields = nulFields(changes.stdout);
+  const secretFiles: Buffer[] = [];
+  for (let at = 0; at + 1 < fields.length; at += 2) {
+    const path = fields[at + 1] as Buffer;
+    if (fields[at]?.toString("latin1") === "A" && isSecretShapedPath(path.toString("utf8"))) secretFiles.push(path);
+  }
+  if (secretFiles.length === 0) {
+    if ("error" in firstPatch) throw firstPatch.error;
+    return firstPatch.bytes;
+  }
+  await git.withSpecs(["rm", "--cached", "-f", "-q", "--ignore-unmatch"], secretFiles.map((path) => literalPathspec(path)));
+  notes.push(
+    `left out of the patch: ${secretFiles.length} file(s) the sub-agent added whose names mark them as secrets ` +
+      `(${listSome(secretFiles.map(displayPath))}); they were not returned.`,
+  );
+  return diff([":(top)"]);
 }
 
 /**
