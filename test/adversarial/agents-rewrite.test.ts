@@ -5,7 +5,7 @@
 // makes `<cwd>/.codex` read-only: proven here with the real codex against the mock model.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { existsSync, readFileSync } from "node:fs";
-import { mkdir, mkdtemp, readdir, readFile, realpath, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readdir, readFile, realpath, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { makeCodexHome, type CodexHome } from "../helpers/codex-home.ts";
 import { connectServer, type ConnectedServer } from "../helpers/mcp-client.ts";
@@ -13,6 +13,7 @@ import { assistantMessage, functionCall, functionCallOutputs, startMockModel, ty
 import { codexBin, repoRoot } from "../helpers/paths.ts";
 import { serverCommand } from "../helpers/server-command.ts";
 import { afterCase, countBadInput, fakeCall, fakePersona, makeScratch, newToken, reportTally, startServer, type AdversarialServer, type Scratch } from "./harness.ts";
+import { closeServerWorld } from "../helpers/teardown.ts";
 
 function text(result: any): string {
   return result.content.map((c: any) => c.text ?? "").join("\n");
@@ -93,8 +94,7 @@ describe("./.codex/agents: codex itself makes <cwd>/.codex read-only (real codex
     });
   });
   afterAll(async () => {
-    await server?.close(); await mock?.close(); await home?.cleanup();
-    if (parent) await rm(parent, { recursive: true, force: true });
+    await closeServerWorld({ server, mock, home }, parent);
   });
 
   test("a none-writer in the root is allowed, and its attempt to rewrite .codex/agents fails in the sandbox", async () => {

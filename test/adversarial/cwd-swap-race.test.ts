@@ -17,6 +17,7 @@ import { assistantMessage, functionCall, functionCallOutputs, startMockModel, ty
 import { codexBin, distBinary, repoRoot } from "../helpers/paths.ts";
 import { serverCommand } from "../helpers/server-command.ts";
 import { countBadInput, reportTally } from "./harness.ts";
+import { closeServerWorld } from "../helpers/teardown.ts";
 
 let parent: string, home: CodexHome, mock: MockModel, server: ConnectedServer, root: string, sub: string, outside: string;
 let n = 0;
@@ -50,8 +51,7 @@ beforeAll(async () => {
   });
 });
 afterAll(async () => {
-  await server?.close(); await mock?.close(); await home?.cleanup();
-  if (parent) await rm(parent, { recursive: true, force: true });
+  await closeServerWorld({ server, mock, home }, parent);
   reportTally(import.meta.file);
 });
 

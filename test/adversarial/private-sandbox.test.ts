@@ -16,6 +16,7 @@ import { assistantMessage, functionCall, functionCallOutputs, startMockModel, ty
 import { codexBin, repoRoot } from "../helpers/paths.ts";
 import { serverCommand } from "../helpers/server-command.ts";
 import { countBadInput, reportTally } from "./harness.ts";
+import { closeServerWorld } from "../helpers/teardown.ts";
 
 let parent: string;
 let home: CodexHome;
@@ -60,10 +61,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await server?.close();
-  await mock?.close();
-  await home?.cleanup();
-  if (parent) await rm(parent, { recursive: true, force: true });
+  await closeServerWorld({ server, mock, home }, parent);
   reportTally(import.meta.file);
 });
 

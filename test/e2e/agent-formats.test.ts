@@ -14,6 +14,7 @@ import { connectServer, type ConnectedServer } from "../helpers/mcp-client.ts";
 import { assistantMessage, developerMessages, startMockModel, userMessages, type MockModel } from "../helpers/mock-model.ts";
 import { codexBin, repoRoot } from "../helpers/paths.ts";
 import { serverCommand } from "../helpers/server-command.ts";
+import { closeServerWorld } from "../helpers/teardown.ts";
 
 const CLAUDE_FIXTURES = path.join(repoRoot, "test", "fixtures", "claude-agents");
 const ROLE_FIXTURES = path.join(repoRoot, "test", "fixtures", "codex-roles");
@@ -182,9 +183,7 @@ describe("over MCP, with the real codex against a mock model", () => {
   });
 
   afterAll(async () => {
-    await server?.close();
-    await mock?.close();
-    await home?.cleanup();
+    await closeServerWorld({ server, mock, home });
   });
 
   async function lastArgv(): Promise<string[]> {

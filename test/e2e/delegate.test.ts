@@ -3,7 +3,7 @@
  * against a mock model on 127.0.0.1.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { mkdtemp, realpath, rm, writeFile, mkdir } from "node:fs/promises";
+import { mkdtemp, realpath, writeFile, mkdir } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { makeCodexHome, type CodexHome } from "../helpers/codex-home.ts";
@@ -12,6 +12,7 @@ import { assistantMessage, developerMessages, startMockModel, userMessages, type
 import { codexBin } from "../helpers/paths.ts";
 import { serverCommand } from "../helpers/server-command.ts";
 import { starterPersonaFirstLine } from "../helpers/agents.ts";
+import { closeServerWorld } from "../helpers/teardown.ts";
 
 let mock: MockModel;
 let home: CodexHome;
@@ -37,10 +38,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await server?.close();
-  await mock?.close();
-  await home?.cleanup();
-  if (workDir) await rm(workDir, { recursive: true, force: true });
+  await closeServerWorld({ server, mock, home }, workDir);
 });
 
 function structured(result: any): any {

@@ -12,7 +12,7 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { spawnSync } from "node:child_process";
-import { mkdir, mkdtemp, readdir, readFile, realpath, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readdir, readFile, realpath, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { starterPersonaFirstLine } from "../helpers/agents.ts";
@@ -21,6 +21,7 @@ import { connectServer, type ConnectedServer } from "../helpers/mcp-client.ts";
 import { assistantMessage, developerMessages, functionCall, functionCallOutputs, startMockModel, type MockModel } from "../helpers/mock-model.ts";
 import { codexBin, repoRoot } from "../helpers/paths.ts";
 import { serverCommand } from "../helpers/server-command.ts";
+import { closeServerWorld } from "../helpers/teardown.ts";
 
 const GIT_ENV = {
   GIT_AUTHOR_NAME: "Test",
@@ -88,11 +89,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await server?.close();
-  await mock?.close();
-  await home?.cleanup();
-  if (scratch) await rm(scratch, { recursive: true, force: true });
-  if (tmpParent) await rm(tmpParent, { recursive: true, force: true });
+  await closeServerWorld({ server, mock, home }, scratch, tmpParent);
 });
 
 function delegateTest(extra: Record<string, unknown> = {}) {

@@ -6,7 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { spawnSync } from "node:child_process";
-import { mkdir, mkdtemp, readdir, readFile, realpath, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readdir, readFile, realpath, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { makeCodexHome, type CodexHome } from "../helpers/codex-home.ts";
@@ -14,6 +14,7 @@ import { connectServer, type ConnectedServer } from "../helpers/mcp-client.ts";
 import { assistantMessage, developerMessages, functionCall, functionCallOutputs, startMockModel, type MockModel } from "../helpers/mock-model.ts";
 import { codexBin } from "../helpers/paths.ts";
 import { serverCommand } from "../helpers/server-command.ts";
+import { closeServerWorld } from "../helpers/teardown.ts";
 
 const PERSONA = "You are the worktree-writer test agent. WORKTREE-PERSONA-41";
 const EDIT_COMMAND = "mkdir -p notes && printf 'brand new file\\n' > notes/new.md && printf 'line added by the sub-agent\\n' >> README.md";
@@ -70,10 +71,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await server?.close();
-  await mock?.close();
-  await home?.cleanup();
-  if (scratch) await rm(scratch, { recursive: true, force: true });
+  await closeServerWorld({ server, mock, home }, scratch);
 });
 
 function delegateWorktree() {
