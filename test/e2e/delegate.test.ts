@@ -7,12 +7,11 @@ import { mkdtemp, realpath, writeFile, mkdir } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { makeCodexHome, type CodexHome } from "../helpers/codex-home.ts";
-import { connectServer, type ConnectedServer } from "../helpers/mcp-client.ts";
+import type { ConnectedServer } from "../helpers/mcp-client.ts";
 import { assistantMessage, developerMessages, startMockModel, userMessages, type MockModel } from "../helpers/mock-model.ts";
 import { codexBin } from "../helpers/paths.ts";
-import { serverCommand } from "../helpers/server-command.ts";
 import { starterPersonaFirstLine } from "../helpers/agents.ts";
-import { closeServerWorld } from "../helpers/teardown.ts";
+import { closeServerWorld, serveWithCodexHome } from "../helpers/codex-server.ts";
 
 let mock: MockModel;
 let home: CodexHome;
@@ -30,11 +29,7 @@ beforeAll(async () => {
   home = await makeCodexHome({ baseUrl: mock.baseUrl });
   workDir = await realpath(await mkdtemp(path.join(os.tmpdir(), "cs-e2e-work-")));
   await mkdir(path.join(workDir, "sub"));
-  server = await connectServer({
-    ...serverCommand(["--root", workDir, "--codex", codexBin]),
-    env: { ...home.env, CODEX_SUBAGENTS_RUNS_DIR: path.join(home.dir, "runs") },
-    cwd: workDir,
-  });
+  server = await serveWithCodexHome(home, ["--root", workDir, "--codex", codexBin], workDir);
 });
 
 afterAll(async () => {

@@ -21,15 +21,9 @@ import { connectServer, type ConnectedServer } from "../helpers/mcp-client.ts";
 import { assistantMessage, developerMessages, functionCall, functionCallOutputs, startMockModel, type MockModel } from "../helpers/mock-model.ts";
 import { codexBin, repoRoot } from "../helpers/paths.ts";
 import { serverCommand } from "../helpers/server-command.ts";
-import { closeServerWorld } from "../helpers/teardown.ts";
+import { gitWithHome } from "../helpers/git.ts";
+import { closeServerWorld } from "../helpers/codex-server.ts";
 
-const GIT_ENV = {
-  GIT_AUTHOR_NAME: "Test",
-  GIT_AUTHOR_EMAIL: "test@example.invalid",
-  GIT_COMMITTER_NAME: "Test",
-  GIT_COMMITTER_EMAIL: "test@example.invalid",
-  GIT_CONFIG_NOSYSTEM: "1",
-};
 const LIBRARY = "exports.hello = () => 'hello from some-lib';\n";
 // One shell command per delegation: run the project's test, try to tamper with the dependency, add a test file,
 // and show which version of the code the worktree holds.
@@ -50,9 +44,7 @@ let server: ConnectedServer;
 let persona: string;
 
 function git(cwd: string, ...args: string[]): string {
-  const run = spawnSync("git", args, { cwd, encoding: "utf8", env: { ...process.env, ...GIT_ENV, HOME: scratch } });
-  if (run.status !== 0) throw new Error(`git ${args.join(" ")} failed: ${run.stderr}`);
-  return run.stdout;
+  return gitWithHome(scratch, cwd, ...args);
 }
 
 beforeAll(async () => {

@@ -1,5 +1,19 @@
-// The end of a suite that started a server over a codex mock: what afterAll does in every such file, in one order.
+// A suite's server over the codex mock: started with the mock's CODEX_HOME, and ended (server, mock, CODEX_HOME,
+// scratch directories) in one order, as beforeAll and afterAll do in every such file.
 import { rm } from "node:fs/promises";
+import path from "node:path";
+import type { CodexHome } from "./codex-home.ts";
+import { connectServer, type ConnectedServer } from "./mcp-client.ts";
+import { serverCommand } from "./server-command.ts";
+
+/** `serve ARGS` in `cwd` with the mock's CODEX_HOME, run records under `$CODEX_HOME/runs`, and `extraEnv` on top. */
+export function serveWithCodexHome(home: CodexHome, args: string[], cwd: string, extraEnv: Record<string, string> = {}): Promise<ConnectedServer> {
+  return connectServer({
+    ...serverCommand(args),
+    env: { ...home.env, CODEX_SUBAGENTS_RUNS_DIR: path.join(home.dir, "runs"), ...extraEnv },
+    cwd,
+  });
+}
 
 interface Closable {
   close(): Promise<unknown>;
