@@ -5,14 +5,14 @@
 // makes `<cwd>/.codex` read-only: proven here with the real codex against the mock model.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { existsSync, readFileSync } from "node:fs";
-import { mkdir, mkdtemp, readdir, readFile, realpath, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readdir, readFile, realpath, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { makeCodexHome, type CodexHome } from "../helpers/codex-home.ts";
-import { connectServer, type ConnectedServer } from "../helpers/mcp-client.ts";
+import type { ConnectedServer } from "../helpers/mcp-client.ts";
 import { assistantMessage, functionCall, functionCallOutputs, startMockModel, type MockModel } from "../helpers/mock-model.ts";
 import { codexBin, repoRoot } from "../helpers/paths.ts";
-import { serverCommand } from "../helpers/server-command.ts";
 import { afterCase, countBadInput, fakeCall, fakePersona, makeScratch, newToken, reportTally, startServer, type AdversarialServer, type Scratch } from "./harness.ts";
+import { closeServerWorld, serveWithCodexHome } from "../helpers/codex-server.ts";
 
 function text(result: any): string {
   return result.content.map((c: any) => c.text ?? "").join("\n");
@@ -86,15 +86,10 @@ describe("./.codex/agents: codex itself makes <cwd>/.codex read-only (real codex
     await mkdir(path.join(root, ".codex", "agents"), { recursive: true });
     await writeFile(path.join(root, ".codex", "agents", "review.md"), original);
     await mkdir(path.join(parent, "tmp"));
-    server = await connectServer({
-      ...serverCommand(["--root", root, "--codex", codexBin]),
-      env: { ...home.env, CODEX_SUBAGENTS_RUNS_DIR: path.join(home.dir, "runs"), TMPDIR: path.join(parent, "tmp") },
-      cwd: root,
-    });
+    server = await serveWithCodexHome(home, ["--root", root, "--codex", codexBin], root, { TMPDIR: path.join(parent, "tmp") });
   });
   afterAll(async () => {
-    await server?.close(); await mock?.close(); await home?.cleanup();
-    if (parent) await rm(parent, { recursive: true, force: true });
+    await closeServerWorld({ server, mock, home }, parent);
   });
 
   test("a none-writer in the root is allowed, and its attempt to rewrite .codex/agents fails in the sandbox", async () => {

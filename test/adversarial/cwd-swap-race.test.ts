@@ -12,11 +12,11 @@ import os from "node:os";
 import { mkdir, mkdtemp, readdir, realpath, rm } from "node:fs/promises";
 import path from "node:path";
 import { makeCodexHome, type CodexHome } from "../helpers/codex-home.ts";
-import { connectServer, type ConnectedServer } from "../helpers/mcp-client.ts";
+import type { ConnectedServer } from "../helpers/mcp-client.ts";
 import { assistantMessage, functionCall, functionCallOutputs, startMockModel, type MockModel } from "../helpers/mock-model.ts";
 import { codexBin, distBinary, repoRoot } from "../helpers/paths.ts";
-import { serverCommand } from "../helpers/server-command.ts";
 import { countBadInput, reportTally } from "./harness.ts";
+import { closeServerWorld, serveWithCodexHome } from "../helpers/codex-server.ts";
 
 let parent: string, home: CodexHome, mock: MockModel, server: ConnectedServer, root: string, sub: string, outside: string;
 let n = 0;
@@ -43,15 +43,10 @@ beforeAll(async () => {
   sub = path.join(root, "sub");
   await mkdir(sub, { recursive: true });
   await mkdir(path.join(parent, "tmp"));
-  server = await connectServer({
-    ...serverCommand(["--root", root, "--codex", codexBin, "--max-concurrency", "4"]),
-    env: { ...home.env, CODEX_SUBAGENTS_RUNS_DIR: path.join(home.dir, "runs"), TMPDIR: path.join(parent, "tmp") },
-    cwd: root,
-  });
+  server = await serveWithCodexHome(home, ["--root", root, "--codex", codexBin, "--max-concurrency", "4"], root, { TMPDIR: path.join(parent, "tmp") });
 });
 afterAll(async () => {
-  await server?.close(); await mock?.close(); await home?.cleanup();
-  if (parent) await rm(parent, { recursive: true, force: true });
+  await closeServerWorld({ server, mock, home }, parent);
   reportTally(import.meta.file);
 });
 

@@ -13,11 +13,11 @@ import { mkdir, mkdtemp, readdir, realpath, rm, writeFile } from "node:fs/promis
 import os from "node:os";
 import path from "node:path";
 import { makeCodexHome, type CodexHome } from "../helpers/codex-home.ts";
-import { connectServer, type ConnectedServer } from "../helpers/mcp-client.ts";
+import type { ConnectedServer } from "../helpers/mcp-client.ts";
 import { assistantMessage, functionCall, functionCallOutputs, startMockModel, type MockModel } from "../helpers/mock-model.ts";
 import { codexBin, repoRoot } from "../helpers/paths.ts";
-import { serverCommand } from "../helpers/server-command.ts";
 import { countBadInput, reportTally } from "./harness.ts";
+import { serveWithCodexHome } from "../helpers/codex-server.ts";
 
 let parent: string, home: CodexHome, mock: MockModel, server: ConnectedServer, root: string, bare: string, marker: string, gitLog: string;
 let lastOutput = "";
@@ -65,11 +65,7 @@ beforeAll(async () => {
   git(root, "init", "-q");
   git(root, "add", ".");
   git(root, "commit", "-qm", "init");
-  server = await connectServer({
-    ...serverCommand(["--root", root, "--root", bare, "--codex", codexBin]),
-    env: { ...home.env, PATH: `${shimDir}:${home.env.PATH}`, CODEX_SUBAGENTS_RUNS_DIR: path.join(home.dir, "runs"), TMPDIR: path.join(parent, "tmp") },
-    cwd: root,
-  });
+  server = await serveWithCodexHome(home, ["--root", root, "--root", bare, "--codex", codexBin], root, { PATH: `${shimDir}:${home.env.PATH}`, TMPDIR: path.join(parent, "tmp") });
 });
 afterAll(async () => {
   await server?.close(); await mock?.close(); await home?.cleanup();

@@ -11,11 +11,11 @@ import { existsSync } from "node:fs";
 import { mkdir, mkdtemp, readdir, realpath, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { makeCodexHome, type CodexHome } from "../helpers/codex-home.ts";
-import { connectServer, type ConnectedServer } from "../helpers/mcp-client.ts";
+import type { ConnectedServer } from "../helpers/mcp-client.ts";
 import { assistantMessage, functionCall, functionCallOutputs, startMockModel, type MockModel } from "../helpers/mock-model.ts";
 import { codexBin, repoRoot } from "../helpers/paths.ts";
-import { serverCommand } from "../helpers/server-command.ts";
 import { countBadInput, reportTally } from "./harness.ts";
+import { closeServerWorld, serveWithCodexHome } from "../helpers/codex-server.ts";
 
 let parent: string;
 let home: CodexHome;
@@ -52,18 +52,11 @@ beforeAll(async () => {
   await mkdir(root);
   await writeFile(path.join(root, "README.md"), "a project\n");
   await mkdir(path.join(parent, "tmp"));
-  server = await connectServer({
-    ...serverCommand(["--root", root, "--codex", codexBin]),
-    env: { ...home.env, CODEX_SUBAGENTS_RUNS_DIR: path.join(home.dir, "runs"), TMPDIR: path.join(parent, "tmp") },
-    cwd: root,
-  });
+  server = await serveWithCodexHome(home, ["--root", root, "--codex", codexBin], root, { TMPDIR: path.join(parent, "tmp") });
 });
 
 afterAll(async () => {
-  await server?.close();
-  await mock?.close();
-  await home?.cleanup();
-  if (parent) await rm(parent, { recursive: true, force: true });
+  await closeServerWorld({ server, mock, home }, parent);
   reportTally(import.meta.file);
 });
 

@@ -9,9 +9,10 @@ import { mkdir, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { SERVER_INSTRUCTIONS } from "../../src/server.ts";
 import {
-  cutCallEvidence,
-  expectCutCallEnded,
+  expectClientCutsCall,
+  expectTappedCalls,
   integrationSnippet,
+  newCutWatch,
   makeClientWorld,
   OPENAI_KEY,
   processesOf,
@@ -21,9 +22,10 @@ import {
   shellWords,
   SLOW_TASK,
   SUBAGENT_MARKER,
+  takeCutEvidence,
   type ClientWorld,
 } from "../helpers/client-world.ts";
-import { anthropicToolNames, anthropicToolResults, startAnthropicMock, type AnthropicBlock, type AnthropicMock } from "../helpers/mock-anthropic.ts";
+import { anthropicToolNames, plannedToolCalls, startAnthropicMock, type AnthropicMock } from "../helpers/mock-anthropic.ts";
 import { repoRoot } from "../helpers/paths.ts";
 
 const CLAUDE = path.join(repoRoot, "node_modules", ".bin", "claude");
@@ -35,20 +37,12 @@ let model: AnthropicMock;
 /** What the mock model does, step by step: each entry is the next tool call once the previous result is in. */
 let plan: Array<{ name: string; input: unknown }> = [];
 /** Set by the mock while the client still runs, after the cut call: the proof the sub-agent was ended. */
-let evidence: Awaited<ReturnType<typeof cutCallEvidence>> | null = null;
-let waitForCutEvidence = false;
+const cut = newCutWatch();
 
 beforeAll(async () => {
   world = await makeClientWorld("claude");
-  model = await startAnthropicMock(async (req): Promise<AnthropicBlock[]> => {
-    // Side requests (titles, summaries) offer no ToolSearch; the conversation does.
-    if (!anthropicToolNames(req.body).includes("ToolSearch")) return [{ type: "text", text: "ok" }];
-    const results = anthropicToolResults(req.body);
-    const next = plan[results.length];
-    if (next) return [{ type: "tool_use", name: next.name, input: next.input }];
-    if (waitForCutEvidence) evidence = await cutCallEvidence(world);
-    return [{ type: "text", text: `FINAL\n${results.map((r) => `${r.isError ? "ERROR " : ""}${r.text}`).join("\n---\n")}` }];
-  });
+  // Side requests (titles, summaries) offer no ToolSearch; the conversation does.
+  model = await startAnthropicMock(plannedToolCalls((names) => names.includes("ToolSearch"), () => plan, () => takeCutEvidence(world, cut)));
   // The guide's `claude mcp add`, run as a user would (it writes the throw-away HOME's ~/.claude.json).
   const words = shellWords(world.realize(integrationSnippet("claude-mcp-add")));
   expect(words.slice(0, 3)).toEqual(["claude", "mcp", "add"]);
@@ -149,9 +143,7 @@ describe("Claude Code, configured as docs/INTEGRATION.md says", () => {
     expect(run.code).toBe(0);
     expect(result.result).toContain(SUBAGENT_MARKER);
     const tap = await readTap(tapped.log);
-    expect(tap.initialize.protocolVersion).toBe("2025-11-25");
-    expect(tap.calls.length).toBe(1);
-    for (const call of tap.calls) expect(call.params._meta?.progressToken).toBeDefined();
+    expectTappedCalls(tap, "2025-11-25", 1);
   }, 120_000);
 
   test("a call cut by MCP_TOOL_TIMEOUT ends the sub-agent: its run record says cancelled, no codex is left, the model reads a timeout", async () => {
@@ -159,18 +151,12 @@ describe("Claude Code, configured as docs/INTEGRATION.md says", () => {
     expect(timeoutVar?.[1]).toBe("MCP_TOOL_TIMEOUT");
     expect(Number(timeoutVar![2])).toBeGreaterThan(1800 * 1000); // above the server's default --timeout
     plan = [SELECT, { name: "mcp__subagents__delegate", input: { agent: "review", task: SLOW_TASK } }];
-    waitForCutEvidence = true;
-    evidence = null;
-    const before = (await runResults(world.runsDir)).length;
-    try {
+    // Seen while claude was still running (so not the server's shutdown when the client exits).
+    await expectClientCutsCall(world, cut, async () => {
       const { run, result } = await claudeP(allowedToolsArgs(), { [timeoutVar![1]!]: "3000" });
       expect(run.code).toBe(0);
       expect(result.result).toMatch(/ERROR .*timed out/i);
       expect(result.result).not.toContain(SUBAGENT_MARKER);
-      // Seen while claude was still running (so not the server's shutdown when the client exits).
-      await expectCutCallEnded(world, evidence, before);
-    } finally {
-      waitForCutEvidence = false;
-    }
+    });
   }, 120_000);
 });

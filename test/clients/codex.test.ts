@@ -9,16 +9,17 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
 import {
-  cutCallEvidence,
-  expectCutCallEnded,
+  expectClientCutsCall,
+  expectTappedCalls,
   integrationSnippet,
+  newCutWatch,
   makeClientWorld,
   readTap,
   runClient,
-  runResults,
   sleepTask,
   SLOW_TASK,
   SUBAGENT_MARKER,
+  takeCutEvidence,
   type ClientWorld,
 } from "../helpers/client-world.ts";
 import { assistantMessage, functionCall, functionCallOutputs, type OutputItem, type RecordedRequest } from "../helpers/mock-model.ts";
@@ -27,13 +28,12 @@ import { codexBin } from "../helpers/paths.ts";
 let world: ClientWorld;
 /** The tool calls the top-level model makes in its first turn (all at once), then it reports what came back. */
 let calls: Array<{ name: string; args: unknown }> = [];
-let evidence: Awaited<ReturnType<typeof cutCallEvidence>> | null = null;
-let waitForCutEvidence = false;
+const cut = newCutWatch();
 
 async function topLevel(req: RecordedRequest): Promise<OutputItem[]> {
   const outputs = functionCallOutputs(req.body);
   if (outputs.length === 0) return calls.map((c, i) => functionCall({ name: c.name, namespace: "mcp__subagents", args: c.args, callId: `call_${i}` }));
-  if (waitForCutEvidence) evidence = await cutCallEvidence(world);
+  await takeCutEvidence(world, cut);
   return [assistantMessage(`FINAL\n${outputs.map((o) => o.output).join("\n---\n")}`)];
 }
 
@@ -68,9 +68,7 @@ describe("Codex as the client, with the guide's complete entry", () => {
     expect(run.code).toBe(0);
     // Each of the three results names the sub-agent's answer as its final_message (its steps may repeat it).
     expect(final.match(new RegExp(`"final_message":\\s*"${SUBAGENT_MARKER}`, "g"))?.length).toBe(3);
-    expect(tap.initialize.protocolVersion).toBe("2025-06-18");
-    expect(tap.calls.length).toBe(3);
-    for (const call of tap.calls) expect(call.params._meta?.progressToken).toBeDefined();
+    expectTappedCalls(tap, "2025-06-18", 3);
     const [a, b] = tap.calls;
     expect(b!.at).toBeLessThan(a!.answeredAt!);
   }, 120_000);
@@ -88,10 +86,8 @@ describe("Codex as the client, with the guide's complete entry", () => {
 
   test("tool_timeout_sec is a hard limit despite progress: the cut call ends the sub-agent, cancelled, nothing left", async () => {
     calls = [{ name: "delegate", args: { agent: "review", task: SLOW_TASK } }];
-    waitForCutEvidence = true;
-    evidence = null;
-    const before = (await runResults(world.runsDir)).length;
-    try {
+    // Seen while codex was still running (so not the server's shutdown when the client exits).
+    await expectClientCutsCall(world, cut, async () => {
       const { run, final, tap } = await codexExec((t) => {
         expect(t).toMatch(/^tool_timeout_sec = (\d+)$/m);
         return t.replace(/^tool_timeout_sec = \d+$/m, "tool_timeout_sec = 3");
@@ -100,10 +96,6 @@ describe("Codex as the client, with the guide's complete entry", () => {
       expect(final).toMatch(/timed out/i);
       expect(final).not.toContain(SUBAGENT_MARKER);
       expect(tap.notifications.map((n) => n.method)).toContain("notifications/cancelled");
-      // Seen while codex was still running (so not the server's shutdown when the client exits).
-      await expectCutCallEnded(world, evidence, before);
-    } finally {
-      waitForCutEvidence = false;
-    }
+    });
   }, 120_000);
 });

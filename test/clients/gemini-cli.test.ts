@@ -8,9 +8,10 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { mkdir, writeFile } from "node:fs/promises";
 import path from "node:path";
 import {
-  cutCallEvidence,
-  expectCutCallEnded,
+  expectClientCutsCall,
+  expectTappedCalls,
   integrationSnippet,
+  newCutWatch,
   makeClientWorld,
   OPENAI_KEY,
   processesOf,
@@ -20,6 +21,7 @@ import {
   shellWords,
   SLOW_TASK,
   SUBAGENT_MARKER,
+  takeCutEvidence,
   type ClientWorld,
 } from "../helpers/client-world.ts";
 import { geminiDeclarations, geminiFunctionResponses, geminiToolNames, startGeminiMock, type GeminiMock, type GeminiPart } from "../helpers/mock-gemini.ts";
@@ -31,8 +33,7 @@ const TOOLS = ["mcp_subagents_list_agents", "mcp_subagents_validate_agents", "mc
 let world: ClientWorld;
 let model: GeminiMock;
 let plan: Array<{ name: string; args: unknown }> = [];
-let evidence: Awaited<ReturnType<typeof cutCallEvidence>> | null = null;
-let waitForCutEvidence = false;
+const cut = newCutWatch();
 
 beforeAll(async () => {
   world = await makeClientWorld("gemini");
@@ -41,7 +42,7 @@ beforeAll(async () => {
     const results = geminiFunctionResponses(req.body);
     const next = plan[results.length];
     if (next) return [{ functionCall: { name: next.name, args: next.args } }];
-    if (waitForCutEvidence) evidence = await cutCallEvidence(world);
+    await takeCutEvidence(world, cut);
     return [{ text: `FINAL\n${results.map((r) => r.text).join("\n---\n")}` }];
   });
   await mkdir(path.join(world.home, ".gemini"), { recursive: true });
@@ -130,9 +131,7 @@ describe("Gemini CLI, configured as docs/INTEGRATION.md says", () => {
     expect(run.code).toBe(0);
     expect(response).toContain(SUBAGENT_MARKER);
     const tap = await readTap(tapped.log);
-    expect(tap.initialize.protocolVersion).toBe("2025-06-18");
-    expect(tap.calls.length).toBe(1);
-    for (const call of tap.calls) expect(call.params._meta?.progressToken).toBeDefined();
+    expectTappedCalls(tap, "2025-06-18", 1);
   }, 120_000);
 
   test("a call cut by the entry's timeout ends the sub-agent: its run record says cancelled, no codex is left", async () => {
@@ -142,16 +141,10 @@ describe("Gemini CLI, configured as docs/INTEGRATION.md says", () => {
     });
     expect(settings.mcpServers.subagents.trust).toBe(true);
     plan = [{ name: "mcp_subagents_delegate", args: { agent: "review", task: SLOW_TASK } }];
-    waitForCutEvidence = true;
-    evidence = null;
-    const before = (await runResults(world.runsDir)).length;
-    try {
+    await expectClientCutsCall(world, cut, async () => {
       const { run, response } = await geminiP();
       expect(run.code).toBe(0);
       expect(response).not.toContain(SUBAGENT_MARKER);
-      await expectCutCallEnded(world, evidence, before);
-    } finally {
-      waitForCutEvidence = false;
-    }
+    });
   }, 120_000);
 });

@@ -9,9 +9,10 @@ import { writeFile } from "node:fs/promises";
 import path from "node:path";
 import { HEARTBEAT_MS } from "../../src/tools/delegate.ts";
 import {
-  cutCallEvidence,
-  expectCutCallEnded,
+  expectClientCutsCall,
+  expectTappedCalls,
   integrationSnippet,
+  newCutWatch,
   makeClientWorld,
   OPENAI_KEY,
   processesOf,
@@ -21,9 +22,10 @@ import {
   sleepTask,
   SLOW_TASK,
   SUBAGENT_MARKER,
+  takeCutEvidence,
   type ClientWorld,
 } from "../helpers/client-world.ts";
-import { anthropicToolNames, anthropicToolResults, startAnthropicMock, type AnthropicBlock, type AnthropicMock } from "../helpers/mock-anthropic.ts";
+import { plannedToolCalls, startAnthropicMock, type AnthropicMock } from "../helpers/mock-anthropic.ts";
 import { repoRoot } from "../helpers/paths.ts";
 
 const OPENCODE = path.join(repoRoot, "node_modules", ".bin", "opencode");
@@ -31,19 +33,11 @@ const OPENCODE = path.join(repoRoot, "node_modules", ".bin", "opencode");
 let world: ClientWorld;
 let model: AnthropicMock;
 let plan: Array<{ name: string; input: unknown }> = [];
-let evidence: Awaited<ReturnType<typeof cutCallEvidence>> | null = null;
-let waitForCutEvidence = false;
+const cut = newCutWatch();
 
 beforeAll(async () => {
   world = await makeClientWorld("opencode");
-  model = await startAnthropicMock(async (req): Promise<AnthropicBlock[]> => {
-    if (!anthropicToolNames(req.body).some((n) => n.startsWith("subagents_"))) return [{ type: "text", text: "ok" }];
-    const results = anthropicToolResults(req.body);
-    const next = plan[results.length];
-    if (next) return [{ type: "tool_use", name: next.name, input: next.input }];
-    if (waitForCutEvidence) evidence = await cutCallEvidence(world);
-    return [{ type: "text", text: `FINAL\n${results.map((r) => `${r.isError ? "ERROR " : ""}${r.text}`).join("\n---\n")}` }];
-  });
+  model = await startAnthropicMock(plannedToolCalls((names) => names.some((n) => n.startsWith("subagents_")), () => plan, () => takeCutEvidence(world, cut)));
 }, 60_000);
 
 afterAll(async () => {
@@ -101,9 +95,7 @@ describe("opencode, configured as docs/INTEGRATION.md says", () => {
     expect(run.code).toBe(0);
     expect(text).toContain(SUBAGENT_MARKER);
     const tap = await readTap(tapped.log);
-    expect(tap.initialize.protocolVersion).toBe("2025-11-25");
-    expect(tap.calls.length).toBe(1);
-    for (const call of tap.calls) expect(call.params._meta?.progressToken).toBeDefined();
+    expectTappedCalls(tap, "2025-11-25", 1);
   }, 120_000);
 
   test("progress restarts opencode's timeout: a run longer than it, with heartbeats inside it, completes", async () => {
@@ -122,17 +114,11 @@ describe("opencode, configured as docs/INTEGRATION.md says", () => {
       e.timeout = Math.round(HEARTBEAT_MS * 0.6); // shorter than the gap between heartbeats
     });
     plan = [{ name: "subagents_delegate", input: { agent: "review", task: SLOW_TASK } }];
-    waitForCutEvidence = true;
-    evidence = null;
-    const before = (await runResults(world.runsDir)).length;
-    try {
+    await expectClientCutsCall(world, cut, async () => {
       const { run, text } = await opencodeRun();
       expect(run.code).toBe(0);
       expect(text).toContain("Request timed out");
       expect(text).not.toContain(SUBAGENT_MARKER);
-      await expectCutCallEnded(world, evidence, before);
-    } finally {
-      waitForCutEvidence = false;
-    }
+    });
   }, 120_000);
 });

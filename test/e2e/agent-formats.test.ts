@@ -10,10 +10,11 @@ import { chmod, cp, mkdir, mkdtemp, readdir, readFile, realpath, rm, symlink, wr
 import os from "node:os";
 import path from "node:path";
 import { makeCodexHome, type CodexHome } from "../helpers/codex-home.ts";
-import { connectServer, type ConnectedServer } from "../helpers/mcp-client.ts";
+import type { ConnectedServer } from "../helpers/mcp-client.ts";
 import { assistantMessage, developerMessages, startMockModel, userMessages, type MockModel } from "../helpers/mock-model.ts";
 import { codexBin, repoRoot } from "../helpers/paths.ts";
 import { serverCommand } from "../helpers/server-command.ts";
+import { closeServerWorld, serveWithCodexHome } from "../helpers/codex-server.ts";
 
 const CLAUDE_FIXTURES = path.join(repoRoot, "test", "fixtures", "claude-agents");
 const ROLE_FIXTURES = path.join(repoRoot, "test", "fixtures", "codex-roles");
@@ -174,17 +175,11 @@ describe("over MCP, with the real codex against a mock model", () => {
     const wrapper = path.join(scratch, "codex-wrapper");
     await writeFile(wrapper, `#!/bin/sh\nprintf '%s\\n' '=== run' "$@" >> '${argvLog}'\nexec '${codexBin}' "$@"\n`);
     await chmod(wrapper, 0o755);
-    server = await connectServer({
-      ...serverCommand(["--agents-dir", agentsDir, "--root", workDir, "--codex", wrapper, "--max-sandbox", "read-only"]),
-      env: { ...home.env, CODEX_SUBAGENTS_RUNS_DIR: path.join(home.dir, "runs") },
-      cwd: workDir,
-    });
+    server = await serveWithCodexHome(home, ["--agents-dir", agentsDir, "--root", workDir, "--codex", wrapper, "--max-sandbox", "read-only"], workDir);
   });
 
   afterAll(async () => {
-    await server?.close();
-    await mock?.close();
-    await home?.cleanup();
+    await closeServerWorld({ server, mock, home });
   });
 
   async function lastArgv(): Promise<string[]> {

@@ -3,15 +3,15 @@
  * against a mock model on 127.0.0.1.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { mkdtemp, realpath, rm, writeFile, mkdir } from "node:fs/promises";
+import { mkdtemp, realpath, writeFile, mkdir } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { makeCodexHome, type CodexHome } from "../helpers/codex-home.ts";
-import { connectServer, type ConnectedServer } from "../helpers/mcp-client.ts";
+import type { ConnectedServer } from "../helpers/mcp-client.ts";
 import { assistantMessage, developerMessages, startMockModel, userMessages, type MockModel } from "../helpers/mock-model.ts";
 import { codexBin } from "../helpers/paths.ts";
-import { serverCommand } from "../helpers/server-command.ts";
 import { starterPersonaFirstLine } from "../helpers/agents.ts";
+import { closeServerWorld, serveWithCodexHome } from "../helpers/codex-server.ts";
 
 let mock: MockModel;
 let home: CodexHome;
@@ -29,18 +29,11 @@ beforeAll(async () => {
   home = await makeCodexHome({ baseUrl: mock.baseUrl });
   workDir = await realpath(await mkdtemp(path.join(os.tmpdir(), "cs-e2e-work-")));
   await mkdir(path.join(workDir, "sub"));
-  server = await connectServer({
-    ...serverCommand(["--root", workDir, "--codex", codexBin]),
-    env: { ...home.env, CODEX_SUBAGENTS_RUNS_DIR: path.join(home.dir, "runs") },
-    cwd: workDir,
-  });
+  server = await serveWithCodexHome(home, ["--root", workDir, "--codex", codexBin], workDir);
 });
 
 afterAll(async () => {
-  await server?.close();
-  await mock?.close();
-  await home?.cleanup();
-  if (workDir) await rm(workDir, { recursive: true, force: true });
+  await closeServerWorld({ server, mock, home }, workDir);
 });
 
 function structured(result: any): any {

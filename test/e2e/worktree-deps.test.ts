@@ -12,7 +12,7 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { spawnSync } from "node:child_process";
-import { mkdir, mkdtemp, readdir, readFile, realpath, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readdir, readFile, realpath, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { starterPersonaFirstLine } from "../helpers/agents.ts";
@@ -21,14 +21,9 @@ import { connectServer, type ConnectedServer } from "../helpers/mcp-client.ts";
 import { assistantMessage, developerMessages, functionCall, functionCallOutputs, startMockModel, type MockModel } from "../helpers/mock-model.ts";
 import { codexBin, repoRoot } from "../helpers/paths.ts";
 import { serverCommand } from "../helpers/server-command.ts";
+import { gitWithHome } from "../helpers/git.ts";
+import { closeServerWorld } from "../helpers/codex-server.ts";
 
-const GIT_ENV = {
-  GIT_AUTHOR_NAME: "Test",
-  GIT_AUTHOR_EMAIL: "test@example.invalid",
-  GIT_COMMITTER_NAME: "Test",
-  GIT_COMMITTER_EMAIL: "test@example.invalid",
-  GIT_CONFIG_NOSYSTEM: "1",
-};
 const LIBRARY = "exports.hello = () => 'hello from some-lib';\n";
 // One shell command per delegation: run the project's test, try to tamper with the dependency, add a test file,
 // and show which version of the code the worktree holds.
@@ -49,9 +44,7 @@ let server: ConnectedServer;
 let persona: string;
 
 function git(cwd: string, ...args: string[]): string {
-  const run = spawnSync("git", args, { cwd, encoding: "utf8", env: { ...process.env, ...GIT_ENV, HOME: scratch } });
-  if (run.status !== 0) throw new Error(`git ${args.join(" ")} failed: ${run.stderr}`);
-  return run.stdout;
+  return gitWithHome(scratch, cwd, ...args);
 }
 
 beforeAll(async () => {
@@ -88,11 +81,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await server?.close();
-  await mock?.close();
-  await home?.cleanup();
-  if (scratch) await rm(scratch, { recursive: true, force: true });
-  if (tmpParent) await rm(tmpParent, { recursive: true, force: true });
+  await closeServerWorld({ server, mock, home }, scratch, tmpParent);
 });
 
 function delegateTest(extra: Record<string, unknown> = {}) {

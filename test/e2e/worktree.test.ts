@@ -5,8 +5,7 @@
  * look exactly as before: same `git status`, no extra worktree, no temporary directory left behind.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { spawnSync } from "node:child_process";
-import { mkdir, mkdtemp, readdir, readFile, realpath, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readdir, readFile, realpath, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { makeCodexHome, type CodexHome } from "../helpers/codex-home.ts";
@@ -14,17 +13,11 @@ import { connectServer, type ConnectedServer } from "../helpers/mcp-client.ts";
 import { assistantMessage, developerMessages, functionCall, functionCallOutputs, startMockModel, type MockModel } from "../helpers/mock-model.ts";
 import { codexBin } from "../helpers/paths.ts";
 import { serverCommand } from "../helpers/server-command.ts";
+import { gitWithHome } from "../helpers/git.ts";
+import { closeServerWorld } from "../helpers/codex-server.ts";
 
 const PERSONA = "You are the worktree-writer test agent. WORKTREE-PERSONA-41";
 const EDIT_COMMAND = "mkdir -p notes && printf 'brand new file\\n' > notes/new.md && printf 'line added by the sub-agent\\n' >> README.md";
-
-const GIT_ENV = {
-  GIT_AUTHOR_NAME: "Test",
-  GIT_AUTHOR_EMAIL: "test@example.invalid",
-  GIT_COMMITTER_NAME: "Test",
-  GIT_COMMITTER_EMAIL: "test@example.invalid",
-  GIT_CONFIG_NOSYSTEM: "1",
-};
 
 let scratch: string;
 let repo: string;
@@ -35,9 +28,7 @@ let home: CodexHome;
 let server: ConnectedServer;
 
 function git(cwd: string, ...args: string[]): string {
-  const run = spawnSync("git", args, { cwd, encoding: "utf8", env: { ...process.env, ...GIT_ENV, HOME: scratch } });
-  if (run.status !== 0) throw new Error(`git ${args.join(" ")} failed: ${run.stderr}`);
-  return run.stdout;
+  return gitWithHome(scratch, cwd, ...args);
 }
 
 beforeAll(async () => {
@@ -70,10 +61,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await server?.close();
-  await mock?.close();
-  await home?.cleanup();
-  if (scratch) await rm(scratch, { recursive: true, force: true });
+  await closeServerWorld({ server, mock, home }, scratch);
 });
 
 function delegateWorktree() {

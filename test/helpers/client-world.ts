@@ -236,12 +236,45 @@ export async function cutCallEvidence(world: ClientWorld): Promise<{ cancelledRe
  * ran, so not the server's shutdown) shows the run recorded as cancelled and no codex left; afterwards there is one
  * run record more than `recordsBefore` and no process of this world.
  */
-export async function expectCutCallEnded(world: ClientWorld, evidence: Awaited<ReturnType<typeof cutCallEvidence>> | null, recordsBefore: number): Promise<void> {
+export async function expectCutCallEnded(world: ClientWorld, evidence: CutEvidence | null, recordsBefore: number): Promise<void> {
   expect(evidence).not.toBeNull();
   expect(evidence!.cancelledRecord).toMatchObject({ cancelled: true, ok: false, agent: "review" });
   expect(evidence!.codexLeft).toBe(0);
   expect((await runResults(world.runsDir)).length).toBe(recordsBefore + 1);
   expect(await processesOf(world.codexHome.dir)).toEqual([]);
+}
+
+export type CutEvidence = Awaited<ReturnType<typeof cutCallEvidence>>;
+
+/** Shared by a client test and its model mock: whether the mock's final answer waits for the cut-call proof, and the proof. */
+export interface CutWatch {
+  waiting: boolean;
+  evidence: CutEvidence | null;
+}
+
+export function newCutWatch(): CutWatch {
+  return { waiting: false, evidence: null };
+}
+
+/** In a model mock's responder, before its final answer: takes the proof while a cut call is watched. */
+export async function takeCutEvidence(world: ClientWorld, watch: CutWatch): Promise<void> {
+  if (watch.waiting) watch.evidence = await cutCallEvidence(world);
+}
+
+/**
+ * Runs a client whose call it will cut itself (`runAndCheck` runs it and asserts on its output), with the mock told
+ * to take the proof while the client still runs; then asserts the sub-agent ended (expectCutCallEnded).
+ */
+export async function expectClientCutsCall(world: ClientWorld, watch: CutWatch, runAndCheck: () => Promise<void>): Promise<void> {
+  watch.waiting = true;
+  watch.evidence = null;
+  const before = (await runResults(world.runsDir)).length;
+  try {
+    await runAndCheck();
+    await expectCutCallEnded(world, watch.evidence, before);
+  } finally {
+    watch.waiting = false;
+  }
 }
 
 export interface TapLog {
@@ -251,6 +284,13 @@ export interface TapLog {
   calls: Array<{ at: number; answeredAt: number | null; params: any }>;
   /** Every notification the client sent (e.g. notifications/cancelled). */
   notifications: Array<{ at: number; method: string; params: any }>;
+}
+
+/** What a tap shows a client sent: `protocolVersion` in initialize, `callCount` tools/calls, a progress token on each. */
+export function expectTappedCalls(tap: TapLog, protocolVersion: string, callCount: number): void {
+  expect(tap.initialize.protocolVersion).toBe(protocolVersion);
+  expect(tap.calls.length).toBe(callCount);
+  for (const call of tap.calls) expect(call.params._meta?.progressToken).toBeDefined();
 }
 
 /** Reads a mcp-tap log. */

@@ -2,8 +2,7 @@
 // offline. `POST /v1/messages` answers with Server-Sent Events when the request asks for `stream`, else with one JSON
 // message; `POST /v1/messages/count_tokens` answers a fixed count. The responder picks the content blocks.
 import { createServer } from "node:http";
-import type { AddressInfo } from "node:net";
-import { parseJson, readBody } from "./http-body.ts";
+import { listenOnLoopback, parseJson, readBody } from "./http-body.ts";
 
 export type AnthropicBlock = { type: "text"; text: string } | { type: "tool_use"; name: string; input: unknown; id?: string };
 
@@ -73,24 +72,37 @@ export async function startAnthropicMock(responder: AnthropicResponder): Promise
       res.end(JSON.stringify({ type: "error", error: { type: "api_error", message: String(error) } }));
     });
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => resolve());
-  });
-  const { port } = server.address() as AddressInfo;
+  const listening = await listenOnLoopback(server);
   return {
-    baseUrl: `http://127.0.0.1:${port}`,
+    baseUrl: listening.origin,
     requests,
     messageRequests: () => requests.filter((r) => r.path === "/v1/messages"),
-    close: () => new Promise<void>((resolve) => {
-      server.closeAllConnections();
-      server.close(() => resolve());
-    }),
+    close: listening.close,
   };
 }
 
 function sse(type: string, payload: Record<string, unknown>): string {
   return `event: ${type}\ndata: ${JSON.stringify({ type, ...payload })}\n\n`;
+}
+
+/**
+ * A model that works through `plan()`: in the conversation (a request `inConversation` accepts), the next planned
+ * tool call once the previous one's result is in; after the last, `beforeFinal()` and then every result as text
+ * (`ERROR ` before a failed one). Any side request (titles, summaries) gets "ok".
+ */
+export function plannedToolCalls(
+  inConversation: (toolNames: string[]) => boolean,
+  plan: () => Array<{ name: string; input: unknown }>,
+  beforeFinal: () => Promise<void>,
+): AnthropicResponder {
+  return async (req) => {
+    if (!inConversation(anthropicToolNames(req.body))) return [{ type: "text", text: "ok" }];
+    const results = anthropicToolResults(req.body);
+    const next = plan()[results.length];
+    if (next) return [{ type: "tool_use", name: next.name, input: next.input }];
+    await beforeFinal();
+    return [{ type: "text", text: `FINAL\n${results.map((r) => `${r.isError ? "ERROR " : ""}${r.text}`).join("\n---\n")}` }];
+  };
 }
 
 // ---- reading a request ----

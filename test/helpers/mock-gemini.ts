@@ -3,8 +3,7 @@
 // `:countTokens` with a fixed count. A request that asks for JSON (Gemini CLI's model router, its summaries) gets an
 // object built from the schema it asks for; every other request goes to the responder, which picks the parts.
 import { createServer } from "node:http";
-import type { AddressInfo } from "node:net";
-import { parseJson, readBody } from "./http-body.ts";
+import { listenOnLoopback, parseJson, readBody } from "./http-body.ts";
 
 export type GeminiPart = { text: string } | { functionCall: { name: string; args: unknown } };
 
@@ -65,18 +64,11 @@ export async function startGeminiMock(responder: GeminiResponder): Promise<Gemin
       res.end(JSON.stringify({ error: { code: 500, message: String(error), status: "INTERNAL" } }));
     });
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => resolve());
-  });
-  const { port } = server.address() as AddressInfo;
+  const listening = await listenOnLoopback(server);
   return {
-    baseUrl: `http://127.0.0.1:${port}`,
+    baseUrl: listening.origin,
     requests,
-    close: () => new Promise<void>((resolve) => {
-      server.closeAllConnections();
-      server.close(() => resolve());
-    }),
+    close: listening.close,
   };
 }
 

@@ -2,8 +2,7 @@
 // Codex POSTs `{base_url}/responses` with `stream: true` and reads Server-Sent Events; a turn only
 // succeeds when the stream ends with `response.completed`, so every reply carries one.
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
-import { parseJson, readBody } from "./http-body.ts";
+import { listenOnLoopback, parseJson, readBody } from "./http-body.ts";
 
 export type OutputItem = Record<string, unknown>;
 
@@ -105,22 +104,13 @@ export async function startMockModel(responder: Responder, opts: MockModelOption
     );
   }
 
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => resolve());
-  });
-  const { port } = server.address() as AddressInfo;
+  const listening = await listenOnLoopback(server);
 
   return {
-    baseUrl: `http://127.0.0.1:${port}/v1`,
+    baseUrl: `${listening.origin}/v1`,
     requests,
     responseRequests: () => requests.filter((r) => r.path === "/v1/responses"),
-    close: () =>
-      new Promise<void>((resolve) => {
-        // A codex that was killed mid-request can leave a keep-alive socket open; do not wait for it.
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
+    close: listening.close,
   };
 }
 
