@@ -85,6 +85,9 @@ function sse(type: string, payload: Record<string, unknown>): string {
   return `event: ${type}\ndata: ${JSON.stringify({ type, ...payload })}\n\n`;
 }
 
+const NO_DEFERRED_MATCH = "No matching deferred tools found";
+const MAX_SEARCH_RETRIES = 20;
+
 /**
  * A model that works through `plan()`: in the conversation (a request `inConversation` accepts), the next planned
  * tool call once the previous one's result is in; after the last, `beforeFinal()` and then every result as text
@@ -97,7 +100,13 @@ export function plannedToolCalls(
 ): AnthropicResponder {
   return async (req) => {
     if (!inConversation(anthropicToolNames(req.body))) return [{ type: "text", text: "ok" }];
-    const results = anthropicToolResults(req.body);
+    const all = anthropicToolResults(req.body);
+    // Claude Code connects MCP servers in the background: a ToolSearch made before our server listed its tools finds
+    // nothing. Like a real model, search again a moment later (boundedly) instead of giving up.
+    const found = all.filter((r) => !r.text.includes(NO_DEFERRED_MATCH));
+    const giveUp = all.length - found.length > MAX_SEARCH_RETRIES;
+    const results = giveUp ? all : found;
+    if (!giveUp && all.at(-1)?.text.includes(NO_DEFERRED_MATCH)) await Bun.sleep(500);
     const next = plan()[results.length];
     if (next) return [{ type: "tool_use", name: next.name, input: next.input }];
     await beforeFinal();
