@@ -13,11 +13,9 @@ import { DelegateError, planDelegation, type DelegateContext } from "../../src/d
 import { planInvocation } from "../../src/delegation/invocation.ts";
 import { runNotes, type Outcome } from "../../src/delegation/outcome.ts";
 import { buildResult, PATCH_REDACTED_NOTE, resultWithoutRun, STDERR_TAIL_BYTES } from "../../src/delegation/result.ts";
-import { Limiter } from "../../src/limiter.ts";
-import { silentLogger } from "../../src/log.ts";
 import { createRedactor } from "../../src/policy/redact.ts";
-import { resolveRoots } from "../../src/policy/roots.ts";
 import { delegateResultSchema } from "../../src/shapes/delegate-result.ts";
+import { testContext } from "../helpers/delegate-context.ts";
 
 let root: string;
 beforeAll(async () => {
@@ -28,22 +26,9 @@ afterAll(async () => {
   await rm(root, { recursive: true, force: true });
 });
 
-async function context(over: Partial<DelegateContext> = {}): Promise<DelegateContext> {
-  return {
-    registry: () => loadRegistry({ dir: null, source: "embedded", foundBy: "test" }, []),
-    roots: await resolveRoots([root], root),
-    codexPath: "/nonexistent/codex",
-    maxTimeoutS: 600,
-    maxSandbox: "workspace-write",
-    passEnv: [],
-    depth: 0,
-    maxDepth: 1,
-    parentEnv: {},
-    limiter: new Limiter(1),
-    redact: createRedactor([]),
-    log: silentLogger,
-    ...over,
-  };
+/** The shared test context with no agents (every call here is ad-hoc) and a longer server time limit. */
+function context(over: Partial<DelegateContext> = {}): Promise<DelegateContext> {
+  return testContext(root, { registry: () => loadRegistry({ dir: null, source: "embedded", foundBy: "test" }, []), maxTimeoutS: 600, ...over });
 }
 
 const refusal = (promise: Promise<unknown>) => promise.then(() => null, (e: unknown) => e as Error);
