@@ -5,7 +5,7 @@
  * another client's sub-agents, a thread started under a looser sandbox or with other files in its history. A caller
  * (or a sub-agent that learned an id) must not pick those up through this server. A thread counts as ours when this
  * process started it, or when a run record in --runs-dir names it: each finished record holds `thread.txt` (written
- * by record.ts), so the check reads at most --keep-runs files of a few bytes, newest first. Records pruned by
+ * by record.ts), so the check reads at most --keep-runs files of a few bytes, newest first, each once per process. Records pruned by
  * --keep-runs, or never written (--keep-runs 0), no longer vouch for a thread after a restart.
  */
 import { readdir } from "node:fs/promises";
@@ -48,6 +48,15 @@ export async function recordedThread(dir: string): Promise<string | null> {
 
 export function createThreadRegistry(options: { runsDir: string; keepRuns: number }): ThreadRegistry {
   const started = new Set<string>();
+  // A finished record's thread never changes: each is read once, later misses cost one readdir.
+  const recorded = new Map<string, string>();
+  const threadOf = async (name: string): Promise<string | null> => {
+    const cached = recorded.get(name);
+    if (cached !== undefined) return cached;
+    const thread = await recordedThread(path.join(options.runsDir, name));
+    if (thread !== null) recorded.set(name, thread);
+    return thread;
+  };
   return {
     remember(threadId) {
       started.add(threadId.toLowerCase());
@@ -64,7 +73,7 @@ export function createThreadRegistry(options: { runsDir: string; keepRuns: numbe
       }
       // Only the records --keep-runs keeps count, also before the next run prunes the rest: the cost stays bounded.
       for (const name of names.filter((n) => RUN_DIR_PATTERN.test(n)).sort().reverse().slice(0, options.keepRuns)) {
-        if ((await recordedThread(path.join(options.runsDir, name))) === wanted) {
+        if ((await threadOf(name)) === wanted) {
           started.add(wanted);
           return true;
         }

@@ -93,15 +93,13 @@ describe("thread registry", () => {
     expect(await createThreadRegistry({ runsDir, keepRuns: 10 }).known(ours)).toBe(true);
   });
 
-  test("cheap: 100 kept records, a miss scans them all in well under 30 ms", async () => {
+  // How long the scan takes is measured in bench/resume-check.ts, not asserted here (shared machines are noisy).
+  test("100 kept records: a miss reads them all and answers false; the oldest kept record still vouches", async () => {
     const runsDir = await freshDir();
+    const oldest = "0199a213-81c0-7800-8aa1-000000000000";
     for (let i = 0; i < 100; i++) await recordRun(runsDir, `0199a213-81c0-7800-8aa1-${String(i).padStart(12, "0")}`, 1000);
     const threads = createThreadRegistry({ runsDir, keepRuns: 100 });
-    await threads.known(foreign);
-    const t0 = performance.now();
     expect(await threads.known(foreign)).toBe(false);
-    const ms = performance.now() - t0;
-    process.stderr.write(`resume check, 100 records, miss: ${ms.toFixed(1)} ms\n`);
-    expect(ms).toBeLessThan(30);
+    expect(await threads.known(oldest)).toBe(true);
   });
 });
