@@ -8,9 +8,16 @@
 // sub-agent's choosing. We remove every such entry before git looks (the worktree is thrown away afterwards anyway)
 // and say so in a note; the files beside it then come back in the patch as ordinary files. The top-level `.git`
 // file is never read: the patch names GIT_DIR and GIT_WORK_TREE outright.
-import { opendir, rm } from "node:fs/promises";
+//
+// Speed: this walk lies between the sub-agent's exit and the result. One `readdirSync` per directory costs a tenth of
+// an entry-by-entry async `opendir` iteration (bench/worktree.ts: 20 000 files, 1 000 directories, 14 ms against
+// 140 ms), so directories are read synchronously, in slices of a few milliseconds between which other calls run.
+import { readdirSync, rmSync, type Dirent } from "node:fs";
 import { join, relative } from "node:path";
 import { WorkspaceError } from "./types.ts";
+
+/** How long the walk holds the event loop at a time before letting other work run. */
+const SLICE_MS = 5;
 
 export interface PlantedGitEntries {
   /** Relative paths (with `/`) of the `.git` entries removed. */
@@ -28,15 +35,20 @@ export async function removePlantedGitEntries(root: string, maxEntries = 1_000_0
   const removed: string[] = [];
   let entries = 0;
   const pending: string[] = [root];
+  let sliceStart = performance.now();
   while (pending.length > 0) {
+    if (performance.now() - sliceStart > SLICE_MS) {
+      await new Promise((resolve) => setImmediate(resolve));
+      sliceStart = performance.now();
+    }
     const dir = pending.pop() as string;
-    let handle;
+    let listing: Dirent[];
     try {
-      handle = await opendir(dir);
+      listing = readdirSync(dir, { withFileTypes: true });
     } catch {
       continue; // vanished or unreadable: git will not read it either
     }
-    for await (const entry of handle) {
+    for (const entry of listing) {
       entries += 1;
       if (entries > maxEntries) {
         throw new WorkspaceError(
@@ -47,7 +59,7 @@ export async function removePlantedGitEntries(root: string, maxEntries = 1_000_0
       const path = join(dir, entry.name);
       if (entry.name.toLowerCase() === ".git") {
         if (dir === root) continue;
-        await rm(path, { recursive: true, force: true });
+        rmSync(path, { recursive: true, force: true });
         removed.push(relative(root, path).split("\\").join("/"));
         continue;
       }
