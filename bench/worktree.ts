@@ -1,6 +1,6 @@
 // Workspace set-up and teardown, side by side, on one generated repository.
 //
-//   node_modules/.bin/bun bench/worktree.ts [--disk] [--files N] [--mb M] [--runs R] [--loose] [--both]
+//   node_modules/.bin/bun bench/worktree.ts [--disk] [--files N] [--mb M] [--runs R] [--loose] [--both] [--after-exit-only]
 //
 // Generates a git repository of N files (default 20 000, ~265 MB, mixed sizes: many small text files, some
 // medium ones, a few large binaries), in memory (/dev/shm) unless --disk (os.tmpdir()), packed as a clone would be
@@ -10,7 +10,8 @@
 // Issue 13: warm set-up from a spare worktree (src/workspace/spares.ts) after HEAD moved by 10 files, and the time
 // from the sub-agent's exit to the result, measured through delegate() itself with a stand-in codex that records
 // the moment it exits. Goals printed as ratios: warm set-up <= 0.15x `git worktree add`, result after exit <= 50 ms.
-// --both runs the whole comparison in memory and then on disk, one after the other, in one run.
+// --both runs the whole comparison in memory and then on disk, one after the other, in one run; --after-exit-only
+// measures only the time from the sub-agent's exit to the result (R warm delegations, HEAD moved before each).
 // Measured on main with hermetic worktrees (2 shared CPUs, git 2.39.5, a loaded machine): warm set-up 103-120 ms in
 // memory (0.07-0.08x git worktree add), 227 ms on disk (0.010x); exit to result 222 ms in memory and on disk (goal
 // 50 ms missed; 1.2-2.2 s before issue 13). What is left there is collectPatch on 20 000 files, its index fresh
@@ -157,13 +158,16 @@ function moveHead(run: number): void {
 function writeFakeCodex(stampFile: string): string {
   const file = join(scratch, "fake-codex.mjs");
   writeFileSync(file, `#!/usr/bin/env node
-import { writeFileSync } from "node:fs";
+import { existsSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 const argv = process.argv.slice(2);
 const cd = argv[argv.indexOf("--cd") + 1];
 const last = argv[argv.indexOf("--output-last-message") + 1];
 process.stdin.resume();
-process.stdin.on("end", () => {
+process.stdin.on("end", async () => {
+  // Started: wait for the bench's go (it first lets the background work of this call settle, as a real run would).
+  writeFileSync(${JSON.stringify(stampFile)} + ".started", "");
+  while (!existsSync(${JSON.stringify(stampFile)} + ".go")) await new Promise((resolve) => setTimeout(resolve, 5));
   for (let i = 0; i < 10; i += 1) writeFileSync(join(cd, "pkg0", "mod0", "file" + i * 1000 + ".ts"), "// edited\\n");
   writeFileSync(join(cd, "added.ts"), "export {};\\n");
   writeFileSync(last, "done");
@@ -204,9 +208,20 @@ async function resultAfterExit(withSpares: boolean): Promise<number> {
   };
   const input = { agent: "bench", persona: "bench", sandbox_mode: "workspace-write" as const, isolation: "worktree" as const, cwd: repo, task: "edit" };
   try {
+    rmSync(`${stampFile}.go`, { force: true });
+    writeFileSync(`${stampFile}.go`, "");
     await delegate(input, context);
     await spares?.settled();
-    const result = await delegate(input, context);
+    // The measured call: once its sub-agent has started, the background work it set off (a new spare, the removal of
+    // the previous call's worktree) is let finish before the sub-agent edits and exits. A real sub-agent works for
+    // seconds to minutes, far longer than that work takes, so none of it overlaps the collection of its result.
+    rmSync(`${stampFile}.go`, { force: true });
+    rmSync(`${stampFile}.started`, { force: true });
+    const pending = delegate(input, context);
+    while (!existsSync(`${stampFile}.started`)) await new Promise((resolve) => setTimeout(resolve, 5));
+    await spares?.settled();
+    writeFileSync(`${stampFile}.go`, "");
+    const result = await pending;
     const resultAt = performance.timeOrigin + performance.now();
     if (!result.ok || !result.patch?.includes("added.ts")) throw new Error(`the bench delegation failed: ${JSON.stringify(result.notes)}`);
     if (withSpares !== result.notes.some((note) => note.includes("spare worktree"))) throw new Error("the measured delegation did not (or did) use the spare");
@@ -216,12 +231,61 @@ async function resultAfterExit(withSpares: boolean): Promise<number> {
   }
 }
 
+/**
+ * The floor under "exit -> result": plain git staging the same change (10 files edited, 1 added) on the generated
+ * repository with a fresh index copy, as collectPatch must, and git's stat of every tracked file alone.
+ */
+function plainGitFloor(): { addAllMs: number; refreshMs: number } {
+  const index = join(scratch, "floor-index");
+  const env = { ...process.env, GIT_INDEX_FILE: index };
+  const timed = (gitArgs: string[]) => {
+    writeFileSync(index, readFileSync(join(repo, ".git", "index")));
+    const start = performance.now();
+    const result = spawnSync("git", gitArgs, { cwd: repo, env });
+    if (result.status !== 0) throw new Error(`git ${gitArgs.join(" ")}: ${result.stderr}`);
+    return performance.now() - start;
+  };
+  for (let index = 0; index < 10; index += 1) writeFileSync(join(repo, "pkg0", "mod0", `file${index * 1000}.ts`), "// edited for the floor\n");
+  writeFileSync(join(repo, "added.ts"), "export {};\n");
+  try {
+    const addAll: number[] = [];
+    const refresh: number[] = [];
+    for (let run = 0; run < 5; run += 1) {
+      addAll.push(timed(["add", "-A"]));
+      refresh.push(timed(["update-index", "-q", "--refresh"]));
+    }
+    return { addAllMs: median(addAll), refreshMs: median(refresh) };
+  } finally {
+    git(repo, "checkout", "-q", "--", ".");
+    rmSync(join(repo, "added.ts"), { force: true });
+    rmSync(index, { force: true });
+  }
+}
+
+function printFloor(afterExitMs: number): void {
+  const floor = plainGitFloor();
+  console.log(
+    `  floor on this tree: plain \`git add -A\` ${floor.addAllMs.toFixed(1)} ms, git's stat of every tracked file ` +
+      `(\`update-index --refresh\`) ${floor.refreshMs.toFixed(1)} ms; result after exit = ${(afterExitMs / floor.addAllMs).toFixed(2)}x plain \`git add -A\``,
+  );
+}
+
 async function main(): Promise<void> {
   console.log(`generating ${fileCount} files (~${targetMb} MB) in ${parent} (${onDisk || parent !== "/dev/shm" ? "disk" : "memory"}) ...`);
   const generated = await time(generate);
   const { files, bytes } = { files: fileCount, bytes: Number(git(repo, "count-objects", "-v").match(/size-pack: (\d+)/)?.[1] ?? 0) * 1024 };
   console.log(`generated in ${(generated / 1000).toFixed(1)} s; pack ${(bytes / 2 ** 20).toFixed(0)} MB; ${cpus().length} CPUs; git ${git(repo, "--version").trim()}`);
 
+  if (flag("--after-exit-only")) {
+    const times: number[] = [];
+    for (let run = 0; run < runs; run += 1) {
+      moveHead(run);
+      times.push(await resultAfterExit(true));
+    }
+    console.log(`sub-agent exit -> result (delegate, warm): median ${median(times).toFixed(1)} ms (runs: ${times.map((ms) => ms.toFixed(1)).join(", ")} ms; goal <= 50 ms)`);
+    printFloor(median(times));
+    return;
+  }
   for (let run = 0; run < runs; run += 1) {
     // 1. Full copy of the working tree: `cp -r` itself, and node's fs.cp; .git left out of both.
     const cpTarget = join(scratch, `cp-${run}`);
@@ -332,6 +396,7 @@ async function main(): Promise<void> {
   console.log(`  warm set-up / git worktree add = ${(warmSetup / plainAdd).toFixed(3)}x (goal <= 0.15x): ${verdict(warmSetup <= 0.15 * plainAdd)}`);
   console.log(`  warm set-up / cold set-up      = ${(warmSetup / median(row("cold set-up (module, no spare)").setupMs)).toFixed(3)}x`);
   console.log(`  result after exit = ${afterExit.toFixed(1)} ms (goal <= 50 ms): ${verdict(afterExit <= 50)}`);
+  printFloor(afterExit);
   console.log(`\n(${files} files, ${onDisk || parent !== "/dev/shm" ? "disk" : "memory"}; set-up of the module includes rev-parse, filter listing and the dirty check)`);
 }
 
