@@ -11,31 +11,25 @@ import { makeCodexHome, type CodexHome } from "../helpers/codex-home.ts";
 import type { ConnectedServer } from "../helpers/mcp-client.ts";
 import { assistantMessage, functionCall, functionCallOutputs, startMockModel, type MockModel } from "../helpers/mock-model.ts";
 import { codexBin, repoRoot } from "../helpers/paths.ts";
-import { afterCase, countBadInput, fakeCall, fakePersona, makeScratch, newToken, reportTally, startServer, type AdversarialServer, type Scratch } from "./harness.ts";
+import { afterCase, countBadInput, fakeCall, fakePersona, newToken, startServer, useScratch, type AdversarialServer } from "./harness.ts";
 import { closeServerWorld, serveWithCodexHome } from "../helpers/codex-server.ts";
 
 function text(result: any): string {
   return result.content.map((c: any) => c.text ?? "").join("\n");
 }
 
-afterAll(() => reportTally(import.meta.file));
+// The fake-codex cases' scratch area; closing their server, removing it and the tally come when the file is done.
+const scratch = useScratch(import.meta.file);
 
 describe("./agents inside a none-writer's cwd (fake codex)", () => {
-  let scratch: Scratch;
   let server: AdversarialServer;
-  let benign: string;
+  const benign = `---\ndescription: read-only reviewer\nsandbox_mode: read-only\nisolation: mirror\n---\n${fakePersona({ token: "benign", report: scratch.report })}\nYou review.\n`;
 
   beforeAll(async () => {
-    scratch = await makeScratch();
     await mkdir(path.join(scratch.root, "agents"));
-    benign = `---\ndescription: read-only reviewer\nsandbox_mode: read-only\nisolation: mirror\n---\n${fakePersona({ token: "benign", report: scratch.report })}\nYou review.\n`;
     await writeFile(path.join(scratch.root, "agents", "review.md"), benign);
     await mkdir(path.join(scratch.root, "elsewhere"));
     server = await startServer(scratch);
-  });
-  afterAll(async () => {
-    await server?.close().catch(() => {});
-    await scratch?.cleanup();
   });
 
   test("a workspace-write none run whose cwd holds the agents directory is refused; the agent is unchanged", async () => {

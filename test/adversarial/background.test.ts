@@ -8,8 +8,8 @@ import { mkdir, readdir, readFile, rm, symlink, writeFile } from "node:fs/promis
 import path from "node:path";
 import { mintRunId, RUN_ID_PATTERN } from "../../src/runs/id.ts";
 import {
-  afterCase, countBadInput, expectNoSurvivors, expectNoTempDirs, fakeCall, fakePersona, isAlive, newToken,
-  processesWith, startRawServer, startServer, useScratch, waitFor, type AdversarialServer,
+  afterCase, caseOnServer, countBadInput, expectNoSurvivors, expectNoTempDirs, fakeCall, fakePersona, isAlive, newToken,
+  processesWith, startRawServer, startServer, useScratch, waitFor, type AdversarialServer, type FakeScript,
 } from "./harness.ts";
 
 const scratch = useScratch(import.meta.file);
@@ -18,6 +18,24 @@ const runsDir = () => path.join(scratch.codexHome, "subagents", "runs");
 
 async function recordedPids(): Promise<number[]> {
   return (await readdir(path.join(scratch.report, "pids")).catch(() => [] as string[])).map(Number);
+}
+
+/** Starts `count` background runs of the fake codex, run i scripted by `script(i)`; their run ids, in order. */
+async function startInBackground(server: AdversarialServer, token: string, count: number, script: (i: number) => FakeScript): Promise<string[]> {
+  const ids: string[] = [];
+  for (let i = 0; i < count; i++) {
+    const r: any = await server.client.callTool({ name: "delegate", arguments: fakeCall(scratch, token, script(i), { background: true }) });
+    ids.push(r.structuredContent.run_id);
+  }
+  return ids;
+}
+
+/** get_run, waiting `waitS` at a time, until the run is neither queued nor running; its last view. */
+async function finishedView(server: AdversarialServer, runId: string, waitS: number): Promise<any> {
+  let view: any;
+  do view = (await server.client.callTool({ name: "get_run", arguments: { run_id: runId, wait_s: waitS } })).structuredContent;
+  while (view.status === "queued" || view.status === "running");
+  return view;
 }
 
 /** Fields only a finished run has. */
@@ -85,21 +103,12 @@ describe("background delegations through one server", () => {
 
   test("fan-out: three background runs with --max-concurrency 2; the third is queued until a slot frees", async () => {
     const token = newToken("fan");
-    const ids: string[] = [];
-    for (let i = 0; i < 3; i++) {
-      const r: any = await server.client.callTool({ name: "delegate", arguments: fakeCall(scratch, token, { sleepMs: 1500, final: `answer ${i}` }, { background: true }) });
-      ids.push(r.structuredContent.run_id);
-    }
+    const ids = await startInBackground(server, token, 3, (i) => ({ sleepMs: 1500, final: `answer ${i}` }));
     const third: any = await server.client.callTool({ name: "get_run", arguments: { run_id: ids[2] } });
     expect(third.structuredContent.status).toBe("queued");
     expect(third.structuredContent.notes.join(" ")).toContain("queued");
     const finals: any[] = [];
-    for (const id of ids) {
-      let r: any;
-      do r = (await server.client.callTool({ name: "get_run", arguments: { run_id: id, wait_s: 2 } })).structuredContent;
-      while (r.status === "queued" || r.status === "running");
-      finals.push(r);
-    }
+    for (const id of ids) finals.push(await finishedView(server, id, 2));
     expect(finals.map((r) => r.status)).toEqual(["succeeded", "succeeded", "succeeded"]);
     expect(finals.map((r) => r.final_message)).toEqual(["answer 0", "answer 1", "answer 2"]);
     // Never more than two fake codex processes ran at once.
@@ -137,11 +146,7 @@ describe("background delegations through one server", () => {
 
   test("cancel_run on a queued run: nothing ran, its record says cancelled", async () => {
     const token = newToken("cancelq");
-    const ids: string[] = [];
-    for (let i = 0; i < 3; i++) {
-      const r: any = await server.client.callTool({ name: "delegate", arguments: fakeCall(scratch, token, { sleepMs: 1000 }, { background: true }) });
-      ids.push(r.structuredContent.run_id);
-    }
+    const ids = await startInBackground(server, token, 3, () => ({ sleepMs: 1000 }));
     const cancelled: any = await server.client.callTool({ name: "cancel_run", arguments: { run_id: ids[2] } });
     expect(cancelled.structuredContent.status).toBe("cancelled");
     expect(cancelled.structuredContent.notes.join(" ")).toContain("nothing ran");
@@ -207,19 +212,12 @@ describe("load", () => {
   test("50 background runs against a fast fake codex: all finish, each answered once with its own answer, server RSS under 150 MB", async () => {
     countBadInput();
     const token = newToken("bgload");
-    const server = await startServer(scratch, { args: ["--max-concurrency", "4"] });
-    try {
-      const ids: string[] = [];
-      for (let i = 0; i < 50; i++) {
-        const r: any = await server.client.callTool({ name: "delegate", arguments: fakeCall(scratch, token, { final: `answer ${i}` }, { background: true }) });
-        ids.push(r.structuredContent.run_id);
-      }
+    await caseOnServer(scratch, { args: ["--max-concurrency", "4"], token }, async (server) => {
+      const ids = await startInBackground(server, token, 50, (i) => ({ final: `answer ${i}` }));
       expect(new Set(ids).size).toBe(50);
       const answers: string[] = [];
       for (const id of ids) {
-        let view: any;
-        do view = (await server.client.callTool({ name: "get_run", arguments: { run_id: id, wait_s: 10 } })).structuredContent;
-        while (view.status === "queued" || view.status === "running");
+        const view = await finishedView(server, id, 10);
         answers.push(`${view.status}:${view.final_message}`);
       }
       expect(answers).toEqual(ids.map((_, i) => `succeeded:answer ${i}`));
@@ -227,10 +225,7 @@ describe("load", () => {
       const hwmKiB = Number(/^VmHWM:\s+(\d+) kB/m.exec(status)![1]);
       process.stderr.write(`  50 background runs: server VmHWM ${(hwmKiB / 1024).toFixed(1)} MB\n`);
       expect(hwmKiB).toBeLessThan(150 * 1024);
-      await afterCase(server, token);
-    } finally {
-      await server.close();
-    }
+    });
   }, 120_000);
 });
 
@@ -238,8 +233,7 @@ describe("a model starting runs in a loop", () => {
   test("the 101st unfinished run is refused with what to do; cancelling makes room again", async () => {
     countBadInput();
     const token = newToken("bgflood");
-    const server = await startServer(scratch, { args: ["--max-concurrency", "1"] });
-    try {
+    await caseOnServer(scratch, { args: ["--max-concurrency", "1"], token }, async (server) => {
       const ids: string[] = [];
       for (let i = 0; i < 100; i++) {
         const r: any = await server.client.callTool({ name: "delegate", arguments: fakeCall(scratch, token, { sleepMs: 60_000 }, { background: true }) });
@@ -257,10 +251,7 @@ describe("a model starting runs in a loop", () => {
       const again: any = await server.client.callTool({ name: "delegate", arguments: fakeCall(scratch, token, {}, { background: true }) });
       expect(again.isError).toBeFalsy();
       for (const id of [...ids, again.structuredContent.run_id].reverse()) await server.client.callTool({ name: "cancel_run", arguments: { run_id: id } });
-      await afterCase(server, token);
-    } finally {
-      await server.close();
-    }
+    });
   }, 120_000);
 });
 
@@ -299,8 +290,7 @@ describe("runs never outlive the server", () => {
       expect(record.cancelled).toBe(true);
     }
 
-    const again = await startServer(scratch);
-    try {
+    await caseOnServer(scratch, { token }, async (again) => {
       for (const id of ids) {
         const r: any = await again.client.callTool({ name: "get_run", arguments: { run_id: id } });
         expect(r.isError).toBeFalsy();
@@ -310,9 +300,6 @@ describe("runs never outlive the server", () => {
       expect(kept.structuredContent).toMatchObject({ run_id: doneId, status: "succeeded", final_message: "kept across restarts" });
       const cancelFinished: any = await again.client.callTool({ name: "cancel_run", arguments: { run_id: doneId } });
       expect(cancelFinished.structuredContent.status).toBe("succeeded");
-      await afterCase(again, token);
-    } finally {
-      await again.close();
-    }
+    });
   }, 90_000);
 });

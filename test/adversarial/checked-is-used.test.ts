@@ -38,6 +38,26 @@ async function argvFiles(): Promise<string[]> {
   return (await readdir(scratch.report)).filter((f) => f.startsWith("argv-"));
 }
 
+/**
+ * Holds the server's only slot with the `holder` call, queues `token`'s call (cwd `sub`, marking it) behind it, and while
+ * that call waits does what a sub-agent with write access to the root can do: moves `sub` away and puts a link to
+ * `target` in its place. The two calls' results, holder first.
+ */
+async function swapWhileQueued(holder: string, token: string, sub: string, target: string): Promise<any[]> {
+  const holding = server.client.callTool({ name: "delegate", arguments: fakeCall(scratch, holder, { sleepMs: 1500 }) });
+  expect(await waitFor(async () => existsSync(path.join(scratch.report, "running")) && (await readdir(path.join(scratch.report, "running"))).length === 1, 10_000)).toBe(true);
+  let queued = false;
+  const waiting = server.client.callTool(
+    { name: "delegate", arguments: fakeCall(scratch, token, { markCwd: "MARKER" }, { cwd: sub }) },
+    undefined,
+    { onprogress: (p: any) => void (String(p.message).startsWith("waiting for a free slot") && (queued = true)), timeout: 60_000 },
+  );
+  expect(await waitFor(() => queued, 10_000)).toBe(true);
+  renameSync(sub, `${sub}-moved`);
+  symlinkSync(target, sub);
+  return Promise.all([holding, waiting]);
+}
+
 describe("the cwd is checked again after the wait for a slot", () => {
   test("a directory swapped for a symlink out of the roots while the call is queued: refused, nothing runs outside", async () => {
     countBadInput();
@@ -45,22 +65,7 @@ describe("the cwd is checked again after the wait for a slot", () => {
     await mkdir(sub);
     const holder = newToken("holder");
     const victim = newToken("queued");
-    // Holds the only slot long enough for the swap.
-    const holding = server.client.callTool({ name: "delegate", arguments: fakeCall(scratch, holder, { sleepMs: 1500 }) });
-    expect(await waitFor(async () => existsSync(path.join(scratch.report, "running")) && (await readdir(path.join(scratch.report, "running"))).length === 1, 10_000)).toBe(true);
-
-    let queued = false;
-    const waiting = server.client.callTool(
-      { name: "delegate", arguments: fakeCall(scratch, victim, { markCwd: "MARKER" }, { cwd: sub }) },
-      undefined,
-      { onprogress: (p: any) => void (String(p.message).startsWith("waiting for a free slot") && (queued = true)), timeout: 60_000 },
-    );
-    expect(await waitFor(() => queued, 10_000)).toBe(true);
-    // What a sub-agent with write access to the root can do: move the directory away, put a link in its place.
-    renameSync(sub, `${sub}-moved`);
-    symlinkSync(outside, sub);
-
-    const [first, second]: any[] = await Promise.all([holding, waiting]);
+    const [first, second] = await swapWhileQueued(holder, victim, sub, outside);
     expect(first.isError).toBeFalsy();
     expect(second.isError).toBe(true);
     expect(text(second)).toContain("outside the allowed roots");
@@ -80,18 +85,7 @@ describe("the cwd is checked again after the wait for a slot", () => {
     const sub = path.join(scratch.root, "swapped");
     await mkdir(target);
     await mkdir(sub);
-    const holding = server.client.callTool({ name: "delegate", arguments: fakeCall(scratch, holder, { sleepMs: 1500 }) });
-    expect(await waitFor(async () => existsSync(path.join(scratch.report, "running")) && (await readdir(path.join(scratch.report, "running"))).length === 1, 10_000)).toBe(true);
-    let queued = false;
-    const waiting = server.client.callTool(
-      { name: "delegate", arguments: fakeCall(scratch, token, { markCwd: "MARKER" }, { cwd: sub }) },
-      undefined,
-      { onprogress: (p: any) => void (String(p.message).startsWith("waiting for a free slot") && (queued = true)), timeout: 60_000 },
-    );
-    expect(await waitFor(() => queued, 10_000)).toBe(true);
-    renameSync(sub, `${sub}-moved`);
-    symlinkSync(target, sub);
-    const [, second]: any[] = await Promise.all([holding, waiting]);
+    const [, second] = await swapWhileQueued(holder, token, sub, target);
     expect(second.isError).toBeFalsy();
     expect(second.structuredContent.working_dir).toBe(target);
     const argvs: string[][] = await Promise.all((await argvFiles()).map(async (f) => JSON.parse(await Bun.file(path.join(scratch.report, f)).text())));

@@ -6,8 +6,8 @@ import { readdir } from "node:fs/promises";
 import { connectServer } from "../helpers/mcp-client.ts";
 import { serverCommand } from "../helpers/server-command.ts";
 import {
-  afterCase, countBadInput, expectNoSurvivors, expectNoTempDirs, fakeCall, makeScratch, newToken, reportFiles,
-  serverArgs, serverEnv, startServer, useScratch, type AdversarialServer,
+  afterCase, caseOnServer, countBadInput, expectNoSurvivors, expectNoTempDirs, fakeCall, newToken, reportFiles,
+  serverArgs, serverEnv, startServer, useScratch, withFreshScratch, type AdversarialServer,
 } from "./harness.ts";
 
 const CANARY = "CANARY_SHOULD_NOT_LEAK";
@@ -174,93 +174,66 @@ describe("sandbox ceiling", () => {
 
   test("with --max-sandbox read-only, a registry agent that wants workspace-write is refused, not lowered", async () => {
     countBadInput(2);
-    const strict = await makeScratch();
-    const s = await startServer(strict, { args: ["--max-sandbox", "read-only"] });
-    try {
+    await withFreshScratch((strict) => caseOnServer(strict, { args: ["--max-sandbox", "read-only"] }, async (s) => {
       const registry: any = await s.client.callTool({ name: "delegate", arguments: { agent: "test", task: "write tests" } });
       expect(registry.isError).toBe(true);
       expect(registry.content[0].text).toContain('"read-only"');
       const adHoc: any = await s.client.callTool({ name: "delegate", arguments: fakeCall(strict, newToken("sb"), {}, { sandbox_mode: "workspace-write" }) });
       expect(adHoc.isError).toBe(true);
       expect(await readdir(strict.report)).toEqual([]);
-      await afterCase(s);
-    } finally {
-      await s.close();
-      await strict.cleanup();
-    }
+    }));
   });
 });
 
 describe("nesting limit", () => {
   test("a server started at depth 1 with the default --max-depth 1 refuses to delegate", async () => {
     countBadInput();
-    const nested = await makeScratch();
-    const s = await startServer(nested, { env: { CODEX_SUBAGENTS_DEPTH: "1" } });
-    try {
+    await withFreshScratch((nested) => caseOnServer(nested, { env: { CODEX_SUBAGENTS_DEPTH: "1" } }, async (s) => {
       const result: any = await s.client.callTool({ name: "delegate", arguments: fakeCall(nested, newToken("depth")) });
       expect(result.isError).toBe(true);
       expect(result.content[0].text).toContain("--max-depth");
       expect(await readdir(nested.report)).toEqual([]);
-      await afterCase(s);
-    } finally {
-      await s.close();
-      await nested.cleanup();
-    }
+    }));
   });
 
   test("a garbled depth counts as too deep, never as zero", async () => {
     countBadInput();
-    const nested = await makeScratch();
-    const s = await startServer(nested, { env: { CODEX_SUBAGENTS_DEPTH: "zero" } });
-    try {
+    await withFreshScratch((nested) => caseOnServer(nested, { env: { CODEX_SUBAGENTS_DEPTH: "zero" } }, async (s) => {
       const result: any = await s.client.callTool({ name: "delegate", arguments: fakeCall(nested, newToken("depth")) });
       expect(result.isError).toBe(true);
       expect(await readdir(nested.report)).toEqual([]);
-      await afterCase(s);
-    } finally {
-      await s.close();
-      await nested.cleanup();
-    }
+    }));
   });
 
   test("a nested server whose own environment was stripped (as codex does for MCP servers) still refuses", async () => {
     countBadInput();
-    const nested = await makeScratch();
-    const { command, args } = serverCommand(serverArgs(nested));
-    // bash keeps the variable and stays in between (two commands, so it does not exec); the server gets none.
-    const s = await connectServer({
-      command: "bash",
-      args: ["-c", '"$@"; exit $?', "bash", "env", "-u", "CODEX_SUBAGENTS_DEPTH", command, ...args],
-      env: serverEnv(nested, { CODEX_SUBAGENTS_DEPTH: "1" }),
-      cwd: nested.root,
-    }).catch(async (error) => {
-      await nested.cleanup();
-      throw error;
+    await withFreshScratch(async (nested) => {
+      const { command, args } = serverCommand(serverArgs(nested));
+      // bash keeps the variable and stays in between (two commands, so it does not exec); the server gets none.
+      const s = await connectServer({
+        command: "bash",
+        args: ["-c", '"$@"; exit $?', "bash", "env", "-u", "CODEX_SUBAGENTS_DEPTH", command, ...args],
+        env: serverEnv(nested, { CODEX_SUBAGENTS_DEPTH: "1" }),
+        cwd: nested.root,
+      });
+      try {
+        const result: any = await s.client.callTool({ name: "delegate", arguments: fakeCall(nested, newToken("depth")) });
+        expect(result.isError).toBe(true);
+        expect(result.content[0].text).toContain("nesting limit");
+        await expectNoSurvivors(nested);
+        await expectNoTempDirs(nested);
+      } finally {
+        await s.close();
+      }
     });
-    try {
-      const result: any = await s.client.callTool({ name: "delegate", arguments: fakeCall(nested, newToken("depth")) });
-      expect(result.isError).toBe(true);
-      expect(result.content[0].text).toContain("nesting limit");
-      await expectNoSurvivors(nested);
-      await expectNoTempDirs(nested);
-    } finally {
-      await s.close();
-      await nested.cleanup();
-    }
   });
 
   test("with --max-depth 2, a server at depth 1 delegates and its codex gets depth 2", async () => {
-    const nested = await makeScratch();
-    const s = await startServer(nested, { args: ["--max-depth", "2"], env: { CODEX_SUBAGENTS_DEPTH: "1" } });
-    try {
-      const token = newToken("depth-ok");
+    const token = newToken("depth-ok");
+    await withFreshScratch((nested) => caseOnServer(nested, { args: ["--max-depth", "2"], env: { CODEX_SUBAGENTS_DEPTH: "1" }, token }, async (s) => {
       const result: any = await s.client.callTool({ name: "delegate", arguments: fakeCall(nested, token) });
       expect(result.isError).toBeFalsy();
       expect(JSON.parse((await reportFiles(nested, "env-"))[0]!).CODEX_SUBAGENTS_DEPTH).toBe("2");
-      await afterCase(s, token);
-    } finally {
-      await s.close();
-      await nested.cleanup();
-    }
+    }));
   });
 });

@@ -6,8 +6,8 @@ import { readFileSync } from "node:fs";
 import { chmod, readdir, writeFile } from "node:fs/promises";
 import path from "node:path";
 import {
-  afterCase, commitAll, countBadInput, expectNothingLeftAfterClose, fakeCall, isAlive, makeScratch, newToken, processesWith, reportTally, startServer, useScratch,
-  waitFor, type AdversarialServer, type Scratch,
+  afterCase, caseOnServer, commitAll, countBadInput, expectNothingLeftAfterClose, fakeCall, isAlive, newToken, processesWith, reportTally, startServer,
+  useScratch, waitFor, withFreshScratch, type AdversarialServer, type Scratch,
 } from "./harness.ts";
 
 const scratch = useScratch(import.meta.file);
@@ -116,17 +116,11 @@ describe("time limit and cancel end codex and everything it started within 5 s",
 
   test("timeout_s above the server's --timeout is capped, not obeyed", async () => {
     countBadInput();
-    const capped = await makeScratch();
-    const s = await startServer(capped, { args: ["--timeout", "1"] });
-    try {
-      const token = newToken("cap");
+    const token = newToken("cap");
+    await withFreshScratch((capped) => caseOnServer(capped, { args: ["--timeout", "1"], token }, async (s) => {
       const result: any = await s.client.callTool({ name: "delegate", arguments: fakeCall(capped, token, { sleepMs: 120_000 }, { timeout_s: 3600 }) });
       expect(result.structuredContent.timed_out).toBe(true);
-      await afterCase(s, token);
-    } finally {
-      await s.close();
-      await capped.cleanup();
-    }
+    }));
   }, 30_000);
 });
 
@@ -171,17 +165,11 @@ describe("a broken codex is data, not a crash", () => {
     await writeFile(notExecutable, "#!/bin/sh\necho hi\n");
     await chmod(notExecutable, 0o644);
     for (const codex of [path.join(scratch.base, "no-such-codex"), notExecutable]) {
-      const other = await makeScratch();
-      const s = await startServer(other, { codex });
-      try {
+      await withFreshScratch((other) => caseOnServer(other, { codex }, async (s) => {
         const result: any = await s.client.callTool({ name: "delegate", arguments: { agent: "explain", task: "hi" } });
         expect(result.isError).toBe(true);
         expect(result.structuredContent.notes.join(" ")).toContain("--codex");
-        await afterCase(s);
-      } finally {
-        await s.close();
-        await other.cleanup();
-      }
+      }));
     }
   });
 });

@@ -14,6 +14,7 @@ import { chmodSync, existsSync, mkdirSync, readdirSync, rmSync, symlinkSync, uti
 import { readdir } from "node:fs/promises";
 import path from "node:path";
 import { makeCodexHome, type CodexHome } from "../helpers/codex-home.ts";
+import { closeServerWorld } from "../helpers/codex-server.ts";
 import { assistantMessage, developerMessages, functionCall, functionCallOutputs, startMockModel, type MockModel } from "../helpers/mock-model.ts";
 import { codexBin } from "../helpers/paths.ts";
 import {
@@ -158,6 +159,11 @@ function text(result: any): string {
   return result.content.map((c: any) => c.text ?? "").join("\n");
 }
 
+/** A worktree run at the top of the hostile repository whose fake codex plants `plant` (a hostile sub-agent's files). */
+function plantedRun(token: string, plant: PlantItem[]): Promise<any> {
+  return call(fakeCall(scratch, token, { plant }, { isolation: "worktree", cwd: scratch.root }));
+}
+
 describe("the attack is real", () => {
   test("plain git in this repository runs the planted programs (so the cases below can fail)", () => {
     const probe = path.join(scratch.base, "probe-wt");
@@ -176,13 +182,11 @@ describe("a hostile repository runs nothing of its own in the server's git", () 
   test("worktree set-up, dirty check, patch and cleanup: no hook, filter, textconv, fsmonitor, pager or external diff", async () => {
     countBadInput();
     const token = newToken("hostile-repo");
-    const result = await call(fakeCall(scratch, token, {
-      plant: [
-        { path: "README.md", text: "hello\nchanged by the sub-agent\n" },
-        { path: "deep/a/b/new.txt", text: "new deep file\n" },
-        { path: "info.txt", text: "edited\n" },
-      ],
-    }, { isolation: "worktree", cwd: scratch.root }));
+    const result = await plantedRun(token, [
+      { path: "README.md", text: "hello\nchanged by the sub-agent\n" },
+      { path: "deep/a/b/new.txt", text: "new deep file\n" },
+      { path: "info.txt", text: "edited\n" },
+    ]);
     expect(result.isError).toBeFalsy();
     const patch: string = result.structuredContent.patch;
     expect(patch).toContain("+changed by the sub-agent");
@@ -227,23 +231,21 @@ describe("a sub-agent that plants git metadata in its worktree", () => {
   test("a .git at the submodule path, at depth and at the top, and .gitattributes at depth naming drivers of every config", async () => {
     countBadInput(4);
     const token = newToken("planted");
-    const result = await call(fakeCall(scratch, token, {
-      plant: [
-        ...plantedRepo("sm", "planted-sm"),
-        ...plantedRepo("deep/a/nested", "planted-deep"),
-        // `.gitattributes` at depth naming the drivers the includeIf-worktrees config defines.
-        { path: "deep/x/y/.gitattributes", text: "* filter=wtf diff=wtf\n" },
-        { path: "deep/x/y/z.txt", text: "cleaned by nobody\n" },
-        // The top-level .git pointed at a git directory of the sub-agent's making.
-        { path: "evil-gitdir/HEAD", text: "ref: refs/heads/main\n" },
-        { path: "evil-gitdir/objects", dir: true },
-        { path: "evil-gitdir/refs", dir: true },
-        { path: "evil-gitdir/config", text: hostileConfig("planted-top", DRIVERS) },
-        { path: ".git", remove: true },
-        { path: ".git", text: "gitdir: evil-gitdir\n" },
-        { path: "added.txt", text: "the real change\n" },
-      ],
-    }, { isolation: "worktree", cwd: scratch.root }));
+    const result = await plantedRun(token, [
+      ...plantedRepo("sm", "planted-sm"),
+      ...plantedRepo("deep/a/nested", "planted-deep"),
+      // `.gitattributes` at depth naming the drivers the includeIf-worktrees config defines.
+      { path: "deep/x/y/.gitattributes", text: "* filter=wtf diff=wtf\n" },
+      { path: "deep/x/y/z.txt", text: "cleaned by nobody\n" },
+      // The top-level .git pointed at a git directory of the sub-agent's making.
+      { path: "evil-gitdir/HEAD", text: "ref: refs/heads/main\n" },
+      { path: "evil-gitdir/objects", dir: true },
+      { path: "evil-gitdir/refs", dir: true },
+      { path: "evil-gitdir/config", text: hostileConfig("planted-top", DRIVERS) },
+      { path: ".git", remove: true },
+      { path: ".git", text: "gitdir: evil-gitdir\n" },
+      { path: "added.txt", text: "the real change\n" },
+    ]);
     expect(result.isError).toBeFalsy();
     const { patch, notes } = result.structuredContent;
     expect(patch).toContain("b/added.txt");
@@ -260,15 +262,13 @@ describe("a sub-agent that plants git metadata in its worktree", () => {
     countBadInput();
     const token = newToken("fifo-head");
     const started = Date.now();
-    const result = await call(fakeCall(scratch, token, {
-      plant: [
-        { path: "trap/.git/objects", dir: true },
-        { path: "trap/.git/refs", dir: true },
-        { path: "trap/.git/HEAD", fifo: true },
-        { path: "trap/file.txt", text: "x\n" },
-        { path: "added.txt", text: "still collected\n" },
-      ],
-    }, { isolation: "worktree", cwd: scratch.root }));
+    const result = await plantedRun(token, [
+      { path: "trap/.git/objects", dir: true },
+      { path: "trap/.git/refs", dir: true },
+      { path: "trap/.git/HEAD", fifo: true },
+      { path: "trap/file.txt", text: "x\n" },
+      { path: "added.txt", text: "still collected\n" },
+    ]);
     expect(result.isError).toBeFalsy();
     expect(Date.now() - started).toBeLessThan(60_000);
     expect(result.structuredContent.patch).toContain("b/added.txt");
@@ -281,15 +281,13 @@ describe("a sub-agent that plants git metadata in its worktree", () => {
     const token = newToken("symlinks");
     const secret = path.join(scratch.base, "outside-secret.txt");
     writeFileSync(secret, "OUTSIDE-CONTENT-77123\n");
-    const result = await call(fakeCall(scratch, token, {
-      plant: [
-        { path: "deep/a", remove: true },
-        { path: "deep/a", symlink: scratch.base }, // a tracked directory replaced by a link out
-        { path: "link.txt", symlink: secret },
-        { path: "sm", remove: true },
-        { path: "sm", symlink: path.join(scratch.root, ".git") }, // the submodule path as a link into .git
-      ],
-    }, { isolation: "worktree", cwd: scratch.root }));
+    const result = await plantedRun(token, [
+      { path: "deep/a", remove: true },
+      { path: "deep/a", symlink: scratch.base }, // a tracked directory replaced by a link out
+      { path: "link.txt", symlink: secret },
+      { path: "sm", remove: true },
+      { path: "sm", symlink: path.join(scratch.root, ".git") }, // the submodule path as a link into .git
+    ]);
     expect(result.isError).toBeFalsy();
     const patch: string = result.structuredContent.patch;
     expect(patch).not.toContain("OUTSIDE-CONTENT-77123");
@@ -306,12 +304,10 @@ describe("a sub-agent that swaps its whole worktree for a link", () => {
     const elsewhere = path.join(scratch.base, "elsewhere");
     mkdirSync(elsewhere, { recursive: true });
     writeFileSync(path.join(elsewhere, "private.txt"), "ELSEWHERE-CONTENT-31337\n");
-    const result = await call(fakeCall(scratch, token, {
-      plant: [
-        { path: ".", renameTo: "../wt-moved" },
-        { path: "../wt", symlink: elsewhere },
-      ],
-    }, { isolation: "worktree", cwd: scratch.root }));
+    const result = await plantedRun(token, [
+      { path: ".", renameTo: "../wt-moved" },
+      { path: "../wt", symlink: elsewhere },
+    ]);
     expect(result.isError).toBeFalsy();
     const { patch, notes } = result.structuredContent;
     expect(patch ?? "").not.toContain("ELSEWHERE-CONTENT-31337");
@@ -496,17 +492,15 @@ describe("what the patch carries", () => {
   test("one Latin-1 file: only it is re-encoded, the note reaches the result; binary files are named; secret-shaped added files are left out", async () => {
     countBadInput();
     const token = newToken("patch-notes");
-    const result = await call(fakeCall(scratch, token, {
-      plant: [
-        { path: "latin1.txt", base64: Buffer.from("caf\xe9 cr\xe8me\n", "latin1").toString("base64") },
-        { path: "plain.txt", text: "plain text stays text\n" },
-        { path: "image.bin", base64: Buffer.from([0, 1, 2, 3, 0, 255]).toString("base64") },
-        { path: "blob.bin", base64: Buffer.concat([Buffer.from([0, 0, 0]), Buffer.from("AKIAIOSFODNN7EXAMPLE")]).toString("base64") },
-        { path: ".env", text: "DB_PASSWORD=hunter2hunter2\n" },
-        { path: "config/.env.production", text: "X=1\n" },
-        { path: "keys/id_rsa", text: "not really a key\n" },
-      ],
-    }, { isolation: "worktree", cwd: scratch.root }));
+    const result = await plantedRun(token, [
+      { path: "latin1.txt", base64: Buffer.from("caf\xe9 cr\xe8me\n", "latin1").toString("base64") },
+      { path: "plain.txt", text: "plain text stays text\n" },
+      { path: "image.bin", base64: Buffer.from([0, 1, 2, 3, 0, 255]).toString("base64") },
+      { path: "blob.bin", base64: Buffer.concat([Buffer.from([0, 0, 0]), Buffer.from("AKIAIOSFODNN7EXAMPLE")]).toString("base64") },
+      { path: ".env", text: "DB_PASSWORD=hunter2hunter2\n" },
+      { path: "config/.env.production", text: "X=1\n" },
+      { path: "keys/id_rsa", text: "not really a key\n" },
+    ]);
     expect(result.isError).toBeFalsy();
     const { patch, notes } = result.structuredContent as { patch: string; notes: string[] };
     const said = notes.join("\n");
@@ -579,12 +573,7 @@ describe("the real codex in a worktree, against the mock model", () => {
     codexServer = await startServer(codexScratch, { codex: codexBin, env: { ...home.env } });
   });
 
-  afterAll(async () => {
-    await codexServer?.close();
-    await mock?.close();
-    await home?.cleanup();
-    await codexScratch?.cleanup();
-  });
+  afterAll(() => closeServerWorld({ server: codexServer, mock, home }, codexScratch?.base));
 
   test("codex's own git in the worktree reads the server's config, not the repository's (read-only sub-agent)", async () => {
     countBadInput();

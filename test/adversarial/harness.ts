@@ -148,6 +148,36 @@ export async function startServer(scratch: Scratch, opts: StartOptions = {}): Pr
   }
 }
 
+export interface CaseOptions extends StartOptions {
+  /** The case's token, for afterCase's check that no process carrying it survives. */
+  token?: string;
+}
+
+/**
+ * One case on a server of its own: starts it on `scratch`, runs `body`, then the checks after every case (only if
+ * `body` passed); the server is closed whatever happened.
+ */
+export async function caseOnServer(scratch: Scratch, opts: CaseOptions, body: (server: AdversarialServer) => Promise<void>): Promise<void> {
+  const { token, ...start } = opts;
+  const server = await startServer(scratch, start);
+  try {
+    await body(server);
+    await afterCase(server, token);
+  } finally {
+    await server.close();
+  }
+}
+
+/** Runs `body` on a scratch area made for it alone, removed afterwards whatever happened. */
+export async function withFreshScratch(body: (scratch: Scratch) => Promise<void>): Promise<void> {
+  const fresh = makeScratchNow();
+  try {
+    await body(fresh);
+  } finally {
+    await fresh.cleanup();
+  }
+}
+
 // ---- the fake codex ---------------------------------------------------------------------------------------------
 
 export interface FakeScript {

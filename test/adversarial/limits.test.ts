@@ -133,15 +133,16 @@ describe("limits a caller cannot walk around (fake codex)", () => {
     await afterCase(server, token);
   });
 
+  /** A delegate call of an agent wanting `sandbox_mode`, from a caller whose x-codex-turn-metadata is `meta`. */
+  function delegateWithCallerMeta(token: string, sandbox_mode: string, meta: unknown): Promise<any> {
+    return server.client.callTool({ name: "delegate", arguments: fakeCall(scratch, token, {}, { sandbox_mode }), _meta: { "x-codex-turn-metadata": meta } });
+  }
+
   test("a read-only caller's metadata caps a workspace-write agent: codex gets --sandbox read-only, the notes say so", async () => {
     countBadInput(2);
     for (const meta of [{ sandbox_mode: "read-only", model: "m" }, JSON.stringify({ sandbox_mode: "read-only" })]) {
       const token = newToken("caller-sandbox");
-      const result: any = await server.client.callTool({
-        name: "delegate",
-        arguments: fakeCall(scratch, token, {}, { sandbox_mode: "workspace-write" }),
-        _meta: { "x-codex-turn-metadata": meta },
-      });
+      const result = await delegateWithCallerMeta(token, "workspace-write", meta);
       expect(result.structuredContent.ok).toBe(true);
       expect(sandboxOf(await argvOfLastRun())).toBe("read-only");
       expect(result.structuredContent.notes.join("\n")).toContain('sandbox lowered from "workspace-write" to "read-only"');
@@ -166,11 +167,7 @@ describe("limits a caller cannot walk around (fake codex)", () => {
     countBadInput(garbage.length);
     for (const meta of garbage) {
       const token = newToken("garbage-meta");
-      const result: any = await server.client.callTool({
-        name: "delegate",
-        arguments: fakeCall(scratch, token, {}, { sandbox_mode: "read-only" }),
-        _meta: { "x-codex-turn-metadata": meta },
-      });
+      const result = await delegateWithCallerMeta(token, "read-only", meta);
       expect(result.structuredContent.ok).toBe(true);
       expect(sandboxOf(await argvOfLastRun())).toBe("read-only");
       expect(result.structuredContent.notes.join("\n")).not.toContain("sandbox lowered");

@@ -15,13 +15,12 @@ import {
 
 const scratch = useScratch(import.meta.file);
 let server: AdversarialServer;
-let runsDir: string;
-let victim: string;
+// The scratch area exists from the start (useScratch), so the paths in it are fixed before any set-up.
+const runsDir = path.join(scratch.base, "runs");
+const victim = path.join(scratch.base, "victim.txt");
 const VICTIM_TEXT = "the user's own file, which no run may read or write\n";
 
 beforeAll(async () => {
-  runsDir = path.join(scratch.base, "runs");
-  victim = path.join(scratch.base, "victim.txt");
   await writeFile(victim, VICTIM_TEXT);
   await writeFile(path.join(scratch.root, "README.md"), "a file to mirror\n");
   commitAll(scratch.root);

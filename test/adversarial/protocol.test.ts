@@ -94,28 +94,15 @@ describe("malformed frames", () => {
     });
   }
 
-  test("a JSON-RPC error response for a request the server never sent is dropped silently", async () => {
+  // Responses to requests the server never sent, and notifications: JSON-RPC answers neither.
+  test.each([
+    ["a JSON-RPC error response for a request the server never sent", '{"jsonrpc":"2.0","id":424242,"error":{"code":-32000,"message":"boom"}}\n'],
+    ["a result response for a request the server never sent", '{"jsonrpc":"2.0","id":424243,"result":{"x":1}}\n'],
+    ["an unknown notification", '{"jsonrpc":"2.0","method":"notifications/evil","params":{"x":1}}\n'],
+    ["a cancel for a request that does not exist", '{"jsonrpc":"2.0","method":"notifications/cancelled","params":{"requestId":"nope"}}\n'],
+  ])("%s is dropped silently", async (_frame, line) => {
     countBadInput();
-    const frames = await answersTo('{"jsonrpc":"2.0","id":424242,"error":{"code":-32000,"message":"boom"}}\n');
-    expect(frames).toEqual([]);
-    await stillServing();
-  });
-
-  test("a result response for a request the server never sent is dropped silently", async () => {
-    countBadInput();
-    expect(await answersTo('{"jsonrpc":"2.0","id":424243,"result":{"x":1}}\n')).toEqual([]);
-    await stillServing();
-  });
-
-  test("an unknown notification is dropped silently", async () => {
-    countBadInput();
-    expect(await answersTo('{"jsonrpc":"2.0","method":"notifications/evil","params":{"x":1}}\n')).toEqual([]);
-    await stillServing();
-  });
-
-  test("a cancel for a request that does not exist is dropped silently", async () => {
-    countBadInput();
-    expect(await answersTo('{"jsonrpc":"2.0","method":"notifications/cancelled","params":{"requestId":"nope"}}\n')).toEqual([]);
+    expect(await answersTo(line)).toEqual([]);
     await stillServing();
   });
 

@@ -7,7 +7,7 @@ import { mkdir, readdir, rename, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { serverCommand } from "../helpers/server-command.ts";
 import {
-  afterCase, countBadInput, fakeCall, makeScratch, newToken, serverEnv, startServer, useScratch,
+  afterCase, caseOnServer, countBadInput, fakeCall, newToken, serverEnv, startServer, useScratch, withFreshScratch,
   type AdversarialServer,
 } from "./harness.ts";
 
@@ -88,46 +88,38 @@ describe("refusals reach the user as refusals, not as internal errors", () => {
 
   test("a TMPDIR that does not exist", async () => {
     countBadInput();
-    const other = await makeScratch();
-    const missing = path.join(other.base, "no-such-tmp");
-    const s = await startServer(other, { env: { TMPDIR: missing } });
-    try {
-      const token = newToken("tmpdir");
-      const result: any = await s.client.callTool({ name: "delegate", arguments: fakeCall(other, token) });
-      expect(result.isError).toBe(true);
-      expect(text(result)).toContain(`TMPDIR "${missing}"`);
-      expect(text(result)).toContain("create it");
-      expect(text(result)).not.toContain("internal error");
-      await afterCase(s, token);
-    } finally {
-      await s.close();
-      await other.cleanup();
-    }
+    const token = newToken("tmpdir");
+    await withFreshScratch(async (other) => {
+      const missing = path.join(other.base, "no-such-tmp");
+      await caseOnServer(other, { env: { TMPDIR: missing }, token }, async (s) => {
+        const result: any = await s.client.callTool({ name: "delegate", arguments: fakeCall(other, token) });
+        expect(result.isError).toBe(true);
+        expect(text(result)).toContain(`TMPDIR "${missing}"`);
+        expect(text(result)).toContain("create it");
+        expect(text(result)).not.toContain("internal error");
+      });
+    });
   });
 
   test("no git on PATH: worktree isolation is refused naming git, other isolations still work", async () => {
     countBadInput();
-    const other = await makeScratch();
-    // node only (the fake codex needs it), no git.
-    const bin = path.join(other.base, "bin-without-git");
-    await mkdir(bin);
-    const node = spawnSync("sh", ["-c", "command -v node"], { encoding: "utf8" }).stdout.trim();
-    spawnSync("ln", ["-s", node, path.join(bin, "node")]);
-    const s = await startServer(other, { env: { PATH: bin } });
-    try {
-      const token = newToken("no-git");
-      const refused: any = await s.client.callTool({ name: "delegate", arguments: fakeCall(other, token, {}, { isolation: "worktree" }) });
-      expect(refused.isError).toBe(true);
-      expect(text(refused)).toContain('isolation "worktree" needs git');
-      expect(text(refused)).toContain("install git");
-      expect(text(refused)).not.toContain("internal error");
-      const plain: any = await s.client.callTool({ name: "delegate", arguments: fakeCall(other, newToken("no-git-plain")) });
-      expect(plain.isError).toBeFalsy();
-      await afterCase(s, token);
-    } finally {
-      await s.close();
-      await other.cleanup();
-    }
+    const token = newToken("no-git");
+    await withFreshScratch(async (other) => {
+      // node only (the fake codex needs it), no git.
+      const bin = path.join(other.base, "bin-without-git");
+      await mkdir(bin);
+      const node = spawnSync("sh", ["-c", "command -v node"], { encoding: "utf8" }).stdout.trim();
+      spawnSync("ln", ["-s", node, path.join(bin, "node")]);
+      await caseOnServer(other, { env: { PATH: bin }, token }, async (s) => {
+        const refused: any = await s.client.callTool({ name: "delegate", arguments: fakeCall(other, token, {}, { isolation: "worktree" }) });
+        expect(refused.isError).toBe(true);
+        expect(text(refused)).toContain('isolation "worktree" needs git');
+        expect(text(refused)).toContain("install git");
+        expect(text(refused)).not.toContain("internal error");
+        const plain: any = await s.client.callTool({ name: "delegate", arguments: fakeCall(other, newToken("no-git-plain")) });
+        expect(plain.isError).toBeFalsy();
+      });
+    });
   });
 });
 

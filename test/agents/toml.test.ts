@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { parseToml, TomlError } from "../../src/agents/toml.ts";
+import { parseToml, TomlError, type TomlTable } from "../../src/agents/toml.ts";
 
 function refusal(source: string): TomlError {
   try {
@@ -11,9 +11,14 @@ function refusal(source: string): TomlError {
   throw new Error(`expected a refusal for ${JSON.stringify(source)}`);
 }
 
+/** Parses a role file given as its lines, ended by `eol`. */
+function parseLines(lines: string[], eol = "\n"): TomlTable {
+  return parseToml(lines.join(eol));
+}
+
 describe("the TOML subset for role files", () => {
   test("strings of all four kinds, with escapes and multi-line rules", () => {
-    const t = parseToml([
+    const t = parseLines([
       'a = "tab\\there \\"q\\" \\\\ \\u00e9 \\U0001F600"',
       "b = 'C:\\temp\\no-escapes'",
       'c = """',
@@ -24,7 +29,7 @@ describe("the TOML subset for role files", () => {
       "raw \\n stays",
       "'''",
       'e = """one""""',
-    ].join("\n"));
+    ]);
     expect(t).toEqual({
       a: 'tab\there "q" \\ é 😀',
       b: "C:\\temp\\no-escapes",
@@ -35,7 +40,8 @@ describe("the TOML subset for role files", () => {
   });
 
   test("integers, floats, booleans, arrays over several lines, inline tables, tables, arrays of tables, comments", () => {
-    const t = parseToml([
+    // CRLF line ends, as a role file saved on Windows has.
+    const t = parseLines([
       "# a comment",
       "n = -1_000 # trailing comment",
       "f = 0.5",
@@ -52,7 +58,7 @@ describe("the TOML subset for role files", () => {
       'path = "a"',
       "[[skills.config]]",
       'path = "b"',
-    ].join("\r\n"));
+    ], "\r\n");
     expect(t).toEqual({
       n: -1000, f: 0.5, yes: true, list: ["Ada", "Grace"], env: { TOKEN: "x", "quoted key": 1 }, dotted: { key: "v" },
       mcp_servers: { exfil: { command: "curl" } }, skills: { config: [{ path: "a" }, { path: "b" }] },

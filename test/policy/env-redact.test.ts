@@ -24,15 +24,15 @@ describe("child environment", () => {
 describe("redaction", () => {
   const redact = createRedactor(["super-secret-value", "abc"]);
   test.each([
-    ["literal value", "x super-secret-value y", "x [REDACTED] y"],
-    ["OpenAI key", "key sk-proj-ABCDEFGHIJKLMNOPQRSTUVWX end", "key [REDACTED] end"],
-    ["AWS key id", "AKIAIOSFODNN7EXAMPLE", "[REDACTED]"],
-    ["bearer token", "Authorization: Bearer eyJhbGciOiJIUzI1NiJ9.e30.x", "Authorization: Bearer [REDACTED]"],
-    ["github token", "ghp_0123456789abcdefghij0123456789abcdef", "[REDACTED]"],
-    ["assignment", "password=hunter2hunter2", "password=[REDACTED]"],
-    ["private key", "a\n-----BEGIN RSA PRIVATE KEY-----\nMIIE\n-----END RSA PRIVATE KEY-----\nb", "a\n[REDACTED]\nb"],
-  ])("%s", (_name, input, expected) => {
-    expect(redact(input)).toBe(expected);
+    { what: "literal value", input: "x super-secret-value y", redacted: "x [REDACTED] y" },
+    { what: "OpenAI key", input: "key sk-proj-ABCDEFGHIJKLMNOPQRSTUVWX end", redacted: "key [REDACTED] end" },
+    { what: "AWS key id", input: "AKIAIOSFODNN7EXAMPLE", redacted: "[REDACTED]" },
+    { what: "bearer token", input: "Authorization: Bearer eyJhbGciOiJIUzI1NiJ9.e30.x", redacted: "Authorization: Bearer [REDACTED]" },
+    { what: "github token", input: "ghp_0123456789abcdefghij0123456789abcdef", redacted: "[REDACTED]" },
+    { what: "assignment", input: "password=hunter2hunter2", redacted: "password=[REDACTED]" },
+    { what: "private key", input: "a\n-----BEGIN RSA PRIVATE KEY-----\nMIIE\n-----END RSA PRIVATE KEY-----\nb", redacted: "a\n[REDACTED]\nb" },
+  ])("$what", ({ input, redacted }) => {
+    expect(redact(input)).toBe(redacted);
   });
   test("short values are not treated as secrets", () => {
     expect(redact("abc abc")).toBe("abc abc");
