@@ -4,56 +4,32 @@
  * Code defers MCP tools), then list_agents, validate_agents and delegate; the sub-agent's answer must reach
  * `claude -p`'s final result. A call cut by MCP_TOOL_TIMEOUT must end the sub-agent.
  */
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { beforeAll, describe, expect, test } from "bun:test";
 import { mkdir, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { SERVER_INSTRUCTIONS } from "../../src/server.ts";
-import {
-  expectClientCutsCall,
-  expectTappedCalls,
-  integrationSnippet,
-  newCutWatch,
-  makeClientWorld,
-  OPENAI_KEY,
-  processesOf,
-  readTap,
-  runClient,
-  runResults,
-  shellWords,
-  SLOW_TASK,
-  SUBAGENT_MARKER,
-  takeCutEvidence,
-  type ClientWorld,
-} from "../helpers/client-world.ts";
+import { expectClientCutsCall, integrationSnippet, runClient, shellWords, SLOW_TASK, SUBAGENT_MARKER } from "../helpers/client-world.ts";
+import { clientBin, clientSuite, expectReviewRanWithKey, tappedDelegateTest } from "../helpers/client-suite.ts";
 import { anthropicToolNames, plannedToolCalls, startAnthropicMock, type AnthropicMock } from "../helpers/mock-anthropic.ts";
-import { repoRoot } from "../helpers/paths.ts";
 
-const CLAUDE = path.join(repoRoot, "node_modules", ".bin", "claude");
+const CLAUDE = clientBin("claude");
 const TOOLS = ["mcp__subagents__list_agents", "mcp__subagents__validate_agents", "mcp__subagents__delegate"];
-
-let world: ClientWorld;
-let model: AnthropicMock;
 
 /** What the mock model does, step by step: each entry is the next tool call once the previous result is in. */
 let plan: Array<{ name: string; input: unknown }> = [];
-/** Set by the mock while the client still runs, after the cut call: the proof the sub-agent was ended. */
-const cut = newCutWatch();
+/** `cut`: set by the mock while the client still runs, after the cut call: the proof the sub-agent was ended. */
+const { world, model, cut } = clientSuite<AnthropicMock>("claude", {
+  // Side requests (titles, summaries) offer no ToolSearch; the conversation does.
+  startModel: (_, beforeFinal) => startAnthropicMock(plannedToolCalls((names) => names.includes("ToolSearch"), () => plan, beforeFinal)),
+});
 
 beforeAll(async () => {
-  world = await makeClientWorld("claude");
-  // Side requests (titles, summaries) offer no ToolSearch; the conversation does.
-  model = await startAnthropicMock(plannedToolCalls((names) => names.includes("ToolSearch"), () => plan, () => takeCutEvidence(world, cut)));
   // The guide's `claude mcp add`, run as a user would (it writes the throw-away HOME's ~/.claude.json).
   const words = shellWords(world.realize(integrationSnippet("claude-mcp-add")));
   expect(words.slice(0, 3)).toEqual(["claude", "mcp", "add"]);
   const add = await runClient(CLAUDE, words.slice(1), { env: clientEnv(), cwd: world.root });
   if (add.code !== 0) throw new Error(`claude mcp add failed (${add.code}): ${add.stderr}${add.stdout}`);
 }, 60_000);
-
-afterAll(async () => {
-  await model?.close();
-  await world?.close();
-});
 
 function clientEnv(extra: Record<string, string> = {}): Record<string, string> {
   return {
@@ -107,12 +83,7 @@ describe("Claude Code, configured as docs/INTEGRATION.md says", () => {
     expect(anthropicToolNames(conversation.at(-1)!.body)).toEqual(expect.arrayContaining(TOOLS));
     // The server's instructions reach Claude Code's system prompt, and they name this server's tools unambiguously.
     expect(conversation.some((r) => JSON.stringify(r.body).includes(SERVER_INSTRUCTIONS.slice(0, 60)))).toBe(true);
-    // OPENAI_API_KEY and CODEX_HOME reached the sub-agent's codex: it used this CODEX_HOME's provider, with the key.
-    const subagent = world.codexMock.responseRequests().at(-1)!;
-    expect(subagent.headers?.authorization).toBe(`Bearer ${OPENAI_KEY}`);
-    const records = await runResults(world.runsDir);
-    expect(records.at(-1)).toMatchObject({ ok: true, agent: "review", cancelled: false });
-    expect(await processesOf(world.codexHome.dir)).toEqual([]);
+    await expectReviewRanWithKey(world);
   }, 120_000);
 
   test("the guide's ~/.claude/settings.json permission lets the tools run without --allowedTools", async () => {
@@ -134,17 +105,13 @@ describe("Claude Code, configured as docs/INTEGRATION.md says", () => {
     expect(result.permission_denials.map((d: any) => d.tool_name)).toContain("mcp__subagents__list_agents");
   }, 120_000);
 
-  test("what it sends (seen through a tap): protocol 2025-11-25, a progress token on every call", async () => {
-    const tapped = await world.tapped("claude");
+  tappedDelegateTest(world, "claude", "2025-11-25", async (executable) => {
     const config = path.join(world.scratch, "claude-tapped.json");
-    await writeFile(config, JSON.stringify({ mcpServers: { subagents: { command: tapped.executable, env: { CODEX_SUBAGENTS_ROOTS: world.root } } } }));
+    await writeFile(config, JSON.stringify({ mcpServers: { subagents: { command: executable, env: { CODEX_SUBAGENTS_ROOTS: world.root } } } }));
     plan = [SELECT, { name: "mcp__subagents__delegate", input: { agent: "review", task: "review the last commit" } }];
     const { run, result } = await claudeP([...allowedToolsArgs(), "--mcp-config", config, "--strict-mcp-config"]);
-    expect(run.code).toBe(0);
-    expect(result.result).toContain(SUBAGENT_MARKER);
-    const tap = await readTap(tapped.log);
-    expectTappedCalls(tap, "2025-11-25", 1);
-  }, 120_000);
+    return { run, output: result.result };
+  });
 
   test("a call cut by MCP_TOOL_TIMEOUT ends the sub-agent: its run record says cancelled, no codex is left, the model reads a timeout", async () => {
     const timeoutVar = /^([A-Z_]+)=(\d+) claude$/.exec(integrationSnippet("claude-timeout").trim());

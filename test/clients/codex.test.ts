@@ -5,30 +5,27 @@
  * sends, calls one at a time unless supports_parallel_tool_calls = true, and tool_timeout_sec as a hard limit that
  * ends the sub-agent. (The guide's snippets themselves are run by test/e2e/docs-snippets.test.ts.)
  */
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
 import {
   expectClientCutsCall,
   expectTappedCalls,
   integrationSnippet,
-  newCutWatch,
-  makeClientWorld,
   readTap,
   runClient,
   sleepTask,
   SLOW_TASK,
   SUBAGENT_MARKER,
   takeCutEvidence,
-  type ClientWorld,
 } from "../helpers/client-world.ts";
+import { clientSuite } from "../helpers/client-suite.ts";
 import { assistantMessage, functionCall, functionCallOutputs, type OutputItem, type RecordedRequest } from "../helpers/mock-model.ts";
 import { codexBin } from "../helpers/paths.ts";
 
-let world: ClientWorld;
 /** The tool calls the top-level model makes in its first turn (all at once), then it reports what came back. */
 let calls: Array<{ name: string; args: unknown }> = [];
-const cut = newCutWatch();
+const { world, cut } = clientSuite("codex", { topLevel });
 
 async function topLevel(req: RecordedRequest): Promise<OutputItem[]> {
   const outputs = functionCallOutputs(req.body);
@@ -36,14 +33,6 @@ async function topLevel(req: RecordedRequest): Promise<OutputItem[]> {
   await takeCutEvidence(world, cut);
   return [assistantMessage(`FINAL\n${outputs.map((o) => o.output).join("\n---\n")}`)];
 }
-
-beforeAll(async () => {
-  world = await makeClientWorld("codex", { topLevel });
-}, 60_000);
-
-afterAll(async () => {
-  await world?.close();
-});
 
 /** One top-level `codex exec` with the guide's entry (through a tap) added to this world's config.toml for the run. */
 async function codexExec(edit: (toml: string) => string = (t) => t) {

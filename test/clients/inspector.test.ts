@@ -4,13 +4,12 @@
  * delegate's answer must be in its output; list_agents and validate_agents work; its fixed 60-second limit cuts a
  * longer call, and that must end the sub-agent.
  */
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { beforeAll, describe, expect, test } from "bun:test";
 import { writeFile } from "node:fs/promises";
 import path from "node:path";
 import {
+  codexProcessesOf,
   integrationSnippet,
-  makeClientWorld,
-  OPENAI_KEY,
   processesOf,
   readTap,
   runClient,
@@ -18,23 +17,16 @@ import {
   SLOW_TASK,
   SUBAGENT_MARKER,
   waitFor,
-  codexProcessesOf,
-  type ClientWorld,
 } from "../helpers/client-world.ts";
-import { repoRoot } from "../helpers/paths.ts";
+import { clientBin, clientSuite, expectReviewRanWithKey } from "../helpers/client-suite.ts";
 
-const INSPECTOR = path.join(repoRoot, "node_modules", ".bin", "mcp-inspector");
+const INSPECTOR = clientBin("mcp-inspector");
 
-let world: ClientWorld;
+const { world } = clientSuite("inspector");
 
 beforeAll(async () => {
-  world = await makeClientWorld("inspector");
   // The guide's generic mcpServers block, saved where the guide's command looks for it.
   await writeFile(path.join(world.root, "mcp.json"), world.realize(integrationSnippet("mcp-json")));
-}, 60_000);
-
-afterAll(async () => {
-  await world?.close();
 });
 
 /** The guide's command, with the pinned Inspector for `npx …`, and its `--method …` part replaced when given. */
@@ -57,9 +49,7 @@ describe("MCP Inspector CLI, run as docs/INTEGRATION.md says", () => {
     expect(run.code).toBe(0);
     expect(result.isError).toBeFalsy();
     expect(result.structuredContent.final_message).toBe(`${SUBAGENT_MARKER} from review`);
-    expect(world.codexMock.responseRequests().at(-1)!.headers?.authorization).toBe(`Bearer ${OPENAI_KEY}`);
-    expect((await runResults(world.runsDir)).at(-1)).toMatchObject({ ok: true, agent: "review" });
-    expect(await processesOf(world.codexHome.dir)).toEqual([]);
+    await expectReviewRanWithKey(world);
   }, 120_000);
 
   test("without the guide's -e OPENAI_API_KEY the key does not reach codex (the Inspector passes almost no environment)", async () => {
