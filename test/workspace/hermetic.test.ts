@@ -264,5 +264,5 @@ describe("a cancel at any moment of the set-up", () => {
       expect(existsSync(worktrees) ? readdirSync(worktrees) : [], `attempt ${attempt}`).toEqual([]);
       expect(readdirSync(join(repo, ".git")).filter((name) => name.startsWith("codex-subagents-"))).toEqual([]);
     }
-  }, 60_000); // 16 set-ups: several seconds on a loaded 2-core machine
+  });
 });
