@@ -10,16 +10,7 @@ import { mkdir, mkdtemp, realpath, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { makeCodexHome, runCodex, type CodexHome } from "../helpers/codex-home.ts";
-import {
-  assistantMessage,
-  developerMessages,
-  functionCall,
-  functionCallOutputs,
-  startMockModel,
-  toolNames,
-  type MockModel,
-  type RecordedRequest,
-} from "../helpers/mock-model.ts";
+import { assistantMessage, developerMessages, functionCall, functionCallOutputs, startMockModel, toolNames, type MockModel, type RecordedRequest } from "../helpers/mock-model.ts";
 import { codexBin } from "../helpers/paths.ts";
 import { serverCommand } from "../helpers/server-command.ts";
 import { appendCodexConfig, mcpServerToml } from "../helpers/toml.ts";

@@ -14,17 +14,7 @@ import { mkdtemp, readFile, realpath, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { makeCodexHome, runCodex, type CodexHome, type CodexRun } from "../helpers/codex-home.ts";
-import {
-  assistantMessage,
-  developerMessages,
-  functionCall,
-  functionCallOutputs,
-  startMockModel,
-  toolNames,
-  userMessages,
-  type MockModel,
-  type RecordedRequest,
-} from "../helpers/mock-model.ts";
+import { assistantMessage, developerMessages, functionCall, functionCallOutputs, startMockModel, toolNames, userMessages, type MockModel, type RecordedRequest } from "../helpers/mock-model.ts";
 import { bunBin, codexBin } from "../helpers/paths.ts";
 import { serverCommand } from "../helpers/server-command.ts";
 import { appendCodexConfig, mcpServerToml } from "../helpers/toml.ts";
