@@ -15,9 +15,9 @@ import os from "node:os";
 import path from "node:path";
 import { makeCodexHome, runCodex, type CodexHome, type CodexRun } from "../helpers/codex-home.ts";
 import { assistantMessage, developerMessages, functionCall, functionCallOutputs, startMockModel, toolNames, userMessages, type MockModel, type RecordedRequest } from "../helpers/mock-model.ts";
-import { bunBin, codexBin } from "../helpers/paths.ts";
-import { serverCommand } from "../helpers/server-command.ts";
+import { bunBin } from "../helpers/paths.ts";
 import { appendCodexConfig, mcpServerToml } from "../helpers/toml.ts";
+import { subagentsServerEntry } from "../helpers/e2e-subagents-entry.ts";
 import { starterPersonaFirstLine } from "../helpers/agents.ts";
 
 const MARKER = "SUBAGENT-MARKER-5b1e";
@@ -36,20 +36,6 @@ function levelOf(req: RecordedRequest): Level {
   if (developer.includes(reviewPersona)) return "review";
   if (developer.includes(explainPersona)) return "explain";
   return "top";
-}
-
-/**
- * The `[mcp_servers.subagents]` entry exactly as docs/INTEGRATION.md's complete entry shapes it: command, args,
- * tool_timeout_sec, default_tools_approval_mode, env_vars and an env table.
- */
-function serverEntry(opts: { workDir: string; runsDir: string; envVars: string[] }): string {
-  const { command, args } = serverCommand(["--root", opts.workDir, "--codex", codexBin, "--max-depth", "1"]);
-  return mcpServerToml("subagents", {
-    command,
-    args,
-    settings: { startup_timeout_sec: 20, tool_timeout_sec: 120, default_tools_approval_mode: "approve", env_vars: opts.envVars },
-    env: { CODEX_SUBAGENTS_RUNS_DIR: opts.runsDir },
-  });
 }
 
 interface Scenario {
@@ -87,7 +73,7 @@ async function runScenario(envVars: string[]): Promise<Scenario> {
   const workDir = await realpath(await mkdtemp(path.join(os.tmpdir(), "cs-fullpath-work-")));
   const home = await makeCodexHome({ baseUrl: mock.baseUrl, extraConfig: "" });
   // The entry needs the home's own path for the runs directory, so it is appended after the home exists.
-  const entry = serverEntry({ workDir, runsDir: path.join(home.dir, "runs"), envVars });
+  const entry = subagentsServerEntry({ root: workDir, runsDir: path.join(home.dir, "runs"), envVars });
   await appendCodexConfig(home.dir, entry);
   const run = await runCodex({
     args: ["exec", "--json", "--skip-git-repo-check", "-C", workDir, "-"],
