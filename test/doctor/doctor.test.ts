@@ -4,11 +4,11 @@
  * thing and comes with a hint line; a usage error exits 64 with nothing on stdout.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { chmod, copyFile, mkdir, mkdtemp, realpath, rm, writeFile } from "node:fs/promises";
-import os from "node:os";
+import { chmod, copyFile, mkdir, realpath, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { TESTED_CODEX_VERSIONS } from "../../src/doctor/index.ts";
 import { codexBin, codexVersion, repoRoot } from "../helpers/paths.ts";
+import { scratchWithDirs } from "../helpers/e2e-scratch.ts";
 import { runCli, type CliRun } from "./run-cli.ts";
 
 const FIXTURE = path.join(repoRoot, "test", "fixtures", "fake-codex-doctor", "fake-codex-doctor.mjs");
@@ -19,14 +19,8 @@ let codexHome: string;
 let agentsDir: string;
 
 beforeAll(async () => {
-  scratch = await realpath(await mkdtemp(path.join(os.tmpdir(), "cs-doctor-")));
-  root = path.join(scratch, "root");
-  codexHome = path.join(scratch, "codex-home");
-  agentsDir = path.join(scratch, "agents");
-  await mkdir(root);
-  await mkdir(codexHome);
+  [scratch, root, codexHome, agentsDir] = await scratchWithDirs("cs-doctor-", "root", "codex-home", "agents");
   await mkdir(path.join(scratch, "home"));
-  await mkdir(agentsDir);
   await writeFile(path.join(agentsDir, "review.md"), "---\ndescription: Reviews code\nsandbox_mode: read-only\n---\nYou review code carefully.\n");
 });
 
