@@ -12,18 +12,14 @@ import { mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { JIT_POLICY, SCRIPT_ASSET, TARGETS } from "../build.ts";
+import { initializeRequestLine } from "../test/helpers/e2e-initialize.ts";
 
 const ROOT = join(dirname(Bun.fileURLToPath(import.meta.url)), "..");
 const runsArg = process.argv.indexOf("--runs");
 const RUNS = runsArg === -1 ? 21 : Number(process.argv[runsArg + 1]);
 if (!Number.isInteger(RUNS) || RUNS < 1) throw new Error("--runs needs a positive integer");
 
-const INITIALIZE = `${JSON.stringify({
-  jsonrpc: "2.0",
-  id: 0,
-  method: "initialize",
-  params: { protocolVersion: "2025-06-18", capabilities: {}, clientInfo: { name: "bench", version: "0" } },
-})}\n`;
+const INITIALIZE = initializeRequestLine("bench");
 
 /** The floor: reads one line, answers it, exits. Compiled with the release flags. */
 const EMPTY_PROGRAM = `process.stdin.once("data", () => { process.stdout.write('{"jsonrpc":"2.0","id":0,"result":{}}\\n'); process.exit(0); });\n`;

@@ -10,19 +10,10 @@ import { mkdir, mkdtemp, realpath, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { makeCodexHome, runCodex, type CodexHome } from "../helpers/codex-home.ts";
-import {
-  assistantMessage,
-  developerMessages,
-  functionCall,
-  functionCallOutputs,
-  startMockModel,
-  toolNames,
-  type MockModel,
-  type RecordedRequest,
-} from "../helpers/mock-model.ts";
+import { assistantMessage, developerMessages, functionCall, functionCallOutputs, startMockModel, toolNames, type MockModel, type RecordedRequest } from "../helpers/mock-model.ts";
 import { codexBin } from "../helpers/paths.ts";
-import { serverCommand } from "../helpers/server-command.ts";
-import { appendCodexConfig, mcpServerToml } from "../helpers/toml.ts";
+import { appendCodexConfig } from "../helpers/toml.ts";
+import { subagentsServerEntry } from "../helpers/e2e-subagents-entry.ts";
 import { runCli } from "../doctor/run-cli.ts";
 import { afterCase, countBadInput, fakeCall, makeScratch, newToken, reportFiles, reportTally, startServer, type AdversarialServer, type Scratch } from "./harness.ts";
 
@@ -222,13 +213,7 @@ describe("a real codex caller's own sandbox caps its sub-agent (codex → codex-
     });
     workDir = await realpath(await mkdtemp(path.join(os.tmpdir(), "cs-adv-caller-")));
     home = await makeCodexHome({ baseUrl: mock.baseUrl });
-    const { command, args } = serverCommand(["--root", workDir, "--codex", codexBin, "--max-depth", "1"]);
-    await appendCodexConfig(home.dir, mcpServerToml("subagents", {
-      command,
-      args,
-      settings: { startup_timeout_sec: 20, tool_timeout_sec: 120, default_tools_approval_mode: "approve", env_vars: ["CODEX_HOME", "CODEX_SUBAGENTS_DEPTH"] },
-      env: { CODEX_SUBAGENTS_RUNS_DIR: path.join(home.dir, "runs") },
-    }));
+    await appendCodexConfig(home.dir, subagentsServerEntry({ root: workDir, runsDir: path.join(home.dir, "runs"), envVars: ["CODEX_HOME", "CODEX_SUBAGENTS_DEPTH"] }));
   });
 
   afterAll(async () => {

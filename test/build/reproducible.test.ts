@@ -9,6 +9,7 @@ import { dirname, join } from "node:path";
 import { copyProductionModules, SCRIPT_ASSET, TARGETS } from "../../build.ts";
 import { SOURCE_DIRS, SOURCE_FILES } from "../../src/verify/manifest.ts";
 import { bunBin, denoBin, repoRoot } from "../helpers/paths.ts";
+import { initializeRequestLine } from "../helpers/e2e-initialize.ts";
 
 const host = TARGETS.find((t) => t.platform === process.platform && t.arch === process.arch);
 const runtimeCache = join(repoRoot, "node_modules", ".cache", "codex-subagents", "bun-runtimes");
@@ -94,12 +95,7 @@ describe.skipIf(!host)("reproducible build", () => {
   });
 });
 
-const INITIALIZE = `${JSON.stringify({
-  jsonrpc: "2.0",
-  id: 0,
-  method: "initialize",
-  params: { protocolVersion: "2025-06-18", capabilities: {}, clientInfo: { name: "reproducible-test", version: "0" } },
-})}\n`;
+const INITIALIZE = initializeRequestLine("reproducible-test");
 
 /** Spawn, send `initialize`, return the first stdout line; the child is always killed and awaited. */
 async function handshake(command: string, args: string[], cwd: string): Promise<{ line: string; stderr: string }> {

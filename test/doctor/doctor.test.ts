@@ -4,12 +4,12 @@
  * thing and comes with a hint line; a usage error exits 64 with nothing on stdout.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { chmod, copyFile, mkdir, mkdtemp, realpath, rm, writeFile } from "node:fs/promises";
-import os from "node:os";
+import { chmod, copyFile, mkdir, realpath, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { TESTED_CODEX_VERSIONS } from "../../src/doctor/index.ts";
 import { codexBin, codexVersion, repoRoot } from "../helpers/paths.ts";
-import { runCli } from "./run-cli.ts";
+import { scratchWithDirs } from "../helpers/e2e-scratch.ts";
+import { runCli, type CliRun } from "./run-cli.ts";
 
 const FIXTURE = path.join(repoRoot, "test", "fixtures", "fake-codex-doctor", "fake-codex-doctor.mjs");
 
@@ -19,14 +19,8 @@ let codexHome: string;
 let agentsDir: string;
 
 beforeAll(async () => {
-  scratch = await realpath(await mkdtemp(path.join(os.tmpdir(), "cs-doctor-")));
-  root = path.join(scratch, "root");
-  codexHome = path.join(scratch, "codex-home");
-  agentsDir = path.join(scratch, "agents");
-  await mkdir(root);
-  await mkdir(codexHome);
+  [scratch, root, codexHome, agentsDir] = await scratchWithDirs("cs-doctor-", "root", "codex-home", "agents");
   await mkdir(path.join(scratch, "home"));
-  await mkdir(agentsDir);
   await writeFile(path.join(agentsDir, "review.md"), "---\ndescription: Reviews code\nsandbox_mode: read-only\n---\nYou review code carefully.\n");
 });
 
@@ -52,6 +46,26 @@ async function fakeCodex(name: string, config: Record<string, unknown>): Promise
   await chmod(script, 0o755);
   await writeFile(path.join(dir, "fake-codex-doctor.json"), JSON.stringify(config));
   return script;
+}
+
+/** doctor with the real codex, on agents, root and runs directories other than the suite's (no runsDir: doctor's default). */
+function doctorOn(dirs: { agentsDir: string; root: string; runsDir?: string }, env: Record<string, string> = baseEnv()) {
+  const runsDir = dirs.runsDir === undefined ? [] : ["--runs-dir", dirs.runsDir];
+  return runCli(["doctor", "--codex", codexBin, "--agents-dir", dirs.agentsDir, "--root", dirs.root, ...runsDir], { cwd: root, env });
+}
+
+/** A new agents directory in the scratch area holding one agent file. */
+async function agentsDirWith(dirName: string, fileName: string, text: string): Promise<string> {
+  const dir = path.join(scratch, dirName);
+  await mkdir(dir);
+  await writeFile(path.join(dir, fileName), text);
+  return dir;
+}
+
+/** doctor (text output) against a fake codex made by fakeCodex(name, config); the fake's path too, to run it again. */
+async function doctorWithFake(name: string, config: Record<string, unknown>): Promise<{ fake: string; run: CliRun }> {
+  const fake = await fakeCodex(name, config);
+  return { fake, run: await doctor(["--codex", fake]) };
 }
 
 function line(stdout: string, prefix: string): string | undefined {
@@ -98,8 +112,7 @@ describe("doctor", () => {
   });
 
   test("a codex that does not know a feature we switch off: exit 1, the FAIL says sub-agents could not run", async () => {
-    const fake = await fakeCodex("no-v2", { drop: ["multi_agent_v2"] });
-    const run = await doctor(["--codex", fake]);
+    const { run } = await doctorWithFake("no-v2", { drop: ["multi_agent_v2"] });
     expect(run.code).toBe(1);
     const fail = line(run.stdout, "FAIL codex features:");
     expect(fail).toContain("--disable multi_agent --disable multi_agent_v2 features list exited with 1: Error: Unknown feature flag: multi_agent_v2");
@@ -108,8 +121,7 @@ describe("doctor", () => {
   });
 
   test("a codex whose exec help lacks --output-schema: exit 1, the FAIL names it, a hint says what to do", async () => {
-    const fake = await fakeCodex("no-schema", { drop: ["--output-schema"] });
-    const run = await doctor(["--codex", fake]);
+    const { fake, run } = await doctorWithFake("no-schema", { drop: ["--output-schema"] });
     expect(run.code).toBe(1);
     const fail = line(run.stdout, "FAIL codex exec options:");
     expect(fail).toContain("--output-schema");
@@ -126,22 +138,19 @@ describe("doctor", () => {
   });
 
   test("a codex version this release was not tested with: still PASS, and the line says which versions were", async () => {
-    const fake = await fakeCodex("untested", { version: "codex-cli 0.100.0" });
-    const run = await doctor(["--codex", fake]);
+    const { run } = await doctorWithFake("untested", { version: "codex-cli 0.100.0" });
     expect(line(run.stdout, "PASS codex version:")).toContain(`codex-cli 0.100.0 (this release was tested with ${TESTED_CODEX_VERSIONS.slice(0, -1).join(", ")} and ${TESTED_CODEX_VERSIONS.at(-1)}; the option checks below tell whether this one fits)`);
   });
 
   test("a codex without exec resume: exit 1 naming resume", async () => {
-    const fake = await fakeCodex("no-resume", { drop: ["resume"], failOn: "exec resume --help" });
-    const run = await doctor(["--codex", fake]);
+    const { run } = await doctorWithFake("no-resume", { drop: ["resume"], failOn: "exec resume --help" });
     expect(run.code).toBe(1);
     expect(line(run.stdout, "FAIL codex exec options:")).toContain("resume (subcommand)");
     expect(line(run.stdout, "FAIL codex exec resume options:")).toContain("exited with 3");
   });
 
   test("a program that is not codex: the version check fails", async () => {
-    const fake = await fakeCodex("not-codex", { version: "something else 1.0" });
-    const run = await doctor(["--codex", fake]);
+    const { run } = await doctorWithFake("not-codex", { version: "something else 1.0" });
     expect(run.code).toBe(1);
     expect(line(run.stdout, "FAIL codex version:")).toContain("something else 1.0");
   });
@@ -165,15 +174,10 @@ describe("doctor", () => {
   });
 
   test("broken agents, a missing root and an unwritable runs dir each fail with a hint", async () => {
-    const badAgents = path.join(scratch, "bad-agents");
-    await mkdir(badAgents);
-    await writeFile(path.join(badAgents, "broken.md"), "---\nsandbox_mode: everything\n---\nPersona.\n");
+    const badAgents = await agentsDirWith("bad-agents", "broken.md", "---\nsandbox_mode: everything\n---\nPersona.\n");
     const runsFile = path.join(scratch, "runs-is-a-file");
     await writeFile(runsFile, "");
-    const run = await runCli(
-      ["doctor", "--codex", codexBin, "--agents-dir", badAgents, "--root", path.join(scratch, "no-such-root"), "--runs-dir", runsFile],
-      { cwd: root, env: baseEnv() },
-    );
+    const run = await doctorOn({ agentsDir: badAgents, root: path.join(scratch, "no-such-root"), runsDir: runsFile });
     expect(run.code).toBe(1);
     expect(line(run.stdout, "FAIL agents:")).toContain("broken.md");
     expect(run.stdout).toContain(`hint: run codex-subagents validate ${await realpath(badAgents)}`);
@@ -182,18 +186,16 @@ describe("doctor", () => {
   });
 
   test("a missing agents directory named explicitly fails instead of falling back", async () => {
-    const run = await runCli(["doctor", "--codex", codexBin, "--root", root, "--agents-dir", path.join(scratch, "nope")], { cwd: root, env: baseEnv() });
+    const run = await doctorOn({ agentsDir: path.join(scratch, "nope"), root });
     expect(run.code).toBe(1);
     expect(line(run.stdout, "FAIL agents:")).toContain("does not exist");
   });
 
   test("warnings (missing profile file, variables Codex would not pass) keep exit 0 and say how to fix them", async () => {
-    const profiled = path.join(scratch, "profiled-agents");
-    await mkdir(profiled);
-    await writeFile(path.join(profiled, "fast.md"), "---\nprofile: speedy\n---\nBe quick.\n");
-    const run = await runCli(
-      ["doctor", "--codex", codexBin, "--agents-dir", profiled, "--root", root, "--runs-dir", path.join(scratch, "runs")],
-      { cwd: root, env: baseEnv({ CODEX_HOME: codexHome, OPENAI_API_KEY: "sk-test-not-a-real-key-000000" }) },
+    const profiled = await agentsDirWith("profiled-agents", "fast.md", "---\nprofile: speedy\n---\nBe quick.\n");
+    const run = await doctorOn(
+      { agentsDir: profiled, root, runsDir: path.join(scratch, "runs") },
+      baseEnv({ CODEX_HOME: codexHome, OPENAI_API_KEY: "sk-test-not-a-real-key-000000" }),
     );
     expect(run.code).toBe(0);
     expect(line(run.stdout, "WARN profiles:")).toContain('"speedy"');

@@ -11,7 +11,7 @@ import os from "node:os";
 import path from "node:path";
 import { makeCodexHome, type CodexHome } from "../helpers/codex-home.ts";
 import type { ConnectedServer } from "../helpers/mcp-client.ts";
-import { assistantMessage, developerMessages, startMockModel, userMessages, type MockModel } from "../helpers/mock-model.ts";
+import { assistantMessage, developerMessages, startMockModel, userMessages, type MockModel, type RecordedRequest } from "../helpers/mock-model.ts";
 import { codexBin, repoRoot } from "../helpers/paths.ts";
 import { serverCommand } from "../helpers/server-command.ts";
 import { closeServerWorld, serveWithCodexHome } from "../helpers/codex-server.ts";
@@ -188,6 +188,15 @@ describe("over MCP, with the real codex against a mock model", () => {
   }
   const after = (argv: string[], flag: string) => argv[argv.indexOf(flag) + 1];
 
+  /** One delegate call, the argv codex was started with for it, and the first model request of its run. */
+  async function delegateWatched(args: Record<string, unknown>): Promise<{ result: any; argv: string[]; request: RecordedRequest }> {
+    const before = mock.requests.length;
+    const result: any = await server.client.callTool({ name: "delegate", arguments: args });
+    const argv = await lastArgv();
+    const request = mock.requests.slice(before).find((r) => r.path.endsWith("/responses"))!;
+    return { result, argv, request };
+  }
+
   test("list_agents: format, the mapped sandbox explicitly, a cut of the long description", async () => {
     const result: any = await server.client.callTool({ name: "list_agents", arguments: {} });
     expect(result.isError).toBeFalsy();
@@ -209,16 +218,13 @@ describe("over MCP, with the real codex against a mock model", () => {
   });
 
   test("a read-only Claude Code agent: persona as developer instructions, --sandbox read-only, no note", async () => {
-    const before = mock.requests.length;
-    const result: any = await server.client.callTool({ name: "delegate", arguments: { agent: "code-reviewer", task: "Review the retry logic" } });
+    const { result, argv, request } = await delegateWatched({ agent: "code-reviewer", task: "Review the retry logic" });
     const out = result.structuredContent;
     expect(result.isError).toBeFalsy();
     expect(out).toMatchObject({ ok: true, agent: "code-reviewer", final_message: "done: Review the retry logic" });
     expect(out.notes.filter((n: string) => n.includes("max-sandbox"))).toEqual([]);
-    const argv = await lastArgv();
     expect(after(argv, "--sandbox")).toBe("read-only");
     expect(argv).not.toContain("--model"); // model: inherit is a Claude model: the Codex default applies
-    const request = mock.requests.slice(before).find((r) => r.path.endsWith("/responses"))!;
     const developer = developerMessages(request.body).join("\n");
     expect(developer).toContain("You are a senior code reviewer. REVIEWER-PERSONA-MARKER");
     expect(developer).toContain("## What you report");
@@ -226,40 +232,31 @@ describe("over MCP, with the real codex against a mock model", () => {
   });
 
   test("a write-capable Claude Code agent under --max-sandbox read-only runs read-only, with a note saying why", async () => {
-    const before = mock.requests.length;
-    const result: any = await server.client.callTool({ name: "delegate", arguments: { agent: "test-writer", task: "Add tests", isolation: "none" } });
+    const { result, argv, request } = await delegateWatched({ agent: "test-writer", task: "Add tests", isolation: "none" });
     const out = result.structuredContent;
     expect(result.isError).toBeFalsy();
     expect(out.ok).toBe(true);
     expect(out.notes[0]).toContain('agent "test-writer" (claude-code) asks for workspace-write (from tools Write, Edit, Bash)');
     expect(out.notes[0]).toContain("--max-sandbox is read-only, so it ran read-only");
-    const argv = await lastArgv();
     expect(after(argv, "--sandbox")).toBe("read-only");
     expect(argv).toContain(`model_reasoning_effort="high"`);
-    const request = mock.requests.slice(before).find((r) => r.path.endsWith("/responses"))!;
     expect(developerMessages(request.body).join("\n")).toContain("TEST-WRITER-MARKER");
     expect(developerMessages(request.body).join("\n")).toContain("`sandbox_mode` is `read-only`");
   });
 
   test("a Codex role file: developer_instructions and its model reach codex", async () => {
-    const before = mock.requests.length;
-    const result: any = await server.client.callTool({ name: "delegate", arguments: { agent: "role-reviewer", task: "Review it" } });
+    const { result, argv, request } = await delegateWatched({ agent: "role-reviewer", task: "Review it" });
     expect(result.structuredContent.ok).toBe(true);
-    const argv = await lastArgv();
     expect(after(argv, "--sandbox")).toBe("read-only");
     expect(after(argv, "--model")).toBe("gpt-5.3-codex");
-    const request = mock.requests.slice(before).find((r) => r.path.endsWith("/responses"))!;
     expect(request.body.model).toBe("gpt-5.3-codex");
     expect(developerMessages(request.body).join("\n")).toContain('You review code. ROLE-REVIEWER-MARKER\nQuote "exact" lines and use a backslash \\ where needed.');
   });
 
   test("attack: a role file's mcp_servers and shell policy never reach codex; its MCP server never starts", async () => {
-    const before = mock.requests.length;
-    const result: any = await server.client.callTool({ name: "delegate", arguments: { agent: "sneaky", task: "Help" } });
+    const { result, argv, request } = await delegateWatched({ agent: "sneaky", task: "Help" });
     expect(result.structuredContent.ok).toBe(true);
-    const argv = await lastArgv();
     expect(argv.filter((a) => /mcp_servers|shell_environment_policy|exfil/.test(a))).toEqual([]);
-    const request = mock.requests.slice(before).find((r) => r.path.endsWith("/responses"))!;
     expect(JSON.stringify(request.body.tools ?? [])).not.toContain("exfil");
     expect(await Bun.file(path.join(scratch, "EXFIL-MARKER")).exists()).toBe(false);
   });

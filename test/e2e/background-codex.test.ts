@@ -12,9 +12,8 @@ import path from "node:path";
 import { starterPersonaFirstLine } from "../helpers/agents.ts";
 import { makeCodexHome, runCodex, type CodexHome, type CodexRun } from "../helpers/codex-home.ts";
 import { assistantMessage, delay, developerMessages, functionCall, functionCallOutputs, startMockModel, type MockModel } from "../helpers/mock-model.ts";
-import { codexBin } from "../helpers/paths.ts";
-import { serverCommand } from "../helpers/server-command.ts";
-import { appendCodexConfig, mcpServerToml } from "../helpers/toml.ts";
+import { appendCodexConfig } from "../helpers/toml.ts";
+import { subagentsServerEntry } from "../helpers/e2e-subagents-entry.ts";
 
 const MARKER = "BACKGROUND-ANSWER-7c41";
 const SUBAGENT_DELAY_MS = 8000;
@@ -68,13 +67,10 @@ describe("background delegation past the client's tool_timeout_sec", () => {
     });
     workDir = await realpath(await mkdtemp(path.join(os.tmpdir(), "cs-bg-codex-")));
     home = await makeCodexHome({ baseUrl: mock.baseUrl });
-    const { command, args } = serverCommand(["--root", workDir, "--codex", codexBin, "--max-depth", "1"]);
-    await appendCodexConfig(home.dir, mcpServerToml("subagents", {
-      command,
-      args,
-      settings: { startup_timeout_sec: 20, tool_timeout_sec: TOOL_TIMEOUT_S, default_tools_approval_mode: "approve", env_vars: ["CODEX_HOME", "CODEX_SUBAGENTS_DEPTH"] },
-      env: { CODEX_SUBAGENTS_RUNS_DIR: path.join(home.dir, "runs") },
-    }));
+    await appendCodexConfig(
+      home.dir,
+      subagentsServerEntry({ root: workDir, runsDir: path.join(home.dir, "runs"), envVars: ["CODEX_HOME", "CODEX_SUBAGENTS_DEPTH"], toolTimeoutSec: TOOL_TIMEOUT_S }),
+    );
     startedAt = Date.now();
     run = await runCodex({
       args: ["exec", "--json", "--skip-git-repo-check", "-C", workDir, "-"],

@@ -11,6 +11,7 @@ import os from "node:os";
 import path from "node:path";
 import { connectServer, type ConnectedServer } from "../helpers/mcp-client.ts";
 import { bunBin, distBinary, repoRoot } from "../helpers/paths.ts";
+import { suiteValue } from "../helpers/e2e-suite.ts";
 import { serverCommand } from "../helpers/server-command.ts";
 
 /** The executable's argv prefix: dist/codex-subagents, or the source under bun (as serverCommand decides). */
@@ -165,22 +166,23 @@ function connect(agentsDir: string): Promise<ConnectedServer> {
   });
 }
 
+/** The text of a delegate call the server refuses: an error result (isError), not a thrown error. */
+async function refusalText(server: ConnectedServer, args: Record<string, unknown>): Promise<string> {
+  const result: any = await server.client.callTool({ name: "delegate", arguments: args });
+  expect(result.isError).toBe(true);
+  return result.content[0].text;
+}
+
 describe("MCP surface, good agents", () => {
-  let server: ConnectedServer;
-  beforeAll(async () => {
-    server = await connect(goodDir);
-  });
-  afterAll(async () => {
-    await server?.close();
-  });
+  const server = suiteValue(() => connect(goodDir), (s) => s.close());
 
   test("serverInfo names the product and the package version", async () => {
     const { version } = JSON.parse(await readFile(path.join(repoRoot, "package.json"), "utf8"));
-    expect(server.client.getServerVersion()).toMatchObject({ name: "codex-subagents", version });
+    expect(server().client.getServerVersion()).toMatchObject({ name: "codex-subagents", version });
   });
 
   test("exactly delegate, list_agents and validate_agents, with strict inputs, output schemas and annotations", async () => {
-    const { tools } = await server.client.listTools();
+    const { tools } = await server().client.listTools();
     expect(tools.map((t) => t.name).sort()).toEqual(["cancel_run", "delegate", "get_run", "list_agents", "validate_agents"]);
     for (const tool of tools) {
       expect(tool.inputSchema.type).toBe("object");
@@ -200,7 +202,7 @@ describe("MCP surface, good agents", () => {
   });
 
   test("the delegate description names the loaded agents and what each is for", async () => {
-    const { tools } = await server.client.listTools();
+    const { tools } = await server().client.listTools();
     const description = tools.find((t) => t.name === "delegate")!.description!;
     expect(description).toContain("alpha-checker: Checks the alpha module for mistakes");
     expect(description).toContain("beta-writer: Writes beta documentation");
@@ -209,7 +211,7 @@ describe("MCP surface, good agents", () => {
   });
 
   test("list_agents: both agents from the directory, with their settings", async () => {
-    const result: any = await server.client.callTool({ name: "list_agents", arguments: {} });
+    const result: any = await server().client.callTool({ name: "list_agents", arguments: {} });
     expect(result.isError).toBeFalsy();
     const report = result.structuredContent;
     expect(report.source).toBe("directory");
@@ -222,13 +224,13 @@ describe("MCP surface, good agents", () => {
   });
 
   test("validate_agents without dir: the server's own directory is clean", async () => {
-    const result: any = await server.client.callTool({ name: "validate_agents", arguments: {} });
+    const result: any = await server().client.callTool({ name: "validate_agents", arguments: {} });
     expect(result.isError).toBeFalsy();
     expect(result.structuredContent).toMatchObject({ ok: true, dir: goodDir, summary: { files: 2, ok: 2, with_errors: 0, with_warnings: 0 } });
   });
 
   test("validate_agents on a broken directory inside a root: errors and warnings with codes", async () => {
-    const result: any = await server.client.callTool({ name: "validate_agents", arguments: { dir: brokenDir } });
+    const result: any = await server().client.callTool({ name: "validate_agents", arguments: { dir: brokenDir } });
     expect(result.isError).toBeFalsy();
     const report = result.structuredContent;
     expect(report.ok).toBe(false);
@@ -241,23 +243,21 @@ describe("MCP surface, good agents", () => {
   });
 
   test("validate_agents outside the roots is refused", async () => {
-    const result: any = await server.client.callTool({ name: "validate_agents", arguments: { dir: path.join(repoRoot, "agents") } });
+    const result: any = await server().client.callTool({ name: "validate_agents", arguments: { dir: path.join(repoRoot, "agents") } });
     expect(result.isError).toBe(true);
     expect(result.content[0].text).toContain("root");
   });
 
   test("an unknown input key is an error result, and the server keeps running", async () => {
-    const result: any = await server.client.callTool({ name: "delegate", arguments: { agent: "alpha-checker", task: "x", colour: "blue" } });
+    const result: any = await server().client.callTool({ name: "delegate", arguments: { agent: "alpha-checker", task: "x", colour: "blue" } });
     expect(result.isError).toBe(true);
     expect(result.content[0].text).toContain("colour");
-    const again: any = await server.client.callTool({ name: "list_agents", arguments: {} });
+    const again: any = await server().client.callTool({ name: "list_agents", arguments: {} });
     expect(again.isError).toBeFalsy();
   });
 
   test("an unknown agent: the error names the known agents", async () => {
-    const result: any = await server.client.callTool({ name: "delegate", arguments: { agent: "nobody", task: "do it" } });
-    expect(result.isError).toBe(true);
-    const text = result.content[0].text;
+    const text = await refusalText(server(), { agent: "nobody", task: "do it" });
     expect(text).toContain('unknown agent "nobody"');
     expect(text).toContain("alpha-checker");
     expect(text).toContain("beta-writer");
@@ -265,9 +265,7 @@ describe("MCP surface, good agents", () => {
   });
 
   test("a registry agent with a persona: refused, saying to edit its file", async () => {
-    const result: any = await server.client.callTool({ name: "delegate", arguments: { agent: "alpha-checker", task: "do it", persona: "Be someone else." } });
-    expect(result.isError).toBe(true);
-    const text = result.content[0].text;
+    const text = await refusalText(server(), { agent: "alpha-checker", task: "do it", persona: "Be someone else." });
     expect(text).toContain("registry agent");
     expect(text).toContain("alpha-checker.md");
     expect(text).toContain("Edit its file");
@@ -275,16 +273,10 @@ describe("MCP surface, good agents", () => {
 });
 
 describe("MCP surface, broken agents", () => {
-  let server: ConnectedServer;
-  beforeAll(async () => {
-    server = await connect(brokenDir);
-  });
-  afterAll(async () => {
-    await server?.close();
-  });
+  const server = suiteValue(() => connect(brokenDir), (s) => s.close());
 
   test("list_agents lists the broken agent with ok: false", async () => {
-    const result: any = await server.client.callTool({ name: "list_agents", arguments: {} });
+    const result: any = await server().client.callTool({ name: "list_agents", arguments: {} });
     expect(result.isError).toBeFalsy();
     const agents = result.structuredContent.agents;
     expect(agents.find((a: any) => a.name === "broken")).toMatchObject({ ok: false, file: "broken.md" });
@@ -292,14 +284,12 @@ describe("MCP surface, broken agents", () => {
   });
 
   test("validate_agents without dir reports the broken file", async () => {
-    const result: any = await server.client.callTool({ name: "validate_agents", arguments: {} });
+    const result: any = await server().client.callTool({ name: "validate_agents", arguments: {} });
     expect(result.structuredContent).toMatchObject({ ok: false, dir: brokenDir, summary: { with_errors: 1 } });
   });
 
   test("delegating to the broken agent is refused naming the file and what is wrong", async () => {
-    const result: any = await server.client.callTool({ name: "delegate", arguments: { agent: "broken", task: "do it" } });
-    expect(result.isError).toBe(true);
-    const text = result.content[0].text;
+    const text = await refusalText(server(), { agent: "broken", task: "do it" });
     expect(text).toContain("broken.md");
     expect(text).toContain("sandbox_mode");
     expect(text).toContain("validate");

@@ -4,21 +4,7 @@ import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { makeCodexHome, runCodex, type CodexHome } from "../helpers/codex-home.ts";
-import {
-  assistantMessage,
-  assistantMessages,
-  developerMessages,
-  functionCall,
-  functionCallOutputs,
-  delay,
-  MockModelError,
-  startMockModel,
-  userMessages,
-  type MockModel,
-  type OutputItem,
-  type RecordedRequest,
-  type Responder,
-} from "../helpers/mock-model.ts";
+import { assistantMessage, assistantMessages, developerMessages, functionCall, functionCallOutputs, delay, MockModelError, startMockModel, userMessages, type MockModel, type OutputItem, type RecordedRequest, type Responder } from "../helpers/mock-model.ts";
 
 const PERSONA = 'You are the "reviewer" sub-agent.\nQuote "this" and a backslash \\ verbatim.';
 const TASK = "Review the greeting module and reply with one line.";

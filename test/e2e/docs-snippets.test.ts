@@ -17,15 +17,7 @@ import path from "node:path";
 import { makeCodexHome, runCodex, type CodexRun } from "../helpers/codex-home.ts";
 import { bundledScript } from "../helpers/bundle.ts";
 import { connectServer } from "../helpers/mcp-client.ts";
-import {
-  assistantMessage,
-  developerMessages,
-  functionCall,
-  functionCallOutputs,
-  startMockModel,
-  toolNames,
-  type MockModel,
-} from "../helpers/mock-model.ts";
+import { assistantMessage, developerMessages, functionCall, functionCallOutputs, startMockModel, toolNames, type MockModel } from "../helpers/mock-model.ts";
 import { codexBin, repoRoot } from "../helpers/paths.ts";
 import { serverCommand } from "../helpers/server-command.ts";
 import { markdownFences } from "../helpers/markdown.ts";

@@ -14,20 +14,11 @@ import { mkdtemp, readFile, realpath, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { makeCodexHome, runCodex, type CodexHome, type CodexRun } from "../helpers/codex-home.ts";
-import {
-  assistantMessage,
-  developerMessages,
-  functionCall,
-  functionCallOutputs,
-  startMockModel,
-  toolNames,
-  userMessages,
-  type MockModel,
-  type RecordedRequest,
-} from "../helpers/mock-model.ts";
-import { bunBin, codexBin } from "../helpers/paths.ts";
-import { serverCommand } from "../helpers/server-command.ts";
+import { assistantMessage, developerMessages, functionCall, functionCallOutputs, startMockModel, toolNames, userMessages, type MockModel, type RecordedRequest } from "../helpers/mock-model.ts";
+import { bunBin } from "../helpers/paths.ts";
+import { suiteValue } from "../helpers/e2e-suite.ts";
 import { appendCodexConfig, mcpServerToml } from "../helpers/toml.ts";
+import { subagentsServerEntry } from "../helpers/e2e-subagents-entry.ts";
 import { starterPersonaFirstLine } from "../helpers/agents.ts";
 
 const MARKER = "SUBAGENT-MARKER-5b1e";
@@ -46,20 +37,6 @@ function levelOf(req: RecordedRequest): Level {
   if (developer.includes(reviewPersona)) return "review";
   if (developer.includes(explainPersona)) return "explain";
   return "top";
-}
-
-/**
- * The `[mcp_servers.subagents]` entry exactly as docs/INTEGRATION.md's complete entry shapes it: command, args,
- * tool_timeout_sec, default_tools_approval_mode, env_vars and an env table.
- */
-function serverEntry(opts: { workDir: string; runsDir: string; envVars: string[] }): string {
-  const { command, args } = serverCommand(["--root", opts.workDir, "--codex", codexBin, "--max-depth", "1"]);
-  return mcpServerToml("subagents", {
-    command,
-    args,
-    settings: { startup_timeout_sec: 20, tool_timeout_sec: 120, default_tools_approval_mode: "approve", env_vars: opts.envVars },
-    env: { CODEX_SUBAGENTS_RUNS_DIR: opts.runsDir },
-  });
 }
 
 interface Scenario {
@@ -97,7 +74,7 @@ async function runScenario(envVars: string[]): Promise<Scenario> {
   const workDir = await realpath(await mkdtemp(path.join(os.tmpdir(), "cs-fullpath-work-")));
   const home = await makeCodexHome({ baseUrl: mock.baseUrl, extraConfig: "" });
   // The entry needs the home's own path for the runs directory, so it is appended after the home exists.
-  const entry = serverEntry({ workDir, runsDir: path.join(home.dir, "runs"), envVars });
+  const entry = subagentsServerEntry({ root: workDir, runsDir: path.join(home.dir, "runs"), envVars });
   await appendCodexConfig(home.dir, entry);
   const run = await runCodex({
     args: ["exec", "--json", "--skip-git-repo-check", "-C", workDir, "-"],
@@ -145,15 +122,10 @@ beforeAll(async () => {
 });
 
 describe("top-level codex → codex-subagents → sub-agent codex → back", () => {
-  let s: Scenario;
-  beforeAll(async () => {
-    s = await runScenario(["CODEX_HOME", "CODEX_SUBAGENTS_DEPTH"]);
-  });
-  afterAll(async () => {
-    await s?.cleanup();
-  });
+  const scenario = suiteValue(() => runScenario(["CODEX_HOME", "CODEX_SUBAGENTS_DEPTH"]), (s) => s.cleanup());
 
   test("the top-level codex offers delegate to its model and calls it", () => {
+    const s = scenario();
     expect(s.run.exitCode).toBe(0);
     const first = s.byLevel("top")[0]!;
     expect(toolNames(first.body)).toEqual(expect.arrayContaining(["mcp__subagents/delegate", "mcp__subagents/list_agents", "mcp__subagents/validate_agents"]));
@@ -163,6 +135,7 @@ describe("top-level codex → codex-subagents → sub-agent codex → back", () 
   });
 
   test("the sub-agent request carries the review persona and the task", () => {
+    const s = scenario();
     const review = s.byLevel("review");
     expect(review.length).toBeGreaterThanOrEqual(1);
     expect(developerMessages(review[0]!.body).join("\n")).toContain(reviewPersona);
@@ -172,6 +145,7 @@ describe("top-level codex → codex-subagents → sub-agent codex → back", () 
   });
 
   test("the marker flows back: sub-agent → tool result → top-level model → codex exec --json output", () => {
+    const s = scenario();
     const seen = delegateResultSeenByTop(s);
     expect(seen).toContain(MARKER);
     const finals = agentMessages(s.run);
@@ -181,6 +155,7 @@ describe("top-level codex → codex-subagents → sub-agent codex → back", () 
   });
 
   test("with env_vars naming CODEX_SUBAGENTS_DEPTH, the sub-agent's own server refuses to nest past --max-depth 1", () => {
+    const s = scenario();
     // The review sub-agent's codex read the same config.toml, so it started its own codex-subagents server.
     const review = s.byLevel("review");
     expect(toolNames(review[0]!.body)).toContain("mcp__subagents/delegate");
@@ -196,19 +171,14 @@ describe("top-level codex → codex-subagents → sub-agent codex → back", () 
 });
 
 describe("nesting depth without env_vars = [\"CODEX_SUBAGENTS_DEPTH\"]", () => {
-  let s: Scenario;
-  beforeAll(async () => {
-    s = await runScenario(["CODEX_HOME"]);
-  });
-  afterAll(async () => {
-    await s?.cleanup();
-  });
+  const scenario = suiteValue(() => runScenario(["CODEX_HOME"]), (s) => s.cleanup());
 
   // Codex hands MCP servers only HOME, LANG, LC_*, LOGNAME, PATH, SHELL, TERM, TMPDIR, TZ, USER and a few
   // certificate variables (observed with codex 0.169), so CODEX_SUBAGENTS_DEPTH does not reach the nested server
   // through its own environment. On Linux the server finds it in its ancestors' environments (/proc/<pid>/environ
   // of the sub-agent's codex); elsewhere only env_vars carries it.
   test.if(process.platform === "linux")("Linux: the nested server still finds its depth (from the sub-agent codex's environment) and refuses", () => {
+    const s = scenario();
     expect(s.run.exitCode).toBe(0);
     const nested = s.byLevel("review").find((r) => functionCallOutputs(r.body).length > 0);
     expect(nested).toBeDefined();
@@ -220,6 +190,7 @@ describe("nesting depth without env_vars = [\"CODEX_SUBAGENTS_DEPTH\"]", () => {
   });
 
   test.if(process.platform !== "linux")("elsewhere: without env_vars the nested server starts at depth 0 and delegates again", () => {
+    const s = scenario();
     expect(s.run.exitCode).toBe(0);
     const nested = s.byLevel("review").find((r) => functionCallOutputs(r.body).length > 0);
     expect(functionCallOutputs(nested!.body)[0]!.output).toContain("NESTED-EXPLAIN-RAN");

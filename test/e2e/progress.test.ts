@@ -8,6 +8,7 @@ import os from "node:os";
 import path from "node:path";
 import { connectServer, type ConnectedServer } from "../helpers/mcp-client.ts";
 import { repoRoot } from "../helpers/paths.ts";
+import { suiteValue } from "../helpers/e2e-suite.ts";
 import { serverCommand } from "../helpers/server-command.ts";
 
 const SLOW_CODEX = path.join(repoRoot, "test", "fixtures", "slow-codex", "slow-codex.mjs");
@@ -109,20 +110,14 @@ describe("a slow delegation with a progress token", () => {
 });
 
 describe("a queued call", () => {
-  let server: ConnectedServer;
-  beforeAll(async () => {
-    server = await start(["--max-concurrency", "1"]);
-  });
-  afterAll(async () => {
-    await server?.close();
-  });
+  const server = suiteValue(() => start(["--max-concurrency", "1"]), (s) => s.close());
 
   test("reports that it waits for a free slot, then runs", async () => {
     const first: Seen[] = [];
     const second: Seen[] = [];
     let firstRunning!: () => void;
     const running = new Promise<void>((resolve) => (firstRunning = resolve));
-    const one = server.client.callTool({ name: "delegate", arguments: delegateArgs("first total_ms=3000") }, undefined, {
+    const one = server().client.callTool({ name: "delegate", arguments: delegateArgs("first total_ms=3000") }, undefined, {
       onprogress: (p) => {
         first.push({ at: Date.now(), progress: p.progress, message: p.message });
         firstRunning();
@@ -131,7 +126,7 @@ describe("a queued call", () => {
     });
     // The first call holds the only slot once it reports anything.
     await running;
-    const two = server.client.callTool({ name: "delegate", arguments: delegateArgs("second total_ms=500") }, undefined, {
+    const two = server().client.callTool({ name: "delegate", arguments: delegateArgs("second total_ms=500") }, undefined, {
       onprogress: (p) => second.push({ at: Date.now(), progress: p.progress, message: p.message }),
       timeout: 60_000,
     });

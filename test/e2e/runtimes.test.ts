@@ -7,12 +7,12 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
-import { mkdir, mkdtemp, readFile, realpath, rm } from "node:fs/promises";
-import os from "node:os";
+import { readFile, rm } from "node:fs/promises";
 import path from "node:path";
 import { bundledScript } from "../helpers/bundle.ts";
 import { connectServer } from "../helpers/mcp-client.ts";
 import { bunBin, denoBin, repoRoot } from "../helpers/paths.ts";
+import { scratchWithDirs } from "../helpers/e2e-scratch.ts";
 
 const SLOW_CODEX = path.join(repoRoot, "test", "fixtures", "slow-codex", "slow-codex.mjs");
 const SOURCE = path.join(repoRoot, "src", "cli.ts");
@@ -21,15 +21,9 @@ let scratch: string;
 let work: string;
 let tmp: string;
 let bundle: string;
-let version: string;
 
 beforeAll(async () => {
-  scratch = await realpath(await mkdtemp(path.join(os.tmpdir(), "cs-runtimes-")));
-  work = path.join(scratch, "work");
-  tmp = path.join(scratch, "tmp");
-  await mkdir(work);
-  await mkdir(tmp);
-  version = JSON.parse(await readFile(path.join(repoRoot, "package.json"), "utf8")).version;
+  [scratch, work, tmp] = await scratchWithDirs("cs-runtimes-", "work", "tmp");
   bundle = bundledScript();
   expect(existsSync(bundle)).toBe(true);
 }, 120_000);
@@ -72,6 +66,7 @@ describe.each(RUNTIMES)("$name", ({ command, args }) => {
       cwd: work,
     });
     try {
+      const { version } = JSON.parse(await readFile(path.join(repoRoot, "package.json"), "utf8"));
       expect(server.client.getServerVersion()).toMatchObject({ name: "codex-subagents", version });
       const { tools } = await server.client.listTools();
       expect(tools.map((t) => t.name).sort()).toEqual(["cancel_run", "delegate", "get_run", "list_agents", "validate_agents"]);

@@ -12,17 +12,15 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { spawnSync } from "node:child_process";
-import { mkdir, mkdtemp, readdir, readFile, realpath, writeFile } from "node:fs/promises";
-import os from "node:os";
+import { mkdir, readdir, readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { starterPersonaFirstLine } from "../helpers/agents.ts";
-import { makeCodexHome, type CodexHome } from "../helpers/codex-home.ts";
-import { connectServer, type ConnectedServer } from "../helpers/mcp-client.ts";
-import { assistantMessage, developerMessages, functionCall, functionCallOutputs, startMockModel, type MockModel } from "../helpers/mock-model.ts";
 import { codexBin, repoRoot } from "../helpers/paths.ts";
 import { serverCommand } from "../helpers/server-command.ts";
 import { gitWithHome } from "../helpers/git.ts";
 import { closeServerWorld } from "../helpers/codex-server.ts";
+import { scratchDirsUnder, scratchWithDirs } from "../helpers/e2e-scratch.ts";
+import { serveInRepo, serverWorkDir, startShellAgentWorld, type ShellAgentWorld } from "../helpers/e2e-repo-server.ts";
 
 const LIBRARY = "exports.hello = () => 'hello from some-lib';\n";
 // One shell command per delegation: run the project's test, try to tamper with the dependency, add a test file,
@@ -38,24 +36,13 @@ let scratch: string;
 let repo: string;
 let serverTmp: string;
 let tmpParent: string;
-let mock: MockModel;
-let home: CodexHome;
-let server: ConnectedServer;
-let persona: string;
-
-function git(cwd: string, ...args: string[]): string {
-  return gitWithHome(scratch, cwd, ...args);
-}
+let world: ShellAgentWorld;
 
 beforeAll(async () => {
   // Outside /tmp on purpose (see the header): under the project's ignored .tmp/ directory.
-  await mkdir(path.join(repoRoot, ".tmp"), { recursive: true });
-  scratch = await realpath(await mkdtemp(path.join(repoRoot, ".tmp", "worktree-deps-e2e-")));
-  repo = path.join(scratch, "repo");
-  tmpParent = await realpath(await mkdtemp(path.join(os.tmpdir(), "cs-deps-tmp-")));
-  serverTmp = path.join(tmpParent, "tmp");
+  [scratch, repo] = await scratchDirsUnder(path.join(repoRoot, ".tmp"), "worktree-deps-e2e-", "repo");
+  [tmpParent, serverTmp] = await scratchWithDirs("cs-deps-tmp-", "tmp");
   await mkdir(path.join(repo, "node_modules", "some-lib"), { recursive: true });
-  await mkdir(serverTmp);
   await writeFile(path.join(repo, ".gitignore"), "node_modules/\n");
   await writeFile(path.join(repo, "package.json"), '{ "name": "demo", "private": true }\n');
   await writeFile(path.join(repo, "test.js"), "const lib = require('some-lib');\nconsole.log('TEST PASSED: ' + lib.hello());\n");
@@ -65,41 +52,32 @@ beforeAll(async () => {
   git(repo, "add", "-A");
   git(repo, "commit", "-q", "-m", "initial");
 
-  persona = await starterPersonaFirstLine("test");
-  mock = await startMockModel((req) => {
-    if (!developerMessages(req.body).join("\n").includes(persona)) return [assistantMessage("unexpected caller")];
-    const outputs = functionCallOutputs(req.body);
-    if (outputs.length === 0) return [functionCall({ name: "exec_command", args: { cmd: RUN_COMMAND }, callId: "call_run" })];
-    return [assistantMessage(`ran the tests; tool said: ${outputs[0]!.output}`)];
-  });
-  home = await makeCodexHome({ baseUrl: mock.baseUrl });
-  server = await connectServer({
-    ...serverCommand(["--root", scratch, "--codex", codexBin, "--runs-dir", path.join(scratch, "runs")]),
-    env: { ...home.env, TMPDIR: serverTmp },
-    cwd: repo,
-  });
+  const persona = await starterPersonaFirstLine("test");
+  world = await startShellAgentWorld(
+    { personaMarker: persona, command: RUN_COMMAND, callId: "call_run", answer: (said) => `ran the tests; tool said: ${said}` },
+    { root: scratch, repo, serverTmp },
+  );
 });
 
 afterAll(async () => {
-  await closeServerWorld({ server, mock, home }, scratch, tmpParent);
+  await closeServerWorld(world ?? {}, scratch, tmpParent);
 });
 
+function git(cwd: string, ...args: string[]): string {
+  return gitWithHome(scratch, cwd, ...args);
+}
+
 function delegateTest(extra: Record<string, unknown> = {}) {
-  return server.client.callTool(
+  return world.server.client.callTool(
     { name: "delegate", arguments: { agent: "test", cwd: repo, worktree_deps: ["auto"], task: "Run the project's tests and add one.", ...extra } },
     undefined,
     { timeout: 120_000 },
   );
 }
 
-/** The server's private work directory, where its spares and runs' directories live (src/workspace/private-dir.ts). */
-function workDir(): string {
-  return path.join(home.dir, "subagents", "work");
-}
-
 /** What the server made and still keeps: in its work directory (spares, run directories) or, wrongly, in TMPDIR. */
 async function entries(): Promise<string[]> {
-  const work = await readdir(workDir()).catch(() => [] as string[]);
+  const work = await readdir(serverWorkDir(world.home)).catch(() => [] as string[]);
   return [...(await readdir(serverTmp)).filter((name) => name.startsWith("codex-subagents-")), ...work.filter((name) => name.startsWith("codex-subagents-") || name.startsWith("run-"))];
 }
 
@@ -160,11 +138,7 @@ describe("worktree_deps and spare worktrees with the real codex", () => {
   });
 
   test("worktree_deps is refused for danger-full-access, saying why, and nothing is made", async () => {
-    const loose = await connectServer({
-      ...serverCommand(["--root", scratch, "--codex", codexBin, "--max-sandbox", "danger-full-access", "--runs-dir", path.join(scratch, "runs-loose")]),
-      env: { ...home.env, TMPDIR: serverTmp },
-      cwd: repo,
-    });
+    const loose = await serveInRepo(world.home, { root: scratch, repo, serverTmp }, path.join(scratch, "runs-loose"), ["--max-sandbox", "danger-full-access"]);
     try {
       const before = await entries();
       const result: any = await loose.client.callTool({
@@ -181,7 +155,7 @@ describe("worktree_deps and spare worktrees with the real codex", () => {
   });
 
   test("after the server exits nothing is left: no spare, no worktree, no admin dir, no incomplete run", async () => {
-    await server.close();
+    await world.server.close();
     expect(await entries()).toEqual([]);
     const worktrees = git(repo, "worktree", "list", "--porcelain").split("\n").filter((l) => l.startsWith("worktree "));
     expect(worktrees).toEqual([`worktree ${repo}`]);
@@ -194,25 +168,21 @@ describe("worktree_deps and spare worktrees with the real codex", () => {
     // doctor looks where the server made its workspaces and finds none left.
     const doctor = spawnSync(serverCommand([]).command, [...serverCommand([]).args.slice(0, -1), "doctor", "--json", "--codex", codexBin, "--root", scratch], {
       encoding: "utf8",
-      env: { ...home.env, TMPDIR: serverTmp },
+      env: { ...world.home.env, TMPDIR: serverTmp },
     });
     const workspaces = JSON.parse(doctor.stdout).checks.find((check: any) => check.id === "workspaces");
-    expect(workspaces).toEqual({ id: "workspaces", status: "PASS", detail: `no spare worktree or run directory left in ${workDir()}` });
+    expect(workspaces).toEqual({ id: "workspaces", status: "PASS", detail: `no spare worktree or run directory left in ${serverWorkDir(world.home)}` });
   });
 
   test("doctor reports a spare worktree while a server keeps one (the check can fail)", async () => {
-    const running = await connectServer({
-      ...serverCommand(["--root", scratch, "--codex", codexBin, "--runs-dir", path.join(scratch, "runs")]),
-      env: { ...home.env, TMPDIR: serverTmp },
-      cwd: repo,
-    });
+    const running = await serveInRepo(world.home, { root: scratch, repo, serverTmp }, path.join(scratch, "runs"));
     try {
       const result: any = await running.client.callTool({ name: "delegate", arguments: { agent: "test", cwd: repo, task: "again" } }, undefined, { timeout: 120_000 });
       expect(result.structuredContent.ok).toBe(true);
       expect(await waitFor(async () => (await entries()).length === 1, 20_000)).toBe(true);
       const doctor = spawnSync(serverCommand([]).command, [...serverCommand([]).args.slice(0, -1), "doctor", "--json", "--codex", codexBin, "--root", scratch], {
         encoding: "utf8",
-        env: { ...home.env, TMPDIR: serverTmp },
+        env: { ...world.home.env, TMPDIR: serverTmp },
       });
       const workspaces = JSON.parse(doctor.stdout).checks.find((check: any) => check.id === "workspaces");
       expect(workspaces.status).toBe("WARN");

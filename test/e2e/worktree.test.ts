@@ -5,16 +5,12 @@
  * look exactly as before: same `git status`, no extra worktree, no temporary directory left behind.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { mkdir, mkdtemp, readdir, readFile, realpath, writeFile } from "node:fs/promises";
-import os from "node:os";
+import { mkdir, readdir, readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
-import { makeCodexHome, type CodexHome } from "../helpers/codex-home.ts";
-import { connectServer, type ConnectedServer } from "../helpers/mcp-client.ts";
-import { assistantMessage, developerMessages, functionCall, functionCallOutputs, startMockModel, type MockModel } from "../helpers/mock-model.ts";
-import { codexBin } from "../helpers/paths.ts";
-import { serverCommand } from "../helpers/server-command.ts";
 import { gitWithHome } from "../helpers/git.ts";
 import { closeServerWorld } from "../helpers/codex-server.ts";
+import { scratchWithDirs } from "../helpers/e2e-scratch.ts";
+import { serverWorkDir, startShellAgentWorld, type ShellAgentWorld } from "../helpers/e2e-repo-server.ts";
 
 const PERSONA = "You are the worktree-writer test agent. WORKTREE-PERSONA-41";
 const EDIT_COMMAND = "mkdir -p notes && printf 'brand new file\\n' > notes/new.md && printf 'line added by the sub-agent\\n' >> README.md";
@@ -23,20 +19,14 @@ let scratch: string;
 let repo: string;
 /** The server's own TMPDIR, so the test can see that nothing it made is left behind. */
 let serverTmp: string;
-let mock: MockModel;
-let home: CodexHome;
-let server: ConnectedServer;
+let world: ShellAgentWorld;
 
 function git(cwd: string, ...args: string[]): string {
   return gitWithHome(scratch, cwd, ...args);
 }
 
 beforeAll(async () => {
-  scratch = await realpath(await mkdtemp(path.join(os.tmpdir(), "cs-worktree-e2e-")));
-  repo = path.join(scratch, "repo");
-  serverTmp = path.join(scratch, "tmp");
-  await mkdir(repo);
-  await mkdir(serverTmp);
+  [scratch, repo, serverTmp] = await scratchWithDirs("cs-worktree-e2e-", "repo", "tmp");
   git(repo, "init", "-q", "-b", "main");
   await writeFile(path.join(repo, "README.md"), "# Demo\n\nOriginal text.\n");
   await mkdir(path.join(repo, "src"));
@@ -44,28 +34,23 @@ beforeAll(async () => {
   git(repo, "add", "-A");
   git(repo, "commit", "-q", "-m", "initial");
 
-  mock = await startMockModel((req) => {
-    if (!developerMessages(req.body).join("\n").includes("WORKTREE-PERSONA-41")) return [assistantMessage("unexpected caller")];
-    const outputs = functionCallOutputs(req.body);
-    if (outputs.length === 0) {
-      return [functionCall({ name: "exec_command", args: { cmd: EDIT_COMMAND }, callId: "call_edit" })];
-    }
-    return [assistantMessage(`edits done; tool said: ${outputs[0]!.output.replace(/\s+/g, " ").slice(0, 200)}`)];
-  });
-  home = await makeCodexHome({ baseUrl: mock.baseUrl });
-  server = await connectServer({
-    ...serverCommand(["--root", scratch, "--codex", codexBin, "--runs-dir", path.join(scratch, "runs")]),
-    env: { ...home.env, TMPDIR: serverTmp },
-    cwd: repo,
-  });
+  world = await startShellAgentWorld(
+    {
+      personaMarker: "WORKTREE-PERSONA-41",
+      command: EDIT_COMMAND,
+      callId: "call_edit",
+      answer: (said) => `edits done; tool said: ${said.replace(/\s+/g, " ").slice(0, 200)}`,
+    },
+    { root: scratch, repo, serverTmp },
+  );
 });
 
 afterAll(async () => {
-  await closeServerWorld({ server, mock, home }, scratch);
+  await closeServerWorld(world ?? {}, scratch);
 });
 
 function delegateWorktree() {
-  return server.client.callTool(
+  return world.server.client.callTool(
     {
       name: "delegate",
       arguments: {
@@ -82,17 +67,12 @@ function delegateWorktree() {
   );
 }
 
-/** The server's private work directory (src/workspace/private-dir.ts): run directories and spares live there. */
-function workDir(): string {
-  return path.join(home.dir, "subagents", "work");
-}
-
 /** Everything in the server's TMPDIR, and what is left in its work directory, spares aside (issue 13: one per
  *  repository, removed at exit; the used worktree is removed just after the result, so give that a moment). */
 async function leftovers(): Promise<string[]> {
   const list = async () => [
     ...(await readdir(serverTmp)).filter((name) => name.startsWith("codex-subagents-")),
-    ...(await readdir(workDir()).catch(() => [] as string[])).filter((name) => !name.startsWith("codex-subagents-spare-")),
+    ...(await readdir(serverWorkDir(world.home)).catch(() => [] as string[])).filter((name) => !name.startsWith("codex-subagents-spare-")),
   ];
   for (let waited = 0; (await list()).length > 0 && waited < 5000; waited += 50) await new Promise((r) => setTimeout(r, 50));
   return list();
@@ -180,7 +160,7 @@ describe("isolation: worktree with the real codex", () => {
   test("a cwd outside any git repository is a clear error", async () => {
     const plain = path.join(scratch, "not-a-repo");
     await mkdir(plain, { recursive: true });
-    const result: any = await server.client.callTool({
+    const result: any = await world.server.client.callTool({
       name: "delegate",
       arguments: { agent: "worktree-writer", persona: PERSONA, isolation: "worktree", cwd: plain, task: "anything" },
     });
@@ -190,9 +170,9 @@ describe("isolation: worktree with the real codex", () => {
   });
 
   test("after the server exits, its spare worktree is gone too: nothing in TMPDIR or the work dir, one worktree, no admin dir", async () => {
-    await server.close();
+    await world.server.close();
     expect((await readdir(serverTmp)).filter((name) => name.startsWith("codex-subagents-"))).toEqual([]);
-    expect(await readdir(workDir()).catch(() => [])).toEqual([]);
+    expect(await readdir(serverWorkDir(world.home)).catch(() => [])).toEqual([]);
     expect(git(repo, "worktree", "list", "--porcelain").split("\n").filter((l) => l.startsWith("worktree "))).toEqual([`worktree ${repo}`]);
     expect(await readdir(path.join(repo, ".git", "worktrees")).catch(() => [])).toEqual([]);
   });

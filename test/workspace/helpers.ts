@@ -14,6 +14,13 @@ export function git(cwd: string, ...args: string[]): string {
   return result.stdout;
 }
 
+/** `git init` on branch main in `repo`, then one commit "initial" of everything in it. */
+export function commitAsInitial(repo: string): void {
+  git(repo, "init", "-q", "-b", "main");
+  git(repo, "add", "-A");
+  git(repo, "commit", "-q", "-m", "initial");
+}
+
 /** Binary git output (for `git apply` input checks and blob reads). */
 export function gitBytes(cwd: string, ...args: string[]): Buffer {
   const result = spawnSync("git", args, { cwd, env: { ...process.env, HOME: cwd } });

@@ -14,7 +14,7 @@ import { removePlantedGitEntries } from "../../src/workspace/hostile-tree.ts";
 import { prepareWorkspace, WorkspaceError } from "../../src/workspace/index.ts";
 import { headerPath, isSecretShapedPath, splitPatch } from "../../src/workspace/patch-parts.ts";
 import { privateConfigText, readSmallText } from "../../src/workspace/private-git.ts";
-import { git, removeAll, tempDir } from "./helpers.ts";
+import { commitAsInitial, git, removeAll, tempDir } from "./helpers.ts";
 
 const silent = { warn: () => {}, debug: () => {} };
 const temps: string[] = [];
@@ -29,9 +29,7 @@ function makeRepository(): string {
   const repo = join(newTemp("ws-herm-"), "project");
   mkdirSync(repo, { recursive: true });
   writeFileSync(join(repo, "a.txt"), "a\n");
-  git(repo, "init", "-q", "-b", "main");
-  git(repo, "add", "-A");
-  git(repo, "commit", "-q", "-m", "initial");
+  commitAsInitial(repo);
   return repo;
 }
 

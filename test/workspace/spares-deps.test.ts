@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { autoCandidates, checkDepPath, checkDepsUse, depsFromCall } from "../../src/workspace/deps.ts";
 import { prepareWorkspace, WorkspaceError } from "../../src/workspace/index.ts";
 import { SparePool, SPARE_DIR_PREFIX } from "../../src/workspace/spares.ts";
-import { git, removeAll, tempDir } from "./helpers.ts";
+import { commitAsInitial, git, removeAll, tempDir } from "./helpers.ts";
 
 const silent = { warn: () => {}, debug: () => {} };
 const temps: string[] = [];
@@ -28,9 +28,7 @@ function nodeRepository(): string {
   writeFileSync(join(repo, "test.js"), "require('some-lib');\n");
   writeFileSync(join(repo, "packages", "web", "index.js"), "// web\n");
   writeFileSync(join(repo, "node_modules", "some-lib", "index.js"), "module.exports = 1;\n");
-  git(repo, "init", "-q", "-b", "main");
-  git(repo, "add", "-A");
-  git(repo, "commit", "-q", "-m", "initial");
+  commitAsInitial(repo);
   return repo;
 }
 

@@ -4,7 +4,7 @@ import { chmodSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writ
 import { join } from "node:path";
 import { prepareWorkspace, WorkspaceError, type Workspace } from "../../src/workspace/index.ts";
 import { SparePool } from "../../src/workspace/spares.ts";
-import { exists, git, removeAll, tempDir, workspaceBase } from "./helpers.ts";
+import { commitAsInitial, exists, git, removeAll, tempDir, workspaceBase } from "./helpers.ts";
 
 const silent = { warn: () => {}, debug: () => {} };
 const BINARY = Buffer.from([0, 1, 2, 3, 255, 254, 0, 10, 13, 0, 128]);
@@ -27,9 +27,7 @@ function makeRepository(): string {
   writeFileSync(join(repo, "sub", "dir", "x.txt"), "deep\n");
   writeFileSync(join(repo, "run.sh"), "#!/bin/sh\necho hi\n");
   chmodSync(join(repo, "run.sh"), 0o755);
-  git(repo, "init", "-q", "-b", "main");
-  git(repo, "add", "-A");
-  git(repo, "commit", "-q", "-m", "initial");
+  commitAsInitial(repo);
   return repo;
 }
 

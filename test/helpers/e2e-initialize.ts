@@ -1,0 +1,12 @@
+// The first line an MCP client writes to a server on stdio, for the tests and benchmarks that speak the protocol by
+// hand (a raw pipe, no SDK client): so they time or check the server's answer to the same request.
+
+/** A JSON-RPC `initialize` request (id 0, protocol 2025-06-18, no capabilities) from `clientName`, newline-terminated. */
+export function initializeRequestLine(clientName: string): string {
+  return `${JSON.stringify({
+    jsonrpc: "2.0",
+    id: 0,
+    method: "initialize",
+    params: { protocolVersion: "2025-06-18", capabilities: {}, clientInfo: { name: clientName, version: "0" } },
+  })}\n`;
+}
