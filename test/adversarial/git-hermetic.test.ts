@@ -276,6 +276,27 @@ describe("a sub-agent that plants git metadata in its worktree", () => {
     await afterCase(server, token);
   });
 
+  test("a planted repository in a directory whose name is not UTF-8 is found and removed, and does not hang the patch", async () => {
+    countBadInput();
+    const token = newToken("raw-name");
+    const started = Date.now();
+    const result = await plantedRun(token, [
+      { path: "caf\xe9/.git/objects", dir: true, latin1: true },
+      { path: "caf\xe9/.git/refs", dir: true, latin1: true },
+      { path: "caf\xe9/.git/HEAD", fifo: true, latin1: true },
+      { path: "caf\xe9/beside.txt", text: "beside the planted repository\n", latin1: true },
+      { path: "added.txt", text: "still collected\n" },
+    ]);
+    expect(result.isError).toBeFalsy();
+    expect(Date.now() - started).toBeLessThan(60_000);
+    const { patch, notes } = result.structuredContent;
+    expect(patch).toContain("b/added.txt");
+    expect(patch).toContain("+beside the planted repository");
+    expect(notes.join("\n")).toContain("git metadata inside its worktree");
+    expect(markersSeen()).toEqual([]);
+    await afterCase(server, token);
+  });
+
   test("symlinks out of the worktree come back as links, never as the files they point at", async () => {
     countBadInput();
     const token = newToken("symlinks");

@@ -217,6 +217,8 @@ export interface PlantItem {
   fifo?: boolean;
   remove?: boolean;
   renameTo?: string;
+  /** `path` as bytes, one Latin-1 byte a character: a name that is not UTF-8 (dir, fifo or text only). */
+  latin1?: boolean;
 }
 
 let tokenCounter = 0;

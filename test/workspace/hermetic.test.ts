@@ -106,6 +106,18 @@ describe("planted .git entries", () => {
     expect(existsSync(join(outside, ".git"))).toBe(true); // reached only through a link: untouched
   });
 
+  test("names that are not UTF-8 are walked as bytes: a .git below one is removed, the files beside it stay", async () => {
+    const root = newTemp("ws-plant-raw-");
+    const raw = Buffer.concat([Buffer.from(`${root}/`), Buffer.from([0x63, 0x61, 0x66, 0xe9])]); // "caf" + Latin-1 é
+    mkdirSync(Buffer.concat([raw, Buffer.from("/deeper/.git/objects")]), { recursive: true });
+    writeFileSync(Buffer.concat([raw, Buffer.from("/.git")]), "gitdir: /somewhere\n");
+    writeFileSync(Buffer.concat([raw, Buffer.from("/kept.txt")]), "kept\n");
+    const swept = await removePlantedGitEntries(root);
+    expect(swept.removed).toEqual([JSON.stringify("caf\xe9/.git"), JSON.stringify("caf\xe9/deeper/.git")]);
+    expect(existsSync(Buffer.concat([raw, Buffer.from("/kept.txt")]))).toBe(true);
+    expect(existsSync(Buffer.concat([raw, Buffer.from("/deeper")]))).toBe(true);
+  });
+
   test("a tree over the entry limit is refused, not walked for ever", async () => {
     const root = newTemp("ws-plant-many-");
     for (let index = 0; index < 20; index += 1) writeFileSync(join(root, `f${index}`), "");
