@@ -159,6 +159,31 @@ function text(result: any): string {
   return result.content.map((c: any) => c.text ?? "").join("\n");
 }
 
+/**
+ * A planted repository at `dir` whose HEAD is a FIFO (git blocks on opening it), a file `beside` it and one real
+ * change; with `latin1`, the paths below `dir` are bytes (a name that is not UTF-8).
+ */
+function fifoHeadRepo(dir: string, beside: PlantItem, latin1 = false): PlantItem[] {
+  return [
+    { path: `${dir}/.git/objects`, dir: true, latin1 },
+    { path: `${dir}/.git/refs`, dir: true, latin1 },
+    { path: `${dir}/.git/HEAD`, fifo: true, latin1 },
+    { ...beside, latin1 },
+    { path: "added.txt", text: "still collected\n" },
+  ];
+}
+
+/** One bad input: a run that plants `fifoHeadRepo(...)`; checks the call answered, well before git's 10-minute timeout. */
+async function fifoHeadRun(name: string, dir: string, beside: PlantItem, latin1 = false): Promise<{ token: string; content: any }> {
+  countBadInput();
+  const token = newToken(name);
+  const started = Date.now();
+  const result = await plantedRun(token, fifoHeadRepo(dir, beside, latin1));
+  expect(result.isError).toBeFalsy();
+  expect(Date.now() - started).toBeLessThan(60_000);
+  return { token, content: result.structuredContent };
+}
+
 /** A worktree run at the top of the hostile repository whose fake codex plants `plant` (a hostile sub-agent's files). */
 function plantedRun(token: string, plant: PlantItem[]): Promise<any> {
   return call(fakeCall(scratch, token, { plant }, { isolation: "worktree", cwd: scratch.root }));
@@ -259,37 +284,16 @@ describe("a sub-agent that plants git metadata in its worktree", () => {
   });
 
   test("a FIFO as a planted repository's HEAD does not hang patch collection", async () => {
-    countBadInput();
-    const token = newToken("fifo-head");
-    const started = Date.now();
-    const result = await plantedRun(token, [
-      { path: "trap/.git/objects", dir: true },
-      { path: "trap/.git/refs", dir: true },
-      { path: "trap/.git/HEAD", fifo: true },
-      { path: "trap/file.txt", text: "x\n" },
-      { path: "added.txt", text: "still collected\n" },
-    ]);
-    expect(result.isError).toBeFalsy();
-    expect(Date.now() - started).toBeLessThan(60_000);
-    expect(result.structuredContent.patch).toContain("b/added.txt");
+    const { token, content } = await fifoHeadRun("fifo-head", "trap", { path: "trap/file.txt", text: "x\n" });
+    expect(content.patch).toContain("b/added.txt");
     expect(markersSeen()).toEqual([]);
     await afterCase(server, token);
   });
 
   test("a planted repository in a directory whose name is not UTF-8 is found and removed, and does not hang the patch", async () => {
-    countBadInput();
-    const token = newToken("raw-name");
-    const started = Date.now();
-    const result = await plantedRun(token, [
-      { path: "caf\xe9/.git/objects", dir: true, latin1: true },
-      { path: "caf\xe9/.git/refs", dir: true, latin1: true },
-      { path: "caf\xe9/.git/HEAD", fifo: true, latin1: true },
-      { path: "caf\xe9/beside.txt", text: "beside the planted repository\n", latin1: true },
-      { path: "added.txt", text: "still collected\n" },
-    ]);
-    expect(result.isError).toBeFalsy();
-    expect(Date.now() - started).toBeLessThan(60_000);
-    const { patch, notes } = result.structuredContent;
+    const beside = { path: "caf\xe9/beside.txt", text: "beside the planted repository\n" };
+    const { token, content } = await fifoHeadRun("raw-name", "caf\xe9", beside, true);
+    const { patch, notes } = content;
     expect(patch).toContain("b/added.txt");
     expect(patch).toContain("+beside the planted repository");
     expect(notes.join("\n")).toContain("git metadata inside its worktree");
