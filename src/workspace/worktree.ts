@@ -279,26 +279,26 @@ async function setUpWorktree(
     // Hook (issue 13): dependency directories are checked before any worktree exists, so a refusal costs nothing.
     // `check-ignore` runs hermetically, against the private git directory and the user's index.
     if (options.deps) plannedDeps = await planDeps(options.deps, repository, { env: userTreeEnv, signal });
-    // Hook (issue 13): a spare made ahead of time, brought to HEAD by checking out only what changed.
-    const spare = await options.spares?.take(recipe, signal);
-    if (spare) {
-      held.places = spare.places;
-      spareNote = spare.note;
-      dirty = await uncommittedPaths(repository, userTreeEnv, signal);
-    } else {
-      const base = await realpath(await mkdtemp(join(options.baseDir, "codex-subagents-worktree-")));
-      held.places = { base, worktree: join(base, "wt") };
-      const made = held.places;
-      // The dirty check reads the user's tree while git writes the new one: neither waits for the other. Both settle
-      // before any cleanup, so a cancel cannot remove the worktree while its record is still being written.
-      const [checkedOut, checked] = await Promise.allSettled([
-        checkOutWorktree(recipe, made, { signal, checkoutWorkers: options.checkoutWorkers }),
-        uncommittedPaths(repository, userTreeEnv, signal),
-      ]);
-      if (checkedOut.status === "rejected") throw checkedOut.reason;
-      if (checked.status === "rejected") throw checked.reason;
-      dirty = checked.value;
-    }
+    // The dirty check reads the user's tree while git brings a spare to HEAD or writes a new checkout: neither waits
+    // for the other. Both settle before any cleanup, so a cancel cannot remove the worktree while git still writes it.
+    const [madeWorktree, checked] = await Promise.allSettled([
+      (async () => {
+        // Hook (issue 13): a spare made ahead of time, brought to HEAD by checking out only what changed.
+        const spare = await options.spares?.take(recipe, signal);
+        if (spare) {
+          held.places = spare.places;
+          spareNote = spare.note;
+          return;
+        }
+        const base = await realpath(await mkdtemp(join(options.baseDir, "codex-subagents-worktree-")));
+        held.places = { base, worktree: join(base, "wt") };
+        await checkOutWorktree(recipe, held.places, { signal, checkoutWorkers: options.checkoutWorkers });
+      })(),
+      uncommittedPaths(repository, userTreeEnv, signal),
+    ]);
+    if (madeWorktree.status === "rejected") throw madeWorktree.reason;
+    if (checked.status === "rejected") throw checked.reason;
+    dirty = checked.value;
   } catch (error) {
     await cleanup();
     if (error instanceof GitCommandError) {
@@ -311,8 +311,8 @@ async function setUpWorktree(
   } finally {
     await rm(setupGitDir, { recursive: true, force: true }).catch(() => undefined);
   }
-  const { base, worktree, gitDir } = held.places;
-  if (!gitDir) {
+  const { base, worktree, gitDir } = held.places ?? {};
+  if (!base || !worktree || !gitDir) {
     await cleanup();
     throw new WorkspaceError(`the worktree of "${repository.topLevel}" could not be registered; use isolation "none" or "mirror"`);
   }
