@@ -12,11 +12,12 @@
 // the moment it exits. Goals printed as ratios: warm set-up <= 0.15x `git worktree add`, result after exit <= 50 ms.
 // --both runs the whole comparison in memory and then on disk, one after the other, in one run; --after-exit-only
 // measures only the time from the sub-agent's exit to the result (R warm delegations, HEAD moved before each).
-// Measured on main with hermetic worktrees (2 shared CPUs, git 2.39.5, a loaded machine): warm set-up 103-120 ms in
-// memory (0.07-0.08x git worktree add), 227 ms on disk (0.010x); exit to result 222 ms in memory and on disk (goal
-// 50 ms missed; 1.2-2.2 s before issue 13). What is left there is collectPatch on 20 000 files, its index fresh
-// (nothing is re-hashed): the walk for planted `.git` entries (40-70 ms) and `git add -A`'s lstat of every file
-// and untracked walk (100-150 ms; plain git takes 70-110 ms for the same `add -A` here).
+// Measured on main (2 shared CPUs, git 2.39.5, a loaded machine, 2026-12-01): warm set-up 82-115 ms in memory
+// (0.10-0.15x git worktree add), 129 ms on disk (0.012x); exit to result 93-127 ms in memory, 117 ms on disk (222 ms
+// before the planted-.git walk read each directory at once, 1.2-2.2 s before issue 13). The 50 ms goal is missed and
+// cannot be met by any collector that asks git: on the same tree in the same run plain `git add -A` alone took
+// 43-78 ms and git's stat of every tracked file (`update-index --refresh`) 23-52 ms. What we add to plain git is the
+// walk for planted `.git` entries (~20-30 ms, a security step), the diff (~10-15 ms) and one spawn per step.
 // Everything it creates is removed at the end (also on Ctrl-C).
 import { spawn, spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
