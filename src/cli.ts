@@ -70,7 +70,7 @@ Server options (flag, environment variable, default; what it decides):
 ${serverOptionsHelp()}
 
 Exit status: ${EXIT_OK} ok; ${EXIT_FAILURE} failure (validate: errors found; doctor: unhealthy; --verify: mismatch;
-run: the sub-agent failed or timed out);
+run: the sub-agent failed or timed out; runs show --follow: its server is gone);
 ${EXIT_NOT_FOUND} not found (validate: no such dir; serve, list: a root or explicit agents dir is missing;
 --verify: cannot verify; run: no such agent or cwd); ${EXIT_USAGE} usage error; ${EXIT_INTERRUPTED} run interrupted.
 Errors go to stderr as "codex-subagents: error: …", with a "hint: …" line when there is a next step to say.

@@ -20,15 +20,19 @@ function runsDirOf(parsed: ParsedFlags, env: Env, cwd: string): string {
   return path.resolve(cwd, given ?? defaultRunsDir(env));
 }
 
-/** `runs show RUN_ID [--follow] [--json] [--runs-dir DIR]`. Exit 0 shown, 2 no such run, 64 usage. */
+/**
+ * `runs show RUN_ID [--follow] [--json] [--runs-dir DIR]`. Exit 0 shown, 1 followed a run whose server is gone (it
+ * will never finish), 2 no such run, 64 usage.
+ */
 async function runsShowCommand(argv: string[], io: CliIO, env: Env, cwd: string, signal?: AbortSignal): Promise<number> {
   const parsed = parseFlags(argv, { "runs-dir": { type: "string" }, json: { type: "boolean" }, follow: { type: "boolean" } });
   const { values, positionals } = parsed;
   if (positionals.length !== 1) throw new UsageError(`runs show takes one RUN_ID, got ${positionals.length}; e.g. codex-subagents runs show 20261125T031500.123Z-review-… (codex-subagents runs lists them)`);
   const runsDir = runsDirOf(parsed, env, cwd);
   // A run that does not exist is a RunNotFound refusal: exit 2, printed by cli.ts.
-  await showRun(runsDir, positionals[0]!, { follow: values.has("--follow"), json: values.has("--json"), out: io.out, signal });
-  return EXIT_OK;
+  const follow = values.has("--follow");
+  const show = await showRun(runsDir, positionals[0]!, { follow, json: values.has("--json"), out: io.out, signal });
+  return follow && show.abandoned ? EXIT_FAILURE : EXIT_OK;
 }
 
 export async function runsCommand(argv: string[], io: CliIO, env: Env, cwd = process.cwd(), signal?: AbortSignal): Promise<number> {

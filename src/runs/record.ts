@@ -3,6 +3,7 @@
  *
  *   <runs-dir>/20261125T031500.123Z-review-a1b2c3/
  *     request.json   the call as the server understood it (redacted)
+ *     server.json    { pid, host } of the server that runs it, so a follower can tell a live run from an abandoned one
  *     events.jsonl   codex's --json event stream, line by line (each line redacted; capped)
  *     stderr.txt     the tail of codex's stderr (redacted)
  *     final.md       the sub-agent's final message
@@ -14,6 +15,7 @@
  */
 import { randomBytes } from "node:crypto";
 import { lstat, mkdir, readdir, rename, rm, writeFile } from "node:fs/promises";
+import { hostname } from "node:os";
 import path from "node:path";
 import type { Logger } from "../log.ts";
 import { redactDeep, redactEventLine, type Redactor } from "../policy/redact.ts";
@@ -44,6 +46,8 @@ export const RUN_FILES = {
   patch: "patch.diff",
   thread: "thread.txt",
   result: "result.json",
+  /** `{ pid, host }` of the server running it: `runs show --follow` stops when that server is gone (show.ts). */
+  server: "server.json",
 } as const;
 
 /**
@@ -132,6 +136,7 @@ export function createRunRecords(options: RunRecordsOptions): StartRecord {
     try {
       await writePrivate(path.join(dir, RUN_FILES.request), JSON.stringify(redactDeep(request, options.redact), null, 2) + "\n");
       await writePrivate(path.join(dir, RUN_FILES.events), "");
+      await writePrivate(path.join(dir, RUN_FILES.server), JSON.stringify({ pid: process.pid, host: hostname() }) + "\n");
       await pruneRuns(options.runsDir, options.keepRuns, active).catch((error: unknown) => {
         options.log.warn(`could not prune old run records in ${options.runsDir}: ${(error as Error).message}`);
       });

@@ -7,6 +7,7 @@
  */
 import { lstat } from "node:fs/promises";
 import path from "node:path";
+import { hostname } from "node:os";
 import { StringDecoder } from "node:string_decoder";
 import { oneLine } from "../codex/events.ts";
 import { NotFoundError } from "../errors.ts";
@@ -87,6 +88,8 @@ export interface RunShow {
   request: Json | null;
   steps: Step[];
   result: Json | null;
+  /** Set when there is no result and the server that ran the run is gone: why it will never finish. */
+  abandoned?: string;
 }
 
 export function formatHeader(show: Pick<RunShow, "run_id" | "agent" | "started_at" | "request">): string {
@@ -184,22 +187,46 @@ export async function showRun(runsDir: string, runId: string, opts: ShowOptions)
     for (const step of steps) opts.out(opts.json ? JSON.stringify({ step }) + "\n" : `  ${formatStep(step)}\n`);
   };
   if (opts.follow && !opts.json) opts.out(formatHeader(show));
-  for (;;) {
-    // The result is looked for before the events are read: once it exists, every event is already on disk.
+  for (let serverGone = false; ; ) {
+    // The result is looked for before the events are read: once it exists, every event is already on disk. Whether
+    // the server is gone is asked before both, so a server that wrote the result and then exited is not missed.
+    serverGone = await abandonedBy(dir) !== null;
     const result = await readJson(path.join(dir, RUN_FILES.result));
     emit((await tail.next()).flatMap(eventSteps));
-    if (result || !opts.follow || opts.signal?.aborted) {
+    if (result || serverGone || !opts.follow || opts.signal?.aborted) {
       show.result = result;
       break;
     }
     await new Promise((resolve) => setTimeout(resolve, opts.pollMs ?? 250));
   }
   show.status = show.result ? finalStatusOf(show.result as { ok: boolean; timed_out: boolean; cancelled: boolean }) : "incomplete";
+  if (!show.result) {
+    const gone = await abandonedBy(dir);
+    if (gone) show.abandoned = `the server that ran it (pid ${gone.pid}) is no longer running, so this run will not finish`;
+  }
   if (opts.json) {
-    opts.out(opts.follow ? JSON.stringify({ result: show.result, status: show.status }) + "\n" : JSON.stringify(show, null, 2) + "\n");
+    const last = show.abandoned ? { result: show.result, status: show.status, abandoned: show.abandoned } : { result: show.result, status: show.status };
+    opts.out(opts.follow ? JSON.stringify(last) + "\n" : JSON.stringify(show, null, 2) + "\n");
   } else {
     if (!opts.follow) opts.out(formatHeader(show) + show.steps.map((s) => `  ${formatStep(s)}\n`).join(""));
-    opts.out(formatSummary(show.result));
+    opts.out(show.abandoned ? `status: incomplete (${show.abandoned})\n` : formatSummary(show.result));
   }
   return show;
+}
+
+/**
+ * The server a record names in server.json, when it is known to be gone: it ran on this host and no process has its
+ * pid. Null when it may still run (alive, another host, no or unreadable server.json). A reused pid only makes a
+ * follower wait, as it would without server.json.
+ */
+async function abandonedBy(dir: string): Promise<{ pid: number } | null> {
+  const server = await readJson(path.join(dir, RUN_FILES.server));
+  const pid = server?.pid;
+  if (typeof pid !== "number" || !Number.isInteger(pid) || pid <= 0 || server?.host !== hostname()) return null;
+  try {
+    process.kill(pid, 0);
+    return null;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === "ESRCH" ? { pid } : null; // EPERM: alive, another user's
+  }
 }

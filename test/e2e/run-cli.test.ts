@@ -43,6 +43,7 @@ beforeAll(async () => {
   await agent("ok", { final: "all good here" });
   await agent("broken", { final: "half an answer", exitCode: 3 });
   await agent("hang", { ignoreTerm: true, grandchildren: 2, sleepMs: 120_000 });
+  await agent("abandoned", { sleepMs: 120_000 });
   await agent("steps", { secrets: ["early-step-visible"], sleepMs: 2500, final: "late answer" });
 });
 
@@ -164,6 +165,29 @@ describe("codex-subagents runs show", () => {
     const shown = JSON.parse(json.stdout);
     expect(shown).toMatchObject({ run_id: id, agent: "steps", status: "succeeded" });
     expect(shown.steps.some((s: any) => s.type === "message" && s.text.includes("late answer"))).toBe(true);
+  }, 30_000);
+
+  test("--follow on a run whose server is SIGKILLed ends with exit 1 and says the run will not finish", async () => {
+    const [command, ...prefix] = cliPrefix();
+    const runner = spawn(command!, [...prefix, "run", "abandoned", "go", ...baseArgs()], { cwd: scratch, env: env(), stdio: ["ignore", "ignore", "ignore"] });
+    let id: string | undefined;
+    expect(await waitFor(async () => {
+      id = (await readdir(runsDir).catch(() => [])).find((n) => n.includes("-abandoned-") && RUN_ID_PATTERN.test(n));
+      return id !== undefined;
+    }, 15_000)).toBe(true);
+    const server = JSON.parse(await readFile(path.join(runsDir, id!, "server.json"), "utf8"));
+    expect(server).toEqual({ pid: runner.pid, host: os.hostname() });
+    const follower = spawn(command!, [...prefix, "runs", "show", id!, "--follow"], { cwd: scratch, env: env(), stdio: ["ignore", "pipe", "pipe"] });
+    let out = "";
+    follower.stdout.on("data", (c: Buffer) => (out += c));
+    const followerDone = new Promise<number | null>((resolve) => follower.once("close", resolve));
+    await waitFor(async () => out.includes(`run ${id}`), 10_000);
+    runner.kill("SIGKILL");
+    const followerCode = await followerDone;
+    expect(followerCode).toBe(1);
+    expect(out).toContain(`status: incomplete (the server that ran it (pid ${runner.pid}) is no longer running, so this run will not finish)`);
+    // Its codex outlived the killed server (a known limit: SECURITY.md); end it here.
+    for (const pid of processesWith(token)) process.kill(pid, "SIGKILL");
   }, 30_000);
 
   test("an unknown run: exit 2 and how to list runs", async () => {

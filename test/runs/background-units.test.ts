@@ -115,6 +115,41 @@ describe("--max-wait", () => {
   });
 });
 
+describe("runs show on a record whose server is gone", () => {
+  test("--follow stops and says why; the last JSON line carries it; a live or foreign server is waited for", async () => {
+    const { showRun } = await import("../../src/runs/show.ts");
+    const { mkdir, writeFile } = await import("node:fs/promises");
+    const { spawnSync } = await import("node:child_process");
+    const runsDir = await mkdtemp(path.join(os.tmpdir(), "cs-abandoned-"));
+    try {
+      const deadPid = spawnSync("true").pid!; // exited and reaped: no process has this pid now
+      const record = async (server: object) => {
+        const id = mintRunId("review");
+        await mkdir(path.join(runsDir, id));
+        await writeFile(path.join(runsDir, id, "request.json"), JSON.stringify({ agent: "review", task: "t" }));
+        await writeFile(path.join(runsDir, id, "events.jsonl"), "");
+        await writeFile(path.join(runsDir, id, "server.json"), JSON.stringify(server));
+        return id;
+      };
+      const lines: string[] = [];
+      const gone = await showRun(runsDir, await record({ pid: deadPid, host: os.hostname() }), { follow: true, json: true, out: (t) => lines.push(t), pollMs: 20 });
+      expect(gone.status).toBe("incomplete");
+      expect(gone.abandoned).toBe(`the server that ran it (pid ${deadPid}) is no longer running, so this run will not finish`);
+      expect(JSON.parse(lines.at(-1)!)).toEqual({ result: null, status: "incomplete", abandoned: gone.abandoned });
+      // Alive (this process), or on another host: still followed until the signal ends it.
+      for (const server of [{ pid: process.pid, host: os.hostname() }, { pid: deadPid, host: `not-${os.hostname()}` }]) {
+        const controller = new AbortController();
+        setTimeout(() => controller.abort(), 150);
+        const waited = await showRun(runsDir, await record(server), { follow: true, json: true, out: () => {}, pollMs: 20, signal: controller.signal });
+        expect(waited.abandoned).toBeUndefined();
+        expect(controller.signal.aborted).toBe(true);
+      }
+    } finally {
+      await rm(runsDir, { recursive: true, force: true });
+    }
+  });
+});
+
 describe("runs show --follow --json on a record that finishes while it is followed", () => {
   test("one line per step as it is written, then the result line", async () => {
     const { showRun } = await import("../../src/runs/show.ts");

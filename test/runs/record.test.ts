@@ -72,7 +72,7 @@ describe("run records", () => {
     record.event('{"type":"turn.completed","usage":{"input_tokens":10}}');
     await record.finish({ result: sampleResult(), stderr: "some noise\n", patch: "diff --git a/x b/x\n", finalMessage: "all good" });
 
-    expect((await readdir(record.dir)).sort()).toEqual(["events.jsonl", "final.md", "patch.diff", "request.json", "result.json", "stderr.txt", "thread.txt"]);
+    expect((await readdir(record.dir)).sort()).toEqual(["events.jsonl", "final.md", "patch.diff", "request.json", "result.json", "server.json", "stderr.txt", "thread.txt"]);
     expect(await readFile(path.join(record.dir, "thread.txt"), "utf8")).toBe("t-1\n");
     expect(JSON.parse(await readFile(path.join(record.dir, "request.json"), "utf8"))).toEqual({ agent: "review", task: "look", cwd: "/w" });
     const events = (await readFile(path.join(record.dir, "events.jsonl"), "utf8")).trimEnd().split("\n").map((l) => JSON.parse(l));

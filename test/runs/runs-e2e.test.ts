@@ -73,7 +73,7 @@ describe("run records through the server", () => {
     expect(path.basename(out.run_dir)).toMatch(/^\d{8}T\d{6}\.\d{3}Z-explain-[0-9a-f]{32}$/);
 
     const names = (await readdir(out.run_dir)).sort();
-    expect(names).toEqual(["events.jsonl", "final.md", "request.json", "result.json", "stderr.txt", "thread.txt"]);
+    expect(names).toEqual(["events.jsonl", "final.md", "request.json", "result.json", "server.json", "stderr.txt", "thread.txt"]);
     const events = (await readFile(path.join(out.run_dir, "events.jsonl"), "utf8")).trimEnd().split("\n").map((l) => JSON.parse(l));
     expect(events[0]).toEqual({ type: "thread.started", thread_id: out.thread_id });
     expect(events.some((e) => e.type === "turn.completed")).toBe(true);
