@@ -17,7 +17,7 @@ import type { DelegateInput } from "../shapes/delegate-input.ts";
 import { delegateResultSchema, type DelegateResult } from "../shapes/delegate-result.ts";
 import type { FinalStatus, RunStatus, RunView } from "../shapes/run-result.ts";
 import { isRunId, mintRunId } from "./id.ts";
-import { RUN_FILES, type StartRecord } from "./record.ts";
+import { abandonedBy, RUN_FILES, type StartRecord } from "./record.ts";
 import { TreeLock } from "./tree-lock.ts";
 
 export { RUN_STATUSES, type FinalStatus, type RunStatus, type RunView } from "../shapes/run-result.ts";
@@ -239,7 +239,11 @@ export class RunManager {
     if (!info?.isDirectory()) return { found: "none", message: unknown };
     const stored = await readStoredResult(path.join(dir, RUN_FILES.result));
     if (!stored) {
-      return { found: "none", message: `run "${id}" has a record but no result: it is running in another codex-subagents server (each client session starts its own), or its server was killed before it finished. See what it did with: codex-subagents runs show ${id}` };
+      const gone = await abandonedBy(dir);
+      const why = gone
+        ? `its server (pid ${gone.pid}) is no longer running, so it will not finish`
+        : "it is running in another codex-subagents server (each client session starts its own), or its server was killed before it finished";
+      return { found: "none", message: `run "${id}" has a record but no result: ${why}. See what it did with: codex-subagents runs show ${id}` };
     }
     const status = finalStatusOf(stored);
     return { found: "record", view: { ...stored, run_id: id, status, elapsed_ms: stored.duration_ms, steps: [], notes: [...stored.notes, "read from the run record (the run ended in an earlier server or was evicted from memory)"] } };

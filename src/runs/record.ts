@@ -19,7 +19,7 @@ import { hostname } from "node:os";
 import path from "node:path";
 import type { Logger } from "../log.ts";
 import { redactDeep, redactEventLine, type Redactor } from "../policy/redact.ts";
-import { appendRegularFile } from "../safe-fs.ts";
+import { appendRegularFile, readWholeRegularFile } from "../safe-fs.ts";
 
 /** The run record of one delegation. */
 export interface RunRecorder {
@@ -226,5 +226,29 @@ class FileRunRecorder implements RunRecorder {
     } finally {
       this.release();
     }
+  }
+}
+
+/**
+ * The server a record names in server.json, when it is known to be gone: it ran on this host and no process has its
+ * pid. Null when it may still run (alive, another host, no or unreadable server.json). A reused pid only makes a
+ * follower wait, as it would without server.json.
+ */
+export async function abandonedBy(dir: string): Promise<{ pid: number } | null> {
+  // Security: read no-follow and non-blocking (safe-fs), so a link or FIFO planted as server.json is not read.
+  const text = (await readWholeRegularFile(path.join(dir, RUN_FILES.server), 4096))?.toString("utf8");
+  let server: { pid?: unknown; host?: unknown } | null = null;
+  try {
+    server = text === undefined ? null : JSON.parse(text);
+  } catch {
+    return null;
+  }
+  const pid = server?.pid;
+  if (typeof pid !== "number" || !Number.isInteger(pid) || pid <= 0 || server?.host !== hostname()) return null;
+  try {
+    process.kill(pid, 0);
+    return null;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === "ESRCH" ? { pid } : null; // EPERM: alive, another user's
   }
 }

@@ -7,14 +7,13 @@
  */
 import { lstat } from "node:fs/promises";
 import path from "node:path";
-import { hostname } from "node:os";
 import { StringDecoder } from "node:string_decoder";
 import { oneLine } from "../codex/events.ts";
 import { NotFoundError } from "../errors.ts";
 import { parseCodexLine } from "../shapes/codex-event.ts";
 import { readRegularFileFrom, readWholeRegularFile } from "../safe-fs.ts";
 import { finalStatusOf, type RunStatus } from "./manager.ts";
-import { parseRunDirName, RUN_DIR_PATTERN, RUN_FILES } from "./record.ts";
+import { abandonedBy, parseRunDirName, RUN_DIR_PATTERN, RUN_FILES } from "./record.ts";
 
 export type Step =
   | { type: "command"; command: string; exit_code: number | null }
@@ -212,21 +211,4 @@ export async function showRun(runsDir: string, runId: string, opts: ShowOptions)
     opts.out(show.abandoned ? `status: incomplete (${show.abandoned})\n` : formatSummary(show.result));
   }
   return show;
-}
-
-/**
- * The server a record names in server.json, when it is known to be gone: it ran on this host and no process has its
- * pid. Null when it may still run (alive, another host, no or unreadable server.json). A reused pid only makes a
- * follower wait, as it would without server.json.
- */
-async function abandonedBy(dir: string): Promise<{ pid: number } | null> {
-  const server = await readJson(path.join(dir, RUN_FILES.server));
-  const pid = server?.pid;
-  if (typeof pid !== "number" || !Number.isInteger(pid) || pid <= 0 || server?.host !== hostname()) return null;
-  try {
-    process.kill(pid, 0);
-    return null;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === "ESRCH" ? { pid } : null; // EPERM: alive, another user's
-  }
 }

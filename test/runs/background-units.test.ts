@@ -116,7 +116,7 @@ describe("--max-wait", () => {
 });
 
 describe("runs show on a record whose server is gone", () => {
-  test("--follow stops and says why; the last JSON line carries it; a live or foreign server is waited for", async () => {
+  test("--follow stops and says why; the last JSON line and get_run carry it; a live or foreign server is waited for", async () => {
     const { showRun } = await import("../../src/runs/show.ts");
     const { mkdir, writeFile } = await import("node:fs/promises");
     const { spawnSync } = await import("node:child_process");
@@ -136,6 +136,15 @@ describe("runs show on a record whose server is gone", () => {
       expect(gone.status).toBe("incomplete");
       expect(gone.abandoned).toBe(`the server that ran it (pid ${deadPid}) is no longer running, so this run will not finish`);
       expect(JSON.parse(lines.at(-1)!)).toEqual({ result: null, status: "incomplete", abandoned: gone.abandoned });
+      // get_run on such a record says it will not finish; on a live server's record, that it runs elsewhere.
+      const { RunManager } = await import("../../src/runs/manager.ts");
+      const { testContext } = await import("../helpers/delegate-context.ts");
+      const manager = new RunManager({ context: await testContext(runsDir), shutdownSignal: new AbortController().signal, runsDir });
+      const lookedUp = await manager.lookup(gone.run_id);
+      expect(lookedUp).toMatchObject({ found: "none" });
+      expect((lookedUp as { message: string }).message).toContain(`its server (pid ${deadPid}) is no longer running, so it will not finish`);
+      const live = await manager.lookup(await record({ pid: process.pid, host: os.hostname() }));
+      expect((live as { message: string }).message).toContain("it is running in another codex-subagents server");
       // Alive (this process), or on another host: still followed until the signal ends it.
       for (const server of [{ pid: process.pid, host: os.hostname() }, { pid: deadPid, host: `not-${os.hostname()}` }]) {
         const controller = new AbortController();
