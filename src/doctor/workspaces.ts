@@ -19,6 +19,6 @@ export async function workspacesCheck(workDir: string): Promise<DoctorCheck> {
     id: "workspaces",
     status: "WARN",
     detail: `${ours.length} director${ours.length === 1 ? "y" : "ies"} in ${workDir} (${spares} spare worktree${spares === 1 ? "" : "s"}): ${shown}`,
-    hint: "a running server keeps its spares and running delegations here; with no server running they are left over from one that was killed: delete them, then run `git worktree prune` in the repositories they came from",
+    hint: "a running server keeps its spares and running delegations here; with no server running they are left over from one that was killed: end any codex still running from them, then delete them (nothing of ours is registered in the repositories, so there is nothing to prune)",
   };
 }
