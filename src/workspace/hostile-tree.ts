@@ -13,7 +13,7 @@
 // directory costs a seventh of an entry-by-entry async `opendir` iteration (20 000 files in 1 000 directories, in
 // memory, on a loaded 2-core machine: 20 ms against 140 ms), so directories are read synchronously, in slices of a
 // few milliseconds between which other calls run.
-import { lstatSync, readdirSync, rmSync, type Dirent } from "node:fs";
+import { chmodSync, lstatSync, readdirSync, renameSync, rmdirSync, unlinkSync, type Dirent, type Stats } from "node:fs";
 import { displayPath } from "./patch-parts.ts";
 import { WorkspaceError } from "./types.ts";
 
@@ -22,6 +22,13 @@ const SLICE_MS = 5;
 
 const SLASH = Buffer.from("/");
 const DOT_GIT = Buffer.from(".git");
+/**
+ * Files git opens by name in every directory it walks (`add -A`): a FIFO there blocks the open, and git with it.
+ * Security: `.gitignore` and `.gitattributes` are opened with a plain blocking `open` (git 2.39: `open_nofollow`,
+ * which refuses a link but not a FIFO), so a FIFO under either name, at any depth, hung `git add -A` until its
+ * 10-minute timeout. Any entry there that is not a regular file, a directory or a link (git never stages one) goes.
+ */
+const GIT_OPENED = [Buffer.from(".gitignore"), Buffer.from(".gitattributes")];
 
 export interface PlantedGitEntries {
   /** Relative paths (with `/`) of the `.git` entries removed (as displayPath writes a name that is not UTF-8). */
@@ -80,6 +87,21 @@ function listDirectory(dir: Buffer): Listing {
 }
 
 /**
+ * Security: a directory its owner (the sub-agent, the server's own user) cannot list or enter hides what lies below
+ * from this walk, but not from git: git still reaches a tracked path below it by name (`lstat`), and a tracked file
+ * there turned into a directory holding a planted `.git` (a FIFO as its HEAD) hung `git add -A`; such a directory
+ * also made the worktree unremovable. The worktree is thrown away afterwards, so the owner's bits are given back.
+ */
+function letOwnerIn(dir: Buffer, info: Stats | undefined): void {
+  if (!info?.isDirectory() || (info.mode & 0o700) === 0o700) return;
+  try {
+    chmodSync(dir, (info.mode & 0o7777) | 0o700);
+  } catch {
+    // not ours to change: listing it fails below, as it would for git
+  }
+}
+
+/**
  * Remove every entry named `.git` (any case: case-insensitive file systems) below the top of `root`, except the
  * top-level one. Never follows symlinks (a symlink named `.git` is removed as a link, not followed). Refuses past
  * `maxEntries` entries rather than walk for ever.
@@ -90,12 +112,24 @@ function listDirectory(dir: Buffer): Listing {
  * for `.git` (case folding, Unicode normalisation, ignorable code points) is found, as is one in a directory the walk
  * may enter but not list.
  */
-export async function removePlantedGitEntries(root: string, maxEntries = 1_000_000): Promise<PlantedGitEntries> {
+export async function removePlantedGitEntries(root: string, maxEntries = 1_000_000, trash?: string): Promise<PlantedGitEntries> {
   const removed: Buffer[] = [];
   const top = Buffer.from(root);
-  const remove = (relativePath: Buffer) => {
+  let moved = 0;
+  const remove = async (relativePath: Buffer) => {
+    const absolute = Buffer.concat([top, SLASH, relativePath]);
     try {
-      rmSync(Buffer.concat([top, SLASH, relativePath]), { recursive: true, force: true });
+      const info = lstatSync(absolute, { throwIfNoEntry: false });
+      if (!info) return;
+      if (!info.isDirectory()) unlinkSync(absolute);
+      else if (trash !== undefined) {
+        // Security: a planted `.git` directory can hold a chain of directories thousands deep, which a recursive
+        // rmSync takes minutes to hours to delete (quadratic in the depth), holding the event loop, so every call of
+        // the server, the whole time. Moved out of the worktree it is out of git's sight at once; it is deleted with
+        // the worktree's directory (`trash`, outside the worktree, on the same file system), off the call's path.
+        letOwnerIn(absolute, info); // moving a directory rewrites its `..`, which needs its write bit
+        renameSync(absolute, Buffer.concat([Buffer.from(trash), SLASH, Buffer.from(`planted-git-${moved++}`)]));
+      } else await removeTree(absolute);
     } catch (error) {
       // Git must not read what is left of it (a directory made read-only, say): no patch rather than a hang.
       throw new WorkspaceError(
@@ -117,6 +151,7 @@ export async function removePlantedGitEntries(root: string, maxEntries = 1_000_0
     const dir = pending.pop() as Buffer;
     const absolute = dir.length === 0 ? top : Buffer.concat([top, SLASH, dir]);
     const below = (name: Buffer) => (dir.length === 0 ? name : Buffer.concat([dir, SLASH, name]));
+    letOwnerIn(absolute, lstatSync(absolute, { throwIfNoEntry: false }));
     const listing = listDirectory(absolute);
     entries += listing.count;
     if (entries > maxEntries) {
@@ -125,9 +160,84 @@ export async function removePlantedGitEntries(root: string, maxEntries = 1_000_0
           `ask for a smaller change, or use isolation "none"`,
       );
     }
-    for (const name of listing.gitNames) if (dir.length > 0) remove(below(name));
+    for (const name of listing.gitNames) if (dir.length > 0) await remove(below(name));
     for (const name of listing.directories) pending.push(below(name));
-    if (dir.length > 0 && lstatSync(Buffer.concat([absolute, SLASH, DOT_GIT]), { throwIfNoEntry: false })) remove(below(DOT_GIT));
+    if (dir.length > 0 && lstatSync(Buffer.concat([absolute, SLASH, DOT_GIT]), { throwIfNoEntry: false })) await remove(below(DOT_GIT));
+    for (const name of GIT_OPENED) {
+      const info = lstatSync(Buffer.concat([absolute, SLASH, name]), { throwIfNoEntry: false });
+      if (info && !info.isFile() && !info.isDirectory() && !info.isSymbolicLink()) await remove(below(name));
+    }
   }
   return { removed: removed.map(displayPath).sort(), entries };
+}
+
+/**
+ * Past this many bytes of path below the top, a directory being removed is first moved up to the top (see
+ * `removeTree`). Short, because the kernel walks every component of a path at each call: 512 bytes keeps a chain
+ * 50 000 deep to seconds. More than a name (255 bytes) plus the prefix a move gives, so a moved one never moves again.
+ */
+const FLATTEN_AT = 512;
+
+/** Every entry of `dir` by its real name (bytes), and whether it is a directory (never a link). Throws if unreadable. */
+function entriesOf(dir: Buffer): { name: Buffer; directory: boolean }[] {
+  const decoded = readdirSync(dir, { withFileTypes: true });
+  if (!decoded.some((entry) => entry.name.includes("\uFFFD"))) {
+    return decoded.map((entry) => ({ name: Buffer.from(entry.name), directory: entry.isDirectory() }));
+  }
+  return (readdirSync(dir, { encoding: "buffer" }) as Buffer[]).map((name) => ({
+    name,
+    directory: lstatSync(Buffer.concat([dir, SLASH, name]), { throwIfNoEntry: false })?.isDirectory() ?? false,
+  }));
+}
+
+/**
+ * Delete `path` and everything below it, never following a link; throws what stopped it. For trees a sub-agent made.
+ *
+ * Security: a sub-agent's tree is built to resist removal. A directory with its owner's bits taken away (`chmod 500`)
+ * made a recursive `rm` fail, and the worktree stayed in the private work directory for good; a chain of directories
+ * tens of thousands deep, cheap to make with relative paths, kept `rm`'s recursive removal busy for hours (its cost
+ * grows with the square of the depth) and past PATH_MAX no path reaches the bottom at all. Here the owner's bits are
+ * given back first, names are bytes, and a directory whose path grows past FLATTEN_AT bytes is moved up to the top
+ * (one rename) and deleted from there, so no path is ever long and the cost is linear. Runs in slices of a few
+ * milliseconds, so other calls go on meanwhile.
+ */
+export async function removeTree(path: string | Buffer): Promise<void> {
+  const top = Buffer.from(path);
+  const info = lstatSync(top, { throwIfNoEntry: false });
+  if (!info) return;
+  if (!info.isDirectory()) return unlinkSync(top);
+  const stack: Buffer[] = [top];
+  let flattened = 0;
+  const freeName = (): Buffer => {
+    for (;;) {
+      const candidate = Buffer.concat([top, SLASH, Buffer.from(`.flattened-${flattened++}`)]);
+      if (!lstatSync(candidate, { throwIfNoEntry: false })) return candidate;
+    }
+  };
+  let sliceStart = performance.now();
+  while (stack.length > 0) {
+    if (performance.now() - sliceStart > SLICE_MS) {
+      await new Promise((resolve) => setImmediate(resolve));
+      sliceStart = performance.now();
+    }
+    const dir = stack[stack.length - 1] as Buffer;
+    letOwnerIn(dir, lstatSync(dir, { throwIfNoEntry: false }));
+    let descended = false;
+    for (const entry of entriesOf(dir)) {
+      const child = Buffer.concat([dir, SLASH, entry.name]);
+      if (!entry.directory) unlinkSync(child);
+      else if (child.length - top.length > FLATTEN_AT) {
+        letOwnerIn(child, lstatSync(child, { throwIfNoEntry: false })); // moving a directory rewrites its `..`
+        renameSync(child, freeName()); // listed again when the top is
+      } else {
+        stack.push(child);
+        descended = true;
+      }
+    }
+    // Emptied (its subdirectories are gone once it is on top of the stack again, then listed empty).
+    if (!descended) {
+      rmdirSync(dir);
+      stack.pop();
+    }
+  }
 }

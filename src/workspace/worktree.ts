@@ -31,7 +31,7 @@ import {
   type GitVersion,
 } from "./git.ts";
 import { readWholeRegularFile } from "../safe-fs.ts";
-import { removePlantedGitEntries } from "./hostile-tree.ts";
+import { removePlantedGitEntries, removeTree } from "./hostile-tree.ts";
 import { displayPath, isSecretShapedPath, isUtf8, literalPathspec, pathspecFile, splitPatch, type PatchPart } from "./patch-parts.ts";
 import { CARRIED_KEYS, createPrivateGitDir, readSmallText, setPrivateAttributes } from "./private-git.ts";
 import { excludePathspecs, installDeps, planDeps, type WorktreeDepsSetting } from "./deps.ts";
@@ -515,7 +515,9 @@ async function collectPatch(input: CollectInput): Promise<CollectedPatch> {
     const excludedPaths = input.excludedPaths ?? [];
     const isExcluded = (path: string) => excludedPaths.some((dep) => path === dep || path.startsWith(`${dep}/`));
     const git = await openScratchGit(input, scratch);
-    await stageWorktree(git, worktree, isExcluded, notes);
+    // Planted `.git` directories are moved here, out of the worktree, and deleted with it (removeWorktree).
+    const trash = await mkdtemp(join(input.base, "planted-"));
+    await stageWorktree(git, worktree, trash, isExcluded, notes);
     // Issue 13: the dependency links and copies are left out of every diff by pathspec, so they never reach the
     // patch, even if the sub-agent un-ignored them or replaced a link with files of its own. (Not on `git add`: an
     // exclude pathspec naming an ignored path makes it fail; a link git stages there is simply never diffed.)
@@ -594,12 +596,12 @@ async function openScratchGit(input: CollectInput, scratch: string): Promise<Scr
 }
 
 /** Remove planted `.git` entries, then stage the whole worktree except submodules; notes what was met on the way. */
-async function stageWorktree(git: ScratchGit, worktree: string, isExcluded: (path: string) => boolean, notes: string[]): Promise<void> {
+async function stageWorktree(git: ScratchGit, worktree: string, trash: string, isExcluded: (path: string) => boolean, notes: string[]): Promise<void> {
   // The walk for planted `.git` entries and the listing of the index (which reads no file of the worktree) run
   // at once: on a 20 000-file tree each costs tens of milliseconds between the sub-agent's exit and the result.
   // Submodules (gitlinks in the index) are never entered: left out of `add`, so their paths stay as in HEAD.
   const [walked, listed] = await Promise.allSettled([
-    removePlantedGitEntries(worktree),
+    removePlantedGitEntries(worktree, undefined, trash),
     git.run(["ls-files", "-s", "-z"], { maxOutputBytes: 256 * 1024 * 1024 }),
   ]);
   if (walked.status === "rejected") throw walked.reason;
@@ -672,10 +674,21 @@ async function patchWithoutSecrets(
 ): Promise<Buffer> {
   // The list of changes and the patch are made at once (both only read the index); the patch is made again only
   // when a secret-shaped file had to be taken out of the index first.
+  // Security: the list is read whole or not at all. Cut at 1 MiB (git's default cap here) it ended before the paths
+  // that sort last, and a `zz/.env` among many changed files passed as not secret-shaped; past the patch's own cap
+  // the patch is refused anyway.
   const [changes, firstPatch] = await Promise.all([
-    git.run(["diff", "--cached", "--name-status", "-z", "--no-renames", "--ignore-submodules=all", head, "--", ":(top)", ...excludes]),
+    git.run(["diff", "--cached", "--name-status", "-z", "--no-renames", "--ignore-submodules=all", head, "--", ":(top)", ...excludes], {
+      maxOutputBytes: MAX_PATCH_BYTES,
+    }),
     diff([":(top)"]).then((bytes) => ({ bytes }), (error: unknown) => ({ error })),
   ]);
+  if (changes.truncated) {
+    throw new WorkspaceError(
+      `the sub-agent changed so many files that their list alone passes ${MAX_PATCH_BYTES / 1024 / 1024} MiB, too large to return; ` +
+        `ask for a smaller change, or use isolation "none" to let it work in place`,
+    );
+  }
   if (changes.exitCode !== 0) throw new GitCommandError(["diff", "--name-status"], changes);
   const fields = nulFields(changes.stdout);
   const secretFiles: Buffer[] = [];
@@ -796,7 +809,9 @@ function listSome(items: readonly string[], limit = 5): string {
  */
 export async function removeWorktree(base: string, worktree: string, logger: WorkspaceLogger): Promise<void> {
   await rename(worktree, join(base, "removing")).catch(() => undefined);
-  await rm(base, { recursive: true, force: true, maxRetries: 3 }).catch((error: Error) =>
+  // Security: not `rm -r`: a sub-agent's tree with its owner's bits taken away, or a chain of directories thousands
+  // deep, made that fail (the worktree stayed behind) or run for hours. removeTree gives the bits back and stays linear.
+  await removeTree(base).catch((error: Error) =>
     logger.warn(`workspace: could not remove worktree "${base}": ${error.message}; remove it by hand`),
   );
 }

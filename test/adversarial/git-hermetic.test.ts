@@ -301,6 +301,27 @@ describe("a sub-agent that plants git metadata in its worktree", () => {
     await afterCase(server, token);
   });
 
+  test("a FIFO named .gitignore or .gitattributes, at the top and at depth, does not hang patch collection", async () => {
+    countBadInput();
+    const token = newToken("fifo-ignore");
+    const started = Date.now();
+    const result = await plantedRun(token, [
+      { path: ".gitignore", fifo: true },
+      { path: "deep/x/.gitignore", fifo: true },
+      { path: "deep/x/y/.gitattributes", fifo: true },
+      { path: "deep/x/y/kept.txt", text: "beside the FIFOs\n" },
+      { path: "added.txt", text: "still collected\n" },
+    ]);
+    expect(result.isError).toBeFalsy();
+    expect(Date.now() - started).toBeLessThan(60_000); // git add -A blocked on the open until its 10-minute timeout
+    const { patch, notes } = result.structuredContent;
+    expect(patch).toContain("b/added.txt");
+    expect(patch).toContain("+beside the FIFOs");
+    expect(notes.join("\n")).toContain("deep/x/y/.gitattributes");
+    expect(markersSeen()).toEqual([]);
+    await afterCase(server, token);
+  });
+
   test("symlinks out of the worktree come back as links, never as the files they point at", async () => {
     countBadInput();
     const token = newToken("symlinks");

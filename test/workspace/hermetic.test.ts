@@ -3,14 +3,14 @@
 // refusal of a cwd inside a git directory.
 import { afterAll, describe, expect, test } from "bun:test";
 import { spawnSync } from "node:child_process";
-import { chmodSync, existsSync, mkdirSync, readdirSync, symlinkSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { chmodSync, existsSync, mkdirSync, readdirSync, renameSync, symlinkSync, writeFileSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
 import { findEnclosingGitDir, refuseGitDirectory } from "../../src/policy/git-dir.ts";
 import { PolicyError } from "../../src/policy/roots.ts";
 import {
   isolatedConfigEnv, parseGitVersion, SAFETY_CONFIG, versionAtLeast,
 } from "../../src/workspace/git.ts";
-import { removePlantedGitEntries } from "../../src/workspace/hostile-tree.ts";
+import { removePlantedGitEntries, removeTree } from "../../src/workspace/hostile-tree.ts";
 import { prepareWorkspace, WorkspaceError } from "../../src/workspace/index.ts";
 import { headerPath, isSecretShapedPath, splitPatch } from "../../src/workspace/patch-parts.ts";
 import { privateConfigText, readSmallText } from "../../src/workspace/private-git.ts";
@@ -123,6 +123,138 @@ describe("planted .git entries", () => {
     for (let index = 0; index < 20; index += 1) writeFileSync(join(root, `f${index}`), "");
     await expect(removePlantedGitEntries(root, 10)).rejects.toBeInstanceOf(WorkspaceError);
   });
+});
+
+/**
+ * A chain of `depth` directories named `a` below `dir`, ending in a file: deeper than any path can name, so it is built
+ * from the bottom up, each block of 500 made by name and then moved, whole, below a new block.
+ */
+function makeDeepChain(dir: string, depth: number): void {
+  const stage = newTemp("ws-chain-");
+  let made = 0;
+  let held: string | undefined; // the chain so far, at stage/<n>
+  for (let block = 0; made < depth; block += 1) {
+    const levels = Math.min(500, depth - made);
+    const top = join(stage, String(block));
+    const bottom = join(top, ...Array.from({ length: levels - 1 }, () => "a"));
+    mkdirSync(bottom, { recursive: true });
+    if (held) renameSync(held, join(bottom, "a"));
+    else writeFileSync(join(bottom, "f"), "x");
+    held = top;
+    made += levels;
+  }
+  renameSync(held as string, join(dir, "a"));
+}
+
+/**
+ * Run `code` (an ES module body; `SRC` is src/'s absolute path) in a child that the file system's permission bits bind
+ * (as root: without capabilities, so a directory made `chmod 100` cannot be listed); its stdout is parsed as JSON.
+ */
+function withoutPrivilege(code: string): unknown {
+  const script = join(newTemp("ws-unpriv-"), "script.ts");
+  writeFileSync(script, `const SRC = ${JSON.stringify(resolve(import.meta.dir, "../../src"))};\n${code}`);
+  const argv = process.getuid?.() === 0 ? ["setpriv", "--bounding-set=-all", "--inh-caps=-all", process.execPath, script] : [process.execPath, script];
+  const run = spawnSync(argv[0] as string, argv.slice(1), { encoding: "utf8", timeout: 60_000 });
+  if (run.status !== 0) throw new Error(`child failed (${run.status}): ${run.stderr}`);
+  return JSON.parse(run.stdout.trim().split("\n").pop() as string);
+}
+
+describe("a worktree built to resist the walk and the removal", () => {
+  test("a FIFO as .gitignore or .gitattributes (top and depth) is removed: collecting the patch does not hang", async () => {
+    const repo = makeRepository();
+    const workspace = await prepareWorkspace({ mode: "worktree", cwd: repo, logger: silent });
+    const wt = workspace.workingDir;
+    writeFileSync(join(wt, "a.txt"), "changed\n");
+    mkdirSync(join(wt, "deep", "er"), { recursive: true });
+    writeFileSync(join(wt, "deep", "er", "file.txt"), "new file\n");
+    spawnSync("mkfifo", [join(wt, ".gitignore"), join(wt, "deep", ".gitignore"), join(wt, "deep", "er", ".gitattributes")]);
+    const started = Date.now();
+    const collected = await workspace.collectPatch();
+    expect(Date.now() - started).toBeLessThan(30_000);
+    expect(collected?.patch).toContain("+changed");
+    expect(collected?.patch).toContain("+new file");
+    expect(collected?.notes.join("\n")).toContain("deep/er/.gitattributes");
+    await workspace.cleanup();
+    expect(existsSync(dirname(wt))).toBe(false);
+  }, 60_000);
+
+  test("a tracked path below a directory its owner cannot list, made a repository with a FIFO HEAD, is found", () => {
+    const root = newTemp("ws-plant-hidden-");
+    mkdirSync(join(root, "src", "b", ".git", "objects"), { recursive: true });
+    mkdirSync(join(root, "src", "b", ".git", "refs"));
+    spawnSync("mkfifo", [join(root, "src", "b", ".git", "HEAD"), join(root, "src", ".gitignore")]);
+    chmodSync(join(root, "src"), 0o100); // enterable (git reaches src/b by name), not listable
+    const swept = withoutPrivilege(`
+      const { removePlantedGitEntries } = await import(SRC + "/workspace/hostile-tree.ts");
+      console.log(JSON.stringify(await removePlantedGitEntries(${JSON.stringify(root)})));
+    `) as { removed: string[] };
+    expect(swept.removed).toEqual(["src/.gitignore", "src/b/.git"]);
+    expect(existsSync(join(root, "src", "b", ".git"))).toBe(false);
+  });
+
+  test("a planted .git holding a chain of directories thousands deep is out of git's sight at once", async () => {
+    const repo = makeRepository();
+    const workspace = await prepareWorkspace({ mode: "worktree", cwd: repo, logger: silent });
+    const wt = workspace.workingDir;
+    writeFileSync(join(wt, "a.txt"), "changed\n");
+    mkdirSync(join(wt, "sub", ".git"), { recursive: true });
+    makeDeepChain(join(wt, "sub", ".git"), 6000);
+    const started = Date.now();
+    const collected = await workspace.collectPatch();
+    expect(Date.now() - started).toBeLessThan(5_000); // a recursive rmSync held the event loop for minutes here
+    expect(collected?.patch).toContain("+changed");
+    expect(collected?.notes.join("\n")).toContain("sub/.git");
+    await workspace.cleanup();
+    expect(existsSync(dirname(wt))).toBe(false);
+  }, 120_000);
+
+  test("a worktree with directories made unwritable and unreadable, and a chain 20 000 deep, is removed whole", () => {
+    const base = newTemp("ws-resist-");
+    const wt = join(base, "wt");
+    mkdirSync(join(wt, "locked", "inner"), { recursive: true });
+    writeFileSync(join(wt, "locked", "inner", "f"), "x");
+    mkdirSync(join(wt, "sealed", "inner"), { recursive: true });
+    writeFileSync(join(wt, "sealed", "inner", "f"), "x");
+    mkdirSync(join(wt, "chain"));
+    makeDeepChain(join(wt, "chain"), 20_000);
+    chmodSync(join(wt, "locked", "inner"), 0o500);
+    chmodSync(join(wt, "sealed"), 0o000);
+    const outcome = withoutPrivilege(`
+      const { removeWorktree } = await import(SRC + "/workspace/worktree.ts");
+      const warnings = [];
+      const started = performance.now();
+      await removeWorktree(${JSON.stringify(base)}, ${JSON.stringify(wt)}, { warn: (m) => warnings.push(m), debug() {} });
+      console.log(JSON.stringify({ warnings, ms: performance.now() - started, left: require("fs").existsSync(${JSON.stringify(base)}) }));
+    `) as { warnings: string[]; ms: number; left: boolean };
+    expect(outcome.warnings).toEqual([]);
+    expect(outcome.left).toBe(false);
+    expect(outcome.ms).toBeLessThan(30_000);
+  }, 120_000);
+
+  test("removeTree takes names that are not UTF-8 and leaves nothing", async () => {
+    const root = newTemp("ws-rm-raw-");
+    const raw = Buffer.concat([Buffer.from(`${root}/t/`), Buffer.from([0x63, 0x61, 0x66, 0xe9])]);
+    mkdirSync(Buffer.concat([raw, Buffer.from("/d")]), { recursive: true });
+    writeFileSync(Buffer.concat([raw, Buffer.from("/d/"), Buffer.from([0xff])]), "x");
+    await removeTree(join(root, "t"));
+    expect(readdirSync(root)).toEqual([]);
+  });
+
+  test("the list of changed files is read whole: a .env that sorts after a megabyte of names stays out", async () => {
+    const repo = makeRepository();
+    const workspace = await prepareWorkspace({ mode: "worktree", cwd: repo, logger: silent });
+    const wt = workspace.workingDir;
+    const dir = join(wt, "a".repeat(150));
+    mkdirSync(dir);
+    for (let index = 0; index < 6000; index += 1) writeFileSync(join(dir, `file-${String(index).padStart(40, "0")}`), "");
+    mkdirSync(join(wt, "zz"));
+    writeFileSync(join(wt, "zz", ".env"), "PLAIN=value-of-the-env-file\n");
+    const collected = await workspace.collectPatch();
+    expect(collected?.patch).toContain("file-" + "0".repeat(40));
+    expect(collected?.patch).not.toContain("value-of-the-env-file");
+    expect(collected?.notes.join("\n")).toContain("zz/.env");
+    await workspace.cleanup();
+  }, 120_000);
 });
 
 describe("patch parts", () => {
