@@ -184,6 +184,14 @@ async function fifoHeadRun(name: string, dir: string, beside: PlantItem, latin1 
   return { token, content: result.structuredContent };
 }
 
+/** The patch has each of `inPatch`, the notes say `inNotes`, no planted program ran; then the usual after-case checks. */
+async function expectCollected(token: string, content: { patch: string; notes: string[] }, inPatch: string[], inNotes: string): Promise<void> {
+  for (const text of inPatch) expect(content.patch).toContain(text);
+  expect(content.notes.join("\n")).toContain(inNotes);
+  expect(markersSeen()).toEqual([]);
+  await afterCase(server, token);
+}
+
 /** A worktree run at the top of the hostile repository whose fake codex plants `plant` (a hostile sub-agent's files). */
 function plantedRun(token: string, plant: PlantItem[]): Promise<any> {
   return call(fakeCall(scratch, token, { plant }, { isolation: "worktree", cwd: scratch.root }));
@@ -293,12 +301,7 @@ describe("a sub-agent that plants git metadata in its worktree", () => {
   test("a planted repository in a directory whose name is not UTF-8 is found and removed, and does not hang the patch", async () => {
     const beside = { path: "caf\xe9/beside.txt", text: "beside the planted repository\n" };
     const { token, content } = await fifoHeadRun("raw-name", "caf\xe9", beside, true);
-    const { patch, notes } = content;
-    expect(patch).toContain("b/added.txt");
-    expect(patch).toContain("+beside the planted repository");
-    expect(notes.join("\n")).toContain("git metadata inside its worktree");
-    expect(markersSeen()).toEqual([]);
-    await afterCase(server, token);
+    await expectCollected(token, content, ["b/added.txt", "+beside the planted repository"], "git metadata inside its worktree");
   });
 
   test("a FIFO named .gitignore or .gitattributes, at the top and at depth, does not hang patch collection", async () => {
@@ -314,12 +317,7 @@ describe("a sub-agent that plants git metadata in its worktree", () => {
     ]);
     expect(result.isError).toBeFalsy();
     expect(Date.now() - started).toBeLessThan(60_000); // git add -A blocked on the open until its 10-minute timeout
-    const { patch, notes } = result.structuredContent;
-    expect(patch).toContain("b/added.txt");
-    expect(patch).toContain("+beside the FIFOs");
-    expect(notes.join("\n")).toContain("deep/x/y/.gitattributes");
-    expect(markersSeen()).toEqual([]);
-    await afterCase(server, token);
+    await expectCollected(token, result.structuredContent, ["b/added.txt", "+beside the FIFOs"], "deep/x/y/.gitattributes");
   });
 
   test("symlinks out of the worktree come back as links, never as the files they point at", async () => {
