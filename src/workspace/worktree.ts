@@ -674,9 +674,9 @@ async function patchWithoutSecrets(
 ): Promise<Buffer> {
   // The list of changes and the patch are made at once (both only read the index); the patch is made again only
   // when a secret-shaped file had to be taken out of the index first.
-  // Security: the list is read whole or not at all. Cut at 1 MiB (git's default cap here) it ended before the paths
-  // that sort last, and a `zz/.env` among many changed files passed as not secret-shaped; past the patch's own cap
-  // the patch is refused anyway.
+  // Security: the list is read whole or not at all. Capped at 1 MiB (the default here), a list cut short would end
+  // before the paths that sort last, and a `zz/.env` among many changed files would pass as not secret-shaped; past
+  // the patch's own cap the patch is refused anyway.
   const [changes, firstPatch] = await Promise.all([
     git.run(["diff", "--cached", "--name-status", "-z", "--no-renames", "--ignore-submodules=all", head, "--", ":(top)", ...excludes], {
       maxOutputBytes: MAX_PATCH_BYTES,
