@@ -1,4 +1,4 @@
-import { afterAll, describe, expect, test } from "bun:test";
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -53,10 +53,16 @@ describe("minisign signatures (node:crypto)", () => {
 
 const minisign = spawnSync("minisign", ["-v"], { encoding: "utf8" }).status === 0;
 describe.skipIf(!minisign)("agreement with the minisign tool", () => {
-  const dir = mkdtempSync(join(tmpdir(), "codex-subagents-minisign-"));
+  // Made in beforeAll, not while the file is collected: a run that filters these tests out (-t) made it and
+  // never ran the afterAll that removes it.
+  let dir = "";
+  let file = "";
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), "codex-subagents-minisign-"));
+    file = join(dir, "checksums.txt");
+    writeFileSync(file, message);
+  });
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
-  const file = join(dir, "checksums.txt");
-  writeFileSync(file, message);
 
   test("minisign -V accepts a signature written by the test signer, and rejects it after a change", () => {
     const signer = createTestSigner();
