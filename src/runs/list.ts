@@ -2,9 +2,8 @@
  * Reading run records back for `codex-subagents runs`: the newest first, one summary per run directory.
  */
 import { readdir } from "node:fs/promises";
-import { readRegularFile } from "../safe-fs.ts";
 import path from "node:path";
-import { parseRunDirName, RUN_DIR_PATTERN, RUN_FILES } from "./record.ts";
+import { parseRunDirName, readRecordJson, RUN_DIR_PATTERN, RUN_FILES } from "./record.ts";
 
 export type RunOutcome = "ok" | "failed" | "timed out" | "cancelled" | "incomplete";
 
@@ -26,21 +25,6 @@ export interface RunSummary {
   tokens: RunTokens | null;
   thread_id: string | null;
   isolation: string | null;
-}
-
-/** result.json holds the final message and the patch; a huge one is summarised as unreadable rather than loaded. */
-const MAX_RESULT_BYTES = 64 * 1024 * 1024;
-
-async function readResult(file: string): Promise<Record<string, unknown> | null> {
-  // Security: no-follow, non-blocking, regular files only: a FIFO planted in a runs dir must not hang `runs`.
-  const read = await readRegularFile(file, MAX_RESULT_BYTES);
-  if (!("text" in read) || read.truncated) return null;
-  try {
-    const parsed: unknown = JSON.parse(read.text);
-    return parsed && typeof parsed === "object" && !Array.isArray(parsed) ? (parsed as Record<string, unknown>) : null;
-  } catch {
-    return null;
-  }
 }
 
 const numberOrNull = (v: unknown): number | null => (typeof v === "number" && Number.isFinite(v) ? v : null);
@@ -79,7 +63,7 @@ export async function listRuns(runsDir: string, limit: number): Promise<RunSumma
     const parsed = parseRunDirName(name);
     if (!parsed) continue;
     const dir = path.join(runsDir, name);
-    const result = await readResult(path.join(dir, RUN_FILES.result));
+    const result = await readRecordJson(path.join(dir, RUN_FILES.result));
     runs.push({
       started_at: parsed.startedAt.toISOString(),
       agent: stringOrNull(result?.agent) ?? parsed.agent,

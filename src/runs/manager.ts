@@ -10,14 +10,13 @@ import { oneLine } from "../codex/events.ts";
 import { DelegateError, planDelegation, runDelegation, type DelegateContext, type DelegationPlan } from "../delegate.ts";
 import { resultWithoutRun } from "../delegation/result.ts";
 import { isRefusal, refusalText } from "../errors.ts";
-import { readWholeRegularFile } from "../safe-fs.ts";
 import type { SandboxMode } from "../policy/sandbox.ts";
 import type { IsolationMode } from "../agents/schema.ts";
 import type { DelegateInput } from "../shapes/delegate-input.ts";
 import { delegateResultSchema, type DelegateResult } from "../shapes/delegate-result.ts";
 import type { FinalStatus, RunStatus, RunView } from "../shapes/run-result.ts";
 import { isRunId, mintRunId } from "./id.ts";
-import { abandonedBy, RUN_FILES, type StartRecord } from "./record.ts";
+import { abandonedBy, readRecordJson, RUN_FILES, type StartRecord } from "./record.ts";
 import { TreeLock } from "./tree-lock.ts";
 
 export { RUN_STATUSES, type FinalStatus, type RunStatus, type RunView } from "../shapes/run-result.ts";
@@ -31,8 +30,6 @@ export const STEPS_KEPT = 5;
 export const MAX_UNFINISHED_RUNS = 100;
 /** Finished runs kept in memory; older ones are read back from their record. */
 export const FINISHED_KEPT_IN_MEMORY = 100;
-/** A result.json larger than this is not loaded (a final message is at most 1 MiB; the patch is the rest). */
-const MAX_STORED_RESULT_BYTES = 64 * 1024 * 1024;
 /** cancel_run waits this long for a run to end (codex gets SIGTERM, then SIGKILL 2 s later, see codex/run.ts). */
 const CANCEL_WAIT_MS = 8000;
 
@@ -287,14 +284,8 @@ export class RunManager {
   }
 }
 
-/** A finished run's result.json. Security: read by readWholeRegularFile, so a symlink or FIFO planted in the runs dir is not followed. */
+/** A finished run's result.json, as the schema says it is (record.ts readRecordJson: a planted link or FIFO is not followed). */
 async function readStoredResult(file: string): Promise<DelegateResult | null> {
-  const bytes = await readWholeRegularFile(file, MAX_STORED_RESULT_BYTES);
-  if (bytes === null) return null;
-  try {
-    const parsed = delegateResultSchema.safeParse(JSON.parse(bytes.toString("utf8")));
-    return parsed.success ? parsed.data : null;
-  } catch {
-    return null;
-  }
+  const parsed = delegateResultSchema.safeParse(await readRecordJson(file));
+  return parsed.success ? parsed.data : null;
 }

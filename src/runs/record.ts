@@ -235,14 +235,7 @@ class FileRunRecorder implements RunRecorder {
  * follower wait, as it would without server.json.
  */
 export async function abandonedBy(dir: string): Promise<{ pid: number } | null> {
-  // Security: read no-follow and non-blocking (safe-fs), so a link or FIFO planted as server.json is not read.
-  const text = (await readWholeRegularFile(path.join(dir, RUN_FILES.server), 4096))?.toString("utf8");
-  let server: { pid?: unknown; host?: unknown } | null = null;
-  try {
-    server = text === undefined ? null : JSON.parse(text);
-  } catch {
-    return null;
-  }
+  const server = await readRecordJson(path.join(dir, RUN_FILES.server), 4096);
   const pid = server?.pid;
   if (typeof pid !== "number" || !Number.isInteger(pid) || pid <= 0 || server?.host !== hostname()) return null;
   try {
@@ -250,5 +243,24 @@ export async function abandonedBy(dir: string): Promise<{ pid: number } | null> 
     return null;
   } catch (error) {
     return (error as NodeJS.ErrnoException).code === "ESRCH" ? { pid } : null; // EPERM: alive, another user's
+  }
+}
+
+/** A record file larger than this is not loaded (result.json: a final message of at most 1 MiB, the patch is the rest). */
+export const MAX_RECORD_JSON_BYTES = 64 * 1024 * 1024;
+
+/**
+ * A JSON object from a record file, or null: missing, larger than `maxBytes`, not JSON or not an object.
+ * Security: read no-follow and non-blocking, regular files only (safe-fs), so a link or FIFO planted in a runs
+ * directory is neither followed nor waited on.
+ */
+export async function readRecordJson(file: string, maxBytes = MAX_RECORD_JSON_BYTES): Promise<Record<string, unknown> | null> {
+  const bytes = await readWholeRegularFile(file, maxBytes);
+  if (bytes === null) return null;
+  try {
+    const parsed: unknown = JSON.parse(bytes.toString("utf8"));
+    return parsed && typeof parsed === "object" && !Array.isArray(parsed) ? (parsed as Record<string, unknown>) : null;
+  } catch {
+    return null;
   }
 }

@@ -11,9 +11,9 @@ import { StringDecoder } from "node:string_decoder";
 import { oneLine } from "../codex/events.ts";
 import { NotFoundError } from "../errors.ts";
 import { parseCodexLine } from "../shapes/codex-event.ts";
-import { readRegularFileFrom, readWholeRegularFile } from "../safe-fs.ts";
+import { readRegularFileFrom } from "../safe-fs.ts";
 import { finalStatusOf, type RunStatus } from "./manager.ts";
-import { abandonedBy, parseRunDirName, RUN_DIR_PATTERN, RUN_FILES } from "./record.ts";
+import { abandonedBy, parseRunDirName, readRecordJson, RUN_DIR_PATTERN, RUN_FILES } from "./record.ts";
 
 export type Step =
   | { type: "command"; command: string; exit_code: number | null }
@@ -115,19 +115,9 @@ export function formatSummary(result: Json | null): string {
 
 // ---- reading a record ------------------------------------------------------------------------------------------
 
-/** A record file, or null. Security: read by readWholeRegularFile, so a symlink planted in the runs dir is not followed. */
-async function readRecordFile(file: string, maxBytes = 64 * 1024 * 1024): Promise<string | null> {
-  return (await readWholeRegularFile(file, maxBytes))?.toString("utf8") ?? null;
-}
-
+/** A record file's JSON object, or null (record.ts readRecordJson: a planted link or FIFO is not followed). */
 async function readJson(file: string): Promise<Json | null> {
-  const text = await readRecordFile(file);
-  if (text === null) return null;
-  try {
-    return asObject(JSON.parse(text));
-  } catch {
-    return null;
-  }
+  return (await readRecordJson(file)) as Json | null;
 }
 
 /** The most of events.jsonl one call reads; the next call goes on from there. */
