@@ -13,7 +13,7 @@
 // directory costs a seventh of an entry-by-entry async `opendir` iteration (20 000 files in 1 000 directories, in
 // memory, on a loaded 2-core machine: 20 ms against 140 ms), so directories are read synchronously, in slices of a
 // few milliseconds between which other calls run.
-import { chmodSync, lstatSync, readdirSync, renameSync, rmdirSync, unlinkSync, type Dirent, type Stats } from "node:fs";
+import { chmodSync, lstatSync, readdirSync, renameSync, rmdirSync, unlinkSync, type Stats } from "node:fs";
 import { displayPath } from "./patch-parts.ts";
 import { WorkspaceError } from "./types.ts";
 
@@ -38,8 +38,8 @@ export interface PlantedGitEntries {
 }
 
 /** A name git would take for `.git` on a case-insensitive file system. */
-function isGitName(name: string): boolean {
-  return name.length === 4 && name.toLowerCase() === ".git";
+function isGitName(name: Buffer): boolean {
+  return name.length === 4 && name.toString("latin1").toLowerCase() === ".git";
 }
 
 /** What one directory holds that the walk acts on: its `.git`-like entries, its subdirectories (not links). */
@@ -50,38 +50,27 @@ interface Listing {
 }
 
 /**
- * The entries of `dir` (unreadable or vanished: none; git cannot list it either). Names come back decoded; one that
- * is not UTF-8 decodes to U+FFFD and would not be found again, so such a directory is read again as raw bytes and each
- * entry looked at by its real name. A runtime that cannot give the bytes (Deno) gets a refusal, not a skipped entry.
+ * The entries of `dir` the walk acts on (unreadable or vanished: none; git cannot list it either). A runtime that
+ * cannot read back a name that is not UTF-8 (Deno) gets a refusal, not a skipped entry.
  */
 function listDirectory(dir: Buffer): Listing {
-  let decoded: Dirent[];
+  let read: ReturnType<typeof entriesOf>;
   try {
-    decoded = readdirSync(dir, { withFileTypes: true });
+    read = entriesOf(dir);
   } catch {
     return { count: 0, gitNames: [], directories: [] };
   }
-  if (!decoded.some((entry) => entry.name.includes("\uFFFD"))) {
-    const listing: Listing = { count: decoded.length, gitNames: [], directories: [] };
-    for (const entry of decoded) {
-      if (isGitName(entry.name)) listing.gitNames.push(Buffer.from(entry.name));
-      else if (entry.isDirectory()) listing.directories.push(Buffer.from(entry.name)); // a link's Dirent is never a directory
-    }
-    return listing;
+  if (read.lost) {
+    throw new WorkspaceError(
+      `the sub-agent left an entry whose name is not UTF-8 (${displayPath(read.lost)} in ${displayPath(dir)}), and this ` +
+        `runtime cannot read such names back, so the worktree cannot be checked before git reads it; no patch is ` +
+        `returned: run the server as the standalone executable (or under Bun or Node), or use isolation "none"`,
+    );
   }
-  const raw = readdirSync(dir, { encoding: "buffer" }) as Buffer[];
-  const listing: Listing = { count: raw.length, gitNames: [], directories: [] };
-  for (const name of raw) {
-    const info = lstatSync(Buffer.concat([dir, SLASH, name]), { throwIfNoEntry: false });
-    if (!info) {
-      throw new WorkspaceError(
-        `the sub-agent left an entry whose name is not UTF-8 (${displayPath(name)} in ${displayPath(dir)}), and this ` +
-          `runtime cannot read such names back, so the worktree cannot be checked before git reads it; no patch is ` +
-          `returned: run the server as the standalone executable (or under Bun or Node), or use isolation "none"`,
-      );
-    }
-    if (isGitName(name.toString("latin1"))) listing.gitNames.push(name);
-    else if (info.isDirectory()) listing.directories.push(name);
+  const listing: Listing = { count: read.entries.length, gitNames: [], directories: [] };
+  for (const entry of read.entries) {
+    if (isGitName(entry.name)) listing.gitNames.push(entry.name);
+    else if (entry.directory) listing.directories.push(entry.name);
   }
   return listing;
 }
@@ -178,16 +167,24 @@ export async function removePlantedGitEntries(root: string, maxEntries = 1_000_0
  */
 const FLATTEN_AT = 512;
 
-/** Every entry of `dir` by its real name (bytes), and whether it is a directory (never a link). Throws if unreadable. */
-function entriesOf(dir: Buffer): { name: Buffer; directory: boolean }[] {
+/**
+ * Every entry of `dir` by its real name (bytes), and whether it is a directory (never a link, whose Dirent is never a
+ * directory). Throws if `dir` cannot be listed. Names come back decoded; one that is not UTF-8 decodes to U+FFFD and
+ * would not be found again, so such a directory is read again as raw bytes and each entry looked at by its real name.
+ * `lost`: a name this runtime cannot read back (Deno gives U+FFFD even as bytes).
+ */
+function entriesOf(dir: Buffer): { entries: { name: Buffer; directory: boolean }[]; lost?: Buffer } {
   const decoded = readdirSync(dir, { withFileTypes: true });
   if (!decoded.some((entry) => entry.name.includes("\uFFFD"))) {
-    return decoded.map((entry) => ({ name: Buffer.from(entry.name), directory: entry.isDirectory() }));
+    return { entries: decoded.map((entry) => ({ name: Buffer.from(entry.name), directory: entry.isDirectory() })) };
   }
-  return (readdirSync(dir, { encoding: "buffer" }) as Buffer[]).map((name) => ({
-    name,
-    directory: lstatSync(Buffer.concat([dir, SLASH, name]), { throwIfNoEntry: false })?.isDirectory() ?? false,
-  }));
+  const entries: { name: Buffer; directory: boolean }[] = [];
+  for (const name of readdirSync(dir, { encoding: "buffer" }) as Buffer[]) {
+    const info = lstatSync(Buffer.concat([dir, SLASH, name]), { throwIfNoEntry: false });
+    if (!info) return { entries, lost: name };
+    entries.push({ name, directory: info.isDirectory() });
+  }
+  return { entries };
 }
 
 /**
@@ -223,7 +220,9 @@ export async function removeTree(path: string | Buffer): Promise<void> {
     const dir = stack[stack.length - 1] as Buffer;
     letOwnerIn(dir, lstatSync(dir, { throwIfNoEntry: false }));
     let descended = false;
-    for (const entry of entriesOf(dir)) {
+    const { entries, lost } = entriesOf(dir);
+    if (lost) throw new Error(`cannot read back the name ${displayPath(lost)} in ${displayPath(dir)} on this runtime`);
+    for (const entry of entries) {
       const child = Buffer.concat([dir, SLASH, entry.name]);
       if (!entry.directory) unlinkSync(child);
       else if (child.length - top.length > FLATTEN_AT) {
