@@ -176,23 +176,21 @@ export async function showRun(runsDir: string, runId: string, opts: ShowOptions)
     for (const step of steps) opts.out(opts.json ? JSON.stringify({ step }) + "\n" : `  ${formatStep(step)}\n`);
   };
   if (opts.follow && !opts.json) opts.out(formatHeader(show));
-  for (let serverGone = false; ; ) {
+  let gone: { pid: number } | null = null;
+  for (;;) {
     // The result is looked for before the events are read: once it exists, every event is already on disk. Whether
     // the server is gone is asked before both, so a server that wrote the result and then exited is not missed.
-    serverGone = await abandonedBy(dir) !== null;
+    gone = await abandonedBy(dir);
     const result = await readJson(path.join(dir, RUN_FILES.result));
     emit((await tail.next()).flatMap(eventSteps));
-    if (result || serverGone || !opts.follow || opts.signal?.aborted) {
+    if (result || gone || !opts.follow || opts.signal?.aborted) {
       show.result = result;
       break;
     }
     await new Promise((resolve) => setTimeout(resolve, opts.pollMs ?? 250));
   }
   show.status = show.result ? finalStatusOf(show.result as { ok: boolean; timed_out: boolean; cancelled: boolean }) : "incomplete";
-  if (!show.result) {
-    const gone = await abandonedBy(dir);
-    if (gone) show.abandoned = `the server that ran it (pid ${gone.pid}) is no longer running, so this run will not finish`;
-  }
+  if (!show.result && gone) show.abandoned = `the server that ran it (pid ${gone.pid}) is no longer running, so this run will not finish`;
   if (opts.json) {
     const last = show.abandoned ? { result: show.result, status: show.status, abandoned: show.abandoned } : { result: show.result, status: show.status };
     opts.out(opts.follow ? JSON.stringify(last) + "\n" : JSON.stringify(show, null, 2) + "\n");
