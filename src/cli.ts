@@ -29,6 +29,7 @@ import { RunManager } from "./runs/manager.ts";
 import { rootsUnderTmp, TMP_ROOT_HINT } from "./policy/tmp-roots.ts";
 import { createRunRecords } from "./runs/record.ts";
 import { createThreadRegistry } from "./runs/threads.ts";
+import { createWriterLedger } from "./runs/writer-ledger.ts";
 import { createServer } from "./server.ts";
 import { useGitProgram } from "./workspace/git.ts";
 import { workDirExposure, workDirFor } from "./workspace/private-dir.ts";
@@ -189,6 +190,7 @@ async function serveSetup(argv: string[], io: CliIO, env: Env, cwd: string): Pro
     startRecord: createRunRecords({ runsDir: options.runsDir, keepRuns: options.keepRuns, redact, log }),
     threads: createThreadRegistry({ runsDir: options.runsDir, keepRuns: options.keepRuns }),
     spares,
+    writers: createWriterLedger(workDir),
   };
   return { options, log, roots, location, codexHome, workDir, initial, shutdown, limiter, spares, context };
 }

@@ -26,8 +26,9 @@ import { outputSchemaProblem } from "./policy/output-schema.ts";
 import { Refusal } from "./errors.ts";
 import { agentsDirInReach } from "./policy/agents-in-reach.ts";
 import { holdResolvedCwd, writesInPlace, type TreeLock } from "./runs/tree-lock.ts";
+import type { WriterLedger } from "./runs/writer-ledger.ts";
 import { GIT_MISSING } from "./workspace/git.ts";
-import { checkDepsUse, depsFromCall, prepareWorkspace, WorkspaceError, type SparePool, type Workspace, type WorktreeDepsSetting } from "./workspace/index.ts";
+import { checkDepsUse, depsFromCall, prepareWorkspace, type SparePool, type Workspace, type WorktreeDepsSetting } from "./workspace/index.ts";
 import type { DelegateInput } from "./shapes/delegate-input.ts";
 import type { DelegateResult } from "./shapes/delegate-result.ts";
 import { ensurePrivateDir, makeRunDir, workDirFor } from "./workspace/private-dir.ts";
@@ -68,6 +69,11 @@ export interface DelegateContext {
   spares?: SparePool;
   /** The run table's tree lock (runs/tree-lock.ts); without it (unit tests) runs never wait for each other. */
   treeLock?: Pick<TreeLock, "hold">;
+  /**
+   * The in-place writers ledger (runs/writer-ledger.ts), kept in the private work directory and shared by every
+   * process on this CODEX_HOME; every run that writes in place is recorded there before its codex starts.
+   */
+  writers?: Pick<WriterLedger, "add">;
 }
 
 const AD_HOC_KEYS = ["persona", "profile", "model", "reasoning_effort", "sandbox_mode", "approval_policy"] as const;
@@ -241,7 +247,10 @@ export async function runDelegation(plan: DelegationPlan, input: DelegateInput, 
     );
     const cwd = held.cwd;
     releaseTree = held.release;
-    runDir = await makeRunDir(await ensurePrivateDir(ctx.workDir ?? workDirFor(codexHomeOf(ctx.parentEnv))));
+    const privateDir = await ensurePrivateDir(ctx.workDir ?? workDirFor(codexHomeOf(ctx.parentEnv)));
+    // Security (runs/writer-ledger.ts): on record before the writer can plant anything below its cwd.
+    if (writesInPlace(plan.isolation, plan.sandbox)) await ctx.writers?.add(cwd);
+    runDir = await makeRunDir(privateDir);
     opts.onProgress?.(plan.isolation === "none" ? "starting codex" : `preparing ${plan.isolation} workspace`);
     workspace = await prepareWorkspace({
       mode: plan.isolation, cwd, baseDir: runDir, roots: ctx.roots.map((root) => root.real), signal: opts.signal, logger: ctx.log,
@@ -328,7 +337,7 @@ function startCodex(
 /** Every refusal reaches the caller as a DelegateError; anything else is a broken invariant and stays as it is. */
 function asRefusal(error: unknown, signal: AbortSignal | undefined): unknown {
   if (error instanceof DelegateError) return error;
-  if (error instanceof WorkspaceError || error instanceof PolicyError) return new DelegateError(error.message);
+  if (error instanceof Refusal) return new DelegateError(error.message, { hint: error.hint });
   // A cancel or shutdown while the workspace was being prepared is a cancellation, not an internal error.
   if (signal?.aborted) return new DelegateError("the call was cancelled before codex started; nothing ran and the workspace was removed");
   return error;

@@ -26,6 +26,8 @@ import { resolveRoots } from "../policy/roots.ts";
 import { checkRequest, RunManager, type RunView } from "../runs/manager.ts";
 import { createRunRecords } from "../runs/record.ts";
 import { printable } from "../runs/show.ts";
+import { createWriterLedger } from "../runs/writer-ledger.ts";
+import { workDirFor } from "../workspace/private-dir.ts";
 
 export { EXIT_INTERRUPTED };
 
@@ -161,6 +163,7 @@ async function buildRunContext(options: ServerOptions, io: CliIO, env: Env, cwd:
     redact,
     log,
     startRecord: createRunRecords({ runsDir: options.runsDir, keepRuns: options.keepRuns, redact, log }),
+    writers: createWriterLedger(workDirFor(codexHome)),
   };
 }
 

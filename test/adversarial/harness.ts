@@ -10,6 +10,7 @@ import { afterAll, expect } from "bun:test";
 import { connectServer, type ConnectedServer } from "../helpers/mcp-client.ts";
 import { repoRoot } from "../helpers/paths.ts";
 import { serverCommand } from "../helpers/server-command.ts";
+import { LEDGER_FILE } from "../../src/runs/writer-ledger.ts";
 
 export const FAKE_CODEX = path.join(repoRoot, "test", "fixtures", "fake-codex", "fake-codex.mjs");
 
@@ -348,7 +349,8 @@ export async function expectNoTempDirs(scratch: Scratch, options: { sparesAllowe
   const leftovers = async () => {
     const all = [
       ...(await entriesOf(scratch.tmp)).map((e) => path.join(scratch.tmp, e)),
-      ...(await entriesOf(workDirOf(scratch))).map((e) => path.join(workDirOf(scratch), e)),
+      // The in-place writers ledger is kept for good (src/runs/writer-ledger.ts); anything else is a leftover.
+      ...(await entriesOf(workDirOf(scratch))).filter((e) => e !== LEDGER_FILE).map((e) => path.join(workDirOf(scratch), e)),
     ];
     const spares = all.filter(isSpare);
     return [...all.filter((e) => !isSpare(e)), ...(spares.length > sparesAllowed ? spares : [])];
