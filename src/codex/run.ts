@@ -106,19 +106,21 @@ export interface ProbeOutcome {
 }
 
 /**
- * Run codex briefly for `doctor` (`--version`, `exec --help`, `features list`): no stdin, output capped, ended with
+ * Run codex briefly (`--version`, `exec --help`, `features list` for doctor; `mcp list --json` before a run): no stdin, output capped, ended with
  * its process group at the time limit. Lives here so this file stays the only place that starts codex.
  */
 export async function probeCodex(
   codexPath: string,
   args: readonly string[],
-  opts: { timeoutMs: number; env: Record<string, string>; maxOutputBytes?: number },
+  opts: { timeoutMs: number; env: Record<string, string>; maxOutputBytes?: number; signal?: AbortSignal; cwd?: string },
 ): Promise<ProbeOutcome> {
   const limit = opts.maxOutputBytes ?? 256 * 1024;
   const result = await runProcess(codexPath, args, {
+    cwd: opts.cwd,
     env: opts.env,
     input: "ignore",
     timeoutMs: opts.timeoutMs,
+    signal: opts.signal,
     stdout: { maxBytes: limit },
     stderr: { maxBytes: limit },
   });

@@ -1,0 +1,69 @@
+/**
+ * The MCP servers codex would load for a run, as codex itself reports them: `codex [global options] mcp list --json`,
+ * run with the same global options (`--profile`, `--cd`, `-c` overrides, `--disable`) and environment as the `exec`
+ * it precedes. Codex merges config.toml, the profile's file and a trusted project's `.codex/config.toml` layers; asking
+ * codex rather than reading those files ourselves means no layer is missed and none is read differently.
+ */
+import { z } from "zod";
+import { probeCodex } from "./run.ts";
+
+/** One entry of `codex mcp list --json` (codex 0.169 and 0.171 print the same shape); unknown fields are kept out. */
+const mcpServerEntrySchema = z.object({
+  name: z.string().min(1),
+  enabled: z.boolean(),
+  transport: z.object({
+    type: z.string(),
+    command: z.string().optional(),
+    args: z.array(z.string()).nullish(),
+    env: z.record(z.string(), z.string()).nullish(),
+    env_vars: z.array(z.string()).nullish(),
+    cwd: z.string().nullish(),
+    url: z.string().optional(),
+  }).loose(),
+  startup_timeout_sec: z.number().nullish(),
+  tool_timeout_sec: z.number().nullish(),
+}).loose();
+
+export type McpServerEntry = z.infer<typeof mcpServerEntrySchema>;
+
+/** Longest `mcp list` may take: it only reads configuration (≈ 0.2 s here). */
+export const MCP_LIST_TIMEOUT_MS = 15_000;
+
+/** Pure: the JSON codex printed → its entries, or why it cannot be used. */
+export function parseMcpList(stdout: string): { servers: McpServerEntry[] } | { problem: string } {
+  let value: unknown;
+  try {
+    value = JSON.parse(stdout);
+  } catch {
+    return { problem: "codex mcp list --json did not print JSON" };
+  }
+  const parsed = z.array(mcpServerEntrySchema).safeParse(value);
+  if (!parsed.success) return { problem: `codex mcp list --json printed an unexpected shape (${parsed.error.issues[0]?.message ?? "invalid"})` };
+  return { servers: parsed.data };
+}
+
+/**
+ * Ask codex which MCP servers it would load, given the global options the run will use (everything before `exec`)
+ * and the directory it will work in. `mcp list` ignores `--cd` (codex 0.171, measured: it finds project layers from
+ * its own working directory), so it is started in `cwd`, which must be the run's `--cd`.
+ * A failure is data (`problem`): the caller refuses the run rather than guess, since a server it cannot name it cannot
+ * switch off.
+ */
+export async function listMcpServers(req: {
+  codexPath: string;
+  globalArgs: readonly string[];
+  cwd: string;
+  env: Record<string, string>;
+  signal?: AbortSignal;
+}): Promise<{ servers: McpServerEntry[] } | { problem: string }> {
+  const probe = await probeCodex(req.codexPath, [...req.globalArgs, "mcp", "list", "--json"], {
+    timeoutMs: MCP_LIST_TIMEOUT_MS, cwd: req.cwd, env: req.env, signal: req.signal, maxOutputBytes: 4 * 1024 * 1024,
+  });
+  if (probe.spawnError) return { problem: `codex could not be started to list its MCP servers (${probe.spawnError})` };
+  if (probe.timedOut) return { problem: `codex mcp list did not answer within ${MCP_LIST_TIMEOUT_MS / 1000} s` };
+  if (probe.exitCode !== 0) {
+    const why = probe.stderr.trim().split("\n").slice(-3).join(" ").slice(0, 500);
+    return { problem: `codex mcp list exited with ${probe.exitCode}${why ? `: ${why}` : ""}` };
+  }
+  return parseMcpList(probe.stdout);
+}
