@@ -52,7 +52,9 @@ beforeAll(async () => {
   await mkdir(root);
   await writeFile(path.join(root, "README.md"), "a project\n");
   await mkdir(path.join(parent, "tmp"));
-  server = await serveWithCodexHome(home, ["--root", root, "--codex", codexBin], root, { TMPDIR: path.join(parent, "tmp") });
+  // Started beside the root, not in it: a writer in the server's working directory is refused, since it could plant
+  // ./agents for the next start (test/adversarial/planted-agents.test.ts).
+  server = await serveWithCodexHome(home, ["--root", root, "--codex", codexBin], parent, { TMPDIR: path.join(parent, "tmp") });
 });
 
 afterAll(async () => {
