@@ -67,7 +67,11 @@ export interface DelegateContext {
   threads?: ThreadRegistry;
   /** Spare worktrees, and worktree removals deferred until after the result (waited for at exit). */
   spares?: SparePool;
-  /** The run table's tree lock (runs/tree-lock.ts); without it (unit tests) runs never wait for each other. */
+  /**
+   * The tree lock (runs/tree-lock.ts), kept in the private work directory and shared by every process on this
+   * CODEX_HOME (`new TreeLock(workDir)`; serve's run table makes one when this is absent). Without it (unit tests)
+   * runs never wait for each other.
+   */
   treeLock?: Pick<TreeLock, "hold">;
   /**
    * The in-place writers ledger (runs/writer-ledger.ts), kept in the private work directory and shared by every

@@ -16,6 +16,8 @@ import { assistantMessage, functionCall, functionCallOutputs, startMockModel, ty
 import { codexBin, repoRoot } from "../helpers/paths.ts";
 import { countBadInput, reportTally } from "./harness.ts";
 import { closeServerWorld, serveWithCodexHome } from "../helpers/codex-server.ts";
+import { TREE_LOCK_DIR } from "../../src/runs/tree-lock.ts";
+import { LEDGER_FILE } from "../../src/runs/writer-ledger.ts";
 
 let parent: string;
 let home: CodexHome;
@@ -83,8 +85,10 @@ describe("a workspace-write sub-agent cannot write the server's private work dir
       // Only a run with isolation "none" works in the project itself.
       expect(existsSync(path.join(root, "inside-marker.txt"))).toBe(isolation === "none");
       await rm(path.join(root, "inside-marker.txt"), { force: true });
-      // Nothing left behind: the run's directory is gone.
-      expect(await readdir(workDir)).toEqual([]);
+      // Nothing left behind: the run's directory is gone (the writers ledger and the tree lock's directory, empty,
+      // are kept for good).
+      expect((await readdir(workDir)).filter((name) => name !== LEDGER_FILE && name !== TREE_LOCK_DIR)).toEqual([]);
+      expect(await readdir(path.join(workDir, TREE_LOCK_DIR)).catch(() => [])).toEqual([]);
     });
   }
 });
