@@ -300,7 +300,7 @@ export function parseJsonAgentFields(text: string): JsonAgentFields {
     return unusable("JSON_ERROR", `not valid JSON: ${(error as Error).message}`);
   }
   if (!value || typeof value !== "object" || Array.isArray(value)) return unusable("JSON_ERROR", "the file must hold one JSON object of settings");
-  if (plainDataProblem(value, { maxDepth: MAX_JSON_DEPTH, prototypeKeys: false })) {
+  if (plainDataProblem(value, { maxDepth: MAX_JSON_DEPTH, prototypeKeys: false })?.kind === "too-deep") {
     return unusable("JSON_TOO_DEEP", `the JSON nests deeper than ${MAX_JSON_DEPTH} levels; agent settings are flat key: value pairs`);
   }
   // Security: JSON.parse keeps the last of two equal keys, so a second "sandbox_mode" after a long persona would win

@@ -1,5 +1,4 @@
-// The tree lock (issue 8, security review finding B: "the cwd can be swapped after the last check"; issue 18: "the
-// lock works only inside one server process").
+// The tree lock: runs that could swap a directory under one another never run at the same time, in any process.
 //
 // Security: codex is handed the real path of its cwd as --cd, but resolves that path again itself when it starts, and
 // its sandbox's writable root is whatever the path then names. A run that can write in place (isolation "none" with a
@@ -116,7 +115,7 @@ export class TreeLock {
   private readonly pollMs: number;
   private directory: Promise<string> | undefined;
   /** Claims read so far, by file name (a claim file never changes once it has its name). */
-  private readonly read = new Map<string, QueuedClaim | "unreadable">();
+  private readonly read = new Map<string, QueuedClaim>();
   /** Waiting claims of this process, woken when one of this process's claims ends. */
   private readonly wakers = new Set<() => void>();
   /** This process's claims join the queue one at a time, in the order hold() was called. */
@@ -221,7 +220,7 @@ export class TreeLock {
         dir = await this.ready(true);
         continue;
       }
-      if (attempt === 0) await this.removeStaleTemporaries(dir);
+      if (attempt === 0) await this.removeLeftovers(dir);
       const last = (await this.queue(dir)).at(-1);
       const sequence = (last === undefined ? 0 : Number(last.slice(0, 16))) + 1;
       const name = `${String(sequence).padStart(16, "0")}-${randomBytes(16).toString("hex")}.claim`;
@@ -243,18 +242,25 @@ export class TreeLock {
     throw new WorkspaceError(`could not take a place in the tree lock's queue in "${dir}" after ${MAX_ENQUEUE_ATTEMPTS} tries (claims kept arriving at the same instant); nothing ran, retry`);
   }
 
+  /** The claim in file `name`, "unreadable", or undefined when it is gone; a claim read once is remembered. */
+  private async claimIn(dir: string, name: string): Promise<QueuedClaim | "unreadable" | undefined> {
+    const known = this.read.get(name);
+    if (known) return known;
+    const file = path.join(dir, name);
+    const text = await readRegularFile(file, MAX_CLAIM_BYTES);
+    if ("missing" in text) return undefined;
+    const claim = "text" in text && !text.truncated ? parseClaim(text.text, file) : null;
+    if (!claim) return "unreadable";
+    this.read.set(name, claim);
+    return claim;
+  }
+
   /** The first earlier claim that conflicts with `claim` and whose process may still run; gone owners' are removed. */
   private async blockerOf(dir: string, mine: string, claim: TreeClaim): Promise<QueuedClaim | "unreadable" | undefined> {
     for (const name of await this.queue(dir)) {
       if (name >= mine) return undefined;
-      let other = this.read.get(name);
-      if (other === undefined) {
-        const file = path.join(dir, name);
-        const text = await readRegularFile(file, MAX_CLAIM_BYTES);
-        if ("missing" in text) continue;
-        other = ("text" in text && !text.truncated && parseClaim(text.text, file)) || "unreadable";
-        this.read.set(name, other);
-      }
+      const other = await this.claimIn(dir, name);
+      if (other === undefined) continue;
       // Security: fail closed; a claim that cannot be read may be a writer's.
       if (other === "unreadable") return other;
       if (!claimsConflict(claim, other.claim)) continue;
@@ -319,9 +325,20 @@ export class TreeLock {
     for (const wake of [...this.wakers]) wake();
   }
 
-  /** Temporary files of processes that died between writing and renaming a claim. */
-  private async removeStaleTemporaries(dir: string): Promise<void> {
+  /**
+   * What processes that are gone left: their claims (whatever they conflict with, so the directory empties), and
+   * temporary files of a claim that was never renamed into place.
+   */
+  private async removeLeftovers(dir: string): Promise<void> {
     for (const name of await readdir(dir)) {
+      if (CLAIM_NAME.test(name)) {
+        const claim = await this.claimIn(dir, name);
+        if (claim && claim !== "unreadable" && (await ownerGone(claim.owner))) {
+          await unlink(claim.file).catch(() => {});
+          this.read.delete(name);
+        }
+        continue;
+      }
       if (!name.startsWith(TEMPORARY_PREFIX)) continue;
       const pid = Number(name.slice(TEMPORARY_PREFIX.length).split("-")[0]);
       if (!Number.isSafeInteger(pid) || pid === process.pid) continue;

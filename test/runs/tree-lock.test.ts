@@ -186,6 +186,11 @@ describe("across processes (one work directory)", () => {
       expect(existsSync(file)).toBe(false);
       release();
     }
+    // One that conflicts with nothing is removed too, by the next claim taken: the directory does not fill up.
+    const unrelated = await plantClaim(owners[0]!, JSON.stringify({ v: 1, cwd: "/elsewhere", writesInPlace: false, label: "x", owner: owners[0] }));
+    (await new TreeLock(workDir).hold(reader("/r")))();
+    expect(existsSync(unrelated)).toBe(false);
+    expect(existsSync(lockDir())).toBe(false);
   });
 
   test("a claim of another machine, or one that cannot be read, is honoured (fail closed) until it is removed", async () => {
