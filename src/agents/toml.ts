@@ -45,8 +45,20 @@ export function parseToml(source: string, limits: { maxBytes?: number; maxDepth?
   const problem = plainDataProblem(table, { maxDepth, prototypeKeys: false });
   if (problem?.kind === "too-deep") throw new TomlError(null, `tables and values nest deeper than ${maxDepth} levels (at ${problem.path})`);
   // Only a date or time is not plain data in what smol-toml returns.
-  if (problem?.kind === "not-plain") throw new TomlError(null, `${problem.path} holds a date or time, which no role-file key takes; write it as a string`);
+  if (problem?.kind === "not-plain") {
+    throw new TomlError(lineOfKey(source, problem.path), `${problem.path} holds a date or time, which no role-file key takes; write it as a string`);
+  }
   return plainCopy(table) as TomlTable;
+}
+
+/** The line where the last key of `keyPath` is given a value, when exactly one line does (smol-toml keeps no positions). */
+function lineOfKey(source: string, keyPath: string): number | null {
+  const key = /[^.[\]"]+(?="?$)/.exec(keyPath)?.[0];
+  if (key === undefined) return null;
+  const escaped = key.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+  const pattern = new RegExp(`^[ \\t]*(?:[A-Za-z0-9_.\\-"' ]*\\.)?["']?${escaped}["']?[ \\t]*=`);
+  const lines = source.split(/\r?\n/).map((line, i) => [line, i + 1] as const).filter(([line]) => pattern.test(line));
+  return lines.length === 1 ? lines[0]![1] : null;
 }
 
 /** Tables → ordinary objects; keys become own data properties (defineProperty: "__proto__" is a key, not a setter). */

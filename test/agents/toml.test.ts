@@ -112,8 +112,11 @@ describe("the TOML reader", () => {
   test("our limits: the size before parsing, the depth of tables and values after it, and no dates", () => {
     expect(refusal("a = 1\n".repeat(100), { maxBytes: 100 }).message).toBe("the file is 600 bytes; at most 100 are read");
     expect(refusal(`[${Array.from({ length: 50 }, () => "t").join(".")}]\n`).message).toContain("nest deeper than 8 levels");
-    expect(refusal("when = 1979-05-27\n").message).toBe("when holds a date or time, which no role-file key takes; write it as a string");
-    expect(refusal("[t]\nat = 07:32:00\n").message).toContain("t.at holds a date or time");
+    expect(refusal("when = 1979-05-27\n").message).toBe("line 1: when holds a date or time, which no role-file key takes; write it as a string");
+    expect(refusal('a = 1\n[t]\n"at" = 07:32:00\n').message).toStartWith("line 3: t.at holds a date or time");
+    expect(refusal("a.b.when = 1979-05-27\n").line).toBe(1);
+    // Where the key cannot be found on one line, the message names it without a line.
+    expect(refusal("a = [1979-05-27]\n")).toMatchObject({ line: null, message: expect.stringContaining("a[0] holds a date or time") });
   });
 
   test("a sub-table of a table made by dotted keys is allowed", () => {
