@@ -4,7 +4,7 @@
  */
 import { rm, stat, writeFile } from "node:fs/promises";
 import { validateSettings } from "./agents/parse.ts";
-import type { Registry } from "./agents/registry.ts";
+import { agentsPlaces, type Registry } from "./agents/registry.ts";
 import { AGENT_NAME_PATTERN, hasErrors, type Agent, type IsolationMode } from "./agents/schema.ts";
 import { runCodex, type RunOutcome } from "./codex/run.ts";
 import { collectOutcome, runNotes } from "./delegation/outcome.ts";
@@ -67,7 +67,11 @@ export interface DelegateContext {
   threads?: ThreadRegistry;
   /** Spare worktrees, and worktree removals deferred until after the result (waited for at exit). */
   spares?: SparePool;
-  /** The run table's tree lock (runs/tree-lock.ts); without it (unit tests) runs never wait for each other. */
+  /**
+   * The tree lock (runs/tree-lock.ts), kept in the private work directory and shared by every process on this
+   * CODEX_HOME (`new TreeLock(workDir)`; serve's run table makes one when this is absent). Without it (unit tests)
+   * runs never wait for each other.
+   */
   treeLock?: Pick<TreeLock, "hold">;
   /**
    * The in-place writers ledger (runs/writer-ledger.ts), kept in the private work directory and shared by every
@@ -180,9 +184,12 @@ export async function planDelegation(input: DelegateInput, ctx: DelegateContext,
     if (error instanceof PolicyError) throw new DelegateError(error.message);
     throw error;
   }
-  // Security (issue 8 C): a run that writes in place never gets the agents directory in its reach.
-  const agentsProblem = agentsDirInReach(registry.location?.dir ?? null, cwd, writesInPlace(isolation, sandbox));
-  if (agentsProblem) throw new DelegateError(agentsProblem);
+  // Security: a run that writes in place never gets the agents directory in its reach, nor a place that would
+  // outrank it at the next start (policy/agents-in-reach.ts).
+  if (writesInPlace(isolation, sandbox) && registry.location) {
+    const agentsProblem = agentsDirInReach(await agentsPlaces(registry.location), cwd, true);
+    if (agentsProblem) throw new DelegateError(agentsProblem);
+  }
   const problem = await environmentProblem(input, isolation, ctx);
   if (problem) throw new DelegateError(problem);
   // Issue 13: refused before anything is made (e.g. no links to the user's dependencies without a sandbox).

@@ -4,6 +4,7 @@
  * warning with a stable code that says what is lost. Nothing is ignored silently.
  */
 import type { SandboxMode } from "../policy/sandbox.ts";
+import { unknownKeyIssue } from "./strict.ts";
 import { settingSchemas, type AgentFormat, type AgentIssue, type AgentSettings, type ReasoningEffort } from "./schema.ts";
 
 /** Keys only a Claude Code agent file has; one of them in a frontmatter makes the file a Claude Code agent. */
@@ -41,6 +42,11 @@ const CLAUDE_LOST: Record<string, [string, string]> = {
   color: ["CLAUDE_COLOR", "the display colour has no meaning here"],
   initialPrompt: ["CLAUDE_INITIAL_PROMPT", "the initial prompt is not sent; the delegate task is the only user message"],
 };
+
+/** Claude keys that limit what the agent may do: a misspelling of one is an error (strict.ts unknownKeyIssue). */
+const CLAUDE_LIMITING_KEYS = ["tools", "disallowedTools", "permissionMode", "mcpServers"];
+/** Role-file keys that limit what the agent may do, likewise. */
+const ROLE_LIMITING_KEYS = ["sandbox_mode", "approval_policy", "mcp_servers"];
 
 /** Codex role keys that map one to one onto our settings. */
 const CODEX_ROLE_KEYS: Record<string, keyof AgentSettings> = {
@@ -199,9 +205,11 @@ export function mapClaudeAgent(raw: Record<string, unknown>): MappedAgent {
   for (const [key, [code, lost]] of Object.entries(CLAUDE_LOST)) {
     if (raw[key] !== undefined) issues.push(warn(code, key, `${key} is not carried over (${lost})`));
   }
-  const known = new Set<string>([...CLAUDE_ONLY_KEYS, ...SHARED_KEYS]);
+  const known: string[] = [...CLAUDE_ONLY_KEYS, ...SHARED_KEYS];
   for (const key of Object.keys(raw)) {
-    if (!known.has(key)) issues.push(warn("UNKNOWN_KEY", key, `unknown key "${key}" is ignored; Claude Code keys: ${[...CLAUDE_ONLY_KEYS, ...SHARED_KEYS].join(", ")}`));
+    if (known.includes(key)) continue;
+    const issue = unknownKeyIssue(key, known, CLAUDE_LIMITING_KEYS, { code: "UNKNOWN_KEY", ignored: `unknown key "${key}" is ignored`, known: `Claude Code keys: ${known.join(", ")}` });
+    if (issue) issues.push(issue);
   }
   return out;
 }
@@ -269,10 +277,14 @@ export function mapCodexRole(raw: Record<string, unknown>): MappedAgent {
   } else if (settings.sandbox_mode !== undefined) {
     out.sandboxFrom = `sandbox_mode = "${settings.sandbox_mode}"`;
   }
-  const handled = new Set(["name", "description", "developer_instructions", "nickname_candidates", ...Object.keys(CODEX_ROLE_KEYS)]);
+  const handled = ["name", "description", "developer_instructions", "nickname_candidates", ...Object.keys(CODEX_ROLE_KEYS)];
   for (const key of Object.keys(raw)) {
-    if (handled.has(key)) continue;
-    issues.push(warn("CODEX_KEY_NOT_PASSED", key, `"${key}" is not passed to codex: a role file may set only ${Object.keys(CODEX_ROLE_KEYS).join(", ")} (it must not be a way to change MCP servers, shell policy or other configuration unseen)`));
+    if (handled.includes(key)) continue;
+    const issue = unknownKeyIssue(key, handled, ROLE_LIMITING_KEYS, {
+      code: "CODEX_KEY_NOT_PASSED", ignored: `"${key}" is not passed to codex`,
+      known: `a role file may set only ${Object.keys(CODEX_ROLE_KEYS).join(", ")} (it must not be a way to change MCP servers, shell policy or other configuration unseen)`,
+    });
+    if (issue) issues.push(issue);
   }
   return out;
 }

@@ -1,16 +1,23 @@
 /**
  * Pure: agent file text → agent or issues. No filesystem access here (registry.ts reads files).
  */
-import { parseDocument, visit } from "yaml";
+import { isScalar, parseDocument, visit } from "yaml";
 import { detectMarkdownFormat, guessKeys, mapClaudeAgent, mapCodexRole, type MappedAgent } from "./interop.ts";
 import {
-  AGENT_NAME_PATTERN, MAX_FRONTMATTER_BYTES, MAX_PERSONA_BYTES, SETTING_KEYS, settingSchemas, hasErrors,
+  AGENT_NAME_PATTERN, MAX_AGENT_FILE_BYTES, MAX_FRONTMATTER_BYTES, MAX_PERSONA_BYTES, SETTING_KEYS, settingSchemas, hasErrors,
   type Agent, type AgentFileResult, type AgentFormat, type AgentIssue, type AgentSettings, type SettingKey,
 } from "./schema.ts";
+import { ambiguousCharacter, ambiguousCharacterMessage, duplicateJsonKey, plainDataProblem, prototypeKeyMessage, unknownKeyIssue } from "./strict.ts";
 import { parseToml, TomlError } from "./toml.ts";
 
 const MAX_JSON_DEPTH = 8;
 const byteLength = (s: string) => Buffer.byteLength(s, "utf8");
+
+/**
+ * This server's keys that limit what an agent may do: a misspelling of one is an error, not an ignored key
+ * (strict.ts unknownKeyIssue). Names another format or a later version adds count only once they are known keys.
+ */
+const LIMITING_KEYS = ["sandbox_mode", "approval_policy", "isolation", "mcp_servers", "web_search", "network"];
 
 export function checkAgentName(name: string, fromKey = false): AgentIssue | null {
   if (AGENT_NAME_PATTERN.test(name)) return null;
@@ -30,10 +37,8 @@ export function validateSettings(raw: Record<string, unknown>, extraKeys: readon
   for (const [key, value] of Object.entries(raw)) {
     if (extraKeys.includes(key)) continue;
     if (!(SETTING_KEYS as string[]).includes(key)) {
-      issues.push({
-        level: "warning", code: "UNKNOWN_KEY", field: key,
-        message: `unknown key "${key}" is ignored; known keys: ${SETTING_KEYS.join(", ")}`,
-      });
+      const issue = unknownKeyIssue(key, SETTING_KEYS, LIMITING_KEYS, { code: "UNKNOWN_KEY", ignored: `unknown key "${key}" is ignored`, known: `known keys: ${SETTING_KEYS.join(", ")}` });
+      if (issue) issues.push(issue);
       continue;
     }
     const schema = settingSchemas[key as SettingKey];
@@ -120,14 +125,43 @@ function finishMapped(basename: string, file: string, format: AgentFormat, mappe
   });
 }
 
-/** Split `---` frontmatter from the body. No frontmatter means the whole text is the persona. */
-export function splitFrontmatter(text: string): { frontmatter: string | null; body: string } | { error: string } {
-  const clean = text.replace(/^\uFEFF/, "");
-  if (!/^---[ \t]*\r?\n/.test(clean)) return { frontmatter: null, body: clean };
-  const afterOpen = clean.replace(/^---[ \t]*\r?\n/, "");
-  const close = /^---[ \t]*$/m.exec(afterOpen);
+/** YAML's line breaks (1.2, section 5.4): CRLF, LF and CR. NEL, U+2028 and U+2029 are not line ends to YAML. */
+const YAML_LINE_BREAK = /\r\n|\n|\r/g;
+const DELIMITER = /^---[ \t]*$/;
+
+/**
+ * Split `---` frontmatter from the body. No frontmatter means the whole text is the persona. Lines are what YAML calls
+ * lines (never a JavaScript `m` regex, whose line ends include U+2028 and U+2029: a `---` after one would cut the
+ * settings short). `head` is the text from the start through the closing delimiter line: the part that holds settings.
+ */
+export function splitFrontmatter(text: string): { frontmatter: string | null; body: string; head: string } | { error: string } {
+  const clean = text.startsWith("\uFEFF") ? text.slice(1) : text;
+  const lines: Array<{ start: number; end: number; next: number }> = [];
+  let start = 0;
+  for (const m of clean.matchAll(YAML_LINE_BREAK)) {
+    lines.push({ start, end: m.index, next: m.index + m[0].length });
+    start = m.index + m[0].length;
+  }
+  lines.push({ start, end: clean.length, next: clean.length });
+  const lineText = (l: { start: number; end: number }) => clean.slice(l.start, l.end);
+  const open = lines[0]!;
+  // The opening line must end with a line break: a file that is just "---" has no frontmatter.
+  if (lines.length < 2 || !DELIMITER.test(lineText(open))) return { frontmatter: null, body: clean, head: "" };
+  const close = lines.slice(1).find((l) => DELIMITER.test(lineText(l)));
   if (!close) return { error: "the frontmatter opened with \"---\" is never closed; add a line \"---\" after the settings" };
-  return { frontmatter: afterOpen.slice(0, close.index), body: afterOpen.slice(close.index + close[0].length).replace(/^\r?\n/, "") };
+  return { frontmatter: clean.slice(open.next, close.start), body: clean.slice(close.next), head: clean.slice(0, close.next) };
+}
+
+/**
+ * The part of a `.md` file whose characters are held to strict.ts, or "" for a file with no frontmatter. A file that
+ * starts with "---" or a second byte-order mark but has no frontmatter by our reading may look like it has one to a
+ * reader, so its first line is checked too.
+ */
+function settingsPartOf(text: string, split: { frontmatter: string | null; head: string }): string {
+  if (split.frontmatter !== null) return split.head;
+  const clean = text.startsWith("\uFEFF") ? text.slice(1) : text;
+  if (!/^(\uFEFF|---)/.test(clean)) return "";
+  return clean.split(/\r\n|\n/, 1)[0]!;
 }
 
 /**
@@ -138,6 +172,10 @@ export function parseMarkdownAgent(name: string, file: string, text: string, opt
   const split = splitFrontmatter(text);
   const dirFormat: AgentFormat = opts.inClaudeDir ? "claude-code" : "codex-subagents";
   if ("error" in split) return finishAgent(name, file, {}, undefined, [{ level: "error", code: "FRONTMATTER_UNCLOSED", message: split.error }], { format: dirFormat });
+  const ambiguous = ambiguousCharacter(settingsPartOf(text, split));
+  if (ambiguous) {
+    return finishAgent(name, file, {}, undefined, [{ level: "error", code: "AMBIGUOUS_CHARACTER", message: ambiguousCharacterMessage(ambiguous) }], { format: dirFormat });
+  }
   if (split.frontmatter === null) {
     if (dirFormat === "claude-code") return finishMapped(name, file, "claude-code", mapClaudeAgent({}), split.body);
     return finishAgent(name, file, {}, split.body, []);
@@ -156,22 +194,40 @@ export function parseMarkdownAgent(name: string, file: string, text: string, opt
   }
   const detected = detectMarkdownFormat(Object.keys(parsed.value), opts.inClaudeDir === true);
   if ("error" in detected) return finishAgent(name, file, {}, undefined, [detected.error], { format: "claude-code" });
-  if (detected.format === "claude-code") return finishMapped(name, file, "claude-code", mapClaudeAgent(parsed.value), split.body);
+  const keyIssues = prototypeKeyIssues(parsed.value);
+  if (detected.format === "claude-code") return finishMapped(name, file, "claude-code", mapClaudeAgent(parsed.value), split.body, keyIssues);
   const { settings, issues } = validateSettings(parsed.value);
-  return finishAgent(name, file, settings, split.body, issues);
+  return finishAgent(name, file, settings, split.body, [...keyIssues, ...issues]);
 }
 
 /** `<name>.toml`: a Codex role file (name, description, developer_instructions and a few Codex config keys). */
 export function parseCodexRoleAgent(name: string, file: string, text: string): AgentFileResult {
+  const fail = (code: string, message: string) => finishAgent(name, file, {}, undefined, [{ level: "error", code, message }], { format: "codex-role" });
+  // A lone CR is left to the TOML parser: TOML 1.0 forbids it everywhere, and smol-toml refuses it.
+  const ambiguous = ambiguousCharacter(text.startsWith("\uFEFF") ? text.slice(1) : text, { loneCarriageReturn: false });
+  if (ambiguous) return fail("AMBIGUOUS_CHARACTER", ambiguousCharacterMessage(ambiguous));
   let table: Record<string, unknown>;
   try {
-    table = parseToml(text);
+    table = parseToml(text, { maxBytes: MAX_AGENT_FILE_BYTES });
   } catch (error) {
     if (!(error instanceof TomlError)) throw error;
-    return finishAgent(name, file, {}, undefined, [{ level: "error", code: "TOML_ERROR", message: `not valid TOML (or a part of TOML this server does not read), ${error.message}` }], { format: "codex-role" });
+    return fail("TOML_ERROR", `not valid TOML, or more than a role file holds: ${error.message}`);
   }
   const mapped = mapCodexRole(table);
-  return finishMapped(name, file, "codex-role", mapped, mapped.persona);
+  return finishMapped(name, file, "codex-role", mapped, mapped.persona, prototypeKeyIssues(table));
+}
+
+/**
+ * A key named __proto__, constructor or prototype anywhere in a parsed file is an error (strict.ts), in every format;
+ * so is an object that is not plain (a parser that assigned such a key would have replaced its prototype).
+ */
+function prototypeKeyIssues(value: unknown): AgentIssue[] {
+  const problem = plainDataProblem(value);
+  if (problem === null || problem.kind === "too-deep") return [];
+  const message = problem.kind === "prototype-key"
+    ? prototypeKeyMessage(problem)
+    : `the value at ${problem.path || "the top"} is not plain data (its prototype was replaced); remove any key named __proto__, constructor or prototype`;
+  return [{ level: "error", code: "PROTOTYPE_KEY", ...(problem.path ? { field: problem.path } : {}), message }];
 }
 
 /**
@@ -191,6 +247,8 @@ function parseYamlObject(source: string): { value: Record<string, unknown> } | {
   let aliased = false;
   visit(doc, { Alias: () => { aliased = true; return visit.BREAK; } });
   if (aliased) return { error: "the frontmatter uses a YAML alias (*name); aliases are not allowed in agent files: write the value out" };
+  const badKey = nonTextKey(doc);
+  if (badKey) return { error: `the frontmatter has the key ${badKey}, which is not text; keys are names (put it in quotes if it is one)` };
   let value: unknown;
   try {
     value = doc.toJS({ maxAliasCount: 0 });
@@ -202,16 +260,22 @@ function parseYamlObject(source: string): { value: Record<string, unknown> } | {
   return { value: value as Record<string, unknown> };
 }
 
-function jsonDepth(value: unknown): number {
-  let max = 0;
-  const stack: Array<[unknown, number]> = [[value, 0]];
-  while (stack.length) {
-    const [v, d] = stack.pop()!;
-    if (d > max) max = d;
-    if (d > MAX_JSON_DEPTH) return d;
-    if (v && typeof v === "object") for (const child of Object.values(v)) stack.push([child, d + 1]);
-  }
-  return max;
+/**
+ * A mapping key that is not a string (`1:`, `true:`, `~:`, a list or mapping as a key), shown as written, or null.
+ * Security: such keys become strings in JavaScript, and two different YAML keys can become one (`1` and `"1"`): the
+ * last would win silently, which uniqueKeys (YAML's own notion of equal keys) does not see.
+ */
+function nonTextKey(doc: ReturnType<typeof parseDocument>): string | null {
+  let found: string | null = null;
+  visit(doc, {
+    Pair: (_, pair) => {
+      const key = pair.key;
+      if (isScalar(key) && typeof key.value === "string") return undefined;
+      found = isScalar(key) ? JSON.stringify(key.source ?? String(key.value)) : key === null ? "(empty)" : "that is a list or mapping";
+      return visit.BREAK;
+    },
+  });
+  return found;
 }
 
 export interface JsonAgentFields {
@@ -225,20 +289,29 @@ export interface JsonAgentFields {
 
 /** `<name>.json`: the settings keys plus exactly one of `persona` and `personaFile`. */
 export function parseJsonAgentFields(text: string): JsonAgentFields {
+  const unusable = (code: string, message: string): JsonAgentFields => ({ settings: {}, issues: [{ level: "error", code, message }], usable: false });
+  const clean = text.startsWith("\uFEFF") ? text.slice(1) : text;
+  const ambiguous = ambiguousCharacter(clean);
+  if (ambiguous) return unusable("AMBIGUOUS_CHARACTER", ambiguousCharacterMessage(ambiguous));
   let value: unknown;
   try {
-    value = JSON.parse(text.replace(/^\uFEFF/, ""));
+    value = JSON.parse(clean);
   } catch (error) {
-    return { settings: {}, issues: [{ level: "error", code: "JSON_ERROR", message: `not valid JSON: ${(error as Error).message}` }], usable: false };
+    return unusable("JSON_ERROR", `not valid JSON: ${(error as Error).message}`);
   }
-  if (!value || typeof value !== "object" || Array.isArray(value)) {
-    return { settings: {}, issues: [{ level: "error", code: "JSON_ERROR", message: "the file must hold one JSON object of settings" }], usable: false };
+  if (!value || typeof value !== "object" || Array.isArray(value)) return unusable("JSON_ERROR", "the file must hold one JSON object of settings");
+  if (plainDataProblem(value, { maxDepth: MAX_JSON_DEPTH, prototypeKeys: false })?.kind === "too-deep") {
+    return unusable("JSON_TOO_DEEP", `the JSON nests deeper than ${MAX_JSON_DEPTH} levels; agent settings are flat key: value pairs`);
   }
-  if (jsonDepth(value) > MAX_JSON_DEPTH) {
-    return { settings: {}, issues: [{ level: "error", code: "JSON_TOO_DEEP", message: `the JSON nests deeper than ${MAX_JSON_DEPTH} levels; agent settings are flat key: value pairs` }], usable: false };
+  // Security: JSON.parse keeps the last of two equal keys, so a second "sandbox_mode" after a long persona would win
+  // over the one a reader sees near the top.
+  const duplicate = duplicateJsonKey(clean);
+  if (duplicate) {
+    return unusable("JSON_ERROR", `the key "${duplicate.key}" appears twice in one object (at ${duplicate.path}, line ${duplicate.line}); JSON readers disagree about which one counts (JavaScript keeps the last): keep one`);
   }
   const raw = value as Record<string, unknown>;
-  const { settings, issues } = validateSettings(raw, ["persona", "personaFile"]);
+  const { settings, issues: settingIssues } = validateSettings(raw, ["persona", "personaFile"]);
+  const issues = [...prototypeKeyIssues(raw), ...settingIssues];
   const out: JsonAgentFields = { settings, issues, usable: true };
   const hasPersona = raw.persona !== undefined;
   const hasFile = raw.personaFile !== undefined;

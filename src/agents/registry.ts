@@ -5,7 +5,8 @@ import { constants as fsConstants } from "node:fs";
 import { lstat, open, readdir, realpath, stat } from "node:fs/promises";
 import path from "node:path";
 import { NotFoundError } from "../errors.ts";
-import { isWithin } from "../policy/roots.ts";
+import type { AgentsPlace } from "../policy/agents-in-reach.ts";
+import { isWithin, realPathSoFar } from "../policy/roots.ts";
 import { finishAgent, parseCodexRoleAgent, parseJsonAgentFields, parseMarkdownAgent } from "./parse.ts";
 import { MAX_AGENT_FILE_BYTES, MAX_PERSONA_BYTES, type Agent, type AgentFileResult, type AgentIssue } from "./schema.ts";
 
@@ -20,6 +21,12 @@ export interface AgentsLocation {
   source: "directory" | "embedded";
   /** How it was found, for `list` and `doctor`: "--agents-dir", "CODEX_SUBAGENTS_DIR", "./agents", … */
   foundBy: string;
+  /**
+   * The places discovery looked at before the one in use, in order (absolute). An agents directory created at one of
+   * them would be loaded instead at the next start, so they are within a writer's reach as much as `dir` is
+   * (policy/agents-in-reach.ts). None for a directory named by --agents-dir or CODEX_SUBAGENTS_DIR.
+   */
+  outranking?: ReadonlyArray<{ dir: string; foundBy: string }>;
 }
 
 export interface EmbeddedAgentFile {
@@ -71,8 +78,12 @@ export async function discoverAgents(opts: {
   // Where Codex role files and Claude Code agents already live; after our own places, so those keep priority.
   candidates.push([path.join(opts.cwd, ".codex", "agents"), "./.codex/agents"], [path.join(opts.cwd, ".claude", "agents"), "./.claude/agents"]);
   const cwdReal = await realpath(opts.cwd).catch(() => path.resolve(opts.cwd));
+  const outranking: Array<{ dir: string; foundBy: string }> = [];
   for (const [dir, foundBy] of candidates) {
-    if (!(await isDirectory(dir))) continue;
+    if (!(await isDirectory(dir))) {
+      outranking.push({ dir: path.resolve(dir), foundBy });
+      continue;
+    }
     const real = await realpath(dir);
     // Security: a directory found implicitly is trusted because it is the user's; a repository can ship `agents` as a
     // symlink to a place a sub-agent can write (/tmp), and the agents are read again at every call. Beside the
@@ -80,9 +91,23 @@ export async function discoverAgents(opts: {
     if (foundBy !== "agents/ beside the executable" && !isWithin(real, cwdReal)) {
       throw new AgentsDirError(`agents directory ${foundBy} is a symlink to "${real}", outside the working directory "${cwdReal}"; an implicitly found agents directory must be inside it: pass --agents-dir "${real}" if you trust it, or remove the link`);
     }
-    return { dir: real, source: "directory", foundBy };
+    return { dir: real, source: "directory", foundBy, outranking };
   }
-  return { dir: null, source: "embedded", foundBy: "embedded starter agents" };
+  return { dir: null, source: "embedded", foundBy: "embedded starter agents", outranking };
+}
+
+/**
+ * The agents directory in use and every place that outranks it, each resolved as far as it exists (a link on the way
+ * is followed now, at the call, not only at start-up), for agentsDirInReach.
+ */
+export async function agentsPlaces(location: AgentsLocation): Promise<AgentsPlace[]> {
+  const places: AgentsPlace[] = [];
+  if (location.dir !== null) places.push({ dir: location.dir, what: "the agents directory in use", inUse: true });
+  for (const { dir, foundBy } of location.outranking ?? []) {
+    const what = `${foundBy}, found before ${location.foundBy === "embedded starter agents" ? "the embedded starter agents" : location.foundBy}`;
+    places.push({ dir: await realPathSoFar(dir), what, inUse: false });
+  }
+  return places;
 }
 
 const SKIPPED_FILES = /^(readme|license|changelog)(\.[a-z]+)?$/i;

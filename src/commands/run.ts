@@ -26,6 +26,7 @@ import { resolveRoots } from "../policy/roots.ts";
 import { checkRequest, RunManager, type RunView } from "../runs/manager.ts";
 import { createRunRecords } from "../runs/record.ts";
 import { printable } from "../runs/show.ts";
+import { TreeLock } from "../runs/tree-lock.ts";
 import { createWriterLedger } from "../runs/writer-ledger.ts";
 import { workDirFor } from "../workspace/private-dir.ts";
 
@@ -164,6 +165,7 @@ async function buildRunContext(options: ServerOptions, io: CliIO, env: Env, cwd:
     log,
     startRecord: createRunRecords({ runsDir: options.runsDir, keepRuns: options.keepRuns, redact, log }),
     writers: createWriterLedger(workDirFor(codexHome)),
+    treeLock: new TreeLock(workDirFor(codexHome)),
   };
 }
 

@@ -32,6 +32,25 @@ export function isWithin(candidate: string, parent: string, flavour: PathFlavour
   return rel !== ".." && !rel.startsWith(`..${flavour.sep}`) && !flavour.isAbsolute(rel);
 }
 
+/**
+ * `p` with symlinks resolved as far as it exists: the real path of its longest existing ancestor, then the rest as
+ * written. Where something created at `p` later would really be (a link on the way is followed).
+ */
+export async function realPathSoFar(p: string): Promise<string> {
+  let existing = path.resolve(p);
+  const rest: string[] = [];
+  for (;;) {
+    try {
+      return path.join(await realpath(existing), ...rest.reverse());
+    } catch {
+      const parent = path.dirname(existing);
+      if (parent === existing) return path.resolve(p);
+      rest.push(path.basename(existing));
+      existing = parent;
+    }
+  }
+}
+
 export function describeRoots(roots: readonly Root[]): string {
   return roots.map((r) => `"${r.given}"`).join(", ");
 }

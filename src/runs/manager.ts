@@ -18,6 +18,8 @@ import type { FinalStatus, RunStatus, RunView } from "../shapes/run-result.ts";
 import { isRunId, mintRunId } from "./id.ts";
 import { abandonedBy, readRecordJson, RUN_FILES, type StartRecord } from "./record.ts";
 import { TreeLock } from "./tree-lock.ts";
+import { codexHomeOf } from "../config.ts";
+import { workDirFor } from "../workspace/private-dir.ts";
 
 export { RUN_STATUSES, type FinalStatus, type RunStatus, type RunView } from "../shapes/run-result.ts";
 
@@ -92,11 +94,12 @@ export class RunManager {
   private readonly now: () => number;
   /** The record hook, which (unlike the context's view of it) takes the run id as the record's name. */
   private readonly startRecord: StartRecord | undefined;
-  /** Security (issue 8 B): runs that write in place never overlap runs below their cwd (tree-lock.ts). */
-  private readonly trees = new TreeLock();
+  /** Security: runs that write in place never overlap runs below their cwd, in any process (tree-lock.ts). */
+  private readonly trees: Pick<TreeLock, "hold">;
 
   constructor(private readonly options: RunManagerOptions) {
     this.ctx = options.context;
+    this.trees = this.ctx.treeLock ?? new TreeLock(this.ctx.workDir ?? workDirFor(codexHomeOf(this.ctx.parentEnv)));
     this.startRecord = options.context.startRecord as StartRecord | undefined;
     this.now = options.now ?? Date.now;
   }

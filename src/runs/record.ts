@@ -3,7 +3,8 @@
  *
  *   <runs-dir>/20261125T031500.123Z-review-a1b2c3/
  *     request.json   the call as the server understood it (redacted)
- *     server.json    { pid, host } of the server that runs it, so a follower can tell a live run from an abandoned one
+ *     server.json    the server that runs it ({ pid, host }, and on Linux its boot and start time: runs/owner.ts), so a
+ *                    follower can tell a live run from an abandoned one, and no process prunes a live run's record
  *     events.jsonl   codex's --json event stream, line by line (each line redacted; capped)
  *     stderr.txt     the tail of codex's stderr (redacted)
  *     final.md       the sub-agent's final message
@@ -15,11 +16,11 @@
  */
 import { randomBytes } from "node:crypto";
 import { lstat, mkdir, readdir, rename, rm, writeFile } from "node:fs/promises";
-import { hostname } from "node:os";
 import path from "node:path";
 import type { Logger } from "../log.ts";
 import { redactDeep, redactEventLine, type Redactor } from "../policy/redact.ts";
 import { appendRegularFile, readWholeRegularFile } from "../safe-fs.ts";
+import { currentOwner, ownerGone } from "./owner.ts";
 
 /** The run record of one delegation. */
 export interface RunRecorder {
@@ -46,7 +47,10 @@ export const RUN_FILES = {
   patch: "patch.diff",
   thread: "thread.txt",
   result: "result.json",
-  /** `{ pid, host }` of the server running it: `runs show --follow` stops when that server is gone (show.ts). */
+  /**
+   * The server running it (runs/owner.ts): `runs show --follow` stops when that server is gone (show.ts), and pruning
+   * keeps the record while it may still run.
+   */
   server: "server.json",
 } as const;
 
@@ -93,11 +97,31 @@ async function writePrivate(file: string, data: string): Promise<void> {
   await writeFile(file, data, { mode: FILE_MODE, flag: "wx" });
 }
 
+/** A record without server.json this young may be one another process is making right now (mkdir, then server.json). */
+const UNOWNED_RECORD_GRACE_MS = 10 * 60 * 1000;
+
+/**
+ * Whether a record may belong to a run that is still going: it has no result.json, and its server (server.json) is
+ * not known to be gone (runs/owner.ts: alive, on another machine, or a pid that cannot be judged). A record with no
+ * server.json yet counts as live while it is young (another process is making it); older, it was left by a version
+ * that wrote none, or by a server killed while making it.
+ */
+async function mayBeRunning(dir: string, modifiedMs: number, nowMs: number): Promise<boolean> {
+  const finished = await lstat(path.join(dir, RUN_FILES.result)).then(() => true, () => false);
+  if (finished) return false;
+  const server = await readRecordJson(path.join(dir, RUN_FILES.server), 4096);
+  if (server === null) return nowMs - modifiedMs < UNOWNED_RECORD_GRACE_MS;
+  return !(await ownerGone(server));
+}
+
 /**
  * Remove the oldest run directories beyond `keep`. Only directories whose names this program makes are touched, and
  * never one a delegation of this process is still writing.
+ * Security (a live run's record): never one whose run may still be going in another process either (a `run
+ * --keep-runs 1`, or another session's server): its events, result and thread would be lost, and get_run would no
+ * longer know it. Such records are kept over the limit and pruned once their run has ended or their server is gone.
  */
-export async function pruneRuns(runsDir: string, keep: number, active: ReadonlySet<string> = new Set()): Promise<string[]> {
+export async function pruneRuns(runsDir: string, keep: number, active: ReadonlySet<string> = new Set(), nowMs = Date.now()): Promise<string[]> {
   const names = (await readdir(runsDir)).filter((n) => RUN_DIR_PATTERN.test(n)).sort();
   const excess = names.slice(0, Math.max(0, names.length - keep));
   const removed: string[] = [];
@@ -106,6 +130,7 @@ export async function pruneRuns(runsDir: string, keep: number, active: ReadonlyS
     if (active.has(dir)) continue;
     const info = await lstat(dir).catch(() => null);
     if (!info?.isDirectory()) continue;
+    if (await mayBeRunning(dir, info.mtimeMs, nowMs)) continue;
     await rm(dir, { recursive: true, force: true });
     removed.push(dir);
   }
@@ -134,9 +159,10 @@ export function createRunRecords(options: RunRecordsOptions): StartRecord {
     }
     active.add(dir);
     try {
+      // First: from here on, a pruning process can tell that this record's run is live.
+      await writePrivate(path.join(dir, RUN_FILES.server), JSON.stringify(await currentOwner()) + "\n");
       await writePrivate(path.join(dir, RUN_FILES.request), JSON.stringify(redactDeep(request, options.redact), null, 2) + "\n");
       await writePrivate(path.join(dir, RUN_FILES.events), "");
-      await writePrivate(path.join(dir, RUN_FILES.server), JSON.stringify({ pid: process.pid, host: hostname() }) + "\n");
       await pruneRuns(options.runsDir, options.keepRuns, active).catch((error: unknown) => {
         options.log.warn(`could not prune old run records in ${options.runsDir}: ${(error as Error).message}`);
       });
@@ -230,20 +256,14 @@ class FileRunRecorder implements RunRecorder {
 }
 
 /**
- * The server a record names in server.json, when it is known to be gone: it ran on this host and no process has its
- * pid. Null when it may still run (alive, another host, no or unreadable server.json). A reused pid only makes a
- * follower wait, as it would without server.json.
+ * The server a record names in server.json, when it is known to be gone (runs/owner.ts: it ran on this host and no
+ * process has its pid, or the one that has it started later). Null when it may still run (alive, another host, no or
+ * unreadable server.json).
  */
 export async function abandonedBy(dir: string): Promise<{ pid: number } | null> {
   const server = await readRecordJson(path.join(dir, RUN_FILES.server), 4096);
-  const pid = server?.pid;
-  if (typeof pid !== "number" || !Number.isInteger(pid) || pid <= 0 || server?.host !== hostname()) return null;
-  try {
-    process.kill(pid, 0);
-    return null;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === "ESRCH" ? { pid } : null; // EPERM: alive, another user's
-  }
+  if (!(await ownerGone(server))) return null;
+  return { pid: server!.pid as number };
 }
 
 /** A record file larger than this is not loaded (result.json: a final message of at most 1 MiB, the patch is the rest). */

@@ -13,8 +13,8 @@
 // sandbox. A sub-agent's own worktree or mirror is its cwd, so the run's files sit in a sibling directory, never
 // below that cwd.
 import { chmod, lstat, mkdir, mkdtemp, realpath } from "node:fs/promises";
-import { basename, dirname, join, resolve } from "node:path";
-import { isWithin } from "../policy/roots.ts";
+import { join, resolve } from "node:path";
+import { isWithin, realPathSoFar } from "../policy/roots.ts";
 import { WorkspaceError } from "./types.ts";
 
 export const PRIVATE_DIR_MODE = 0o700;
@@ -77,20 +77,7 @@ export async function makeRunDir(privateDir: string): Promise<string> {
  */
 export async function workDirExposure(workDir: string, places: { tmpDir?: string; roots: readonly string[] }): Promise<string | null> {
   if (process.platform === "win32") return null;
-  const real = async (p: string): Promise<string> => {
-    let existing = resolve(p);
-    const rest: string[] = [];
-    for (;;) {
-      try {
-        return join(await realpath(existing), ...rest.reverse());
-      } catch {
-        const parent = dirname(existing);
-        if (parent === existing) return resolve(p);
-        rest.push(basename(existing));
-        existing = parent;
-      }
-    }
-  };
+  const real = realPathSoFar;
   const dir = await real(workDir);
   const writable = [
     { path: "/tmp", what: "/tmp" },

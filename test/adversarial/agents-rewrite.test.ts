@@ -80,7 +80,9 @@ describe("./.codex/agents: codex itself makes <cwd>/.codex read-only (real codex
     await mkdir(path.join(root, ".codex", "agents"), { recursive: true });
     await writeFile(path.join(root, ".codex", "agents", "review.md"), original);
     await mkdir(path.join(parent, "tmp"));
-    server = await serveWithCodexHome(home, ["--root", root, "--codex", codexBin], root, { TMPDIR: path.join(parent, "tmp") });
+    // Named with --agents-dir: found implicitly, ./agents (which nothing keeps read-only) would outrank it, and the
+    // writer would be refused for that (test/adversarial/planted-agents.test.ts).
+    server = await serveWithCodexHome(home, ["--root", root, "--codex", codexBin, "--agents-dir", path.join(root, ".codex", "agents")], root, { TMPDIR: path.join(parent, "tmp") });
   });
   afterAll(async () => {
     await closeServerWorld({ server, mock, home }, parent);

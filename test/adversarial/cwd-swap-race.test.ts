@@ -43,7 +43,9 @@ beforeAll(async () => {
   sub = path.join(root, "sub");
   await mkdir(sub, { recursive: true });
   await mkdir(path.join(parent, "tmp"));
-  server = await serveWithCodexHome(home, ["--root", root, "--codex", codexBin, "--max-concurrency", "4"], root, { TMPDIR: path.join(parent, "tmp") });
+  // Started beside the root, not in it: a writer in the server's working directory is refused, since it could plant
+  // ./agents for the next start (test/adversarial/planted-agents.test.ts).
+  server = await serveWithCodexHome(home, ["--root", root, "--codex", codexBin, "--max-concurrency", "4"], parent, { TMPDIR: path.join(parent, "tmp") });
 });
 afterAll(async () => {
   await closeServerWorld({ server, mock, home }, parent);

@@ -166,7 +166,8 @@ describe("limits a caller cannot walk around (fake codex)", () => {
     }
     // And a workspace-write agent under garbage keeps workspace-write (garbage does not tighten by accident either).
     const token = newToken("garbage-meta-ww");
-    await server.client.callTool({ name: "delegate", arguments: fakeCall(scratch, token, {}, { sandbox_mode: "workspace-write" }), _meta: { "x-codex-turn-metadata": { sandbox_mode: "bogus" } } });
+    // In a mirror: in place in the server's working directory, a writer could plant ./agents (planted-agents.test.ts).
+    await server.client.callTool({ name: "delegate", arguments: fakeCall(scratch, token, {}, { sandbox_mode: "workspace-write", isolation: "mirror" }), _meta: { "x-codex-turn-metadata": { sandbox_mode: "bogus" } } });
     expect(sandboxOf(await argvOfLastRun())).toBe("workspace-write");
     await afterCase(server, token);
   });
@@ -207,7 +208,8 @@ describe("a real codex caller's own sandbox caps its sub-agent (codex → codex-
       const outputs = functionCallOutputs(req.body);
       if (isSubAgent(req)) return [assistantMessage("writer done")];
       if (outputs.length === 0) {
-        return [functionCall({ name: "delegate", namespace: "mcp__subagents", args: { agent: "writer", persona: PERSONA, sandbox_mode: "workspace-write", task: "write something" }, callId: "call_top" })];
+        // In a mirror: in place in the server's working directory, a writer could plant ./agents (planted-agents.test.ts).
+        return [functionCall({ name: "delegate", namespace: "mcp__subagents", args: { agent: "writer", persona: PERSONA, sandbox_mode: "workspace-write", isolation: "mirror", task: "write something" }, callId: "call_top" })];
       }
       return [assistantMessage(`top saw: ${outputs.map((o) => o.output).join(" | ")}`)];
     });

@@ -65,7 +65,9 @@ beforeAll(async () => {
   git(root, "init", "-q");
   git(root, "add", ".");
   git(root, "commit", "-qm", "init");
-  server = await serveWithCodexHome(home, ["--root", root, "--root", bare, "--codex", codexBin], root, { PATH: `${shimDir}:${home.env.PATH}`, TMPDIR: path.join(parent, "tmp") });
+  // Started beside the root, not in it: a writer in the server's working directory is refused, since it could plant
+  // ./agents for the next start (test/adversarial/planted-agents.test.ts).
+  server = await serveWithCodexHome(home, ["--root", root, "--root", bare, "--codex", codexBin], parent, { PATH: `${shimDir}:${home.env.PATH}`, TMPDIR: path.join(parent, "tmp") });
 });
 afterAll(async () => {
   await server?.close(); await mock?.close(); await home?.cleanup();

@@ -45,8 +45,10 @@ describe("where the server's files live", () => {
       const token = newToken(`where-${isolation}`);
       const call = server.client.callTool({ name: "delegate", arguments: fakeCall(scratch, token, { sleepMs: 400 }, { isolation }) });
       const work = workDirOf(scratch);
-      expect(await waitFor(() => existsSync(work) && readdirSync(work).length === 1, 10_000)).toBe(true);
-      const runDir = path.join(work, readdirSync(work)[0]!);
+      // The run's own directory (beside it, while the run holds its claim: the tree lock's, src/runs/tree-lock.ts).
+      const runDirs = () => (existsSync(work) ? readdirSync(work).filter((name) => name.startsWith("run-")) : []);
+      expect(await waitFor(() => runDirs().length === 1, 10_000)).toBe(true);
+      const runDir = path.join(work, runDirs()[0]!);
       expect(statSync(work).mode & 0o777).toBe(0o700);
       expect(statSync(runDir).mode & 0o777).toBe(0o700);
       expect(lstatSync(work).isSymbolicLink()).toBe(false);

@@ -16,6 +16,8 @@ import { assistantMessage, functionCall, functionCallOutputs, startMockModel, ty
 import { codexBin, repoRoot } from "../helpers/paths.ts";
 import { countBadInput, reportTally } from "./harness.ts";
 import { closeServerWorld, serveWithCodexHome } from "../helpers/codex-server.ts";
+import { TREE_LOCK_DIR } from "../../src/runs/tree-lock.ts";
+import { LEDGER_FILE } from "../../src/runs/writer-ledger.ts";
 
 let parent: string;
 let home: CodexHome;
@@ -52,7 +54,9 @@ beforeAll(async () => {
   await mkdir(root);
   await writeFile(path.join(root, "README.md"), "a project\n");
   await mkdir(path.join(parent, "tmp"));
-  server = await serveWithCodexHome(home, ["--root", root, "--codex", codexBin], root, { TMPDIR: path.join(parent, "tmp") });
+  // Started beside the root, not in it: a writer in the server's working directory is refused, since it could plant
+  // ./agents for the next start (test/adversarial/planted-agents.test.ts).
+  server = await serveWithCodexHome(home, ["--root", root, "--codex", codexBin], parent, { TMPDIR: path.join(parent, "tmp") });
 });
 
 afterAll(async () => {
@@ -81,8 +85,10 @@ describe("a workspace-write sub-agent cannot write the server's private work dir
       // Only a run with isolation "none" works in the project itself.
       expect(existsSync(path.join(root, "inside-marker.txt"))).toBe(isolation === "none");
       await rm(path.join(root, "inside-marker.txt"), { force: true });
-      // Nothing left behind: the run's directory is gone.
-      expect(await readdir(workDir)).toEqual([]);
+      // Nothing left behind: the run's directory is gone (the writers ledger and the tree lock's directory, empty,
+      // are kept for good).
+      expect((await readdir(workDir)).filter((name) => name !== LEDGER_FILE && name !== TREE_LOCK_DIR)).toEqual([]);
+      expect(await readdir(path.join(workDir, TREE_LOCK_DIR)).catch(() => [])).toEqual([]);
     });
   }
 });

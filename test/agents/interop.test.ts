@@ -134,10 +134,10 @@ describe("Codex role files", () => {
     expect(codes(role('description = "d"\ndeveloper_instructions = "x"\nsandbox_mode = "read-only"\nnickname_candidates = ["A"]'))).toEqual(["CODEX_NICKNAMES"]);
   });
 
-  test("TOML this parser does not read is an error naming the line", () => {
+  test("a date, which no role key takes, is an error naming the key and its line", () => {
     const r = role('name = "x"\n\nwhen = 2024-01-01\n');
     expect(codes(r)).toEqual(["TOML_ERROR"]);
-    expect(r.issues[0]!.message).toContain("line 3");
+    expect(r.issues[0]!.message).toContain("line 3: when holds a date or time");
   });
 });
 

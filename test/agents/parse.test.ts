@@ -97,7 +97,7 @@ describe("markdown agents", () => {
   });
 
   test("splitFrontmatter keeps --- inside the body", () => {
-    expect(splitFrontmatter("---\na: 1\n---\nbody\n---\nmore")).toEqual({ frontmatter: "a: 1\n", body: "body\n---\nmore" });
+    expect(splitFrontmatter("---\na: 1\n---\nbody\n---\nmore")).toEqual({ frontmatter: "a: 1\n", body: "body\n---\nmore", head: "---\na: 1\n---\n" });
   });
 });
 

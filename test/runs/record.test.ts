@@ -4,12 +4,14 @@
  * them back for `runs`.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { spawnSync } from "node:child_process";
 import { mkdir, mkdtemp, readdir, readFile, realpath, rm, stat, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import type { Logger } from "../../src/log.ts";
 import { createRedactor } from "../../src/policy/redact.ts";
 import { formatRuns, listRuns } from "../../src/runs/list.ts";
+import { currentOwner } from "../../src/runs/owner.ts";
 import { createRunRecords, parseRunDirName, pruneRuns, runDirName, RUN_DIR_PATTERN } from "../../src/runs/record.ts";
 
 const SECRET = "pt-9f8e7d6c5b4a39281706";
@@ -198,6 +200,34 @@ describe("run records", () => {
     expect(parseRunDirName(name)).toEqual({ startedAt: new Date(Date.UTC(2026, 0, 2, 3, 4, 5, 6)), agent: "code-review_2" });
     expect(parseRunDirName("notes")).toBeNull();
     expect(runDirName("a", new Date(Date.UTC(2026, 0, 2)), "000000") < runDirName("a", new Date(Date.UTC(2026, 0, 10)), "000000")).toBe(true);
+  });
+
+  test("pruneRuns keeps a record whose run may still be going in any process, and prunes the rest", async () => {
+    const runsDir = await freshDir();
+    const me = await currentOwner();
+    const dead = spawnSync("true").pid!;
+    const records: Array<[string, Record<string, string> | null, boolean]> = [
+      // name suffix, server.json (null: none), has result.json
+      ["live", { ...me } as unknown as Record<string, string>, false],
+      ["finished", { ...me } as unknown as Record<string, string>, true],
+      ["dead", { pid: dead, host: os.hostname() } as unknown as Record<string, string>, false],
+      ["reused", { ...me, start: "1" } as unknown as Record<string, string>, false],
+      ["remote", { pid: 1, host: "another-machine" } as unknown as Record<string, string>, false],
+      ["unowned", null, false],
+    ];
+    for (const [i, [suffix, server, finished]] of records.entries()) {
+      const dir = path.join(runsDir, `20260101T00000${i}.000Z-${suffix}-${"0".repeat(32)}`);
+      await mkdir(dir, { recursive: true });
+      if (server) await writeFile(path.join(dir, "server.json"), JSON.stringify(server));
+      if (finished) await writeFile(path.join(dir, "result.json"), "{}");
+    }
+    const kept = async () => (await readdir(runsDir)).map((n) => n.split("-")[1]).sort();
+    await pruneRuns(runsDir, 0);
+    // "reused": this process's pid, but another start time (a pid used again): gone, on Linux, where it is known.
+    expect(await kept()).toEqual(["live", "remote", "unowned", ...(process.platform === "linux" ? [] : ["reused"])].sort());
+    // A record with no server.json is being made by another process, unless it is old.
+    await pruneRuns(runsDir, 0, new Set(), Date.now() + 24 * 3600 * 1000);
+    expect(await kept()).toEqual(["live", "remote", ...(process.platform === "linux" ? [] : ["reused"])].sort());
   });
 
   test("pruneRuns ignores names it did not make", async () => {

@@ -105,7 +105,7 @@ describe("--verify against checksums.txt", () => {
     expect(report.binary).toEqual({ path: good, size: readFileSync(good).length, sha256: goodHash });
     expect(report.build.asset).toBe(asset);
     expect(report.checks.map((c: { id: string }) => c.id)).toEqual(["environment", "build-manifest", "checksum", "signature"]);
-    expect(report.sbom.map((c: { name: string }) => c.name)).toContain("@modelcontextprotocol/sdk");
+    expect(report.sbom.map((c: { name: string }) => c.name)).toEqual(expect.arrayContaining(["@modelcontextprotocol/sdk", "smol-toml", "yaml", "zod"]));
     expect(report.limitations.join(" ")).toContain("can lie about itself");
   });
 
@@ -180,7 +180,7 @@ describe("--verify with a minisign signature of checksums.txt", () => {
 describe("--sbom and --version", () => {
   const lock = JSON.parse(readFileSync(join(repoRoot, "package-lock.json"), "utf8")) as { packages: Record<string, { version?: string; dev?: boolean }> };
 
-  test("the SBOM names the SDK, zod and yaml at their locked versions, and no devDependency", () => {
+  test("the SBOM names the SDK, zod, yaml and smol-toml at their locked versions, and no devDependency", () => {
     const { code, stdout } = run(good, ["--sbom"]);
     expect(code).toBe(0);
     const bom = JSON.parse(stdout);
@@ -190,7 +190,7 @@ describe("--sbom and --version", () => {
     const byName = new Map<string, { version: string; purl: string; hashes: unknown[] }>(
       libraries.map((c: { group?: string; name: string }) => [c.group ? `${c.group}/${c.name}` : c.name, c]),
     );
-    for (const name of ["@modelcontextprotocol/sdk", "zod", "yaml"]) {
+    for (const name of ["@modelcontextprotocol/sdk", "zod", "yaml", "smol-toml"]) {
       const locked = lock.packages[`node_modules/${name}`]!.version!;
       expect(byName.get(name)?.version).toBe(locked);
       expect(byName.get(name)?.purl).toBe(`pkg:npm/${name.replace("@", "%40")}@${locked}`);
