@@ -19,19 +19,18 @@ import { refuseGitDirectory } from "./policy/git-dir.ts";
 import { PolicyError, resolveAllowedDir, type Root } from "./policy/roots.ts";
 import { capToCallerSandbox } from "./policy/caller-sandbox.ts";
 import { DEFAULT_SANDBOX, sandboxWithinCeiling, type SandboxMode } from "./policy/sandbox.ts";
-import type { RunRecorder } from "./runs/record.ts";
+import type { RunRecorder, StartRecord } from "./runs/record.ts";
 import type { ThreadRegistry } from "./runs/threads.ts";
-import { codexHomeOf } from "./config.ts";
 import { outputSchemaProblem } from "./policy/output-schema.ts";
 import { Refusal } from "./errors.ts";
 import { agentsDirInReach } from "./policy/agents-in-reach.ts";
 import { holdResolvedCwd, writesInPlace, type TreeLock } from "./runs/tree-lock.ts";
 import type { WriterLedger } from "./runs/writer-ledger.ts";
-import { GIT_MISSING } from "./workspace/git.ts";
-import { checkDepsUse, depsFromCall, prepareWorkspace, type SparePool, type Workspace, type WorktreeDepsSetting } from "./workspace/index.ts";
+import { GIT_MISSING, type Git } from "./workspace/git.ts";
+import { checkDepsUse, depsFromCall, prepareWorkspace, type Spares, type Workspace, type WorktreeDepsSetting } from "./workspace/index.ts";
 import type { DelegateInput } from "./shapes/delegate-input.ts";
 import type { DelegateResult } from "./shapes/delegate-result.ts";
-import { ensurePrivateDir, makeRunDir, workDirFor } from "./workspace/private-dir.ts";
+import { ensurePrivateDir, makeRunDir } from "./workspace/private-dir.ts";
 
 /** A request the server refuses; the message is shown to the caller as an isError result. */
 export class DelegateError extends Refusal {
@@ -44,14 +43,21 @@ export type { DelegateResult } from "./shapes/delegate-result.ts";
 export { MAX_FINAL_MESSAGE_BYTES } from "./delegation/outcome.ts";
 export { STDERR_TAIL_BYTES } from "./delegation/result.ts";
 
+/**
+ * Everything a delegation needs from the process that runs it. Built in one place (delegation/context.ts) for `serve`,
+ * `run` and the tests; every field is explicit, and a test that wants none of something passes an explicit no-op.
+ */
 export interface DelegateContext {
   registry: () => Promise<Registry>;
   roots: readonly Root[];
+  /** Where a call without `cwd` works (a real path): the server's working directory inside a root, else the first root. */
+  defaultCwd: string;
+  /** The codex to run: an absolute path found at start-up (a bare name means none was found; runCodex refuses it). */
   codexPath: string;
-  /** The git the server found at start-up (absolute), null when none; undefined: not checked here. */
-  gitPath?: string | null;
-  /** The private directory every run's files and workspaces live in; default `$CODEX_HOME/subagents/work`. */
-  workDir?: string;
+  /** The git every workspace command runs, found at start-up (workspace/git.ts); its program is null when none was. */
+  git: Git;
+  /** The private directory every run's files and workspaces live in (`$CODEX_HOME/subagents/work`). */
+  workDir: string;
   maxTimeoutS: number;
   maxSandbox: SandboxMode;
   passEnv: readonly string[];
@@ -62,18 +68,20 @@ export interface DelegateContext {
   limiter: Limiter;
   redact: Redactor;
   log: Logger;
-  startRecord?: (meta: { agent: string; request: unknown }) => Promise<RunRecorder | null>;
-  /** The threads this server started; without it (unit tests) resume is not checked. */
-  threads?: ThreadRegistry;
-  /** Spare worktrees, and worktree removals deferred until after the result (waited for at exit). */
-  spares?: SparePool;
-  /** The run table's tree lock (runs/tree-lock.ts); without it (unit tests) runs never wait for each other. */
-  treeLock?: Pick<TreeLock, "hold">;
+  /** Opens a run's record (runs/record.ts); resolves to null when records are off (--keep-runs 0). */
+  startRecord: StartRecord;
+  /** The threads this server started (runs/threads.ts): `resume` continues only those. */
+  threads: ThreadRegistry;
+  /** Spare worktrees, and worktree removals deferred until after the result (NO_SPARES: none, removed at once). */
+  spares: Spares;
+  /** The tree lock (runs/tree-lock.ts): a run that writes in place never overlaps a run below its cwd. */
+  treeLock: Pick<TreeLock, "hold">;
   /**
    * The in-place writers ledger (runs/writer-ledger.ts), kept in the private work directory and shared by every
-   * process on this CODEX_HOME; every run that writes in place is recorded there before its codex starts.
+   * process on this CODEX_HOME: every run that writes in place is recorded there before its codex starts, and a
+   * repository below a recorded cwd is not shown to codex's own git (workspace/codex-git.ts).
    */
-  writers?: Pick<WriterLedger, "add">;
+  writers: Pick<WriterLedger, "add" | "cwds">;
 }
 
 const AD_HOC_KEYS = ["persona", "profile", "model", "reasoning_effort", "sandbox_mode", "approval_policy"] as const;
@@ -122,7 +130,7 @@ async function environmentProblem(input: DelegateInput, isolation: IsolationMode
     const problem = outputSchemaProblem(input.output_schema);
     if (problem) return problem;
   }
-  if (isolation === "worktree" && ctx.gitPath === null) {
+  if (isolation === "worktree" && ctx.git.program === null) {
     return GIT_MISSING;
   }
   const tmp = ctx.parentEnv.TMPDIR;
@@ -163,7 +171,7 @@ export async function planDelegation(input: DelegateInput, ctx: DelegateContext,
   }
   if (Buffer.byteLength(input.task, "utf8") > MAX_TASK_BYTES) throw new DelegateError("task is over 1 MiB; shorten it or point the sub-agent at files instead");
   // Security: continue only a thread this server started (runs/threads.ts), never another session's.
-  if (input.resume !== undefined && ctx.threads && !(await ctx.threads.known(input.resume))) throw new DelegateError(ctx.threads.refusal(input.resume));
+  if (input.resume !== undefined && !(await ctx.threads.known(input.resume))) throw new DelegateError(ctx.threads.refusal(input.resume));
   const registry = await ctx.registry();
   const agent = await resolveAgent(input, registry);
   const mapped = agent.format && agent.format !== "codex-subagents" ? { agent: agent.name, format: agent.format, from: agent.sandbox_from } : null;
@@ -171,7 +179,7 @@ export async function planDelegation(input: DelegateInput, ctx: DelegateContext,
   if ("refusal" in ceiling) throw new DelegateError(`agent "${agent.name}": ${ceiling.refusal}`);
   const { sandbox, note: sandboxNote } = capToCallerSandbox(ceiling.sandbox, callerSandbox);
   const isolation = chooseIsolation(input, agent);
-  const requestedCwd = input.cwd ?? ctx.roots[0]!.real;
+  const requestedCwd = input.cwd ?? ctx.defaultCwd;
   let cwd: string;
   try {
     // Checked now to refuse at once; checked again after the wait and right before codex starts (delegate()).
@@ -247,13 +255,13 @@ export async function runDelegation(plan: DelegationPlan, input: DelegateInput, 
     );
     const cwd = held.cwd;
     releaseTree = held.release;
-    const privateDir = await ensurePrivateDir(ctx.workDir ?? workDirFor(codexHomeOf(ctx.parentEnv)));
+    const privateDir = await ensurePrivateDir(ctx.workDir);
     // Security (runs/writer-ledger.ts): on record before the writer can plant anything below its cwd.
-    if (writesInPlace(plan.isolation, plan.sandbox)) await ctx.writers?.add(cwd);
+    if (writesInPlace(plan.isolation, plan.sandbox)) await ctx.writers.add(cwd);
     runDir = await makeRunDir(privateDir);
     opts.onProgress?.(plan.isolation === "none" ? "starting codex" : `preparing ${plan.isolation} workspace`);
     workspace = await prepareWorkspace({
-      mode: plan.isolation, cwd, baseDir: runDir, roots: ctx.roots.map((root) => root.real), signal: opts.signal, logger: ctx.log,
+      mode: plan.isolation, git: ctx.git, cwd, baseDir: runDir, roots: ctx.roots.map((root) => root.real), signal: opts.signal, logger: ctx.log,
       spares: ctx.spares, worktreeDeps: plan.isolation === "worktree" ? (worktreeDepsOf(input) ?? plan.agent.worktree_deps) : undefined,
     });
     const invocation = planInvocation(plan, input, { workingDir: workspace.workingDir, runDir });
@@ -262,7 +270,7 @@ export async function runDelegation(plan: DelegationPlan, input: DelegateInput, 
     await refuseMovedCwd(plan.requestedCwd, cwd, ctx.roots);
     const record = await openRecord(ctx, plan, input, cwd);
     const run = await startCodex(plan, input, ctx, opts, { workspace, invocation, record });
-    if (run.events.threadId) ctx.threads?.remember(run.events.threadId);
+    if (run.events.threadId) ctx.threads.remember(run.events.threadId);
     const outcome = await collectOutcome({ run, workspace, isolation: plan.isolation, lastMessageFile: invocation.lastMessageFile, outputSchema: input.output_schema, redact: ctx.redact });
     const recordProblem = await record?.drain?.();
     const result = buildResult({
@@ -285,7 +293,7 @@ export async function runDelegation(plan: DelegationPlan, input: DelegateInput, 
       await used?.cleanup();
       if (usedRunDir) await rm(usedRunDir, { recursive: true, force: true }).catch(() => {});
     };
-    if (used?.mode === "worktree" && ctx.spares) ctx.spares.deferRemoval(remove);
+    if (used?.mode === "worktree") await ctx.spares.deferRemoval(remove);
     else await remove();
     releaseTree?.();
   }
@@ -304,7 +312,7 @@ async function refuseMovedCwd(requestedCwd: string, cwd: string, roots: readonly
 
 async function openRecord(ctx: DelegateContext, plan: DelegationPlan, input: DelegateInput, cwd: string): Promise<RunRecorder | null> {
   const request = { ...input, cwd, isolation: plan.isolation, timeout_s: plan.timeoutS };
-  return await ctx.startRecord?.({ agent: plan.agent.name, request }).catch((error: unknown) => {
+  return await ctx.startRecord({ agent: plan.agent.name, request }).catch((error: unknown) => {
     ctx.log.warn(`could not create a run record: ${(error as Error).message}`);
     return null;
   }) ?? null;

@@ -7,27 +7,16 @@
  */
 import { readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
-import { EMBEDDED_AGENTS } from "../agents/embedded.ts";
-import { discoverAgents, loadRegistry } from "../agents/registry.ts";
 import { ISOLATION_MODES, type IsolationMode } from "../agents/schema.ts";
 import type { CliIO } from "../cli-io.ts";
 import { THREAD_ID_PATTERN } from "../codex/args.ts";
 import { parseFlags, type ParsedFlags } from "../args.ts";
-import { agentsDirsOf, codexHomeOf, resolveServerOptions, SERVER_FLAGS, SERVER_OPTIONS, type ServerOptions } from "../config.ts";
-import { cliErrorText, EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_NOT_FOUND, EXIT_OK, UsageError } from "../errors.ts";
+import { resolveServerOptions, SERVER_FLAGS, SERVER_OPTIONS, type ServerOptions } from "../config.ts";
+import { buildDelegateContext, contextWarnings, type BuiltContext } from "../delegation/context.ts";
+import { cliErrorText, EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_NOT_FOUND, EXIT_OK, NotFoundError, UsageError } from "../errors.ts";
 import { DelegateError, type DelegateContext, type DelegateInput } from "../delegate.ts";
-import { findCodex } from "../doctor/find-codex.ts";
-import { Limiter } from "../limiter.ts";
-import { createLogger } from "../log.ts";
-import { detectDepth } from "../policy/depth.ts";
-import { secretValues } from "../policy/env.ts";
-import { createRedactor } from "../policy/redact.ts";
-import { resolveRoots } from "../policy/roots.ts";
 import { checkRequest, RunManager, type RunView } from "../runs/manager.ts";
-import { createRunRecords } from "../runs/record.ts";
 import { printable } from "../runs/show.ts";
-import { createWriterLedger } from "../runs/writer-ledger.ts";
-import { workDirFor } from "../workspace/private-dir.ts";
 
 export { EXIT_INTERRUPTED };
 
@@ -137,34 +126,15 @@ async function readOutputSchema(args: RunArgs, cwd: string): Promise<Record<stri
   return parsed as Record<string, unknown>;
 }
 
-/** The delegation context a one-off run needs: the server's, without a transport, spares or thread registry. */
-async function buildRunContext(options: ServerOptions, io: CliIO, env: Env, cwd: string, deps: RunCommandDeps): Promise<DelegateContext> {
-  const redact = createRedactor(secretValues(env, options.passEnv));
-  const log = createLogger({ level: options.logLevel, redact, write: (line) => io.err(line) });
-  const roots = await resolveRoots(options.roots, cwd);
-  const location = await discoverAgents({ ...agentsDirsOf(options), cwd, programDir: deps.programDir });
-  const codexHome = codexHomeOf(env);
-  let codexPath = options.codex;
-  if (process.platform === "win32") {
-    const found = await findCodex({ command: options.codex, source: "--codex", env, cwd });
-    if (found.runnable) codexPath = found.runnable;
-  }
-  return {
-    registry: () => loadRegistry(location, EMBEDDED_AGENTS, codexHome),
-    roots,
-    codexPath,
-    maxTimeoutS: options.timeoutS,
-    maxSandbox: options.maxSandbox,
-    passEnv: options.passEnv,
-    depth: await detectDepth(env),
-    maxDepth: options.maxDepth,
-    parentEnv: env,
-    limiter: new Limiter(options.maxConcurrency),
-    redact,
-    log,
-    startRecord: createRunRecords({ runsDir: options.runsDir, keepRuns: options.keepRuns, redact, log }),
-    writers: createWriterLedger(workDirFor(codexHome)),
-  };
+/**
+ * The delegation context of a one-off run: the one serve builds (delegation/context.ts), with no spare worktrees. A
+ * codex that cannot be found is refused here, before anything is made, with the fix.
+ */
+async function buildRunContext(options: ServerOptions, io: CliIO, env: Env, cwd: string, deps: RunCommandDeps): Promise<BuiltContext> {
+  const built = await buildDelegateContext(options, { env, cwd, writeLog: (line) => io.err(line), programDir: deps.programDir }, "one-run");
+  if (built.codex.problem) throw new NotFoundError(built.codex.problem.detail, { hint: built.codex.problem.hint });
+  for (const warning of await contextWarnings(built)) built.log.warn(warning);
+  return built;
 }
 
 function delegateInputOf(args: RunArgs, task: string, runCwd: string | undefined, outputSchema: Record<string, unknown> | undefined): DelegateInput {
@@ -280,14 +250,19 @@ export async function runCommand(argv: string[], io: CliIO, env: Env, cwd: strin
   const task = await readTask(args, cwd, deps);
   const outputSchema = await readOutputSchema(args, cwd);
 
-  const context = await buildRunContext(options, io, env, cwd, deps);
+  const built = await buildRunContext(options, io, env, cwd, deps);
+  const { context } = built;
   const interrupt = new AbortController();
   const runs = new RunManager({ context, shutdownSignal: interrupt.signal, runsDir: options.keepRuns > 0 ? options.runsDir : null });
   const input = delegateInputOf(args, task, runCwd, outputSchema);
 
   const progress = startProgress(io, deps.stderrIsTTY === true);
-  const run = await startRun(args, input, context, runs, io, progress);
-  if (typeof run === "number") return run;
-  const interrupted = await followRun(run, interrupt, progress, deps);
-  return printOutcome(run, runs.view(run), interrupted, args, io, cwd, deps);
+  try {
+    const run = await startRun(args, input, context, runs, io, progress);
+    if (typeof run === "number") return run;
+    const interrupted = await followRun(run, interrupt, progress, deps);
+    return await printOutcome(run, runs.view(run), interrupted, args, io, cwd, deps);
+  } finally {
+    await built.closeSpares();
+  }
 }

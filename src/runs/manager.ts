@@ -16,8 +16,7 @@ import type { DelegateInput } from "../shapes/delegate-input.ts";
 import { delegateResultSchema, type DelegateResult } from "../shapes/delegate-result.ts";
 import type { FinalStatus, RunStatus, RunView } from "../shapes/run-result.ts";
 import { isRunId, mintRunId } from "./id.ts";
-import { abandonedBy, readRecordJson, RUN_FILES, type StartRecord } from "./record.ts";
-import { TreeLock } from "./tree-lock.ts";
+import { abandonedBy, readRecordJson, RUN_FILES } from "./record.ts";
 
 export { RUN_STATUSES, type FinalStatus, type RunStatus, type RunView } from "../shapes/run-result.ts";
 
@@ -90,14 +89,9 @@ export class RunManager {
   private readonly runs = new Map<string, Run>();
   private readonly ctx: DelegateContext;
   private readonly now: () => number;
-  /** The record hook, which (unlike the context's view of it) takes the run id as the record's name. */
-  private readonly startRecord: StartRecord | undefined;
-  /** Security (issue 8 B): runs that write in place never overlap runs below their cwd (tree-lock.ts). */
-  private readonly trees = new TreeLock();
 
   constructor(private readonly options: RunManagerOptions) {
     this.ctx = options.context;
-    this.startRecord = options.context.startRecord as StartRecord | undefined;
     this.now = options.now ?? Date.now;
   }
 
@@ -159,10 +153,13 @@ export class RunManager {
     }
     run.status = "running";
     try {
+      // The record is named by the run id; a run waiting for the tree lock (runs that write in place never overlap
+      // runs below their cwd: tree-lock.ts) shows as queued meanwhile.
+      const { startRecord, treeLock } = this.ctx;
       const context: DelegateContext = {
         ...this.ctx,
-        startRecord: this.startRecord ? (meta) => this.startRecord!({ ...meta, id: run.id }) : undefined,
-        treeLock: { hold: (claim, o) => this.trees.hold(claim, { ...o, onWait: (why) => { run.status = "queued"; o?.onWait?.(why); } }).then((r) => { run.status = "running"; return r; }) }, // issue 8 B
+        startRecord: (meta) => startRecord({ ...meta, id: run.id }),
+        treeLock: { hold: (claim, o) => treeLock.hold(claim, { ...o, onWait: (why) => { run.status = "queued"; o?.onWait?.(why); } }).then((r) => { run.status = "running"; return r; }) },
       };
       const result = await runDelegation(plan, input, context, { signal, onProgress: (message) => this.step(run, message) });
       this.finish(run, result);
@@ -193,16 +190,14 @@ export class RunManager {
       agent: checked.agent, isolation: checked.isolation, workingDir: checked.cwd, reason, cancelled,
       durationMs: this.now() - run.acceptedAt, runDir: null,
     });
-    if (this.startRecord) {
-      try {
-        const record = await this.startRecord({ agent: checked.agent, request: { ...input, cwd: checked.cwd, isolation: checked.isolation }, id: run.id });
-        if (record) {
-          result = { ...result, run_dir: record.dir };
-          await record.finish({ result, stderr: "", finalMessage: "" });
-        }
-      } catch (error) {
-        this.ctx.log.warn(`run ${run.id}: could not write its record: ${(error as Error).message}`);
+    try {
+      const record = await this.ctx.startRecord({ agent: checked.agent, request: { ...input, cwd: checked.cwd, isolation: checked.isolation }, id: run.id });
+      if (record) {
+        result = { ...result, run_dir: record.dir };
+        await record.finish({ result, stderr: "", finalMessage: "" });
       }
+    } catch (error) {
+      this.ctx.log.warn(`run ${run.id}: could not write its record: ${(error as Error).message}`);
     }
     run.refusal = reason;
     this.finish(run, result);

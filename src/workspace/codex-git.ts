@@ -9,7 +9,7 @@
 // that subdirectory would then run the planted program outside every sandbox.
 //
 // So the server, not git's discovery, decides which repository codex sees, and hands it over explicitly:
-// - cwd's enclosing repository is found with the server's hermetic git (git.ts runGit: no program-valued key, no
+// - cwd's enclosing repository is found with the server's hermetic git (git.ts createGit: no program-valued key, no
 //   hooks, no fsmonitor), as `rev-parse --show-toplevel --absolute-git-dir --git-common-dir`.
 // - A repository whose git directory or common directory lies inside a root's subtree, other than in `<root>/.git`
 //   itself, could have been planted or rewritten by a sub-agent working in that root: it is refused for isolation
@@ -25,7 +25,7 @@
 import { realpath } from "node:fs/promises";
 import path from "node:path";
 import { isWithin } from "../policy/roots.ts";
-import { runGit } from "./git.ts";
+import type { Git } from "./git.ts";
 import { WorkspaceError } from "./types.ts";
 
 /** What rev-parse said about cwd's repository, or null when cwd is in none. */
@@ -59,8 +59,8 @@ export function repositoryEnv(repo: FoundRepository): Record<string, string> {
 }
 
 /** cwd's enclosing repository, found with the hermetic git; null when there is none (or git cannot tell). */
-export async function findRepository(cwd: string, signal?: AbortSignal): Promise<FoundRepository | null> {
-  const result = await runGit(
+export async function findRepository(git: Git, cwd: string, signal?: AbortSignal): Promise<FoundRepository | null> {
+  const result = await git.run(
     ["rev-parse", "--path-format=absolute", "--show-toplevel", "--absolute-git-dir", "--git-common-dir"],
     { cwd, signal, timeoutMs: 30_000 },
   );
@@ -75,10 +75,10 @@ export async function findRepository(cwd: string, signal?: AbortSignal): Promise
  * For isolation "none": the GIT_DIR/GIT_WORK_TREE codex gets. Throws a WorkspaceError (shown to the caller) for a
  * repository a sub-agent could have planted. When git is missing, codex's git cannot run either: no repository.
  */
-export async function codexGitEnvForNone(options: { cwd: string; roots: readonly string[]; runDir: string; signal?: AbortSignal }): Promise<Record<string, string>> {
+export async function codexGitEnvForNone(options: { git: Git; cwd: string; roots: readonly string[]; runDir: string; signal?: AbortSignal }): Promise<Record<string, string>> {
   let repo: FoundRepository | null;
   try {
-    repo = await findRepository(options.cwd, options.signal);
+    repo = await findRepository(options.git, options.cwd, options.signal);
   } catch (error) {
     if (options.signal?.aborted) throw error;
     repo = null;
