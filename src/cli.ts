@@ -21,6 +21,7 @@ import { buildDelegateContext, contextWarnings } from "./delegation/context.ts";
 import { doctorCommand } from "./doctor/index.ts";
 import { runCommand } from "./commands/run.ts";
 import { runsCommand } from "./runs/command.ts";
+import { printable } from "./runs/show.ts";
 import { convertCommand } from "./convert/command.ts";
 import { RunManager } from "./runs/manager.ts";
 import { createServer } from "./server.ts";
@@ -268,7 +269,8 @@ export async function main(argv: string[], io: CliIO, env: Env = process.env, cw
     }
   } catch (error) {
     if (isRefusal(error)) {
-      io.err(cliErrorText(error));
+      // A refusal quotes what it was given (a path, a name): no control character of it reaches the terminal.
+      io.err(printable(cliErrorText(error)));
       return error.exitStatus;
     }
     io.err(`codex-subagents: unexpected error: ${(error as Error).stack ?? error}\n`);

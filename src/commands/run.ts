@@ -17,6 +17,7 @@ import { cliErrorText, EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_NOT_FOUND, EXIT_OK, 
 import { DelegateError, type DelegateContext, type DelegateInput } from "../delegate.ts";
 import { checkRequest, RunManager, type RunView } from "../runs/manager.ts";
 import { printable } from "../runs/show.ts";
+import { escapeJsonControl } from "../agents/report.ts";
 
 export { EXIT_INTERRUPTED };
 
@@ -131,7 +132,7 @@ async function readOutputSchema(args: RunArgs, cwd: string): Promise<Record<stri
  * codex that cannot be found is refused here, before anything is made, with the fix.
  */
 async function buildRunContext(options: ServerOptions, io: CliIO, env: Env, cwd: string, deps: RunCommandDeps): Promise<BuiltContext> {
-  const built = await buildDelegateContext(options, { env, cwd, writeLog: (line) => io.err(line), programDir: deps.programDir }, "one-run");
+  const built = await buildDelegateContext(options, { env, cwd, writeLog: io.err, programDir: deps.programDir }, "one-run");
   if (built.codex.problem) throw new NotFoundError(built.codex.problem.detail, { hint: built.codex.problem.hint });
   for (const warning of await contextWarnings(built)) built.log.warn(warning);
   return built;
@@ -218,7 +219,8 @@ async function followRun(run: StartedRun, interrupt: AbortController, progress: 
 
 /** The outcome on stdout and stderr, and its exit code. */
 async function printOutcome(run: StartedRun, view: RunView, interrupted: boolean, args: RunArgs, io: CliIO, cwd: string, deps: RunCommandDeps): Promise<number> {
-  if (args.json) io.out(JSON.stringify(view, null, 2) + "\n");
+  // The same JSON, with the controls JSON.stringify leaves raw (DEL, C1) escaped too.
+  if (args.json) io.out(escapeJsonControl(JSON.stringify(view, null, 2)) + "\n");
   if (interrupted) {
     io.err(`codex-subagents: interrupted; the sub-agent and everything it started were ended (run ${run.id})\n`);
     return EXIT_INTERRUPTED;
@@ -241,7 +243,18 @@ async function printOutcome(run: StartedRun, view: RunView, interrupted: boolean
   return EXIT_OK;
 }
 
-export async function runCommand(argv: string[], io: CliIO, env: Env, cwd: string, deps: RunCommandDeps = {}): Promise<number> {
+/**
+ * Security: everything run writes on stderr, except its own progress line, goes through the same escaping as the final
+ * message on a terminal (runs/show.ts printable), terminal or not: a failed run's notes name files the sub-agent
+ * made, codex's stderr tail is the sub-agent's output, and refusals quote paths. None of it may move the cursor, clear
+ * the screen or set the terminal's title. (A CI log viewer renders escape sequences too.)
+ */
+export function diagnosticIO(io: CliIO): CliIO {
+  return { out: io.out, err: (text) => io.err(printable(text)) };
+}
+
+export async function runCommand(argv: string[], terminal: CliIO, env: Env, cwd: string, deps: RunCommandDeps = {}): Promise<number> {
+  const io = diagnosticIO(terminal);
   const args = parseRunArgs(argv);
   const runCwd = args.values.has("--cwd") ? path.resolve(cwd, args.values.get("--cwd")!) : undefined;
   // From a terminal the person typing is the one choosing the directory: with no root named, --cwd is the root.
@@ -256,7 +269,8 @@ export async function runCommand(argv: string[], io: CliIO, env: Env, cwd: strin
   const runs = new RunManager({ context, shutdownSignal: interrupt.signal, runsDir: options.keepRuns > 0 ? options.runsDir : null });
   const input = delegateInputOf(args, task, runCwd, outputSchema);
 
-  const progress = startProgress(io, deps.stderrIsTTY === true);
+  // The progress line alone writes its own control sequences (to redraw itself); its text is escaped (printable).
+  const progress = startProgress(terminal, deps.stderrIsTTY === true);
   try {
     const run = await startRun(args, input, context, runs, io, progress);
     if (typeof run === "number") return run;

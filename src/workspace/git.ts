@@ -36,8 +36,8 @@ import { WorkspaceError } from "./types.ts";
 
 /** The refusal when no git was found at start-up. */
 export const GIT_MISSING =
-  'isolation "worktree" needs git, and no git executable was found in an absolute PATH directory when the server ' +
-  'started (relative PATH entries are ignored); install git and restart the server, or use isolation "none" or "mirror"';
+  'isolation "worktree" needs git, and no git executable was found in an absolute PATH directory when codex-subagents ' +
+  'started (relative PATH entries are ignored); install git and start it again, or use isolation "none" or "mirror"';
 
 /** Options for one git invocation. */
 export interface GitOptions {
