@@ -15,9 +15,10 @@ import path from "node:path";
 import { makeCodexHome, type CodexHome } from "../helpers/codex-home.ts";
 import type { ConnectedServer } from "../helpers/mcp-client.ts";
 import { assistantMessage, functionCall, functionCallOutputs, startMockModel, type MockModel } from "../helpers/mock-model.ts";
-import { codexBin, repoRoot } from "../helpers/paths.ts";
+import { codexBin } from "../helpers/paths.ts";
 import { countBadInput, reportTally } from "./harness.ts";
 import { serveWithCodexHome } from "../helpers/codex-server.ts";
+import { privateScratchWithDirs } from "../helpers/e2e-scratch.ts";
 
 let parent: string, home: CodexHome, mock: MockModel, server: ConnectedServer, root: string, bare: string, marker: string, gitLog: string;
 let lastOutput = "";
@@ -36,8 +37,8 @@ function plant(dir: string): string {
 }
 
 beforeAll(async () => {
-  await mkdir(path.join(repoRoot, ".tmp"), { recursive: true });
-  parent = await realpath(await mkdtemp(path.join(repoRoot, ".tmp", "cs-planted-repo-")));
+  // Out of every sandbox's reach wherever the clone lives (a sandbox may write /tmp and $TMPDIR).
+  [parent] = await privateScratchWithDirs("cs-planted-repo-");
   marker = path.join(parent, "PWNED");
   gitLog = path.join(parent, "codex-git.log");
   mock = await startMockModel((req) => {
