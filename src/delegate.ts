@@ -261,7 +261,7 @@ export async function runDelegation(plan: DelegationPlan, input: DelegateInput, 
     runDir = await makeRunDir(privateDir);
     opts.onProgress?.(plan.isolation === "none" ? "starting codex" : `preparing ${plan.isolation} workspace`);
     workspace = await prepareWorkspace({
-      mode: plan.isolation, git: ctx.git, cwd, baseDir: runDir, roots: ctx.roots.map((root) => root.real), signal: opts.signal, logger: ctx.log,
+      mode: plan.isolation, git: ctx.git, writers: ctx.writers, tmpDir: ctx.parentEnv.TMPDIR, cwd, baseDir: runDir, roots: ctx.roots.map((root) => root.real), signal: opts.signal, logger: ctx.log,
       spares: ctx.spares, worktreeDeps: plan.isolation === "worktree" ? (worktreeDepsOf(input) ?? plan.agent.worktree_deps) : undefined,
     });
     const invocation = planInvocation(plan, input, { workingDir: workspace.workingDir, runDir });

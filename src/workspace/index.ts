@@ -11,6 +11,7 @@ import type { WorktreeDepsSetting } from "./deps.ts";
 import type { Spares } from "./spares.ts";
 import { createWorktree } from "./worktree.ts";
 import type { Git } from "./git.ts";
+import type { WriterLedger } from "../runs/writer-ledger.ts";
 
 export { WorkspaceError, DEFAULT_MIRROR_LIMITS } from "./types.ts";
 export type { CollectedPatch, IsolationMode, MirrorLimits, Workspace, WorkspaceLogger } from "./types.ts";
@@ -42,7 +43,17 @@ export interface PrepareWorkspaceOptions {
   spares?: Spares;
   /** worktree (issue 13): dependency directories to make available (deps.ts); checked by `checkDepsUse` first. */
   worktreeDeps?: WorktreeDepsSetting;
+  /**
+   * none: the in-place writers ledger (runs/writer-ledger.ts), which decides whether codex may see cwd's repository
+   * (codex-git.ts). Without it every repository counts as planted by a writer in its parent directory, so it is refused.
+   */
+  writers?: Pick<WriterLedger, "cwds">;
+  /** none: the TMPDIR codex gets (every workspace-write sandbox may write it). */
+  tmpDir?: string;
 }
+
+/** Fail closed when no ledger was given: the filesystem root counts as a writer's cwd, so every repository is refused. */
+const EVERY_PARENT_A_WRITER: Pick<WriterLedger, "cwds"> = { cwds: async () => ["/"] };
 
 /** Make the directory a sub-agent works in. Throws WorkspaceError (user-facing text) when the mode cannot apply. */
 export async function prepareWorkspace(options: PrepareWorkspaceOptions): Promise<Workspace> {
@@ -54,7 +65,10 @@ export async function prepareWorkspace(options: PrepareWorkspaceOptions): Promis
         workingDir: options.cwd,
         notes: [],
         // Security: codex's own unsandboxed `git status` sees only the repository chosen here (codex-git.ts).
-        codexEnv: await codexGitEnvForNone({ git: options.git, cwd: options.cwd, roots: options.roots ?? [], runDir: options.baseDir ?? tmpdir(), signal: options.signal }),
+        codexEnv: await codexGitEnvForNone({
+          git: options.git, cwd: options.cwd, roots: options.roots ?? [], runDir: options.baseDir ?? tmpdir(), signal: options.signal,
+          writers: options.writers ?? EVERY_PARENT_A_WRITER, tmpDir: options.tmpDir,
+        }),
         collectPatch: async () => undefined,
         cleanup: async () => {},
       };
