@@ -111,7 +111,11 @@ async function validateCommand(argv: string[], io: CliIO, env: Env, cwd: string)
       if (error.code === "ENOENT" || error.code === "ENOTDIR") return null;
       throw error;
     });
-    if (files === null) throw new NotFoundError(`no such directory "${positionals[0]}"`, { hint: "give the directory that holds your agent files, e.g. codex-subagents validate agents/" });
+    if (files === null) {
+      throw new NotFoundError(`no such directory "${positionals[0]}" (from ${cwd})`, {
+        hint: "give the path of the directory that holds your agent files; codex-subagents list shows the one the server would use, and codex-subagents validate with no directory checks it",
+      });
+    }
     await addEnvironmentWarnings(files, codexHomeOf(env));
   } else {
     const location = await locate(onceOf(parsed, "--agents-dir"), env, cwd);

@@ -23,6 +23,7 @@ import type { RunRecorder, StartRecord } from "./runs/record.ts";
 import type { ThreadRegistry } from "./runs/threads.ts";
 import { outputSchemaProblem } from "./policy/output-schema.ts";
 import { Refusal } from "./errors.ts";
+import { didYouMean } from "./suggest.ts";
 import { agentsDirInReach } from "./policy/agents-in-reach.ts";
 import { holdResolvedCwd, writesInPlace, type TreeLock } from "./runs/tree-lock.ts";
 import type { WriterLedger } from "./runs/writer-ledger.ts";
@@ -31,6 +32,9 @@ import { checkDepsUse, depsFromCall, prepareWorkspace, type Spares, type Workspa
 import type { DelegateInput } from "./shapes/delegate-input.ts";
 import type { DelegateResult } from "./shapes/delegate-result.ts";
 import { ensurePrivateDir, makeRunDir } from "./workspace/private-dir.ts";
+
+/** The code of the refusal for an unknown agent (the CLI says its own next step for it). */
+export const UNKNOWN_AGENT = "unknown_agent";
 
 /** A request the server refuses; the message is shown to the caller as an isError result. */
 export class DelegateError extends Refusal {
@@ -100,10 +104,7 @@ export async function resolveAgent(input: DelegateInput, registry: Registry): Pr
     }
     return entry.agent;
   }
-  const known = registry.agents().map((a) => a.name);
-  if (input.persona === undefined) {
-    throw new DelegateError(`unknown agent "${input.agent}"; known: ${known.length ? known.join(", ") : "(none)"} — or pass persona for an ad-hoc agent`);
-  }
+  if (input.persona === undefined) throw unknownAgent(input.agent, registry);
   if (!AGENT_NAME_PATTERN.test(input.agent)) {
     throw new DelegateError(`ad-hoc agent name "${input.agent}" must match ${AGENT_NAME_PATTERN}; use lowercase letters, digits, _ and -`);
   }
@@ -113,6 +114,18 @@ export async function resolveAgent(input: DelegateInput, registry: Registry): Pr
   if (hasErrors(issues)) throw new DelegateError(issues.map((i) => i.message).join("; "));
   if (input.persona.trim() === "") throw new DelegateError("persona is empty; give the ad-hoc agent its instructions");
   return { name: input.agent, file: "(ad-hoc)", persona: input.persona.trim(), ...settings };
+}
+
+/** The refusal for a name no agent has: the closest name, the known ones, and where they were read from. */
+export function unknownAgent(name: string, registry: Registry): DelegateError {
+  const known = registry.agents().map((a) => a.name);
+  const where = registry.location.dir
+    ? ` in the agents directory "${registry.location.dir}" (${registry.location.foundBy}${registry.location.starters ? ", with the embedded starters below it" : ""})`
+    : "";
+  return new DelegateError(`unknown agent "${name}"${where}${didYouMean(name, known)}; known: ${known.length ? known.join(", ") : "(none)"}`, {
+    code: UNKNOWN_AGENT,
+    hint: "pass persona (and any setting) to run an ad-hoc agent of that name, or call list_agents to see each agent and what it is for",
+  });
 }
 
 export function chooseIsolation(input: DelegateInput, agent: Agent): IsolationMode {
@@ -146,7 +159,7 @@ export interface DelegationPlan {
   /** The sandbox codex gets: the agent's, within --max-sandbox, never looser than the caller's own. */
   sandbox: SandboxMode;
   isolation: IsolationMode;
-  /** The cwd as the call gave it (or the first root): what is resolved and checked again later. */
+  /** The cwd as the call gave it (or the context's default cwd): what is resolved and checked again later. */
   requestedCwd: string;
   /** Its real path when the call arrived, checked against the roots. */
   cwd: string;

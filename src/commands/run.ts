@@ -5,7 +5,7 @@
  * Exit 0 succeeded, 1 the sub-agent failed, timed out or the run was refused, 2 not found (agent, cwd, agents dir),
  * 64 usage, 130 interrupted (SIGINT/SIGTERM; the sub-agent and its workspace are gone before the exit).
  */
-import { readFile, writeFile } from "node:fs/promises";
+import { readFile, stat, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { ISOLATION_MODES, type IsolationMode } from "../agents/schema.ts";
 import type { CliIO } from "../cli-io.ts";
@@ -14,7 +14,7 @@ import { parseFlags, type ParsedFlags } from "../args.ts";
 import { resolveServerOptions, SERVER_FLAGS, SERVER_OPTIONS, type ServerOptions } from "../config.ts";
 import { buildDelegateContext, contextWarnings, type BuiltContext } from "../delegation/context.ts";
 import { cliErrorText, EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_NOT_FOUND, EXIT_OK, NotFoundError, UsageError } from "../errors.ts";
-import { DelegateError, type DelegateContext, type DelegateInput } from "../delegate.ts";
+import { DelegateError, UNKNOWN_AGENT, type DelegateContext, type DelegateInput } from "../delegate.ts";
 import { checkRequest, RunManager, type RunView } from "../runs/manager.ts";
 import { printable } from "../runs/show.ts";
 import { escapeJsonControl } from "../agents/report.ts";
@@ -59,7 +59,7 @@ interface RunArgs {
 
 /** Split argv into this command's own flags, the server options (parsed by config.ts) and the positionals. */
 export function parseRunArgs(argv: readonly string[]): RunArgs {
-  const parsed = parseFlags(argv, { ...SERVER_FLAGS, ...RUN_FLAGS }, { unknown: (flag) => `unknown option "${flag}" for run; see codex-subagents --help` });
+  const parsed = parseFlags(argv, { ...SERVER_FLAGS, ...RUN_FLAGS }, { unknown: (flag, suggestion) => `unknown option "${flag}" for run${suggestion}; see codex-subagents --help` });
   const { positionals } = parsed;
   const values = new Map<string, string>();
   for (const name of Object.keys(RUN_FLAGS)) {
@@ -94,6 +94,13 @@ function failureLine(view: RunView): string {
     : view.exit_code === null || view.exit_code === undefined ? "codex did not start or was killed"
     : view.exit_code !== 0 ? `codex exited with ${view.exit_code}` : "codex gave no final message";
   return `the sub-agent did not succeed: ${why}`;
+}
+
+/** --cwd must name a directory; said about --cwd, the flag the user typed (not about roots they never set). */
+async function requireDirectory(dir: string, given: string): Promise<void> {
+  const info = await stat(dir).catch(() => null);
+  if (!info) throw new NotFoundError(`--cwd "${given}" does not exist`, { hint: "give the directory the sub-agent should work in, e.g. --cwd . (the default is the current directory)" });
+  if (!info.isDirectory()) throw new NotFoundError(`--cwd "${given}" is not a directory`, { hint: "give the directory the sub-agent should work in, not a file" });
 }
 
 /** The task as given: the TASK argument, else --task-file, else stdin; an empty task is refused. */
@@ -195,9 +202,13 @@ async function startRun(args: RunArgs, input: DelegateInput, context: DelegateCo
   } catch (error) {
     progress.clearLine();
     if (!(error instanceof DelegateError)) throw error;
-    const notFound = /^unknown agent |does not exist/.test(error.message);
+    if (error.code === UNKNOWN_AGENT) {
+      // run takes no persona: its next step is to look at the agents, or to add one.
+      io.err(cliErrorText(new DelegateError(error.message, { hint: "codex-subagents list shows the agents and where they are read from; an agent is a file <name>.md in an agents directory (docs/AGENT-FILES.md)" })));
+      return EXIT_NOT_FOUND;
+    }
     io.err(cliErrorText(error));
-    return notFound ? EXIT_NOT_FOUND : EXIT_FAILURE;
+    return /does not exist/.test(error.message) ? EXIT_NOT_FOUND : EXIT_FAILURE;
   }
 }
 
@@ -257,6 +268,7 @@ export async function runCommand(argv: string[], terminal: CliIO, env: Env, cwd:
   const io = diagnosticIO(terminal);
   const args = parseRunArgs(argv);
   const runCwd = args.values.has("--cwd") ? path.resolve(cwd, args.values.get("--cwd")!) : undefined;
+  if (runCwd) await requireDirectory(runCwd, args.values.get("--cwd")!);
   // From a terminal the person typing is the one choosing the directory: with no root named, --cwd is the root.
   const options = resolveServerOptions(args.server, env, cwd);
   if (runCwd && options.sources.roots === "default") options.roots = [runCwd];

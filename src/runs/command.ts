@@ -9,6 +9,7 @@ import { defaultRunsDir } from "../config.ts";
 import { EXIT_FAILURE, EXIT_OK, Refusal, UsageError } from "../errors.ts";
 import { formatRuns, listRuns } from "./list.ts";
 import { showRun } from "./show.ts";
+import { runReference } from "./id.ts";
 
 export const DEFAULT_RUNS_LIMIT = 20;
 
@@ -27,11 +28,13 @@ function runsDirOf(parsed: ParsedFlags, env: Env, cwd: string): string {
 async function runsShowCommand(argv: string[], io: CliIO, env: Env, cwd: string, signal?: AbortSignal): Promise<number> {
   const parsed = parseFlags(argv, { "runs-dir": { type: "string" }, json: { type: "boolean" }, follow: { type: "boolean" } });
   const { values, positionals } = parsed;
-  if (positionals.length !== 1) throw new UsageError(`runs show takes one RUN_ID, got ${positionals.length}; e.g. codex-subagents runs show 20261125T031500.123Z-review-… (codex-subagents runs lists them)`);
-  const runsDir = runsDirOf(parsed, env, cwd);
+  if (positionals.length !== 1) throw new UsageError(`runs show takes one RUN_ID (or its record directory), got ${positionals.length}; e.g. codex-subagents runs show 20261125T031500.123Z-review-… (codex-subagents runs lists them)`);
+  // A run id, or its record directory (a result's run_dir), which names its runs directory too.
+  const ref = runReference(positionals[0]!, cwd);
+  const runsDir = ref.runsDir ?? runsDirOf(parsed, env, cwd);
   // A run that does not exist is a RunNotFound refusal: exit 2, printed by cli.ts.
   const follow = values.has("--follow");
-  const show = await showRun(runsDir, positionals[0]!, { follow, json: values.has("--json"), out: io.out, signal });
+  const show = await showRun(runsDir, ref.id, { follow, json: values.has("--json"), out: io.out, signal });
   return follow && show.abandoned ? EXIT_FAILURE : EXIT_OK;
 }
 

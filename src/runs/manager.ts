@@ -221,7 +221,11 @@ export class RunManager {
   }
 
   /** A run by id: this server's, else its record in the runs directory. */
-  async lookup(id: string): Promise<Lookup> {
+  async lookup(given: string): Promise<Lookup> {
+    // A result's run_dir names the run too, when it is a record in this server's runs directory.
+    const id = this.options.runsDir !== null && path.isAbsolute(given) && path.dirname(path.resolve(given)) === path.resolve(this.options.runsDir)
+      ? path.basename(path.resolve(given))
+      : given;
     const run = this.runs.get(id);
     if (run) return { found: "memory", run };
     const unknown = `unknown run_id "${oneLine(id, 120)}": no run of this server has it and no finished record in the runs directory has that name; run ids are the run_id of a delegate result. To find recent ones, run: codex-subagents runs`;

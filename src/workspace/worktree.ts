@@ -72,7 +72,7 @@ export async function inspectRepository(git: Git, cwd: string, signal?: AbortSig
     const said = result.stderr.trim();
     if (/not a git repository/i.test(said) || said === "") {
       throw new WorkspaceError(
-        `cwd "${cwd}" is not inside a git repository; use isolation "none" or "mirror", or run \`git init\``,
+        `cwd "${cwd}" is not inside a git repository; pass \`cwd\` naming a directory in one, use isolation "none" or "mirror", or run \`git init\` there`,
       );
     }
     throw new WorkspaceError(
@@ -332,7 +332,7 @@ async function checkedWorkingDir(cwd: string, repository: RepositoryInfo, worktr
     await cleanup();
     throw new WorkspaceError(
       `cwd "${cwd}" is not in the commit HEAD of "${repository.topLevel}" (untracked or ignored directory), ` +
-        `so a worktree of HEAD has no such directory; commit it, pick a tracked cwd, or use isolation "mirror"`,
+        `so a worktree of HEAD has no such directory; commit it, pass \`cwd\` naming a tracked directory, or use isolation "mirror"`,
     );
   }
   return workingDir;
@@ -342,8 +342,8 @@ async function checkedWorkingDir(cwd: string, repository: RepositoryInfo, worktr
 function setUpNotes(repository: RepositoryInfo, setUp: Pick<WorktreeSetUp, "dirty" | "spareNote">): string[] {
   const { dirty, spareNote } = setUp;
   const notes = [
-    `isolation "worktree": the sub-agent worked in a fresh checkout of HEAD ${repository.headCommit.slice(0, 12)}; ` +
-      `its changes are returned as a patch (apply with \`git apply\`); the worktree is removed afterwards.`,
+    `isolation "worktree": the sub-agent worked in a fresh checkout of HEAD ${repository.headCommit.slice(0, 12)}, ` +
+      `which is removed afterwards; your working tree was not touched.`,
   ];
   if (dirty.paths.length > 0) {
     const examples = dirty.paths.slice(0, 3).join(", ");
