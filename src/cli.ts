@@ -53,7 +53,11 @@ Usage:
                                              → this server's format, with what was not carried over
                                              (exit 0 done, 1 errors or --check found changes, 2 no SRC)
   codex-subagents runs show RUN_ID [--follow] [--json] [--runs-dir DIR]
-                                             one run step by step; --follow streams a live run
+                                             one run step by step (RUN_ID or its record directory);
+                                             --follow streams a live run
+  codex-subagents runs usage [--since 7d] [--by agent|model|day] [--prices FILE] [--json] [--runs-dir DIR]
+                                             the recorded token usage summed (input, cached input, output,
+                                             reasoning, runs); cost only with --prices; no usage = unknown
   codex-subagents --verify [--checksums FILE] [--pubkey KEY|FILE] [--json]
   codex-subagents --sbom                     CycloneDX JSON of the bundled packages
   codex-subagents --version | --help

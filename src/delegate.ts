@@ -324,7 +324,8 @@ async function refuseMovedCwd(requestedCwd: string, cwd: string, roots: readonly
 }
 
 async function openRecord(ctx: DelegateContext, plan: DelegationPlan, input: DelegateInput, cwd: string): Promise<RunRecorder | null> {
-  const request = { ...input, cwd, isolation: plan.isolation, timeout_s: plan.timeoutS };
+  // The agent's model (null: codex's configured default), for `runs usage --by model` and its prices.
+  const request = { ...input, cwd, isolation: plan.isolation, timeout_s: plan.timeoutS, model: plan.agent.model ?? null };
   return await ctx.startRecord({ agent: plan.agent.name, request }).catch((error: unknown) => {
     ctx.log.warn(`could not create a run record: ${(error as Error).message}`);
     return null;
