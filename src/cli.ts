@@ -85,6 +85,14 @@ export function programDir(): string | undefined {
 }
 
 
+/** This program's own file: the compiled executable, or the bundle a runtime runs; undefined from source. */
+export function selfPath(): string | undefined {
+  const url = import.meta.url;
+  if (url.includes("$bunfs") || url.includes("~BUN")) return process.execPath;
+  if (url.endsWith(".ts")) return undefined;
+  return fileURLToPath(url);
+}
+
 async function locate(flagDir: string | undefined, env: Env, cwd: string): Promise<AgentsLocation> {
   return discoverAgents({ flagDir, envDir: env.CODEX_SUBAGENTS_DIR, cwd, programDir: programDir() });
 }
@@ -248,7 +256,7 @@ export async function main(argv: string[], io: CliIO, env: Env = process.env, cw
       case "validate":
         return await validateCommand(rest, io, env, cwd);
       case "doctor":
-        return await doctorCommand(rest, io, env, cwd, programDir());
+        return await doctorCommand(rest, io, env, cwd, programDir(), selfPath());
       case "runs":
         return await runsCommand(rest, io, env, cwd);
       case "convert":
