@@ -140,7 +140,8 @@ async function readOutputSchema(args: RunArgs, cwd: string): Promise<Record<stri
  */
 async function buildRunContext(options: ServerOptions, io: CliIO, env: Env, cwd: string, deps: RunCommandDeps): Promise<BuiltContext> {
   const built = await buildDelegateContext(options, { env, cwd, writeLog: io.err, programDir: deps.programDir }, "one-run");
-  if (built.codex.problem) throw new NotFoundError(built.codex.problem.detail, { hint: built.codex.problem.hint });
+  // A shim whose executable was found (Windows npm's codex.cmd) is not a problem for a run: that executable runs.
+  if (!built.codex.runnable && built.codex.problem) throw new NotFoundError(built.codex.problem.detail, { hint: built.codex.problem.hint });
   for (const warning of await contextWarnings(built)) built.log.warn(warning);
   return built;
 }

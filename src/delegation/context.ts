@@ -52,7 +52,7 @@ export interface BuiltContext {
   log: Logger;
   location: AgentsLocation;
   codexHome: string;
-  /** How codex was looked up: `problem` says why none can be started (serve logs it; run refuses at once). */
+  /** How codex was looked up: with no `runnable`, `problem` says why none can be started (serve logs it; run refuses at once). */
   codex: CodexLocation;
   /** Close at exit: ends spares and waits for deferred worktree removals (a no-op for a one-off run). */
   closeSpares: () => Promise<void>;
@@ -125,7 +125,7 @@ export async function buildDelegateContext(options: ServerOptions, host: Context
 export async function contextWarnings(built: BuiltContext): Promise<string[]> {
   const { context } = built;
   const warnings: string[] = [];
-  if (built.codex.problem) warnings.push(`${built.codex.problem.detail}; every delegation fails until it is fixed: ${built.codex.problem.hint}`);
+  if (!built.codex.runnable && built.codex.problem) warnings.push(`${built.codex.problem.detail}; every delegation fails until it is fixed: ${built.codex.problem.hint}`);
   if (context.git.program === null) warnings.push('no git found in an absolute PATH directory; isolation "worktree" is refused until git is installed and the server restarted');
   const exposure = await workDirExposure(context.workDir, { tmpDir: context.parentEnv.TMPDIR, roots: context.roots.map((r) => r.real) });
   if (exposure) warnings.push(`the private work directory ${context.workDir} is not private: ${exposure}; set CODEX_HOME outside /tmp, TMPDIR and the roots`);
