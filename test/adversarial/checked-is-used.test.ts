@@ -167,7 +167,10 @@ describe("an implicitly found agents directory stays inside the working director
     const { command } = serverCommand([]);
     const list = spawnSync(command, cliArgs("list", "--json"), { cwd, env: { PATH: process.env.PATH, ...serverEnv(scratch) }, encoding: "utf8", timeout: 20_000 });
     expect(list.status).toBe(0);
-    expect(JSON.parse(list.stdout).agents.map((a: any) => a.name)).toEqual(["fine"]);
+    const report = JSON.parse(list.stdout);
+    expect(report.dir).toBe(path.join(cwd, "real-agents"));
+    // The directory's own agent (the embedded starters follow it, as below any discovered directory).
+    expect(report.agents.filter((a: any) => !a.file.startsWith("(embedded)/")).map((a: any) => a.name)).toEqual(["fine"]);
     await rm(cwd, { recursive: true });
   });
 });

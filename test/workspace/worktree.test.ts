@@ -299,7 +299,7 @@ describe("worktree isolation", () => {
     const attempt = prepareWorkspace({ git: hostGit, mode: "worktree", cwd: plain, logger: silent });
     await expect(attempt).rejects.toBeInstanceOf(WorkspaceError);
     await expect(attempt).rejects.toThrow(
-      `cwd "${plain}" is not inside a git repository; use isolation "none" or "mirror", or run \`git init\``,
+      `cwd "${plain}" is not inside a git repository; pass \`cwd\` naming a directory in one, use isolation "none" or "mirror", or run \`git init\` there`,
     );
   });
 
