@@ -1,26 +1,17 @@
 // A DelegateContext for in-process tests, built by the same function serve and run use (src/delegation/context.ts),
 // from the server options a user would give: one root, a fake codex path, a time limit of 60 s, one slot, no run
 // records. Its CODEX_HOME (so the private work directory and the writers ledger) is `<root>-work`, beside the root,
-// so a test leaves nothing in the user's ~/.codex. A test overrides a field with an explicit value, a no-op included.
+// so a test leaves nothing in the user's ~/.codex. A test overrides a field with an explicit value, a no-op included
+// (NO_SPARES, src/workspace/spares.ts, is the one a one-off run gets).
 import { EMBEDDED_AGENTS } from "../../src/agents/embedded.ts";
 import { loadRegistry } from "../../src/agents/registry.ts";
 import { resolveServerOptions } from "../../src/config.ts";
 import type { DelegateContext } from "../../src/delegate.ts";
 import { buildDelegateContext } from "../../src/delegation/context.ts";
 import { silentLogger } from "../../src/log.ts";
-import type { StartRecord } from "../../src/runs/record.ts";
-import type { TreeLock } from "../../src/runs/tree-lock.ts";
-import type { WriterLedger } from "../../src/runs/writer-ledger.ts";
 
 /** The embedded starter agents as a registry. */
 export const starterRegistry = () => loadRegistry({ dir: null, source: "embedded", foundBy: "test" }, EMBEDDED_AGENTS);
-
-/** No run records. */
-export const NO_RECORDS: StartRecord = async () => null;
-/** No tree lock: runs never wait for each other. */
-export const NO_TREE_LOCK: Pick<TreeLock, "hold"> = { hold: async () => () => {} };
-/** A ledger that records nothing and knows no writer. */
-export const NO_WRITERS: Pick<WriterLedger, "add" | "cwds"> = { add: async () => {}, cwds: async () => [] };
 
 /** `codexHome`: where the private work directory and the writers ledger live (default `<root>-work`). */
 export async function testContext(root: string, overrides: Partial<DelegateContext> = {}, opts: { codexHome?: string } = {}): Promise<DelegateContext> {
