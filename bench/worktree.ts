@@ -28,11 +28,11 @@ import { basename, join } from "node:path";
 import type { Registry } from "../src/agents/registry.ts";
 import { delegate, type DelegateContext } from "../src/delegate.ts";
 import { Limiter } from "../src/limiter.ts";
-import { createLogger } from "../src/log.ts";
-import { createRedactor } from "../src/policy/redact.ts";
 import { prepareWorkspace } from "../src/workspace/index.ts";
-import { SparePool } from "../src/workspace/spares.ts";
+import { NO_SPARES, SparePool } from "../src/workspace/spares.ts";
+import { testContext } from "../test/helpers/delegate-context.ts";
 import { createWorktree } from "../src/workspace/worktree.ts";
+import { hostGit } from "../test/helpers/git.ts";
 
 const args = process.argv.slice(2);
 const flag = (name: string) => args.includes(name);
@@ -188,25 +188,16 @@ process.stdin.on("end", async () => {
  */
 async function resultAfterExit(withSpares: boolean): Promise<number> {
   const stampFile = join(scratch, "exit-stamp");
-  const redact = createRedactor([]);
   const spares = withSpares ? new SparePool({ perRepository: 1, baseDir: scratch, logger: silent }) : undefined;
   const registry: Registry = { location: {} as Registry["location"], files: [], get: () => undefined, agents: () => [] };
-  const context: DelegateContext = {
+  const context: DelegateContext = await testContext(repo, {
     registry: async () => registry,
-    roots: [{ given: repo, real: repo }],
     codexPath: writeFakeCodex(stampFile),
     maxTimeoutS: 600,
-    maxSandbox: "workspace-write",
-    passEnv: [],
-    depth: 0,
-    maxDepth: 1,
     parentEnv: process.env,
-    workDir: join(scratch, "work"),
     limiter: new Limiter(4),
-    redact,
-    log: createLogger({ level: "error", redact, write: () => {} }),
-    spares,
-  };
+    spares: spares ?? NO_SPARES,
+  }, { codexHome: join(scratch, "codex-home") });
   const input = { agent: "bench", persona: "bench", sandbox_mode: "workspace-write" as const, isolation: "worktree" as const, cwd: repo, task: "edit" };
   try {
     rmSync(`${stampFile}.go`, { force: true });
@@ -313,12 +304,12 @@ async function main(): Promise<void> {
     ];
     for (const [name, workers] of variants) {
       let workspace: Awaited<ReturnType<typeof createWorktree>> | undefined;
-      row(name).setupMs.push(await time(async () => (workspace = await createWorktree(repo, { logger: silent, checkoutWorkers: workers, baseDir: tmpdir() }))));
+      row(name).setupMs.push(await time(async () => (workspace = await createWorktree(repo, { git: hostGit, logger: silent, checkoutWorkers: workers, baseDir: tmpdir() }))));
       row(name).teardownMs.push(await time(() => workspace?.cleanup()));
     }
 
     // 4. collectPatch after a small change (10 files edited, 2 added, 1 deleted).
-    const workspace = await prepareWorkspace({ mode: "worktree", cwd: repo, logger: silent });
+    const workspace = await prepareWorkspace({ git: hostGit, mode: "worktree", cwd: repo, logger: silent });
     for (let index = 0; index < 10; index += 1) {
       writeFileSync(join(workspace.workingDir, "pkg0", "mod0", `file${index * 1000}.ts`), `// edited ${run}\n`);
     }
@@ -334,7 +325,7 @@ async function main(): Promise<void> {
 
     // 5. Mirror (parallel copyFile with FICLONE).
     let mirror: Awaited<ReturnType<typeof prepareWorkspace>> | undefined;
-    row("module mirror").setupMs.push(await time(async () => (mirror = await prepareWorkspace({ mode: "mirror", cwd: repo, logger: silent }))));
+    row("module mirror").setupMs.push(await time(async () => (mirror = await prepareWorkspace({ git: hostGit, mode: "mirror", cwd: repo, logger: silent }))));
     row("module mirror").teardownMs.push(await time(() => mirror?.cleanup()));
 
     // 7. Issue 13: cold set-up (no spare yet; it makes one in the background), HEAD moves by 10 files, then the
@@ -342,13 +333,13 @@ async function main(): Promise<void> {
     // the call pays only for that; the removal itself is timed separately ("background").
     const pool = new SparePool({ perRepository: 1, baseDir: scratch, logger: silent });
     let cold: Awaited<ReturnType<typeof prepareWorkspace>> | undefined;
-    row("cold set-up (module, no spare)").setupMs.push(await time(async () => (cold = await prepareWorkspace({ mode: "worktree", cwd: repo, logger: silent, spares: pool }))));
+    row("cold set-up (module, no spare)").setupMs.push(await time(async () => (cold = await prepareWorkspace({ git: hostGit, mode: "worktree", cwd: repo, logger: silent, spares: pool }))));
     row("cold set-up (module, no spare)").teardownMs.push(await time(() => pool.deferRemoval(() => cold!.cleanup())));
     // The previous call's removal and the spare's creation run in the background; a next call usually comes later.
     await pool.settled();
     moveHead(run);
     let warm: Awaited<ReturnType<typeof prepareWorkspace>> | undefined;
-    row("warm set-up from a spare (HEAD +10 files)").setupMs.push(await time(async () => (warm = await prepareWorkspace({ mode: "worktree", cwd: repo, logger: silent, spares: pool }))));
+    row("warm set-up from a spare (HEAD +10 files)").setupMs.push(await time(async () => (warm = await prepareWorkspace({ git: hostGit, mode: "worktree", cwd: repo, logger: silent, spares: pool }))));
     const spareNote = warm!.notes.find((note) => note.includes("spare worktree"));
     if (!spareNote) throw new Error("the warm set-up did not come from the spare");
     if (run === 0) console.log(`warm set-up note: ${spareNote}`);
@@ -369,7 +360,7 @@ async function main(): Promise<void> {
   const calls = 10_000;
   const noneMs = await time(async () => {
     for (let index = 0; index < calls; index += 1) {
-      const none = await prepareWorkspace({ mode: "none", cwd: repo });
+      const none = await prepareWorkspace({ git: hostGit, mode: "none", cwd: repo });
       await none.cleanup();
     }
   });

@@ -6,6 +6,7 @@
  */
 import { parseArgs } from "node:util";
 import { UsageError } from "./errors.ts";
+import { didYouMean } from "./suggest.ts";
 
 export interface FlagSpec {
   /** "string" takes a value (`--out DIR` or `--out=DIR`); "boolean" takes none. */
@@ -24,8 +25,11 @@ export interface ParsedFlags {
 }
 
 export interface ParseMessages {
-  /** The message for an option not in the table; default: `unknown option "--x"; see codex-subagents --help`. */
-  unknown?: (flag: string) => string;
+  /**
+   * The message for an option not in the table, given `; did you mean "--y"?` when one is close (or "");
+   * default: `unknown option "--x"; did you mean "--y"?; see codex-subagents --help`.
+   */
+  unknown?: (flag: string, suggestion: string) => string;
 }
 
 export function parseFlags(argv: readonly string[], table: FlagTable, messages: ParseMessages = {}): ParsedFlags {
@@ -50,7 +54,10 @@ export function parseFlags(argv: readonly string[], table: FlagTable, messages: 
     }
     const flag = token.rawName;
     const spec = table[token.name];
-    if (!spec) throw new UsageError(messages.unknown?.(flag) ?? `unknown option "${flag}"; see codex-subagents --help`);
+    if (!spec) {
+      const suggestion = didYouMean(flag, Object.keys(table).map((name) => `--${name}`));
+      throw new UsageError(messages.unknown?.(flag, suggestion) ?? `unknown option "${flag}"${suggestion}; see codex-subagents --help`);
+    }
     if (spec.type === "boolean") {
       if (token.inlineValue) throw new UsageError(`${flag} takes no value; write just ${flag}`);
       values.set(flag, [...(values.get(flag) ?? []), "true"]);

@@ -15,25 +15,16 @@ import { agentsDirsOf, codexHomeOf, parseServerOptions, serverOptionsHelp, type 
 import type { DelegateContext } from "./delegate.ts";
 import { cliErrorText, EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_NOT_FOUND, EXIT_OK, EXIT_USAGE, isRefusal, NotFoundError, UsageError } from "./errors.ts";
 import { Limiter } from "./limiter.ts";
-import { createLogger, type Logger } from "./log.ts";
-import { detectDepth } from "./policy/depth.ts";
-import { secretValues } from "./policy/env.ts";
-import { createRedactor } from "./policy/redact.ts";
-import { resolveRoots, type Root } from "./policy/roots.ts";
+import type { Logger } from "./log.ts";
+import type { Root } from "./policy/roots.ts";
+import { buildDelegateContext, contextWarnings } from "./delegation/context.ts";
 import { doctorCommand } from "./doctor/index.ts";
-import { resolvePrograms } from "./doctor/find-codex.ts";
 import { runCommand } from "./commands/run.ts";
 import { runsCommand } from "./runs/command.ts";
+import { printable } from "./runs/show.ts";
 import { convertCommand } from "./convert/command.ts";
 import { RunManager } from "./runs/manager.ts";
-import { rootsUnderTmp, TMP_ROOT_HINT } from "./policy/tmp-roots.ts";
-import { createRunRecords } from "./runs/record.ts";
-import { createThreadRegistry } from "./runs/threads.ts";
-import { createWriterLedger } from "./runs/writer-ledger.ts";
 import { createServer } from "./server.ts";
-import { useGitProgram } from "./workspace/git.ts";
-import { workDirExposure, workDirFor } from "./workspace/private-dir.ts";
-import { SparePool } from "./workspace/spares.ts";
 import { answerMalformedFrames, holdUntilReady } from "./transport.ts";
 import { sbomCommand, verifyCommand, versionCommand } from "./verify/commands.ts";
 import { PRODUCT_NAME, VERSION } from "./version.ts";
@@ -62,7 +53,11 @@ Usage:
                                              → this server's format, with what was not carried over
                                              (exit 0 done, 1 errors or --check found changes, 2 no SRC)
   codex-subagents runs show RUN_ID [--follow] [--json] [--runs-dir DIR]
-                                             one run step by step; --follow streams a live run
+                                             one run step by step (RUN_ID or its record directory);
+                                             --follow streams a live run
+  codex-subagents runs usage [--since 7d] [--by agent|model|day] [--prices FILE] [--json] [--runs-dir DIR]
+                                             the recorded token usage summed (input, cached input, output,
+                                             reasoning, runs); cost only with --prices; no usage = unknown
   codex-subagents --verify [--checksums FILE] [--pubkey KEY|FILE] [--json]
   codex-subagents --sbom                     CycloneDX JSON of the bundled packages
   codex-subagents --version | --help
@@ -89,6 +84,14 @@ export function programDir(): string | undefined {
   return path.dirname(fileURLToPath(url));
 }
 
+
+/** This program's own file: the compiled executable, or the bundle a runtime runs; undefined from source. */
+export function selfPath(): string | undefined {
+  const url = import.meta.url;
+  if (url.includes("$bunfs") || url.includes("~BUN")) return process.execPath;
+  if (url.endsWith(".ts")) return undefined;
+  return fileURLToPath(url);
+}
 
 async function locate(flagDir: string | undefined, env: Env, cwd: string): Promise<AgentsLocation> {
   return discoverAgents({ flagDir, envDir: env.CODEX_SUBAGENTS_DIR, cwd, programDir: programDir() });
@@ -120,7 +123,11 @@ async function validateCommand(argv: string[], io: CliIO, env: Env, cwd: string)
       if (error.code === "ENOENT" || error.code === "ENOTDIR") return null;
       throw error;
     });
-    if (files === null) throw new NotFoundError(`no such directory "${positionals[0]}"`, { hint: "give the directory that holds your agent files, e.g. codex-subagents validate agents/" });
+    if (files === null) {
+      throw new NotFoundError(`no such directory "${positionals[0]}" (from ${cwd})`, {
+        hint: "give the path of the directory that holds your agent files; codex-subagents list shows the one the server would use, and codex-subagents validate with no directory checks it",
+      });
+    }
     await addEnvironmentWarnings(files, codexHomeOf(env));
   } else {
     const location = await locate(onceOf(parsed, "--agents-dir"), env, cwd);
@@ -133,84 +140,39 @@ async function validateCommand(argv: string[], io: CliIO, env: Env, cwd: string)
   return report.ok ? EXIT_OK : EXIT_FAILURE;
 }
 
-/** What serve builds before the server exists: its options, logger, roots, agents and the delegation context. */
+/** What serve builds before the server exists: its options, logger, agents and the delegation context. */
 interface ServeSetup {
   options: ServerOptions;
   log: Logger;
-  roots: Root[];
+  roots: readonly Root[];
   location: AgentsLocation;
   codexHome: string;
-  workDir: string;
   /** The agents as read at start-up, their issues logged as warnings. */
   initial: Promise<Registry>;
   shutdown: AbortController;
   limiter: Limiter;
-  spares: SparePool;
+  /** Ends the spare worktrees and waits for deferred worktree removals. */
+  closeSpares: () => Promise<void>;
   context: DelegateContext;
 }
 
 async function serveSetup(argv: string[], io: CliIO, env: Env, cwd: string): Promise<ServeSetup> {
   const options: ServerOptions = parseServerOptions(argv, env, cwd);
-  const redact = createRedactor(secretValues(env, options.passEnv));
-  const log: Logger = createLogger({ level: options.logLevel, redact, write: (line) => io.err(line) });
-  const roots = await resolveRoots(options.roots, cwd);
-  const location = await discoverAgents({ ...agentsDirsOf(options), cwd, programDir: programDir() });
-  const codexHome = codexHomeOf(env);
-  const registry = () => loadRegistry(location, EMBEDDED_AGENTS, codexHome);
+  // The same context `run` and the tests build (delegation/context.ts): programs, registry, lock, spares, ledger.
+  const built = await buildDelegateContext(options, { env, cwd, writeLog: (line) => io.err(line), programDir: programDir() }, "server");
+  const { context, log } = built;
   // Read while the client initializes; requests other than initialize wait for it (transport.ts).
-  const initial = registry().then((loaded) => {
+  const initial = context.registry().then((loaded) => {
     for (const file of loaded.files) {
       for (const issue of file.issues) log.warn(`${file.file}: ${issue.code}: ${issue.message}`);
     }
     return loaded;
   });
-  const workDir = workDirFor(codexHome);
-  // Until the programs are found (findProgramsAtStart, while the client initializes) nothing can be started: no git,
-  // and a codex path that is not absolute, which runCodex refuses to spawn.
-  useGitProgram(null);
-  const shutdown = new AbortController();
-  const limiter = new Limiter(options.maxConcurrency);
-  // Issue 13: spare worktrees live in the private work directory too, beside the runs' directories.
-  const spares = new SparePool({ perRepository: options.spareWorktrees, baseDir: workDir, logger: log });
-  const context: DelegateContext = {
-    registry,
-    roots,
-    codexPath: "",
-    gitPath: null,
-    workDir,
-    maxTimeoutS: options.timeoutS,
-    maxSandbox: options.maxSandbox,
-    passEnv: options.passEnv,
-    depth: Number.MAX_SAFE_INTEGER, // set in serveCommand, before any request other than initialize is served
-    maxDepth: options.maxDepth,
-    parentEnv: env,
-    limiter,
-    redact,
-    log,
-    startRecord: createRunRecords({ runsDir: options.runsDir, keepRuns: options.keepRuns, redact, log }),
-    threads: createThreadRegistry({ runsDir: options.runsDir, keepRuns: options.keepRuns }),
-    spares,
-    writers: createWriterLedger(workDir),
+  for (const warning of await contextWarnings(built)) log.warn(warning);
+  return {
+    options, log, roots: context.roots, location: built.location, codexHome: built.codexHome, initial,
+    shutdown: new AbortController(), limiter: context.limiter, closeSpares: built.closeSpares, context,
   };
-  return { options, log, roots, location, codexHome, workDir, initial, shutdown, limiter, spares, context };
-}
-
-/**
- * Security: codex and git are found once, as absolute paths, ignoring relative PATH entries (a repository's own
- * `bin/git` must never run); on Windows this also finds the executable behind npm's codex.cmd shim. Requests other
- * than initialize wait for `ready`, so no call sees the placeholders serveSetup left in the context.
- */
-function findProgramsAtStart(setup: ServeSetup, env: Env, cwd: string): Promise<void> {
-  const { context, log, workDir, roots } = setup;
-  return resolvePrograms(setup.options.codex, env, cwd).then(async (found) => {
-    context.codexPath = found.codex;
-    context.gitPath = found.git;
-    useGitProgram(found.git);
-    if (found.git === null) log.warn('no git found in an absolute PATH directory; isolation "worktree" is refused until git is installed and the server restarted');
-    const exposure = await workDirExposure(workDir, { tmpDir: env.TMPDIR, roots: roots.map((r) => r.real) });
-    if (exposure) log.warn(`the private work directory ${workDir} is not private: ${exposure}; set CODEX_HOME outside /tmp, TMPDIR and the roots`);
-    for (const warning of await rootsUnderTmp(roots.map((r) => r.real), env.TMPDIR)) log.warn(`${warning}; ${TMP_ROOT_HINT}`); // issue 8 B
-  });
 }
 
 /**
@@ -218,7 +180,7 @@ function findProgramsAtStart(setup: ServeSetup, env: Env, cwd: string): Promise<
  * closed, so nothing of ours outlives it.
  */
 function shutdownInOrder(setup: ServeSetup, runs: RunManager, server: McpServer, resolve: (exitCode: number) => void): (why: string, exitCode?: number) => Promise<void> {
-  const { log, shutdown, limiter, spares } = setup;
+  const { log, shutdown, limiter, closeSpares } = setup;
   let stopping = false;
   return async (why, exitCode = EXIT_OK) => {
     if (stopping) return;
@@ -231,7 +193,7 @@ function shutdownInOrder(setup: ServeSetup, runs: RunManager, server: McpServer,
     await runs.settle(6000);
     while (limiter.active > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 25));
     // Spares and the removals of used worktrees: nothing of ours is left once we exit.
-    await spares.close();
+    await closeSpares();
     await server.close().catch(() => {});
     resolve(exitCode);
   };
@@ -251,9 +213,7 @@ async function serveCommand(argv: string[], io: CliIO, env: Env, cwd: string): P
   const setup = await serveSetup(argv, io, env, cwd);
   const { options, log, roots, location, context, shutdown, initial } = setup;
   const runs = new RunManager({ context, shutdownSignal: shutdown.signal, runsDir: options.keepRuns > 0 ? options.runsDir : null });
-  const { server, ready: described } = createServer({ context, roots, agentsAtStart: initial.then((r) => r.agents()), codexHome: setup.codexHome, shutdownSignal: shutdown.signal, runs, maxWaitS: options.maxWaitS });
-  const programs = findProgramsAtStart(setup, env, cwd);
-  const ready = Promise.all([described, detectDepth(env).then((depth) => { context.depth = depth; }), programs]);
+  const { server, ready } = createServer({ context, roots, agentsAtStart: initial.then((r) => r.agents()), codexHome: setup.codexHome, shutdownSignal: shutdown.signal, runs, maxWaitS: options.maxWaitS });
   const transport = new StdioServerTransport();
 
   return await new Promise<number>((resolve) => {
@@ -296,7 +256,7 @@ export async function main(argv: string[], io: CliIO, env: Env = process.env, cw
       case "validate":
         return await validateCommand(rest, io, env, cwd);
       case "doctor":
-        return await doctorCommand(rest, io, env, cwd, programDir());
+        return await doctorCommand(rest, io, env, cwd, programDir(), selfPath());
       case "runs":
         return await runsCommand(rest, io, env, cwd);
       case "convert":
@@ -325,7 +285,8 @@ export async function main(argv: string[], io: CliIO, env: Env = process.env, cw
     }
   } catch (error) {
     if (isRefusal(error)) {
-      io.err(cliErrorText(error));
+      // A refusal quotes what it was given (a path, a name): no control character of it reaches the terminal.
+      io.err(printable(cliErrorText(error)));
       return error.exitStatus;
     }
     io.err(`codex-subagents: unexpected error: ${(error as Error).stack ?? error}\n`);

@@ -86,7 +86,7 @@ export const SERVER_OPTIONS = {
   agentsDir: {
     flag: "--agents-dir", metavar: "DIR", env: "CODEX_SUBAGENTS_DIR", range: "",
     defaultText: "discovery",
-    about: "where agent files live: ./agents, ./.codex-subagents/agents, agents/ beside the executable, ./.codex/agents, ./.claude/agents, else the embedded starters; must exist if given",
+    about: "where agent files live: ./agents, ./.codex-subagents/agents, agents/ beside the executable, ./.codex/agents, ./.claude/agents, with the embedded starters below a found one (not below one given here); must exist if given",
     read: (texts: string[]) => texts[0] as string | undefined,
     fallback: () => undefined as string | undefined,
   },

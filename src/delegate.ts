@@ -19,19 +19,22 @@ import { refuseGitDirectory } from "./policy/git-dir.ts";
 import { PolicyError, resolveAllowedDir, type Root } from "./policy/roots.ts";
 import { capToCallerSandbox } from "./policy/caller-sandbox.ts";
 import { DEFAULT_SANDBOX, sandboxWithinCeiling, type SandboxMode } from "./policy/sandbox.ts";
-import type { RunRecorder } from "./runs/record.ts";
+import type { RunRecorder, StartRecord } from "./runs/record.ts";
 import type { ThreadRegistry } from "./runs/threads.ts";
-import { codexHomeOf } from "./config.ts";
 import { outputSchemaProblem } from "./policy/output-schema.ts";
 import { Refusal } from "./errors.ts";
+import { didYouMean } from "./suggest.ts";
 import { agentsDirInReach } from "./policy/agents-in-reach.ts";
 import { holdResolvedCwd, writesInPlace, type TreeLock } from "./runs/tree-lock.ts";
 import type { WriterLedger } from "./runs/writer-ledger.ts";
-import { GIT_MISSING } from "./workspace/git.ts";
-import { checkDepsUse, depsFromCall, prepareWorkspace, type SparePool, type Workspace, type WorktreeDepsSetting } from "./workspace/index.ts";
+import { GIT_MISSING, type Git } from "./workspace/git.ts";
+import { checkDepsUse, depsFromCall, prepareWorkspace, type Spares, type Workspace, type WorktreeDepsSetting } from "./workspace/index.ts";
 import type { DelegateInput } from "./shapes/delegate-input.ts";
 import type { DelegateResult } from "./shapes/delegate-result.ts";
-import { ensurePrivateDir, makeRunDir, workDirFor } from "./workspace/private-dir.ts";
+import { ensurePrivateDir, makeRunDir } from "./workspace/private-dir.ts";
+
+/** The code of the refusal for an unknown agent (the CLI says its own next step for it). */
+export const UNKNOWN_AGENT = "unknown_agent";
 
 /** A request the server refuses; the message is shown to the caller as an isError result. */
 export class DelegateError extends Refusal {
@@ -44,14 +47,21 @@ export type { DelegateResult } from "./shapes/delegate-result.ts";
 export { MAX_FINAL_MESSAGE_BYTES } from "./delegation/outcome.ts";
 export { STDERR_TAIL_BYTES } from "./delegation/result.ts";
 
+/**
+ * Everything a delegation needs from the process that runs it. Built in one place (delegation/context.ts) for `serve`,
+ * `run` and the tests; every field is explicit, and a test that wants none of something passes an explicit no-op.
+ */
 export interface DelegateContext {
   registry: () => Promise<Registry>;
   roots: readonly Root[];
+  /** Where a call without `cwd` works (a real path): the server's working directory inside a root, else the first root. */
+  defaultCwd: string;
+  /** The codex to run: an absolute path found at start-up (a bare name means none was found; runCodex refuses it). */
   codexPath: string;
-  /** The git the server found at start-up (absolute), null when none; undefined: not checked here. */
-  gitPath?: string | null;
-  /** The private directory every run's files and workspaces live in; default `$CODEX_HOME/subagents/work`. */
-  workDir?: string;
+  /** The git every workspace command runs, found at start-up (workspace/git.ts); its program is null when none was. */
+  git: Git;
+  /** The private directory every run's files and workspaces live in (`$CODEX_HOME/subagents/work`). */
+  workDir: string;
   maxTimeoutS: number;
   maxSandbox: SandboxMode;
   passEnv: readonly string[];
@@ -62,22 +72,23 @@ export interface DelegateContext {
   limiter: Limiter;
   redact: Redactor;
   log: Logger;
-  startRecord?: (meta: { agent: string; request: unknown }) => Promise<RunRecorder | null>;
-  /** The threads this server started; without it (unit tests) resume is not checked. */
-  threads?: ThreadRegistry;
-  /** Spare worktrees, and worktree removals deferred until after the result (waited for at exit). */
-  spares?: SparePool;
+  /** Opens a run's record (runs/record.ts); resolves to null when records are off (--keep-runs 0). */
+  startRecord: StartRecord;
+  /** The threads this server started (runs/threads.ts): `resume` continues only those. */
+  threads: ThreadRegistry;
+  /** Spare worktrees, and worktree removals deferred until after the result (NO_SPARES: none, removed at once). */
+  spares: Spares;
   /**
-   * The tree lock (runs/tree-lock.ts), kept in the private work directory and shared by every process on this
-   * CODEX_HOME (`new TreeLock(workDir)`; serve's run table makes one when this is absent). Without it (unit tests)
-   * runs never wait for each other.
+   * The tree lock (runs/tree-lock.ts): a run that writes in place never overlaps a run below its cwd. Kept in the
+   * private work directory (`new TreeLock(workDir)`), so it holds across every process on this CODEX_HOME.
    */
-  treeLock?: Pick<TreeLock, "hold">;
+  treeLock: Pick<TreeLock, "hold">;
   /**
    * The in-place writers ledger (runs/writer-ledger.ts), kept in the private work directory and shared by every
-   * process on this CODEX_HOME; every run that writes in place is recorded there before its codex starts.
+   * process on this CODEX_HOME: every run that writes in place is recorded there before its codex starts, and a
+   * repository below a recorded cwd is not shown to codex's own git (workspace/codex-git.ts).
    */
-  writers?: Pick<WriterLedger, "add">;
+  writers: Pick<WriterLedger, "add" | "cwds">;
 }
 
 const AD_HOC_KEYS = ["persona", "profile", "model", "reasoning_effort", "sandbox_mode", "approval_policy"] as const;
@@ -96,10 +107,7 @@ export async function resolveAgent(input: DelegateInput, registry: Registry): Pr
     }
     return entry.agent;
   }
-  const known = registry.agents().map((a) => a.name);
-  if (input.persona === undefined) {
-    throw new DelegateError(`unknown agent "${input.agent}"; known: ${known.length ? known.join(", ") : "(none)"} — or pass persona for an ad-hoc agent`);
-  }
+  if (input.persona === undefined) throw unknownAgent(input.agent, registry);
   if (!AGENT_NAME_PATTERN.test(input.agent)) {
     throw new DelegateError(`ad-hoc agent name "${input.agent}" must match ${AGENT_NAME_PATTERN}; use lowercase letters, digits, _ and -`);
   }
@@ -109,6 +117,18 @@ export async function resolveAgent(input: DelegateInput, registry: Registry): Pr
   if (hasErrors(issues)) throw new DelegateError(issues.map((i) => i.message).join("; "));
   if (input.persona.trim() === "") throw new DelegateError("persona is empty; give the ad-hoc agent its instructions");
   return { name: input.agent, file: "(ad-hoc)", persona: input.persona.trim(), ...settings };
+}
+
+/** The refusal for a name no agent has: the closest name, the known ones, and where they were read from. */
+export function unknownAgent(name: string, registry: Registry): DelegateError {
+  const known = registry.agents().map((a) => a.name);
+  const where = registry.location.dir
+    ? ` in the agents directory "${registry.location.dir}" (${registry.location.foundBy}${registry.location.starters ? ", with the embedded starters below it" : ""})`
+    : "";
+  return new DelegateError(`unknown agent "${name}"${where}${didYouMean(name, known)}; known: ${known.length ? known.join(", ") : "(none)"}`, {
+    code: UNKNOWN_AGENT,
+    hint: "pass persona (and any setting) to run an ad-hoc agent of that name, or call list_agents to see each agent and what it is for",
+  });
 }
 
 export function chooseIsolation(input: DelegateInput, agent: Agent): IsolationMode {
@@ -126,7 +146,7 @@ async function environmentProblem(input: DelegateInput, isolation: IsolationMode
     const problem = outputSchemaProblem(input.output_schema);
     if (problem) return problem;
   }
-  if (isolation === "worktree" && ctx.gitPath === null) {
+  if (isolation === "worktree" && ctx.git.program === null) {
     return GIT_MISSING;
   }
   const tmp = ctx.parentEnv.TMPDIR;
@@ -142,7 +162,7 @@ export interface DelegationPlan {
   /** The sandbox codex gets: the agent's, within --max-sandbox, never looser than the caller's own. */
   sandbox: SandboxMode;
   isolation: IsolationMode;
-  /** The cwd as the call gave it (or the first root): what is resolved and checked again later. */
+  /** The cwd as the call gave it (or the context's default cwd): what is resolved and checked again later. */
   requestedCwd: string;
   /** Its real path when the call arrived, checked against the roots. */
   cwd: string;
@@ -167,7 +187,7 @@ export async function planDelegation(input: DelegateInput, ctx: DelegateContext,
   }
   if (Buffer.byteLength(input.task, "utf8") > MAX_TASK_BYTES) throw new DelegateError("task is over 1 MiB; shorten it or point the sub-agent at files instead");
   // Security: continue only a thread this server started (runs/threads.ts), never another session's.
-  if (input.resume !== undefined && ctx.threads && !(await ctx.threads.known(input.resume))) throw new DelegateError(ctx.threads.refusal(input.resume));
+  if (input.resume !== undefined && !(await ctx.threads.known(input.resume))) throw new DelegateError(ctx.threads.refusal(input.resume));
   const registry = await ctx.registry();
   const agent = await resolveAgent(input, registry);
   const mapped = agent.format && agent.format !== "codex-subagents" ? { agent: agent.name, format: agent.format, from: agent.sandbox_from } : null;
@@ -175,7 +195,7 @@ export async function planDelegation(input: DelegateInput, ctx: DelegateContext,
   if ("refusal" in ceiling) throw new DelegateError(`agent "${agent.name}": ${ceiling.refusal}`);
   const { sandbox, note: sandboxNote } = capToCallerSandbox(ceiling.sandbox, callerSandbox);
   const isolation = chooseIsolation(input, agent);
-  const requestedCwd = input.cwd ?? ctx.roots[0]!.real;
+  const requestedCwd = input.cwd ?? ctx.defaultCwd;
   let cwd: string;
   try {
     // Checked now to refuse at once; checked again after the wait and right before codex starts (delegate()).
@@ -254,13 +274,13 @@ export async function runDelegation(plan: DelegationPlan, input: DelegateInput, 
     );
     const cwd = held.cwd;
     releaseTree = held.release;
-    const privateDir = await ensurePrivateDir(ctx.workDir ?? workDirFor(codexHomeOf(ctx.parentEnv)));
+    const privateDir = await ensurePrivateDir(ctx.workDir);
     // Security (runs/writer-ledger.ts): on record before the writer can plant anything below its cwd.
-    if (writesInPlace(plan.isolation, plan.sandbox)) await ctx.writers?.add(cwd);
+    if (writesInPlace(plan.isolation, plan.sandbox)) await ctx.writers.add(cwd);
     runDir = await makeRunDir(privateDir);
     opts.onProgress?.(plan.isolation === "none" ? "starting codex" : `preparing ${plan.isolation} workspace`);
     workspace = await prepareWorkspace({
-      mode: plan.isolation, cwd, baseDir: runDir, roots: ctx.roots.map((root) => root.real), signal: opts.signal, logger: ctx.log,
+      mode: plan.isolation, git: ctx.git, writers: ctx.writers, tmpDir: ctx.parentEnv.TMPDIR, cwd, baseDir: runDir, roots: ctx.roots.map((root) => root.real), signal: opts.signal, logger: ctx.log,
       spares: ctx.spares, worktreeDeps: plan.isolation === "worktree" ? (worktreeDepsOf(input) ?? plan.agent.worktree_deps) : undefined,
     });
     const invocation = planInvocation(plan, input, { workingDir: workspace.workingDir, runDir });
@@ -269,7 +289,7 @@ export async function runDelegation(plan: DelegationPlan, input: DelegateInput, 
     await refuseMovedCwd(plan.requestedCwd, cwd, ctx.roots);
     const record = await openRecord(ctx, plan, input, cwd);
     const run = await startCodex(plan, input, ctx, opts, { workspace, invocation, record });
-    if (run.events.threadId) ctx.threads?.remember(run.events.threadId);
+    if (run.events.threadId) ctx.threads.remember(run.events.threadId);
     const outcome = await collectOutcome({ run, workspace, isolation: plan.isolation, lastMessageFile: invocation.lastMessageFile, outputSchema: input.output_schema, redact: ctx.redact });
     const recordProblem = await record?.drain?.();
     const result = buildResult({
@@ -292,7 +312,7 @@ export async function runDelegation(plan: DelegationPlan, input: DelegateInput, 
       await used?.cleanup();
       if (usedRunDir) await rm(usedRunDir, { recursive: true, force: true }).catch(() => {});
     };
-    if (used?.mode === "worktree" && ctx.spares) ctx.spares.deferRemoval(remove);
+    if (used?.mode === "worktree") await ctx.spares.deferRemoval(remove);
     else await remove();
     releaseTree?.();
   }
@@ -310,8 +330,9 @@ async function refuseMovedCwd(requestedCwd: string, cwd: string, roots: readonly
 }
 
 async function openRecord(ctx: DelegateContext, plan: DelegationPlan, input: DelegateInput, cwd: string): Promise<RunRecorder | null> {
-  const request = { ...input, cwd, isolation: plan.isolation, timeout_s: plan.timeoutS };
-  return await ctx.startRecord?.({ agent: plan.agent.name, request }).catch((error: unknown) => {
+  // The agent's model (null: codex's configured default), for `runs usage --by model` and its prices.
+  const request = { ...input, cwd, isolation: plan.isolation, timeout_s: plan.timeoutS, model: plan.agent.model ?? null };
+  return await ctx.startRecord({ agent: plan.agent.name, request }).catch((error: unknown) => {
     ctx.log.warn(`could not create a run record: ${(error as Error).message}`);
     return null;
   }) ?? null;

@@ -8,7 +8,7 @@ import { NotFoundError } from "../errors.ts";
 import type { AgentsPlace } from "../policy/agents-in-reach.ts";
 import { isWithin, realPathSoFar } from "../policy/roots.ts";
 import { finishAgent, parseCodexRoleAgent, parseJsonAgentFields, parseMarkdownAgent } from "./parse.ts";
-import { MAX_AGENT_FILE_BYTES, MAX_PERSONA_BYTES, type Agent, type AgentFileResult, type AgentIssue } from "./schema.ts";
+import { EMBEDDED_PREFIX, MAX_AGENT_FILE_BYTES, MAX_PERSONA_BYTES, type Agent, type AgentFileResult, type AgentIssue } from "./schema.ts";
 
 /** An agents directory that was named but does not exist (or is gone): exit 2. */
 export class AgentsDirError extends NotFoundError {
@@ -27,6 +27,12 @@ export interface AgentsLocation {
    * (policy/agents-in-reach.ts). None for a directory named by --agents-dir or CODEX_SUBAGENTS_DIR.
    */
   outranking?: ReadonlyArray<{ dir: string; foundBy: string }>;
+  /**
+   * The embedded starter agents are the last layer below this directory: each one its directory has no file of the
+   * same name for is served too. True for a directory found by discovery (a repository's `.claude/agents` must not
+   * hide `review`); false for one named with --agents-dir or CODEX_SUBAGENTS_DIR, which is exactly the set served.
+   */
+  starters?: boolean;
 }
 
 export interface EmbeddedAgentFile {
@@ -51,8 +57,9 @@ async function isDirectory(p: string): Promise<boolean> {
 
 /**
  * Discovery, first hit wins: `--agents-dir`, `CODEX_SUBAGENTS_DIR`, `./agents`, `./.codex-subagents/agents`, `agents/`
- * beside the executable, then the embedded starter agents. A directory named explicitly (flag or environment) that does not exist is an
- * error, never a silent fallback to another set of agents.
+ * beside the executable, `./.codex/agents`, `./.claude/agents`, then the embedded starter agents alone. A directory
+ * found by discovery keeps the starters below it (see AgentsLocation.starters); one named explicitly (flag or
+ * environment) is the whole set, and one that does not exist is an error, never a silent fallback to other agents.
  */
 export async function discoverAgents(opts: {
   flagDir?: string;
@@ -68,7 +75,7 @@ export async function discoverAgents(opts: {
     if (!(await isDirectory(absolute))) {
       throw new AgentsDirError(`agents directory "${dir}" (from ${foundBy}) does not exist or is not a directory; create it, or fix ${foundBy}`);
     }
-    return { dir: await realpath(absolute), source: "directory", foundBy };
+    return { dir: await realpath(absolute), source: "directory", foundBy, starters: false };
   }
   const candidates: Array<[string, string]> = [
     [path.join(opts.cwd, "agents"), "./agents"],
@@ -91,9 +98,9 @@ export async function discoverAgents(opts: {
     if (foundBy !== "agents/ beside the executable" && !isWithin(real, cwdReal)) {
       throw new AgentsDirError(`agents directory ${foundBy} is a symlink to "${real}", outside the working directory "${cwdReal}"; an implicitly found agents directory must be inside it: pass --agents-dir "${real}" if you trust it, or remove the link`);
     }
-    return { dir: real, source: "directory", foundBy, outranking };
+    return { dir: real, source: "directory", foundBy, outranking, starters: true };
   }
-  return { dir: null, source: "embedded", foundBy: "embedded starter agents", outranking };
+  return { dir: null, source: "embedded", foundBy: "embedded starter agents", outranking, starters: true };
 }
 
 /**
@@ -225,7 +232,7 @@ export function markDuplicateNames(results: AgentFileResult[]): void {
 }
 
 export function loadEmbedded(files: readonly EmbeddedAgentFile[]): AgentFileResult[] {
-  return files.map(({ file, text }) => parseMarkdownAgent(path.basename(file, ".md"), `(embedded)/${file}`, text));
+  return files.map(({ file, text }) => parseMarkdownAgent(path.basename(file, ".md"), `${EMBEDDED_PREFIX}${file}`, text));
 }
 
 /** Warnings that depend on the machine, not the file: a profile codex would silently ignore. */
@@ -253,6 +260,11 @@ export async function loadRegistry(location: AgentsLocation, embedded: readonly 
         throw new AgentsDirError(`the agents directory "${location.dir}" (found by ${location.foundBy} at start-up) no longer exists or is not a directory; restore it, or restart the server with --agents-dir naming one that exists`);
       })
     : loadEmbedded(embedded);
+  if (location.dir && location.starters) {
+    // The starters, last: a file of the same name in the directory overrides one (an unusable file included).
+    const named = new Set(files.map((f) => f.name));
+    files.push(...loadEmbedded(embedded).filter((starter) => !named.has(starter.name)));
+  }
   await addEnvironmentWarnings(files, codexHome);
   const byName = new Map(files.map((f) => [f.name, f] as const));
   return {

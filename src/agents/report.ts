@@ -1,7 +1,7 @@
 /** Pure: loaded agent files → the shapes `list_agents`, `validate_agents` and the CLI report. */
 import { z } from "zod";
 import type { AgentsLocation } from "./registry.ts";
-import { AGENT_FORMATS, agentIssueSchema, APPROVAL_POLICIES, hasErrors, ISOLATION_MODES, REASONING_EFFORTS, type AgentFileResult } from "./schema.ts";
+import { AGENT_FORMATS, agentIssueSchema, APPROVAL_POLICIES, EMBEDDED_PREFIX, hasErrors, ISOLATION_MODES, REASONING_EFFORTS, type AgentFileResult } from "./schema.ts";
 import { DEFAULT_SANDBOX, SANDBOX_MODES } from "../policy/sandbox.ts";
 
 /** Longest description a listing shows as written; longer ones (Claude Code's, with <example> blocks) are cut. */
@@ -143,11 +143,13 @@ export function formatListReport(report: ListReport, foundBy: string): string {
   const counts = new Map<string, number>();
   for (const a of report.agents) counts.set(a.format, (counts.get(a.format) ?? 0) + 1);
   const formats = [...counts].map(([format, n]) => `${n} ${format}`).join(", ");
-  const lines = [`agents from ${report.dir ?? "the embedded starter set"} (${foundBy})${formats ? `: ${formats}` : ""}`];
+  const starters = report.dir !== null && report.agents.some((a) => a.file.startsWith(EMBEDDED_PREFIX));
+  const lines = [`agents from ${report.dir ?? "the embedded starter set"} (${foundBy})${starters ? ", then the embedded starters it has no file for" : ""}${formats ? `: ${formats}` : ""}`];
   const width = Math.max(4, ...report.agents.map((a) => a.name.length));
   for (const a of report.agents) {
     const flags = [a.format === "codex-subagents" ? null : a.format, a.sandbox_mode ?? DEFAULT_SANDBOX, a.isolation && a.isolation !== "none" ? a.isolation : null, a.model, a.profile ? `profile ${a.profile}` : null].filter(Boolean).join(", ");
-    lines.push(`${a.ok ? " " : "!"} ${a.name.padEnd(width)}  ${a.description ?? ""}${flags ? ` [${flags}]` : ""}${a.ok ? "" : "  (has errors: run validate)"}`);
+    const from = starters && a.file.startsWith(EMBEDDED_PREFIX) ? "  (embedded starter)" : "";
+    lines.push(`${a.ok ? " " : "!"} ${a.name.padEnd(width)}  ${a.description ?? ""}${flags ? ` [${flags}]` : ""}${from}${a.ok ? "" : "  (has errors: run validate)"}`);
   }
   if (report.agents.length === 0) lines.push("  (no agent files)");
   return lines.map(escapeControl).join("\n") + "\n";

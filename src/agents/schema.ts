@@ -53,7 +53,7 @@ export type AgentSettings = z.infer<typeof agentSettingsSchema>;
 export interface Agent extends AgentSettings {
   name: string;
   persona: string;
-  /** The file it came from; "(embedded)/<name>.md" for starters, "(ad-hoc)" for a delegate-defined agent. */
+  /** The file it came from; "(embedded)/<name>.md" for starters (EMBEDDED_PREFIX), "(ad-hoc)" for a delegate-defined agent. */
   file: string;
   /** Set only for a mapped format (claude-code, codex-role); absent means this server's own format. */
   format?: AgentFormat;
@@ -85,3 +85,6 @@ export interface AgentFileResult {
 export function hasErrors(issues: readonly AgentIssue[]): boolean {
   return issues.some((i) => i.level === "error");
 }
+
+/** How a starter agent embedded in the executable names its file (registry.ts loadEmbedded). */
+export const EMBEDDED_PREFIX = "(embedded)/";

@@ -52,7 +52,7 @@ export async function runCodex(req: RunRequest): Promise<RunOutcome> {
   if (!isAbsolute(req.codexPath)) {
     // Security: a bare name would be looked up on PATH at this spawn, relative entries included; the server resolves
     // codex to an absolute path once at start-up, so a name left here means none was found.
-    const spawnError = `codex "${req.codexPath}" was not found in an absolute PATH directory when the server started (relative PATH entries are ignored); install it (npm i -g @openai/codex) and restart the server, or pass --codex /full/path/to/codex`;
+    const spawnError = `codex "${req.codexPath}" was not found in an absolute PATH directory when codex-subagents started (relative PATH entries are ignored); install it (npm i -g @openai/codex) and start codex-subagents again, or pass --codex /full/path/to/codex`;
     return { exitCode: null, exitSignal: null, timedOut: false, cancelled: false, spawnError, events, stderrTail: "", durationMs: 0 };
   }
 

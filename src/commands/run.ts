@@ -5,30 +5,19 @@
  * Exit 0 succeeded, 1 the sub-agent failed, timed out or the run was refused, 2 not found (agent, cwd, agents dir),
  * 64 usage, 130 interrupted (SIGINT/SIGTERM; the sub-agent and its workspace are gone before the exit).
  */
-import { readFile, writeFile } from "node:fs/promises";
+import { readFile, stat, writeFile } from "node:fs/promises";
 import path from "node:path";
-import { EMBEDDED_AGENTS } from "../agents/embedded.ts";
-import { discoverAgents, loadRegistry } from "../agents/registry.ts";
 import { ISOLATION_MODES, type IsolationMode } from "../agents/schema.ts";
 import type { CliIO } from "../cli-io.ts";
 import { THREAD_ID_PATTERN } from "../codex/args.ts";
 import { parseFlags, type ParsedFlags } from "../args.ts";
-import { agentsDirsOf, codexHomeOf, resolveServerOptions, SERVER_FLAGS, SERVER_OPTIONS, type ServerOptions } from "../config.ts";
-import { cliErrorText, EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_NOT_FOUND, EXIT_OK, UsageError } from "../errors.ts";
-import { DelegateError, type DelegateContext, type DelegateInput } from "../delegate.ts";
-import { findCodex } from "../doctor/find-codex.ts";
-import { Limiter } from "../limiter.ts";
-import { createLogger } from "../log.ts";
-import { detectDepth } from "../policy/depth.ts";
-import { secretValues } from "../policy/env.ts";
-import { createRedactor } from "../policy/redact.ts";
-import { resolveRoots } from "../policy/roots.ts";
+import { resolveServerOptions, SERVER_FLAGS, SERVER_OPTIONS, type ServerOptions } from "../config.ts";
+import { buildDelegateContext, contextWarnings, type BuiltContext } from "../delegation/context.ts";
+import { cliErrorText, EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_NOT_FOUND, EXIT_OK, NotFoundError, UsageError } from "../errors.ts";
+import { DelegateError, UNKNOWN_AGENT, type DelegateContext, type DelegateInput } from "../delegate.ts";
 import { checkRequest, RunManager, type RunView } from "../runs/manager.ts";
-import { createRunRecords } from "../runs/record.ts";
 import { printable } from "../runs/show.ts";
-import { TreeLock } from "../runs/tree-lock.ts";
-import { createWriterLedger } from "../runs/writer-ledger.ts";
-import { workDirFor } from "../workspace/private-dir.ts";
+import { escapeJsonControl } from "../agents/report.ts";
 
 export { EXIT_INTERRUPTED };
 
@@ -70,7 +59,7 @@ interface RunArgs {
 
 /** Split argv into this command's own flags, the server options (parsed by config.ts) and the positionals. */
 export function parseRunArgs(argv: readonly string[]): RunArgs {
-  const parsed = parseFlags(argv, { ...SERVER_FLAGS, ...RUN_FLAGS }, { unknown: (flag) => `unknown option "${flag}" for run; see codex-subagents --help` });
+  const parsed = parseFlags(argv, { ...SERVER_FLAGS, ...RUN_FLAGS }, { unknown: (flag, suggestion) => `unknown option "${flag}" for run${suggestion}; see codex-subagents --help` });
   const { positionals } = parsed;
   const values = new Map<string, string>();
   for (const name of Object.keys(RUN_FLAGS)) {
@@ -107,6 +96,13 @@ function failureLine(view: RunView): string {
   return `the sub-agent did not succeed: ${why}`;
 }
 
+/** --cwd must name a directory; said about --cwd, the flag the user typed (not about roots they never set). */
+async function requireDirectory(dir: string, given: string): Promise<void> {
+  const info = await stat(dir).catch(() => null);
+  if (!info) throw new NotFoundError(`--cwd "${given}" does not exist`, { hint: "give the directory the sub-agent should work in, e.g. --cwd . (the default is the current directory)" });
+  if (!info.isDirectory()) throw new NotFoundError(`--cwd "${given}" is not a directory`, { hint: "give the directory the sub-agent should work in, not a file" });
+}
+
 /** The task as given: the TASK argument, else --task-file, else stdin; an empty task is refused. */
 async function readTask(args: RunArgs, cwd: string, deps: RunCommandDeps): Promise<string> {
   let task = args.task;
@@ -138,35 +134,16 @@ async function readOutputSchema(args: RunArgs, cwd: string): Promise<Record<stri
   return parsed as Record<string, unknown>;
 }
 
-/** The delegation context a one-off run needs: the server's, without a transport, spares or thread registry. */
-async function buildRunContext(options: ServerOptions, io: CliIO, env: Env, cwd: string, deps: RunCommandDeps): Promise<DelegateContext> {
-  const redact = createRedactor(secretValues(env, options.passEnv));
-  const log = createLogger({ level: options.logLevel, redact, write: (line) => io.err(line) });
-  const roots = await resolveRoots(options.roots, cwd);
-  const location = await discoverAgents({ ...agentsDirsOf(options), cwd, programDir: deps.programDir });
-  const codexHome = codexHomeOf(env);
-  let codexPath = options.codex;
-  if (process.platform === "win32") {
-    const found = await findCodex({ command: options.codex, source: "--codex", env, cwd });
-    if (found.runnable) codexPath = found.runnable;
-  }
-  return {
-    registry: () => loadRegistry(location, EMBEDDED_AGENTS, codexHome),
-    roots,
-    codexPath,
-    maxTimeoutS: options.timeoutS,
-    maxSandbox: options.maxSandbox,
-    passEnv: options.passEnv,
-    depth: await detectDepth(env),
-    maxDepth: options.maxDepth,
-    parentEnv: env,
-    limiter: new Limiter(options.maxConcurrency),
-    redact,
-    log,
-    startRecord: createRunRecords({ runsDir: options.runsDir, keepRuns: options.keepRuns, redact, log }),
-    writers: createWriterLedger(workDirFor(codexHome)),
-    treeLock: new TreeLock(workDirFor(codexHome)),
-  };
+/**
+ * The delegation context of a one-off run: the one serve builds (delegation/context.ts), with no spare worktrees. A
+ * codex that cannot be found is refused here, before anything is made, with the fix.
+ */
+async function buildRunContext(options: ServerOptions, io: CliIO, env: Env, cwd: string, deps: RunCommandDeps): Promise<BuiltContext> {
+  const built = await buildDelegateContext(options, { env, cwd, writeLog: io.err, programDir: deps.programDir }, "one-run");
+  // A shim whose executable was found (Windows npm's codex.cmd) is not a problem for a run: that executable runs.
+  if (!built.codex.runnable && built.codex.problem) throw new NotFoundError(built.codex.problem.detail, { hint: built.codex.problem.hint });
+  for (const warning of await contextWarnings(built)) built.log.warn(warning);
+  return built;
 }
 
 function delegateInputOf(args: RunArgs, task: string, runCwd: string | undefined, outputSchema: Record<string, unknown> | undefined): DelegateInput {
@@ -226,9 +203,13 @@ async function startRun(args: RunArgs, input: DelegateInput, context: DelegateCo
   } catch (error) {
     progress.clearLine();
     if (!(error instanceof DelegateError)) throw error;
-    const notFound = /^unknown agent |does not exist/.test(error.message);
+    if (error.code === UNKNOWN_AGENT) {
+      // run takes no persona: its next step is to look at the agents, or to add one.
+      io.err(cliErrorText(new DelegateError(error.message, { hint: "codex-subagents list shows the agents and where they are read from; an agent is a file <name>.md in an agents directory (docs/AGENT-FILES.md)" })));
+      return EXIT_NOT_FOUND;
+    }
     io.err(cliErrorText(error));
-    return notFound ? EXIT_NOT_FOUND : EXIT_FAILURE;
+    return /does not exist/.test(error.message) ? EXIT_NOT_FOUND : EXIT_FAILURE;
   }
 }
 
@@ -250,7 +231,8 @@ async function followRun(run: StartedRun, interrupt: AbortController, progress: 
 
 /** The outcome on stdout and stderr, and its exit code. */
 async function printOutcome(run: StartedRun, view: RunView, interrupted: boolean, args: RunArgs, io: CliIO, cwd: string, deps: RunCommandDeps): Promise<number> {
-  if (args.json) io.out(JSON.stringify(view, null, 2) + "\n");
+  // The same JSON, with the controls JSON.stringify leaves raw (DEL, C1) escaped too.
+  if (args.json) io.out(escapeJsonControl(JSON.stringify(view, null, 2)) + "\n");
   if (interrupted) {
     io.err(`codex-subagents: interrupted; the sub-agent and everything it started were ended (run ${run.id})\n`);
     return EXIT_INTERRUPTED;
@@ -273,23 +255,41 @@ async function printOutcome(run: StartedRun, view: RunView, interrupted: boolean
   return EXIT_OK;
 }
 
-export async function runCommand(argv: string[], io: CliIO, env: Env, cwd: string, deps: RunCommandDeps = {}): Promise<number> {
+/**
+ * Security: everything run writes on stderr, except its own progress line, goes through the same escaping as the final
+ * message on a terminal (runs/show.ts printable), terminal or not: a failed run's notes name files the sub-agent
+ * made, codex's stderr tail is the sub-agent's output, and refusals quote paths. None of it may move the cursor, clear
+ * the screen or set the terminal's title. (A CI log viewer renders escape sequences too.)
+ */
+export function diagnosticIO(io: CliIO): CliIO {
+  return { out: io.out, err: (text) => io.err(printable(text)) };
+}
+
+export async function runCommand(argv: string[], terminal: CliIO, env: Env, cwd: string, deps: RunCommandDeps = {}): Promise<number> {
+  const io = diagnosticIO(terminal);
   const args = parseRunArgs(argv);
   const runCwd = args.values.has("--cwd") ? path.resolve(cwd, args.values.get("--cwd")!) : undefined;
+  if (runCwd) await requireDirectory(runCwd, args.values.get("--cwd")!);
   // From a terminal the person typing is the one choosing the directory: with no root named, --cwd is the root.
   const options = resolveServerOptions(args.server, env, cwd);
   if (runCwd && options.sources.roots === "default") options.roots = [runCwd];
   const task = await readTask(args, cwd, deps);
   const outputSchema = await readOutputSchema(args, cwd);
 
-  const context = await buildRunContext(options, io, env, cwd, deps);
+  const built = await buildRunContext(options, io, env, cwd, deps);
+  const { context } = built;
   const interrupt = new AbortController();
   const runs = new RunManager({ context, shutdownSignal: interrupt.signal, runsDir: options.keepRuns > 0 ? options.runsDir : null });
   const input = delegateInputOf(args, task, runCwd, outputSchema);
 
-  const progress = startProgress(io, deps.stderrIsTTY === true);
-  const run = await startRun(args, input, context, runs, io, progress);
-  if (typeof run === "number") return run;
-  const interrupted = await followRun(run, interrupt, progress, deps);
-  return printOutcome(run, runs.view(run), interrupted, args, io, cwd, deps);
+  // The progress line alone writes its own control sequences (to redraw itself); its text is escaped (printable).
+  const progress = startProgress(terminal, deps.stderrIsTTY === true);
+  try {
+    const run = await startRun(args, input, context, runs, io, progress);
+    if (typeof run === "number") return run;
+    const interrupted = await followRun(run, interrupt, progress, deps);
+    return await printOutcome(run, runs.view(run), interrupted, args, io, cwd, deps);
+  } finally {
+    await built.closeSpares();
+  }
 }

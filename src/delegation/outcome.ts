@@ -77,12 +77,22 @@ export async function collectOutcome(req: {
 }): Promise<Outcome> {
   const message = await readFinalMessage(req.run, req.lastMessageFile);
   const collected = req.isolation === "worktree" && !req.run.spawnError ? await readPatch(req.workspace, req.redact) : { notes: [] };
+  const patchNote = "patch" in collected && collected.patch !== undefined ? [patchSaying(req.run, collected.patch)] : [];
   const parsed = parseStructured(message.finalMessage, req.outputSchema);
   return {
     finalMessage: message.finalMessage,
     planted: message.planted,
     ...("patch" in collected && collected.patch !== undefined ? { patch: collected.patch } : {}),
     ...("structured" in parsed && parsed.structured !== undefined ? { structured: parsed.structured } : {}),
-    notes: [...message.notes, ...collected.notes, ...parsed.notes],
+    notes: [...message.notes, ...patchNote, ...collected.notes, ...parsed.notes],
   };
+}
+
+/** What the patch is, said after the run, so a cancelled or failed run is not described as a finished change. */
+function patchSaying(run: RunOutcome, patch: string): string {
+  if (patch === "") return "the sub-agent changed nothing in its worktree; the patch is empty.";
+  const stopped = run.cancelled ? "was cancelled" : run.timedOut ? "was stopped at the time limit" : run.exitCode !== 0 ? `failed (exit ${run.exitCode})` : null;
+  return stopped
+    ? `the sub-agent ${stopped}: the patch holds what it had changed by then, which may be unfinished; review it before applying (\`git apply\`).`
+    : "its changes are returned as a patch against that HEAD (apply with `git apply`).";
 }

@@ -219,21 +219,3 @@ export async function findCodex(opts: FindCodexOptions): Promise<CodexLocation> 
     },
   };
 }
-
-/**
- * The programs the server starts, resolved once at start-up. codex: the runnable file the lookup found, else the
- * configured command (an absolute path when it was a path, so spawning it fails with a clear note; a bare name is
- * never spawned, see codex/run.ts). git: an absolute path, or null when none was found.
- */
-export async function resolvePrograms(
-  codexCommand: string,
-  env: FindCodexOptions["env"],
-  cwd: string,
-  platform: NodeJS.Platform = process.platform,
-): Promise<{ codex: string; git: string | null }> {
-  const windows = platform === "win32";
-  const found = await findCodex({ command: codexCommand, source: "--codex", env, cwd, platform });
-  const isPath = codexCommand.includes("/") || (windows && codexCommand.includes("\\")) || path.isAbsolute(codexCommand);
-  const codex = found.runnable ?? (isPath ? path.resolve(cwd, codexCommand) : codexCommand);
-  return { codex, git: await findGit(env, platform) };
-}

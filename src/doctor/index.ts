@@ -21,6 +21,10 @@ import { DISABLED_FEATURES } from "../codex/args.ts";
 import { rootsUnderTmp, TMP_ROOT_HINT } from "../policy/tmp-roots.ts";
 import { disabledFeaturesProbe, featuresNotOff, HELP_REQUIREMENTS, missingFromHelp, parseCodexVersion } from "./codex-help.ts";
 import { workspacesCheck } from "./workspaces.ts";
+import { listMcpServers } from "../codex/mcp-servers.ts";
+import { CODEX_MCP_DEFAULT_ENV, entriesRunningUs, entryOptions, lostVariables, toolTimeoutProblem } from "./codex-entry.ts";
+
+export { CODEX_MCP_DEFAULT_ENV } from "./codex-entry.ts";
 
 export type CheckStatus = "PASS" | "FAIL" | "WARN";
 
@@ -57,11 +61,6 @@ export const TESTED_CODEX_TEXT = TESTED_CODEX_VERSIONS.length > 1
 /** Longest a `codex --version` / `--help` may take; a cold start of the large native binary can be slow. */
 export const PROBE_TIMEOUT_MS = 30_000;
 
-/**
- * What Codex hands a stdio MCP server from its own environment when the server's config names nothing more
- * (codex-rs DEFAULT_ENV_VARS on Unix; on Windows the list is the OS basics, none of the variables below either).
- */
-export const CODEX_MCP_DEFAULT_ENV = ["HOME", "LOGNAME", "PATH", "SHELL", "USER", "__CF_USER_TEXT_ENCODING", "LANG", "LC_ALL", "TERM", "TMPDIR", "TZ"];
 
 
 function firstLine(text: string): string {
@@ -236,16 +235,54 @@ async function runsDirCheck(options: ServerOptions): Promise<DoctorCheck> {
   return { id: "runs dir", status: "PASS", detail: `${dir} is writable; the last ${options.keepRuns} run(s) are kept` };
 }
 
-function mcpEnvironmentCheck(options: ServerOptions, env: Env): DoctorCheck {
-  const wanted = ["CODEX_HOME", "OPENAI_API_KEY", "OPENAI_BASE_URL", ...options.passEnv, ...Object.keys(env).filter((k) => k.startsWith("CODEX_SUBAGENTS_"))];
-  const lost = [...new Set(wanted)].filter((name) => env[name] !== undefined && env[name] !== "" && !CODEX_MCP_DEFAULT_ENV.includes(name));
-  if (lost.length === 0) return { id: "mcp environment", status: "PASS", detail: "nothing set here needs forwarding when Codex starts the server" };
+/** The variables a Codex entry's server would miss, as a check (`where`: which server this is about). */
+function environmentCheck(lost: readonly string[], where: string, id: string): DoctorCheck {
+  if (lost.length === 0) return { id, status: "PASS", detail: `${where} gets every variable set here that it needs` };
   return {
-    id: "mcp environment",
+    id,
     status: "WARN",
-    detail: `${lost.join(", ")} ${lost.length === 1 ? "is" : "are"} set here, but Codex starts MCP servers with only ${CODEX_MCP_DEFAULT_ENV.filter((n) => !n.startsWith("__")).join(", ")}, so the server would not see ${lost.length === 1 ? "it" : "them"} (and sub-agents would use ${lost.includes("CODEX_HOME") ? "~/.codex" : "the defaults"})`,
-    hint: `if Codex starts this server, add to its [mcp_servers.<name>] table in config.toml: env_vars = [${lost.map((n) => JSON.stringify(n)).join(", ")}]`,
+    detail: `${lost.join(", ")} ${lost.length === 1 ? "is" : "are"} set here, but ${where} would not see ${lost.length === 1 ? "it" : "them"}: Codex starts MCP servers with only ${CODEX_MCP_DEFAULT_ENV.filter((n) => !n.startsWith("__")).join(", ")} and the entry's env and env_vars (so sub-agents would use ${lost.includes("CODEX_HOME") ? "~/.codex" : "the defaults"})`,
+    hint: `add to its [mcp_servers.<name>] table in config.toml: env_vars = [${lost.map((n) => JSON.stringify(n)).join(", ")}] (with the names it lists already)`,
   };
+}
+
+/**
+ * The server Codex would start for each entry of its config that runs codex-subagents (codex-entry.ts): its args,
+ * roots, environment and tool timeout. With no such entry, the environment this shell would lose is warned about.
+ */
+async function codexEntryChecks(runnable: string | null, options: ServerOptions, env: Env, cwd: string, self: string | undefined): Promise<DoctorCheck[]> {
+  const shellLost = () => environmentCheck(lostVariables(Object.fromEntries(CODEX_MCP_DEFAULT_ENV.map((n) => [n, env[n]]).filter(([, v]) => v !== undefined)), options.passEnv, env), "a server Codex starts (if it starts this one)", "mcp environment");
+  if (!runnable) return [shellLost()];
+  const listed = await listMcpServers({ codexPath: runnable, globalArgs: [], cwd, env: buildChildEnv(env, options.passEnv, 1) });
+  if ("problem" in listed) {
+    return [{ id: "codex entry", status: "WARN", detail: `could not ask codex which MCP servers it starts: ${listed.problem}`, hint: "run codex mcp list yourself to see why" }, shellLost()];
+  }
+  const served = await entriesRunningUs(listed.servers, self);
+  if (served.length === 0) {
+    return [{ id: "codex entry", status: "PASS", detail: `no entry in Codex's config starts codex-subagents (codex mcp list knows ${listed.servers.length} server(s)); register it as README.md shows if Codex should use it` }, shellLost()];
+  }
+  const checks: DoctorCheck[] = [];
+  for (const one of served) {
+    const name = one.entry.name;
+    const id = `codex entry ${name}`;
+    const where = `the server [mcp_servers.${name}] starts`;
+    checks.push(one.thisExecutable
+      ? { id, status: "PASS", detail: `[mcp_servers.${name}] starts this executable (${one.program})${one.entry.enabled ? "" : "; it is disabled (enabled = false)"}` }
+      : { id, status: "WARN", detail: `[mcp_servers.${name}] starts ${one.program}, not this executable (${self ?? "run from source"}); the checks below are of that entry as configured`, hint: "point the entry's command at the executable you mean to run, or run doctor with that one" });
+    const resolved = entryOptions(one, env, cwd);
+    if ("problem" in resolved) {
+      checks.push({ id: `${id} args`, status: "FAIL", detail: `[mcp_servers.${name}]: ${resolved.problem}`, hint: "fix the entry's args or env (codex-subagents --help lists the options)" });
+      continue;
+    }
+    const roots = await rootsCheck(resolved.options, resolved.cwd);
+    checks.push({ ...roots, id: `${id} roots`, detail: `${where}: ${roots.detail}`, ...(roots.status === "FAIL" ? { hint: "create the directory, or fix CODEX_SUBAGENTS_ROOTS or --root in the entry's env or args" } : {}) });
+    checks.push(environmentCheck(lostVariables(resolved.env, resolved.options.passEnv, env), where, `${id} environment`));
+    const timeout = toolTimeoutProblem(one.entry, resolved.options.timeoutS);
+    checks.push(timeout
+      ? { id: `${id} timeout`, status: "WARN", detail: `[mcp_servers.${name}]: ${timeout}`, hint: `set tool_timeout_sec = ${resolved.options.timeoutS + 60} in the entry (a little above --timeout), or have the model delegate with background: true` }
+      : { id: `${id} timeout`, status: "PASS", detail: `tool_timeout_sec ${one.entry.tool_timeout_sec} s is above the server's --timeout of ${resolved.options.timeoutS} s` });
+  }
+  return checks;
 }
 
 async function credentialsCheck(env: Env): Promise<DoctorCheck> {
@@ -286,7 +323,7 @@ async function workDirCheck(workDir: string, options: ServerOptions, env: Env, c
   return { id: "work dir", status: "PASS", detail: `${workDir} (mode 700, made at the first delegation) holds each run's files, worktree or mirror while it runs` };
 }
 
-export async function runDoctor(options: ServerOptions, env: Env, cwd: string, programDir?: string): Promise<DoctorReport> {
+export async function runDoctor(options: ServerOptions, env: Env, cwd: string, programDir?: string, self?: string): Promise<DoctorReport> {
   const workDir = workDirFor(codexHomeOf(env));
   const checks: DoctorCheck[] = [];
   const location = await findCodex({ command: options.codex, source: codexSource(options), env, cwd });
@@ -304,7 +341,7 @@ export async function runDoctor(options: ServerOptions, env: Env, cwd: string, p
   checks.push(await workDirCheck(workDir, options, env, cwd));
   // Security (issue 8 B): a root every sandbox may write, whatever its cwd (policy/tmp-roots.ts).
   for (const warning of await rootsUnderTmp(await Promise.all(options.roots.map((r) => realpath(path.resolve(cwd, r)).catch(() => path.resolve(cwd, r)))), env.TMPDIR)) checks.push({ id: "root", status: "WARN", detail: warning, hint: TMP_ROOT_HINT });
-  checks.push(mcpEnvironmentCheck(options, env));
+  checks.push(...await codexEntryChecks(location.runnable, options, env, cwd, self));
   checks.push(await credentialsCheck(env));
   checks.push(await workspacesCheck(workDir));
   return {
@@ -326,10 +363,11 @@ export function formatDoctorReport(report: DoctorReport): string {
 }
 
 /** `doctor [--json] [server options]`; the options are the server's, so `doctor` checks exactly what `serve` would use. */
-export async function doctorCommand(argv: string[], io: CliIO, env: Env, cwd: string, programDir?: string): Promise<number> {
+/** `self`: this program's file (cli.ts selfPath), to tell Codex's entry for it from one for another copy. */
+export async function doctorCommand(argv: string[], io: CliIO, env: Env, cwd: string, programDir?: string, self?: string): Promise<number> {
   const parsed = parseFlags(argv, { ...SERVER_FLAGS, json: { type: "boolean" } });
   if (parsed.positionals.length) throw new UsageError(`doctor takes only options, got "${parsed.positionals[0]}"; e.g. codex-subagents doctor --codex /path/to/codex --json`);
-  const report = await runDoctor(resolveServerOptions(parsed, env, cwd), env, cwd, programDir);
+  const report = await runDoctor(resolveServerOptions(parsed, env, cwd), env, cwd, programDir, self);
   io.out(parsed.values.has("--json") ? escapeJsonControl(JSON.stringify(report, null, 2)) + "\n" : formatDoctorReport(report));
   return report.healthy ? EXIT_OK : EXIT_FAILURE;
 }

@@ -40,6 +40,6 @@ export function capToCallerSandbox(requested: SandboxMode, caller: SandboxMode |
   if (caller === undefined || sandboxRank(requested) <= sandboxRank(caller)) return { sandbox: requested };
   return {
     sandbox: caller,
-    note: `sandbox lowered from "${requested}" to "${caller}": the calling agent runs in "${caller}", and a sub-agent never gets a looser sandbox than its caller; to let it write, run the calling session with a looser sandbox`,
+    note: `sandbox lowered from "${requested}" to "${caller}": the calling agent runs in "${caller}", and a sub-agent never gets a looser sandbox than its caller; to let it write, start the calling Codex with -s ${requested} (or run the calling session with a looser sandbox)`,
   };
 }

@@ -82,7 +82,7 @@ export async function resolveRoots(given: readonly string[], baseDir: string): P
  * realpath, so both the lexical and the resolved location must be inside a root.
  */
 export async function resolveAllowedDir(input: string, roots: readonly Root[], what = "cwd"): Promise<string> {
-  const hint = `allowed roots: ${describeRoots(roots)}; pass an absolute directory inside one of them, or start the server with --root`;
+  const hint = `allowed roots: ${describeRoots(roots)}; pass \`${what}\` as an absolute directory inside one of them, or start the server with --root`;
   if (roots.length === 0) throw new PolicyError(`no roots are configured, so no ${what} is allowed; start the server with --root DIR`);
   if (typeof input !== "string" || input.length === 0) throw new PolicyError(`${what} is empty; ${hint}`);
   if (input.includes("\0")) throw new PolicyError(`${what} contains a NUL byte; ${hint}`);

@@ -1,7 +1,9 @@
 /**
  * `codex-subagents runs [--json] [--limit N] [--runs-dir DIR]`: recent delegations from their run records;
- * `runs show RUN_ID [--follow] [--json]`: one of them step by step (show.ts).
+ * `runs show RUN_ID [--follow] [--json]`: one of them step by step (show.ts);
+ * `runs usage [--since SPAN] [--by agent|model|day] [--prices FILE] [--json]`: what they used (usage.ts).
  */
+import { readFile } from "node:fs/promises";
 import path from "node:path";
 import type { CliIO } from "../cli-io.ts";
 import { onceOf, parseFlags, type ParsedFlags } from "../args.ts";
@@ -9,6 +11,9 @@ import { defaultRunsDir } from "../config.ts";
 import { EXIT_FAILURE, EXIT_OK, Refusal, UsageError } from "../errors.ts";
 import { formatRuns, listRuns } from "./list.ts";
 import { showRun } from "./show.ts";
+import { runReference } from "./id.ts";
+import { formatUsage, parsePrices, parseSince, readRunUsage, summarizeUsage, USAGE_GROUPINGS, type PriceTable, type UsageGrouping } from "./usage.ts";
+import { didYouMean } from "../suggest.ts";
 
 export const DEFAULT_RUNS_LIMIT = 20;
 
@@ -27,16 +32,51 @@ function runsDirOf(parsed: ParsedFlags, env: Env, cwd: string): string {
 async function runsShowCommand(argv: string[], io: CliIO, env: Env, cwd: string, signal?: AbortSignal): Promise<number> {
   const parsed = parseFlags(argv, { "runs-dir": { type: "string" }, json: { type: "boolean" }, follow: { type: "boolean" } });
   const { values, positionals } = parsed;
-  if (positionals.length !== 1) throw new UsageError(`runs show takes one RUN_ID, got ${positionals.length}; e.g. codex-subagents runs show 20261125T031500.123Z-review-… (codex-subagents runs lists them)`);
-  const runsDir = runsDirOf(parsed, env, cwd);
+  if (positionals.length !== 1) throw new UsageError(`runs show takes one RUN_ID (or its record directory), got ${positionals.length}; e.g. codex-subagents runs show 20261125T031500.123Z-review-… (codex-subagents runs lists them)`);
+  // A run id, or its record directory (a result's run_dir), which names its runs directory too.
+  const ref = runReference(positionals[0]!, cwd);
+  const runsDir = ref.runsDir ?? runsDirOf(parsed, env, cwd);
   // A run that does not exist is a RunNotFound refusal: exit 2, printed by cli.ts.
   const follow = values.has("--follow");
-  const show = await showRun(runsDir, positionals[0]!, { follow, json: values.has("--json"), out: io.out, signal });
+  const show = await showRun(runsDir, ref.id, { follow, json: values.has("--json"), out: io.out, signal });
   return follow && show.abandoned ? EXIT_FAILURE : EXIT_OK;
+}
+
+/** `runs usage`: the recorded token usage summed, by agent, model or day; money only from --prices. Exit 0, 64 usage. */
+async function runsUsageCommand(argv: string[], io: CliIO, env: Env, cwd: string, now: Date): Promise<number> {
+  const parsed = parseFlags(argv, { since: { type: "string" }, by: { type: "string" }, prices: { type: "string" }, "runs-dir": { type: "string" }, json: { type: "boolean" } });
+  if (parsed.positionals.length) throw new UsageError(`runs usage takes no arguments, got "${parsed.positionals[0]}"; e.g. codex-subagents runs usage --since 7d --by agent`);
+  const sinceText = onceOf(parsed, "--since");
+  const since = sinceText === undefined ? null : parseSince(sinceText, now);
+  const byText = onceOf(parsed, "--by");
+  if (byText !== undefined && !(USAGE_GROUPINGS as readonly string[]).includes(byText)) {
+    throw new UsageError(`--by "${byText}" is not a grouping${didYouMean(byText, USAGE_GROUPINGS)}; use one of ${USAGE_GROUPINGS.join(", ")}`);
+  }
+  const by = (byText ?? null) as UsageGrouping | null;
+  const pricesFile = onceOf(parsed, "--prices");
+  let prices: PriceTable | null = null;
+  if (pricesFile !== undefined) {
+    const text = await readFile(path.resolve(cwd, pricesFile), "utf8").catch((error: NodeJS.ErrnoException) => {
+      throw new UsageError(`cannot read --prices "${pricesFile}" (${error.code ?? error.message}); give a JSON file of prices per million tokens`);
+    });
+    prices = parsePrices(text, pricesFile);
+  }
+  const runsDir = runsDirOf(parsed, env, cwd);
+  const runs = await readRunUsage(runsDir, since).catch((error: Error) => {
+    throw new Refusal(`cannot read run records in ${runsDir}: ${error.message}`, { hint: "check the directory's permissions, or pass --runs-dir with the directory the server records runs in", exitStatus: EXIT_FAILURE });
+  });
+  const { groups, total } = summarizeUsage(runs, by, prices);
+  if (parsed.values.has("--json")) {
+    io.out(JSON.stringify({ runs_dir: runsDir, since: since?.toISOString() ?? null, by, prices: pricesFile ?? null, groups, total }, null, 2) + "\n");
+  } else {
+    io.out(formatUsage({ runsDir, since, by, groups, total, withPrices: prices !== null }));
+  }
+  return EXIT_OK;
 }
 
 export async function runsCommand(argv: string[], io: CliIO, env: Env, cwd = process.cwd(), signal?: AbortSignal): Promise<number> {
   if (argv[0] === "show") return runsShowCommand(argv.slice(1), io, env, cwd, signal);
+  if (argv[0] === "usage") return runsUsageCommand(argv.slice(1), io, env, cwd, new Date());
   const parsed = parseFlags(argv, { limit: { type: "string" }, "runs-dir": { type: "string" }, json: { type: "boolean" } });
   const { values, positionals } = parsed;
   if (positionals.length) throw new UsageError(`runs takes no arguments, got "${positionals[0]}"; e.g. codex-subagents runs --limit 10`);

@@ -15,6 +15,8 @@ export interface RunTokens {
 }
 
 export interface RunSummary {
+  /** The run's id: its record directory's name, what `runs show`, `get_run` and `cancel_run` take. */
+  run_id: string;
   /** When the run started (from the directory name), ISO 8601 UTC. */
   started_at: string;
   agent: string;
@@ -65,6 +67,7 @@ export async function listRuns(runsDir: string, limit: number): Promise<RunSumma
     const dir = path.join(runsDir, name);
     const result = await readRecordJson(path.join(dir, RUN_FILES.result));
     runs.push({
+      run_id: name,
       started_at: parsed.startedAt.toISOString(),
       agent: stringOrNull(result?.agent) ?? parsed.agent,
       dir,
@@ -92,7 +95,10 @@ function formatTokens(tokens: RunTokens | null): string {
   return `${tokens.input_tokens ?? "?"}/${tokens.output_tokens ?? "?"}`;
 }
 
-/** Human text: a header and one aligned row per run, the directory last because it is long. */
+/**
+ * Human text: where the records are, a header and one aligned row per run, the run id last (it is long; it is what
+ * `runs show`, `get_run` and `cancel_run` take, and its record is `<runs dir>/<run id>`).
+ */
 export function formatRuns(runsDir: string, runs: readonly RunSummary[]): string {
   if (runs.length === 0) return `no run records in ${runsDir}\n`;
   const rows = runs.map((r) => [
@@ -101,10 +107,10 @@ export function formatRuns(runsDir: string, runs: readonly RunSummary[]): string
     r.outcome,
     formatDuration(r.duration_ms),
     formatTokens(r.tokens),
-    r.dir,
+    r.run_id,
   ]);
-  const header = ["started (UTC)", "agent", "outcome", "duration", "tokens in/out", "directory"];
+  const header = ["started (UTC)", "agent", "outcome", "duration", "tokens in/out", "run id"];
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)));
   const line = (cells: string[]) => cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]!))).join("  ");
-  return [line(header), ...rows.map(line)].join("\n") + "\n";
+  return [`run records in ${runsDir} (one step by step: codex-subagents runs show RUN_ID)`, line(header), ...rows.map(line)].join("\n") + "\n";
 }

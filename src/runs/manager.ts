@@ -16,10 +16,7 @@ import type { DelegateInput } from "../shapes/delegate-input.ts";
 import { delegateResultSchema, type DelegateResult } from "../shapes/delegate-result.ts";
 import type { FinalStatus, RunStatus, RunView } from "../shapes/run-result.ts";
 import { isRunId, mintRunId } from "./id.ts";
-import { abandonedBy, readRecordJson, RUN_FILES, type StartRecord } from "./record.ts";
-import { TreeLock } from "./tree-lock.ts";
-import { codexHomeOf } from "../config.ts";
-import { workDirFor } from "../workspace/private-dir.ts";
+import { abandonedBy, readRecordJson, RUN_FILES } from "./record.ts";
 
 export { RUN_STATUSES, type FinalStatus, type RunStatus, type RunView } from "../shapes/run-result.ts";
 
@@ -92,15 +89,9 @@ export class RunManager {
   private readonly runs = new Map<string, Run>();
   private readonly ctx: DelegateContext;
   private readonly now: () => number;
-  /** The record hook, which (unlike the context's view of it) takes the run id as the record's name. */
-  private readonly startRecord: StartRecord | undefined;
-  /** Security: runs that write in place never overlap runs below their cwd, in any process (tree-lock.ts). */
-  private readonly trees: Pick<TreeLock, "hold">;
 
   constructor(private readonly options: RunManagerOptions) {
     this.ctx = options.context;
-    this.trees = this.ctx.treeLock ?? new TreeLock(this.ctx.workDir ?? workDirFor(codexHomeOf(this.ctx.parentEnv)));
-    this.startRecord = options.context.startRecord as StartRecord | undefined;
     this.now = options.now ?? Date.now;
   }
 
@@ -162,10 +153,13 @@ export class RunManager {
     }
     run.status = "running";
     try {
+      // The record is named by the run id; a run waiting for the tree lock (runs that write in place never overlap
+      // runs below their cwd: tree-lock.ts) shows as queued meanwhile.
+      const { startRecord, treeLock } = this.ctx;
       const context: DelegateContext = {
         ...this.ctx,
-        startRecord: this.startRecord ? (meta) => this.startRecord!({ ...meta, id: run.id }) : undefined,
-        treeLock: { hold: (claim, o) => this.trees.hold(claim, { ...o, onWait: (why) => { run.status = "queued"; o?.onWait?.(why); } }).then((r) => { run.status = "running"; return r; }) }, // issue 8 B
+        startRecord: (meta) => startRecord({ ...meta, id: run.id }),
+        treeLock: { hold: (claim, o) => treeLock.hold(claim, { ...o, onWait: (why) => { run.status = "queued"; o?.onWait?.(why); } }).then((r) => { run.status = "running"; return r; }) },
       };
       const result = await runDelegation(plan, input, context, { signal, onProgress: (message) => this.step(run, message) });
       this.finish(run, result);
@@ -196,16 +190,14 @@ export class RunManager {
       agent: checked.agent, isolation: checked.isolation, workingDir: checked.cwd, reason, cancelled,
       durationMs: this.now() - run.acceptedAt, runDir: null,
     });
-    if (this.startRecord) {
-      try {
-        const record = await this.startRecord({ agent: checked.agent, request: { ...input, cwd: checked.cwd, isolation: checked.isolation }, id: run.id });
-        if (record) {
-          result = { ...result, run_dir: record.dir };
-          await record.finish({ result, stderr: "", finalMessage: "" });
-        }
-      } catch (error) {
-        this.ctx.log.warn(`run ${run.id}: could not write its record: ${(error as Error).message}`);
+    try {
+      const record = await this.ctx.startRecord({ agent: checked.agent, request: { ...input, cwd: checked.cwd, isolation: checked.isolation }, id: run.id });
+      if (record) {
+        result = { ...result, run_dir: record.dir };
+        await record.finish({ result, stderr: "", finalMessage: "" });
       }
+    } catch (error) {
+      this.ctx.log.warn(`run ${run.id}: could not write its record: ${(error as Error).message}`);
     }
     run.refusal = reason;
     this.finish(run, result);
@@ -229,7 +221,11 @@ export class RunManager {
   }
 
   /** A run by id: this server's, else its record in the runs directory. */
-  async lookup(id: string): Promise<Lookup> {
+  async lookup(given: string): Promise<Lookup> {
+    // A result's run_dir names the run too, when it is a record in this server's runs directory.
+    const id = this.options.runsDir !== null && path.isAbsolute(given) && path.dirname(path.resolve(given)) === path.resolve(this.options.runsDir)
+      ? path.basename(path.resolve(given))
+      : given;
     const run = this.runs.get(id);
     if (run) return { found: "memory", run };
     const unknown = `unknown run_id "${oneLine(id, 120)}": no run of this server has it and no finished record in the runs directory has that name; run ids are the run_id of a delegate result. To find recent ones, run: codex-subagents runs`;

@@ -91,11 +91,13 @@ export function parseLedger(text: string): string[] {
 /**
  * Why something kept in directory `holder` (for example `holder/.git` or `holder/.codex`) may have been planted by a
  * sub-agent, or null. Pure: `holder` lies strictly below a recorded writer cwd (the writer's own cwd is not enough:
- * codex keeps `<cwd>/.codex` read-only for its run), or anywhere in /tmp or $TMPDIR (given as real paths).
+ * codex keeps `<cwd>/.codex` and `<cwd>/.git` read-only for its run, measured with codex 0.169 and 0.171), or anywhere
+ * in /tmp or $TMPDIR (given as real paths). `writerCwdItself`: a place codex does not keep read-only for the writer
+ * (anything but those two), where the writer's own cwd counts too.
  */
-export function plantableIn(holder: string, writers: readonly string[], tmpDirs: readonly string[]): string | null {
+export function plantableIn(holder: string, writers: readonly string[], tmpDirs: readonly string[], options: { writerCwdItself?: boolean } = {}): string | null {
   for (const writer of writers) {
-    if (holder !== writer && isWithin(holder, writer)) return `it lies below "${writer}", where a sub-agent once worked with a sandbox that can write in place`;
+    if ((holder !== writer || options.writerCwdItself) && isWithin(holder, writer)) return `it lies ${holder === writer ? "in" : "below"} "${writer}", where a sub-agent once worked with a sandbox that can write in place`;
   }
   for (const tmp of tmpDirs) {
     if (isWithin(holder, tmp)) return `it lies in "${tmp}", which every workspace-write sub-agent may write`;

@@ -11,7 +11,7 @@ export const delegateRequestSchema = z.strictObject({
   agent: z.string().min(1).max(64).describe("A registry agent's name, or a new name for an ad-hoc agent (then persona is required)"),
   task: z.string().min(1).refine((t) => Buffer.byteLength(t, "utf8") <= MAX_TASK_BYTES, "task must be at most 1 MiB")
     .describe("What the sub-agent must do, self-contained: it sees none of your conversation"),
-  cwd: z.string().optional().describe("Absolute directory to work in; must be inside one of the server's roots. Default: the first root"),
+  cwd: z.string().optional().describe("Absolute directory to work in; must be inside one of the server's roots. Default: the server's working directory when it lies inside a root (Codex starts it in the project you opened), else the first root"),
   isolation: z.enum(ISOLATION_MODES).optional().describe('"none": work in cwd. "worktree": a fresh git worktree at HEAD, changes returned as a patch. "mirror": a filtered temporary copy'),
   mirror_repo: z.boolean().optional().describe('Same as isolation: "mirror" (kept for older configurations)'),
   timeout_s: z.number().int().positive().optional().describe("Lower the time limit for this call, in seconds"),

@@ -6,7 +6,7 @@ import { runToolResult, type RunToolDeps } from "./get-run.ts";
 import { errorResult } from "./results.ts";
 
 export const cancelRunInputSchema = z.strictObject({
-  run_id: z.string().min(1).max(200).describe("The run_id of a delegate result"),
+  run_id: z.string().min(1).max(4096).describe("The run_id of a delegate result (its run_dir works too)"),
 });
 
 export function registerCancelRunTool(server: McpServer, deps: RunToolDeps): void {

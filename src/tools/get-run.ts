@@ -10,7 +10,7 @@ import { HEARTBEAT_MS, runResultSchema } from "./delegate.ts";
 import { errorResult } from "./results.ts";
 
 export const getRunInputSchema = z.strictObject({
-  run_id: z.string().min(1).max(200).describe("The run_id of a delegate result"),
+  run_id: z.string().min(1).max(4096).describe("The run_id of a delegate result (its run_dir works too)"),
   wait_s: z.number().min(0).optional().describe("Wait up to this many seconds for the run to finish (capped by the server's --max-wait). Default 0: answer at once"),
 });
 
@@ -69,7 +69,8 @@ export function registerGetRunTool(server: McpServer, deps: RunToolDeps): void {
       }
     }
     const view = deps.runs.view(run);
-    if (wait_s !== undefined && wait_s > deps.maxWaitS) view.notes = [...view.notes, `wait_s ${wait_s} was capped at the server's --max-wait of ${deps.maxWaitS} s; call get_run again`];
+    // Only a run still going needs another call; a finished one is all there.
+    if (wait_s !== undefined && wait_s > deps.maxWaitS && !isFinal(run.status)) view.notes = [...view.notes, `wait_s ${wait_s} was capped at the server's --max-wait of ${deps.maxWaitS} s; call get_run again`];
     return runToolResult(view);
   });
 }

@@ -37,7 +37,7 @@ const VERIFY_FLAGS = { json: { type: "boolean" }, checksums: { type: "string" },
 export async function verifyCommand(argv: string[], io: CliIO, environment: VerifyEnvironment = processEnvironment()): Promise<number> {
   let parsed;
   try {
-    parsed = parseFlags(argv, VERIFY_FLAGS, { unknown: (flag) => `unknown argument "${flag}"` });
+    parsed = parseFlags(argv, VERIFY_FLAGS, { unknown: (flag, suggestion) => `unknown argument "${flag}"${suggestion}` });
   } catch (error) {
     if (!(error instanceof UsageError)) throw error;
     return usageError(io, `--verify: ${error.message}`, VERIFY_USAGE);

@@ -9,14 +9,20 @@
 // that subdirectory would then run the planted program outside every sandbox.
 //
 // So the server, not git's discovery, decides which repository codex sees, and hands it over explicitly:
-// - cwd's enclosing repository is found with the server's hermetic git (git.ts runGit: no program-valued key, no
+// - cwd's enclosing repository is found with the server's hermetic git (git.ts createGit: no program-valued key, no
 //   hooks, no fsmonitor), as `rev-parse --show-toplevel --absolute-git-dir --git-common-dir`.
-// - A repository whose git directory or common directory lies inside a root's subtree, other than in `<root>/.git`
-//   itself, could have been planted or rewritten by a sub-agent working in that root: it is refused for isolation
-//   "none" (worktree and mirror never let codex see it). `<root>/.git` (and what is below it: a linked worktree's or
-//   a submodule's admin directory) is writable only by a sub-agent whose cwd is the root itself, and codex makes
-//   exactly that `.git` read-only. A root nested inside another root is inside the outer root's subtree, so its
-//   `.git` counts as plantable (a writer in the outer root can write it).
+// - It is refused for isolation "none" (worktree and mirror never let codex see it) only when a sub-agent could have
+//   planted or rewritten its git directory or common directory. Who can write a place is known: an in-place writer
+//   (isolation "none", a writable sandbox) writes below its own cwd, except `<cwd>/.git` and `<cwd>/.codex`, which
+//   codex keeps read-only for its run (even when they do not exist yet: measured with 0.169 and 0.171); worktree and
+//   mirror runs write only in private copies; and every workspace-write sandbox writes /tmp and $TMPDIR. Every
+//   in-place writer's cwd is on record before its codex starts, in the never-pruned ledger that every server and `run`
+//   on this CODEX_HOME share (runs/writer-ledger.ts). So a git directory is refused when the directory that holds its
+//   `.git` lies strictly below a recorded writer cwd (a git directory not inside any `.git`, such as a
+//   `--separate-git-dir`, when it lies anywhere within one). Nothing else is: a project below a root that no writer
+//   ever worked above is served, which is the README's own set-up (a root that is the parent of the user's projects).
+// - In /tmp and $TMPDIR any sub-agent may write, whatever its cwd, so the ledger cannot vouch for anything there; only
+//   a root's own `<root>/.git` is accepted there (roots there are warned about at start-up and by doctor).
 // - An accepted repository is passed as GIT_DIR and GIT_WORK_TREE, so git never discovers a `.git` planted anywhere
 //   below; with no repository, GIT_DIR names a path that does not exist (inside the run's private directory), so
 //   codex's git finds none (codex runs with --skip-git-repo-check, so "not a git repository" is fine).
@@ -25,7 +31,8 @@
 import { realpath } from "node:fs/promises";
 import path from "node:path";
 import { isWithin } from "../policy/roots.ts";
-import { runGit } from "./git.ts";
+import type { Git } from "./git.ts";
+import { plantableIn, type WriterLedger } from "../runs/writer-ledger.ts";
 import { WorkspaceError } from "./types.ts";
 
 /** What rev-parse said about cwd's repository, or null when cwd is in none. */
@@ -35,17 +42,43 @@ export interface FoundRepository {
   commonDir: string;
 }
 
+/** What may have planted a repository's git directory: the directory, and why (a sentence for the refusal). */
+export interface Plantable {
+  dir: string;
+  why: string;
+}
+
 /**
- * Pure: the root whose subtree makes `repo` plantable, or undefined when codex may see it. A git directory (or common
- * directory) strictly inside a root and not within `<root>/.git` could have been written by a sandboxed sub-agent.
+ * Pure: why `dir` (a git directory) may have been written by a sub-agent, or null. `writers` are the recorded
+ * in-place writer cwds, `tmpDirs` the real /tmp and $TMPDIR, `roots` the real roots; all real paths.
  */
-export function plantableBy(repo: FoundRepository, roots: readonly string[]): { root: string; dir: string } | undefined {
+export function plantableGitDir(dir: string, places: { writers: readonly string[]; tmpDirs: readonly string[]; roots: readonly string[] }): string | null {
+  const parts = dir.split(path.sep);
+  const dotGit = parts.indexOf(".git");
+  // `<holder>/.git` (and the admin directories below it) is read-only for a writer whose cwd is `<holder>` itself.
+  const byWriter = dotGit > 0
+    ? plantableIn(parts.slice(0, dotGit).join(path.sep) || path.sep, places.writers, [])
+    : plantableIn(dir, places.writers, [], { writerCwdItself: true });
+  if (byWriter) return byWriter;
+  const inTmp = plantableIn(dir, [], places.tmpDirs);
+  if (inTmp && !places.roots.some((root) => isWithin(dir, path.join(root, ".git")))) return `${inTmp}, and it is not a root's own .git`;
+  return null;
+}
+
+/** Pure: the first of `repo`'s git directory and common directory that may have been planted, or undefined. */
+export function plantableRepository(repo: FoundRepository, places: Parameters<typeof plantableGitDir>[1]): Plantable | undefined {
   for (const dir of [repo.gitDir, repo.commonDir]) {
-    for (const root of roots) {
-      if (dir !== root && isWithin(dir, root) && !isWithin(dir, path.join(root, ".git"))) return { root, dir };
-    }
+    const why = plantableGitDir(dir, places);
+    if (why) return { dir, why };
   }
   return undefined;
+}
+
+/** The real /tmp and $TMPDIR (every workspace-write sandbox may write them). */
+export async function sandboxTmpDirs(tmpDir: string | undefined): Promise<string[]> {
+  if (process.platform === "win32") return [];
+  const real = (p: string) => realpath(p).catch(() => path.resolve(p));
+  return [await real("/tmp"), ...(tmpDir ? [await real(tmpDir)] : [])];
 }
 
 /** The environment that shows codex's git no repository at all: GIT_DIR at a path that does not exist. */
@@ -59,8 +92,8 @@ export function repositoryEnv(repo: FoundRepository): Record<string, string> {
 }
 
 /** cwd's enclosing repository, found with the hermetic git; null when there is none (or git cannot tell). */
-export async function findRepository(cwd: string, signal?: AbortSignal): Promise<FoundRepository | null> {
-  const result = await runGit(
+export async function findRepository(git: Git, cwd: string, signal?: AbortSignal): Promise<FoundRepository | null> {
+  const result = await git.run(
     ["rev-parse", "--path-format=absolute", "--show-toplevel", "--absolute-git-dir", "--git-common-dir"],
     { cwd, signal, timeoutMs: 30_000 },
   );
@@ -75,21 +108,32 @@ export async function findRepository(cwd: string, signal?: AbortSignal): Promise
  * For isolation "none": the GIT_DIR/GIT_WORK_TREE codex gets. Throws a WorkspaceError (shown to the caller) for a
  * repository a sub-agent could have planted. When git is missing, codex's git cannot run either: no repository.
  */
-export async function codexGitEnvForNone(options: { cwd: string; roots: readonly string[]; runDir: string; signal?: AbortSignal }): Promise<Record<string, string>> {
+export async function codexGitEnvForNone(options: {
+  git: Git;
+  cwd: string;
+  roots: readonly string[];
+  runDir: string;
+  /** The in-place writers ledger (runs/writer-ledger.ts); a ledger that cannot be read refuses the run. */
+  writers: Pick<WriterLedger, "cwds">;
+  /** The TMPDIR codex gets (the server's own). */
+  tmpDir: string | undefined;
+  signal?: AbortSignal;
+}): Promise<Record<string, string>> {
   let repo: FoundRepository | null;
   try {
-    repo = await findRepository(options.cwd, options.signal);
+    repo = await findRepository(options.git, options.cwd, options.signal);
   } catch (error) {
     if (options.signal?.aborted) throw error;
     repo = null;
   }
   if (repo === null) return noRepositoryEnv(options.runDir);
-  const plantable = plantableBy(repo, options.roots);
+  const places = { writers: await options.writers.cwds(), tmpDirs: await sandboxTmpDirs(options.tmpDir), roots: options.roots };
+  const plantable = plantableRepository(repo, places);
   if (plantable) {
     throw new WorkspaceError(
-      `cwd "${options.cwd}" is in the git repository "${repo.topLevel}", whose git directory "${plantable.dir}" lies inside the root "${plantable.root}" ` +
-        `but is not "${path.join(plantable.root, ".git")}": a sub-agent working in that root could have made it, and codex runs git there ` +
-        `outside its sandbox, so isolation "none" is refused. Use isolation "worktree" or "mirror", or make that repository its own --root (not inside another root)`,
+      `cwd "${options.cwd}" is in the git repository "${repo.topLevel}", whose git directory "${plantable.dir}" a sub-agent may have made or rewritten: ` +
+        `${plantable.why}; codex runs git there outside its sandbox, so isolation "none" is refused`,
+      { hint: `use isolation "worktree" or "mirror" (codex then sees a copy the server made), or look at "${path.join(plantable.dir, "config")}" for programs you did not put there before you trust it` },
     );
   }
   return repositoryEnv(repo);

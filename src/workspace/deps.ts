@@ -25,7 +25,7 @@
 import { constants } from "node:fs";
 import { copyFile, lstat, mkdir, opendir, readlink, realpath, stat, symlink } from "node:fs/promises";
 import { dirname, join, posix } from "node:path";
-import { runGit } from "./git.ts";
+import type { Git } from "./git.ts";
 import { WorkspaceError } from "./types.ts";
 
 export type DepMode = "link" | "copy";
@@ -131,7 +131,7 @@ export function checkDepsUse(setting: WorktreeDepsSetting | undefined, isolation
 export async function planDeps(
   setting: WorktreeDepsSetting,
   repository: { topLevel: string; prefix: string },
-  options: { env: Record<string, string>; signal?: AbortSignal },
+  options: { git: Git; env: Record<string, string>; signal?: AbortSignal },
 ): Promise<{ deps: PlannedDep[]; notes: string[] }> {
   const { signal } = options;
   const topLevel = await realpath(repository.topLevel);
@@ -160,7 +160,7 @@ export async function planDeps(
 
   const deps: PlannedDep[] = [];
   for (const entry of wanted) {
-    const problem = await sourceProblem(topLevel, entry.path, options.env, signal);
+    const problem = await sourceProblem(options.git, topLevel, entry.path, options.env, signal);
     if (problem) {
       if (entry.auto) {
         notes.push(`worktree_deps "auto": ${entry.path} was not made available (${problem}).`);
@@ -177,7 +177,7 @@ export async function planDeps(
 }
 
 /** Why `relativePath` (from the top level) may not be linked, or undefined when it may. */
-async function sourceProblem(topLevel: string, relativePath: string, env: Record<string, string>, signal?: AbortSignal): Promise<string | undefined> {
+async function sourceProblem(git: Git, topLevel: string, relativePath: string, env: Record<string, string>, signal?: AbortSignal): Promise<string | undefined> {
   const source = join(topLevel, relativePath);
   const info = await lstat(source).catch(() => undefined);
   if (!info) return "it does not exist in the user's tree; install the dependencies there first, or drop the entry";
@@ -187,7 +187,7 @@ async function sourceProblem(topLevel: string, relativePath: string, env: Record
   if (!info.isDirectory()) return "it is not a directory";
   // Security: hermetic like the dirty check (worktree.ts): `env` names a private git directory (no repository,
   // user or system config) with the user's tree and index, so ignored means ignored as patch collection sees it.
-  const ignored = await runGit(["check-ignore", "-q", "--", `${relativePath}/`], { cwd: topLevel, env, signal, timeoutMs: 30_000 });
+  const ignored = await git.run(["check-ignore", "-q", "--", `${relativePath}/`], { cwd: topLevel, env, signal, timeoutMs: 30_000 });
   if (ignored.exitCode === 1) return "git does not ignore it, so it is tracked (already in the worktree) or would show up in the patch; add it to .gitignore, or drop the entry";
   if (ignored.exitCode !== 0) return `git check-ignore failed: ${ignored.stderr.trim() || `exit ${ignored.exitCode}`}`;
   return undefined;

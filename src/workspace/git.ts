@@ -1,4 +1,4 @@
-// The one place in codex-subagents that runs git. Everything in src/workspace calls runGit(); a reviewer who
+// The one place in codex-subagents that runs git. Everything in src/workspace calls a Git (createGit); a reviewer who
 // searches for `runProcess(` (the child-process layer, src/process) finds git started here and nowhere else.
 //
 // Security: the repository we run in may be untrusted (a clone from anywhere, or a directory handed over whole,
@@ -36,8 +36,8 @@ import { WorkspaceError } from "./types.ts";
 
 /** The refusal when no git was found at start-up. */
 export const GIT_MISSING =
-  'isolation "worktree" needs git, and no git executable was found in an absolute PATH directory when the server ' +
-  'started (relative PATH entries are ignored); install git and restart the server, or use isolation "none" or "mirror"';
+  'isolation "worktree" needs git, and no git executable was found in an absolute PATH directory when codex-subagents ' +
+  'started (relative PATH entries are ignored); install git and start it again, or use isolation "none" or "mirror"';
 
 /** Options for one git invocation. */
 export interface GitOptions {
@@ -113,22 +113,6 @@ export function versionAtLeast(version: GitVersion, major: number, minor: number
   return version[0] > major || (version[0] === major && version[1] >= minor);
 }
 
-// The git on PATH does not change while the server runs, so its version is asked once per process. A cached
-// promise, not mutable state in the usual sense: every caller sees the same answer.
-let detectedVersion: Promise<GitVersion> | undefined;
-
-/** The version of the git we run, detected once (`git --version`). Throws if git cannot be started. */
-export function gitVersion(): Promise<GitVersion> {
-  detectedVersion ??= runGit(["--version"], { cwd: process.cwd(), timeoutMs: 30_000 }).then(
-    (result) => parseGitVersion(result.stdout.toString("utf8")) ?? [0, 0, 0],
-    (error: unknown) => {
-      detectedVersion = undefined; // let a later call try again (git may be installed meanwhile)
-      throw error;
-    },
-  );
-  return detectedVersion;
-}
-
 /**
  * Environment for a git call that must read no configuration but the git directory the server wrote itself (see
  * private-git.ts): no system config (GIT_CONFIG_NOSYSTEM, every version), no global config (GIT_CONFIG_GLOBAL,
@@ -162,27 +146,55 @@ export function gitEnvironment(base: NodeJS.ProcessEnv, extra: Record<string, st
   return { ...env, ...extra };
 }
 
-// Security: which git runs is decided once, at start-up, as an absolute path (cli.ts → useGitProgram): a bare "git"
-// looked up at each spawn would find a repository's own `git` through a relative PATH entry. null: no git was found,
-// and every call fails with a WorkspaceError saying so. The default "git" serves tests and tools that never call
-// useGitProgram.
-let gitProgram: string | null = "git";
-
-/** Set the git executable every later call runs (an absolute path), or null when none was found. */
-export function useGitProgram(program: string | null): void {
-  gitProgram = program;
+/**
+ * The git every workspace command runs. Security: which git runs is decided once, at start-up, as an absolute path
+ * found in the absolute PATH entries only (doctor/find-codex.ts findGit): a bare "git" looked up at each spawn would
+ * find a repository's own `git` through a relative PATH entry. It is handed to every caller explicitly (the delegation
+ * context holds it), never kept in module state, so no command can run a git nobody chose.
+ */
+export interface Git {
+  /** The executable every call runs (an absolute path), or null when none was found: every call then fails. */
+  readonly program: string | null;
+  /** Run `git <safety -c> <args>`. Never throws for a git failure; throws only if git cannot be started. */
+  run(args: readonly string[], options: GitOptions): Promise<GitResult>;
+  /** Run git and return stdout as text; throw `GitCommandError` on a non-zero exit, timeout or truncation. */
+  orThrow(args: readonly string[], options: GitOptions): Promise<string>;
+  /** `git --version`, asked once (the file does not change while we run); throws if git cannot be started. */
+  version(): Promise<GitVersion>;
 }
 
-/** Run `git <safety -c> <args>`. Never throws for a git failure; throws only if git cannot be started. */
-export async function runGit(args: readonly string[], options: GitOptions): Promise<GitResult> {
+/** A Git running `program` (an absolute path), or one that refuses every call (null: no git was found). */
+export function createGit(program: string | null): Git {
+  let detectedVersion: Promise<GitVersion> | undefined;
+  return {
+    program,
+    run: (args, options) => runGit(program, args, options),
+    orThrow: async (args, options) => {
+      const result = await runGit(program, args, options);
+      if (result.exitCode !== 0 || result.timedOut || result.truncated) throw new GitCommandError(args, result);
+      return result.stdout.toString("utf8");
+    },
+    version: () => {
+      detectedVersion ??= runGit(program, ["--version"], { cwd: process.cwd(), timeoutMs: 30_000 }).then(
+        (result) => parseGitVersion(result.stdout.toString("utf8")) ?? [0, 0, 0],
+        (error: unknown) => {
+          detectedVersion = undefined; // let a later call try again (git may be installed meanwhile)
+          throw error;
+        },
+      );
+      return detectedVersion;
+    },
+  };
+}
+
+async function runGit(program: string | null, args: readonly string[], options: GitOptions): Promise<GitResult> {
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   const maxOutputBytes = options.maxOutputBytes ?? DEFAULT_MAX_OUTPUT_BYTES;
   const configArgs = [...SAFETY_CONFIG, ...(options.config ?? [])].flatMap((pair) => ["-c", pair]);
   const argv = ["--no-pager", ...configArgs, ...args];
 
   if (options.signal?.aborted) throw abortReason(options.signal);
-  if (gitProgram === null) throw new WorkspaceError(GIT_MISSING);
-  const program = gitProgram;
+  if (program === null) throw new WorkspaceError(GIT_MISSING);
   const result = await runProcess(program, argv, {
     cwd: options.cwd,
     env: gitEnvironment(process.env, options.env),
@@ -211,7 +223,7 @@ export async function runGit(args: readonly string[], options: GitOptions): Prom
   };
 }
 
-/** Thrown by `gitOrThrow` when git exits non-zero. `stderr` is git's own message. */
+/** Thrown by `Git.orThrow` when git exits non-zero. `stderr` is git's own message. */
 export class GitCommandError extends Error {
   constructor(
     readonly args: readonly string[],
@@ -221,13 +233,6 @@ export class GitCommandError extends Error {
     super(`git ${args.join(" ")} ${why}: ${result.stderr.trim() || "(no message)"}`);
     this.name = "GitCommandError";
   }
-}
-
-/** Run git and return stdout as text; throw `GitCommandError` on a non-zero exit, timeout or truncation. */
-export async function gitOrThrow(args: readonly string[], options: GitOptions): Promise<string> {
-  const result = await runGit(args, options);
-  if (result.exitCode !== 0 || result.timedOut || result.truncated) throw new GitCommandError(args, result);
-  return result.stdout.toString("utf8");
 }
 
 /**

@@ -8,16 +8,21 @@ import { codexGitEnvForNone, noRepositoryEnv } from "./codex-git.ts";
 import { createMirror } from "./mirror.ts";
 import { stderrLogger, WorkspaceError, type IsolationMode, type MirrorLimits, type Workspace, type WorkspaceLogger } from "./types.ts";
 import type { WorktreeDepsSetting } from "./deps.ts";
-import type { SparePool } from "./spares.ts";
+import type { Spares } from "./spares.ts";
 import { createWorktree } from "./worktree.ts";
+import type { Git } from "./git.ts";
+import type { WriterLedger } from "../runs/writer-ledger.ts";
 
 export { WorkspaceError, DEFAULT_MIRROR_LIMITS } from "./types.ts";
 export type { CollectedPatch, IsolationMode, MirrorLimits, Workspace, WorkspaceLogger } from "./types.ts";
-export { SparePool } from "./spares.ts";
+export { NO_SPARES, SparePool, type Spares } from "./spares.ts";
+export { createGit, type Git } from "./git.ts";
 export { checkDepsUse, depsFromCall, type WorktreeDepsSetting } from "./deps.ts";
 
 export interface PrepareWorkspaceOptions {
   mode: IsolationMode;
+  /** The git every command runs (git.ts createGit): the delegation context's, found at start-up. */
+  git: Git;
   /** Already validated by the caller: absolute, realpath'ed, inside an allowed root, a directory. */
   cwd: string;
   /** Aborts set-up (kills git, stops copying) and removes whatever was made; the promise rejects. */
@@ -35,10 +40,20 @@ export interface PrepareWorkspaceOptions {
   /** mirror: bounds on the copy. Default DEFAULT_MIRROR_LIMITS (100 000 entries, 2 GiB). */
   mirrorLimits?: Partial<MirrorLimits>;
   /** worktree (issue 13): the server's spare worktrees, taken instead of a new `git worktree add`. */
-  spares?: SparePool;
+  spares?: Spares;
   /** worktree (issue 13): dependency directories to make available (deps.ts); checked by `checkDepsUse` first. */
   worktreeDeps?: WorktreeDepsSetting;
+  /**
+   * none: the in-place writers ledger (runs/writer-ledger.ts), which decides whether codex may see cwd's repository
+   * (codex-git.ts). Without it every repository counts as planted by a writer in its parent directory, so it is refused.
+   */
+  writers?: Pick<WriterLedger, "cwds">;
+  /** none: the TMPDIR codex gets (every workspace-write sandbox may write it). */
+  tmpDir?: string;
 }
+
+/** Fail closed when no ledger was given: the filesystem root counts as a writer's cwd, so every repository is refused. */
+const EVERY_PARENT_A_WRITER: Pick<WriterLedger, "cwds"> = { cwds: async () => ["/"] };
 
 /** Make the directory a sub-agent works in. Throws WorkspaceError (user-facing text) when the mode cannot apply. */
 export async function prepareWorkspace(options: PrepareWorkspaceOptions): Promise<Workspace> {
@@ -50,7 +65,10 @@ export async function prepareWorkspace(options: PrepareWorkspaceOptions): Promis
         workingDir: options.cwd,
         notes: [],
         // Security: codex's own unsandboxed `git status` sees only the repository chosen here (codex-git.ts).
-        codexEnv: await codexGitEnvForNone({ cwd: options.cwd, roots: options.roots ?? [], runDir: options.baseDir ?? tmpdir(), signal: options.signal }),
+        codexEnv: await codexGitEnvForNone({
+          git: options.git, cwd: options.cwd, roots: options.roots ?? [], runDir: options.baseDir ?? tmpdir(), signal: options.signal,
+          writers: options.writers ?? EVERY_PARENT_A_WRITER, tmpDir: options.tmpDir,
+        }),
         collectPatch: async () => undefined,
         cleanup: async () => {},
       };
@@ -61,7 +79,7 @@ export async function prepareWorkspace(options: PrepareWorkspaceOptions): Promis
     }
     case "worktree":
       return createWorktree(options.cwd, {
-        signal: options.signal, logger, baseDir: options.baseDir ?? tmpdir(), roots: options.roots,
+        git: options.git, signal: options.signal, logger, baseDir: options.baseDir ?? tmpdir(), roots: options.roots,
         spares: options.spares, deps: options.worktreeDeps,
       });
     default:

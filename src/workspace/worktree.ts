@@ -22,11 +22,9 @@ import { once } from "../once.ts";
 import { isWithin } from "../policy/roots.ts";
 import {
   filterNeutralisingArgs,
-  gitOrThrow,
   GitCommandError,
-  gitVersion,
   isolatedConfigEnv,
-  runGit,
+  type Git,
   type GitResult,
   type GitVersion,
 } from "./git.ts";
@@ -35,7 +33,7 @@ import { removePlantedGitEntries, removeTree } from "./hostile-tree.ts";
 import { displayPath, isSecretShapedPath, isUtf8, literalPathspec, pathspecFile, splitPatch, type PatchPart } from "./patch-parts.ts";
 import { CARRIED_KEYS, createPrivateGitDir, readSmallText, setPrivateAttributes } from "./private-git.ts";
 import { excludePathspecs, installDeps, planDeps, type WorktreeDepsSetting } from "./deps.ts";
-import type { SparePool } from "./spares.ts";
+import type { Spares } from "./spares.ts";
 import { WorkspaceError, type CollectedPatch, type Workspace, type WorkspaceLogger } from "./types.ts";
 
 /** A patch larger than this is refused rather than cut (a cut patch would not apply). */
@@ -54,7 +52,7 @@ export interface RepositoryInfo {
   headCommit: string;
 }
 
-export async function inspectRepository(cwd: string, signal?: AbortSignal): Promise<RepositoryInfo> {
+export async function inspectRepository(git: Git, cwd: string, signal?: AbortSignal): Promise<RepositoryInfo> {
   const args = [
     "rev-parse",
     "--show-toplevel",
@@ -67,14 +65,14 @@ export async function inspectRepository(cwd: string, signal?: AbortSignal): Prom
     "-q",
     "HEAD^{commit}",
   ];
-  const result = await runGit(args, { cwd, signal });
+  const result = await git.run(args, { cwd, signal });
   const lines = result.stdout.toString("utf8").split("\n");
   const [topLevel, prefix, commonDir, gitDir, objectFormat, headCommit] = lines;
   if (!topLevel || prefix === undefined || !commonDir || !gitDir || !objectFormat) {
     const said = result.stderr.trim();
     if (/not a git repository/i.test(said) || said === "") {
       throw new WorkspaceError(
-        `cwd "${cwd}" is not inside a git repository; use isolation "none" or "mirror", or run \`git init\``,
+        `cwd "${cwd}" is not inside a git repository; pass \`cwd\` naming a directory in one, use isolation "none" or "mirror", or run \`git init\` there`,
       );
     }
     throw new WorkspaceError(
@@ -101,9 +99,9 @@ export interface RepositorySettings {
   filterDrivers: string[];
 }
 
-async function readRepositorySettings(cwd: string, signal?: AbortSignal): Promise<RepositorySettings> {
+async function readRepositorySettings(git: Git, cwd: string, signal?: AbortSignal): Promise<RepositorySettings> {
   const keys = CARRIED_KEYS.map((key) => key.slice("core.".length)).join("|");
-  const listing = await runGit(["config", "-z", "--get-regexp", `^(core\\.(worktree|${keys})|filter\\..*)$`], { cwd, signal });
+  const listing = await git.run(["config", "-z", "--get-regexp", `^(core\\.(worktree|${keys})|filter\\..*)$`], { cwd, signal });
   const settings: RepositorySettings = { coreWorktree: undefined, carried: new Map(), filterDrivers: [] };
   if (listing.exitCode !== 0) return settings; // 1: none of these keys is set
   const filterEntries: string[] = [];
@@ -151,13 +149,15 @@ async function checkRepositoryPlace(repository: RepositoryInfo, settings: Reposi
 }
 
 export interface CreateWorktreeOptions {
+  /** The git every command runs (workspace/git.ts). */
+  git: Git;
   signal?: AbortSignal;
   logger: WorkspaceLogger;
   checkoutWorkers?: number;
   baseDir: string;
   roots?: readonly string[];
   /** Issue 13: the server's spare worktrees; set-up takes one (brought to HEAD) instead of checking out anew. */
-  spares?: SparePool;
+  spares?: Spares;
   /** Issue 13: ignored directories of the user's tree to link (or copy) into the worktree; see deps.ts. */
   deps?: WorktreeDepsSetting;
   depsCopyMaxBytes?: number;
@@ -165,6 +165,8 @@ export interface CreateWorktreeOptions {
 
 /** What making a worktree needs to know about its repository; a spare (spares.ts) is made from the same recipe. */
 export interface WorktreeRecipe {
+  /** The git that inspected the repository; every later command on its worktree runs the same one. */
+  git: Git;
   repository: RepositoryInfo;
   settings: RepositorySettings;
   version: GitVersion;
@@ -178,7 +180,7 @@ export interface WorktreePlaces {
 }
 
 export async function createWorktree(cwd: string, options: CreateWorktreeOptions): Promise<Workspace> {
-  const recipe = await checkedRecipe(cwd, options.roots, options.signal);
+  const recipe = await checkedRecipe(options.git, cwd, options.roots, options.signal);
   const { repository, settings, version } = recipe;
   const held: { places?: WorktreePlaces } = {};
   // Once the sub-agent has run, its `.git` is untrusted: cleanup uses the admin dir recorded before it started.
@@ -219,7 +221,7 @@ export async function createWorktree(cwd: string, options: CreateWorktreeOptions
     notes: Object.freeze(notes),
     collectPatch: async (collectOptions = {}) => {
       if (cleanedUp) throw new WorkspaceError("the worktree was already removed; collect the patch before cleanup");
-      return collectPatch({ repository, version, base, worktree, worktreeGitDir: trustedGitDir, carried: settings.carried, redact: collectOptions.redact, excludedPaths });
+      return collectPatch({ git: options.git, repository, version, base, worktree, worktreeGitDir: trustedGitDir, carried: settings.carried, redact: collectOptions.redact, excludedPaths });
     },
     cleanup: async () => {
       cleanedUp = true;
@@ -229,12 +231,12 @@ export async function createWorktree(cwd: string, options: CreateWorktreeOptions
 }
 
 /** Inspect cwd's repository and read its settings, refusing one this server must not make a worktree of. */
-async function checkedRecipe(cwd: string, roots: readonly string[] | undefined, signal?: AbortSignal): Promise<WorktreeRecipe> {
-  const version = await gitVersion();
-  const repository = await inspectRepository(cwd, signal);
-  const settings = await readRepositorySettings(cwd, signal);
+async function checkedRecipe(git: Git, cwd: string, roots: readonly string[] | undefined, signal?: AbortSignal): Promise<WorktreeRecipe> {
+  const version = await git.version();
+  const repository = await inspectRepository(git, cwd, signal);
+  const settings = await readRepositorySettings(git, cwd, signal);
   await checkRepositoryPlace(repository, settings, roots);
-  return { repository, settings, version };
+  return { git, repository, settings, version };
 }
 
 /** A private git directory under `parent` at the repository's HEAD, borrowing its objects and its `info/exclude`. */
@@ -278,7 +280,7 @@ async function setUpWorktree(
   try {
     // Hook (issue 13): dependency directories are checked before any worktree exists, so a refusal costs nothing.
     // `check-ignore` runs hermetically, against the private git directory and the user's index.
-    if (options.deps) plannedDeps = await planDeps(options.deps, repository, { env: userTreeEnv, signal });
+    if (options.deps) plannedDeps = await planDeps(options.deps, repository, { git: recipe.git, env: userTreeEnv, signal });
     // The dirty check reads the user's tree while git brings a spare to HEAD or writes a new checkout: neither waits
     // for the other. Both settle before any cleanup, so a cancel cannot remove the worktree while git still writes it.
     const [madeWorktree, checked] = await Promise.allSettled([
@@ -294,7 +296,7 @@ async function setUpWorktree(
         held.places = { base, worktree: join(base, "wt") };
         await checkOutWorktree(recipe, held.places, { signal, checkoutWorkers: options.checkoutWorkers });
       })(),
-      uncommittedPaths(repository, userTreeEnv, signal),
+      uncommittedPaths(recipe.git, repository, userTreeEnv, signal),
     ]);
     if (madeWorktree.status === "rejected") throw madeWorktree.reason;
     if (checked.status === "rejected") throw checked.reason;
@@ -330,7 +332,7 @@ async function checkedWorkingDir(cwd: string, repository: RepositoryInfo, worktr
     await cleanup();
     throw new WorkspaceError(
       `cwd "${cwd}" is not in the commit HEAD of "${repository.topLevel}" (untracked or ignored directory), ` +
-        `so a worktree of HEAD has no such directory; commit it, pick a tracked cwd, or use isolation "mirror"`,
+        `so a worktree of HEAD has no such directory; commit it, pass \`cwd\` naming a tracked directory, or use isolation "mirror"`,
     );
   }
   return workingDir;
@@ -340,8 +342,8 @@ async function checkedWorkingDir(cwd: string, repository: RepositoryInfo, worktr
 function setUpNotes(repository: RepositoryInfo, setUp: Pick<WorktreeSetUp, "dirty" | "spareNote">): string[] {
   const { dirty, spareNote } = setUp;
   const notes = [
-    `isolation "worktree": the sub-agent worked in a fresh checkout of HEAD ${repository.headCommit.slice(0, 12)}; ` +
-      `its changes are returned as a patch (apply with \`git apply\`); the worktree is removed afterwards.`,
+    `isolation "worktree": the sub-agent worked in a fresh checkout of HEAD ${repository.headCommit.slice(0, 12)}, ` +
+      `which is removed afterwards; your working tree was not touched.`,
   ];
   if (dirty.paths.length > 0) {
     const examples = dirty.paths.slice(0, 3).join(", ");
@@ -371,7 +373,7 @@ export async function checkOutWorktree(
   places: WorktreePlaces,
   options: { signal?: AbortSignal; checkoutWorkers?: number },
 ): Promise<void> {
-  const { repository, settings, version } = recipe;
+  const { git, repository, settings, version } = recipe;
   const { signal } = options;
   signal?.throwIfAborted();
   await mkdir(places.worktree);
@@ -384,7 +386,7 @@ export async function checkOutWorktree(
   const gitDir = await privateGitDirAtHead(places.base, repository, settings);
   places.gitDir = gitDir;
   await writeFile(join(places.worktree, ".git"), `gitdir: ${gitDir}\n`);
-  await gitOrThrow(["read-tree", "--reset", "-u", repository.headCommit], {
+  await git.orThrow(["read-tree", "--reset", "-u", repository.headCommit], {
     cwd: places.worktree,
     signal,
     timeoutMs: 600_000,
@@ -400,10 +402,10 @@ export async function checkOutWorktree(
  * git directory and in git's admin directory. The repository's `info/exclude` is copied again (it may have changed).
  */
 export async function moveWorktreeToHead(recipe: WorktreeRecipe, places: Required<WorktreePlaces>, signal?: AbortSignal): Promise<void> {
-  const { repository, version } = recipe;
+  const { git, repository, version } = recipe;
   const exclude = await readSmallText(join(repository.commonDir, "info", "exclude"));
   await writeFile(join(places.gitDir, "info", "exclude"), exclude, { mode: 0o600 });
-  await gitOrThrow(["read-tree", "--reset", "-u", repository.headCommit], {
+  await git.orThrow(["read-tree", "--reset", "-u", repository.headCommit], {
     cwd: places.worktree,
     signal,
     timeoutMs: 600_000,
@@ -418,7 +420,7 @@ export async function moveWorktreeToHead(recipe: WorktreeRecipe, places: Require
  * patch collection (100 ms for 2 000 files, seconds for 20 000). Refreshed later, the index is trusted.
  */
 export async function refreshWorktreeIndex(recipe: WorktreeRecipe, places: Required<WorktreePlaces>, signal?: AbortSignal): Promise<void> {
-  await gitOrThrow(["update-index", "-q", "--ignore-submodules", "--refresh", "--force-write-index"], {
+  await recipe.git.orThrow(["update-index", "-q", "--ignore-submodules", "--refresh", "--force-write-index"], {
     cwd: places.worktree,
     signal,
     timeoutMs: 600_000,
@@ -456,8 +458,8 @@ interface DirtyState {
 const DIRTY_CHECK_TIMEOUT_MS = 15_000;
 
 /** `env` names the private git directory, the user's tree as GIT_WORK_TREE and the user's index (read only). */
-async function uncommittedPaths(repository: RepositoryInfo, env: Record<string, string>, signal?: AbortSignal): Promise<DirtyState> {
-  const result = await runGit(["status", "--porcelain=v1", "-z", "--untracked-files=normal", "--ignore-submodules=all"], {
+async function uncommittedPaths(git: Git, repository: RepositoryInfo, env: Record<string, string>, signal?: AbortSignal): Promise<DirtyState> {
+  const result = await git.run(["status", "--porcelain=v1", "-z", "--untracked-files=normal", "--ignore-submodules=all"], {
     cwd: repository.topLevel,
     signal,
     env,
@@ -480,6 +482,7 @@ async function uncommittedPaths(repository: RepositoryInfo, env: Record<string, 
 }
 
 interface CollectInput {
+  git: Git;
   repository: RepositoryInfo;
   version: GitVersion;
   base: string;
@@ -584,7 +587,7 @@ async function openScratchGit(input: CollectInput, scratch: string): Promise<Scr
   // GIT_DIR and GIT_WORK_TREE name the repository outright: git never reads the worktree's own `.git`.
   const env = { ...isolatedConfigEnv(version), GIT_DIR: gitDir, GIT_WORK_TREE: worktree, GIT_INDEX_FILE: index };
   const run = (args: string[], extra: { maxOutputBytes?: number; config?: string[] } = {}) =>
-    runGit(args, { cwd: worktree, env, timeoutMs: 600_000, ...extra });
+    input.git.run(args, { cwd: worktree, env, timeoutMs: 600_000, ...extra });
   const specFile = join(scratch, "pathspecs");
   const withSpecs = async (args: string[], specs: Buffer[]) => {
     await writeFile(specFile, pathspecFile(specs));

@@ -5,14 +5,15 @@
 // makes `<cwd>/.codex` read-only: proven here with the real codex against the mock model.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { existsSync, readFileSync } from "node:fs";
-import { mkdir, mkdtemp, readdir, readFile, realpath, writeFile } from "node:fs/promises";
+import { mkdir, readdir, readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { makeCodexHome, type CodexHome } from "../helpers/codex-home.ts";
 import type { ConnectedServer } from "../helpers/mcp-client.ts";
 import { assistantMessage, functionCall, functionCallOutputs, startMockModel, type MockModel } from "../helpers/mock-model.ts";
-import { codexBin, repoRoot } from "../helpers/paths.ts";
+import { codexBin } from "../helpers/paths.ts";
 import { afterCase, countBadInput, fakeCall, fakePersona, newToken, startServer, useScratch, type AdversarialServer } from "./harness.ts";
 import { closeServerWorld, serveWithCodexHome } from "../helpers/codex-server.ts";
+import { privateScratchWithDirs } from "../helpers/e2e-scratch.ts";
 
 function text(result: any): string {
   return result.content.map((c: any) => c.text ?? "").join("\n");
@@ -65,8 +66,8 @@ describe("./.codex/agents: codex itself makes <cwd>/.codex read-only (real codex
   const original = "---\ndescription: reviewer\nsandbox_mode: read-only\n---\nYou review.\n";
 
   beforeAll(async () => {
-    await mkdir(path.join(repoRoot, ".tmp"), { recursive: true });
-    parent = await realpath(await mkdtemp(path.join(repoRoot, ".tmp", "cs-agents-rewrite-")));
+    // Out of every sandbox's reach wherever the clone lives (a sandbox may write /tmp and $TMPDIR).
+    [parent] = await privateScratchWithDirs("cs-agents-rewrite-");
     mock = await startMockModel((req) => {
       const outputs = functionCallOutputs(req.body);
       if (outputs.length === 0) {

@@ -45,7 +45,8 @@ describe("auditable by search", () => {
     // of codex; git.ts holds the one git runner.
     const runs = hits(/\brunProcess\s*\(/).filter((h) => !h.file.startsWith("src/process/"));
     expect([...new Set(runs.map((h) => h.file))].sort()).toEqual(["src/codex/run.ts", "src/workspace/git.ts"]);
-    // git is the absolute path found once at start-up (useGitProgram), never a bare "git" looked up at each spawn.
+    // git is the absolute path found once at start-up and handed over in the delegation context (createGit), never a
+    // bare "git" looked up at each spawn, and never kept in module state that one command sets and another forgets.
     expect(runs.filter((h) => h.file === "src/workspace/git.ts").every((h) => h.line.includes("runProcess(program, "))).toBe(true);
     expect(runs.filter((h) => h.file === "src/codex/run.ts").every((h) => /runProcess\((req\.)?codexPath\b/.test(h.line))).toBe(true);
     // And only those two files reach the layer at all.
@@ -53,6 +54,7 @@ describe("auditable by search", () => {
       .map((h) => h.file).filter((file) => !file.startsWith("src/process/"));
     expect([...new Set(layerUsers)].sort()).toEqual(["src/codex/run.ts", "src/workspace/git.ts"]);
     expect(hits(/\bshell\s*:\s*true/)).toEqual([]);
+    expect(hits(/^(let|var)\s/)).toEqual([]);
     expect(hits(/\bshell\s*:\s*false/).map((h) => h.file)).toEqual(["src/process/spawn.ts"]);
   });
 

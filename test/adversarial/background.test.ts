@@ -79,6 +79,13 @@ describe("background delegations through one server", () => {
     expect(final.status).toBe("succeeded");
     expect(final.ok).toBe(true);
     expect(final.final_message).toBe("background answer");
+    // A finished run is all there: no "call get_run again", however long the wait asked for.
+    const again: any = await server.client.callTool({ name: "get_run", arguments: { run_id: view.run_id, wait_s: 30 } });
+    expect(again.structuredContent.status).toBe("succeeded");
+    expect(again.structuredContent.notes.join(" ")).not.toContain("call get_run again");
+    // Its record directory (run_dir) names it as well as its run_id does.
+    const byDir: any = await server.client.callTool({ name: "get_run", arguments: { run_id: final.run_dir } });
+    expect(byDir.structuredContent.run_id).toBe(view.run_id);
     expect(final.run_dir).toBe(path.join(runsDir(), view.run_id));
     expect(final.steps.length).toBeGreaterThan(0);
     expect(final.elapsed_ms).toBeGreaterThanOrEqual(1500);

@@ -10,11 +10,8 @@ import { mkdir, readdir, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { loadRegistry } from "../../src/agents/registry.ts";
 import { delegate, DelegateError, type DelegateContext } from "../../src/delegate.ts";
-import { Limiter } from "../../src/limiter.ts";
-import { silentLogger } from "../../src/log.ts";
-import { createRedactor } from "../../src/policy/redact.ts";
-import { resolveRoots } from "../../src/policy/roots.ts";
 import { serverCommand } from "../helpers/server-command.ts";
+import { testContext } from "../helpers/delegate-context.ts";
 import {
   afterCase, countBadInput, FAKE_CODEX, fakeCall, newToken, serverEnv, startServer, useScratch, waitFor, workDirOf,
   type AdversarialServer,
@@ -104,21 +101,11 @@ describe("the cwd is checked again after the wait for a slot", () => {
     countBadInput();
     const sub = path.join(scratch.root, "late");
     await mkdir(sub);
-    const ctx: DelegateContext = {
+    const ctx: DelegateContext = await testContext(scratch.root, {
       registry: () => loadRegistry({ dir: null, source: "embedded", foundBy: "test" }, []),
-      roots: await resolveRoots([scratch.root], scratch.root),
       codexPath: FAKE_CODEX,
-      workDir: workDirOf(scratch),
-      maxTimeoutS: 60,
-      maxSandbox: "workspace-write",
-      passEnv: [],
-      depth: 0,
-      maxDepth: 1,
       parentEnv: { PATH: process.env.PATH, CODEX_HOME: scratch.codexHome },
-      limiter: new Limiter(1),
-      redact: createRedactor([]),
-      log: silentLogger,
-    };
+    }, { codexHome: scratch.codexHome });
     const token = newToken("late");
     const onProgress = (message: string) => {
       if (message !== "starting codex") return;
@@ -180,7 +167,10 @@ describe("an implicitly found agents directory stays inside the working director
     const { command } = serverCommand([]);
     const list = spawnSync(command, cliArgs("list", "--json"), { cwd, env: { PATH: process.env.PATH, ...serverEnv(scratch) }, encoding: "utf8", timeout: 20_000 });
     expect(list.status).toBe(0);
-    expect(JSON.parse(list.stdout).agents.map((a: any) => a.name)).toEqual(["fine"]);
+    const report = JSON.parse(list.stdout);
+    expect(report.dir).toBe(path.join(cwd, "real-agents"));
+    // The directory's own agent (the embedded starters follow it, as below any discovered directory).
+    expect(report.agents.filter((a: any) => !a.file.startsWith("(embedded)/")).map((a: any) => a.name)).toEqual(["fine"]);
     await rm(cwd, { recursive: true });
   });
 });

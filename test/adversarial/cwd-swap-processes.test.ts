@@ -8,12 +8,13 @@
 // its process, and run in the restored `sub` once the writer has ended. No marker appears outside the roots.
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { lstatSync } from "node:fs";
-import { mkdir, mkdtemp, readdir, realpath } from "node:fs/promises";
+import { mkdir, readdir } from "node:fs/promises";
 import path from "node:path";
 import { makeCodexHome, type CodexHome } from "../helpers/codex-home.ts";
 import type { ConnectedServer } from "../helpers/mcp-client.ts";
 import { assistantMessage, functionCall, functionCallOutputs, startMockModel, type MockModel } from "../helpers/mock-model.ts";
-import { codexBin, repoRoot } from "../helpers/paths.ts";
+import { codexBin } from "../helpers/paths.ts";
+import { privateScratchWithDirs } from "../helpers/e2e-scratch.ts";
 import { countBadInput, reportTally, waitFor } from "./harness.ts";
 import { closeServerWorld, serveWithCodexHome } from "../helpers/codex-server.ts";
 
@@ -36,8 +37,8 @@ function swapper(): string {
 }
 
 beforeAll(async () => {
-  await mkdir(path.join(repoRoot, ".tmp"), { recursive: true });
-  parent = await realpath(await mkdtemp(path.join(repoRoot, ".tmp", "cs-cwd-swap-procs-")));
+  // Out of every sandbox's reach wherever the clone lives (a sandbox may write /tmp and $TMPDIR).
+  [parent] = await privateScratchWithDirs("cs-cwd-swap-procs-");
   outside = path.join(parent, "outside");
   await mkdir(outside);
   mock = await startMockModel((req) => {

@@ -14,9 +14,10 @@ import path from "node:path";
 import { makeCodexHome, type CodexHome } from "../helpers/codex-home.ts";
 import type { ConnectedServer } from "../helpers/mcp-client.ts";
 import { assistantMessage, functionCall, functionCallOutputs, startMockModel, type MockModel } from "../helpers/mock-model.ts";
-import { codexBin, distBinary, repoRoot } from "../helpers/paths.ts";
+import { codexBin, distBinary } from "../helpers/paths.ts";
 import { countBadInput, reportTally } from "./harness.ts";
 import { closeServerWorld, serveWithCodexHome } from "../helpers/codex-server.ts";
+import { privateScratchWithDirs } from "../helpers/e2e-scratch.ts";
 
 let parent: string, home: CodexHome, mock: MockModel, server: ConnectedServer, root: string, sub: string, outside: string;
 let n = 0;
@@ -28,8 +29,8 @@ function swapper(): string {
 }
 
 beforeAll(async () => {
-  await mkdir(path.join(repoRoot, ".tmp"), { recursive: true });
-  parent = await realpath(await mkdtemp(path.join(repoRoot, ".tmp", "cs-cwd-swap-")));
+  // Out of every sandbox's reach wherever the clone lives (a sandbox may write /tmp and $TMPDIR).
+  [parent] = await privateScratchWithDirs("cs-cwd-swap-");
   outside = path.join(parent, "outside");
   await mkdir(outside);
   mock = await startMockModel((req) => {

@@ -8,10 +8,11 @@
 import { afterAll, describe, expect, test } from "bun:test";
 import { spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
-import { copyFile, link, mkdir, mkdtemp, readdir, realpath, rm, symlink, writeFile } from "node:fs/promises";
+import { copyFile, link, mkdir, readdir, rm, symlink, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { connectServer } from "../helpers/mcp-client.ts";
-import { distBinary, repoRoot } from "../helpers/paths.ts";
+import { distBinary } from "../helpers/paths.ts";
+import { privateScratchWithDirs } from "../helpers/e2e-scratch.ts";
 import { serverCommand } from "../helpers/server-command.ts";
 import { caseOnServer, countBadInput, fakeCall, fakePersona, newToken, reportTally, serverArgs, serverEnv, withFreshScratch, type Scratch } from "./harness.ts";
 
@@ -102,8 +103,7 @@ describe("an agents directory found later in the order: the places before it are
   });
 
   test("agents/ beside the executable in use: a writer in the server's working directory is refused", async () => {
-    await mkdir(path.join(repoRoot, ".tmp"), { recursive: true });
-    const install = await realpath(await mkdtemp(path.join(repoRoot, ".tmp", "cs-beside-exe-")));
+    const [install] = await privateScratchWithDirs("cs-beside-exe-");
     try {
       // The executable as an installer lays it out: agents/ beside it (a hard link: process.execPath is its real path).
       const binary = path.join(install, "codex-subagents");

@@ -4,19 +4,20 @@
 // which shows the command ran and the sandbox is the thing that said no. With isolation "mirror" its cwd is itself
 // inside the work directory; the run's files, one directory up, are still out of reach.
 //
-// CODEX_HOME lives under the repository's .tmp, not /tmp: a workspace-write sandbox may write /tmp, so a work
+// CODEX_HOME lives under $HOME, not in the clone (which may lie in /tmp) nor /tmp: a workspace-write sandbox may write /tmp, so a work
 // directory there would be writable (the server warns about that at start-up and in doctor).
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { existsSync } from "node:fs";
-import { mkdir, mkdtemp, readdir, realpath, rm, writeFile } from "node:fs/promises";
+import { mkdir, readdir, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { makeCodexHome, type CodexHome } from "../helpers/codex-home.ts";
 import type { ConnectedServer } from "../helpers/mcp-client.ts";
 import { assistantMessage, functionCall, functionCallOutputs, startMockModel, type MockModel } from "../helpers/mock-model.ts";
-import { codexBin, repoRoot } from "../helpers/paths.ts";
+import { codexBin } from "../helpers/paths.ts";
 import { countBadInput, reportTally } from "./harness.ts";
 import { closeServerWorld, serveWithCodexHome } from "../helpers/codex-server.ts";
 import { TREE_LOCK_DIR } from "../../src/runs/tree-lock.ts";
+import { privateScratchWithDirs } from "../helpers/e2e-scratch.ts";
 import { LEDGER_FILE } from "../../src/runs/writer-ledger.ts";
 
 let parent: string;
@@ -40,8 +41,8 @@ function attack(work: string): string {
 }
 
 beforeAll(async () => {
-  await mkdir(path.join(repoRoot, ".tmp"), { recursive: true });
-  parent = await realpath(await mkdtemp(path.join(repoRoot, ".tmp", "cs-private-sandbox-")));
+  // Out of every sandbox's reach wherever the clone lives (a sandbox may write /tmp and $TMPDIR).
+  [parent] = await privateScratchWithDirs("cs-private-sandbox-");
   mock = await startMockModel((req) => {
     const outputs = functionCallOutputs(req.body);
     if (outputs.length === 0) return [functionCall({ name: "exec_command", args: { cmd: attack(workDir) }, callId: "call_attack" })];

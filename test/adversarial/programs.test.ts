@@ -1,16 +1,17 @@
 // Programs found once, by absolute path. With a relative entry in PATH (`bin`, `.`, an empty entry) a
 // lookup at each spawn would run the repository's own `git`, `codex` or `node`. The server resolves git and codex once
 // at start-up from absolute PATH entries only, spawns those files, hands codex a PATH without relative entries, and
-// `doctor` shows what it found. A missing git is a refusal for worktree isolation, not an internal error.
+// `doctor` shows what it found. A missing git is a refusal for worktree isolation, not an internal error. `run` finds
+// them the same way (it builds the same delegation context, src/delegation/context.ts).
 import { beforeAll, describe, expect, test } from "bun:test";
 import { spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
-import { chmod, mkdir, readdir, readFile, symlink, writeFile } from "node:fs/promises";
+import { chmod, mkdir, readdir, readFile, rm, symlink, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { connectServer } from "../helpers/mcp-client.ts";
 import { serverCommand } from "../helpers/server-command.ts";
 import {
-  afterCase, countBadInput, FAKE_CODEX, fakeCall, newToken, serverEnv, useScratch, type AdversarialServer,
+  afterCase, countBadInput, expectNoSurvivors, expectNoTempDirs, FAKE_CODEX, fakeCall, fakePersona, newToken, serverEnv, useScratch, type AdversarialServer,
 } from "./harness.ts";
 
 const scratch = useScratch(import.meta.file);
@@ -21,7 +22,8 @@ let trustedBin: string;
 async function plant(dir: string, name: string): Promise<void> {
   await mkdir(dir, { recursive: true });
   const file = path.join(dir, name);
-  await writeFile(file, `#!/bin/sh\necho "$0 $*" > "${markers}/${name}-ran-from-$(basename "$(dirname "$0")")"\nexit 1\n`);
+  // Shell expansions only: the PATH it runs with may hold no dirname or basename.
+  await writeFile(file, `#!/bin/sh\nd="\${0%/*}"\necho "$0 $*" > "${markers}/${name}-ran-from-\${d##*/}"\nexit 1\n`);
   await chmod(file, 0o755);
 }
 
@@ -76,6 +78,28 @@ describe("relative PATH entries are never used", () => {
     } finally {
       await server.close();
     }
+  });
+
+  test("run (no --codex) finds codex and git as serve does: the absolute ones, never the repository's own", async () => {
+    countBadInput();
+    const token = newToken("run-path");
+    const agents = path.join(scratch.base, "run-agents");
+    await mkdir(agents, { recursive: true });
+    await writeFile(path.join(agents, "fake.md"), `---\ndescription: the fake codex\n---\n${fakePersona({ token, report: scratch.report })}\n`);
+    const { command, args } = serverCommand([]);
+    const base = args.slice(0, args.indexOf("serve"));
+    const run = spawnSync(command, [...base, "run", "fake", "do the thing", "--isolation", "worktree", "--agents-dir", agents], {
+      cwd: scratch.root, env: { ...serverEnv(scratch), PATH: HOSTILE_PATH() }, encoding: "utf8", timeout: 60_000,
+    });
+    expect({ code: run.status, stderr: run.stderr }).toMatchObject({ code: 0 });
+    expect(run.stdout).toBe("fake done\n");
+    // Without the fix, the repository's own `git` (through "bin" and ".") ran for the worktree and left a marker.
+    expect(await readdir(markers)).toEqual([]);
+    const envFile = (await readdir(scratch.report)).filter((f) => f.startsWith("env-")).sort().at(-1)!;
+    expect(JSON.parse(await readFile(path.join(scratch.report, envFile), "utf8")).PATH).toBe(trustedBin);
+    await expectNoSurvivors(scratch, token);
+    await expectNoTempDirs(scratch);
+    for (const entry of await readdir(scratch.report)) await rm(path.join(scratch.report, entry), { recursive: true, force: true });
   });
 
   test("doctor names the absolute codex and git, and warns about the relative entries (text and --json)", async () => {

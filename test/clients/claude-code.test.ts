@@ -13,7 +13,8 @@ import { clientBin, clientSuite, expectReviewRanWithKey, tappedDelegateTest } fr
 import { anthropicToolNames, plannedToolCalls, startAnthropicMock, type AnthropicMock } from "../helpers/mock-anthropic.ts";
 
 const CLAUDE = clientBin("claude");
-const TOOLS = ["mcp__subagents__list_agents", "mcp__subagents__validate_agents", "mcp__subagents__delegate"];
+// The five tools docs/INTEGRATION.md says the model sees.
+const TOOLS = ["mcp__subagents__list_agents", "mcp__subagents__validate_agents", "mcp__subagents__delegate", "mcp__subagents__get_run", "mcp__subagents__cancel_run"];
 
 /** What the mock model does, step by step: each entry is the next tool call once the previous result is in. */
 let plan: Array<{ name: string; input: unknown }> = [];

@@ -12,7 +12,8 @@ import { clientBin, clientSuite, expectReviewRanWithKey, tappedDelegateTest } fr
 import { geminiDeclarations, geminiFunctionResponses, geminiToolNames, startGeminiMock, type GeminiMock, type GeminiPart } from "../helpers/mock-gemini.ts";
 
 const GEMINI = clientBin("gemini");
-const TOOLS = ["mcp_subagents_list_agents", "mcp_subagents_validate_agents", "mcp_subagents_delegate"];
+// The five tools docs/INTEGRATION.md says the model sees.
+const TOOLS = ["mcp_subagents_list_agents", "mcp_subagents_validate_agents", "mcp_subagents_delegate", "mcp_subagents_get_run", "mcp_subagents_cancel_run"];
 
 /** What the mock model does, step by step: each entry is the next function call once the previous result is in. */
 let plan: Array<{ name: string; args: unknown }> = [];

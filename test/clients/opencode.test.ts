@@ -10,7 +10,7 @@ import path from "node:path";
 import { HEARTBEAT_MS } from "../../src/tools/delegate.ts";
 import { expectClientCutsCall, integrationSnippet, runClient, runResults, sleepTask, SLOW_TASK, SUBAGENT_MARKER } from "../helpers/client-world.ts";
 import { clientBin, clientSuite, expectReviewRanWithKey, tappedDelegateTest } from "../helpers/client-suite.ts";
-import { plannedToolCalls, startAnthropicMock, type AnthropicMock } from "../helpers/mock-anthropic.ts";
+import { anthropicToolNames, plannedToolCalls, startAnthropicMock, type AnthropicMock } from "../helpers/mock-anthropic.ts";
 
 const OPENCODE = clientBin("opencode");
 
@@ -59,6 +59,9 @@ describe("opencode, configured as docs/INTEGRATION.md says", () => {
     expect(text).toMatch(/"name": ?"review"/);
     expect(text).toMatch(/"with_errors": ?0/);
     expect(text).not.toContain("ERROR ");
+    // The five tools docs/INTEGRATION.md says the model sees.
+    const offered = new Set(model.messageRequests().flatMap((r) => anthropicToolNames(r.body)));
+    for (const name of ["delegate", "get_run", "cancel_run", "list_agents", "validate_agents"]) expect(offered.has(`subagents_${name}`)).toBe(true);
     await expectReviewRanWithKey(world);
   }, 120_000);
 

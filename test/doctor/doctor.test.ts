@@ -7,9 +7,10 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { chmod, copyFile, mkdir, realpath, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { TESTED_CODEX_VERSIONS } from "../../src/doctor/index.ts";
-import { codexBin, codexVersion, repoRoot } from "../helpers/paths.ts";
+import { codexBin, codexVersion, distBinary, repoRoot } from "../helpers/paths.ts";
 import { scratchWithDirs } from "../helpers/e2e-scratch.ts";
-import { runCli, type CliRun } from "./run-cli.ts";
+import { cliPrefix, runCli, type CliRun } from "./run-cli.ts";
+import { existsSync } from "node:fs";
 
 const FIXTURE = path.join(repoRoot, "test", "fixtures", "fake-codex-doctor", "fake-codex-doctor.mjs");
 
@@ -213,5 +214,49 @@ describe("doctor", () => {
       expect(run.stdout).toBe("");
       expect(run.stderr).toMatch(/^codex-subagents: .+\n$/);
     }
+  });
+});
+
+describe("Codex's entry for this server (codex mcp list, the real codex found on PATH)", () => {
+  /** A CODEX_HOME whose config.toml has `entry` as [mcp_servers.subagents], its command this executable. */
+  async function homeWithEntry(name: string, args: string[], entry: string): Promise<string> {
+    const home = path.join(scratch, name);
+    await mkdir(home);
+    const [command, ...lead] = cliPrefix();
+    await writeFile(path.join(home, "config.toml"), `[mcp_servers.subagents]\ncommand = ${JSON.stringify(command)}\nargs = ${JSON.stringify([...lead, ...args])}\n${entry}\n`);
+    return home;
+  }
+  const envWith = (home: string) => ({ PATH: `${path.dirname(codexBin)}:${process.env.PATH ?? "/usr/bin:/bin"}`, HOME: path.join(scratch, "home"), CODEX_HOME: home, OPENAI_API_KEY: "sk-test-not-a-real-key-000000" });
+  const check = (report: any, id: string) => report.checks.find((c: any) => c.id === id);
+
+  test("an entry that forwards CODEX_HOME in env_vars, names existing roots and a long tool timeout: no warning about them", async () => {
+    const home = await homeWithEntry("home-good", ["--max-concurrency", "2"], `tool_timeout_sec = 1860\nenv_vars = ["OPENAI_API_KEY", "CODEX_HOME"]\n\n[mcp_servers.subagents.env]\nCODEX_SUBAGENTS_ROOTS = ${JSON.stringify(root)}`);
+    const run = await runCli(["doctor", "--json"], { cwd: root, env: envWith(home) });
+    const report = JSON.parse(run.stdout);
+    if (existsSync(distBinary)) expect(check(report, "codex entry subagents")).toMatchObject({ status: "PASS" });
+    expect(check(report, "codex entry subagents environment")).toMatchObject({ status: "PASS" });
+    expect(check(report, "codex entry subagents roots")).toMatchObject({ status: "PASS" });
+    expect(check(report, "codex entry subagents roots").detail).toContain(root);
+    expect(check(report, "codex entry subagents timeout")).toMatchObject({ status: "PASS" });
+    expect(report.checks.find((c: any) => c.id === "mcp environment")).toBeUndefined();
+    expect(run.stdout).not.toContain("sk-test-not-a-real-key");
+  });
+
+  test("an entry that drops CODEX_HOME, names a missing root and keeps Codex's default tool timeout: each said, with the fix", async () => {
+    const missing = path.join(scratch, "no-such-root");
+    const home = await homeWithEntry("home-bad", [], `\n[mcp_servers.subagents.env]\nCODEX_SUBAGENTS_ROOTS = ${JSON.stringify(missing)}`);
+    const run = await runCli(["doctor"], { cwd: root, env: envWith(home) });
+    expect(run.code).toBe(1);
+    expect(line(run.stdout, "FAIL codex entry subagents roots:")).toContain(`"${missing}" does not exist`);
+    expect(line(run.stdout, "WARN codex entry subagents environment:")).toContain("CODEX_HOME, OPENAI_API_KEY are set here, but the server [mcp_servers.subagents] starts would not see them");
+    expect(run.stdout).toContain('env_vars = ["CODEX_HOME", "OPENAI_API_KEY"]');
+    expect(line(run.stdout, "WARN codex entry subagents timeout:")).toContain("sets no tool_timeout_sec");
+    expect(run.stdout).toContain("hint: set tool_timeout_sec = 1860 in the entry");
+  });
+
+  test("an entry whose args the server would refuse at start-up: FAIL, quoting the server's own message", async () => {
+    const home = await homeWithEntry("home-args", ["--max-sandboxx", "read-only"], "");
+    const run = await runCli(["doctor"], { cwd: root, env: envWith(home) });
+    expect(line(run.stdout, "FAIL codex entry subagents args:")).toContain('unknown option "--max-sandboxx"; did you mean "--max-sandbox"?');
   });
 });

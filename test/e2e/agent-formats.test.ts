@@ -47,6 +47,9 @@ afterAll(async () => {
   await rm(scratch, { recursive: true, force: true });
 });
 
+/** The starter agents embedded in the executable. */
+const STARTERS = ["debugger", "docs", "explain", "review", "security", "test"];
+
 describe("validate --json on Claude Code agents of the shapes public collections use", () => {
   test("each file: its format and the documented codes", () => {
     const run = cli(["validate", CLAUDE_FIXTURES, "--json"]);
@@ -122,25 +125,35 @@ describe("discovery: ./.codex/agents and ./.claude/agents, after today's places"
     expect(run.code).toBe(0);
     let report = JSON.parse(run.stdout);
     expect(report).toMatchObject({ dir: path.join(project, ".claude", "agents"), source: "directory", found_by: "./.claude/agents" });
-    expect(report.agents.map((a: any) => [a.name, a.format, a.sandbox_mode])).toEqual([
+    // The directory's agents, then the embedded starters below it: a repository's .claude/agents hides none of them.
+    const fromDir = report.agents.filter((a: any) => !a.file.startsWith("(embedded)/"));
+    expect(fromDir.map((a: any) => [a.name, a.format, a.sandbox_mode])).toEqual([
       ["code-reviewer", "claude-code", "read-only"],
       ["helper", "claude-code", "workspace-write"],
     ]);
+    expect(report.agents.filter((a: any) => a.file.startsWith("(embedded)/")).map((a: any) => a.name).sort()).toEqual(STARTERS);
     const text = cli(["list"], project).stdout;
-    expect(text.split("\n")[0]).toBe(`agents from ${path.join(project, ".claude", "agents")} (./.claude/agents): 2 claude-code`);
+    expect(text.split("\n")[0]).toBe(`agents from ${path.join(project, ".claude", "agents")} (./.claude/agents), then the embedded starters it has no file for: 2 claude-code, 6 codex-subagents`);
+    expect(text).toMatch(/\n  review +Reviews .*\(embedded starter\)\n/);
 
     await mkdir(path.join(project, ".codex", "agents"), { recursive: true });
     await cp(path.join(ROLE_FIXTURES, "fixer.toml"), path.join(project, ".codex", "agents", "fixer.toml"));
     report = JSON.parse(cli(["list", "--json"], project).stdout);
     expect(report.found_by).toBe("./.codex/agents");
-    expect(report.agents.map((a: any) => [a.name, a.format])).toEqual([["fixer", "codex-role"]]);
+    expect(report.agents.map((a: any) => [a.name, a.format]).filter((entry: string[]) => !STARTERS.includes(entry[0]!))).toEqual([["fixer", "codex-role"]]);
 
     await mkdir(path.join(project, "agents"));
     await writeFile(path.join(project, "agents", "own.md"), "---\ndescription: Ours.\n---\nYou are ours.\n");
     run = cli(["list", "--json"], project);
     report = JSON.parse(run.stdout);
     expect(report.found_by).toBe("./agents");
-    expect(report.agents.map((a: any) => [a.name, a.format, a.sandbox_mode])).toEqual([["own", "codex-subagents", "read-only"]]);
+    expect(report.agents.map((a: any) => [a.name, a.format, a.sandbox_mode]).filter((entry: string[]) => !STARTERS.includes(entry[0]!))).toEqual([["own", "codex-subagents", "read-only"]]);
+    // A file of the same name replaces a starter; a directory named with --agents-dir is the whole set.
+    await writeFile(path.join(project, "agents", "review.md"), "---\ndescription: Our own review.\n---\nYou review our way.\n");
+    report = JSON.parse(cli(["list", "--json"], project).stdout);
+    expect(report.agents.filter((a: any) => a.name === "review").map((a: any) => [a.file, a.description])).toEqual([["review.md", "Our own review."]]);
+    report = JSON.parse(cli(["list", "--json", "--agents-dir", path.join(project, "agents")], project).stdout);
+    expect(report.agents.map((a: any) => a.name)).toEqual(["own", "review"]);
   });
 });
 

@@ -162,6 +162,10 @@ describe("codex-subagents runs show", () => {
 
     const json = await runCli(["runs", "show", id!, "--json"], { cwd: scratch, env: env() });
     expect(json.code).toBe(0);
+    // Its record directory names it too (a result's run_dir), from anywhere, without --runs-dir.
+    const byDir = await runCli(["runs", "show", path.join(runsDir, id!), "--json"], { cwd: os.tmpdir(), env: { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: scratch } });
+    expect(byDir.code).toBe(0);
+    expect(JSON.parse(byDir.stdout).run_id).toBe(id);
     const shown = JSON.parse(json.stdout);
     expect(shown).toMatchObject({ run_id: id, agent: "steps", status: "succeeded" });
     expect(shown.steps.some((s: any) => s.type === "message" && s.text.includes("late answer"))).toBe(true);

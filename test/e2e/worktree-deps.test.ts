@@ -7,19 +7,20 @@
  *   (its notes say so), and it sees the HEAD committed between the two.
  * - After the server exits nothing is left: no spare, no worktree, no admin dir, no incomplete run.
  *
- * Security: a workspace-write sandbox may write /tmp and $TMPDIR, so the user's repository here lives under the
- * project's own .tmp/ directory. In /tmp the write through the link would succeed and prove nothing.
+ * Security: a workspace-write sandbox may write /tmp and $TMPDIR, so the user's repository here lives under $HOME
+ * (test/helpers/e2e-scratch.ts privateScratchParent), not in the clone, which may itself lie in /tmp. There the write
+ * through the link would succeed and prove nothing.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { spawnSync } from "node:child_process";
 import { mkdir, readdir, readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { starterPersonaFirstLine } from "../helpers/agents.ts";
-import { codexBin, repoRoot } from "../helpers/paths.ts";
+import { codexBin } from "../helpers/paths.ts";
 import { serverCommand } from "../helpers/server-command.ts";
 import { gitWithHome } from "../helpers/git.ts";
 import { closeServerWorld } from "../helpers/codex-server.ts";
-import { scratchDirsUnder, scratchWithDirs } from "../helpers/e2e-scratch.ts";
+import { privateScratchWithDirs, scratchWithDirs } from "../helpers/e2e-scratch.ts";
 import { serveInRepo, serverWorkDir, startShellAgentWorld, type ShellAgentWorld } from "../helpers/e2e-repo-server.ts";
 
 const LIBRARY = "exports.hello = () => 'hello from some-lib';\n";
@@ -39,8 +40,8 @@ let tmpParent: string;
 let world: ShellAgentWorld;
 
 beforeAll(async () => {
-  // Outside /tmp on purpose (see the header): under the project's ignored .tmp/ directory.
-  [scratch, repo] = await scratchDirsUnder(path.join(repoRoot, ".tmp"), "worktree-deps-e2e-", "repo");
+  // Outside /tmp and $TMPDIR on purpose (see the header), wherever the clone lives: under $HOME.
+  [scratch, repo] = await privateScratchWithDirs("worktree-deps-e2e-", "repo");
   [tmpParent, serverTmp] = await scratchWithDirs("cs-deps-tmp-", "tmp");
   await mkdir(path.join(repo, "node_modules", "some-lib"), { recursive: true });
   await writeFile(path.join(repo, ".gitignore"), "node_modules/\n");
@@ -148,7 +149,9 @@ describe("worktree_deps and spare worktrees with the real codex", () => {
       expect(result.isError).toBe(true);
       expect(result.content[0].text).toContain('worktree_deps cannot be used with sandbox "danger-full-access"');
       expect(result.content[0].text).toContain("writing the user's own dependency directories through the links");
-      expect(await entries()).toEqual(before);
+      // Nothing new: no run directory, worktree or mirror (the suite's other server may meanwhile still be removing
+      // the previous call's worktree or making its spare, which only a set-up that went through starts).
+      expect((await entries()).filter((name) => !before.includes(name) && !name.startsWith("codex-subagents-spare-"))).toEqual([]);
     } finally {
       await loose.close();
     }

@@ -1,31 +1,29 @@
-// A DelegateContext for in-process tests: the embedded starter agents, one root, a fake codex path and a private
-// work directory beside the root (so a test leaves nothing in the user's ~/.codex).
+// A DelegateContext for in-process tests, built by the same function serve and run use (src/delegation/context.ts),
+// from the server options a user would give: one root, a fake codex path, a time limit of 60 s, one slot, no run
+// records. Its CODEX_HOME (so the private work directory and the writers ledger) is `<root>-work`, beside the root,
+// so a test leaves nothing in the user's ~/.codex. A test overrides a field with an explicit value, a no-op included
+// (NO_SPARES, src/workspace/spares.ts, is the one a one-off run gets).
 import { EMBEDDED_AGENTS } from "../../src/agents/embedded.ts";
 import { loadRegistry } from "../../src/agents/registry.ts";
+import { resolveServerOptions } from "../../src/config.ts";
 import type { DelegateContext } from "../../src/delegate.ts";
-import { Limiter } from "../../src/limiter.ts";
+import { buildDelegateContext } from "../../src/delegation/context.ts";
 import { silentLogger } from "../../src/log.ts";
-import { createRedactor } from "../../src/policy/redact.ts";
-import { resolveRoots } from "../../src/policy/roots.ts";
 
 /** The embedded starter agents as a registry. */
 export const starterRegistry = () => loadRegistry({ dir: null, source: "embedded", foundBy: "test" }, EMBEDDED_AGENTS);
 
-export async function testContext(root: string, overrides: Partial<DelegateContext> = {}): Promise<DelegateContext> {
-  return {
-    registry: starterRegistry,
-    roots: await resolveRoots([root], root),
-    codexPath: "/nonexistent/codex",
-    workDir: `${root}-work`,
-    maxTimeoutS: 60,
-    maxSandbox: "workspace-write",
-    passEnv: [],
-    depth: 0,
-    maxDepth: 1,
-    parentEnv: {},
-    limiter: new Limiter(1),
-    redact: createRedactor([]),
-    log: silentLogger,
-    ...overrides,
-  };
+/** `codexHome`: where the private work directory and the writers ledger live (default `<root>-work`). */
+export async function testContext(root: string, overrides: Partial<DelegateContext> = {}, opts: { codexHome?: string } = {}): Promise<DelegateContext> {
+  const given = new Map([
+    ["--root", [root]],
+    ["--codex", ["/nonexistent/codex"]],
+    ["--timeout", ["60"]],
+    ["--max-concurrency", ["1"]],
+    ["--keep-runs", ["0"]],
+  ]);
+  const env = { CODEX_HOME: opts.codexHome ?? `${root}-work`, PATH: process.env.PATH, CODEX_SUBAGENTS_DEPTH: "0" };
+  const options = resolveServerOptions({ values: given }, env, root);
+  const { context } = await buildDelegateContext(options, { env, cwd: root, writeLog: () => {} }, "one-run");
+  return { ...context, registry: starterRegistry, parentEnv: {}, log: silentLogger, ...overrides };
 }

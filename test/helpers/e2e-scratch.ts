@@ -1,4 +1,5 @@
 // A test's scratch directory with the subdirectories it starts with, as the e2e suites make one in beforeAll.
+import { existsSync, mkdirSync, realpathSync } from "node:fs";
 import { mkdir, mkdtemp, realpath } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
@@ -22,4 +23,35 @@ export async function scratchDirsUnder<const Names extends readonly string[]>(pa
 /** scratchDirsUnder in os.tmpdir(). */
 export function scratchWithDirs<const Names extends readonly string[]>(prefix: string, ...names: Names): Promise<[string, ...DirPaths<Names>]> {
   return scratchDirsUnder(os.tmpdir(), prefix, ...names);
+}
+
+/**
+ * Where a test keeps what must be out of every sandbox's reach. A workspace-write sandbox may write /tmp and $TMPDIR
+ * (docs: CODEX-FACTS, "What a workspace-write sub-agent can write"), so a proof that a sub-agent cannot write a place
+ * (the server's work directory, a user's package behind a link) proves nothing there. The clone itself may live under
+ * /tmp too, so the repository's own `.tmp/` is no answer: this is `$HOME/.cache/codex-subagents-tests`, checked to lie
+ * outside /tmp and $TMPDIR after resolving links. When it does not, the test cannot prove anything and says why.
+ */
+export function privateScratchParent(env: Readonly<Record<string, string | undefined>> = process.env): string {
+  const home = env.HOME || os.homedir();
+  const parent = path.join(home, ".cache", "codex-subagents-tests");
+  mkdirSync(parent, { recursive: true });
+  const real = realpathSync(parent);
+  for (const [what, place] of [["/tmp", "/tmp"], ["$TMPDIR", env.TMPDIR], ["the system temporary directory", os.tmpdir()]] as const) {
+    if (!place) continue;
+    const realPlace = existsSync(place) ? realpathSync(place) : path.resolve(place);
+    const rel = path.relative(realPlace, real);
+    if (rel === "" || (!rel.startsWith("..") && !path.isAbsolute(rel))) {
+      throw new Error(
+        `this test needs a directory no sandbox can write, but ${real} (under $HOME) lies in ${what} (${realPlace}), ` +
+          "which every workspace-write sub-agent may write; run it with HOME outside /tmp and $TMPDIR",
+      );
+    }
+  }
+  return real;
+}
+
+/** scratchDirsUnder in privateScratchParent(): out of every sandbox's reach, wherever the clone lives. */
+export function privateScratchWithDirs<const Names extends readonly string[]>(prefix: string, ...names: Names): Promise<[string, ...DirPaths<Names>]> {
+  return scratchDirsUnder(privateScratchParent(), prefix, ...names);
 }

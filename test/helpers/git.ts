@@ -1,6 +1,8 @@
 // git for the test repositories the e2e suites build: a fixed author, and no system or user configuration, so a
 // developer's own git settings (signing, hooks, default branch) cannot change what a test sees.
 import { spawnSync } from "node:child_process";
+import { findGit } from "../../src/doctor/find-codex.ts";
+import { createGit, type Git } from "../../src/workspace/git.ts";
 
 export const TEST_GIT_ENV = {
   GIT_AUTHOR_NAME: "Test",
@@ -16,3 +18,9 @@ export function gitWithHome(home: string, cwd: string, ...args: string[]): strin
   if (run.status !== 0) throw new Error(`git ${args.join(" ")} failed: ${run.stderr}`);
   return run.stdout;
 }
+
+/**
+ * The Git the workspace code runs in tests: the first `git` in an absolute PATH entry, found as the server finds it
+ * (doctor/find-codex.ts findGit) and handed over explicitly, as the delegation context hands it.
+ */
+export const hostGit: Git = createGit(await findGit(process.env));

@@ -145,6 +145,11 @@ describe("runs show on a record whose server is gone", () => {
       expect((lookedUp as { message: string }).message).toContain(`its server (pid ${deadPid}) is no longer running, so it will not finish`);
       const live = await manager.lookup(await record({ pid: process.pid, host: os.hostname() }));
       expect((live as { message: string }).message).toContain("it is running in another codex-subagents server");
+      // A run's record directory (a result's run_dir) names it as well as its id does, inside this runs directory only.
+      const byDir = await manager.lookup(path.join(runsDir, gone.run_id));
+      expect((byDir as { message: string }).message).toContain(`its server (pid ${deadPid}) is no longer running`);
+      const elsewhere = await manager.lookup(path.join(os.tmpdir(), "elsewhere", gone.run_id));
+      expect((elsewhere as { message: string }).message).toContain("unknown run_id");
       // Alive (this process), or on another host: still followed until the signal ends it.
       for (const server of [{ pid: process.pid, host: os.hostname() }, { pid: deadPid, host: `not-${os.hostname()}` }]) {
         const controller = new AbortController();

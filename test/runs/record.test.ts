@@ -262,9 +262,12 @@ describe("listing runs", () => {
 
     const text = formatRuns(runsDir, runs);
     const lines = text.trimEnd().split("\n");
-    expect(lines[0]).toMatch(/^started \(UTC\)\s+agent\s+outcome\s+duration\s+tokens in\/out\s+directory$/);
-    expect(lines.at(-1)).toMatch(/^2026-11-25 03:15:01Z\s+ok\s+ok\s+1\.2s\s+10\/5\s+\//);
-    expect(lines[1]).toContain("incomplete");
+    expect(lines[0]).toBe(`run records in ${runsDir} (one step by step: codex-subagents runs show RUN_ID)`);
+    expect(lines[1]).toMatch(/^started \(UTC\)\s+agent\s+outcome\s+duration\s+tokens in\/out\s+run id$/);
+    expect(lines.at(-1)).toMatch(/^2026-11-25 03:15:01Z\s+ok\s+ok\s+1\.2s\s+10\/5\s+20261125T031501\.123Z-ok-[0-9a-f]+$/);
+    expect(lines[2]).toContain("incomplete");
+    // The run id is the record's directory name, in the table and in --json.
+    expect(runs.map((r) => path.join(runsDir, r.run_id))).toEqual(runs.map((r) => r.dir));
   });
 
   test("a runs dir that does not exist yet holds no runs", async () => {

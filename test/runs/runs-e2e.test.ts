@@ -103,12 +103,12 @@ describe("run records through the server", () => {
     expect(report.runs_dir).toBe(runsDir);
     expect(report.runs).toHaveLength(1);
     expect(report.runs[0]).toMatchObject({
-      agent: "explain", dir: out.run_dir, outcome: "ok", exit_code: 0, duration_ms: out.duration_ms, thread_id: out.thread_id,
+      run_id: out.run_id, agent: "explain", dir: out.run_dir, outcome: "ok", exit_code: 0, duration_ms: out.duration_ms, thread_id: out.thread_id,
       tokens: { input_tokens: 10, output_tokens: 5 },
     });
     // CODEX_SUBAGENTS_RUNS_DIR is honoured by `runs` as well as by the server.
     const viaEnv = await runCli(["runs"], { cwd: scratch, env: { PATH: process.env.PATH ?? "/usr/bin:/bin", CODEX_SUBAGENTS_RUNS_DIR: runsDir } });
-    expect(viaEnv.stdout).toContain(out.run_dir);
+    expect(viaEnv.stdout).toContain(out.run_id);
     expect(viaEnv.stdout).toMatch(/explain\s+ok\s+/);
   });
 
@@ -133,10 +133,11 @@ describe("run records through the server", () => {
     const listed = await runCli(["runs", "--runs-dir", runsDir], { cwd: scratch, env: { PATH: process.env.PATH ?? "/usr/bin:/bin" } });
     expect(listed.code).toBe(0);
     const rows = listed.stdout.trimEnd().split("\n");
-    expect(rows).toHaveLength(3);
-    expect(rows[1]).toMatch(/fake\s+failed\s+.*3\/2\s+/);
-    expect(rows[1]).toContain(runDirs[2]!);
-    expect(rows[2]).toMatch(/fake\s+ok\s+/);
+    expect(rows).toHaveLength(4);
+    expect(rows[0]).toBe(`run records in ${runsDir} (one step by step: codex-subagents runs show RUN_ID)`);
+    expect(rows[2]).toMatch(/fake\s+failed\s+.*3\/2\s+/);
+    expect(rows[2]).toEndWith(path.basename(runDirs[2]!));
+    expect(rows[3]).toMatch(/fake\s+ok\s+/);
     const limited = JSON.parse((await runCli(["runs", "--json", "--limit", "1", "--runs-dir", runsDir], { cwd: scratch, env: { PATH: process.env.PATH ?? "/usr/bin:/bin" } })).stdout);
     expect(limited.runs.map((r: any) => r.dir)).toEqual([runDirs[2]]);
   });

@@ -54,5 +54,8 @@ describe("plantableIn", () => {
   test("anything in a temporary directory is plantable, whatever the ledger says", () => {
     expect(plantableIn("/tmp/x", [], ["/tmp"])).toContain('"/tmp"');
     expect(plantableIn("/tmp", [], ["/tmp"])).not.toBeNull();
+    // A place codex does not keep read-only for the writer: its own cwd counts too.
+    expect(plantableIn("/src/proj", writers, [], { writerCwdItself: true })).toContain('in "/src/proj"');
+    expect(plantableIn("/src", writers, [], { writerCwdItself: true })).toBeNull();
   });
 });

@@ -11,7 +11,7 @@ import { newEventState } from "../../src/codex/events.ts";
 import type { RunOutcome } from "../../src/codex/run.ts";
 import { DelegateError, planDelegation, type DelegateContext } from "../../src/delegate.ts";
 import { planInvocation } from "../../src/delegation/invocation.ts";
-import { runNotes, type Outcome } from "../../src/delegation/outcome.ts";
+import { collectOutcome, runNotes, type Outcome } from "../../src/delegation/outcome.ts";
 import { buildResult, PATCH_REDACTED_NOTE, resultWithoutRun, STDERR_TAIL_BYTES } from "../../src/delegation/result.ts";
 import { createRedactor } from "../../src/policy/redact.ts";
 import { delegateResultSchema } from "../../src/shapes/delegate-result.ts";
@@ -138,6 +138,23 @@ describe("the result", () => {
       "(2 earlier codex error(s) not shown; see the run record)",
     ]);
     expect(runNotes(run(), 30)).toEqual([]);
+  });
+
+  test("the patch note says what the patch is: finished changes, what a cancelled or failed run left, or nothing", async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), "cs-patch-note-"));
+    try {
+      const workspace = (patch: string) => ({ mode: "worktree" as const, workingDir: dir, notes: [], collectPatch: async () => ({ patch, notes: [] }), cleanup: async () => {} });
+      const noteOf = async (r: RunOutcome, patch = "+x\n") => (await collectOutcome({ run: r, workspace: workspace(patch), isolation: "worktree", lastMessageFile: path.join(dir, "none"), redact: (t) => t })).notes.join(" ");
+      expect(await noteOf(run())).toContain("its changes are returned as a patch");
+      for (const [stopped, said] of [[run({ cancelled: true }), "was cancelled"], [run({ timedOut: true }), "was stopped at the time limit"], [run({ exitCode: 3 }), "failed (exit 3)"]] as const) {
+        const note = await noteOf(stopped);
+        expect(note).toContain(`the sub-agent ${said}: the patch holds what it had changed by then, which may be unfinished`);
+        expect(note).not.toContain("its changes are returned as a patch");
+      }
+      expect(await noteOf(run({ cancelled: true }), "")).toContain("changed nothing in its worktree");
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 
   test("a run that never started has the result's shape", () => {

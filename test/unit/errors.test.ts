@@ -56,7 +56,7 @@ describe("one format for people and one for tools", () => {
     const c = capture();
     expect(await main(["validate", "/nonexistent-dir-i9"], c.io, {}, "/")).toBe(EXIT_NOT_FOUND);
     expect(c.out()).toBe("");
-    expect(c.err()).toBe('codex-subagents: error: no such directory "/nonexistent-dir-i9"\nhint: give the directory that holds your agent files, e.g. codex-subagents validate agents/\n');
+    expect(c.err()).toBe('codex-subagents: error: no such directory "/nonexistent-dir-i9" (from /)\nhint: give the path of the directory that holds your agent files; codex-subagents list shows the one the server would use, and codex-subagents validate with no directory checks it\n');
   });
   test("a usage error: exit 64, one line", async () => {
     const c = capture();

@@ -1,7 +1,8 @@
 import { describe, expect, test } from "bun:test";
 import { readFileSync, readdirSync } from "node:fs";
 import { join } from "node:path";
-import { filterNeutralisingArgs, gitEnvironment, runGit, SAFETY_CONFIG } from "../../src/workspace/git.ts";
+import { createGit, filterNeutralisingArgs, GIT_MISSING, gitEnvironment, SAFETY_CONFIG } from "../../src/workspace/git.ts";
+import { hostGit } from "../helpers/git.ts";
 
 describe("git runner", () => {
   test("the environment drops every GIT_* variable (any case) and keeps the rest", () => {
@@ -48,9 +49,19 @@ describe("git runner", () => {
   });
 
   test("output is capped and the cap is reported", async () => {
-    const result = await runGit(["--version"], { cwd: process.cwd(), maxOutputBytes: 5 });
+    const result = await hostGit.run(["--version"], { cwd: process.cwd(), maxOutputBytes: 5 });
     expect(result.truncated).toBe(true);
     expect(result.stdout.length).toBe(5);
+  });
+
+  test("each Git runs its own program; one made with none (no git found) refuses every call and names the fix", async () => {
+    expect(hostGit.program).toMatch(/^\/.*\/git$/);
+    const none = createGit(null);
+    await expect(none.run(["--version"], { cwd: process.cwd() })).rejects.toThrow(GIT_MISSING);
+    await expect(none.version()).rejects.toThrow("install git");
+    const missing = createGit("/nonexistent/bin/git");
+    await expect(missing.run(["--version"], { cwd: process.cwd() })).rejects.toThrow('cannot run git "/nonexistent/bin/git"');
+    expect((await hostGit.version())[0]).toBeGreaterThanOrEqual(2);
   });
 
   test("git is spawned in exactly one place in src/ (auditable by search)", () => {
@@ -63,7 +74,7 @@ describe("git runner", () => {
       }
     };
     walk(join(import.meta.dir, "..", "..", "src"));
-    // A literal "git" anywhere, or git.ts's start-up-resolved `program` (useGitProgram), handed to the child-process
+    // A literal "git" anywhere, or git.ts's start-up-resolved `program` (createGit), handed to the child-process
     // layer (src/process, whose own spawn is of its caller's `program` and is left out here).
     const spawnsGit = sources
       .filter((path) => !path.includes("/src/process/"))

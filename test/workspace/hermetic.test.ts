@@ -15,6 +15,7 @@ import { prepareWorkspace, WorkspaceError } from "../../src/workspace/index.ts";
 import { headerPath, isSecretShapedPath, splitPatch } from "../../src/workspace/patch-parts.ts";
 import { privateConfigText, readSmallText } from "../../src/workspace/private-git.ts";
 import { commitAsInitial, git, removeAll, tempDir } from "./helpers.ts";
+import { hostGit } from "../helpers/git.ts";
 
 const silent = { warn: () => {}, debug: () => {} };
 const temps: string[] = [];
@@ -161,7 +162,7 @@ function withoutPrivilege(code: string): unknown {
 
 /** A worktree of a fresh repository whose `a.txt` the "sub-agent" changed. */
 async function changedWorktree(): Promise<{ workspace: Awaited<ReturnType<typeof prepareWorkspace>>; wt: string }> {
-  const workspace = await prepareWorkspace({ mode: "worktree", cwd: makeRepository(), logger: silent });
+  const workspace = await prepareWorkspace({ git: hostGit, mode: "worktree", cwd: makeRepository(), logger: silent });
   writeFileSync(join(workspace.workingDir, "a.txt"), "changed\n");
   return { workspace, wt: workspace.workingDir };
 }
@@ -251,7 +252,7 @@ describe("a worktree built to resist the walk and the removal", () => {
 
   test("the list of changed files is read whole: a .env that sorts after a megabyte of names stays out", async () => {
     const repo = makeRepository();
-    const workspace = await prepareWorkspace({ mode: "worktree", cwd: repo, logger: silent });
+    const workspace = await prepareWorkspace({ git: hostGit, mode: "worktree", cwd: repo, logger: silent });
     const wt = workspace.workingDir;
     const dir = join(wt, "a".repeat(150));
     mkdirSync(dir);
@@ -326,21 +327,21 @@ describe("repositories refused for worktree isolation", () => {
   test("core.worktree", async () => {
     const repo = makeRepository();
     git(repo, "config", "core.worktree", repo);
-    await expect(prepareWorkspace({ mode: "worktree", cwd: repo, logger: silent })).rejects.toThrow(/sets core\.worktree/);
+    await expect(prepareWorkspace({ git: hostGit, mode: "worktree", cwd: repo, logger: silent })).rejects.toThrow(/sets core\.worktree/);
   });
 
   test("a top level or git directory outside the roots", async () => {
     const repo = makeRepository();
     const root = join(repo, "..");
     const elsewhere = newTemp("ws-roots-");
-    await expect(prepareWorkspace({ mode: "worktree", cwd: repo, roots: [elsewhere], logger: silent })).rejects.toThrow(/outside the allowed roots/);
+    await expect(prepareWorkspace({ git: hostGit, mode: "worktree", cwd: repo, roots: [elsewhere], logger: silent })).rejects.toThrow(/outside the allowed roots/);
     const linked = join(root, "linked");
     git(root, "init", "-q", "--separate-git-dir", join(elsewhere, "gitdir"), linked);
     writeFileSync(join(linked, "f"), "f\n");
     git(linked, "add", "-A");
     git(linked, "commit", "-q", "-m", "f");
-    await expect(prepareWorkspace({ mode: "worktree", cwd: linked, roots: [root], logger: silent })).rejects.toThrow(/git directory[^]*outside the allowed roots/);
-    const workspace = await prepareWorkspace({ mode: "worktree", cwd: repo, roots: [root], logger: silent });
+    await expect(prepareWorkspace({ git: hostGit, mode: "worktree", cwd: linked, roots: [root], logger: silent })).rejects.toThrow(/git directory[^]*outside the allowed roots/);
+    const workspace = await prepareWorkspace({ git: hostGit, mode: "worktree", cwd: repo, roots: [root], logger: silent });
     await workspace.cleanup();
   });
 });
@@ -357,7 +358,7 @@ describe("the user's global config defines no driver for the server's git", () =
     const saved = process.env.HOME;
     process.env.HOME = home;
     try {
-      const workspace = await prepareWorkspace({ mode: "worktree", cwd: repo, logger: silent });
+      const workspace = await prepareWorkspace({ git: hostGit, mode: "worktree", cwd: repo, logger: silent });
       writeFileSync(join(workspace.workingDir, ".gitattributes"), "* filter=userf\n");
       writeFileSync(join(workspace.workingDir, "a.txt"), "changed\n");
       const collected = await workspace.collectPatch();
@@ -377,7 +378,7 @@ describe("a FIFO in the user's tree", () => {
     mkdirSync(join(repo, "trap", ".git", "refs"));
     spawnSync("mkfifo", [join(repo, "trap", ".git", "HEAD")]);
     const started = Date.now();
-    const workspace = await prepareWorkspace({ mode: "worktree", cwd: repo, logger: silent });
+    const workspace = await prepareWorkspace({ git: hostGit, mode: "worktree", cwd: repo, logger: silent });
     expect(Date.now() - started).toBeLessThan(30_000);
     expect(workspace.notes.join("\n")).toContain("did not finish");
     await workspace.cleanup();
@@ -392,7 +393,7 @@ describe("object formats", () => {
     writeFileSync(join(repo, "a.txt"), "a\n");
     git(repo, "add", "-A");
     git(repo, "commit", "-q", "-m", "initial");
-    const workspace = await prepareWorkspace({ mode: "worktree", cwd: repo, logger: silent });
+    const workspace = await prepareWorkspace({ git: hostGit, mode: "worktree", cwd: repo, logger: silent });
     writeFileSync(join(workspace.workingDir, "a.txt"), "changed\n");
     expect((await workspace.collectPatch())?.patch).toContain("+changed");
     await workspace.cleanup();
@@ -407,7 +408,7 @@ describe("a cancel at any moment of the set-up", () => {
     git(repo, "commit", "-q", "-m", "more");
     for (let attempt = 0; attempt < 16; attempt += 1) {
       const controller = new AbortController();
-      const pending = prepareWorkspace({ mode: "worktree", cwd: repo, signal: controller.signal, logger: silent });
+      const pending = prepareWorkspace({ git: hostGit, mode: "worktree", cwd: repo, signal: controller.signal, logger: silent });
       setTimeout(() => controller.abort(new Error("cancelled")), attempt * 2);
       const outcome = await pending.then((workspace) => workspace, (error: Error) => error);
       if (!(outcome instanceof Error)) await outcome.cleanup();

@@ -18,6 +18,7 @@ import { isAbsolute, join, relative } from "node:path";
 import { prepareWorkspace, WorkspaceError } from "../../src/workspace/index.ts";
 import { mirrorExcludesPath, mirrorExclusion } from "../../src/workspace/mirror-filter.ts";
 import { exists, removeAll, tempDir, workspaceBase } from "./helpers.ts";
+import { hostGit } from "../helpers/git.ts";
 
 const silent = { warn: () => {}, debug: () => {} };
 const temps: string[] = [];
@@ -149,7 +150,7 @@ describe("mirror isolation", () => {
     write(source, "bin/tool.sh", "#!/bin/sh\n");
     chmodSync(join(source, "bin/tool.sh"), 0o755);
 
-    const workspace = await prepareWorkspace({ mode: "mirror", cwd: source, logger: silent });
+    const workspace = await prepareWorkspace({ git: hostGit, mode: "mirror", cwd: source, logger: silent });
     try {
       expect(workspace.mode).toBe("mirror");
       expect(workspace.workingDir.endsWith("/project")).toBe(true);
@@ -196,7 +197,7 @@ describe("mirror isolation", () => {
     symlinkSync("up/../x", join(source, "d", "escape"));
     writeFileSync(join(source, "..", "x"), "beside the project\n");
 
-    const workspace = await prepareWorkspace({ mode: "mirror", cwd: source, logger: silent });
+    const workspace = await prepareWorkspace({ git: hostGit, mode: "mirror", cwd: source, logger: silent });
     try {
       const mirror = workspace.workingDir;
       expect(listTree(mirror)).toEqual(
@@ -238,7 +239,7 @@ describe("mirror isolation", () => {
     });
     try {
       expect(lstatSync(socketPath).isSocket()).toBe(true);
-      const workspace = await prepareWorkspace({ mode: "mirror", cwd: source, logger: silent });
+      const workspace = await prepareWorkspace({ git: hostGit, mode: "mirror", cwd: source, logger: silent });
       expect(listTree(workspace.workingDir)).toEqual(["keep.txt"]);
       expect(workspace.notes.join("\n")).toContain(fifo.status === 0 ? "special file: 2" : "special file: 1");
       await workspace.cleanup();
@@ -251,10 +252,10 @@ describe("mirror isolation", () => {
     const source = join(newTemp("ws-mirror-src-"), "big");
     for (let index = 0; index < 20; index += 1) write(source, `f${index}.txt`, "x".repeat(100));
     const before = new Set(readdirSync(tmpdir()));
-    const tooMany = prepareWorkspace({ mode: "mirror", cwd: source, logger: silent, mirrorLimits: { maxEntries: 5 } });
+    const tooMany = prepareWorkspace({ git: hostGit, mode: "mirror", cwd: source, logger: silent, mirrorLimits: { maxEntries: 5 } });
     await expect(tooMany).rejects.toBeInstanceOf(WorkspaceError);
     await expect(tooMany).rejects.toThrow(/too large to mirror: more than 5 entries.*isolation "worktree"/);
-    const tooBig = prepareWorkspace({ mode: "mirror", cwd: source, logger: silent, mirrorLimits: { maxBytes: 1000 } });
+    const tooBig = prepareWorkspace({ git: hostGit, mode: "mirror", cwd: source, logger: silent, mirrorLimits: { maxBytes: 1000 } });
     await expect(tooBig).rejects.toThrow(/too large to mirror: more than 1000 B/);
     const created = readdirSync(tmpdir()).filter(
       (name) => name.startsWith("codex-subagents-mirror-") && !before.has(name),
@@ -269,7 +270,7 @@ describe("mirror isolation", () => {
     const controller = new AbortController();
     controller.abort(new Error("cancelled by test"));
     await expect(
-      prepareWorkspace({ mode: "mirror", cwd: source, logger: silent, signal: controller.signal }),
+      prepareWorkspace({ git: hostGit, mode: "mirror", cwd: source, logger: silent, signal: controller.signal }),
     ).rejects.toThrow("cancelled by test");
     const created = readdirSync(tmpdir()).filter((name) => name.startsWith("codex-subagents-mirror-") && !before.has(name));
     expect(created).toEqual([]);
@@ -279,7 +280,7 @@ describe("mirror isolation", () => {
 describe("isolation none", () => {
   test("works in cwd itself, with no patch, notes or cleanup", async () => {
     const source = newTemp("ws-none-");
-    const workspace = await prepareWorkspace({ mode: "none", cwd: source });
+    const workspace = await prepareWorkspace({ git: hostGit, mode: "none", cwd: source });
     expect(workspace.workingDir).toBe(source);
     expect(workspace.notes).toEqual([]);
     expect(await workspace.collectPatch()).toBeUndefined();

@@ -7,6 +7,7 @@ import { autoCandidates, checkDepPath, checkDepsUse, depsFromCall } from "../../
 import { prepareWorkspace, WorkspaceError } from "../../src/workspace/index.ts";
 import { SparePool, SPARE_DIR_PREFIX } from "../../src/workspace/spares.ts";
 import { commitAsInitial, git, removeAll, tempDir } from "./helpers.ts";
+import { hostGit } from "../helpers/git.ts";
 
 const silent = { warn: () => {}, debug: () => {} };
 const temps: string[] = [];
@@ -74,7 +75,7 @@ describe("worktree_deps with real git", () => {
     // Security: patch collection removes planted `.git` entries; through the link it would remove the user's own.
     mkdirSync(join(repo, "node_modules", "some-lib", ".git"));
     writeFileSync(join(repo, "node_modules", "some-lib", ".git", "HEAD"), "ref: refs/heads/main\n");
-    const workspace = await prepareWorkspace({ mode: "worktree", cwd: repo, logger: silent, worktreeDeps: "auto" });
+    const workspace = await prepareWorkspace({ git: hostGit, mode: "worktree", cwd: repo, logger: silent, worktreeDeps: "auto" });
     try {
       const link = join(workspace.workingDir, "node_modules");
       expect(lstatSync(link).isSymbolicLink()).toBe(true);
@@ -108,6 +109,7 @@ describe("worktree_deps with real git", () => {
     mkdirSync(join(repo, "packages", "web", "build", "cache", "pkg", ".git"), { recursive: true });
     writeFileSync(join(repo, "packages", "web", "build", "cache", "pkg", ".git", "HEAD"), "ref: refs/heads/main\n");
     const workspace = await prepareWorkspace({
+      git: hostGit,
       mode: "worktree", cwd: join(repo, "packages", "web"), logger: silent,
       worktreeDeps: [{ path: "build", mode: "copy" }],
     });
@@ -138,7 +140,7 @@ describe("worktree_deps with real git", () => {
       ["../x", '".."'],
     ];
     for (const [entry, reason] of cases) {
-      const attempt = prepareWorkspace({ mode: "worktree", cwd: repo, logger: silent, worktreeDeps: [entry] });
+      const attempt = prepareWorkspace({ git: hostGit, mode: "worktree", cwd: repo, logger: silent, worktreeDeps: [entry] });
       await expect(attempt).rejects.toBeInstanceOf(WorkspaceError);
       await expect(attempt).rejects.toThrow(reason);
     }
@@ -152,13 +154,13 @@ describe("spare worktrees", () => {
     const baseDir = newTemp("spares-base-");
     const pool = new SparePool({ perRepository: 1, baseDir, logger: silent });
     try {
-      const first = await prepareWorkspace({ mode: "worktree", cwd: repo, logger: silent, spares: pool });
+      const first = await prepareWorkspace({ git: hostGit, mode: "worktree", cwd: repo, logger: silent, spares: pool });
       expect(first.notes.join("\n")).not.toContain("spare");
       pool.deferRemoval(() => first.cleanup());
       // HEAD moves between the two delegations.
       writeFileSync(join(repo, "test.js"), "require('some-lib'); // second commit\n");
       git(repo, "commit", "-q", "-am", "second");
-      const second = await prepareWorkspace({ mode: "worktree", cwd: repo, logger: silent, spares: pool });
+      const second = await prepareWorkspace({ git: hostGit, mode: "worktree", cwd: repo, logger: silent, spares: pool });
       expect(second.notes.join("\n")).toContain("set-up came from a spare worktree");
       expect(second.workingDir.startsWith(join(baseDir, SPARE_DIR_PREFIX))).toBe(true);
       expect(readFileSync(join(second.workingDir, "test.js"), "utf8")).toBe("require('some-lib'); // second commit\n");
@@ -182,12 +184,12 @@ describe("spare worktrees", () => {
     const pool = new SparePool({ perRepository: 1, baseDir, logger: silent, idleMs: 2500, maxRepositories: 1 });
     try {
       const spares = () => readdirSync(baseDir).filter((name) => name.startsWith(SPARE_DIR_PREFIX));
-      const a = await prepareWorkspace({ mode: "worktree", cwd: first, logger: silent, spares: pool });
+      const a = await prepareWorkspace({ git: hostGit, mode: "worktree", cwd: first, logger: silent, spares: pool });
       await a.cleanup();
       await pool.settled();
       expect(spares()).toHaveLength(1);
       // A second repository: the limit is one repository, so the first one's spare is removed.
-      const b = await prepareWorkspace({ mode: "worktree", cwd: second, logger: silent, spares: pool });
+      const b = await prepareWorkspace({ git: hostGit, mode: "worktree", cwd: second, logger: silent, spares: pool });
       await b.cleanup();
       await pool.settled();
       expect(spares()).toHaveLength(1);
@@ -208,7 +210,7 @@ describe("spare worktrees", () => {
     const repo = nodeRepository();
     const baseDir = newTemp("spares-off-");
     const pool = new SparePool({ perRepository: 0, baseDir, logger: silent });
-    const workspace = await prepareWorkspace({ mode: "worktree", cwd: repo, logger: silent, spares: pool });
+    const workspace = await prepareWorkspace({ git: hostGit, mode: "worktree", cwd: repo, logger: silent, spares: pool });
     await workspace.cleanup();
     await pool.close();
     expect(readdirSync(baseDir)).toEqual([]);

@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { prepareWorkspace, WorkspaceError, type Workspace } from "../../src/workspace/index.ts";
 import { SparePool } from "../../src/workspace/spares.ts";
 import { commitAsInitial, exists, git, removeAll, tempDir, workspaceBase } from "./helpers.ts";
+import { hostGit } from "../helpers/git.ts";
 
 const silent = { warn: () => {}, debug: () => {} };
 const BINARY = Buffer.from([0, 1, 2, 3, 255, 254, 0, 10, 13, 0, 128]);
@@ -78,7 +79,7 @@ afterAll(() => removeAll(...temps));
 describe("worktree isolation", () => {
   test("the patch carries modified, new, deleted, binary and mode changes and applies onto a fresh clone", async () => {
     const repo = makeRepository();
-    const workspace = await prepareWorkspace({ mode: "worktree", cwd: repo, logger: silent });
+    const workspace = await prepareWorkspace({ git: hostGit, mode: "worktree", cwd: repo, logger: silent });
     try {
       expect(workspace.mode).toBe("worktree");
       expect(workspace.workingDir).not.toBe(repo);
@@ -123,14 +124,14 @@ describe("worktree isolation", () => {
 
   test("nothing changed gives an empty patch", async () => {
     const repo = makeRepository();
-    const workspace = await prepareWorkspace({ mode: "worktree", cwd: repo, logger: silent });
+    const workspace = await prepareWorkspace({ git: hostGit, mode: "worktree", cwd: repo, logger: silent });
     expect((await workspace.collectPatch())?.patch).toBe("");
     await expectCleanedUp(repo, workspace);
   });
 
   test("commits the sub-agent makes inside the worktree are still in the patch, and no branch appears", async () => {
     const repo = makeRepository();
-    const workspace = await prepareWorkspace({ mode: "worktree", cwd: repo, logger: silent });
+    const workspace = await prepareWorkspace({ git: hostGit, mode: "worktree", cwd: repo, logger: silent });
     writeFileSync(join(workspace.workingDir, "committed.txt"), "committed\n");
     git(workspace.workingDir, "add", "committed.txt");
     git(workspace.workingDir, "commit", "-q", "-m", "agent commit");
@@ -144,7 +145,7 @@ describe("worktree isolation", () => {
 
   test("a changed text file that is not UTF-8 still comes back losslessly", async () => {
     const repo = makeRepository();
-    const workspace = await prepareWorkspace({ mode: "worktree", cwd: repo, logger: silent });
+    const workspace = await prepareWorkspace({ git: hostGit, mode: "worktree", cwd: repo, logger: silent });
     const latin1 = Buffer.from("caf\xe9 cr\xe8me\n", "latin1");
     writeFileSync(join(workspace.workingDir, "src", "a.txt"), latin1);
     writeFileSync(join(workspace.workingDir, "plain.txt"), "plain text stays text\n");
@@ -175,7 +176,7 @@ describe("worktree isolation", () => {
     writeFileSync(join(repo, "untracked.txt"), "user's new file\n");
     const before = snapshot(repo);
 
-    const workspace = await prepareWorkspace({ mode: "worktree", cwd: repo, logger: silent });
+    const workspace = await prepareWorkspace({ git: hostGit, mode: "worktree", cwd: repo, logger: silent });
     const notes = workspace.notes.join("\n");
     expect(notes).toContain("uncommitted changes");
     expect(notes).toContain("NOT visible to the sub-agent");
@@ -194,7 +195,7 @@ describe("worktree isolation", () => {
   test("a failed run (files written, no patch collected) leaves the user's repository as it was", async () => {
     const repo = makeRepository();
     const before = snapshot(repo);
-    const workspace = await prepareWorkspace({ mode: "worktree", cwd: repo, logger: silent });
+    const workspace = await prepareWorkspace({ git: hostGit, mode: "worktree", cwd: repo, logger: silent });
     expect(workspace.notes.join(" ")).not.toContain("uncommitted");
     writeFileSync(join(workspace.workingDir, "half-done.txt"), "partial\n");
     rmSync(join(workspace.workingDir, "run.sh"));
@@ -206,12 +207,12 @@ describe("worktree isolation", () => {
 
   test("cleanup never throws, even when the worktree or the whole repository vanished first", async () => {
     const repo = makeRepository();
-    const first = await prepareWorkspace({ mode: "worktree", cwd: repo, logger: silent });
+    const first = await prepareWorkspace({ git: hostGit, mode: "worktree", cwd: repo, logger: silent });
     rmSync(first.workingDir, { recursive: true, force: true });
     await expectCleanedUp(repo, first);
 
     const warnings: string[] = [];
-    const second = await prepareWorkspace({ mode: "worktree", cwd: repo, logger: { warn: (m) => warnings.push(m), debug: () => {} } });
+    const second = await prepareWorkspace({ git: hostGit, mode: "worktree", cwd: repo, logger: { warn: (m) => warnings.push(m), debug: () => {} } });
     const base = workspaceBase(second.workingDir);
     rmSync(repo, { recursive: true, force: true });
     await second.cleanup();
@@ -221,7 +222,7 @@ describe("worktree isolation", () => {
 
   test("a subdirectory cwd maps to the same subdirectory of the worktree", async () => {
     const repo = makeRepository();
-    const workspace = await prepareWorkspace({ mode: "worktree", cwd: join(repo, "sub", "dir"), logger: silent });
+    const workspace = await prepareWorkspace({ git: hostGit, mode: "worktree", cwd: join(repo, "sub", "dir"), logger: silent });
     try {
       expect(workspace.workingDir.endsWith(join("wt", "sub", "dir"))).toBe(true);
       expect(readFileSync(join(workspace.workingDir, "x.txt"), "utf8")).toBe("deep\n");
@@ -235,7 +236,7 @@ describe("worktree isolation", () => {
   test("an untracked subdirectory cwd is refused (a checkout of HEAD has no such directory)", async () => {
     const repo = makeRepository();
     mkdirSync(join(repo, "scratch"));
-    const attempt = prepareWorkspace({ mode: "worktree", cwd: join(repo, "scratch"), logger: silent });
+    const attempt = prepareWorkspace({ git: hostGit, mode: "worktree", cwd: join(repo, "scratch"), logger: silent });
     await expect(attempt).rejects.toBeInstanceOf(WorkspaceError);
     await expect(attempt).rejects.toThrow(/not in the commit HEAD.*isolation "mirror"/);
     expect(worktreeCount(repo)).toBe(1);
@@ -244,8 +245,8 @@ describe("worktree isolation", () => {
   test("two worktrees of one repository at once do not collide", async () => {
     const repo = makeRepository();
     const [first, second] = await Promise.all([
-      prepareWorkspace({ mode: "worktree", cwd: repo, logger: silent }),
-      prepareWorkspace({ mode: "worktree", cwd: repo, logger: silent }),
+      prepareWorkspace({ git: hostGit, mode: "worktree", cwd: repo, logger: silent }),
+      prepareWorkspace({ git: hostGit, mode: "worktree", cwd: repo, logger: silent }),
     ]);
     expect(first.workingDir).not.toBe(second.workingDir);
     // Both exist side by side; neither is registered in the repository (its .git/worktrees stays empty).
@@ -274,7 +275,7 @@ describe("worktree isolation", () => {
     writeFileSync(script, `#!/bin/sh\ntouch "${join(markers, "clean-ran")}"\ncat\n`);
     chmodSync(script, 0o755);
     for (const variant of ["directory", "pointer"] as const) {
-      const workspace = await prepareWorkspace({ mode: "worktree", cwd: repo, logger: silent });
+      const workspace = await prepareWorkspace({ git: hostGit, mode: "worktree", cwd: repo, logger: silent });
       const planted = join(newTemp("ws-planted-git-"), "repo");
       mkdirSync(planted);
       git(planted, "init", "-q");
@@ -295,17 +296,17 @@ describe("worktree isolation", () => {
 
   test("a cwd outside any git repository is refused with the way out", async () => {
     const plain = newTemp("ws-plain-");
-    const attempt = prepareWorkspace({ mode: "worktree", cwd: plain, logger: silent });
+    const attempt = prepareWorkspace({ git: hostGit, mode: "worktree", cwd: plain, logger: silent });
     await expect(attempt).rejects.toBeInstanceOf(WorkspaceError);
     await expect(attempt).rejects.toThrow(
-      `cwd "${plain}" is not inside a git repository; use isolation "none" or "mirror", or run \`git init\``,
+      `cwd "${plain}" is not inside a git repository; pass \`cwd\` naming a directory in one, use isolation "none" or "mirror", or run \`git init\` there`,
     );
   });
 
   test("a repository with no commits is refused", async () => {
     const empty = newTemp("ws-empty-");
     git(empty, "init", "-q");
-    const attempt = prepareWorkspace({ mode: "worktree", cwd: empty, logger: silent });
+    const attempt = prepareWorkspace({ git: hostGit, mode: "worktree", cwd: empty, logger: silent });
     await expect(attempt).rejects.toBeInstanceOf(WorkspaceError);
     await expect(attempt).rejects.toThrow(/has no commits yet.*git commit/);
   });
@@ -319,7 +320,7 @@ describe("worktree isolation", () => {
     process.env.GIT_INDEX_FILE = join(decoy, ".git", "index");
     let workspace: Workspace | undefined;
     try {
-      workspace = await prepareWorkspace({ mode: "worktree", cwd: join(repo, "src"), logger: silent });
+      workspace = await prepareWorkspace({ git: hostGit, mode: "worktree", cwd: join(repo, "src"), logger: silent });
       writeFileSync(join(workspace.workingDir, "a.txt"), "changed\n");
       expect((await workspace.collectPatch())?.patch).toContain("b/src/a.txt");
     } finally {
@@ -341,7 +342,7 @@ describe("worktree isolation", () => {
     git(repo, "commit", "-q", "-m", "bulk");
     for (const delayMs of [0, 5, 20]) {
       const controller = new AbortController();
-      const attempt = prepareWorkspace({ mode: "worktree", cwd: repo, signal: controller.signal, logger: silent });
+      const attempt = prepareWorkspace({ git: hostGit, mode: "worktree", cwd: repo, signal: controller.signal, logger: silent });
       setTimeout(() => controller.abort(new Error("cancelled mid-way")), delayMs);
       const outcome = await attempt.then(
         (workspace) => workspace,
@@ -359,7 +360,7 @@ describe("worktree isolation", () => {
     const repo = makeRepository();
     const controller = new AbortController();
     controller.abort(new Error("cancelled by test"));
-    await expect(prepareWorkspace({ mode: "worktree", cwd: repo, signal: controller.signal, logger: silent })).rejects.toThrow(
+    await expect(prepareWorkspace({ git: hostGit, mode: "worktree", cwd: repo, signal: controller.signal, logger: silent })).rejects.toThrow(
       "cancelled by test",
     );
     expect(worktreeCount(repo)).toBe(1);
@@ -408,7 +409,7 @@ describe("worktree isolation in a malicious repository", () => {
   });
 
   test("no hook, filter, fsmonitor, external diff or textconv runs during set-up, patch or cleanup", async () => {
-    const workspace = await prepareWorkspace({ mode: "worktree", cwd: repo, logger: silent });
+    const workspace = await prepareWorkspace({ git: hostGit, mode: "worktree", cwd: repo, logger: silent });
     expect(workspace.notes.join("\n")).toContain("git filter drivers (evil) were not run");
     writeFileSync(join(workspace.workingDir, "src", "a.txt"), "changed\n");
     writeFileSync(join(workspace.workingDir, "fresh.txt"), "new\n");
@@ -426,7 +427,7 @@ describe("worktree isolation in a malicious repository", () => {
     const quiet = ["-c", "core.hooksPath=/dev/null", "-c", "core.fsmonitor=false", "-c", "filter.evil.clean=", "-c", "filter.evil.smudge=", "-c", "filter.evil.required=false"];
     try {
       for (let round = 0; round < 3; round += 1) {
-        const workspace = await prepareWorkspace({ mode: "worktree", cwd: repo, logger: silent, spares: pool });
+        const workspace = await prepareWorkspace({ git: hostGit, mode: "worktree", cwd: repo, logger: silent, spares: pool });
         if (round > 0) expect(workspace.notes.join("\n")).toContain("set-up came from a spare worktree");
         writeFileSync(join(workspace.workingDir, `fresh-${round}.txt`), "new\n");
         expect((await workspace.collectPatch())?.patch).toContain(`b/fresh-${round}.txt`);
