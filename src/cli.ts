@@ -4,8 +4,6 @@
  */
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
-import { StdioServerTransport } from "@modelcontextprotocol/sdk/server/stdio.js";
 import { EMBEDDED_AGENTS } from "./agents/embedded.ts";
 import { addEnvironmentWarnings, discoverAgents, loadAgentsDir, loadRegistry, type AgentsLocation, type Registry } from "./agents/registry.ts";
 import { escapeJsonControl, formatListReport, formatValidateReport, listReport, validateReport } from "./agents/report.ts";
@@ -34,7 +32,7 @@ import { createServer } from "./server.ts";
 import { useGitProgram } from "./workspace/git.ts";
 import { workDirExposure, workDirFor } from "./workspace/private-dir.ts";
 import { SparePool } from "./workspace/spares.ts";
-import { answerMalformedFrames, holdUntilReady } from "./transport.ts";
+import { serveOverStdio, type StdioServing } from "./transport.ts";
 import { sbomCommand, verifyCommand, versionCommand } from "./verify/commands.ts";
 import { PRODUCT_NAME, VERSION } from "./version.ts";
 
@@ -157,7 +155,7 @@ async function serveSetup(argv: string[], io: CliIO, env: Env, cwd: string): Pro
   const location = await discoverAgents({ ...agentsDirsOf(options), cwd, programDir: programDir() });
   const codexHome = codexHomeOf(env);
   const registry = () => loadRegistry(location, EMBEDDED_AGENTS, codexHome);
-  // Read while the client initializes; requests other than initialize wait for it (transport.ts).
+  // Read while the SDK loads and the client opens; no server instance is made before it is read (serveCommand).
   const initial = registry().then((loaded) => {
     for (const file of loaded.files) {
       for (const issue of file.issues) log.warn(`${file.file}: ${issue.code}: ${issue.message}`);
@@ -165,7 +163,7 @@ async function serveSetup(argv: string[], io: CliIO, env: Env, cwd: string): Pro
     return loaded;
   });
   const workDir = workDirFor(codexHome);
-  // Until the programs are found (findProgramsAtStart, while the client initializes) nothing can be started: no git,
+  // Until the programs are found (findProgramsAtStart, while the client opens) nothing can be started: no git,
   // and a codex path that is not absolute, which runCodex refuses to spawn.
   useGitProgram(null);
   const shutdown = new AbortController();
@@ -181,7 +179,7 @@ async function serveSetup(argv: string[], io: CliIO, env: Env, cwd: string): Pro
     maxTimeoutS: options.timeoutS,
     maxSandbox: options.maxSandbox,
     passEnv: options.passEnv,
-    depth: Number.MAX_SAFE_INTEGER, // set in serveCommand, before any request other than initialize is served
+    depth: Number.MAX_SAFE_INTEGER, // set in serveCommand, before any server instance is made
     maxDepth: options.maxDepth,
     parentEnv: env,
     limiter,
@@ -197,8 +195,8 @@ async function serveSetup(argv: string[], io: CliIO, env: Env, cwd: string): Pro
 
 /**
  * Security: codex and git are found once, as absolute paths, ignoring relative PATH entries (a repository's own
- * `bin/git` must never run); on Windows this also finds the executable behind npm's codex.cmd shim. Requests other
- * than initialize wait for `ready`, so no call sees the placeholders serveSetup left in the context.
+ * `bin/git` must never run); on Windows this also finds the executable behind npm's codex.cmd shim. No server
+ * instance exists before this is done (serveCommand), so no call sees the placeholders serveSetup left in the context.
  */
 function findProgramsAtStart(setup: ServeSetup, env: Env, cwd: string): Promise<void> {
   const { context, log, workDir, roots } = setup;
@@ -214,10 +212,10 @@ function findProgramsAtStart(setup: ServeSetup, env: Env, cwd: string): Promise<
 }
 
 /**
- * The one way serve ends, whatever asked for it (and only once): runs settled, then spares closed, then the server
+ * The one way serve ends, whatever asked for it (and only once): runs settled, then spares closed, then the connection
  * closed, so nothing of ours outlives it.
  */
-function shutdownInOrder(setup: ServeSetup, runs: RunManager, server: McpServer, resolve: (exitCode: number) => void): (why: string, exitCode?: number) => Promise<void> {
+function shutdownInOrder(setup: ServeSetup, runs: RunManager, connection: () => StdioServing | undefined, resolve: (exitCode: number) => void): (why: string, exitCode?: number) => Promise<void> {
   const { log, shutdown, limiter, spares } = setup;
   let stopping = false;
   return async (why, exitCode = EXIT_OK) => {
@@ -232,48 +230,45 @@ function shutdownInOrder(setup: ServeSetup, runs: RunManager, server: McpServer,
     while (limiter.active > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 25));
     // Spares and the removals of used worktrees: nothing of ours is left once we exit.
     await spares.close();
-    await server.close().catch(() => {});
+    await connection()?.close().catch(() => {});
     resolve(exitCode);
   };
 }
 
-/** The client going away, a closed stdout, or a signal: each stops the server. */
-function stopOnHangUp(transport: StdioServerTransport, stop: (why: string) => Promise<void>): void {
-  process.stdin.once("end", () => void stop("stdin closed (the client went away)"));
-  process.stdin.once("close", () => void stop("stdin closed"));
-  process.stdout.on("error", () => void stop("stdout is closed"));
+/** A signal stops the server (the client going away is the transport's to notice, see serveOverStdio). */
+function stopOnSignals(stop: (why: string) => Promise<void>): void {
   process.once("SIGTERM", () => void stop("SIGTERM"));
   process.once("SIGINT", () => void stop("SIGINT"));
-  transport.onclose = () => void stop("transport closed");
 }
 
 async function serveCommand(argv: string[], io: CliIO, env: Env, cwd: string): Promise<number> {
   const setup = await serveSetup(argv, io, env, cwd);
   const { options, log, roots, location, context, shutdown, initial } = setup;
   const runs = new RunManager({ context, shutdownSignal: shutdown.signal, runsDir: options.keepRuns > 0 ? options.runsDir : null });
-  const { server, ready: described } = createServer({ context, roots, agentsAtStart: initial.then((r) => r.agents()), codexHome: setup.codexHome, shutdownSignal: shutdown.signal, runs, maxWaitS: options.maxWaitS });
   const programs = findProgramsAtStart(setup, env, cwd);
-  const ready = Promise.all([described, detectDepth(env).then((depth) => { context.depth = depth; }), programs]);
-  const transport = new StdioServerTransport();
+  const ready = Promise.all([initial, detectDepth(env).then((depth) => { context.depth = depth; }), programs]).then(([registry]) => registry);
+  // One instance per protocol era the client opens with, each made only once the agents, programs and depth are
+  // known; until then the SDK holds the client's messages in arrival order.
+  const factory = async () => {
+    const registry = await ready;
+    return createServer({ context, roots, agents: registry.agents(), codexHome: setup.codexHome, shutdownSignal: shutdown.signal, runs, maxWaitS: options.maxWaitS });
+  };
 
   return await new Promise<number>((resolve) => {
-    const stop = shutdownInOrder(setup, runs, server, resolve);
-    stopOnHangUp(transport, stop);
-    server.connect(transport).then(
-      () => {
-        answerMalformedFrames(transport);
-        holdUntilReady(transport, ready);
-        ready.then(
-          () => initial.then((r) => log.info(`serving ${r.agents().length} agent(s) from ${location.dir ?? "the embedded set"}; roots: ${roots.map((root) => root.real).join(", ")}`)),
-          (error) => {
-            log.error(`could not load the agents: ${(error as Error).message}`);
-            void stop("start-up failed", EXIT_FAILURE);
-          },
-        );
-      },
+    let connection: StdioServing | undefined;
+    const stop = shutdownInOrder(setup, runs, () => connection, resolve);
+    stopOnSignals(stop);
+    connection = serveOverStdio(factory, {
+      stdin: process.stdin,
+      stdout: process.stdout,
+      onHangUp: (why) => void stop(why),
+      onError: (error) => log.debug(`transport: ${error.message}`),
+    });
+    ready.then(
+      (registry) => log.info(`serving ${registry.agents().length} agent(s) from ${location.dir ?? "the embedded set"}; roots: ${roots.map((root) => root.real).join(", ")}`),
       (error) => {
-        log.error(`could not start: ${(error as Error).message}`);
-        resolve(EXIT_FAILURE);
+        log.error(`could not load the agents: ${(error as Error).message}`);
+        void stop("start-up failed", EXIT_FAILURE);
       },
     );
   });

@@ -1,8 +1,8 @@
 /**
- * createServer(deps) → McpServer with its five tools. No transport and no I/O at import time: cli.ts connects it.
+ * createServer(deps) → McpServer with its five tools. No transport and no I/O at import time: transport.ts serves it,
+ * one instance per connection (the SDK's serveStdio asks for one per protocol era it meets).
  */
-import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
-import { ListToolsRequestSchema } from "@modelcontextprotocol/sdk/types.js";
+import { McpServer } from "@modelcontextprotocol/server";
 import type { Agent } from "./agents/schema.ts";
 import type { DelegateContext } from "./delegate.ts";
 import type { Root } from "./policy/roots.ts";
@@ -18,8 +18,8 @@ import { PRODUCT_NAME, VERSION } from "./version.ts";
 export interface ServerDeps {
   context: DelegateContext;
   roots: readonly Root[];
-  /** The agents to name in the delegate tool's description, loaded while the client initializes. */
-  agentsAtStart: Promise<readonly Agent[]>;
+  /** The agents to name in the delegate tool's description, as read at start-up. */
+  agents: readonly Agent[];
   codexHome?: string;
   shutdownSignal: AbortSignal;
   runs: RunManager;
@@ -39,37 +39,33 @@ export const SERVER_INSTRUCTIONS = [
 
 /**
  * Every tool's schemas in `tools/list`, for every tool registered now or later, pass through portableToolList. The SDK
- * installs its tools/list handler on the first registerTool, through this one door; that is why createServer declares
- * no `tools` capability up front (which would install it in the constructor): registerTool adds the capability.
- * test/clients/schemas.test.ts fails if the SDK stops coming through here.
+ * installs its tools/list handler on the first registerTool, through this one door, in both protocol eras; that is why
+ * createServer declares no `tools` capability up front (which would install it in the constructor): registerTool adds
+ * the capability. test/clients/schemas.test.ts fails if the SDK stops coming through here.
  */
 function listPortableSchemas(server: McpServer): void {
   const lowLevel = server.server;
-  const setRequestHandler = lowLevel.setRequestHandler.bind(lowLevel);
-  lowLevel.setRequestHandler = ((schema: unknown, handler: (...args: any[]) => unknown) => {
-    if (schema !== ListToolsRequestSchema) return setRequestHandler(schema as never, handler as never);
-    return setRequestHandler(ListToolsRequestSchema, async (...args: any[]) => portableToolList((await handler(...args)) as { tools: [] }));
+  const setRequestHandler = lowLevel.setRequestHandler.bind(lowLevel) as (...args: unknown[]) => void;
+  lowLevel.setRequestHandler = ((method: unknown, ...rest: unknown[]) => {
+    const handler = rest[0];
+    if (method !== "tools/list" || rest.length !== 1 || typeof handler !== "function") return setRequestHandler(method, ...rest);
+    return setRequestHandler(method, async (...args: unknown[]) => portableToolList((await handler(...args)) as { tools: [] }));
   }) as typeof lowLevel.setRequestHandler;
 }
 
-/**
- * `ready` resolves once the tool descriptions are final; until then the transport holds every request but
- * `initialize` (see transport.ts), so a client never lists tools with a provisional description.
- */
-export function createServer(deps: ServerDeps): { server: McpServer; ready: Promise<void> } {
+/** A server with the five tools, the delegate tool's description naming `deps.agents`. */
+export function createServer(deps: ServerDeps): McpServer {
   const server = new McpServer(
     { name: PRODUCT_NAME, version: VERSION },
     { capabilities: { logging: {} }, instructions: SERVER_INSTRUCTIONS },
   );
   listPortableSchemas(server);
   const delegateTool = registerDelegateTool(server, { context: deps.context, shutdownSignal: deps.shutdownSignal, runs: deps.runs });
+  // Set directly, not with update(): the server is not connected yet, so there is no change to announce.
+  delegateTool.description = describeDelegate(deps.agents);
   registerGetRunTool(server, { runs: deps.runs, maxWaitS: deps.maxWaitS });
   registerCancelRunTool(server, { runs: deps.runs, maxWaitS: deps.maxWaitS });
   registerListAgentsTool(server, { registry: deps.context.registry });
   registerValidateAgentsTool(server, { registry: deps.context.registry, roots: deps.roots, codexHome: deps.codexHome });
-  const ready = deps.agentsAtStart.then((agents) => {
-    // Set directly, not with update(): no client has listed the tools yet, so there is no change to announce.
-    delegateTool.description = describeDelegate(agents);
-  });
-  return { server, ready };
+  return server;
 }

@@ -1,47 +1,143 @@
 /**
- * Two adjustments to the SDK's stdio transport, both made after connect() by wrapping its handlers.
+ * The stdio edge of the server: the SDK's serveStdio, which serves a 2025-era client (`initialize`) and a 2026-07-28
+ * client (`server/discover`, a `_meta` envelope on every request) from one process, behind a gate on stdin that answers
+ * the lines the SDK would drop without a word. The only module that reads stdin or writes stdout in server mode.
  */
-import type { StdioServerTransport } from "@modelcontextprotocol/sdk/server/stdio.js";
-import type { JSONRPCMessage } from "@modelcontextprotocol/sdk/types.js";
-
-type Frame = Parameters<StdioServerTransport["send"]>[0];
+import { PassThrough, type Readable, type Writable } from "node:stream";
+import { deserializeMessage, type McpServer } from "@modelcontextprotocol/server";
+import { serveStdio, StdioServerTransport } from "@modelcontextprotocol/server/stdio";
 
 /**
- * Answer `initialize` at once and hold every other message until `ready` settles, in arrival order. The server
- * then reads its agent files while the client is still in its handshake, instead of before it.
+ * The longest line (one message) read, in bytes: the SDK's own stdio limit. The largest request we take (a 1 MiB task,
+ * JSON-escaped, plus a persona and an output schema) fits well within it.
  */
-export function holdUntilReady(transport: StdioServerTransport, ready: Promise<unknown>): void {
-  const deliver = transport.onmessage;
-  if (!deliver) throw new Error("holdUntilReady: connect the server first");
-  let open = false;
-  const held: Array<Parameters<typeof deliver>> = [];
-  transport.onmessage = (...args: Parameters<typeof deliver>) => {
-    const message = args[0] as JSONRPCMessage & { method?: string };
-    if (open || message.method === "initialize") deliver(...args);
-    else held.push(args);
-  };
-  ready.finally(() => {
-    open = true;
-    for (const args of held.splice(0)) deliver(...args);
-  }).catch(() => {});
+export const MAX_LINE_BYTES = 10 * 1024 * 1024;
+
+/** JSON-RPC 2.0 §5.1 error codes for a line that is not a message. */
+const PARSE_ERROR = -32700;
+const INVALID_REQUEST = -32600;
+
+/**
+ * Splits a byte stream into lines (without the newline). A line over `maxLineBytes` is not kept: its bytes are dropped
+ * as they arrive and it comes out as null, so a client cannot make the server buffer without bound.
+ */
+export class LineSplitter {
+  private parts: Buffer[] = [];
+  private size = 0;
+  private overLimit = false;
+
+  constructor(private readonly maxLineBytes: number) {}
+
+  /** The lines `chunk` completes, in order; null for each line that was over the limit. */
+  push(chunk: Buffer): Array<Buffer | null> {
+    const lines: Array<Buffer | null> = [];
+    let start = 0;
+    for (;;) {
+      const newline = chunk.indexOf(0x0a, start);
+      const piece = chunk.subarray(start, newline === -1 ? chunk.length : newline);
+      if (!this.overLimit) {
+        if (this.size + piece.length > this.maxLineBytes) {
+          this.overLimit = true;
+          this.parts = [];
+        } else if (piece.length > 0) {
+          this.parts.push(piece);
+          this.size += piece.length;
+        }
+      }
+      if (newline === -1) return lines;
+      lines.push(this.overLimit ? null : Buffer.concat(this.parts));
+      this.parts = [];
+      this.size = 0;
+      this.overLimit = false;
+      start = newline + 1;
+    }
+  }
+}
+
+/** The verdict on one line: pass it to the SDK, skip it (blank), or answer it with a JSON-RPC error (id null). */
+export type LineVerdict = { pass: Buffer } | { skip: true } | { error: { code: number; message: string } };
+
+/**
+ * JSON-RPC 2.0 §5.1: a line that is not JSON gets a Parse error, JSON that is not a request, notification or response
+ * an Invalid Request error, both with id null. The SDK's stdio transport drops the first silently and only reports the
+ * second, which leaves a client waiting for an answer that never comes. Pure.
+ */
+export function judgeLine(line: Buffer | null, maxLineBytes = MAX_LINE_BYTES): LineVerdict {
+  if (line === null) {
+    return { error: { code: INVALID_REQUEST, message: `Invalid Request: a line of more than ${maxLineBytes} bytes was dropped; send one JSON-RPC 2.0 message per line, each under that size` } };
+  }
+  const text = line.toString("utf8").replace(/\r$/, "");
+  if (text.trim() === "") return { skip: true };
+  try {
+    deserializeMessage(text);
+  } catch (error) {
+    return error instanceof SyntaxError
+      ? { error: { code: PARSE_ERROR, message: "Parse error: the line is not JSON; send one JSON-RPC 2.0 message per line" } }
+      : { error: { code: INVALID_REQUEST, message: "Invalid Request: not a JSON-RPC 2.0 request, notification or response (batches are not supported)" } };
+  }
+  return { pass: line };
+}
+
+export interface StdioServing {
+  /** Ends the connection: closes the server instance (aborting its in-flight calls) and the transport. */
+  close(): Promise<void>;
+}
+
+export interface StdioOptions {
+  stdin: Readable;
+  stdout: Writable;
+  /** Called when the client goes away (stdin ended or failed, stdout cannot be written, the transport closed). */
+  onHangUp: (why: string) => void;
+  /** Out-of-band errors of the SDK, for the log (stdout never carries them). */
+  onError: (error: Error) => void;
+  maxLineBytes?: number;
 }
 
 /**
- * JSON-RPC 2.0 §5.1: a line that is not JSON is answered with a Parse error (-32700), and JSON that is not a request,
- * notification or response with an Invalid Request error (-32600), both with id null. The SDK's stdio transport only
- * reports such lines to onerror and drops them, which leaves a client waiting for an answer that never comes.
+ * Serves `factory`'s servers over stdio. The factory may take its time (it waits for the agents, see cli.ts): the SDK
+ * queues every message until it has its instance, so no request sees a half-made server.
  */
-export function answerMalformedFrames(transport: StdioServerTransport): void {
-  const sdkOnError = transport.onerror;
-  transport.onerror = (error: Error) => {
-    const code = error instanceof SyntaxError ? -32700 : error.name === "ZodError" ? -32600 : null;
-    if (code !== null) {
-      const message = code === -32700
-        ? "Parse error: the line is not JSON; send one JSON-RPC 2.0 message per line"
-        : "Invalid Request: not a JSON-RPC 2.0 request, notification or response (batches are not supported)";
-      const frame = { jsonrpc: "2.0", id: null, error: { code, message } };
-      transport.send(frame as unknown as Frame).catch(() => {});
+export function serveOverStdio(factory: () => Promise<McpServer>, options: StdioOptions): StdioServing {
+  const maxLineBytes = options.maxLineBytes ?? MAX_LINE_BYTES;
+  const gated = new PassThrough();
+  // The gate hands over one whole line at a time, so the SDK's buffer never holds more than one line of ours.
+  const transport = new StdioServerTransport(gated, options.stdout, { maxBufferSize: 2 * maxLineBytes + 2 });
+  const handle = serveStdio(factory, { transport, onerror: options.onError });
+  const sdkOnClose = transport.onclose;
+  transport.onclose = () => {
+    sdkOnClose?.();
+    options.onHangUp("the transport closed");
+  };
+
+  const splitter = new LineSplitter(maxLineBytes);
+  const onData = (chunk: Buffer) => {
+    for (const line of splitter.push(chunk)) {
+      const verdict = judgeLine(line, maxLineBytes);
+      if ("pass" in verdict) gated.write(Buffer.concat([verdict.pass, Buffer.from("\n")]));
+      else if ("error" in verdict) transport.send({ jsonrpc: "2.0", id: null, error: verdict.error } as never).catch(() => {});
     }
-    sdkOnError?.(error);
+  };
+  // A partial last line at end of input is dropped: a message ends with its newline.
+  let ended = false;
+  const onEnd = () => {
+    if (ended) return;
+    ended = true;
+    gated.end();
+    options.onHangUp("stdin closed (the client went away)");
+  };
+  options.stdin.on("data", onData);
+  options.stdin.once("end", onEnd);
+  options.stdin.once("close", onEnd);
+  options.stdin.on("error", (error) => {
+    options.onError(error);
+    onEnd();
+  });
+  options.stdout.on("error", () => options.onHangUp("stdout is closed (the client stopped reading)"));
+
+  return {
+    close: async () => {
+      options.stdin.off("data", onData);
+      await handle.close();
+    },
   };
 }

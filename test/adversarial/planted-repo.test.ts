@@ -85,7 +85,7 @@ function codexGitCalls(): string[][] {
 }
 
 test("a repository a none-writer planted in a subdirectory: a later none call there is refused, the filter never runs", async () => {
-  const first: any = await server.client.callTool({ name: "delegate", arguments: { agent: "writer", persona: "You run commands.", sandbox_mode: "workspace-write", approval_policy: "never", task: "PLANT-IT:sub", isolation: "none" } }, undefined, { timeout: 120_000 });
+  const first: any = await server.client.callTool({ name: "delegate", arguments: { agent: "writer", persona: "You run commands.", sandbox_mode: "workspace-write", approval_policy: "never", task: "PLANT-IT:sub", isolation: "none" } }, { timeout: 120_000 });
   expect(first.isError).toBeFalsy();
   expect(lastOutput).toContain("PLANTED"); // the attack really planted the repository
   expect(existsSync(path.join(root, "sub", ".git", "config"))).toBe(true);
@@ -93,14 +93,14 @@ test("a repository a none-writer planted in a subdirectory: a later none call th
   const calls = codexGitCalls();
 
   countBadInput();
-  const second: any = await server.client.callTool({ name: "delegate", arguments: { agent: "review", task: "review sub/", cwd: path.join(root, "sub") } }, undefined, { timeout: 120_000 });
+  const second: any = await server.client.callTool({ name: "delegate", arguments: { agent: "review", task: "review sub/", cwd: path.join(root, "sub") } }, { timeout: 120_000 });
   expect(existsSync(marker)).toBe(false); // without the fix: codex's `git status` in sub/ ran the planted filter
   expect(second.isError).toBe(true);
   expect(text(second)).toContain(`git directory "${path.join(root, "sub", ".git")}"`);
   expect(text(second)).toContain('isolation "worktree" or "mirror"');
   expect(existsSync(marker)).toBe(false);
   // The same directory with isolation "mirror": the planted .git is left out and codex's git sees no repository.
-  const mirrored: any = await server.client.callTool({ name: "delegate", arguments: { agent: "review", task: "review sub/", cwd: path.join(root, "sub"), isolation: "mirror" } }, undefined, { timeout: 120_000 });
+  const mirrored: any = await server.client.callTool({ name: "delegate", arguments: { agent: "review", task: "review sub/", cwd: path.join(root, "sub"), isolation: "mirror" } }, { timeout: 120_000 });
   expect(mirrored.isError).toBeFalsy();
   expect(mirrored.structuredContent.ok).toBe(true);
   expect(existsSync(marker)).toBe(false);
@@ -111,7 +111,7 @@ test("a repository a none-writer planted in a subdirectory: a later none call th
 
 test("a root in no repository: codex's git is shown none, so a .git the sub-agent makes in its cwd is never read", async () => {
   await rm(gitLog, { force: true });
-  const first: any = await server.client.callTool({ name: "delegate", arguments: { agent: "writer", persona: "You run commands.", sandbox_mode: "workspace-write", approval_policy: "never", task: "PLANT-IT:.", isolation: "none", cwd: bare } }, undefined, { timeout: 120_000 });
+  const first: any = await server.client.callTool({ name: "delegate", arguments: { agent: "writer", persona: "You run commands.", sandbox_mode: "workspace-write", approval_policy: "never", task: "PLANT-IT:.", isolation: "none", cwd: bare } }, { timeout: 120_000 });
   expect(first.isError).toBeFalsy();
   expect(first.structuredContent.ok).toBe(true); // codex runs fine with "not a git repository"
   // Whatever git codex ran (0.171 runs none when it finds no .git), it was shown no repository.
@@ -121,7 +121,7 @@ test("a root in no repository: codex's git is shown none, so a .git the sub-agen
   // refused or sees no repository; either way the filter never runs.
   countBadInput();
   const planted = existsSync(path.join(bare, ".git", "config"));
-  const second: any = await server.client.callTool({ name: "delegate", arguments: { agent: "review", task: "review", cwd: bare } }, undefined, { timeout: 120_000 });
+  const second: any = await server.client.callTool({ name: "delegate", arguments: { agent: "review", task: "review", cwd: bare } }, { timeout: 120_000 });
   process.stderr.write(`plain root: planted=${planted} (sub-agent said: ${lastOutput.slice(-200)}) second isError=${second.isError}\n`);
   expect(second.isError).toBeFalsy();
   expect(existsSync(marker)).toBe(false);

@@ -7,8 +7,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { mkdtemp, realpath, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
-import { Client } from "@modelcontextprotocol/sdk/client/index.js";
-import { InMemoryTransport } from "@modelcontextprotocol/sdk/inMemory.js";
+import { Client, InMemoryTransport } from "@modelcontextprotocol/client";
 import type { Registry } from "../../src/agents/registry.ts";
 import { RunManager } from "../../src/runs/manager.ts";
 import { createServer } from "../../src/server.ts";
@@ -32,9 +31,8 @@ afterAll(async () => {
 async function connect(registry: () => Promise<Registry> = starterRegistry): Promise<Client> {
   const context = await testContext(dir, { registry, workDir: path.join(dir, "work") });
   const runs = new RunManager({ context, shutdownSignal: shutdown.signal, runsDir: null });
-  const agentsAtStart = registry().then((r) => r.agents(), () => []);
-  const { server, ready } = createServer({ context, roots: context.roots, agentsAtStart, shutdownSignal: shutdown.signal, runs, maxWaitS: 30 });
-  await ready;
+  const agents = await registry().then((r) => r.agents(), () => []);
+  const server = createServer({ context, roots: context.roots, agents, shutdownSignal: shutdown.signal, runs, maxWaitS: 30 });
   const [clientSide, serverSide] = InMemoryTransport.createLinkedPair();
   await server.connect(serverSide);
   const client = new Client({ name: "in-process-test", version: "0" });
