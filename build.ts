@@ -25,7 +25,7 @@ import { onceOf, parseFlags } from "./src/args.ts";
 import { EXIT_FAILURE, EXIT_USAGE, UsageError } from "./src/errors.ts";
 import { formatChecksums, parseChecksums } from "./src/verify/checksums.ts";
 import { MANIFEST_SCHEMA, SOURCE_DIRS, SOURCE_FILES, sourceListing, type BuildManifest, type SourceFileHash } from "./src/verify/manifest.ts";
-import { buildSbom, type Lockfile } from "./src/verify/sbom.ts";
+import { buildSbom, packageDirOf, vendoredPackagesOf, type Lockfile, type VendoredPackage } from "./src/verify/sbom.ts";
 
 /** The only Bun a release may be built with: other versions produce other bytes. */
 export const PINNED_BUN_VERSION = "1.4.5";
@@ -191,6 +191,28 @@ async function bundledPaths(entry: string, target: "bun" | "node"): Promise<stri
   return Object.keys(meta.inputs);
 }
 
+/**
+ * By lockfile key, the packages compiled into the bundled files of each bundled package, from the sourcemap each
+ * such file ships beside it (`FILE.map`); a file without one adds nothing. For the SBOM's nested components.
+ */
+function vendoredIn(bundled: readonly string[]): Record<string, VendoredPackage[]> {
+  const sourcesByKey = new Map<string, string[]>();
+  for (const file of bundled) {
+    const key = packageDirOf(file);
+    const map = `${resolve(file)}.map`;
+    if (key === null || !existsSync(map)) continue;
+    const sources: unknown = (JSON.parse(readFileSync(map, "utf8")) as { sources?: unknown }).sources;
+    if (Array.isArray(sources)) sourcesByKey.set(key, [...(sourcesByKey.get(key) ?? []), ...sources.filter((s): s is string => typeof s === "string")]);
+  }
+  const byKey: Record<string, VendoredPackage[]> = {};
+  for (const [key, sources] of sourcesByKey) {
+    const own = key.slice(key.lastIndexOf("node_modules/") + "node_modules/".length);
+    const vendored = vendoredPackagesOf(sources).filter((v) => v.name !== own);
+    if (vendored.length > 0) byKey[key] = vendored;
+  }
+  return byKey;
+}
+
 function manifestFor(facts: ProjectFacts, options: { asset: string; kind: BuildManifest["kind"]; target: string; flags: string[]; runtime: BuildManifest["bun"]["runtime"]; bundled: string[] }): BuildManifest {
   return {
     schema: MANIFEST_SCHEMA,
@@ -208,6 +230,7 @@ function manifestFor(facts: ProjectFacts, options: { asset: string; kind: BuildM
       version: facts.version,
       asset: options.asset,
       bundledPaths: options.bundled,
+      vendored: vendoredIn(options.bundled),
       lockfile: facts.lockfile,
       directDependencies: facts.directDependencies,
       bunVersion: Bun.version,

@@ -155,7 +155,7 @@ async function serveSetup(argv: string[], io: CliIO, env: Env, cwd: string): Pro
   const location = await discoverAgents({ ...agentsDirsOf(options), cwd, programDir: programDir() });
   const codexHome = codexHomeOf(env);
   const registry = () => loadRegistry(location, EMBEDDED_AGENTS, codexHome);
-  // Read while the SDK loads and the client opens; no server instance is made before it is read (serveCommand).
+  // Read while the client initializes; requests other than initialize wait for it (transport.ts).
   const initial = registry().then((loaded) => {
     for (const file of loaded.files) {
       for (const issue of file.issues) log.warn(`${file.file}: ${issue.code}: ${issue.message}`);
@@ -163,7 +163,7 @@ async function serveSetup(argv: string[], io: CliIO, env: Env, cwd: string): Pro
     return loaded;
   });
   const workDir = workDirFor(codexHome);
-  // Until the programs are found (findProgramsAtStart, while the client opens) nothing can be started: no git,
+  // Until the programs are found (findProgramsAtStart, while the client initializes) nothing can be started: no git,
   // and a codex path that is not absolute, which runCodex refuses to spawn.
   useGitProgram(null);
   const shutdown = new AbortController();
@@ -179,7 +179,7 @@ async function serveSetup(argv: string[], io: CliIO, env: Env, cwd: string): Pro
     maxTimeoutS: options.timeoutS,
     maxSandbox: options.maxSandbox,
     passEnv: options.passEnv,
-    depth: Number.MAX_SAFE_INTEGER, // set in serveCommand, before any server instance is made
+    depth: Number.MAX_SAFE_INTEGER, // set in serveCommand, before any request other than initialize is served
     maxDepth: options.maxDepth,
     parentEnv: env,
     limiter,
@@ -195,8 +195,8 @@ async function serveSetup(argv: string[], io: CliIO, env: Env, cwd: string): Pro
 
 /**
  * Security: codex and git are found once, as absolute paths, ignoring relative PATH entries (a repository's own
- * `bin/git` must never run); on Windows this also finds the executable behind npm's codex.cmd shim. No server
- * instance exists before this is done (serveCommand), so no call sees the placeholders serveSetup left in the context.
+ * `bin/git` must never run); on Windows this also finds the executable behind npm's codex.cmd shim. Requests other
+ * than the opening one wait for `ready`, so no call sees the placeholders serveSetup left in the context.
  */
 function findProgramsAtStart(setup: ServeSetup, env: Env, cwd: string): Promise<void> {
   const { context, log, workDir, roots } = setup;
@@ -245,14 +245,11 @@ async function serveCommand(argv: string[], io: CliIO, env: Env, cwd: string): P
   const setup = await serveSetup(argv, io, env, cwd);
   const { options, log, roots, location, context, shutdown, initial } = setup;
   const runs = new RunManager({ context, shutdownSignal: shutdown.signal, runsDir: options.keepRuns > 0 ? options.runsDir : null });
+  const agentsAtStart = initial.then((r) => r.agents());
+  // One server per protocol era the client opens with (serveStdio asks for each); all share the runs and the context.
+  const factory = () => createServer({ context, roots, agentsAtStart, codexHome: setup.codexHome, shutdownSignal: shutdown.signal, runs, maxWaitS: options.maxWaitS }).server;
   const programs = findProgramsAtStart(setup, env, cwd);
-  const ready = Promise.all([initial, detectDepth(env).then((depth) => { context.depth = depth; }), programs]).then(([registry]) => registry);
-  // One instance per protocol era the client opens with, each made only once the agents, programs and depth are
-  // known; until then the SDK holds the client's messages in arrival order.
-  const factory = async () => {
-    const registry = await ready;
-    return createServer({ context, roots, agents: registry.agents(), codexHome: setup.codexHome, shutdownSignal: shutdown.signal, runs, maxWaitS: options.maxWaitS });
-  };
+  const ready = Promise.all([agentsAtStart, detectDepth(env).then((depth) => { context.depth = depth; }), programs]);
 
   return await new Promise<number>((resolve) => {
     let connection: StdioServing | undefined;
@@ -261,11 +258,12 @@ async function serveCommand(argv: string[], io: CliIO, env: Env, cwd: string): P
     connection = serveOverStdio(factory, {
       stdin: process.stdin,
       stdout: process.stdout,
+      ready,
       onHangUp: (why) => void stop(why),
       onError: (error) => log.debug(`transport: ${error.message}`),
     });
     ready.then(
-      (registry) => log.info(`serving ${registry.agents().length} agent(s) from ${location.dir ?? "the embedded set"}; roots: ${roots.map((root) => root.real).join(", ")}`),
+      () => initial.then((r) => log.info(`serving ${r.agents().length} agent(s) from ${location.dir ?? "the embedded set"}; roots: ${roots.map((root) => root.real).join(", ")}`)),
       (error) => {
         log.error(`could not load the agents: ${(error as Error).message}`);
         void stop("start-up failed", EXIT_FAILURE);

@@ -18,8 +18,8 @@ import { PRODUCT_NAME, VERSION } from "./version.ts";
 export interface ServerDeps {
   context: DelegateContext;
   roots: readonly Root[];
-  /** The agents to name in the delegate tool's description, as read at start-up. */
-  agents: readonly Agent[];
+  /** The agents to name in the delegate tool's description, loaded while the client opens the connection. */
+  agentsAtStart: Promise<readonly Agent[]>;
   codexHome?: string;
   shutdownSignal: AbortSignal;
   runs: RunManager;
@@ -53,19 +53,25 @@ function listPortableSchemas(server: McpServer): void {
   }) as typeof lowLevel.setRequestHandler;
 }
 
-/** A server with the five tools, the delegate tool's description naming `deps.agents`. */
-export function createServer(deps: ServerDeps): McpServer {
+/**
+ * `ready` resolves once the tool descriptions are final; until then the transport holds every request but the
+ * opening one (`initialize` or `server/discover`, see transport.ts), so a client never lists tools with a provisional
+ * description.
+ */
+export function createServer(deps: ServerDeps): { server: McpServer; ready: Promise<void> } {
   const server = new McpServer(
     { name: PRODUCT_NAME, version: VERSION },
     { capabilities: { logging: {} }, instructions: SERVER_INSTRUCTIONS },
   );
   listPortableSchemas(server);
   const delegateTool = registerDelegateTool(server, { context: deps.context, shutdownSignal: deps.shutdownSignal, runs: deps.runs });
-  // Set directly, not with update(): the server is not connected yet, so there is no change to announce.
-  delegateTool.description = describeDelegate(deps.agents);
   registerGetRunTool(server, { runs: deps.runs, maxWaitS: deps.maxWaitS });
   registerCancelRunTool(server, { runs: deps.runs, maxWaitS: deps.maxWaitS });
   registerListAgentsTool(server, { registry: deps.context.registry });
   registerValidateAgentsTool(server, { registry: deps.context.registry, roots: deps.roots, codexHome: deps.codexHome });
-  return server;
+  const ready = deps.agentsAtStart.then((agents) => {
+    // Set directly, not with update(): no client has listed the tools yet, so there is no change to announce.
+    delegateTool.description = describeDelegate(agents);
+  });
+  return { server, ready };
 }

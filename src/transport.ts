@@ -54,8 +54,8 @@ export class LineSplitter {
   }
 }
 
-/** The verdict on one line: pass it to the SDK, skip it (blank), or answer it with a JSON-RPC error (id null). */
-export type LineVerdict = { pass: Buffer } | { skip: true } | { error: { code: number; message: string } };
+/** The verdict on one line: pass it to the SDK (with its method, if any), skip it (blank), or answer it (id null). */
+export type LineVerdict = { pass: Buffer; method?: string } | { skip: true } | { error: { code: number; message: string } };
 
 /**
  * JSON-RPC 2.0 §5.1: a line that is not JSON gets a Parse error, JSON that is not a request, notification or response
@@ -68,15 +68,19 @@ export function judgeLine(line: Buffer | null, maxLineBytes = MAX_LINE_BYTES): L
   }
   const text = line.toString("utf8").replace(/\r$/, "");
   if (text.trim() === "") return { skip: true };
+  let message: { method?: unknown };
   try {
-    deserializeMessage(text);
+    message = deserializeMessage(text) as { method?: unknown };
   } catch (error) {
     return error instanceof SyntaxError
       ? { error: { code: PARSE_ERROR, message: "Parse error: the line is not JSON; send one JSON-RPC 2.0 message per line" } }
       : { error: { code: INVALID_REQUEST, message: "Invalid Request: not a JSON-RPC 2.0 request, notification or response (batches are not supported)" } };
   }
-  return { pass: line };
+  return typeof message.method === "string" ? { pass: line, method: message.method } : { pass: line };
 }
+
+/** The requests that open a connection, one per protocol era: answered before the server is ready. */
+const OPENING_METHODS = new Set(["initialize", "server/discover"]);
 
 export interface StdioServing {
   /** Ends the connection: closes the server instance (aborting its in-flight calls) and the transport. */
@@ -86,6 +90,11 @@ export interface StdioServing {
 export interface StdioOptions {
   stdin: Readable;
   stdout: Writable;
+  /**
+   * Until this settles every message but an opening request (`initialize`, `server/discover`) is held, in arrival
+   * order: the server reads its agent files and finds its programs while the client opens the connection.
+   */
+  ready: Promise<unknown>;
   /** Called when the client goes away (stdin ended or failed, stdout cannot be written, the transport closed). */
   onHangUp: (why: string) => void;
   /** Out-of-band errors of the SDK, for the log (stdout never carries them). */
@@ -93,11 +102,8 @@ export interface StdioOptions {
   maxLineBytes?: number;
 }
 
-/**
- * Serves `factory`'s servers over stdio. The factory may take its time (it waits for the agents, see cli.ts): the SDK
- * queues every message until it has its instance, so no request sees a half-made server.
- */
-export function serveOverStdio(factory: () => Promise<McpServer>, options: StdioOptions): StdioServing {
+/** Serves `factory`'s servers over stdio, one per protocol era the client opens with (serveStdio's rule). */
+export function serveOverStdio(factory: () => McpServer, options: StdioOptions): StdioServing {
   const maxLineBytes = options.maxLineBytes ?? MAX_LINE_BYTES;
   const gated = new PassThrough();
   // The gate hands over one whole line at a time, so the SDK's buffer never holds more than one line of ours.
@@ -109,19 +115,34 @@ export function serveOverStdio(factory: () => Promise<McpServer>, options: Stdio
     options.onHangUp("the transport closed");
   };
 
+  let ended = false;
+  let open = false;
+  const held: Buffer[] = [];
+  const deliver = (line: Buffer) => {
+    if (!ended) gated.write(Buffer.concat([line, Buffer.from("\n")]));
+  };
+  options.ready.finally(() => {
+    open = true;
+    for (const line of held.splice(0)) deliver(line);
+  }).catch(() => {});
+
   const splitter = new LineSplitter(maxLineBytes);
   const onData = (chunk: Buffer) => {
     for (const line of splitter.push(chunk)) {
       const verdict = judgeLine(line, maxLineBytes);
-      if ("pass" in verdict) gated.write(Buffer.concat([verdict.pass, Buffer.from("\n")]));
-      else if ("error" in verdict) transport.send({ jsonrpc: "2.0", id: null, error: verdict.error } as never).catch(() => {});
+      if ("pass" in verdict) {
+        if (open || (held.length === 0 && verdict.method !== undefined && OPENING_METHODS.has(verdict.method))) deliver(verdict.pass);
+        else held.push(verdict.pass);
+      } else if ("error" in verdict) {
+        transport.send({ jsonrpc: "2.0", id: null, error: verdict.error } as never).catch(() => {});
+      }
     }
   };
   // A partial last line at end of input is dropped: a message ends with its newline.
-  let ended = false;
   const onEnd = () => {
     if (ended) return;
     ended = true;
+    held.length = 0;
     gated.end();
     options.onHangUp("stdin closed (the client went away)");
   };

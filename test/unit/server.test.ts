@@ -31,8 +31,9 @@ afterAll(async () => {
 async function connect(registry: () => Promise<Registry> = starterRegistry): Promise<Client> {
   const context = await testContext(dir, { registry, workDir: path.join(dir, "work") });
   const runs = new RunManager({ context, shutdownSignal: shutdown.signal, runsDir: null });
-  const agents = await registry().then((r) => r.agents(), () => []);
-  const server = createServer({ context, roots: context.roots, agents, shutdownSignal: shutdown.signal, runs, maxWaitS: 30 });
+  const agentsAtStart = registry().then((r) => r.agents(), () => []);
+  const { server, ready } = createServer({ context, roots: context.roots, agentsAtStart, shutdownSignal: shutdown.signal, runs, maxWaitS: 30 });
+  await ready;
   const [clientSide, serverSide] = InMemoryTransport.createLinkedPair();
   await server.connect(serverSide);
   const client = new Client({ name: "in-process-test", version: "0" });
