@@ -1,30 +1,38 @@
 /**
  * Start-up benchmark: time from spawn to the MCP `initialize` response, median of interleaved runs.
  *
- *   node_modules/.bin/bun run bench/startup.ts [--runs N]
+ *   node_modules/.bin/bun run bench/startup.ts [--runs N] [--compare EXECUTABLE]...
  *
  * Compares the release executable (as build.ts makes it) with the same source as the `.mjs` under Node, with an
- * executable built without `--bytecode`, and with an empty program compiled the same way (the floor). Also prints
- * each release asset's size and how long `--verify` takes. Numbers, not assertions: machines are noisy.
+ * executable built without `--bytecode`, and with an empty program compiled the same way (the floor); also the
+ * release executable's answer to `server/discover` (the 2026-07-28 opening). `--compare` adds another executable
+ * to the same interleaved runs, e.g. one built from main with `bun run build.ts --out DIR` (before and after a
+ * change, measured together). Also prints each release asset's size and how long `--verify` takes. Numbers, not
+ * assertions: machines are noisy.
  */
 import { spawn, spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { dirname, join } from "node:path";
+import { basename, dirname, join } from "node:path";
 import { JIT_POLICY, SCRIPT_ASSET, TARGETS } from "../build.ts";
-import { initializeRequestLine } from "../test/helpers/e2e-initialize.ts";
+import { discoverRequestLine, initializeRequestLine } from "../test/helpers/e2e-initialize.ts";
 
 const ROOT = join(dirname(Bun.fileURLToPath(import.meta.url)), "..");
 const runsArg = process.argv.indexOf("--runs");
 const RUNS = runsArg === -1 ? 21 : Number(process.argv[runsArg + 1]);
 if (!Number.isInteger(RUNS) || RUNS < 1) throw new Error("--runs needs a positive integer");
+const COMPARE = process.argv.flatMap((arg, i) => (arg === "--compare" ? [process.argv[i + 1] ?? ""] : []));
+if (COMPARE.some((file) => !file || !Bun.file(file).size)) throw new Error("--compare needs an executable file");
 
 const INITIALIZE = initializeRequestLine("bench");
+const DISCOVER = discoverRequestLine("bench");
+/** The start-up the issue asks for: at most this many times the empty program. */
+const GOAL_VS_EMPTY = 1.5;
 
 /** The floor: reads one line, answers it, exits. Compiled with the release flags. */
 const EMPTY_PROGRAM = `process.stdin.once("data", () => { process.stdout.write('{"jsonrpc":"2.0","id":0,"result":{}}\\n'); process.exit(0); });\n`;
 
-async function timeToInitialize(command: string, args: string[], cwd: string): Promise<number> {
+async function timeToInitialize(command: string, args: string[], cwd: string, request = INITIALIZE): Promise<number> {
   const started = performance.now();
   const child = spawn(command, args, { cwd, stdio: ["pipe", "pipe", "ignore"], env: { PATH: process.env.PATH ?? "", HOME: cwd } });
   const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
@@ -36,7 +44,7 @@ async function timeToInitialize(command: string, args: string[], cwd: string): P
         if (out.includes("\n")) resolve(performance.now() - started);
       });
       child.once("exit", (code) => reject(new Error(`${command} exited (${code}) before answering`)));
-      child.stdin.write(INITIALIZE);
+      child.stdin.write(request);
     });
   } finally {
     child.kill("SIGKILL");
@@ -78,17 +86,19 @@ try {
   await compile(join(ROOT, "src", "cli.ts"), join(work, "jit-policy-1"), { bytecode: true, jitPolicy: 1 });
 
   const cwd = mkdtempSync(join(work, "cwd-"));
-  const contenders: { label: string; command: string; args: string[] }[] = [
+  const contenders: { label: string; command: string; args: string[]; request?: string }[] = [
     { label: "release executable (--bytecode)", command: join(dist, host.asset), args: [] },
+    { label: "release, server/discover", command: join(dist, host.asset), args: [], request: DISCOVER },
+    ...COMPARE.map((file) => ({ label: `--compare ${basename(file)}`.slice(0, 35), command: file, args: [] })),
     { label: "executable without --bytecode", command: join(work, "no-bytecode"), args: [] },
     { label: "executable with JIT policy 1", command: join(work, "jit-policy-1"), args: [] },
     { label: ".mjs under node", command: "node", args: [join(dist, SCRIPT_ASSET)] },
     { label: "empty program, same flags", command: join(work, "empty"), args: [] },
   ];
   const samples = contenders.map(() => [] as number[]);
-  for (const c of contenders) await timeToInitialize(c.command, c.args, cwd); // warm the page cache
+  for (const c of contenders) await timeToInitialize(c.command, c.args, cwd, c.request); // warm the page cache
   for (let run = 0; run < RUNS; run++) {
-    for (let i = 0; i < contenders.length; i++) samples[i]!.push(await timeToInitialize(contenders[i]!.command, contenders[i]!.args, cwd));
+    for (let i = 0; i < contenders.length; i++) samples[i]!.push(await timeToInitialize(contenders[i]!.command, contenders[i]!.args, cwd, contenders[i]!.request));
   }
   const medians = samples.map(median);
   const release = medians[0]!;
@@ -100,10 +110,14 @@ try {
   out.push("");
   out.push(`${"program".padEnd(36)}${"median ms".padStart(10)}${"vs .mjs/node".padStart(14)}${"vs empty".padStart(10)}`);
   contenders.forEach((c, i) => {
-    out.push(`${c.label.padEnd(36)}${medians[i]!.toFixed(1).padStart(10)}${`${(medians[i]! / node).toFixed(2)}×`.padStart(14)}${`${(medians[i]! / empty).toFixed(1)}×`.padStart(10)}`);
+    out.push(`${c.label.padEnd(36)}${medians[i]!.toFixed(1).padStart(10)}${`${(medians[i]! / node).toFixed(2)}×`.padStart(14)}${`${(medians[i]! / empty).toFixed(2)}×`.padStart(10)}`);
   });
   out.push("");
-  out.push(`goals: release ≤ 0.25× node (now ${(release / node).toFixed(2)}×), ≤ 5× empty (now ${(release / empty).toFixed(1)}×)`);
+  out.push(`goals: release ≤ 0.25× node (now ${(release / node).toFixed(2)}×), ≤ ${GOAL_VS_EMPTY}× empty (now ${(release / empty).toFixed(2)}×)`);
+  COMPARE.forEach((file, i) => {
+    const compared = medians[2 + i]!;
+    out.push(`release vs ${file}: ${(release / compared).toFixed(2)}× (${compared.toFixed(1)} ms there, ${(compared / empty).toFixed(2)}× empty)`);
+  });
 
   out.push("", "asset sizes:");
   for (const name of [...TARGETS.map((t) => t.asset), SCRIPT_ASSET]) {
