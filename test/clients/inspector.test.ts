@@ -100,7 +100,7 @@ describe("MCP Inspector CLI, run as docs/INTEGRATION.md says", () => {
   // Its --protocol-era: "modern" speaks 2026-07-28 only, "auto" negotiates it; without it, the 2025 handshake.
   for (const era of [undefined, "modern", "auto"] as const) {
     const label = era ? `--protocol-era ${era}` : "no --protocol-era";
-    test(`${label}: the guide's delegate call and list_agents work, and --tool-metadata progressToken=1 gets progress on a long call`, async () => {
+    test(`${label}: the guide's delegate call, list_agents and tools/list --strict work, and --tool-metadata progressToken=1 gets progress on a long call`, async () => {
       const tapped = await world.tapped(`inspector-${era ?? "default"}`);
       await writeFile(path.join(world.root, "mcp.json"), world.realize(integrationSnippet("mcp-json"), tapped.executable));
       const withEra = (c: string) => (era ? c.replace(" --method ", ` --protocol-era ${era} --method `) : c);
@@ -110,6 +110,9 @@ describe("MCP Inspector CLI, run as docs/INTEGRATION.md says", () => {
         expect(delegated.result.structuredContent.final_message).toBe(`${SUBAGENT_MARKER} from review`);
         const listed = await inspector("--method tools/call --tool-name list_agents", withEra);
         expect(listed.result.structuredContent.agents.map((a: any) => a.name)).toContain("review");
+        const strict = await inspector("--method tools/list --strict", withEra);
+        expect(strict.run.code).toBe(0);
+        expect(strict.run.stderr).not.toContain("Warning");
         const long = await inspector(`--method tools/call --tool-name delegate --tool-arg agent=review --tool-arg "task=${LONG_TASK}" --tool-metadata progressToken=1`, withEra);
         expect(long.run.code).toBe(0);
         expect(long.result.structuredContent.final_message).toBe(`${SUBAGENT_MARKER} from review`);
