@@ -122,6 +122,20 @@ const SCRIPT_FLAGS = ["--target=node", "--format=esm", "--minify-whitespace", "-
 /** The `.mjs` starts with this line whatever the entry's own shebang says (`bun` would be wrong for Node users). */
 const SCRIPT_SHEBANG = "#!/usr/bin/env node\n";
 const MINIFY = { whitespace: true, syntax: true, identifiers: false };
+
+/**
+ * The MCP SDK's platform module (`@modelcontextprotocol/server/_shims`, which it resolves per runtime) is replaced by
+ * src/sdk-platform.ts in every bundle: the SDK's own brings the ajv it compiled in, for features this server does not
+ * use (see that file). The SBOM follows, since it is read from a bundle made with the same plugins.
+ */
+export const BUNDLE_PLUGINS: Bun.BunPlugin[] = [
+  {
+    name: "sdk-platform",
+    setup(build) {
+      build.onResolve({ filter: /^@modelcontextprotocol\/server\/_shims$/ }, () => ({ path: join(ROOT, "src", "sdk-platform.ts") }));
+    },
+  },
+];
 const MANIFEST_GLOBAL = "__CODEX_SUBAGENTS_BUILD_MANIFEST__";
 
 
@@ -184,7 +198,7 @@ function projectFacts(root: string): ProjectFacts {
 
 /** The modules really bundled, from the bundler's metafile: the base of the SBOM. */
 async function bundledPaths(entry: string, target: "bun" | "node"): Promise<string[]> {
-  const result = await Bun.build({ entrypoints: [entry], target, format: "esm", metafile: true, throw: false });
+  const result = await Bun.build({ entrypoints: [entry], target, format: "esm", metafile: true, plugins: BUNDLE_PLUGINS, throw: false });
   if (!result.success) fail(`bundling ${entry} failed:\n${result.logs.map(String).join("\n")}`);
   const raw: unknown = result.metafile;
   const meta = (typeof raw === "string" ? JSON.parse(raw) : raw) as { inputs: Record<string, unknown> };
@@ -250,6 +264,7 @@ async function compileExecutable(entry: string, outDir: string, target: Target, 
     minify: MINIFY,
     sourcemap: "none",
     define: { [MANIFEST_GLOBAL]: JSON.stringify(JSON.stringify(manifest)) },
+    plugins: BUNDLE_PLUGINS,
     compile: {
       target: target.bunTarget as Bun.Build.CompileTarget,
       outfile,
@@ -272,6 +287,7 @@ async function bundleScript(entry: string, outDir: string, manifest: BuildManife
     minify: MINIFY,
     sourcemap: "none",
     define: { [MANIFEST_GLOBAL]: JSON.stringify(JSON.stringify(manifest)) },
+    plugins: BUNDLE_PLUGINS,
     throw: false,
   });
   if (!result.success || result.outputs.length !== 1) fail(`bundling ${SCRIPT_ASSET} failed:\n${result.logs.map(String).join("\n")}`);

@@ -14,7 +14,7 @@ import { spawn, spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { basename, dirname, join } from "node:path";
-import { JIT_POLICY, SCRIPT_ASSET, TARGETS } from "../build.ts";
+import { BUNDLE_PLUGINS, JIT_POLICY, SCRIPT_ASSET, TARGETS } from "../build.ts";
 import { discoverRequestLine, initializeRequestLine } from "../test/helpers/e2e-initialize.ts";
 
 const ROOT = join(dirname(Bun.fileURLToPath(import.meta.url)), "..");
@@ -65,6 +65,7 @@ async function compile(entry: string, outfile: string, options: { bytecode: bool
     format: "esm",
     bytecode: options.bytecode,
     minify: { whitespace: true, syntax: true, identifiers: false },
+    plugins: BUNDLE_PLUGINS,
     compile: { outfile, autoloadDotenv: false, autoloadBunfig: false, jitPolicy: options.jitPolicy },
     throw: false,
   });

@@ -5,10 +5,12 @@
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { EMBEDDED_AGENTS } from "./agents/embedded.ts";
+import type { Agent } from "./agents/schema.ts";
 import { addEnvironmentWarnings, discoverAgents, loadAgentsDir, loadRegistry, type AgentsLocation, type Registry } from "./agents/registry.ts";
 import { escapeJsonControl, formatListReport, formatValidateReport, listReport, validateReport } from "./agents/report.ts";
 import type { CliIO } from "./cli-io.ts";
 import { onceOf, parseFlags } from "./args.ts";
+import { once } from "./once.ts";
 import { agentsDirsOf, codexHomeOf, parseServerOptions, serverOptionsHelp, type ServerOptions } from "./config.ts";
 import type { DelegateContext } from "./delegate.ts";
 import { cliErrorText, EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_NOT_FOUND, EXIT_OK, EXIT_USAGE, isRefusal, NotFoundError, UsageError } from "./errors.ts";
@@ -139,8 +141,8 @@ interface ServeSetup {
   location: AgentsLocation;
   codexHome: string;
   workDir: string;
-  /** The agents as read at start-up, their issues logged as warnings. */
-  initial: Promise<Registry>;
+  /** The agents as read at start-up (the first call reads them), their issues logged as warnings. */
+  initial: () => Promise<Registry>;
   shutdown: AbortController;
   limiter: Limiter;
   spares: SparePool;
@@ -155,13 +157,13 @@ async function serveSetup(argv: string[], io: CliIO, env: Env, cwd: string): Pro
   const location = await discoverAgents({ ...agentsDirsOf(options), cwd, programDir: programDir() });
   const codexHome = codexHomeOf(env);
   const registry = () => loadRegistry(location, EMBEDDED_AGENTS, codexHome);
-  // Read while the client initializes; requests other than initialize wait for it (transport.ts).
-  const initial = registry().then((loaded) => {
+  // Read once the client has opened the connection; requests other than the opening one wait for it (transport.ts).
+  const initial = once(() => registry().then((loaded) => {
     for (const file of loaded.files) {
       for (const issue of file.issues) log.warn(`${file.file}: ${issue.code}: ${issue.message}`);
     }
     return loaded;
-  });
+  }));
   const workDir = workDirFor(codexHome);
   // Until the programs are found (findProgramsAtStart, while the client initializes) nothing can be started: no git,
   // and a codex path that is not absolute, which runCodex refuses to spawn.
@@ -243,18 +245,33 @@ function stopOnSignals(stop: (why: string) => Promise<void>): void {
 
 async function serveCommand(argv: string[], io: CliIO, env: Env, cwd: string): Promise<number> {
   const setup = await serveSetup(argv, io, env, cwd);
-  const { options, log, roots, location, context, shutdown, initial } = setup;
+  const { options, log, roots, location, context, shutdown } = setup;
   const runs = new RunManager({ context, shutdownSignal: shutdown.signal, runsDir: options.keepRuns > 0 ? options.runsDir : null });
-  const agentsAtStart = initial.then((r) => r.agents());
+  let resolveAgents: (agents: readonly Agent[]) => void = () => {};
+  const agentsAtStart = new Promise<readonly Agent[]>((resolve) => (resolveAgents = resolve));
   // One server per protocol era the client opens with (serveStdio asks for each); all share the runs and the context.
   const factory = () => createServer({ context, roots, agentsAtStart, codexHome: setup.codexHome, shutdownSignal: shutdown.signal, runs, maxWaitS: options.maxWaitS }).server;
-  const programs = findProgramsAtStart(setup, env, cwd);
-  const ready = Promise.all([agentsAtStart, detectDepth(env).then((depth) => { context.depth = depth; }), programs]);
 
   return await new Promise<number>((resolve) => {
     let connection: StdioServing | undefined;
     const stop = shutdownInOrder(setup, runs, () => connection, resolve);
     stopOnSignals(stop);
+    // The agents, the programs and the depth: read once the opening request is answered (the transport says when),
+    // so that answer waits for none of it, and a copy started only to answer server/discover reads nothing more.
+    const ready = once(() => {
+      const loaded = Promise.all([setup.initial(), detectDepth(env).then((depth) => { context.depth = depth; }), findProgramsAtStart(setup, env, cwd)]);
+      loaded.then(
+        ([registry]) => {
+          resolveAgents(registry.agents());
+          log.info(`serving ${registry.agents().length} agent(s) from ${location.dir ?? "the embedded set"}; roots: ${roots.map((root) => root.real).join(", ")}`);
+        },
+        (error) => {
+          log.error(`could not load the agents: ${(error as Error).message}`);
+          void stop("start-up failed", EXIT_FAILURE);
+        },
+      );
+      return loaded;
+    });
     connection = serveOverStdio(factory, {
       stdin: process.stdin,
       stdout: process.stdout,
@@ -262,13 +279,6 @@ async function serveCommand(argv: string[], io: CliIO, env: Env, cwd: string): P
       onHangUp: (why) => void stop(why),
       onError: (error) => log.debug(`transport: ${error.message}`),
     });
-    ready.then(
-      () => initial.then((r) => log.info(`serving ${r.agents().length} agent(s) from ${location.dir ?? "the embedded set"}; roots: ${roots.map((root) => root.real).join(", ")}`)),
-      (error) => {
-        log.error(`could not load the agents: ${(error as Error).message}`);
-        void stop("start-up failed", EXIT_FAILURE);
-      },
-    );
   });
 }
 

@@ -91,10 +91,11 @@ export interface StdioOptions {
   stdin: Readable;
   stdout: Writable;
   /**
-   * Until this settles every message but an opening request (`initialize`, `server/discover`) is held, in arrival
-   * order: the server reads its agent files and finds its programs while the client opens the connection.
+   * Starts what requests other than the opening one (`initialize`, `server/discover`) need, and resolves when it is
+   * done; until then they are held, in arrival order. Called once the opening request is answered, or as soon as a
+   * message has to wait for it; the caller makes repeated calls return the first call's promise.
    */
-  ready: Promise<unknown>;
+  ready: () => Promise<unknown>;
   /** Called when the client goes away (stdin ended or failed, stdout cannot be written, the transport closed). */
   onHangUp: (why: string) => void;
   /** Out-of-band errors of the SDK, for the log (stdout never carries them). */
@@ -121,18 +122,34 @@ export function serveOverStdio(factory: () => McpServer, options: StdioOptions):
   const deliver = (line: Buffer) => {
     if (!ended) gated.write(Buffer.concat([line, Buffer.from("\n")]));
   };
-  options.ready.finally(() => {
-    open = true;
-    for (const line of held.splice(0)) deliver(line);
-  }).catch(() => {});
+  let started = false;
+  const startReady = () => {
+    if (started || ended) return;
+    started = true;
+    options.ready().finally(() => {
+      open = true;
+      for (const line of held.splice(0)) deliver(line);
+    }).catch(() => {});
+  };
+  // The first answer written is the opening request's: what the next requests need is read from then on.
+  const send = transport.send.bind(transport);
+  transport.send = (message) => {
+    const sent = send(message);
+    if (!started && "id" in message && !("method" in message)) void sent.finally(() => setImmediate(startReady)).catch(() => {});
+    return sent;
+  };
 
   const splitter = new LineSplitter(maxLineBytes);
   const onData = (chunk: Buffer) => {
     for (const line of splitter.push(chunk)) {
       const verdict = judgeLine(line, maxLineBytes);
       if ("pass" in verdict) {
-        if (open || (held.length === 0 && verdict.method !== undefined && OPENING_METHODS.has(verdict.method))) deliver(verdict.pass);
-        else held.push(verdict.pass);
+        if (open || (held.length === 0 && verdict.method !== undefined && OPENING_METHODS.has(verdict.method))) {
+          deliver(verdict.pass);
+        } else {
+          held.push(verdict.pass);
+          startReady();
+        }
       } else if ("error" in verdict) {
         transport.send({ jsonrpc: "2.0", id: null, error: verdict.error } as never).catch(() => {});
       }
