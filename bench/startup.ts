@@ -7,11 +7,12 @@
  * executable built without `--bytecode`, and with an empty program compiled the same way (the floor); also the
  * release executable's answer to `server/discover` (the 2026-07-28 opening). `--compare` adds another executable
  * to the same interleaved runs, e.g. one built from main with `bun run build.ts --out DIR` (before and after a
- * change, measured together). Also prints each release asset's size and how long `--verify` takes. Numbers, not
- * assertions: machines are noisy.
+ * change, measured together). On Linux it also prints the CPU time each had used by its answer (mean of the runs),
+ * which a busy machine disturbs far less than the wall time. Also prints each release asset's size and how long
+ * `--verify` takes. Numbers, not assertions: machines are noisy.
  */
 import { spawn, spawnSync } from "node:child_process";
-import { mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { basename, dirname, join } from "node:path";
 import { BUNDLE_PLUGINS, JIT_POLICY, SCRIPT_ASSET, TARGETS } from "../build.ts";
@@ -32,16 +33,33 @@ const GOAL_VS_EMPTY = 1.5;
 /** The floor: reads one line, answers it, exits. Compiled with the release flags. */
 const EMPTY_PROGRAM = `process.stdin.once("data", () => { process.stdout.write('{"jsonrpc":"2.0","id":0,"result":{}}\\n'); process.exit(0); });\n`;
 
-async function timeToInitialize(command: string, args: string[], cwd: string, request = INITIALIZE): Promise<number> {
+/**
+ * The CPU time (user + system, ms) process `pid` has used so far, from /proc (Linux); null elsewhere. On a shared
+ * machine it moves much less than the wall time with the load.
+ */
+function cpuMsOf(pid: number | undefined): number | null {
+  if (pid === undefined || process.platform !== "linux") return null;
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS_PER_S;
+  } catch {
+    return null;
+  }
+}
+/** USER_HZ: 100 on every Linux this runs on. */
+const CLOCK_TICKS_PER_S = 100;
+
+/** Spawn to the first answer line: wall time, and the CPU time the program had used by then. */
+async function timeToInitialize(command: string, args: string[], cwd: string, request = INITIALIZE): Promise<{ wallMs: number; cpuMs: number | null }> {
   const started = performance.now();
   const child = spawn(command, args, { cwd, stdio: ["pipe", "pipe", "ignore"], env: { PATH: process.env.PATH ?? "", HOME: cwd } });
   const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
   try {
-    return await new Promise<number>((resolve, reject) => {
+    return await new Promise<{ wallMs: number; cpuMs: number | null }>((resolve, reject) => {
       let out = "";
       child.stdout.on("data", (d: Buffer) => {
         out += d.toString();
-        if (out.includes("\n")) resolve(performance.now() - started);
+        if (out.includes("\n")) resolve({ wallMs: performance.now() - started, cpuMs: cpuMsOf(child.pid) });
       });
       child.once("exit", (code) => reject(new Error(`${command} exited (${code}) before answering`)));
       child.stdin.write(request);
@@ -97,11 +115,19 @@ try {
     { label: "empty program, same flags", command: join(work, "empty"), args: [] },
   ];
   const samples = contenders.map(() => [] as number[]);
+  const cpuSamples = contenders.map(() => [] as number[]);
   for (const c of contenders) await timeToInitialize(c.command, c.args, cwd, c.request); // warm the page cache
   for (let run = 0; run < RUNS; run++) {
-    for (let i = 0; i < contenders.length; i++) samples[i]!.push(await timeToInitialize(contenders[i]!.command, contenders[i]!.args, cwd, contenders[i]!.request));
+    for (let i = 0; i < contenders.length; i++) {
+      const { wallMs, cpuMs } = await timeToInitialize(contenders[i]!.command, contenders[i]!.args, cwd, contenders[i]!.request);
+      samples[i]!.push(wallMs);
+      if (cpuMs !== null) cpuSamples[i]!.push(cpuMs);
+    }
   }
   const medians = samples.map(median);
+  // CPU time is counted in 10 ms ticks: the mean of many runs resolves better than their median.
+  const cpuMeans = cpuSamples.map((values) => (values.length ? values.reduce((a, b) => a + b, 0) / values.length : null));
+  const emptyCpu = cpuMeans.at(-1) ?? null;
   const release = medians[0]!;
   const node = medians[contenders.findIndex((c) => c.label === ".mjs under node")]!;
   const empty = medians[contenders.length - 1]!;
@@ -109,15 +135,18 @@ try {
   const out: string[] = [];
   out.push(`start-up: spawn → initialize response, median of ${RUNS} interleaved runs (${process.platform}-${process.arch}, bun ${Bun.version}, node ${spawnSync("node", ["--version"], { encoding: "utf8" }).stdout.trim()})`);
   out.push("");
-  out.push(`${"program".padEnd(36)}${"median ms".padStart(10)}${"vs .mjs/node".padStart(14)}${"vs empty".padStart(10)}`);
+  out.push(`${"program".padEnd(36)}${"median ms".padStart(10)}${"vs .mjs/node".padStart(14)}${"vs empty".padStart(10)}${"cpu ms".padStart(9)}${"cpu vs empty".padStart(14)}`);
   contenders.forEach((c, i) => {
-    out.push(`${c.label.padEnd(36)}${medians[i]!.toFixed(1).padStart(10)}${`${(medians[i]! / node).toFixed(2)}×`.padStart(14)}${`${(medians[i]! / empty).toFixed(2)}×`.padStart(10)}`);
+    const cpu = cpuMeans[i];
+    const cpuColumns = cpu == null || emptyCpu == null ? "" : `${cpu.toFixed(0).padStart(9)}${`${(cpu / emptyCpu).toFixed(2)}×`.padStart(14)}`;
+    out.push(`${c.label.padEnd(36)}${medians[i]!.toFixed(1).padStart(10)}${`${(medians[i]! / node).toFixed(2)}×`.padStart(14)}${`${(medians[i]! / empty).toFixed(2)}×`.padStart(10)}${cpuColumns}`);
   });
   out.push("");
   out.push(`goals: release ≤ 0.25× node (now ${(release / node).toFixed(2)}×), ≤ ${GOAL_VS_EMPTY}× empty (now ${(release / empty).toFixed(2)}×)`);
   COMPARE.forEach((file, i) => {
     const compared = medians[2 + i]!;
-    out.push(`release vs ${file}: ${(release / compared).toFixed(2)}× (${compared.toFixed(1)} ms there, ${(compared / empty).toFixed(2)}× empty)`);
+    const cpu = cpuMeans[0] != null && cpuMeans[2 + i] != null ? `; CPU ${(cpuMeans[0]! / cpuMeans[2 + i]!).toFixed(2)}×` : "";
+    out.push(`release vs ${file}: ${(release / compared).toFixed(2)}× (${compared.toFixed(1)} ms there, ${(compared / empty).toFixed(2)}× empty)${cpu}`);
   });
 
   out.push("", "asset sizes:");
