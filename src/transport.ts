@@ -131,7 +131,8 @@ export function serveOverStdio(factory: () => McpServer, options: StdioOptions):
       for (const line of held.splice(0)) deliver(line);
     }).catch(() => {});
   };
-  // The first answer written is the opening request's: what the next requests need is read from then on.
+  // The first answer written (the opening request's, or an error for a bad line): what the next requests need is
+  // read from then on.
   const send = transport.send.bind(transport);
   transport.send = (message) => {
     const sent = send(message);
