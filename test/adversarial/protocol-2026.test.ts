@@ -113,4 +113,14 @@ describe("a delegation on the 2026-07-28 revision", () => {
     expect(finished).toMatchObject({ run_id: started.run_id, status: "succeeded", final_message: "bg done" });
     await expectNoSurvivors(scratch, token);
   }, 60_000);
+
+  test("cancel_run ends a background run and everything it started, and returns it cancelled", async () => {
+    const token = newToken("modern-cancel-run");
+    raw.sendModern("bg-long", "tools/call", { name: "delegate", arguments: { agent: "fake", task: "t", background: true, persona: fakePersona({ token, report: scratch.report, ignoreTerm: true, grandchildren: 2, sleepMs: 120_000 }) } });
+    const { run_id } = (await raw.response("bg-long")).result.structuredContent;
+    expect(await waitFor(() => processesWith(token).length >= 3, 20_000)).toBe(true);
+    raw.sendModern("bg-cancel", "tools/call", { name: "cancel_run", arguments: { run_id } });
+    expect((await raw.response("bg-cancel", 30_000)).result.structuredContent).toMatchObject({ run_id, status: "cancelled", cancelled: true });
+    await expectNoSurvivors(scratch, token);
+  }, 60_000);
 });
