@@ -18,7 +18,7 @@ import { PRODUCT_NAME, VERSION } from "./version.ts";
 export interface ServerDeps {
   context: DelegateContext;
   roots: readonly Root[];
-  /** The agents to name in the delegate tool's description, loaded while the client opens the connection. */
+  /** The agents to name in the delegate tool's description, read once the client has opened the connection. */
   agentsAtStart: Promise<readonly Agent[]>;
   codexHome?: string;
   shutdownSignal: AbortSignal;
