@@ -25,7 +25,7 @@ import { onceOf, parseFlags } from "./src/args.ts";
 import { EXIT_FAILURE, EXIT_USAGE, UsageError } from "./src/errors.ts";
 import { formatChecksums, parseChecksums } from "./src/verify/checksums.ts";
 import { MANIFEST_SCHEMA, SOURCE_DIRS, SOURCE_FILES, sourceListing, type BuildManifest, type SourceFileHash } from "./src/verify/manifest.ts";
-import { buildSbom, type Lockfile } from "./src/verify/sbom.ts";
+import { buildSbom, packageDirOf, vendoredPackagesOf, type Lockfile, type VendoredPackage } from "./src/verify/sbom.ts";
 
 /** The only Bun a release may be built with: other versions produce other bytes. */
 export const PINNED_BUN_VERSION = "1.4.5";
@@ -122,6 +122,20 @@ const SCRIPT_FLAGS = ["--target=node", "--format=esm", "--minify-whitespace", "-
 /** The `.mjs` starts with this line whatever the entry's own shebang says (`bun` would be wrong for Node users). */
 const SCRIPT_SHEBANG = "#!/usr/bin/env node\n";
 const MINIFY = { whitespace: true, syntax: true, identifiers: false };
+
+/**
+ * The MCP SDK's platform module (`@modelcontextprotocol/server/_shims`, which it resolves per runtime) is replaced by
+ * src/sdk-platform.ts in every bundle: the SDK's own brings the ajv it compiled in, for features this server does not
+ * use (see that file). The SBOM follows, since it is read from a bundle made with the same plugins.
+ */
+export const BUNDLE_PLUGINS: Bun.BunPlugin[] = [
+  {
+    name: "sdk-platform",
+    setup(build) {
+      build.onResolve({ filter: /^@modelcontextprotocol\/server\/_shims$/ }, () => ({ path: join(ROOT, "src", "sdk-platform.ts") }));
+    },
+  },
+];
 const MANIFEST_GLOBAL = "__CODEX_SUBAGENTS_BUILD_MANIFEST__";
 
 
@@ -184,11 +198,33 @@ function projectFacts(root: string): ProjectFacts {
 
 /** The modules really bundled, from the bundler's metafile: the base of the SBOM. */
 async function bundledPaths(entry: string, target: "bun" | "node"): Promise<string[]> {
-  const result = await Bun.build({ entrypoints: [entry], target, format: "esm", metafile: true, throw: false });
+  const result = await Bun.build({ entrypoints: [entry], target, format: "esm", metafile: true, plugins: BUNDLE_PLUGINS, throw: false });
   if (!result.success) fail(`bundling ${entry} failed:\n${result.logs.map(String).join("\n")}`);
   const raw: unknown = result.metafile;
   const meta = (typeof raw === "string" ? JSON.parse(raw) : raw) as { inputs: Record<string, unknown> };
   return Object.keys(meta.inputs);
+}
+
+/**
+ * By lockfile key, the packages compiled into the bundled files of each bundled package, from the sourcemap each
+ * such file ships beside it (`FILE.map`); a file without one adds nothing. For the SBOM's nested components.
+ */
+function vendoredIn(bundled: readonly string[]): Record<string, VendoredPackage[]> {
+  const sourcesByKey = new Map<string, string[]>();
+  for (const file of bundled) {
+    const key = packageDirOf(file);
+    const map = `${resolve(file)}.map`;
+    if (key === null || !existsSync(map)) continue;
+    const sources: unknown = (JSON.parse(readFileSync(map, "utf8")) as { sources?: unknown }).sources;
+    if (Array.isArray(sources)) sourcesByKey.set(key, [...(sourcesByKey.get(key) ?? []), ...sources.filter((s): s is string => typeof s === "string")]);
+  }
+  const byKey: Record<string, VendoredPackage[]> = {};
+  for (const [key, sources] of sourcesByKey) {
+    const own = key.slice(key.lastIndexOf("node_modules/") + "node_modules/".length);
+    const vendored = vendoredPackagesOf(sources).filter((v) => v.name !== own);
+    if (vendored.length > 0) byKey[key] = vendored;
+  }
+  return byKey;
 }
 
 function manifestFor(facts: ProjectFacts, options: { asset: string; kind: BuildManifest["kind"]; target: string; flags: string[]; runtime: BuildManifest["bun"]["runtime"]; bundled: string[] }): BuildManifest {
@@ -208,6 +244,7 @@ function manifestFor(facts: ProjectFacts, options: { asset: string; kind: BuildM
       version: facts.version,
       asset: options.asset,
       bundledPaths: options.bundled,
+      vendored: vendoredIn(options.bundled),
       lockfile: facts.lockfile,
       directDependencies: facts.directDependencies,
       bunVersion: Bun.version,
@@ -227,6 +264,7 @@ async function compileExecutable(entry: string, outDir: string, target: Target, 
     minify: MINIFY,
     sourcemap: "none",
     define: { [MANIFEST_GLOBAL]: JSON.stringify(JSON.stringify(manifest)) },
+    plugins: BUNDLE_PLUGINS,
     compile: {
       target: target.bunTarget as Bun.Build.CompileTarget,
       outfile,
@@ -249,6 +287,7 @@ async function bundleScript(entry: string, outDir: string, manifest: BuildManife
     minify: MINIFY,
     sourcemap: "none",
     define: { [MANIFEST_GLOBAL]: JSON.stringify(JSON.stringify(manifest)) },
+    plugins: BUNDLE_PLUGINS,
     throw: false,
   });
   if (!result.success || result.outputs.length !== 1) fail(`bundling ${SCRIPT_ASSET} failed:\n${result.logs.map(String).join("\n")}`);

@@ -4,13 +4,13 @@
  */
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
-import { StdioServerTransport } from "@modelcontextprotocol/sdk/server/stdio.js";
 import { EMBEDDED_AGENTS } from "./agents/embedded.ts";
+import type { Agent } from "./agents/schema.ts";
 import { addEnvironmentWarnings, discoverAgents, loadAgentsDir, loadRegistry, type AgentsLocation, type Registry } from "./agents/registry.ts";
 import { escapeJsonControl, formatListReport, formatValidateReport, listReport, validateReport } from "./agents/report.ts";
 import type { CliIO } from "./cli-io.ts";
 import { onceOf, parseFlags } from "./args.ts";
+import { once } from "./once.ts";
 import { agentsDirsOf, codexHomeOf, parseServerOptions, serverOptionsHelp, type ServerOptions } from "./config.ts";
 import type { DelegateContext } from "./delegate.ts";
 import { cliErrorText, EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_NOT_FOUND, EXIT_OK, EXIT_USAGE, isRefusal, NotFoundError, UsageError } from "./errors.ts";
@@ -25,7 +25,7 @@ import { printable } from "./runs/show.ts";
 import { convertCommand } from "./convert/command.ts";
 import { RunManager } from "./runs/manager.ts";
 import { createServer } from "./server.ts";
-import { answerMalformedFrames, holdUntilReady } from "./transport.ts";
+import { serveOverStdio, type StdioServing } from "./transport.ts";
 import { sbomCommand, verifyCommand, versionCommand } from "./verify/commands.ts";
 import { PRODUCT_NAME, VERSION } from "./version.ts";
 
@@ -140,15 +140,17 @@ async function validateCommand(argv: string[], io: CliIO, env: Env, cwd: string)
   return report.ok ? EXIT_OK : EXIT_FAILURE;
 }
 
-/** What serve builds before the server exists: its options, logger, agents and the delegation context. */
+/** What serve builds before the server exists: its options, logger, roots, agents and the delegation context. */
 interface ServeSetup {
   options: ServerOptions;
   log: Logger;
   roots: readonly Root[];
   location: AgentsLocation;
   codexHome: string;
-  /** The agents as read at start-up, their issues logged as warnings. */
-  initial: Promise<Registry>;
+  /** The agents as read at start-up (the first call reads them), their issues logged as warnings. */
+  initial: () => Promise<Registry>;
+  /** What is worth a warning about the context (logged once the opening request is answered). */
+  warnings: () => Promise<string[]>;
   shutdown: AbortController;
   limiter: Limiter;
   /** Ends the spare worktrees and waits for deferred worktree removals. */
@@ -158,28 +160,30 @@ interface ServeSetup {
 
 async function serveSetup(argv: string[], io: CliIO, env: Env, cwd: string): Promise<ServeSetup> {
   const options: ServerOptions = parseServerOptions(argv, env, cwd);
-  // The same context `run` and the tests build (delegation/context.ts): programs, registry, lock, spares, ledger.
+  // The same context `run` and the tests build (delegation/context.ts): programs, registry, lock, spares, ledger. It
+  // only looks things up (no file is written, no program started), so a copy started just to answer a client's
+  // discovery probe leaves nothing behind.
   const built = await buildDelegateContext(options, { env, cwd, writeLog: (line) => io.err(line), programDir: programDir() }, "server");
   const { context, log } = built;
-  // Read while the client initializes; requests other than initialize wait for it (transport.ts).
-  const initial = context.registry().then((loaded) => {
+  // Read once the client has opened the connection; requests other than the opening one wait for it (transport.ts).
+  const initial = once(() => context.registry().then((loaded) => {
     for (const file of loaded.files) {
       for (const issue of file.issues) log.warn(`${file.file}: ${issue.code}: ${issue.message}`);
     }
     return loaded;
-  });
-  for (const warning of await contextWarnings(built)) log.warn(warning);
+  }));
   return {
     options, log, roots: context.roots, location: built.location, codexHome: built.codexHome, initial,
+    warnings: () => contextWarnings(built),
     shutdown: new AbortController(), limiter: context.limiter, closeSpares: built.closeSpares, context,
   };
 }
 
 /**
- * The one way serve ends, whatever asked for it (and only once): runs settled, then spares closed, then the server
+ * The one way serve ends, whatever asked for it (and only once): runs settled, then spares closed, then the connection
  * closed, so nothing of ours outlives it.
  */
-function shutdownInOrder(setup: ServeSetup, runs: RunManager, server: McpServer, resolve: (exitCode: number) => void): (why: string, exitCode?: number) => Promise<void> {
+function shutdownInOrder(setup: ServeSetup, runs: RunManager, connection: () => StdioServing | undefined, resolve: (exitCode: number) => void): (why: string, exitCode?: number) => Promise<void> {
   const { log, shutdown, limiter, closeSpares } = setup;
   let stopping = false;
   return async (why, exitCode = EXIT_OK) => {
@@ -194,48 +198,53 @@ function shutdownInOrder(setup: ServeSetup, runs: RunManager, server: McpServer,
     while (limiter.active > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 25));
     // Spares and the removals of used worktrees: nothing of ours is left once we exit.
     await closeSpares();
-    await server.close().catch(() => {});
+    await connection()?.close().catch(() => {});
     resolve(exitCode);
   };
 }
 
-/** The client going away, a closed stdout, or a signal: each stops the server. */
-function stopOnHangUp(transport: StdioServerTransport, stop: (why: string) => Promise<void>): void {
-  process.stdin.once("end", () => void stop("stdin closed (the client went away)"));
-  process.stdin.once("close", () => void stop("stdin closed"));
-  process.stdout.on("error", () => void stop("stdout is closed"));
+/** A signal stops the server; the client going away (stdin's end, a closed stdout) is the transport's to report. */
+function stopOnSignals(stop: (why: string) => Promise<void>): void {
   process.once("SIGTERM", () => void stop("SIGTERM"));
   process.once("SIGINT", () => void stop("SIGINT"));
-  transport.onclose = () => void stop("transport closed");
 }
 
 async function serveCommand(argv: string[], io: CliIO, env: Env, cwd: string): Promise<number> {
   const setup = await serveSetup(argv, io, env, cwd);
-  const { options, log, roots, location, context, shutdown, initial } = setup;
+  const { options, log, roots, location, context, shutdown } = setup;
   const runs = new RunManager({ context, shutdownSignal: shutdown.signal, runsDir: options.keepRuns > 0 ? options.runsDir : null });
-  const { server, ready } = createServer({ context, roots, agentsAtStart: initial.then((r) => r.agents()), codexHome: setup.codexHome, shutdownSignal: shutdown.signal, runs, maxWaitS: options.maxWaitS });
-  const transport = new StdioServerTransport();
+  let resolveAgents: (agents: readonly Agent[]) => void = () => {};
+  const agentsAtStart = new Promise<readonly Agent[]>((resolve) => (resolveAgents = resolve));
+  // One server per protocol era the client opens with (serveStdio asks for each); all share the runs and the context.
+  const factory = () => createServer({ context, roots, agentsAtStart, codexHome: setup.codexHome, shutdownSignal: shutdown.signal, runs, maxWaitS: options.maxWaitS }).server;
 
   return await new Promise<number>((resolve) => {
-    const stop = shutdownInOrder(setup, runs, server, resolve);
-    stopOnHangUp(transport, stop);
-    server.connect(transport).then(
-      () => {
-        answerMalformedFrames(transport);
-        holdUntilReady(transport, ready);
-        ready.then(
-          () => initial.then((r) => log.info(`serving ${r.agents().length} agent(s) from ${location.dir ?? "the embedded set"}; roots: ${roots.map((root) => root.real).join(", ")}`)),
-          (error) => {
-            log.error(`could not load the agents: ${(error as Error).message}`);
-            void stop("start-up failed", EXIT_FAILURE);
-          },
-        );
-      },
-      (error) => {
-        log.error(`could not start: ${(error as Error).message}`);
-        resolve(EXIT_FAILURE);
-      },
-    );
+    let connection: StdioServing | undefined;
+    const stop = shutdownInOrder(setup, runs, () => connection, resolve);
+    stopOnSignals(stop);
+    // The agents and the warnings: read once the opening request is answered (the transport says when), so that
+    // answer waits for neither, and a copy started only to answer server/discover reads no agent file.
+    const ready = once(() => {
+      const loaded = Promise.all([setup.initial(), setup.warnings().then((warnings) => { for (const warning of warnings) log.warn(warning); })]);
+      loaded.then(
+        ([registry]) => {
+          resolveAgents(registry.agents());
+          log.info(`serving ${registry.agents().length} agent(s) from ${location.dir ?? "the embedded set"}; roots: ${roots.map((root) => root.real).join(", ")}`);
+        },
+        (error) => {
+          log.error(`could not load the agents: ${(error as Error).message}`);
+          void stop("start-up failed", EXIT_FAILURE);
+        },
+      );
+      return loaded;
+    });
+    connection = serveOverStdio(factory, {
+      stdin: process.stdin,
+      stdout: process.stdout,
+      ready,
+      onHangUp: (why) => void stop(why),
+      onError: (error) => log.debug(`transport: ${error.message}`),
+    });
   });
 }
 

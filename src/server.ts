@@ -1,8 +1,8 @@
 /**
- * createServer(deps) → McpServer with its five tools. No transport and no I/O at import time: cli.ts connects it.
+ * createServer(deps) → McpServer with its five tools. No transport and no I/O at import time: transport.ts serves it,
+ * one instance per connection (the SDK's serveStdio asks for one per protocol era it meets).
  */
-import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
-import { ListToolsRequestSchema } from "@modelcontextprotocol/sdk/types.js";
+import { McpServer } from "@modelcontextprotocol/server";
 import type { Agent } from "./agents/schema.ts";
 import type { DelegateContext } from "./delegate.ts";
 import type { Root } from "./policy/roots.ts";
@@ -18,7 +18,7 @@ import { PRODUCT_NAME, VERSION } from "./version.ts";
 export interface ServerDeps {
   context: DelegateContext;
   roots: readonly Root[];
-  /** The agents to name in the delegate tool's description, loaded while the client initializes. */
+  /** The agents to name in the delegate tool's description, read once the client has opened the connection. */
   agentsAtStart: Promise<readonly Agent[]>;
   codexHome?: string;
   shutdownSignal: AbortSignal;
@@ -39,22 +39,24 @@ export const SERVER_INSTRUCTIONS = [
 
 /**
  * Every tool's schemas in `tools/list`, for every tool registered now or later, pass through portableToolList. The SDK
- * installs its tools/list handler on the first registerTool, through this one door; that is why createServer declares
- * no `tools` capability up front (which would install it in the constructor): registerTool adds the capability.
- * test/clients/schemas.test.ts fails if the SDK stops coming through here.
+ * installs its tools/list handler on the first registerTool, through this one door, in both protocol eras; that is why
+ * createServer declares no `tools` capability up front (which would install it in the constructor): registerTool adds
+ * the capability. test/clients/schemas.test.ts fails if the SDK stops coming through here.
  */
 function listPortableSchemas(server: McpServer): void {
   const lowLevel = server.server;
-  const setRequestHandler = lowLevel.setRequestHandler.bind(lowLevel);
-  lowLevel.setRequestHandler = ((schema: unknown, handler: (...args: any[]) => unknown) => {
-    if (schema !== ListToolsRequestSchema) return setRequestHandler(schema as never, handler as never);
-    return setRequestHandler(ListToolsRequestSchema, async (...args: any[]) => portableToolList((await handler(...args)) as { tools: [] }));
+  const setRequestHandler = lowLevel.setRequestHandler.bind(lowLevel) as (...args: unknown[]) => void;
+  lowLevel.setRequestHandler = ((method: unknown, ...rest: unknown[]) => {
+    const handler = rest[0];
+    if (method !== "tools/list" || rest.length !== 1 || typeof handler !== "function") return setRequestHandler(method, ...rest);
+    return setRequestHandler(method, async (...args: unknown[]) => portableToolList((await handler(...args)) as { tools: [] }));
   }) as typeof lowLevel.setRequestHandler;
 }
 
 /**
- * `ready` resolves once the tool descriptions are final; until then the transport holds every request but
- * `initialize` (see transport.ts), so a client never lists tools with a provisional description.
+ * `ready` resolves once the tool descriptions are final; until then the transport holds every request but the
+ * opening one (`initialize` or `server/discover`, see transport.ts), so a client never lists tools with a provisional
+ * description.
  */
 export function createServer(deps: ServerDeps): { server: McpServer; ready: Promise<void> } {
   const server = new McpServer(

@@ -1,4 +1,4 @@
-import type { McpServer, RegisteredTool } from "@modelcontextprotocol/sdk/server/mcp.js";
+import type { McpServer, RegisteredTool } from "@modelcontextprotocol/server";
 import type { Agent } from "../agents/schema.ts";
 import { summarizeDescription } from "../agents/report.ts";
 import { callerSandboxFromMeta } from "../policy/caller-sandbox.ts";
@@ -51,8 +51,8 @@ export function registerDelegateTool(server: McpServer, deps: DelegateToolDeps):
     inputSchema: delegateInputSchema,
     outputSchema: runResultSchema,
     annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: true },
-  }, async (input, extra) => {
-    const progressToken = extra._meta?.progressToken;
+  }, async (input, ctx) => {
+    const progressToken = ctx.mcpReq._meta?.progressToken;
     let progress = 0;
     let finished = false;
     const startedAt = Date.now();
@@ -61,12 +61,12 @@ export function registerDelegateTool(server: McpServer, deps: DelegateToolDeps):
       if (finished || progressToken === undefined) return;
       progress += 1;
       lastMessage = message;
-      extra.sendNotification({ method: "notifications/progress", params: { progressToken, progress, message } }).catch(() => {});
+      ctx.mcpReq.notify({ method: "notifications/progress", params: { progressToken, progress, message } }).catch(() => {});
     };
     const heartbeat = setInterval(() => notify(`${lastMessage.replace(/ \(\d+s\)$/, "")} (${Math.round((Date.now() - startedAt) / 1000)}s)`), HEARTBEAT_MS);
     try {
       const { background, ...request } = input;
-      const run = await deps.runs.start(request, { callerSandbox: callerSandboxFromMeta(extra._meta), ...(background ? {} : { signal: extra.signal, onStep: notify }) });
+      const run = await deps.runs.start(request, { callerSandbox: callerSandboxFromMeta(ctx.mcpReq._meta), ...(background ? {} : { signal: ctx.mcpReq.signal, onStep: notify }) });
       if (background) {
         finished = true;
         const view = deps.runs.view(run);

@@ -2,7 +2,7 @@
  * get_run: a run's status and, once it has finished, everything a foreground delegate returns. Optionally waits for
  * the end (at most --max-wait, so one call stays under every client's tool timeout).
  */
-import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
+import type { McpServer } from "@modelcontextprotocol/server";
 import { z } from "zod";
 import { isFinal, type RunManager } from "../runs/manager.ts";
 import type { RunView } from "../shapes/run-result.ts";
@@ -40,20 +40,20 @@ export function registerGetRunTool(server: McpServer, deps: RunToolDeps): void {
     inputSchema: getRunInputSchema,
     outputSchema: runResultSchema,
     annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
-  }, async ({ run_id, wait_s }, extra) => {
+  }, async ({ run_id, wait_s }, ctx) => {
     const found = await deps.runs.lookup(run_id);
     if (found.found === "none") return errorResult(found.message);
     if (found.found === "record") return runToolResult(found.view);
     const { run } = found;
     const waitS = Math.min(wait_s ?? 0, deps.maxWaitS);
     if (waitS > 0 && !isFinal(run.status)) {
-      const progressToken = extra._meta?.progressToken;
+      const progressToken = ctx.mcpReq._meta?.progressToken;
       let progress = 0;
       let last = run.steps.at(-1) ?? run.status;
       const notify = (message: string) => {
         if (progressToken === undefined) return;
         progress += 1;
-        extra.sendNotification({ method: "notifications/progress", params: { progressToken, progress, message } }).catch(() => {});
+        ctx.mcpReq.notify({ method: "notifications/progress", params: { progressToken, progress, message } }).catch(() => {});
       };
       const onStep = (step: string) => {
         last = step;
@@ -62,7 +62,7 @@ export function registerGetRunTool(server: McpServer, deps: RunToolDeps): void {
       const heartbeat = setInterval(() => notify(`${last} (${Math.round((Date.now() - run.acceptedAt) / 1000)}s)`), HEARTBEAT_MS);
       run.listeners.add(onStep);
       try {
-        await deps.runs.wait(run, waitS * 1000, extra.signal);
+        await deps.runs.wait(run, waitS * 1000, ctx.mcpReq.signal);
       } finally {
         clearInterval(heartbeat);
         run.listeners.delete(onStep);

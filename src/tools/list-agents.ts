@@ -1,4 +1,4 @@
-import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
+import type { McpServer } from "@modelcontextprotocol/server";
 import { z } from "zod";
 import type { Registry } from "../agents/registry.ts";
 import { listReport, listReportSchema } from "../agents/report.ts";

@@ -1,4 +1,4 @@
-import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
+import type { CallToolResult } from "@modelcontextprotocol/server";
 export { isRefusal, refusalText } from "../errors.ts";
 
 /** A refusal or failure the model can act on: the text says what is wrong and what to do. */

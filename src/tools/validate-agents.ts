@@ -1,6 +1,6 @@
 import { realpath } from "node:fs/promises";
 import path from "node:path";
-import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
+import type { McpServer } from "@modelcontextprotocol/server";
 import { z } from "zod";
 import { addEnvironmentWarnings, loadAgentsDir, type Registry } from "../agents/registry.ts";
 import { validateReport, validateReportSchema } from "../agents/report.ts";

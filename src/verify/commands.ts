@@ -103,7 +103,7 @@ export function renderReport(report: VerifyReport): string {
   lines.push(`result: ${report.result} (${verdict})`);
   if (report.sbom.length > 0) {
     lines.push("", "Bundled packages (embedded at build time; full CycloneDX with --sbom):");
-    for (const c of report.sbom) lines.push(`  ${c.name} ${c.version}`);
+    for (const c of report.sbom) lines.push(c.compiled_into ? `    ${c.name} ${c.version} (compiled into ${c.compiled_into})` : `  ${c.name} ${c.version}`);
   }
   lines.push("", "What this cannot prove:");
   for (const l of report.limitations) lines.push(`  - ${l}`);
@@ -139,7 +139,9 @@ export async function versionCommand(argv: string[], io: CliIO, environment: Ver
     lines.push(`source digest: ${m.source.digest} (${m.source.files.length} files; see docs/VERIFY.md)`);
     lines.push(`build flags: ${m.buildFlags.join(" ")}`);
     lines.push(`signing key: ${m.signingKey ?? "none embedded (pass --pubkey to --verify)"}`);
-    lines.push(`bundled: ${m.sbom.components.filter((c) => c.type === "library").map((c) => `${c.group ? `${c.group}/` : ""}${c.name} ${c.version}`).join(", ")}`);
+    const nameOf = (c: { group?: string; name: string; version?: string }) => `${c.group ? `${c.group}/` : ""}${c.name} ${c.version ?? "(version unknown)"}`;
+    const libraries = m.sbom.components.filter((c) => c.type === "library");
+    lines.push(`bundled: ${libraries.map((c) => (c.components?.length ? `${nameOf(c)} (with ${c.components.map(nameOf).join(", ")} compiled in)` : nameOf(c))).join(", ")}`);
   }
   io.out(`${lines.join("\n")}\n`);
   return EXIT_OK;

@@ -1,7 +1,9 @@
 /**
  * The SBOM: a CycloneDX 1.5 document of the npm packages that are really inside the bundle. build.ts feeds it
  * the bundler's metafile (the modules bundled, not the lockfile's every entry) and takes versions and
- * integrity from package-lock.json. Pure: no file access, so it is tested on plain data.
+ * integrity from package-lock.json; a package that ships other packages compiled into its own files (the MCP SDK
+ * does: ajv and its helpers) lists them as its nested components, read from the sourcemaps of its bundled files.
+ * Pure: no file access, so it is tested on plain data.
  */
 import { createHash } from "node:crypto";
 
@@ -22,6 +24,20 @@ export interface CycloneDxComponent {
   licenses?: { license: { id: string } }[] | { expression: string }[];
   externalReferences?: { type: "distribution"; url: string }[];
   properties?: { name: string; value: string }[];
+  /** Packages compiled into this one's files: inside the bundle, but not installed from the registry on their own. */
+  components?: CycloneDxVendoredComponent[];
+}
+
+/** A package found compiled into another's files: its name and version as its sourcemap shows them, no hash. */
+export interface CycloneDxVendoredComponent {
+  type: "library";
+  "bom-ref": string;
+  group?: string;
+  name: string;
+  version?: string;
+  purl: string;
+  scope: "required";
+  properties: { name: string; value: string }[];
 }
 
 export interface CycloneDxBom {
@@ -63,6 +79,14 @@ export interface SbomInput {
   bunVersion: string;
   /** The Bun runtime an executable is compiled onto (absent for the `.mjs`). */
   runtime?: { package: string; version: string; integrity: string; sha256: string };
+  /** By lockfile key: the packages compiled into that package's bundled files (see vendoredPackagesOf). */
+  vendored?: Readonly<Record<string, readonly VendoredPackage[]>>;
+}
+
+/** A package compiled into another package's files; the version is absent when the path does not say it. */
+export interface VendoredPackage {
+  name: string;
+  version?: string;
 }
 
 const PACKAGE_DIR = /(?:^|\/)(node_modules\/(?:@[^/]+\/)?[^/]+(?:\/node_modules\/(?:@[^/]+\/)?[^/]+)*)\//;
@@ -88,9 +112,9 @@ function resolveLockKey(lockfile: Lockfile, fromKey: string, dep: string): strin
   }
 }
 
-export function purlOf(name: string, version: string): string {
+export function purlOf(name: string, version: string | undefined): string {
   const encoded = name.startsWith("@") ? `%40${name.slice(1)}` : name;
-  return `pkg:npm/${encoded}@${version}`;
+  return version === undefined ? `pkg:npm/${encoded}` : `pkg:npm/${encoded}@${version}`;
 }
 
 /** npm's `sha512-<base64>` → CycloneDX's hex. */
@@ -100,9 +124,34 @@ export function integrityToHash(integrity: string): CycloneDxHash | null {
   return { alg: match[1] === "512" ? "SHA-512" : "SHA-256", content: Buffer.from(match[2]!, "base64").toString("hex") };
 }
 
+/** pnpm's store directory for a package: `…/node_modules/.pnpm/<name@version_peers>/node_modules/` just before it. */
+const PNPM_STORE_DIR = /node_modules\/\.pnpm\/([^/]+)\/node_modules\/$/;
+
+/**
+ * The packages a bundled file was compiled from, by the `sources` of that file's sourcemap: a path through a
+ * `node_modules` directory names one (the innermost, as Node resolves it); pnpm's store directory
+ * (`@scope+name@1.2.3_peers`) gives its version. Sorted, one entry per name and version.
+ */
+export function vendoredPackagesOf(sources: readonly string[]): VendoredPackage[] {
+  const found = new Map<string, VendoredPackage>();
+  for (const source of sources) {
+    const path = source.replace(/\\/g, "/");
+    const at = path.lastIndexOf("node_modules/");
+    if (at === -1) continue;
+    const name = /^node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(path.slice(at))?.[1];
+    if (name === undefined || name.startsWith(".")) continue;
+    const storeDir = PNPM_STORE_DIR.exec(path.slice(0, at + "node_modules/".length))?.[1];
+    const prefix = `${name.replace("/", "+")}@`;
+    const version = storeDir?.startsWith(prefix) ? storeDir.slice(prefix.length).split("_")[0] : undefined;
+    found.set(`${name}@${version ?? ""}`, version ? { name, version } : { name });
+  }
+  const order = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+  return [...found.values()].sort((a, b) => order(a.name, b.name) || order(a.version ?? "", b.version ?? ""));
+}
+
 export function buildSbom(input: SbomInput): CycloneDxBom {
   const keys = bundledPackageKeys(input.bundledPaths);
-  const components = keys.map((key) => libraryComponent(key, input.lockfile.packages[key]));
+  const components = keys.map((key) => libraryComponent(key, input.lockfile.packages[key], input.vendored?.[key] ?? []));
   const refOf = new Map(keys.map((key, i) => [key, components[i]!["bom-ref"]]));
   const rootRef = `${input.name}@${input.version}`;
   const dependencies = dependencyGraph(input, rootRef, keys, refOf);
@@ -132,7 +181,7 @@ function bundledPackageKeys(bundledPaths: readonly string[]): string[] {
   return [...keys].sort();
 }
 
-function libraryComponent(key: string, entry: LockfilePackage | undefined): CycloneDxComponent {
+function libraryComponent(key: string, entry: LockfilePackage | undefined, vendored: readonly VendoredPackage[]): CycloneDxComponent {
   const name = packageNameOf(key);
   if (!entry?.version) throw new Error(`bundled package ${name} (${key}) is not in package-lock.json: run npm install`);
   // Security: a devDependency inside the bundle would ship code the SBOM and the lockfile audit call dev-only.
@@ -152,7 +201,23 @@ function libraryComponent(key: string, entry: LockfilePackage | undefined): Cycl
   };
   if (entry.license) component.licenses = /^[A-Za-z0-9.+-]+$/.test(entry.license) ? [{ license: { id: entry.license } }] : [{ expression: entry.license }];
   if (entry.resolved) component.externalReferences = [{ type: "distribution", url: entry.resolved }];
+  if (vendored.length > 0) component.components = vendored.map((v) => vendoredComponent(v, name, entry.version!, purl));
   return component;
+}
+
+function vendoredComponent(vendored: VendoredPackage, inName: string, inVersion: string, inPurl: string): CycloneDxVendoredComponent {
+  const purl = purlOf(vendored.name, vendored.version);
+  const slash = vendored.name.startsWith("@") ? vendored.name.indexOf("/") : -1;
+  return {
+    type: "library",
+    "bom-ref": `${inPurl}#${purl}`,
+    ...(slash > 0 ? { group: vendored.name.slice(0, slash) } : {}),
+    name: slash > 0 ? vendored.name.slice(slash + 1) : vendored.name,
+    ...(vendored.version ? { version: vendored.version } : {}),
+    purl,
+    scope: "required",
+    properties: [{ name: "codex-subagents:compiled-into", value: `${inName}@${inVersion} (its sourcemaps name this package; it has no tarball or lockfile entry of its own)` }],
+  };
 }
 
 /** The root's edges to its direct dependencies, then each bundled package's edges, all as the bundle resolves them. */

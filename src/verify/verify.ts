@@ -25,7 +25,8 @@ export interface VerifyReport {
   binary: { path: string; size: number; sha256: string } | null;
   build: Omit<BuildManifest, "sbom"> | null;
   checks: Check[];
-  sbom: { name: string; version: string; purl: string }[];
+  /** Every package in the SBOM; one compiled into another package's files names that package in `compiled_into`. */
+  sbom: { name: string; version: string; purl: string; compiled_into?: string }[];
   limitations: string[];
   independent_commands: string[];
 }
@@ -268,11 +269,11 @@ function buildFactsOf(manifest: BuildManifest | null): VerifyReport["build"] {
 }
 
 function sbomSummaryOf(manifest: BuildManifest | null): VerifyReport["sbom"] {
-  return (manifest?.sbom.components ?? []).map((c) => ({
-    name: c.group ? `${c.group}/${c.name}` : c.name,
-    version: c.version,
-    purl: c.purl,
-  }));
+  const nameOf = (c: { group?: string; name: string }) => (c.group ? `${c.group}/${c.name}` : c.name);
+  return (manifest?.sbom.components ?? []).flatMap((c) => [
+    { name: nameOf(c), version: c.version, purl: c.purl },
+    ...(c.components ?? []).map((v) => ({ name: nameOf(v), version: v.version ?? "(version unknown)", purl: v.purl, compiled_into: nameOf(c) })),
+  ]);
 }
 
 function limitationsFor(kind: BuildManifest["kind"]): string[] {
@@ -281,8 +282,8 @@ function limitationsFor(kind: BuildManifest["kind"]): string[] {
     "A matching checksums.txt proves only that this file is the one listed there. Unless checksums.txt carries a valid signature by a key you got from somewhere other than this download, whoever could replace the program could replace checksums.txt too.",
     "Where the public key came from must be checked elsewhere (the project's SECURITY.md, its release page, a key you pinned earlier): a key embedded in this build vouches only for builds made with it.",
     kind === "executable"
-      ? "The SBOM lists the npm packages bundled into the program and the Bun runtime package it is compiled onto; it does not list the libraries inside Bun itself."
-      : "The SBOM lists the npm packages bundled into this script; it does not cover the runtime (node, deno or bun) that runs it.",
+      ? "The SBOM lists the npm packages bundled into the program (with those compiled into a package's own files, as its sourcemaps name them) and the Bun runtime package it is compiled onto; it does not list the libraries inside Bun itself."
+      : "The SBOM lists the npm packages bundled into this script (with those compiled into a package's own files, as its sourcemaps name them); it does not cover the runtime (node, deno or bun) that runs it.",
     "Only a rebuild from the tagged source that reproduces the same SHA-256 ties this file to that source (docs/VERIFY.md).",
   ];
 }

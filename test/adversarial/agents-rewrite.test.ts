@@ -91,7 +91,7 @@ describe("./.codex/agents: codex itself makes <cwd>/.codex read-only (real codex
 
   test("a none-writer in the root is allowed, and its attempt to rewrite .codex/agents fails in the sandbox", async () => {
     countBadInput();
-    const result: any = await server.client.callTool({ name: "delegate", arguments: { agent: "writer", persona: "Run commands.", sandbox_mode: "workspace-write", approval_policy: "never", task: "go", isolation: "none" } }, undefined, { timeout: 120_000 });
+    const result: any = await server.client.callTool({ name: "delegate", arguments: { agent: "writer", persona: "Run commands.", sandbox_mode: "workspace-write", approval_policy: "never", task: "go", isolation: "none" } }, { timeout: 120_000 });
     expect(result.isError).toBeFalsy();
     expect(lastOutput).toContain("WROTE-CWD"); // the command ran, and could write its cwd
     expect(lastOutput).not.toContain("REWROTE");

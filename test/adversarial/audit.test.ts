@@ -69,6 +69,15 @@ describe("auditable by search", () => {
     expect(network).toEqual([]);
   });
 
+  test("nothing reaches the JSON Schema validator the executable leaves out (src/sdk-platform.ts)", () => {
+    // The SDK asks its platform module for one only to check an elicitation's answer and for tools built from JSON
+    // Schema: src does neither, and hands the SDK no validator of its own.
+    expect(hits(/\bfromJsonSchema\b|\belicitInput\b|elicitation\/create|\bjsonSchemaValidator\b|\bDefaultJsonSchemaValidator\b/).map((h) => h.file)).toEqual(["src/sdk-platform.ts"]);
+    // The SDK is reached through its two public entry points only (no internal path, no client package).
+    const sdkImports = hits(/from\s+["']@modelcontextprotocol\/[^"']+["']/).map((h) => /@modelcontextprotocol\/[^"']+/.exec(h.line)![0]);
+    expect([...new Set(sdkImports)].sort()).toEqual(["@modelcontextprotocol/server", "@modelcontextprotocol/server/stdio"]);
+  });
+
   test("nothing in src writes to stdout except the CLI's own output seam", () => {
     const writers = hits(/console\.(log|info|debug|table|dir)\s*\(|process\.stdout\.write/).map((h) => h.file);
     expect([...new Set(writers)].sort()).toEqual(["src/cli.ts"]);

@@ -100,7 +100,7 @@ describe("background delegations through one server", () => {
     const token = newToken("bgprog");
     const started: any = await server.client.callTool({ name: "delegate", arguments: fakeCall(scratch, token, { sleepMs: 1200, secrets: [] }, { background: true }) });
     const seen: string[] = [];
-    const result: any = await server.client.callTool({ name: "get_run", arguments: { run_id: started.structuredContent.run_id, wait_s: 2 } }, undefined, {
+    const result: any = await server.client.callTool({ name: "get_run", arguments: { run_id: started.structuredContent.run_id, wait_s: 2 } }, {
       onprogress: (p) => seen.push(p.message ?? ""),
     });
     expect(result.structuredContent.status).toBe("succeeded");

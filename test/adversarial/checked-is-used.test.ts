@@ -46,7 +46,6 @@ async function swapWhileQueued(holder: string, token: string, sub: string, targe
   let queued = false;
   const waiting = server.client.callTool(
     { name: "delegate", arguments: fakeCall(scratch, token, { markCwd: "MARKER" }, { cwd: sub }) },
-    undefined,
     { onprogress: (p: any) => void (String(p.message).startsWith("waiting for a free slot") && (queued = true)), timeout: 60_000 },
   );
   expect(await waitFor(() => queued, 10_000)).toBe(true);

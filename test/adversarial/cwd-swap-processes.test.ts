@@ -94,8 +94,8 @@ test(`a writer in server A swaps a directory for ${BURST_SECONDS * BURSTS} s; se
     }
     await Bun.sleep(200);
   }
-  const final: any = (await serverA.client.callTool({ name: "get_run", arguments: { run_id: writerId, wait_s: 50 } }, undefined, { timeout: 90_000 })).structuredContent;
-  const results = await Promise.all(started.map(async (id) => ((await serverB.client.callTool({ name: "get_run", arguments: { run_id: id, wait_s: 50 } }, undefined, { timeout: 90_000 })) as any).structuredContent));
+  const final: any = (await serverA.client.callTool({ name: "get_run", arguments: { run_id: writerId, wait_s: 50 } }, { timeout: 90_000 })).structuredContent;
+  const results = await Promise.all(started.map(async (id) => ((await serverB.client.callTool({ name: "get_run", arguments: { run_id: id, wait_s: 50 } }, { timeout: 90_000 })) as any).structuredContent));
   const escaped = (await readdir(outside)).filter((name) => name.startsWith("marker-"));
   for (const r of results) if (r.status !== "succeeded") process.stderr.write(`B run ${r.status}: exit ${r.exit_code}; notes ${JSON.stringify(r.notes)}; final ${JSON.stringify(r.final_message)}; stderr ${JSON.stringify(String(r.stderr_tail).slice(-600))}\n`);
   process.stderr.write(`writer: ${final.status} after ${Math.round(final.duration_ms / 1000)} s; B's calls: ${started.length} started (${JSON.stringify(results.map((r) => `${r.status} ${r.working_dir === sub ? "in sub" : r.working_dir}`))}), ${refusedAtOnce} refused at once; markers outside the roots: ${escaped.length}\n`);

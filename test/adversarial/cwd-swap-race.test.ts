@@ -72,12 +72,12 @@ test("a none-writer swapping a directory below its cwd: calls there wait for it,
       if (view.structuredContent.status === "queued" && view.structuredContent.steps.some((s: string) => s.includes("can write in place"))) sawWaiting = true;
       else await Bun.sleep(50);
     }
-    calls.push(server.client.callTool({ name: "get_run", arguments: { run_id: id, wait_s: 60 } }, undefined, { timeout: 90_000 }));
+    calls.push(server.client.callTool({ name: "get_run", arguments: { run_id: id, wait_s: 60 } }, { timeout: 90_000 }));
     await Bun.sleep(300);
     if (calls.length >= 12) break;
   }
   const results = await Promise.all(calls);
-  const final: any = await server.client.callTool({ name: "get_run", arguments: { run_id: writerId, wait_s: 60 } }, undefined, { timeout: 90_000 });
+  const final: any = await server.client.callTool({ name: "get_run", arguments: { run_id: writerId, wait_s: 60 } }, { timeout: 90_000 });
   const escaped = (await readdir(outside)).filter((name) => name.startsWith("marker-"));
   const outcomes = results.map((r) => `${r.structuredContent?.status} ${r.structuredContent?.working_dir === sub ? "in sub" : r.structuredContent?.working_dir}`);
   process.stderr.write(`writer: ${final.structuredContent.status}; calls: ${JSON.stringify(outcomes)}; markers outside the roots: ${escaped.length}\n`);

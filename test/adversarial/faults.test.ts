@@ -86,7 +86,6 @@ describe("time limit and cancel end codex and everything it started within 5 s",
       const controller = new AbortController();
       const call = server.client.callTool(
         { name: "delegate", arguments: fakeCall(scratch, token, { ignoreTerm: true, grandchildren: 2, sleepMs: 120_000 }, { isolation }) },
-        undefined,
         { signal: controller.signal },
       );
       call.catch(() => {});

@@ -152,7 +152,7 @@ beforeAll(async () => {
 });
 
 async function call(args: Record<string, unknown>): Promise<any> {
-  return server.client.callTool({ name: "delegate", arguments: args }, undefined, { timeout: 120_000 });
+  return server.client.callTool({ name: "delegate", arguments: args }, { timeout: 120_000 });
 }
 
 function text(result: any): string {
@@ -401,7 +401,7 @@ describe("every git the server starts, seen from outside", () => {
       arguments: fakeCall(logged, token, { plant: [{ path: "new.txt", text: "new\n" }, { path: "x.bin", base64: "AAEC" }] }, {
         isolation: "worktree", cwd: logged.root,
       }),
-    }, undefined, { timeout: 120_000 });
+    }, { timeout: 120_000 });
     expect(result.isError).toBeFalsy();
     expect(result.structuredContent.patch).toContain("b/new.txt");
     const calls = (await Bun.file(log).text()).trim().split("\n").map((line) => {
@@ -484,7 +484,7 @@ describe("nothing of the server's is kept in the repository's .git/worktrees", (
     const pending: Promise<any> = ownServer.client.callTool({
       name: "delegate",
       arguments: fakeCall(own, token, { sleepMs: 800, plant: [{ path: "b.txt", text: "b\n" }] }, { isolation: "worktree", cwd: nested }),
-    }, undefined, { timeout: 120_000 });
+    }, { timeout: 120_000 });
     await Bun.sleep(400);
     const during = readdirSync(outside);
     const result = await pending;
@@ -629,7 +629,6 @@ describe("the real codex in a worktree, against the mock model", () => {
           cwd: codexScratch.root, task: "Say hello.",
         },
       },
-      undefined,
       { timeout: 120_000 },
     );
     expect(result.isError, text(result)).toBeFalsy();
@@ -651,7 +650,6 @@ describe("the real codex in a worktree, against the mock model", () => {
           cwd: codexScratch.root, task: "Plant the files.",
         },
       },
-      undefined,
       { timeout: 120_000 },
     );
     expect(result.isError, text(result)).toBeFalsy();

@@ -406,6 +406,30 @@ export function secretsIn(text: string, secrets: readonly string[], where: strin
 
 // ---- a raw stdio pipe, for protocol abuse ------------------------------------------------------------------------
 
+/** The protocol revision without `initialize`: every request carries its `_meta` envelope. */
+export const MODERN_REVISION = "2026-07-28";
+
+/** The 2026-07-28 per-request `_meta` envelope (protocol version, client identity and capabilities), plus `extra`. */
+export function envelope(extra: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    "io.modelcontextprotocol/protocolVersion": MODERN_REVISION,
+    "io.modelcontextprotocol/clientInfo": { name: "raw-2026", version: "0" },
+    "io.modelcontextprotocol/clientCapabilities": {},
+    ...extra,
+  };
+}
+
+/** The server's run records (result.json of each finished run) under the scratch CODEX_HOME, oldest first. */
+export async function recordedResults(scratch: Scratch): Promise<any[]> {
+  const runsDir = path.join(scratch.codexHome, "subagents", "runs");
+  const results: any[] = [];
+  for (const dir of (await readdir(runsDir).catch(() => [] as string[])).sort()) {
+    const text = await readFile(path.join(runsDir, dir, "result.json"), "utf8").catch(() => null);
+    if (text !== null) results.push(JSON.parse(text));
+  }
+  return results;
+}
+
 export interface RawServer {
   child: ChildProcessWithoutNullStreams;
   /** Every complete stdout line so far (each must be a JSON-RPC frame). */
@@ -420,6 +444,10 @@ export interface RawServer {
   /** The frames received so far, parsed. */
   frames(): any[];
   initialize(): Promise<void>;
+  /** Opens the connection the 2026-07-28 way: `server/discover`, no `initialize`; resolves with the DiscoverResult. */
+  discover(): Promise<any>;
+  /** A request of the 2026-07-28 revision: `params._meta` carries the envelope (and `meta`, e.g. a progressToken). */
+  sendModern(id: number | string, method: string, params?: Record<string, unknown>, meta?: Record<string, unknown>): void;
   exited: Promise<{ code: number | null; signal: string | null }>;
   kill(): Promise<void>;
 }
@@ -483,6 +511,15 @@ export function startRawServer(scratch: Scratch, opts: StartOptions = {}): RawSe
       const answer = await raw.response("init");
       expect(answer.result?.serverInfo?.name).toBe("codex-subagents");
       raw.send({ jsonrpc: "2.0", method: "notifications/initialized" });
+    },
+    discover: async () => {
+      raw.send({ jsonrpc: "2.0", id: "discover", method: "server/discover", params: { _meta: envelope() } });
+      const answer = await raw.response("discover");
+      expect(answer.result?.supportedVersions).toContain(MODERN_REVISION);
+      return answer.result;
+    },
+    sendModern: (id, method, params = {}, meta = {}) => {
+      raw.send({ jsonrpc: "2.0", id, method, params: { ...params, _meta: envelope(meta) } });
     },
     exited,
     kill: async () => {

@@ -34,7 +34,6 @@ describe("load", () => {
       progress.set(i, []);
       return server.client.callTool(
         { name: "delegate", arguments: fakeCall(scratch, token, { sleepMs: 150, final: `answer ${i}` }, { task: `call ${i}` }) },
-        undefined,
         { onprogress: (p) => void progress.get(i)!.push(String(p.message ?? "")), timeout: 120_000 },
       );
     });

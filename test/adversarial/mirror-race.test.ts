@@ -45,7 +45,7 @@ describe("files swapped for FIFOs while the server mirrors the tree", () => {
   test("the call answers (FIFOs are left out), and the server still serves", async () => {
     countBadInput();
     const token = newToken("fifo");
-    const call = server.client.callTool({ name: "delegate", arguments: fakeCall(scratch, token, {}, { isolation: "mirror" }) }, undefined, { timeout: 45_000 });
+    const call = server.client.callTool({ name: "delegate", arguments: fakeCall(scratch, token, {}, { isolation: "mirror" }) }, { timeout: 45_000 });
     // The attacker: replace files by FIFOs (atomic rename), from the last one back, while the copy runs.
     const swapper = spawn("python3", ["-c", `import os\nd=${JSON.stringify(path.join(scratch.root, "d"))}\nfor i in reversed(range(${N})):\n  t=os.path.join(d,"t%05d"%i); os.mkfifo(t); os.rename(t, os.path.join(d,"f%05d"%i))`], { stdio: "inherit" });
     let outcome: string;
@@ -57,7 +57,7 @@ describe("files swapped for FIFOs while the server mirrors the tree", () => {
     }
     await stop(swapper);
     expect(outcome).toStartWith("answered");
-    await server.client.callTool({ name: "list_agents", arguments: {} }, undefined, { timeout: 15_000 });
+    await server.client.callTool({ name: "list_agents", arguments: {} }, { timeout: 15_000 });
     await afterCase(server, token);
   }, 120_000);
 });

@@ -100,7 +100,7 @@ function codexGitCalls(): string[][] {
 }
 
 test("a repository a none-writer planted in a subdirectory: a later none call there is refused, the filter never runs", async () => {
-  const first: any = await server.client.callTool({ name: "delegate", arguments: { agent: "writer", persona: "You run commands.", sandbox_mode: "workspace-write", approval_policy: "never", task: "PLANT-IT:sub", isolation: "none" } }, undefined, { timeout: 120_000 });
+  const first: any = await server.client.callTool({ name: "delegate", arguments: { agent: "writer", persona: "You run commands.", sandbox_mode: "workspace-write", approval_policy: "never", task: "PLANT-IT:sub", isolation: "none" } }, { timeout: 120_000 });
   expect(first.isError).toBeFalsy();
   expect(lastOutput).toContain("PLANTED"); // the attack really planted the repository
   expect(existsSync(path.join(root, "sub", ".git", "config"))).toBe(true);
@@ -108,14 +108,14 @@ test("a repository a none-writer planted in a subdirectory: a later none call th
   const calls = codexGitCalls();
 
   countBadInput();
-  const second: any = await server.client.callTool({ name: "delegate", arguments: { agent: "review", task: "review sub/", cwd: path.join(root, "sub") } }, undefined, { timeout: 120_000 });
+  const second: any = await server.client.callTool({ name: "delegate", arguments: { agent: "review", task: "review sub/", cwd: path.join(root, "sub") } }, { timeout: 120_000 });
   expect(existsSync(marker)).toBe(false); // without the fix: codex's `git status` in sub/ ran the planted filter
   expect(second.isError).toBe(true);
   expect(text(second)).toContain(`git directory "${path.join(root, "sub", ".git")}"`);
   expect(text(second)).toContain('isolation "worktree" or "mirror"');
   expect(existsSync(marker)).toBe(false);
   // The same directory with isolation "mirror": the planted .git is left out and codex's git sees no repository.
-  const mirrored: any = await server.client.callTool({ name: "delegate", arguments: { agent: "review", task: "review sub/", cwd: path.join(root, "sub"), isolation: "mirror" } }, undefined, { timeout: 120_000 });
+  const mirrored: any = await server.client.callTool({ name: "delegate", arguments: { agent: "review", task: "review sub/", cwd: path.join(root, "sub"), isolation: "mirror" } }, { timeout: 120_000 });
   expect(mirrored.isError).toBeFalsy();
   expect(mirrored.structuredContent.ok).toBe(true);
   expect(existsSync(marker)).toBe(false);
@@ -127,7 +127,7 @@ test("a repository a none-writer planted in a subdirectory: a later none call th
 test("a root in no repository: codex's git is shown none, so a .git the sub-agent makes in its cwd is never read", async () => {
   await rm(gitLog, { force: true });
   lastOutput = "";
-  const first: any = await server.client.callTool({ name: "delegate", arguments: { agent: "writer", persona: "You run commands.", sandbox_mode: "workspace-write", approval_policy: "never", task: "PLANT-IT:.", isolation: "none", cwd: bare } }, undefined, { timeout: 120_000 });
+  const first: any = await server.client.callTool({ name: "delegate", arguments: { agent: "writer", persona: "You run commands.", sandbox_mode: "workspace-write", approval_policy: "never", task: "PLANT-IT:.", isolation: "none", cwd: bare } }, { timeout: 120_000 });
   expect(first.isError).toBeFalsy();
   expect(first.structuredContent.ok).toBe(true); // codex runs fine with "not a git repository"
   // Whatever git codex ran (0.171 runs none when it finds no .git), it was shown no repository.
@@ -139,7 +139,7 @@ test("a root in no repository: codex's git is shown none, so a .git the sub-agen
   expect(lastOutput).toContain("Read-only file system"); // the plant really ran, and the sandbox said no
   expect(lastOutput).not.toContain("PLANTED");
   expect(existsSync(path.join(bare, ".git"))).toBe(false);
-  const second: any = await server.client.callTool({ name: "delegate", arguments: { agent: "review", task: "review", cwd: bare } }, undefined, { timeout: 120_000 });
+  const second: any = await server.client.callTool({ name: "delegate", arguments: { agent: "review", task: "review", cwd: bare } }, { timeout: 120_000 });
   expect(second.isError).toBeFalsy();
   expect(existsSync(marker)).toBe(false);
   // The server left nothing in TMPDIR (codex's own bwrap mount targets aside).
@@ -149,21 +149,21 @@ test("a root in no repository: codex's git is shown none, so a .git the sub-agen
 
 test("the README's set-up: review in a project below a root of projects is served at once; after a writer worked in the root, it is refused", async () => {
   await rm(gitLog, { force: true });
-  const first: any = await server.client.callTool({ name: "delegate", arguments: { agent: "review", task: "review the last commit", cwd: project } }, undefined, { timeout: 120_000 });
+  const first: any = await server.client.callTool({ name: "delegate", arguments: { agent: "review", task: "review the last commit", cwd: project } }, { timeout: 120_000 });
   expect(first.isError).toBeFalsy();
   expect(first.structuredContent.ok).toBe(true);
   // codex's own git was shown the project's repository.
   const calls = codexGitCalls();
   for (const call of calls) expect(call[1]).toBe(path.join(project, ".git"));
   // A writer in the root of projects could rewrite every project's .git/config: from now on none is refused there.
-  const writer: any = await server.client.callTool({ name: "delegate", arguments: { agent: "writer", persona: "You run commands.", sandbox_mode: "workspace-write", approval_policy: "never", task: "say done", isolation: "none", cwd: projects } }, undefined, { timeout: 120_000 });
+  const writer: any = await server.client.callTool({ name: "delegate", arguments: { agent: "writer", persona: "You run commands.", sandbox_mode: "workspace-write", approval_policy: "never", task: "say done", isolation: "none", cwd: projects } }, { timeout: 120_000 });
   expect(writer.isError).toBeFalsy();
   countBadInput();
-  const after: any = await server.client.callTool({ name: "delegate", arguments: { agent: "review", task: "review the last commit", cwd: project } }, undefined, { timeout: 120_000 });
+  const after: any = await server.client.callTool({ name: "delegate", arguments: { agent: "review", task: "review the last commit", cwd: project } }, { timeout: 120_000 });
   expect(after.isError).toBe(true);
   expect(text(after)).toContain(`below "${projects}"`);
   expect(text(after)).toContain('hint: use isolation "worktree" or "mirror"');
-  const mirrored: any = await server.client.callTool({ name: "delegate", arguments: { agent: "review", task: "review", cwd: project, isolation: "mirror" } }, undefined, { timeout: 120_000 });
+  const mirrored: any = await server.client.callTool({ name: "delegate", arguments: { agent: "review", task: "review", cwd: project, isolation: "mirror" } }, { timeout: 120_000 });
   expect(mirrored.structuredContent.ok).toBe(true);
   expect(existsSync(marker)).toBe(false);
 }, 240_000);

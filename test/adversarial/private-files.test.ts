@@ -72,7 +72,7 @@ describe("planted files are refused, never followed, never waited on", () => {
   test("a FIFO where the last message is read: the call answers, fails, and says why", async () => {
     countBadInput();
     const token = newToken("fifo-last");
-    const result: any = await server.client.callTool({ name: "delegate", arguments: fakeCall(scratch, token, { plantLastMessage: "fifo" }) }, undefined, { timeout: 30_000 });
+    const result: any = await server.client.callTool({ name: "delegate", arguments: fakeCall(scratch, token, { plantLastMessage: "fifo" }) }, { timeout: 30_000 });
     expect(result.isError).toBe(true);
     expect(result.structuredContent.ok).toBe(false);
     expect(result.structuredContent.notes.join(" ")).toContain("a FIFO");
@@ -102,7 +102,7 @@ describe("planted files are refused, never followed, never waited on", () => {
   test("a FIFO planted at events.jsonl: the call answers (no hang holding the slot), and the next call runs", async () => {
     countBadInput();
     const token = newToken("fifo-events");
-    const result: any = await server.client.callTool({ name: "delegate", arguments: fakeCall(scratch, token, { plantEvents: { runsDir, kind: "fifo" } }) }, undefined, { timeout: 30_000 });
+    const result: any = await server.client.callTool({ name: "delegate", arguments: fakeCall(scratch, token, { plantEvents: { runsDir, kind: "fifo" } }) }, { timeout: 30_000 });
     expect(result.structuredContent.notes.join(" ")).toContain("run record could not be written");
     const next: any = await server.client.callTool({ name: "delegate", arguments: fakeCall(scratch, newToken("after-fifo")) });
     expect(next.isError).toBeFalsy();

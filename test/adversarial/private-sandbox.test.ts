@@ -73,7 +73,7 @@ describe("a workspace-write sub-agent cannot write the server's private work dir
       const result: any = await server.client.callTool({
         name: "delegate",
         arguments: { agent: "attacker", persona: "You run commands.", sandbox_mode: "workspace-write", approval_policy: "never", task: "run it", isolation },
-      }, undefined, { timeout: 120_000 });
+      }, { timeout: 120_000 });
       expect(result.structuredContent.final_message).toBe("sub-agent finished");
       // Out of /tmp, TMPDIR and the root, the work directory is private: no warning.
       expect(server.stderr()).not.toContain("is not private");

@@ -6,6 +6,7 @@ import {
   countBadInput, fakePersona, newToken, processesWith, startRawServer, useScratch, waitFor, type RawServer,
 } from "./harness.ts";
 import { readdir } from "node:fs/promises";
+import { MAX_LINE_BYTES } from "../../src/transport.ts";
 
 const scratch = useScratch(import.meta.file);
 let raw: RawServer;
@@ -113,6 +114,20 @@ describe("malformed frames", () => {
     await stillServing();
   });
 
+  test("a line over 10 MiB gets an Invalid Request error (id null); the connection stays open and the next line is served", async () => {
+    countBadInput();
+    const head = '{"jsonrpc":"2.0","id":"huge","method":"tools/call","params":{"name":"list_agents","arguments":{"x":"';
+    const tail = '"}}}\n';
+    const filler = Buffer.alloc(MAX_LINE_BYTES + 1 - head.length - tail.length + 1, "a");
+    const frames = await answersTo(Buffer.concat([Buffer.from(head), filler, Buffer.from(tail)]));
+    expect(frames).toHaveLength(1);
+    expect(frames[0].id).toBe(null);
+    expect(frames[0].error.code).toBe(-32600);
+    expect(frames[0].error.message).toContain(`${MAX_LINE_BYTES} bytes`);
+    expect(frames.some((f) => f.id === "huge")).toBe(false);
+    await stillServing();
+  });
+
   test("blank lines and CRLF line ends are tolerated", async () => {
     countBadInput();
     raw.write("\r\n");
@@ -196,10 +211,9 @@ describe("bad tool calls", () => {
     expectNamedError(await call("t7", { name: "delegate" }), "agent");
     const notObject = await call("t8", { name: "delegate", arguments: "agent=explain" });
     expect(notObject.error !== undefined || notObject.result.isError === true).toBe(true);
-    // JSON-RPC would say -32602 (Invalid params); the SDK answers a request that fails its schema with -32603.
-    // Either way it is an error frame for this id, and the server goes on.
+    // JSON-RPC 2.0: Invalid params, for this id; and the server goes on.
     const noName = await call("t9", { arguments: {} });
-    expect([-32602, -32603]).toContain(noName.error.code);
+    expect(noName.error.code).toBe(-32602);
     await stillServing();
   });
 

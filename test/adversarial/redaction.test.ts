@@ -66,7 +66,6 @@ describe("secrets a sub-agent prints or writes are redacted everywhere the serve
     const files = { "deploy/settings.yaml": `${PRINTED.join("\n")}\n`, "scripts/run.sh": `#!/bin/sh\n${PRINTED.map((p) => `echo ${p}`).join("\n")}\n` };
     const result: any = await server.client.callTool(
       { name: "delegate", arguments: fakeCall(scratch, token, { secrets: PRINTED, writeFiles: files }, { isolation: "worktree" }) },
-      undefined,
       { onprogress: (p) => void progress.push(String(p.message ?? "")) },
     );
     const out = result.structuredContent;

@@ -36,7 +36,7 @@ beforeAll(async () => {
 
 async function delegateCollecting(args: Record<string, unknown>): Promise<{ result: any; progress: string[] }> {
   const progress: string[] = [];
-  const result = await server.client.callTool({ name: "delegate", arguments: args }, undefined, {
+  const result = await server.client.callTool({ name: "delegate", arguments: args }, {
     onprogress: (p) => void progress.push(String(p.message ?? "")),
   });
   return { result, progress };

@@ -9,7 +9,7 @@ import { mkdir, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { SERVER_INSTRUCTIONS } from "../../src/server.ts";
 import { expectClientCutsCall, integrationSnippet, runClient, shellWords, SLOW_TASK, SUBAGENT_MARKER } from "../helpers/client-world.ts";
-import { clientBin, clientSuite, expectReviewRanWithKey, tappedDelegateTest } from "../helpers/client-suite.ts";
+import { clientBin, clientSuite, expectReviewRanWithKey, LONG_TASK, tappedDelegateTest } from "../helpers/client-suite.ts";
 import { anthropicToolNames, plannedToolCalls, startAnthropicMock, type AnthropicMock } from "../helpers/mock-anthropic.ts";
 
 const CLAUDE = clientBin("claude");
@@ -106,13 +106,17 @@ describe("Claude Code, configured as docs/INTEGRATION.md says", () => {
     expect(result.permission_denials.map((d: any) => d.tool_name)).toContain("mcp__subagents__list_agents");
   }, 120_000);
 
-  tappedDelegateTest(world, "claude", "2025-11-25", async (executable) => {
-    const config = path.join(world.scratch, "claude-tapped.json");
-    await writeFile(config, JSON.stringify({ mcpServers: { subagents: { command: executable, env: { CODEX_SUBAGENTS_ROOTS: world.root } } } }));
-    plan = [SELECT, { name: "mcp__subagents__delegate", input: { agent: "review", task: "review the last commit" } }];
-    const { run, result } = await claudeP([...allowedToolsArgs(), "--mcp-config", config, "--strict-mcp-config"]);
-    return { run, output: result.result };
-  });
+  // MCP_PROTOCOL_NEGOTIATION: "auto" (what 2.1.328 does when it is unset) probes server/discover in a second,
+  // short-lived copy of the server and takes 2026-07-28; "legacy" opens with initialize.
+  for (const [negotiation, protocolVersion] of [["legacy", "2025-11-25"], ["auto", "2026-07-28"]] as const) {
+    tappedDelegateTest(world, `claude-${negotiation}`, protocolVersion, async (executable) => {
+      const config = path.join(world.scratch, "claude-tapped.json");
+      await writeFile(config, JSON.stringify({ mcpServers: { subagents: { command: executable, env: { CODEX_SUBAGENTS_ROOTS: world.root } } } }));
+      plan = [SELECT, { name: "mcp__subagents__list_agents", input: {} }, { name: "mcp__subagents__delegate", input: { agent: "review", task: LONG_TASK } }];
+      const { run, result } = await claudeP([...allowedToolsArgs(), "--mcp-config", config, "--strict-mcp-config"], { MCP_PROTOCOL_NEGOTIATION: negotiation });
+      return { run, output: result.result };
+    }, `MCP_PROTOCOL_NEGOTIATION=${negotiation}`);
+  }
 
   test("a call cut by MCP_TOOL_TIMEOUT ends the sub-agent: its run record says cancelled, no codex is left, the model reads a timeout", async () => {
     const timeoutVar = /^([A-Z_]+)=(\d+) claude$/.exec(integrationSnippet("claude-timeout").trim());

@@ -8,10 +8,13 @@
 import { describe, expect, test } from "bun:test";
 import { readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
+import { HEARTBEAT_MS } from "../../src/tools/delegate.ts";
 import {
   expectClientCutsCall,
+  expectProgressDuring,
   expectTappedCalls,
   integrationSnippet,
+  MODERN_REVISION,
   readTap,
   runClient,
   sleepTask,
@@ -19,7 +22,7 @@ import {
   SUBAGENT_MARKER,
   takeCutEvidence,
 } from "../helpers/client-world.ts";
-import { clientSuite } from "../helpers/client-suite.ts";
+import { clientSuite, LONG_TASK } from "../helpers/client-suite.ts";
 import { assistantMessage, functionCall, functionCallOutputs, type OutputItem, type RecordedRequest } from "../helpers/mock-model.ts";
 import { codexBin } from "../helpers/paths.ts";
 
@@ -34,15 +37,18 @@ async function topLevel(req: RecordedRequest): Promise<OutputItem[]> {
   return [assistantMessage(`FINAL\n${outputs.map((o) => o.output).join("\n---\n")}`)];
 }
 
-/** One top-level `codex exec` with the guide's entry (through a tap) added to this world's config.toml for the run. */
-async function codexExec(edit: (toml: string) => string = (t) => t) {
+/**
+ * One top-level `codex exec` with the guide's entry (through a tap) added to this world's config.toml for the run;
+ * `codexArgs` go before `exec` (e.g. `--enable FEATURE`).
+ */
+async function codexExec(edit: (toml: string) => string = (t) => t, codexArgs: string[] = []) {
   const tapped = await world.tapped(`codex-${Date.now()}`);
   const entry = edit(world.realize(integrationSnippet("codex-config"), tapped.executable));
   const configFile = path.join(world.codexHome.dir, "config.toml");
   const original = await readFile(configFile, "utf8");
   await writeFile(configFile, `${original}\n${entry}\n`);
   try {
-    const run = await runClient(codexBin, ["exec", "--json", "--skip-git-repo-check", "-C", world.root, "use the sub-agents"], { env: world.env, cwd: world.root });
+    const run = await runClient(codexBin, [...codexArgs, "exec", "--json", "--skip-git-repo-check", "-C", world.root, "use the sub-agents"], { env: world.env, cwd: world.root });
     const finals = run.stdout.split("\n").filter((l) => l.includes('"agent_message"')).map((l) => JSON.parse(l).item.text as string);
     return { run, final: finals.join("\n"), tap: await readTap(tapped.log) };
   } finally {
@@ -71,6 +77,19 @@ describe("Codex as the client, with the guide's complete entry", () => {
     expect(run.code).toBe(0);
     expect(tap.calls.length).toBe(3);
     for (let i = 1; i < tap.calls.length; i++) expect(tap.calls[i]!.at).toBeGreaterThanOrEqual(tap.calls[i - 1]!.answeredAt!);
+  }, 120_000);
+
+  test("with the mcp_2026_07_28 feature and CODEX_MCP_PROTOCOL_VERSION in the entry's env it speaks 2026-07-28: list_agents, and progress on a long delegate", async () => {
+    calls = [{ name: "list_agents", args: {} }, { name: "delegate", args: { agent: "review", task: LONG_TASK } }];
+    const { run, final, tap } = await codexExec((t) => {
+      expect(t).toContain("[mcp_servers.subagents.env]\n");
+      return t.replace("[mcp_servers.subagents.env]\n", `[mcp_servers.subagents.env]\n${integrationSnippet("codex-config-2026").trim()}\n`);
+    }, ["--enable", "mcp_2026_07_28"]);
+    expect(run.code).toBe(0);
+    expect(final).toMatch(new RegExp(`"final_message":\\s*"${SUBAGENT_MARKER}`));
+    expect(final).toMatch(/"name": ?"review"/);
+    expectTappedCalls(tap, MODERN_REVISION, 2);
+    expectProgressDuring(tap, tap.calls.find((c) => c.params.name === "delegate")!, HEARTBEAT_MS);
   }, 120_000);
 
   test("tool_timeout_sec is a hard limit despite progress: the cut call ends the sub-agent, cancelled, nothing left", async () => {

@@ -7,9 +7,12 @@
 import { beforeAll, describe, expect, test } from "bun:test";
 import { writeFile } from "node:fs/promises";
 import path from "node:path";
+import { HEARTBEAT_MS } from "../../src/tools/delegate.ts";
 import {
   codexProcessesOf,
+  expectProgressDuring,
   integrationSnippet,
+  MODERN_REVISION,
   processesOf,
   readTap,
   runClient,
@@ -18,7 +21,7 @@ import {
   SUBAGENT_MARKER,
   waitFor,
 } from "../helpers/client-world.ts";
-import { clientBin, clientSuite, expectReviewRanWithKey } from "../helpers/client-suite.ts";
+import { clientBin, clientSuite, expectReviewRanWithKey, LONG_TASK } from "../helpers/client-suite.ts";
 
 const INSPECTOR = clientBin("mcp-inspector");
 
@@ -89,10 +92,45 @@ describe("MCP Inspector CLI, run as docs/INTEGRATION.md says", () => {
       await writeFile(path.join(world.root, "mcp.json"), world.realize(integrationSnippet("mcp-json")));
     }
     const tap = await readTap(tapped.log);
-    expect(tap.initialize.protocolVersion).toBe("2025-11-25");
+    expect(tap.opening).toEqual({ method: "initialize", protocolVersion: "2025-11-25" });
     expect(tap.calls.length).toBe(1);
     expect(tap.calls[0]!.params._meta?.progressToken).toBeUndefined();
   }, 120_000);
+
+  // Its --protocol-era: "modern" speaks 2026-07-28 only, "auto" negotiates it; without it, the 2025 handshake.
+  for (const era of [undefined, "modern", "auto"] as const) {
+    const label = era ? `--protocol-era ${era}` : "no --protocol-era";
+    test(`${label}: the guide's delegate call, list_agents and tools/list --strict work, and --tool-metadata progressToken=1 gets progress on a long call`, async () => {
+      const tapped = await world.tapped(`inspector-${era ?? "default"}`);
+      await writeFile(path.join(world.root, "mcp.json"), world.realize(integrationSnippet("mcp-json"), tapped.executable));
+      const withEra = (c: string) => (era ? c.replace(" --method ", ` --protocol-era ${era} --method `) : c);
+      try {
+        const delegated = await inspector(undefined, withEra);
+        expect(delegated.run.code).toBe(0);
+        expect(delegated.result.structuredContent.final_message).toBe(`${SUBAGENT_MARKER} from review`);
+        const listed = await inspector("--method tools/call --tool-name list_agents", withEra);
+        expect(listed.result.structuredContent.agents.map((a: any) => a.name)).toContain("review");
+        const strict = await inspector("--method tools/list --strict", withEra);
+        expect(strict.run.code).toBe(0);
+        expect(strict.run.stderr).not.toContain("Warning");
+        const long = await inspector(`--method tools/call --tool-name delegate --tool-arg agent=review --tool-arg "task=${LONG_TASK}" --tool-metadata progressToken=1`, withEra);
+        expect(long.run.code).toBe(0);
+        expect(long.result.structuredContent.final_message).toBe(`${SUBAGENT_MARKER} from review`);
+      } finally {
+        await writeFile(path.join(world.root, "mcp.json"), world.realize(integrationSnippet("mcp-json")));
+      }
+      const tap = await readTap(tapped.log);
+      if (era) {
+        expect(tap.opening).toEqual({ method: "server/discover", protocolVersion: MODERN_REVISION });
+        expect(tap.initialize).toBeNull();
+        for (const call of tap.calls) expect(call.params._meta?.["io.modelcontextprotocol/protocolVersion"]).toBe(MODERN_REVISION);
+      } else {
+        expect(tap.opening).toEqual({ method: "initialize", protocolVersion: "2025-11-25" });
+      }
+      expect(tap.calls.length).toBe(3);
+      expectProgressDuring(tap, tap.calls[2]!, HEARTBEAT_MS);
+    }, 120_000);
+  }
 
   test("its fixed 60 s limit cuts a longer call, and that ends the sub-agent: the run record says cancelled, no codex is left", async () => {
     const before = (await runResults(world.runsDir)).length;

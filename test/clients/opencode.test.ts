@@ -9,7 +9,7 @@ import { writeFile } from "node:fs/promises";
 import path from "node:path";
 import { HEARTBEAT_MS } from "../../src/tools/delegate.ts";
 import { expectClientCutsCall, integrationSnippet, runClient, runResults, sleepTask, SLOW_TASK, SUBAGENT_MARKER } from "../helpers/client-world.ts";
-import { clientBin, clientSuite, expectReviewRanWithKey, tappedDelegateTest } from "../helpers/client-suite.ts";
+import { clientBin, clientSuite, expectReviewRanWithKey, LONG_TASK, tappedDelegateTest } from "../helpers/client-suite.ts";
 import { anthropicToolNames, plannedToolCalls, startAnthropicMock, type AnthropicMock } from "../helpers/mock-anthropic.ts";
 
 const OPENCODE = clientBin("opencode");
@@ -65,8 +65,10 @@ describe("opencode, configured as docs/INTEGRATION.md says", () => {
     await expectReviewRanWithKey(world);
   }, 120_000);
 
+  // opencode 1.18.33 negotiates within initialize only (its binary has no server/discover): 2025-11-25, also against
+  // a server that offers 2026-07-28.
   tappedDelegateTest(world, "opencode", "2025-11-25", async (executable) => {
-    const { run, text } = await opencodeRun({ executable, plan: [{ name: "subagents_delegate", input: { agent: "review", task: "review the last commit" } }] });
+    const { run, text } = await opencodeRun({ executable, plan: [{ name: "subagents_list_agents", input: {} }, { name: "subagents_delegate", input: { agent: "review", task: LONG_TASK } }] });
     return { run, output: text };
   });
 

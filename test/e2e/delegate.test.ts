@@ -1,13 +1,14 @@
 /**
  * The proof that delegation works: the built server, driven through the official MCP client, runs the REAL codex
- * against a mock model on 127.0.0.1.
+ * against a mock model on 127.0.0.1. Twice: a client of the 2025 handshake (`initialize`) and one that negotiates
+ * (`auto`: it probes `server/discover` and takes the 2026-07-28 revision).
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { mkdtemp, realpath, writeFile, mkdir } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { makeCodexHome, type CodexHome } from "../helpers/codex-home.ts";
-import type { ConnectedServer } from "../helpers/mcp-client.ts";
+import type { ConnectedServer, ProtocolEra } from "../helpers/mcp-client.ts";
 import { assistantMessage, developerMessages, startMockModel, userMessages, type MockModel } from "../helpers/mock-model.ts";
 import { codexBin } from "../helpers/paths.ts";
 import { starterPersonaFirstLine } from "../helpers/agents.ts";
@@ -16,7 +17,8 @@ import { closeServerWorld, serveWithCodexHome } from "../helpers/codex-server.ts
 let mock: MockModel;
 let home: CodexHome;
 let workDir: string;
-let server: ConnectedServer;
+const servers = new Map<ProtocolEra, ConnectedServer>();
+const ERAS: readonly ProtocolEra[] = ["legacy", "auto"];
 
 beforeAll(async () => {
   mock = await startMockModel((req) => {
@@ -29,11 +31,12 @@ beforeAll(async () => {
   home = await makeCodexHome({ baseUrl: mock.baseUrl });
   workDir = await realpath(await mkdtemp(path.join(os.tmpdir(), "cs-e2e-work-")));
   await mkdir(path.join(workDir, "sub"));
-  server = await serveWithCodexHome(home, ["--root", workDir, "--codex", codexBin], workDir);
+  for (const era of ERAS) servers.set(era, await serveWithCodexHome(home, ["--root", workDir, "--codex", codexBin], workDir, {}, era));
 });
 
 afterAll(async () => {
-  await closeServerWorld({ server, mock, home }, workDir);
+  for (const server of servers.values()) await server.close();
+  await closeServerWorld({ mock, home }, workDir);
 });
 
 function structured(result: any): any {
@@ -41,7 +44,13 @@ function structured(result: any): any {
   return result.structuredContent;
 }
 
-describe("delegate with the real codex", () => {
+describe.each(ERAS)("delegate with the real codex (%s client)", (era) => {
+  const server = { get client() { return servers.get(era)!.client; } };
+
+  test("the client speaks the revision it negotiated", () => {
+    expect(server.client.getProtocolEra()).toBe(era === "auto" ? "modern" : "legacy");
+  });
+
   test("review agent: final answer, thread id and usage come back; persona and task reach the model", async () => {
     const before = mock.requests.length;
     const result: any = await server.client.callTool({ name: "delegate", arguments: { agent: "review", task: "Review the last commit please" } });

@@ -160,6 +160,7 @@ const HANDLED = new Set([
   ...["gemini-settings", "gemini-trust"],
   ...["opencode-config"],
   ...["inspector-call"],
+  ...["codex-config-2026"],
 ]);
 
 describe("snippet markers", () => {

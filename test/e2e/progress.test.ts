@@ -55,7 +55,7 @@ describe("a slow delegation with a progress token", () => {
     server = await start();
     server.client.onerror = (error) => clientErrors.push(error);
     startedAt = Date.now();
-    result = await server.client.callTool({ name: "delegate", arguments: delegateArgs("run the tests") }, undefined, {
+    result = await server.client.callTool({ name: "delegate", arguments: delegateArgs("run the tests") }, {
       onprogress: (p) => seen.push({ at: Date.now(), progress: p.progress, message: p.message }),
       timeout: 60_000,
     });
@@ -117,7 +117,7 @@ describe("a queued call", () => {
     const second: Seen[] = [];
     let firstRunning!: () => void;
     const running = new Promise<void>((resolve) => (firstRunning = resolve));
-    const one = server().client.callTool({ name: "delegate", arguments: delegateArgs("first total_ms=3000") }, undefined, {
+    const one = server().client.callTool({ name: "delegate", arguments: delegateArgs("first total_ms=3000") }, {
       onprogress: (p) => {
         first.push({ at: Date.now(), progress: p.progress, message: p.message });
         firstRunning();
@@ -126,7 +126,7 @@ describe("a queued call", () => {
     });
     // The first call holds the only slot once it reports anything.
     await running;
-    const two = server().client.callTool({ name: "delegate", arguments: delegateArgs("second total_ms=500") }, undefined, {
+    const two = server().client.callTool({ name: "delegate", arguments: delegateArgs("second total_ms=500") }, {
       onprogress: (p) => second.push({ at: Date.now(), progress: p.progress, message: p.message }),
       timeout: 60_000,
     });

@@ -71,7 +71,6 @@ function git(cwd: string, ...args: string[]): string {
 function delegateTest(extra: Record<string, unknown> = {}) {
   return world.server.client.callTool(
     { name: "delegate", arguments: { agent: "test", cwd: repo, worktree_deps: ["auto"], task: "Run the project's tests and add one.", ...extra } },
-    undefined,
     { timeout: 120_000 },
   );
 }
@@ -180,7 +179,7 @@ describe("worktree_deps and spare worktrees with the real codex", () => {
   test("doctor reports a spare worktree while a server keeps one (the check can fail)", async () => {
     const running = await serveInRepo(world.home, { root: scratch, repo, serverTmp }, path.join(scratch, "runs"));
     try {
-      const result: any = await running.client.callTool({ name: "delegate", arguments: { agent: "test", cwd: repo, task: "again" } }, undefined, { timeout: 120_000 });
+      const result: any = await running.client.callTool({ name: "delegate", arguments: { agent: "test", cwd: repo, task: "again" } }, { timeout: 120_000 });
       expect(result.structuredContent.ok).toBe(true);
       expect(await waitFor(async () => (await entries()).length === 1, 20_000)).toBe(true);
       const doctor = spawnSync(serverCommand([]).command, [...serverCommand([]).args.slice(0, -1), "doctor", "--json", "--codex", codexBin, "--root", scratch], {

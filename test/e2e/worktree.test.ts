@@ -62,7 +62,6 @@ function delegateWorktree() {
         task: "Add notes/new.md and append a line to README.md.",
       },
     },
-    undefined,
     { timeout: 120_000 },
   );
 }

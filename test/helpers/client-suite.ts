@@ -2,7 +2,9 @@
 // before the file's tests and closed after them; and the checks that several clients' tests make in the same words.
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import path from "node:path";
+import { HEARTBEAT_MS } from "../../src/tools/delegate.ts";
 import {
+  expectProgressDuring,
   expectTappedCalls,
   makeClientWorld,
   newCutWatch,
@@ -10,6 +12,7 @@ import {
   processesOf,
   readTap,
   runResults,
+  sleepTask,
   SUBAGENT_MARKER,
   takeCutEvidence,
   type ClientRun,
@@ -66,18 +69,25 @@ export async function expectReviewRanWithKey(world: ClientWorld): Promise<void> 
   expect(await processesOf(world.codexHome.dir)).toEqual([]);
 }
 
+/** A task the sub-agent takes longer than one heartbeat over (src/tools/delegate.ts HEARTBEAT_MS) to answer. */
+export const LONG_TASK = sleepTask(HEARTBEAT_MS + 2000);
+
 /**
  * The test the Claude Code, Gemini CLI and opencode files share: `delegateThrough(executable)` points the client at a
- * tapped server and runs its one delegate to review, which must end well with the sub-agent's answer in `output`; the
- * tap must show `protocolVersion` in initialize and a progress token on the call. Call it inside the file's describe.
+ * tapped server and has its model call list_agents, then delegate to review with LONG_TASK; the run must end well
+ * with the agents and the sub-agent's answer in `output`. The tap must show how the client opened (`protocolVersion`
+ * through `initialize`, or `server/discover` for 2026-07-28), a progress token on both calls, and on the long one a
+ * heartbeat while it ran. `label` names the client's setting, when one chose the revision.
  */
-export function tappedDelegateTest(world: ClientWorld, name: string, protocolVersion: string, delegateThrough: (executable: string) => Promise<{ run: ClientRun; output: string }>): void {
-  test(`what it sends (seen through a tap): protocol ${protocolVersion}, a progress token on every call`, async () => {
+export function tappedDelegateTest(world: ClientWorld, name: string, protocolVersion: string, delegateThrough: (executable: string) => Promise<{ run: ClientRun; output: string }>, label = ""): void {
+  test(`what it sends (seen through a tap)${label ? ` with ${label}` : ""}: protocol ${protocolVersion}, a progress token on every call, progress on a long one`, async () => {
     const tapped = await world.tapped(name);
     const { run, output } = await delegateThrough(tapped.executable);
     expect(run.code).toBe(0);
     expect(output).toContain(SUBAGENT_MARKER);
+    expect(output).toMatch(/"name": ?"review"/);
     const tap = await readTap(tapped.log);
-    expectTappedCalls(tap, protocolVersion, 1);
+    expectTappedCalls(tap, protocolVersion, 2);
+    expectProgressDuring(tap, tap.calls.at(-1)!, HEARTBEAT_MS);
   }, 120_000);
 }

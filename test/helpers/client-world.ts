@@ -278,19 +278,49 @@ export async function expectClientCutsCall(world: ClientWorld, watch: CutWatch, 
 }
 
 export interface TapLog {
-  /** The client's initialize params (protocolVersion, capabilities, clientInfo). */
+  /**
+   * How the client opened the connection: the protocol version of its `initialize` (2025 revisions), or the one in
+   * the `_meta` envelope of its `server/discover` (2026-07-28). The first of either (a client that probes sends
+   * `server/discover` first, maybe from a second copy of the server); null when neither was sent.
+   */
+  opening: { method: "initialize" | "server/discover"; protocolVersion: string } | null;
+  /** The client's initialize params (protocolVersion, capabilities, clientInfo), or null when it sent none. */
   initialize: any;
   /** Every tools/call the client sent, with when it arrived and when the server answered it. */
   calls: Array<{ at: number; answeredAt: number | null; params: any }>;
   /** Every notification the client sent (e.g. notifications/cancelled). */
   notifications: Array<{ at: number; method: string; params: any }>;
+  /** Every notifications/progress the server sent, with when. */
+  progress: Array<{ at: number; params: any }>;
 }
 
-/** What a tap shows a client sent: `protocolVersion` in initialize, `callCount` tools/calls, a progress token on each. */
+/** The protocol revision without `initialize`, and the `_meta` key that names it on every request. */
+export const MODERN_REVISION = "2026-07-28";
+const PROTOCOL_VERSION_META = "io.modelcontextprotocol/protocolVersion";
+
+/**
+ * What a tap shows a client sent: it opened with `protocolVersion` (through `initialize`, or for 2026-07-28 through
+ * `server/discover` with every call carrying that version in its envelope), `callCount` tools/calls, a progress token
+ * on each.
+ */
 export function expectTappedCalls(tap: TapLog, protocolVersion: string, callCount: number): void {
-  expect(tap.initialize.protocolVersion).toBe(protocolVersion);
+  expect(tap.opening).toEqual({ method: protocolVersion === MODERN_REVISION ? "server/discover" : "initialize", protocolVersion });
   expect(tap.calls.length).toBe(callCount);
-  for (const call of tap.calls) expect(call.params._meta?.progressToken).toBeDefined();
+  for (const call of tap.calls) {
+    expect(call.params._meta?.progressToken).toBeDefined();
+    if (protocolVersion === MODERN_REVISION) expect(call.params._meta?.[PROTOCOL_VERSION_META]).toBe(protocolVersion);
+  }
+}
+
+/**
+ * The server's progress on a long call reached the client: notifications/progress with the call's own token, sent
+ * while it ran, one of them at least `silentMs` after it arrived (a heartbeat while codex said nothing).
+ */
+export function expectProgressDuring(tap: TapLog, call: TapLog["calls"][number], silentMs: number): void {
+  const token = call.params._meta?.progressToken;
+  expect(token).toBeDefined();
+  const during = tap.progress.filter((p) => p.params.progressToken === token && p.at >= call.at && (call.answeredAt === null || p.at <= call.answeredAt));
+  expect(during.map((p) => p.at - call.at).some((after) => after >= silentMs)).toBe(true);
 }
 
 /** Reads a mcp-tap log. */
@@ -299,9 +329,14 @@ export async function readTap(log: string): Promise<TapLog> {
   const fromClient = lines.filter((l) => l.from === "client").map((l) => ({ at: l.at as number, m: l.message }));
   const answers = new Map<unknown, number>();
   for (const l of lines) if (l.from === "server" && l.message?.id !== undefined && !l.message.method) answers.set(l.message.id, l.at);
+  const first = fromClient.find((c) => c.m?.method === "initialize" || c.m?.method === "server/discover")?.m;
   return {
+    opening: first === undefined ? null : first.method === "initialize"
+      ? { method: "initialize", protocolVersion: first.params?.protocolVersion }
+      : { method: "server/discover", protocolVersion: first.params?._meta?.[PROTOCOL_VERSION_META] },
     initialize: fromClient.find((c) => c.m?.method === "initialize")?.m.params ?? null,
     calls: fromClient.filter((c) => c.m?.method === "tools/call").map((c) => ({ at: c.at, answeredAt: answers.get(c.m.id) ?? null, params: c.m.params })),
     notifications: fromClient.filter((c) => c.m?.method && c.m.id === undefined).map((c) => ({ at: c.at, method: c.m.method, params: c.m.params })),
+    progress: lines.filter((l) => l.from === "server" && l.message?.method === "notifications/progress").map((l) => ({ at: l.at as number, params: l.message.params })),
   };
 }

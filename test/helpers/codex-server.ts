@@ -3,15 +3,19 @@
 import { rm } from "node:fs/promises";
 import path from "node:path";
 import type { CodexHome } from "./codex-home.ts";
-import { connectServer, type ConnectedServer } from "./mcp-client.ts";
+import { connectServer, type ConnectedServer, type ProtocolEra } from "./mcp-client.ts";
 import { serverCommand } from "./server-command.ts";
 
-/** `serve ARGS` in `cwd` with the mock's CODEX_HOME, run records under `$CODEX_HOME/runs`, and `extraEnv` on top. */
-export function serveWithCodexHome(home: CodexHome, args: string[], cwd: string, extraEnv: Record<string, string> = {}): Promise<ConnectedServer> {
+/**
+ * `serve ARGS` in `cwd` with the mock's CODEX_HOME, run records under `$CODEX_HOME/runs`, and `extraEnv` on top;
+ * the client speaks `protocol` (default the 2025 handshake).
+ */
+export function serveWithCodexHome(home: CodexHome, args: string[], cwd: string, extraEnv: Record<string, string> = {}, protocol?: ProtocolEra): Promise<ConnectedServer> {
   return connectServer({
     ...serverCommand(args),
     env: { ...home.env, CODEX_SUBAGENTS_RUNS_DIR: path.join(home.dir, "runs"), ...extraEnv },
     cwd,
+    ...(protocol ? { protocol } : {}),
   });
 }
 

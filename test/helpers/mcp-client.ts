@@ -1,7 +1,15 @@
-// Drive an MCP server over stdio with the official SDK client, the way real clients do.
-import { Client } from "@modelcontextprotocol/sdk/client/index.js";
-import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
+// Drive an MCP server over stdio with the official SDK client, the way real clients do: by default the 2025-era
+// handshake (`initialize`), or the 2026-07-28 revision, negotiated or pinned.
+import { Client } from "@modelcontextprotocol/client";
+import { StdioClientTransport } from "@modelcontextprotocol/client/stdio";
 import { distBinary } from "./paths.ts";
+
+/**
+ * Which protocol revision the client speaks: "legacy" the 2025-era `initialize` handshake (the SDK's default);
+ * "auto" probes `server/discover` first (in a short-lived second copy of the server, as the SDK's stdio client does)
+ * and takes 2026-07-28 when offered; "modern" pins 2026-07-28 (no `initialize` at all).
+ */
+export type ProtocolEra = "legacy" | "auto" | "modern";
 
 export interface ConnectOptions {
   /** Executable to spawn; default the built `dist/codex-subagents`. */
@@ -11,6 +19,8 @@ export interface ConnectOptions {
   /** Extra environment, merged over the SDK's safe defaults (HOME, LOGNAME, PATH, SHELL, TERM, USER). */
   env?: Record<string, string>;
   cwd?: string;
+  /** Default "legacy". */
+  protocol?: ProtocolEra;
 }
 
 export interface ConnectedServer {
@@ -42,7 +52,9 @@ export async function connectServer(opts: ConnectOptions = {}): Promise<Connecte
     stderrText += chunk.toString("utf8");
   });
 
-  const client = new Client({ name: "codex-subagents-tests", version: "0.0.0" });
+  const protocol = opts.protocol ?? "legacy";
+  const mode = protocol === "modern" ? { pin: "2026-07-28" } : protocol;
+  const client = new Client({ name: "codex-subagents-tests", version: "0.0.0" }, { versionNegotiation: { mode } });
   try {
     await client.connect(transport);
   } catch (error) {

@@ -105,7 +105,8 @@ describe("--verify against checksums.txt", () => {
     expect(report.binary).toEqual({ path: good, size: readFileSync(good).length, sha256: goodHash });
     expect(report.build.asset).toBe(asset);
     expect(report.checks.map((c: { id: string }) => c.id)).toEqual(["environment", "build-manifest", "checksum", "signature"]);
-    expect(report.sbom.map((c: { name: string }) => c.name)).toEqual(expect.arrayContaining(["@modelcontextprotocol/sdk", "smol-toml", "yaml", "zod"]));
+    expect(report.sbom.map((c: { name: string }) => c.name)).toEqual(expect.arrayContaining(["@modelcontextprotocol/server", "smol-toml", "yaml", "zod"]));
+    expect(report.sbom.find((c: { name: string }) => c.name === "content-type")).toMatchObject({ compiled_into: "@modelcontextprotocol/server" });
     expect(report.limitations.join(" ")).toContain("can lie about itself");
   });
 
@@ -179,8 +180,10 @@ describe("--verify with a minisign signature of checksums.txt", () => {
 
 describe("--sbom and --version", () => {
   const lock = JSON.parse(readFileSync(join(repoRoot, "package-lock.json"), "utf8")) as { packages: Record<string, { version?: string; dev?: boolean }> };
+  /** The lockfile entry the bundle resolves `name` to: the SDK's own copy of core sits below the server package. */
+  const lockedOf = (name: string) => lock.packages[`node_modules/@modelcontextprotocol/server/node_modules/${name}`] ?? lock.packages[`node_modules/${name}`];
 
-  test("the SBOM names the SDK, zod, yaml and smol-toml at their locked versions, and no devDependency", () => {
+  test("the SBOM names exactly the bundled packages (the MCP server SDK, its core, zod, yaml, smol-toml) at their locked versions, and no devDependency", () => {
     const { code, stdout } = run(good, ["--sbom"]);
     expect(code).toBe(0);
     const bom = JSON.parse(stdout);
@@ -190,14 +193,28 @@ describe("--sbom and --version", () => {
     const byName = new Map<string, { version: string; purl: string; hashes: unknown[] }>(
       libraries.map((c: { group?: string; name: string }) => [c.group ? `${c.group}/${c.name}` : c.name, c]),
     );
-    for (const name of ["@modelcontextprotocol/sdk", "zod", "yaml", "smol-toml"]) {
-      const locked = lock.packages[`node_modules/${name}`]!.version!;
+    expect([...byName.keys()].sort()).toEqual(["@modelcontextprotocol/core", "@modelcontextprotocol/server", "smol-toml", "yaml", "zod"]);
+    for (const name of byName.keys()) {
+      const locked = lockedOf(name)!.version!;
       expect(byName.get(name)?.version).toBe(locked);
       expect(byName.get(name)?.purl).toBe(`pkg:npm/${name.replace("@", "%40")}@${locked}`);
       expect(byName.get(name)?.hashes).toHaveLength(1);
     }
-    for (const name of byName.keys()) expect(lock.packages[`node_modules/${name}`]?.dev ?? false).toBe(false);
+    for (const name of byName.keys()) expect(lockedOf(name)?.dev ?? false).toBe(false);
     for (const dev of ["typescript", "bun-types", "@openai/codex", "deno", "bun"]) expect(byName.has(dev)).toBe(false);
+  });
+
+  test("what the SDK ships compiled into its own files is listed inside it; ajv, left out of the bundle (src/sdk-platform.ts), is in neither", () => {
+    const bom = JSON.parse(run(good, ["--sbom"]).stdout);
+    const server = bom.components.find((c: { name: string }) => c.name === "server");
+    const inside = (server.components ?? []).map((c: { name: string; version?: string }) => `${c.name}@${c.version}`);
+    expect(inside).toEqual(["content-type@1.0.5"]);
+    // What the SBOM says is inside is inside (content-type's own error text), and what it leaves out is not there:
+    // ajv's messages, which the SDK's own platform module would have brought.
+    const bytes = readFileSync(good);
+    expect(bytes.includes("invalid media type")).toBe(true);
+    expect(bytes.includes("must NOT have additional properties")).toBe(false);
+    expect(run(good, ["--version"]).stdout).toContain("bundled: @modelcontextprotocol/server 2.4.0 (with content-type 1.0.5 compiled in), @modelcontextprotocol/core 2.4.0, yaml 2.9.1, zod 4.6.7");
   });
 
   test("--version starts with the version line, then build facts", () => {

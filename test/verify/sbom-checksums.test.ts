@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import { findEntry, formatChecksums, parseChecksums } from "../../src/verify/checksums.ts";
-import { buildSbom, packageDirOf, purlOf, type Lockfile } from "../../src/verify/sbom.ts";
+import { buildSbom, packageDirOf, purlOf, vendoredPackagesOf, type Lockfile } from "../../src/verify/sbom.ts";
 
 const HASH_A = "a".repeat(64);
 const HASH_B = "b".repeat(64);
@@ -61,6 +61,34 @@ describe("SBOM from the metafile and the lockfile", () => {
     ]);
     expect(bom.serialNumber).toMatch(/^urn:uuid:[0-9a-f]{8}-[0-9a-f]{4}-5[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
     expect(buildSbom({ ...base, bundledPaths: ["node_modules/@scope/pkg/a.js", "node_modules/@scope/pkg/node_modules/dep/b.js"] })).toEqual(bom);
+  });
+
+  test("a package's sourcemap sources name what is compiled into it: pnpm's store gives the version, the innermost node_modules the name", () => {
+    expect(vendoredPackagesOf([
+      "../src/own.ts",
+      "../../../node_modules/.pnpm/ajv@8.18.0/node_modules/ajv/dist/core.js",
+      "../../../node_modules/.pnpm/ajv@8.18.0/node_modules/ajv/dist/compile/index.js",
+      "../../../node_modules/.pnpm/ajv-formats@3.0.1_ajv@8.18.0/node_modules/ajv-formats/dist/index.js",
+      "../../../node_modules/.pnpm/@cfworker+json-schema@4.1.1/node_modules/@cfworker/json-schema/dist/esm/index.js",
+      "node_modules/plain/lib/x.js",
+      "C:\\x\\node_modules\\win\\y.js",
+    ])).toEqual([
+      { name: "@cfworker/json-schema", version: "4.1.1" },
+      { name: "ajv", version: "8.18.0" },
+      { name: "ajv-formats", version: "3.0.1" },
+      { name: "plain" },
+      { name: "win" },
+    ]);
+  });
+
+  test("packages compiled into a bundled package are its nested components, with the version their path gives and no hash", () => {
+    const bom = buildSbom({ ...base, bundledPaths: ["node_modules/@scope/pkg/a.js"], vendored: { "node_modules/@scope/pkg": [{ name: "ajv", version: "8.18.0" }, { name: "plain" }] } });
+    expect(bom.components[0]!.components).toEqual([
+      { type: "library", "bom-ref": "pkg:npm/%40scope/pkg@1.2.3#pkg:npm/ajv@8.18.0", name: "ajv", version: "8.18.0", purl: "pkg:npm/ajv@8.18.0", scope: "required", properties: [{ name: "codex-subagents:compiled-into", value: expect.stringContaining("@scope/pkg@1.2.3") }] },
+      { type: "library", "bom-ref": "pkg:npm/%40scope/pkg@1.2.3#pkg:npm/plain", name: "plain", purl: "pkg:npm/plain", scope: "required", properties: [expect.anything()] },
+    ]);
+    // A package not bundled lists nothing, whatever the map says.
+    expect(buildSbom({ ...base, bundledPaths: ["node_modules/dep/b.js"], vendored: { "node_modules/@scope/pkg": [{ name: "ajv", version: "8.18.0" }] } }).components.every((c) => c.components === undefined)).toBe(true);
   });
 
   test("refuses a bundled devDependency or a package missing from the lockfile", () => {
