@@ -214,7 +214,7 @@ describe("--sbom and --version", () => {
     const bytes = readFileSync(good);
     expect(bytes.includes("invalid media type")).toBe(true);
     expect(bytes.includes("must NOT have additional properties")).toBe(false);
-    expect(run(good, ["--version"]).stdout).toContain("bundled: @modelcontextprotocol/server 2.4.0 (with content-type 1.0.5 compiled in), @modelcontextprotocol/core 2.4.0, yaml 2.9.1, zod 4.6.7");
+    expect(run(good, ["--version"]).stdout).toContain("bundled: @modelcontextprotocol/server 2.4.0 (with content-type 1.0.5 compiled in), @modelcontextprotocol/core 2.4.0, smol-toml 1.9.1, yaml 2.9.1, zod 4.6.7");
   });
 
   test("--version starts with the version line, then build facts", () => {
