@@ -8,10 +8,11 @@ import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { StdioServerTransport } from "@modelcontextprotocol/sdk/server/stdio.js";
 import { EMBEDDED_AGENTS } from "./agents/embedded.ts";
 import { addEnvironmentWarnings, discoverAgents, loadAgentsDir, loadRegistry, type AgentsLocation, type Registry } from "./agents/registry.ts";
+import { addMcpServerWarnings, codexDeclaredServers } from "./agents/mcp-check.ts";
 import { escapeJsonControl, formatListReport, formatValidateReport, listReport, validateReport } from "./agents/report.ts";
 import type { CliIO } from "./cli-io.ts";
 import { onceOf, parseFlags } from "./args.ts";
-import { agentsDirsOf, codexHomeOf, parseServerOptions, serverOptionsHelp, type ServerOptions } from "./config.ts";
+import { agentsDirsOf, ceilingsOf, codexHomeOf, parseServerOptions, serverOptionsHelp, type ServerOptions } from "./config.ts";
 import type { DelegateContext } from "./delegate.ts";
 import { cliErrorText, EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_NOT_FOUND, EXIT_OK, EXIT_USAGE, isRefusal, NotFoundError, UsageError } from "./errors.ts";
 import { Limiter } from "./limiter.ts";
@@ -128,6 +129,9 @@ async function validateCommand(argv: string[], io: CliIO, env: Env, cwd: string)
     dir = location.dir;
     files = registry.files;
   }
+  // Issue 16: a granted MCP server the user's codex config does not declare here (codex is asked; see mcp-check.ts).
+  const codex = env.CODEX_SUBAGENTS_CODEX || "codex";
+  await addMcpServerWarnings(files, codexDeclaredServers({ codex, source: env.CODEX_SUBAGENTS_CODEX ? "CODEX_SUBAGENTS_CODEX" : "PATH", env, cwd }));
   const report = validateReport(dir, files);
   io.out(values.has("--json") ? escapeJsonControl(JSON.stringify(report, null, 2)) + "\n" : formatValidateReport(report));
   return report.ok ? EXIT_OK : EXIT_FAILURE;
@@ -180,6 +184,7 @@ async function serveSetup(argv: string[], io: CliIO, env: Env, cwd: string): Pro
     workDir,
     maxTimeoutS: options.timeoutS,
     maxSandbox: options.maxSandbox,
+    ceilings: ceilingsOf(options),
     passEnv: options.passEnv,
     depth: Number.MAX_SAFE_INTEGER, // set in serveCommand, before any request other than initialize is served
     maxDepth: options.maxDepth,

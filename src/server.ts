@@ -3,6 +3,7 @@
  */
 import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { ListToolsRequestSchema } from "@modelcontextprotocol/sdk/types.js";
+import { codexDeclaredServers } from "./agents/mcp-check.ts";
 import type { Agent } from "./agents/schema.ts";
 import type { DelegateContext } from "./delegate.ts";
 import type { Root } from "./policy/roots.ts";
@@ -66,7 +67,10 @@ export function createServer(deps: ServerDeps): { server: McpServer; ready: Prom
   registerGetRunTool(server, { runs: deps.runs, maxWaitS: deps.maxWaitS });
   registerCancelRunTool(server, { runs: deps.runs, maxWaitS: deps.maxWaitS });
   registerListAgentsTool(server, { registry: deps.context.registry });
-  registerValidateAgentsTool(server, { registry: deps.context.registry, roots: deps.roots, codexHome: deps.codexHome });
+  registerValidateAgentsTool(server, {
+    registry: deps.context.registry, roots: deps.roots, codexHome: deps.codexHome,
+    declaredServers: () => codexDeclaredServers({ codex: deps.context.codexPath || null, env: deps.context.parentEnv, cwd: deps.roots[0]!.real }),
+  });
   const ready = deps.agentsAtStart.then((agents) => {
     // Set directly, not with update(): no client has listed the tools yet, so there is no change to announce.
     delegateTool.description = describeDelegate(agents);

@@ -2,6 +2,7 @@
  * Pure: agent file text → agent or issues. No filesystem access here (registry.ts reads files).
  */
 import { parseDocument, visit } from "yaml";
+import { grantIssues } from "./grants.ts";
 import { detectMarkdownFormat, guessKeys, mapClaudeAgent, mapCodexRole, type MappedAgent } from "./interop.ts";
 import {
   AGENT_NAME_PATTERN, MAX_FRONTMATTER_BYTES, MAX_PERSONA_BYTES, SETTING_KEYS, settingSchemas, hasErrors,
@@ -46,6 +47,7 @@ export function validateSettings(raw: Record<string, unknown>, extraKeys: readon
       issues.push({ level: "error", code: "INVALID_VALUE", field: key, message: describeBadValue(key as SettingKey, value, parsed.error.issues[0]?.message) });
     }
   }
+  issues.push(...grantIssues(settings as AgentSettings));
   return { settings: settings as AgentSettings, issues };
 }
 

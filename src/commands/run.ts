@@ -13,7 +13,7 @@ import { ISOLATION_MODES, type IsolationMode } from "../agents/schema.ts";
 import type { CliIO } from "../cli-io.ts";
 import { THREAD_ID_PATTERN } from "../codex/args.ts";
 import { parseFlags, type ParsedFlags } from "../args.ts";
-import { agentsDirsOf, codexHomeOf, resolveServerOptions, SERVER_FLAGS, SERVER_OPTIONS, type ServerOptions } from "../config.ts";
+import { agentsDirsOf, ceilingsOf, codexHomeOf, resolveServerOptions, SERVER_FLAGS, SERVER_OPTIONS, type ServerOptions } from "../config.ts";
 import { cliErrorText, EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_NOT_FOUND, EXIT_OK, UsageError } from "../errors.ts";
 import { DelegateError, type DelegateContext, type DelegateInput } from "../delegate.ts";
 import { findCodex } from "../doctor/find-codex.ts";
@@ -155,6 +155,7 @@ async function buildRunContext(options: ServerOptions, io: CliIO, env: Env, cwd:
     codexPath,
     maxTimeoutS: options.timeoutS,
     maxSandbox: options.maxSandbox,
+    ceilings: ceilingsOf(options),
     passEnv: options.passEnv,
     depth: await detectDepth(env),
     maxDepth: options.maxDepth,
