@@ -32,7 +32,7 @@ export async function addMcpServerWarnings(results: readonly AgentFileResult[], 
     for (const name of granted.filter((n) => !listed.names.includes(n))) {
       result.issues.push({
         level: "warning", code: "MCP_SERVER_UNDECLARED", field: "mcp_servers",
-        message: `"${name}" is not an MCP server your codex config declares${profile ? ` with profile "${profile}"` : ""} here${didYouMean(name, listed.names)}; the sub-agent would run without it (codex mcp list shows the servers; codex mcp add NAME -- COMMAND adds one)`,
+        message: `"${name}" is not an MCP server your codex config declares${profile ? ` with profile "${profile}"` : ""} here (codex mcp list shows them; codex mcp add NAME -- COMMAND adds one), so the sub-agent would run without it${didYouMean(name, listed.names)}`,
       });
     }
   }
