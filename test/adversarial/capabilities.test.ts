@@ -22,6 +22,7 @@ import { assistantMessage, functionCall, functionCallOutputs, startMockModel, to
 import { codexBin, repoRoot } from "../helpers/paths.ts";
 import { tomlString } from "../helpers/toml.ts";
 import { countBadInput, reportTally } from "./harness.ts";
+import { runCli } from "../doctor/run-cli.ts";
 import { closeServerWorld, serveWithCodexHome } from "../helpers/codex-server.ts";
 
 const NOTES_SERVER = path.join(repoRoot, "test", "fixtures", "mcp-notes", "mcp-notes.mjs");
@@ -209,6 +210,15 @@ describe("nothing is inherited (real codex)", () => {
     const argv = execArgv(argvs);
     expect(configs(argv).find((c) => c.startsWith("mcp_servers="))).toContain('"notes"={enabled_tools=["echo"]}');
     expect(configs(argv)).toContain('web_search="disabled"');
+    // And so do `list` and `runs show` on the command line.
+    const cliEnv = { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: parent };
+    const said = "read-only, no network, web search disabled, MCP notes (echo)";
+    const list = await runCli(["list", "--agents-dir", agentsDir], { cwd: project, env: cliEnv });
+    expect(list.stdout.split("\n")[list.stdout.split("\n").findIndex((l) => l.includes(" echoer ")) + 1]!.trim()).toBe(`grants: ${said}`);
+    const listed2 = JSON.parse((await runCli(["list", "--json", "--agents-dir", agentsDir], { cwd: project, env: cliEnv })).stdout);
+    expect(listed2.agents.find((a: any) => a.name === "echoer").capabilities).toEqual(capabilities);
+    const shown = await runCli(["runs", "show", out.run_id, "--runs-dir", path.join(home.dir, "runs")], { cwd: project, env: cliEnv });
+    expect(shown.stdout).toContain(`could reach: ${said}`);
   }, 120_000);
 
   for (const agent of ["claude-echo", "role-echo"]) {
