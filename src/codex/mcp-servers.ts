@@ -5,7 +5,7 @@
  * codex rather than reading those files ourselves means no layer is missed and none is read differently.
  */
 import { z } from "zod";
-import { probeCodex } from "./run.ts";
+import { notFoundAtStart, probeCodex } from "./run.ts";
 
 /** One entry of `codex mcp list --json` (codex 0.169 and 0.171 print the same shape); unknown fields are kept out. */
 const mcpServerEntrySchema = z.object({
@@ -67,6 +67,7 @@ export function parseMcpGet(stdout: string): McpServerTools | { problem: string 
 /** A failed probe as one sentence. */
 function probeProblem(what: string, probe: Awaited<ReturnType<typeof probeCodex>>, codexPath: string): string | null {
   if (probe.spawnError === "ENOENT") return `codex was not found at "${codexPath}"; install it (npm i -g @openai/codex) or pass --codex PATH`;
+  if (probe.spawnError === notFoundAtStart(codexPath)) return probe.spawnError;
   if (probe.spawnError) return `codex could not be started to ${what} (${probe.spawnError}); check --codex "${codexPath}"`;
   if (probe.timedOut) return `codex did not answer within ${MCP_LIST_TIMEOUT_MS / 1000} s when asked to ${what}`;
   if (probe.exitCode !== 0) {

@@ -15,6 +15,7 @@ import type { ConnectedServer } from "../helpers/mcp-client.ts";
 import { assistantMessage, functionCall, functionCallOutputs, startMockModel, type MockModel } from "../helpers/mock-model.ts";
 import { codexBin, repoRoot } from "../helpers/paths.ts";
 import { countBadInput, reportTally } from "./harness.ts";
+import { LEDGER_FILE } from "../../src/runs/writer-ledger.ts";
 import { closeServerWorld, serveWithCodexHome } from "../helpers/codex-server.ts";
 
 let parent: string;
@@ -81,8 +82,8 @@ describe("a workspace-write sub-agent cannot write the server's private work dir
       // Only a run with isolation "none" works in the project itself.
       expect(existsSync(path.join(root, "inside-marker.txt"))).toBe(isolation === "none");
       await rm(path.join(root, "inside-marker.txt"), { force: true });
-      // Nothing left behind: the run's directory is gone.
-      expect(await readdir(workDir)).toEqual([]);
+      // Nothing left behind: the run's directory is gone (the in-place writers ledger is kept for good).
+      expect((await readdir(workDir)).filter((name) => name !== LEDGER_FILE)).toEqual([]);
     });
   }
 });
