@@ -20,7 +20,8 @@ import type { WebSearchMode } from "../policy/capabilities.ts";
 export const DISABLED_FEATURES = [
   // Codex's own sub-agents (spawn_agent & co., and multi_agent_v2's `collaboration` set, off by default but a user's
   // config.toml may turn it on) would start agents inside this codex, outside --max-depth, --max-concurrency, the
-  // roots, the sandbox ceiling and the run records. Nesting goes through this server's delegate tool or not at all.
+  // roots, the sandbox ceiling and the run records. Nesting goes through this server's delegate tool or not at all
+  // (a sub-agent reaches it only when its agent grants this server's own MCP entry and --allow-mcp names it).
   "multi_agent",
   "multi_agent_v2",
   // Plugins bring their own MCP servers, skills and apps (none of which an agent granted), and every run with plugins
