@@ -8,15 +8,15 @@
 //
 // The rule: before each run, every directory from the run's working directory up to `/` (and, for a copy, from the
 // directory it was copied from) is looked at. A `.codex` entry there (directory, file or link) that a sub-agent could
-// have written (runs/writer-ledger.ts plantableIn: strictly below a recorded in-place writer's cwd, or anywhere in /tmp
-// or $TMPDIR) means the project's layers are not used for this run: codex is told to treat each of those directories
+// have written (runs/writer-ledger.ts plantableIn: strictly below a recorded in-place writer's cwd) means the
+// project's layers are not used for this run: codex is told to treat each of those directories
 // as an untrusted project (`-c projects={…}`, which turns a trusted project's layers off; measured on 0.169 and
 // 0.171), and the result's notes say why. Rules files are never read at all (`--ignore-rules`, codex/args.ts). A
 // repository's own committed `.codex/` keeps working whenever no such place is on the path.
 //
-// In /tmp and $TMPDIR every sandbox may write at any moment, whatever its cwd, so finding no `.codex` there proves
-// nothing about the moment codex looks: a run whose path passes through them is always treated as untrusted (without
-// a note when nothing was there to lose; doctor and start-up already warn about roots there).
+// In /tmp and $TMPDIR every sandbox may write at any moment, whatever its cwd, so what is found there proves nothing
+// about the moment codex looks: a run whose path passes through them is always treated as untrusted, without a note
+// (it is the rule for such places, not a finding; doctor and start-up already warn about roots there).
 // Between this check and codex reading the layers, no in-place writer whose cwd holds the run's can be running: the run
 // table's tree lock (runs/tree-lock.ts) keeps such runs apart.
 import { lstat, realpath } from "node:fs/promises";
@@ -57,9 +57,12 @@ export async function plantedLayers(dirs: { workingDir: string; sourceDir: strin
   const reasons: string[] = [];
   let inTmp = false;
   for (const holder of holders) {
-    const why = plantableIn(holder, writers, tmpDirs);
+    if (tmpDirs.some((tmp) => isWithin(holder, tmp))) {
+      inTmp = true;
+      continue;
+    }
+    const why = plantableIn(holder, writers, []);
     if (why === null) continue;
-    if (tmpDirs.some((tmp) => isWithin(holder, tmp))) inTmp = true;
     const layer = path.join(holder, ".codex");
     if (await lstat(layer).then(() => true, () => false)) reasons.push(`"${layer}" may have been planted: ${why}`);
   }
