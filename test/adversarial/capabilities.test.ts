@@ -31,6 +31,7 @@ const RESOURCE_TOOLS = ["list_mcp_resources", "list_mcp_resource_templates", "re
 let parent: string, home: CodexHome, mock: MockModel, server: ConnectedServer, strict: ConnectedServer;
 let project: string, outside: string, agentsDir: string, argvLog: string, listener: Server, port: number;
 let connections = 0;
+let echoerThread = "";
 
 const log = (name: string) => path.join(parent, `${name}.log`);
 const started = (name: string) => (existsSync(log(name)) ? readFileSync(log(name), "utf8").split("\n").filter((l) => l.includes('"started"')).length : 0);
@@ -219,6 +220,17 @@ describe("nothing is inherited (real codex)", () => {
     expect(listed2.agents.find((a: any) => a.name === "echoer").capabilities).toEqual(capabilities);
     const shown = await runCli(["runs", "show", out.run_id, "--runs-dir", path.join(home.dir, "runs")], { cwd: project, env: cliEnv });
     expect(shown.stdout).toContain(`could reach: ${said}`);
+    echoerThread = out.thread_id;
+  }, 120_000);
+
+  test("a resumed thread is held to the same grants: codex is asked again, and the other servers stay off", async () => {
+    countBadInput();
+    const { result, requests, argvs } = await delegateWatched({ agent: "echoer", task: "ECHO", resume: echoerThread });
+    expect(result.structuredContent.ok).toBe(true);
+    expect(offered(requests).filter((n) => n.startsWith("mcp__"))).toEqual(["mcp__notes/echo"]);
+    expect(started("files")).toBe(0);
+    expect(argvs.map((a) => a.slice(a.indexOf("mcp") === -1 ? a.indexOf("exec") : a.indexOf("mcp")).slice(0, 3))).toEqual([["mcp", "list", "--json"], ["mcp", "get", "notes"], ["exec", "resume", echoerThread]]);
+    expect(result.structuredContent.capabilities.mcp_servers).toEqual({ notes: ["echo"] });
   }, 120_000);
 
   for (const agent of ["claude-echo", "role-echo"]) {
@@ -303,6 +315,16 @@ describe("a planted project layer (real codex)", () => {
     expect(touched.result.structuredContent.ok).toBe(true);
     expect(outputsOf(touched.requests)).toContain("Read-only file system");
     expect(existsSync(path.join(outside, "touched-committed"))).toBe(false);
+  }, 180_000);
+
+  test("a worktree run that writes sub/.codex: the patch carries it, and the notes name each .codex file", async () => {
+    countBadInput();
+    const { result } = await delegateWatched({ agent: "bare", task: "PLANT", isolation: "worktree" });
+    const out = result.structuredContent;
+    expect(out.ok).toBe(true);
+    expect(out.patch).toContain("sub/.codex/config.toml");
+    expect(out.notes.join("\n")).toContain('the patch writes codex configuration: "sub/.codex/config.toml", "sub/.codex/rules/allow.rules"; once applied it configures codex');
+    expect(existsSync(path.join(project, "sub", ".codex"))).toBe(false); // the user's tree is untouched
   }, 180_000);
 
   test("an in-place writer plants sub/.codex (its own copy of a granted server, and an allow rule); a later read-only run in sub obeys neither", async () => {

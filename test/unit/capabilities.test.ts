@@ -13,6 +13,10 @@ import { ancestorsOf, plantedLayers } from "../../src/codex/project-layers.ts";
 import { parseMcpGet, type McpServerEntry } from "../../src/codex/mcp-servers.ts";
 import { parseServerOptions, UsageError } from "../../src/config.ts";
 import { mcpReach, settleReach } from "../../src/delegation/reach.ts";
+import { codexLayerPaths } from "../../src/delegation/outcome.ts";
+import { EMBEDDED_AGENTS } from "../../src/agents/embedded.ts";
+import { loadRegistry } from "../../src/agents/registry.ts";
+import { listReport } from "../../src/agents/report.ts";
 import { DEFAULT_CEILINGS, grantsWithinCeilings, networkForSandbox, plannedCapabilities, requestedGrants } from "../../src/policy/capabilities.ts";
 
 const own = (front: string) => parseMarkdownAgent("a", "a.md", `---\ndescription: d\n${front}\n---\nYou help.\n`);
@@ -200,5 +204,20 @@ describe("the planted-layer rule (a real directory tree)", () => {
     const inTmp = path.join(tmp, "x");
     await mkdir(path.join(inTmp, ".codex"), { recursive: true });
     expect(await plantedLayers({ workingDir: inTmp, sourceDir: inTmp }, [], [tmp])).toEqual({ reasons: [], untrusted: ancestorsOf(inTmp) });
+  });
+});
+
+describe("what else is visible", () => {
+  test("a worktree patch's .codex files are named (any depth), nothing else is", () => {
+    const patch = ["a.txt", ".codex/config.toml", "sub/.codex/rules/x.rules", "docs/.codexrc", "x/.codex"].map((f) => `diff --git a/${f} b/${f}\nnew file mode 100644\n`).join("");
+    expect(codexLayerPaths(patch)).toEqual([".codex/config.toml", "sub/.codex/rules/x.rules"]);
+    expect(codexLayerPaths("")).toEqual([]);
+  });
+
+  test("the starter agents grant nothing", async () => {
+    const registry = await loadRegistry({ dir: null, source: "embedded", foundBy: "test" }, EMBEDDED_AGENTS);
+    const report = listReport(registry.location, registry.files);
+    expect(report.agents.length).toBeGreaterThan(0);
+    for (const agent of report.agents) expect({ ...agent.capabilities, sandbox: "any" }).toEqual({ sandbox: "any", network: false, web_search: "disabled", mcp_servers: {} });
   });
 });
