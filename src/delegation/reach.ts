@@ -105,7 +105,7 @@ export async function settleReach(req: {
   const ask = { codexPath: req.codexPath, globalArgs, cwd: workingDir, env: req.env, signal: req.signal };
   const listed = await probes.list(ask);
   if ("problem" in listed) throw cannotList(listed.problem);
-  const limited = listed.servers.filter((s) => s.enabled && Array.isArray(grants.mcp_servers[s.name]) && Object.hasOwn(grants.mcp_servers, s.name));
+  const limited = listed.servers.filter((s) => s.enabled && Object.hasOwn(grants.mcp_servers, s.name) && grants.mcp_servers[s.name] !== "all");
   const tools: Record<string, McpServerTools> = {};
   await Promise.all(limited.map(async (server) => {
     const got = await probes.get({ ...ask, name: server.name });

@@ -204,6 +204,8 @@ describe("nothing is inherited (real codex)", () => {
     // Agreement: the result, list_agents, validate_agents and codex's argv say the same.
     const capabilities = { sandbox: "read-only", network: false, web_search: "disabled", mcp_servers: { notes: ["echo"] } };
     expect(out.capabilities).toEqual(capabilities);
+    const { tools } = await server.client.listTools();
+    expect(tools.find((t) => t.name === "delegate")!.description).toContain("- echoer: echoer under test [sandbox read-only, MCP notes]");
     const listed: any = await server.client.callTool({ name: "list_agents", arguments: {} });
     expect(listed.structuredContent.agents.find((a: any) => a.name === "echoer").capabilities).toEqual(capabilities);
     const validated: any = await server.client.callTool({ name: "validate_agents", arguments: {} });
