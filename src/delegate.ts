@@ -9,7 +9,7 @@ import { AGENT_NAME_PATTERN, hasErrors, type Agent, type IsolationMode } from ".
 import { runCodex, type RunOutcome } from "./codex/run.ts";
 import { collectOutcome, runNotes } from "./delegation/outcome.ts";
 import { invocationOf, planInvocation, type Invocation } from "./delegation/invocation.ts";
-import { settleReach } from "./delegation/reach.ts";
+import { settleReach, type SettledReach } from "./delegation/reach.ts";
 import { sandboxTmpDirs } from "./codex/project-layers.ts";
 import { DEFAULT_CEILINGS, grantsWithinCeilings, networkForSandbox, requestedGrants, type Capabilities, type CapabilityCeilings, type Grants } from "./policy/capabilities.ts";
 import { buildResult } from "./delegation/result.ts";
@@ -269,17 +269,7 @@ export async function runDelegation(plan: DelegationPlan, input: DelegateInput, 
       mode: plan.isolation, cwd, baseDir: runDir, roots: ctx.roots.map((root) => root.real), signal: opts.signal, logger: ctx.log,
       spares: ctx.spares, worktreeDeps: plan.isolation === "worktree" ? (worktreeDepsOf(input) ?? plan.agent.worktree_deps) : undefined,
     });
-    const base = invocationOf(plan, input, { workingDir: workspace.workingDir, runDir });
-    const env = codexEnv(ctx, workspace);
-    // Security (delegation/reach.ts): before every exec, codex is asked which MCP servers it would start here, and every
-    // one not granted is switched off; a project's .codex layers that a sub-agent could have planted are not used.
-    const settled = await settleReach({
-      codexPath: ctx.codexPath, invocation: base, grants: plan.grants, sourceDir: cwd, env, signal: opts.signal,
-      writers: (await ctx.writers?.cwds()) ?? [], tmpDirs: await sandboxTmpDirs(ctx.parentEnv.TMPDIR),
-    });
-    const invocation = planInvocation(base, settled.reach);
-    if (invocation.problem) throw new DelegateError(invocation.problem);
-    if (invocation.outputSchemaFile) await writeFile(invocation.outputSchemaFile, JSON.stringify(input.output_schema), { mode: 0o600, flag: "wx" });
+    const { invocation, settled, env } = await invocationWithReach(plan, input, ctx, opts, { workspace, runDir, cwd });
     await refuseMovedCwd(plan.requestedCwd, cwd, ctx.roots);
     const record = await openRecord(ctx, plan, input, cwd, settled.capabilities);
     const run = await startCodex(plan, input, ctx, opts, { workspace, invocation, record, env });
@@ -310,6 +300,30 @@ export async function runDelegation(plan: DelegationPlan, input: DelegateInput, 
     else await remove();
     releaseTree?.();
   }
+}
+
+/**
+ * The argv codex will get, once its reach is settled, with the environment it (and `codex mcp list` before it) runs in.
+ * Security (delegation/reach.ts): before every exec, codex is asked which MCP servers it would start here, and every
+ * one not granted is switched off; a project's .codex layers that a sub-agent could have planted are not used.
+ */
+async function invocationWithReach(
+  plan: DelegationPlan,
+  input: DelegateInput,
+  ctx: DelegateContext,
+  opts: DelegateOptions,
+  at: { workspace: Workspace; runDir: string; cwd: string },
+): Promise<{ invocation: Invocation; settled: SettledReach; env: Record<string, string> }> {
+  const base = invocationOf(plan, input, { workingDir: at.workspace.workingDir, runDir: at.runDir });
+  const env = codexEnv(ctx, at.workspace);
+  const settled = await settleReach({
+    codexPath: ctx.codexPath, invocation: base, grants: plan.grants, sourceDir: at.cwd, env, signal: opts.signal,
+    writers: (await ctx.writers?.cwds()) ?? [], tmpDirs: await sandboxTmpDirs(ctx.parentEnv.TMPDIR),
+  });
+  const invocation = planInvocation(base, settled.reach);
+  if (invocation.problem) throw new DelegateError(invocation.problem);
+  if (invocation.outputSchemaFile) await writeFile(invocation.outputSchemaFile, JSON.stringify(input.output_schema), { mode: 0o600, flag: "wx" });
+  return { invocation, settled, env };
 }
 
 /**
