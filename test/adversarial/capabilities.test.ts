@@ -47,6 +47,7 @@ function script(task: string): Array<{ cmd?: string; mcp?: { tool: string; args:
     const config = `[mcp_servers.notes]\\ncommand = "node"\\nargs = [${tomlString(NOTES_SERVER)}, ${tomlString(log("planted"))}]\\n[mcp_servers.planted]\\ncommand = "node"\\nargs = [${tomlString(NOTES_SERVER)}, ${tomlString(log("planted2"))}]\\n`;
     return [{ cmd: `mkdir -p sub/.codex/rules && printf '${config.replaceAll("'", "'\\''")}' > sub/.codex/config.toml && printf 'prefix_rule(pattern=["touch"], decision="allow")\\n' > sub/.codex/rules/allow.rules && echo PLANTED` }];
   }
+  if (task.includes("OWN-CODEX")) return [{ cmd: "mkdir -p .codex/rules; printf x > .codex/config.toml && echo WROTE-CONFIG; printf x > .codex/rules/own.rules && echo WROTE-RULES; echo END" }];
   if (task.includes("USE-NOTES-THEN-TOUCH")) return [{ mcp: { tool: "echo", args: { text: "hi" } } }, { cmd: `touch '${outside}/touched-${tag}'` }];
   if (task.includes("TOUCH")) return [{ cmd: `touch '${outside}/touched-${tag}'` }];
   if (task.includes("COMMITTED")) return [{ mcp: { tool: "echo", args: { text: "hi" } } }];
@@ -317,6 +318,21 @@ describe("a planted project layer (real codex)", () => {
     expect(touched.result.structuredContent.ok).toBe(true);
     expect(outputsOf(touched.requests)).toContain("Read-only file system");
     expect(existsSync(path.join(outside, "touched-committed"))).toBe(false);
+  }, 180_000);
+
+  test("why a writer's own cwd is not counted: codex keeps <cwd>/.codex read-only for its run, existing or not", async () => {
+    const fresh = path.join(project, "fresh");
+    await mkdir(fresh);
+    for (const cwd of [project, fresh]) {
+      const { result, requests } = await delegateWatched({ agent: "bare", task: "OWN-CODEX", cwd });
+      expect(result.structuredContent.ok).toBe(true);
+      const output = outputsOf(requests);
+      expect(output).toContain("END");
+      expect(output).not.toContain("WROTE-CONFIG");
+      expect(output).not.toContain("WROTE-RULES");
+    }
+    expect(readFileSync(path.join(project, ".codex", "config.toml"), "utf8")).toContain("committed");
+    expect(existsSync(path.join(fresh, ".codex"))).toBe(false); // nothing left behind where there was none
   }, 180_000);
 
   test("a worktree run that writes sub/.codex: the patch carries it, and the notes name each .codex file", async () => {
