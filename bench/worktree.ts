@@ -162,6 +162,7 @@ function writeFakeCodex(stampFile: string): string {
 import { existsSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 const argv = process.argv.slice(2);
+if (argv.includes("mcp") && !argv.includes("exec")) { process.stdout.write("[]"); process.exit(0); }
 const cd = argv[argv.indexOf("--cd") + 1];
 const last = argv[argv.indexOf("--output-last-message") + 1];
 process.stdin.resume();

@@ -7,6 +7,7 @@ import { fileURLToPath } from "node:url";
 import { EMBEDDED_AGENTS } from "./agents/embedded.ts";
 import type { Agent } from "./agents/schema.ts";
 import { addEnvironmentWarnings, discoverAgents, loadAgentsDir, loadRegistry, type AgentsLocation, type Registry } from "./agents/registry.ts";
+import { addMcpServerWarnings, codexDeclaredServers } from "./agents/mcp-check.ts";
 import { escapeJsonControl, formatListReport, formatValidateReport, listReport, validateReport } from "./agents/report.ts";
 import type { CliIO } from "./cli-io.ts";
 import { onceOf, parseFlags } from "./args.ts";
@@ -135,6 +136,9 @@ async function validateCommand(argv: string[], io: CliIO, env: Env, cwd: string)
     dir = location.dir;
     files = registry.files;
   }
+  // Issue 16: a granted MCP server the user's codex config does not declare here (codex is asked; see mcp-check.ts).
+  const codex = env.CODEX_SUBAGENTS_CODEX || "codex";
+  await addMcpServerWarnings(files, codexDeclaredServers({ codex, source: env.CODEX_SUBAGENTS_CODEX ? "CODEX_SUBAGENTS_CODEX" : "PATH", env, cwd }));
   const report = validateReport(dir, files);
   io.out(values.has("--json") ? escapeJsonControl(JSON.stringify(report, null, 2)) + "\n" : formatValidateReport(report));
   return report.ok ? EXIT_OK : EXIT_FAILURE;

@@ -9,6 +9,7 @@ import path from "node:path";
 import { parseFlags, type FlagTable, type ParsedFlags } from "./args.ts";
 import { UsageError } from "./errors.ts";
 import { LOG_LEVELS, type LogLevel } from "./log.ts";
+import { ALL_MCP_SERVERS, MCP_SERVER_NAME_PATTERN, WEB_SEARCH_MODES, type CapabilityCeilings, type WebSearchMode } from "./policy/capabilities.ts";
 import { isValidEnvName } from "./policy/env.ts";
 import { SANDBOX_MODES, type SandboxMode } from "./policy/sandbox.ts";
 
@@ -37,6 +38,8 @@ export interface OptionRow<T> {
   about: string;
   /** Given more than once, the values add up (`--root A --root B`); the variable holds a list. */
   repeatable?: boolean;
+  /** A switch: the flag takes no value (`--allow-network`); its variable is `1`/`true` or `0`/`false`. */
+  boolean?: boolean;
   /** A repeatable option's variable as a list. */
   splitEnv?: (text: string) => string[];
   /** The value from what was given (one text, or a repeatable option's list) and where it came from. */
@@ -79,6 +82,26 @@ const choice = <T extends string>(row: Row<T> & { choices: readonly T[]; kind: s
   },
 });
 
+const ENV_TRUE = ["1", "true", "yes", "on"];
+const ENV_FALSE = ["0", "false", "no", "off"];
+
+/** A switch: off unless the flag is given or its variable says true. */
+const flag = (row: Omit<Row<boolean>, "metavar"> & { about: string }): OptionRow<boolean> => ({
+  metavar: "",
+  range: "",
+  defaultText: "off",
+  boolean: true,
+  ...row,
+  read: ([raw], source) => {
+    if (source.startsWith("--")) return true;
+    const value = raw!.trim().toLowerCase();
+    if (ENV_TRUE.includes(value)) return true;
+    if (ENV_FALSE.includes(value)) return false;
+    throw new UsageError(`${source} "${raw}" is not a yes or no; use 1 or 0 (true or false)`);
+  },
+  fallback: () => false,
+});
+
 const LIST_SEPARATOR = process.platform === "win32" ? ";" : ":";
 
 /** The options of `serve` (and of `doctor` and `run`, which check or use exactly what `serve` would). */
@@ -119,6 +142,24 @@ export const SERVER_OPTIONS = {
     },
     fallback: () => [] as string[],
   },
+  allowMcp: {
+    flag: "--allow-mcp", metavar: "NAME", env: "CODEX_SUBAGENTS_ALLOW_MCP", range: "", repeatable: true,
+    defaultText: "none",
+    about: `an MCP server of your codex config that agents may be granted (their mcp_servers key); repeatable, the variable is a comma-separated list, and "${ALL_MCP_SERVERS}" allows every server`,
+    splitEnv: (value: string) => value.split(",").map((s) => s.trim()).filter(Boolean),
+    read: (texts: string[], source: OptionSource) => {
+      for (const name of texts) {
+        if (name !== ALL_MCP_SERVERS && !MCP_SERVER_NAME_PATTERN.test(name)) throw new UsageError(`${source} "${name}" is not an MCP server name; give a name from your codex config (letters, digits, _ . -), or "${ALL_MCP_SERVERS}" for all`);
+      }
+      return [...new Set(texts)];
+    },
+    fallback: () => [] as string[],
+  },
+  maxWebSearch: choice<WebSearchMode>({
+    flag: "--max-web-search", metavar: "MODE", env: "CODEX_SUBAGENTS_MAX_WEB_SEARCH", choices: WEB_SEARCH_MODES, kind: "web search mode",
+    defaultText: "cached", fallback: () => "cached", about: "the most web search any agent may be granted (its web_search key)",
+  }),
+  allowNetwork: flag({ flag: "--allow-network", env: "CODEX_SUBAGENTS_ALLOW_NETWORK", about: "let agents with network: true give their workspace-write commands outbound network; the variable is 1 or 0" }),
   maxDepth: integer({ flag: "--max-depth", metavar: "N", env: "CODEX_SUBAGENTS_MAX_DEPTH", fallback: 1, min: 0, max: 16, about: "how deeply sub-agents may nest" }),
   runsDir: {
     flag: "--runs-dir", metavar: "DIR", env: "CODEX_SUBAGENTS_RUNS_DIR", range: "",
@@ -149,7 +190,7 @@ export type ServerOptions = { [K in ServerOptionName]: ValueOf<(typeof SERVER_OP
 const SERVER_ROWS = Object.entries(SERVER_OPTIONS) as Array<[ServerOptionName, OptionRow<unknown>]>;
 
 /** The flags of the server options, for parseFlags: the table of a command that also takes them. */
-export const SERVER_FLAGS: FlagTable = Object.fromEntries(SERVER_ROWS.map(([, row]) => [row.flag.slice(2), { type: "string" as const }]));
+export const SERVER_FLAGS: FlagTable = Object.fromEntries(SERVER_ROWS.map(([, row]) => [row.flag.slice(2), { type: row.boolean ? "boolean" as const : "string" as const }]));
 
 /** Server options from already parsed flags (a command's own flags may sit beside them) and the environment. */
 export function resolveServerOptions(parsed: Pick<ParsedFlags, "values">, env: Env, cwd: string): ServerOptions {
@@ -209,6 +250,11 @@ export function serverOptionsHelp(width = 118): string {
     lines.push(line);
   }
   return lines.join("\n");
+}
+
+/** The capability ceilings the options set (policy/capabilities.ts). */
+export function ceilingsOf(options: Pick<ServerOptions, "allowMcp" | "maxWebSearch" | "allowNetwork">): CapabilityCeilings {
+  return { allowMcp: options.allowMcp, maxWebSearch: options.maxWebSearch, allowNetwork: options.allowNetwork };
 }
 
 /** Codex's own home: $CODEX_HOME, else ~/.codex (profiles, auth.json and, by default, the run records live there). */

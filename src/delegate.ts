@@ -8,7 +8,10 @@ import { agentsPlaces, type Registry } from "./agents/registry.ts";
 import { AGENT_NAME_PATTERN, hasErrors, type Agent, type IsolationMode } from "./agents/schema.ts";
 import { runCodex, type RunOutcome } from "./codex/run.ts";
 import { collectOutcome, runNotes } from "./delegation/outcome.ts";
-import { planInvocation, type Invocation } from "./delegation/invocation.ts";
+import { invocationOf, planInvocation, type Invocation } from "./delegation/invocation.ts";
+import { settleReach, type SettledReach } from "./delegation/reach.ts";
+import { sandboxTmpDirs } from "./codex/project-layers.ts";
+import { DEFAULT_CEILINGS, grantsWithinCeilings, networkForSandbox, requestedGrants, type Capabilities, type CapabilityCeilings, type Grants } from "./policy/capabilities.ts";
 import { buildResult } from "./delegation/result.ts";
 import type { Limiter } from "./limiter.ts";
 import { MAX_TASK_BYTES } from "./limits.ts";
@@ -64,6 +67,8 @@ export interface DelegateContext {
   workDir: string;
   maxTimeoutS: number;
   maxSandbox: SandboxMode;
+  /** --allow-mcp, --max-web-search, --allow-network; default (unit tests): DEFAULT_CEILINGS. */
+  ceilings?: CapabilityCeilings;
   passEnv: readonly string[];
   /** This server's own nesting depth (CODEX_SUBAGENTS_DEPTH it was started with). */
   depth: number;
@@ -91,7 +96,7 @@ export interface DelegateContext {
   writers: Pick<WriterLedger, "add" | "cwds">;
 }
 
-const AD_HOC_KEYS = ["persona", "profile", "model", "reasoning_effort", "sandbox_mode", "approval_policy"] as const;
+const AD_HOC_KEYS = ["persona", "profile", "model", "reasoning_effort", "sandbox_mode", "approval_policy", "mcp_servers", "web_search", "network"] as const;
 
 /** Resolve the agent a call names: a registry agent (its file is the only source of settings) or an ad-hoc one. */
 export async function resolveAgent(input: DelegateInput, registry: Registry): Promise<Agent> {
@@ -167,7 +172,9 @@ export interface DelegationPlan {
   /** Its real path when the call arrived, checked against the roots. */
   cwd: string;
   timeoutS: number;
-  /** Why the sandbox is lower than the agent asked for, if it is. */
+  /** What the sub-agent may reach beyond its sandbox, within the server's ceilings and its sandbox. */
+  grants: Grants;
+  /** Why the sandbox or a grant is lower than the agent asked for, if it is. */
   notes: readonly string[];
 }
 
@@ -194,6 +201,12 @@ export async function planDelegation(input: DelegateInput, ctx: DelegateContext,
   const ceiling = sandboxWithinCeiling(agent.sandbox_mode ?? DEFAULT_SANDBOX, ctx.maxSandbox, mapped);
   if ("refusal" in ceiling) throw new DelegateError(`agent "${agent.name}": ${ceiling.refusal}`);
   const { sandbox, note: sandboxNote } = capToCallerSandbox(ceiling.sandbox, callerSandbox);
+  // Security (policy/capabilities.ts): grants within --allow-mcp, --max-web-search and --allow-network, refused or
+  // capped like the sandbox; network only for the sandbox this run really got.
+  const within = grantsWithinCeilings(requestedGrants(agent), ctx.ceilings ?? DEFAULT_CEILINGS, mapped);
+  if ("refusal" in within) throw new DelegateError(`agent "${agent.name}": ${within.refusal}`);
+  const network = networkForSandbox(within.grants.network, sandbox, agent.name);
+  const grants: Grants = { ...within.grants, network: network.network };
   const isolation = chooseIsolation(input, agent);
   const requestedCwd = input.cwd ?? ctx.defaultCwd;
   let cwd: string;
@@ -218,8 +231,8 @@ export async function planDelegation(input: DelegateInput, ctx: DelegateContext,
   const depsProblem = checkDepsUse(fromCall.setting ?? agent.worktree_deps, isolation, sandbox, input.worktree_deps !== undefined);
   if (depsProblem) throw new DelegateError(`agent "${agent.name}": ${depsProblem}`);
   const timeoutS = Math.min(input.timeout_s ?? agent.timeout_s ?? ctx.maxTimeoutS, ctx.maxTimeoutS);
-  const notes = [...(ceiling.note ? [ceiling.note] : []), ...(sandboxNote ? [sandboxNote] : [])];
-  return { agent, sandbox, isolation, requestedCwd, cwd, timeoutS, notes };
+  const notes = [...(ceiling.note ? [ceiling.note] : []), ...(sandboxNote ? [sandboxNote] : []), ...within.notes, ...(network.note ? [network.note] : [])];
+  return { agent, sandbox, isolation, requestedCwd, cwd, timeoutS, grants, notes };
 }
 
 export interface DelegateOptions {
@@ -283,18 +296,16 @@ export async function runDelegation(plan: DelegationPlan, input: DelegateInput, 
       mode: plan.isolation, git: ctx.git, writers: ctx.writers, tmpDir: ctx.parentEnv.TMPDIR, cwd, baseDir: runDir, roots: ctx.roots.map((root) => root.real), signal: opts.signal, logger: ctx.log,
       spares: ctx.spares, worktreeDeps: plan.isolation === "worktree" ? (worktreeDepsOf(input) ?? plan.agent.worktree_deps) : undefined,
     });
-    const invocation = planInvocation(plan, input, { workingDir: workspace.workingDir, runDir });
-    if (invocation.problem) throw new DelegateError(invocation.problem);
-    if (invocation.outputSchemaFile) await writeFile(invocation.outputSchemaFile, JSON.stringify(input.output_schema), { mode: 0o600, flag: "wx" });
+    const { invocation, settled, env } = await invocationWithReach(plan, input, ctx, opts, { workspace, runDir, cwd });
     await refuseMovedCwd(plan.requestedCwd, cwd, ctx.roots);
-    const record = await openRecord(ctx, plan, input, cwd);
-    const run = await startCodex(plan, input, ctx, opts, { workspace, invocation, record });
+    const record = await openRecord(ctx, plan, input, cwd, settled.capabilities);
+    const run = await startCodex(plan, input, ctx, opts, { workspace, invocation, record, env });
     if (run.events.threadId) ctx.threads.remember(run.events.threadId);
     const outcome = await collectOutcome({ run, workspace, isolation: plan.isolation, lastMessageFile: invocation.lastMessageFile, outputSchema: input.output_schema, redact: ctx.redact });
     const recordProblem = await record?.drain?.();
     const result = buildResult({
-      agent: plan.agent.name, isolation: plan.isolation, workingDir: workspace.workingDir, run, outcome,
-      notes: [...plan.notes, ...workspace.notes, ...runNotes(run, plan.timeoutS), ...outcome.notes, ...(recordProblem ? [`the run record could not be written: ${recordProblem}`] : [])],
+      agent: plan.agent.name, isolation: plan.isolation, workingDir: workspace.workingDir, run, outcome, capabilities: settled.capabilities,
+      notes: [...plan.notes, ...settled.notes, ...workspace.notes, ...runNotes(run, plan.timeoutS), ...outcome.notes, ...(recordProblem ? [`the run record could not be written: ${recordProblem}`] : [])],
       durationMs: performance.now() - started, runDir: record?.dir ?? null, redact: ctx.redact,
     });
     await record?.finish({ result, stderr: ctx.redact(run.stderrTail), patch: result.patch, finalMessage: result.final_message }).catch((error: unknown) => {
@@ -319,6 +330,30 @@ export async function runDelegation(plan: DelegationPlan, input: DelegateInput, 
 }
 
 /**
+ * The argv codex will get, once its reach is settled, with the environment it (and `codex mcp list` before it) runs in.
+ * Security (delegation/reach.ts): before every exec, codex is asked which MCP servers it would start here, and every
+ * one not granted is switched off; a project's .codex layers that a sub-agent could have planted are not used.
+ */
+async function invocationWithReach(
+  plan: DelegationPlan,
+  input: DelegateInput,
+  ctx: DelegateContext,
+  opts: DelegateOptions,
+  at: { workspace: Workspace; runDir: string; cwd: string },
+): Promise<{ invocation: Invocation; settled: SettledReach; env: Record<string, string> }> {
+  const base = invocationOf(plan, input, { workingDir: at.workspace.workingDir, runDir: at.runDir });
+  const env = codexEnv(ctx, at.workspace);
+  const settled = await settleReach({
+    codexPath: ctx.codexPath, invocation: base, grants: plan.grants, sourceDir: at.cwd, env, signal: opts.signal,
+    writers: (await ctx.writers?.cwds()) ?? [], tmpDirs: await sandboxTmpDirs(ctx.parentEnv.TMPDIR),
+  });
+  const invocation = planInvocation(base, settled.reach);
+  if (invocation.problem) throw new DelegateError(invocation.problem);
+  if (invocation.outputSchemaFile) await writeFile(invocation.outputSchemaFile, JSON.stringify(input.output_schema), { mode: 0o600, flag: "wx" });
+  return { invocation, settled, env };
+}
+
+/**
  * Once more right before codex starts, before a run record is made: workspace set-up takes time too. A cwd that now
  * resolves elsewhere is refused rather than followed.
  */
@@ -329,13 +364,22 @@ async function refuseMovedCwd(requestedCwd: string, cwd: string, roots: readonly
   }
 }
 
-async function openRecord(ctx: DelegateContext, plan: DelegationPlan, input: DelegateInput, cwd: string): Promise<RunRecorder | null> {
-  // The agent's model (null: codex's configured default), for `runs usage --by model` and its prices.
-  const request = { ...input, cwd, isolation: plan.isolation, timeout_s: plan.timeoutS, model: plan.agent.model ?? null };
+async function openRecord(ctx: DelegateContext, plan: DelegationPlan, input: DelegateInput, cwd: string, capabilities: Capabilities): Promise<RunRecorder | null> {
+  // The capabilities are on record before codex starts, so a run that never finishes still shows what it could reach;
+  // the agent's model (null: codex's configured default), for `runs usage --by model` and its prices.
+  const request = { ...input, cwd, isolation: plan.isolation, timeout_s: plan.timeoutS, model: plan.agent.model ?? null, capabilities };
   return await ctx.startRecord({ agent: plan.agent.name, request }).catch((error: unknown) => {
     ctx.log.warn(`could not create a run record: ${(error as Error).message}`);
     return null;
   }) ?? null;
+}
+
+/**
+ * The environment codex gets (and `codex mcp list` before it, so both see the same configuration).
+ * Security: GIT_DIR/GIT_WORK_TREE name the one repository codex's own (unsandboxed) git may see (codex-git.ts).
+ */
+function codexEnv(ctx: DelegateContext, workspace: Workspace): Record<string, string> {
+  return { ...buildChildEnv(ctx.parentEnv, ctx.passEnv, ctx.depth + 1), ...workspace.codexEnv };
 }
 
 function startCodex(
@@ -343,15 +387,14 @@ function startCodex(
   input: DelegateInput,
   ctx: DelegateContext,
   opts: DelegateOptions,
-  at: { workspace: Workspace; invocation: Invocation; record: RunRecorder | null },
+  at: { workspace: Workspace; invocation: Invocation; record: RunRecorder | null; env: Record<string, string> },
 ): Promise<RunOutcome> {
   const { record } = at;
   ctx.log.info(`delegating to "${plan.agent.name}" in ${at.workspace.workingDir} (${plan.isolation}, sandbox ${plan.sandbox}, timeout ${plan.timeoutS}s)`);
   return runCodex({
     codexPath: ctx.codexPath,
     args: at.invocation.args,
-    // Security: GIT_DIR/GIT_WORK_TREE name the one repository codex's own (unsandboxed) git may see (codex-git.ts).
-    env: { ...buildChildEnv(ctx.parentEnv, ctx.passEnv, ctx.depth + 1), ...at.workspace.codexEnv },
+    env: at.env,
     task: input.task,
     timeoutMs: plan.timeoutS * 1000,
     signal: opts.signal,

@@ -3,6 +3,7 @@
  * one instance per connection (the SDK's serveStdio asks for one per protocol era it meets).
  */
 import { McpServer } from "@modelcontextprotocol/server";
+import { codexDeclaredServers } from "./agents/mcp-check.ts";
 import type { Agent } from "./agents/schema.ts";
 import type { DelegateContext } from "./delegate.ts";
 import type { Root } from "./policy/roots.ts";
@@ -68,7 +69,10 @@ export function createServer(deps: ServerDeps): { server: McpServer; ready: Prom
   registerGetRunTool(server, { runs: deps.runs, maxWaitS: deps.maxWaitS });
   registerCancelRunTool(server, { runs: deps.runs, maxWaitS: deps.maxWaitS });
   registerListAgentsTool(server, { registry: deps.context.registry });
-  registerValidateAgentsTool(server, { registry: deps.context.registry, roots: deps.roots, codexHome: deps.codexHome });
+  registerValidateAgentsTool(server, {
+    registry: deps.context.registry, roots: deps.roots, codexHome: deps.codexHome,
+    declaredServers: () => codexDeclaredServers({ codex: deps.context.codexPath || null, env: deps.context.parentEnv, cwd: deps.context.defaultCwd }),
+  });
   const ready = deps.agentsAtStart.then((agents) => {
     // Set directly, not with update(): no client has listed the tools yet, so there is no change to announce.
     delegateTool.description = describeDelegate(agents);

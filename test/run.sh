@@ -50,7 +50,8 @@ test_pass .tmp/bun-test.log "bun test" "$@"
 # Second pass (whole-suite runs only): the tests that run the real codex, again against the oldest codex this release
 # supports (TESTED_CODEX_VERSIONS[0] in src/doctor/index.ts; the first pass used the pinned, newest one). It is installed
 # from the npm registry into .tmp/codex-VERSION on first use, then reused. The client suite (test/clients) is not
-# repeated, except test/clients/codex.test.ts (Codex as the client): the others are about their clients.
+# repeated, except test/clients/codex.test.ts (Codex as the client): the others are about their clients. Of the
+# adversarial files, the capability attacks run again (what codex gives a sub-agent is what changes between versions).
 if [ "$#" -eq 0 ]; then
   oldest=$("$BUN" -e 'import { TESTED_CODEX_VERSIONS } from "./src/doctor/index.ts"; console.log(TESTED_CODEX_VERSIONS[0])')
   prefix="$PWD/.tmp/codex-$oldest"
@@ -64,7 +65,7 @@ if [ "$#" -eq 0 ]; then
   if [ -x "$old_codex" ]; then
     echo "== codex tests again with codex $oldest (CODEX_SUBAGENTS_TEST_CODEX=$old_codex)"
     CODEX_SUBAGENTS_TEST_CODEX="$old_codex" test_pass .tmp/bun-test-codex-oldest.log "bun test (codex $oldest)" \
-      test/e2e test/runs test/doctor test/clients/codex.test.ts
+      test/e2e test/runs test/doctor test/clients/codex.test.ts test/adversarial/capabilities.test.ts test/codex/mcp-servers.test.ts
   fi
 fi
 

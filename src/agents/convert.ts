@@ -4,10 +4,17 @@
  * `convert` copies it unchanged, which is what makes converting the output again change no byte.
  */
 import { ONLY_EXAMPLES, summarizeDescription } from "./report.ts";
+import type { McpGrants } from "../policy/capabilities.ts";
 import { SETTING_KEYS, type Agent, type AgentFileResult } from "./schema.ts";
 
+/** `mcp_servers` in the shortest form that says the same: a list when every server is granted whole. */
+function grantsAsWritten(grants: McpGrants): unknown {
+  const entries = Object.entries(grants);
+  return entries.every(([, grant]) => grant === "all") ? entries.map(([name]) => name) : grants;
+}
+
 /** Settings whose values are enums: written plain. Free text (description, model, profile) is written quoted. */
-const PLAIN_KEYS = new Set(["reasoning_effort", "sandbox_mode", "approval_policy", "isolation", "timeout_s"]);
+const PLAIN_KEYS = new Set(["reasoning_effort", "sandbox_mode", "approval_policy", "isolation", "timeout_s", "web_search", "network"]);
 
 const oneLine = (text: string) => text.replace(/[\r\n]+/g, " ");
 
@@ -34,7 +41,7 @@ export function renderConverted(result: AgentFileResult & { agent: Agent }, sour
   for (const key of SETTING_KEYS) {
     const value = settings[key];
     if (value === undefined) continue;
-    lines.push(`${key}: ${PLAIN_KEYS.has(key) ? String(value) : JSON.stringify(value)}`);
+    lines.push(`${key}: ${PLAIN_KEYS.has(key) ? String(value) : JSON.stringify(key === "mcp_servers" ? grantsAsWritten(value as McpGrants) : value)}`);
   }
   lines.push("---");
   return `${lines.join("\n")}\n${agent.persona}\n`;

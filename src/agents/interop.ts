@@ -3,6 +3,7 @@
  * "Claude Code agents and Codex role files"). Every key either becomes a setting codex really receives, or is a
  * warning with a stable code that says what is lost. Nothing is ignored silently.
  */
+import { MCP_SERVER_NAME_PATTERN, MCP_TOOL_NAME_PATTERN, type McpGrant } from "../policy/capabilities.ts";
 import type { SandboxMode } from "../policy/sandbox.ts";
 import { unknownKeyIssue } from "./strict.ts";
 import { settingSchemas, type AgentFormat, type AgentIssue, type AgentSettings, type ReasoningEffort } from "./schema.ts";
@@ -15,7 +16,7 @@ export const CLAUDE_ONLY_KEYS = [
 /** Keys both formats have (they say nothing about the format). */
 export const SHARED_KEYS = ["description", "model", "isolation"] as const;
 /** Keys only our own format has. */
-export const OWN_ONLY_KEYS = ["profile", "reasoning_effort", "sandbox_mode", "approval_policy", "timeout_s"] as const;
+export const OWN_ONLY_KEYS = ["profile", "reasoning_effort", "sandbox_mode", "approval_policy", "timeout_s", "mcp_servers", "web_search", "network"] as const;
 
 /** Tools that only read (or keep Claude's own to-do list): an agent with only these runs read-only. */
 export const CLAUDE_READING_TOOLS = [
@@ -33,7 +34,6 @@ const CLAUDE_QUIET_PERMISSION_MODES = ["default", "acceptEdits", "dontAsk"];
 
 /** Keys of a Claude file that have no counterpart, and what is lost with each (code, then the sentence). */
 const CLAUDE_LOST: Record<string, [string, string]> = {
-  mcpServers: ["CLAUDE_MCP_SERVERS", "the agent's own MCP servers are not started; the sub-agent has the MCP servers of your codex configuration"],
   hooks: ["CLAUDE_HOOKS", "hooks do not run: codex has no per-agent hooks"],
   skills: ["CLAUDE_SKILLS", "skills are not preloaded into the sub-agent's context"],
   memory: ["CLAUDE_MEMORY", "there is no persistent memory directory: each run starts fresh (resume continues a thread)"],
@@ -150,12 +150,15 @@ function claudeSandbox(raw: Record<string, unknown>, issues: AgentIssue[]): { sa
       return name !== "*" && !name.startsWith("mcp__") && !isIn(CLAUDE_READING_TOOLS, name) && !isIn(CLAUDE_WRITING_TOOLS, name) && !isIn(CLAUDE_UNCARRIED_TOOLS, name);
     });
     if (unknown.length) issues.push(warn("CLAUDE_TOOL_UNKNOWN", "tools", `unknown tool(s) ${unknown.join(", ")}: not counted as writing tools, so they do not widen the sandbox; check the spelling`));
-    const uncarried = given.filter((t) => toolName(t).startsWith("mcp__") || isIn(CLAUDE_UNCARRIED_TOOLS, toolName(t)));
-    if (uncarried.length) issues.push(warn("CLAUDE_TOOL_NOT_CARRIED", "tools", `tool(s) ${uncarried.join(", ")} have no codex counterpart: codex's own tools and the MCP servers of your codex configuration are what the sub-agent has`));
+    const uncarried = given.filter((t) => isIn(CLAUDE_UNCARRIED_TOOLS, toolName(t)));
+    if (uncarried.length) issues.push(warn("CLAUDE_TOOL_NOT_CARRIED", "tools", `tool(s) ${uncarried.join(", ")} have no codex counterpart: the sub-agent has codex's own tools and the MCP tools it is granted`));
+    if (given.some((t) => toolName(t) === "WebFetch")) {
+      issues.push(warn("CLAUDE_WEBFETCH", "tools", "WebFetch (read one web page) has no codex counterpart short of web_search: live, which reaches the whole live web; it is not granted (convert the file and set web_search: live if the agent needs it)"));
+    }
     const patterned = given.filter((t) => t.includes("("));
     if (patterned.length) issues.push(warn("CLAUDE_TOOL_PATTERN", "tools", `the rule(s) in ${patterned.join(", ")} cannot be enforced: codex has no per-command allow-list, only the sandbox`));
   } else {
-    issues.push(warn("CLAUDE_TOOLS_ABSENT", "tools", "no tools list, which in Claude Code means every tool: the agent runs workspace-write (capped by --max-sandbox); list its tools to make it read-only"));
+    issues.push(warn("CLAUDE_TOOLS_ABSENT", "tools", "no tools list, which in Claude Code means every tool: the agent runs workspace-write (capped by --max-sandbox), with web_search cached and only the MCP servers named in mcpServers; list its tools to make it read-only"));
   }
   if (raw.disallowedTools !== undefined && disallowed !== null) {
     issues.push(warn("CLAUDE_DISALLOWED_TOOLS", "disallowedTools", "codex cannot forbid single tools; disallowedTools only helps choose the sandbox (without any writing tool the agent runs read-only)"));
@@ -181,6 +184,92 @@ function claudeSandbox(raw: Record<string, unknown>, issues: AgentIssue[]): { sa
   return { sandbox: "workspace-write", from: toolsText };
 }
 
+/** An `mcp__<server>` or `mcp__<server>__<tool>` entry of a Claude tools list → the server and tool ("*": all). */
+export function parseClaudeMcpTool(entry: string): { server: string; tool: string } | null {
+  const rest = entry.slice("mcp__".length);
+  const split = rest.indexOf("__");
+  const server = split === -1 ? rest : rest.slice(0, split);
+  const tool = split === -1 ? "*" : rest.slice(split + 2);
+  if (!MCP_SERVER_NAME_PATTERN.test(server) || (tool !== "*" && !MCP_TOOL_NAME_PATTERN.test(tool))) return null;
+  return { server, tool };
+}
+
+/**
+ * Claude `mcpServers`: a list whose entries either name a server already configured (a string) or define one inline
+ * (`{ name: { command, … } }`). Names become grants; a definition is an error.
+ * Security: a definition in an agent file is a program the file would have us start outside every sandbox; it is
+ * never started, and the agent cannot be used until it is removed (its author expected that server to be there).
+ */
+function claudeMcpServerNames(value: unknown, issues: AgentIssue[]): string[] {
+  if (value === undefined) return [];
+  const entries: unknown[] = Array.isArray(value) ? value : typeof value === "string" ? [value] : [value];
+  const names: string[] = [];
+  for (const entry of entries) {
+    if (typeof entry === "string" && MCP_SERVER_NAME_PATTERN.test(entry)) names.push(entry);
+    else if (entry !== null && typeof entry === "object" && !Array.isArray(entry)) {
+      issues.push({
+        level: "error", code: "CLAUDE_MCP_SERVER_DEFINED", field: "mcpServers",
+        message: `mcpServers defines ${Object.keys(entry).map((k) => `"${k}"`).join(", ") || "a server"} inline; a server an agent file defines is never started (it would run outside every sandbox). Add it to your codex config.toml (codex mcp add NAME -- COMMAND) and list just its name here`,
+      });
+    } else {
+      issues.push({ level: "error", code: "INVALID_VALUE", field: "mcpServers", message: `mcpServers entry ${quote(entry)} is not valid; give the names of servers in your codex config (letters, digits, _ . -)` });
+    }
+  }
+  return names;
+}
+
+/**
+ * Claude `mcpServers`, the MCP entries of `tools` and `WebSearch` → `mcp_servers` and `web_search` grants.
+ * With a tools list, only the MCP tools it names are granted (`mcp__notes__echo` one tool, `mcp__notes` all of them),
+ * as in Claude Code; without one (or with `*`) every server named in mcpServers is granted whole. Claude Code would
+ * also hand such an agent every MCP server of the session; here it gets only those it names. `WebSearch` (also implied
+ * by "every tool") becomes web_search "cached": search results from the index, no live page fetches, which is what
+ * the default --max-web-search allows.
+ */
+function claudeGrants(raw: Record<string, unknown>, issues: AgentIssue[]): Pick<AgentSettings, "mcp_servers" | "web_search"> {
+  const named = claudeMcpServerNames(raw.mcpServers, issues);
+  const tools = raw.tools === undefined ? undefined : splitToolList(raw.tools);
+  if (tools === null) return {};
+  const disallowed = (raw.disallowedTools === undefined ? [] : splitToolList(raw.disallowedTools) ?? []).map(toolName);
+  const everyTool = tools === undefined || tools.includes("*");
+  const granted = new Map<string, "all" | Set<string>>();
+  if (everyTool) for (const name of named) granted.set(name, "all");
+  else {
+    for (const entry of tools.map(toolName).filter((t) => t.startsWith("mcp__"))) {
+      const parsed = parseClaudeMcpTool(entry);
+      if (!parsed) {
+        issues.push(warn("CLAUDE_MCP_TOOL_INVALID", "tools", `${entry} does not name an MCP server (and tool) this server can grant (names: letters, digits, _ . -); it is not granted`));
+        continue;
+      }
+      const held = granted.get(parsed.server);
+      if (parsed.tool === "*") granted.set(parsed.server, "all");
+      else if (held !== "all") granted.set(parsed.server, new Set([...(held ?? []), parsed.tool]));
+    }
+    for (const name of named.filter((n) => !granted.has(n))) {
+      issues.push(warn("CLAUDE_MCP_SERVER_UNUSED", "mcpServers", `"${name}" is in mcpServers, but tools names none of its tools (mcp__${name}__TOOL, or mcp__${name} for all), so it is not granted`));
+    }
+  }
+  for (const entry of disallowed.filter((t) => t.startsWith("mcp__"))) {
+    const parsed = parseClaudeMcpTool(entry);
+    const held = parsed ? granted.get(parsed.server) : undefined;
+    if (!parsed || held === undefined) continue;
+    if (parsed.tool === "*") granted.delete(parsed.server);
+    else if (held === "all") {
+      // Codex can only be told which tools to offer; "all but one" of a server whose tools we do not know is not
+      // expressible, so the server is not granted rather than granted whole.
+      granted.delete(parsed.server);
+      issues.push(warn("CLAUDE_MCP_DISALLOWED_TOOL", "disallowedTools", `${entry} would leave "${parsed.server}" granted all but one tool, which cannot be said to codex without knowing its tools; the server is not granted: list the tools it may use in tools (mcp__${parsed.server}__TOOL)`));
+    } else {
+      held.delete(parsed.tool);
+      if (held.size === 0) granted.delete(parsed.server);
+    }
+  }
+  const out: Pick<AgentSettings, "mcp_servers" | "web_search"> = {};
+  if (granted.size > 0) out.mcp_servers = Object.fromEntries([...granted].map(([name, grant]): [string, McpGrant] => [name, grant === "all" ? "all" : [...grant]]));
+  if ((everyTool || tools.map(toolName).includes("WebSearch")) && !disallowed.includes("WebSearch")) out.web_search = "cached";
+  return out;
+}
+
 /** A Claude Code agent's frontmatter → our settings. The body (persona) is handled by the caller. */
 export function mapClaudeAgent(raw: Record<string, unknown>): MappedAgent {
   const out = mapNameAndDescription(raw);
@@ -189,6 +278,7 @@ export function mapClaudeAgent(raw: Record<string, unknown>): MappedAgent {
   const { sandbox, from } = claudeSandbox(raw, issues);
   settings.sandbox_mode = sandbox;
   out.sandboxFrom = from;
+  Object.assign(settings, claudeGrants(raw, issues));
 
   if (raw.model !== undefined) {
     issues.push(warn("CLAUDE_MODEL_IGNORED", "model", `model ${quote(raw.model)} is a Claude model, not a Codex one: the agent runs on the Codex default model (or your profile); convert the file and set model to choose one`));
@@ -239,8 +329,9 @@ function mapDescription(value: unknown, settings: AgentSettings, issues: AgentIs
 /**
  * A Codex role file's table → our settings and persona. Only the role keys reach codex; any other Codex config key
  * is refused passage with a warning naming it.
- * Security: a role file must not be a way to set mcp_servers, a shell environment policy, a model provider or any
- * other configuration behind the reviewer's back; only the four role keys below are passed, each as its own flag.
+ * Security: a role file must not be a way to set a shell environment policy, a model provider or any other
+ * configuration behind the reviewer's back; only the four role keys below are passed, each as its own flag, and its
+ * grants (roleGrants) become grants of this server's own kind, capped by the server's ceilings.
  */
 export function mapCodexRole(raw: Record<string, unknown>): MappedAgent {
   const out = mapNameAndDescription(raw);
@@ -277,14 +368,106 @@ export function mapCodexRole(raw: Record<string, unknown>): MappedAgent {
   } else if (settings.sandbox_mode !== undefined) {
     out.sandboxFrom = `sandbox_mode = "${settings.sandbox_mode}"`;
   }
-  const handled = ["name", "description", "developer_instructions", "nickname_candidates", ...Object.keys(CODEX_ROLE_KEYS)];
+  Object.assign(settings, roleGrants(raw, settings.sandbox_mode ?? "read-only", issues));
+  const handled = ["name", "description", "developer_instructions", "nickname_candidates", ...Object.keys(CODEX_ROLE_KEYS), ...ROLE_GRANT_KEYS];
   for (const key of Object.keys(raw)) {
     if (handled.includes(key)) continue;
     const issue = unknownKeyIssue(key, handled, ROLE_LIMITING_KEYS, {
       code: "CODEX_KEY_NOT_PASSED", ignored: `"${key}" is not passed to codex`,
-      known: `a role file may set only ${Object.keys(CODEX_ROLE_KEYS).join(", ")} (it must not be a way to change MCP servers, shell policy or other configuration unseen)`,
+      known: `a role file may set only ${[...Object.keys(CODEX_ROLE_KEYS), ...ROLE_GRANT_KEYS].join(", ")} (it must not be a way to change shell policy, providers or other configuration unseen)`,
     });
     if (issue) issues.push(issue);
+  }
+  return out;
+}
+
+/** The role keys read as grants (roleGrants). */
+const ROLE_GRANT_KEYS = ["mcp_servers", "web_search", "sandbox_workspace_write"] as const;
+/** Keys of an `[mcp_servers.NAME]` table that define a server (a program to start, or an address to reach). */
+const MCP_DEFINITION_KEYS = [
+  "command", "args", "env", "env_vars", "cwd", "url", "bearer_token", "bearer_token_env_var", "http_headers", "env_http_headers", "transport", "type",
+];
+
+const isTable = (value: unknown): value is Record<string, unknown> => value !== null && typeof value === "object" && !Array.isArray(value);
+
+/**
+ * A role's `[mcp_servers.NAME]` tables: `enabled = true` grants the server whole, `enabled_tools = [...]` only those
+ * tools (both name a server of the user's codex config). A table that defines a server (`command`, `url`, …) is an
+ * error: the role would have codex start a program of its own choosing outside every sandbox.
+ */
+function roleMcpGrants(value: unknown, issues: AgentIssue[]): Record<string, McpGrant> | undefined {
+  if (!isTable(value)) {
+    issues.push({ level: "error", code: "INVALID_VALUE", field: "mcp_servers", message: "mcp_servers must be tables [mcp_servers.NAME] with enabled = true or enabled_tools = [...]" });
+    return undefined;
+  }
+  const grants: Record<string, McpGrant> = {};
+  for (const [name, entry] of Object.entries(value)) {
+    const field = `mcp_servers.${name}`;
+    if (!isTable(entry)) {
+      issues.push({ level: "error", code: "INVALID_VALUE", field, message: `${field} must be a table with enabled = true or enabled_tools = [...]` });
+      continue;
+    }
+    const defining = Object.keys(entry).filter((k) => MCP_DEFINITION_KEYS.includes(k));
+    if (defining.length > 0) {
+      issues.push({
+        level: "error", code: "CODEX_MCP_SERVER_DEFINED", field,
+        message: `${field} defines a server (${defining.join(", ")}); a server a role file defines is never started (it would run outside every sandbox). Add it to your codex config.toml and keep only enabled = true or enabled_tools = [...] here`,
+      });
+      continue;
+    }
+    if (!MCP_SERVER_NAME_PATTERN.test(name)) {
+      issues.push({ level: "error", code: "INVALID_VALUE", field, message: `server name "${name}" cannot be granted; use letters, digits, _ . -` });
+      continue;
+    }
+    const { enabled, enabled_tools: tools } = entry;
+    for (const key of Object.keys(entry).filter((k) => k !== "enabled" && k !== "enabled_tools")) {
+      issues.push(warn("CODEX_KEY_NOT_PASSED", `${field}.${key}`, `"${key}" of ${field} is not passed to codex: a role may grant a server (enabled, enabled_tools), not change its settings`));
+    }
+    if (enabled !== undefined && typeof enabled !== "boolean") {
+      issues.push({ level: "error", code: "INVALID_VALUE", field: `${field}.enabled`, message: `${field}.enabled must be true or false` });
+      continue;
+    }
+    if (tools !== undefined && !(Array.isArray(tools) && tools.every((t) => typeof t === "string" && MCP_TOOL_NAME_PATTERN.test(t)))) {
+      issues.push({ level: "error", code: "INVALID_VALUE", field: `${field}.enabled_tools`, message: `${field}.enabled_tools must be a list of tool names` });
+      continue;
+    }
+    if (enabled === false) continue;
+    if (Array.isArray(tools)) {
+      if (tools.length > 0) grants[name] = [...new Set(tools as string[])];
+      else issues.push(warn("CODEX_MCP_NOT_GRANTED", field, `${field} has enabled_tools = [], so the server is not granted`));
+    } else if (enabled === true) grants[name] = "all";
+    else issues.push(warn("CODEX_MCP_NOT_GRANTED", field, `${field} says neither enabled = true nor enabled_tools = [...], so the server is not granted`));
+  }
+  return Object.keys(grants).length > 0 ? grants : undefined;
+}
+
+/** A role's grants: `[mcp_servers.NAME]`, `web_search`, and `[sandbox_workspace_write] network_access`. */
+function roleGrants(raw: Record<string, unknown>, sandbox: SandboxMode, issues: AgentIssue[]): Pick<AgentSettings, "mcp_servers" | "web_search" | "network"> {
+  const out: Pick<AgentSettings, "mcp_servers" | "web_search" | "network"> = {};
+  if (raw.mcp_servers !== undefined) {
+    const grants = roleMcpGrants(raw.mcp_servers, issues);
+    if (grants) out.mcp_servers = grants;
+  }
+  if (raw.web_search !== undefined) {
+    const parsed = settingSchemas.web_search.safeParse(raw.web_search);
+    if (parsed.success) out.web_search = parsed.data;
+    else issues.push({ level: "error", code: "INVALID_VALUE", field: "web_search", message: `web_search ${quote(raw.web_search)} is not valid; use one of: disabled, cached, live` });
+  }
+  const sww = raw.sandbox_workspace_write;
+  if (sww !== undefined) {
+    if (!isTable(sww)) {
+      issues.push({ level: "error", code: "INVALID_VALUE", field: "sandbox_workspace_write", message: "sandbox_workspace_write must be a table" });
+      return out;
+    }
+    for (const key of Object.keys(sww).filter((k) => k !== "network_access")) {
+      issues.push(warn("CODEX_KEY_NOT_PASSED", `sandbox_workspace_write.${key}`, `"${key}" of sandbox_workspace_write is not passed to codex: a sub-agent writes only where it works (and never in writable_roots of any config)`));
+    }
+    const network = sww.network_access;
+    if (network !== undefined && typeof network !== "boolean") {
+      issues.push({ level: "error", code: "INVALID_VALUE", field: "sandbox_workspace_write.network_access", message: "sandbox_workspace_write.network_access must be true or false" });
+    } else if (network === true && sandbox !== "workspace-write") {
+      issues.push(warn("CODEX_NETWORK_NOT_CARRIED", "sandbox_workspace_write.network_access", `network_access = true applies to sandbox_mode = "workspace-write"; this role runs ${sandbox}, so it is not granted`));
+    } else if (network === true) out.network = true;
   }
   return out;
 }

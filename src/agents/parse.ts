@@ -2,6 +2,7 @@
  * Pure: agent file text → agent or issues. No filesystem access here (registry.ts reads files).
  */
 import { isScalar, parseDocument, visit } from "yaml";
+import { grantIssues } from "./grants.ts";
 import { detectMarkdownFormat, guessKeys, mapClaudeAgent, mapCodexRole, type MappedAgent } from "./interop.ts";
 import {
   AGENT_NAME_PATTERN, MAX_AGENT_FILE_BYTES, MAX_FRONTMATTER_BYTES, MAX_PERSONA_BYTES, SETTING_KEYS, settingSchemas, hasErrors,
@@ -51,6 +52,7 @@ export function validateSettings(raw: Record<string, unknown>, extraKeys: readon
       issues.push({ level: "error", code: "INVALID_VALUE", field: key, message: describeBadValue(key as SettingKey, value, parsed.error.issues[0]?.message) });
     }
   }
+  issues.push(...grantIssues(settings as AgentSettings));
   return { settings: settings as AgentSettings, issues };
 }
 

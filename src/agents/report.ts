@@ -2,7 +2,9 @@
 import { z } from "zod";
 import type { AgentsLocation } from "./registry.ts";
 import { AGENT_FORMATS, agentIssueSchema, APPROVAL_POLICIES, EMBEDDED_PREFIX, hasErrors, ISOLATION_MODES, REASONING_EFFORTS, type AgentFileResult } from "./schema.ts";
+import { describeCapabilities, plannedCapabilities, requestedGrants } from "../policy/capabilities.ts";
 import { DEFAULT_SANDBOX, SANDBOX_MODES } from "../policy/sandbox.ts";
+import { capabilitiesSchema } from "../shapes/delegate-result.ts";
 
 /** Longest description a listing shows as written; longer ones (Claude Code's, with <example> blocks) are cut. */
 export const LISTED_DESCRIPTION_CHARS = 500;
@@ -35,6 +37,11 @@ export const listEntrySchema = z.object({
   sandbox_mode: z.enum(SANDBOX_MODES).nullable(),
   approval_policy: z.enum(APPROVAL_POLICIES).nullable(),
   isolation: z.enum(ISOLATION_MODES).nullable(),
+  /**
+   * What the agent grants its sub-agent (its sandbox, network, web search, MCP servers), as the delegate result's
+   * capabilities will say when the server's ceilings allow it and the user's codex config declares the servers.
+   */
+  capabilities: capabilitiesSchema,
   file: z.string(),
   ok: z.boolean(),
 });
@@ -73,6 +80,7 @@ export function listReport(location: AgentsLocation, files: readonly AgentFileRe
       sandbox_mode: f.settings.sandbox_mode ?? DEFAULT_SANDBOX,
       approval_policy: f.settings.approval_policy ?? null,
       isolation: f.settings.isolation ?? null,
+      capabilities: plannedCapabilities(f.settings.sandbox_mode ?? DEFAULT_SANDBOX, requestedGrants(f.settings)),
       file: f.file,
       ok: !hasErrors(f.issues) && f.agent !== undefined,
     })),
@@ -147,9 +155,10 @@ export function formatListReport(report: ListReport, foundBy: string): string {
   const lines = [`agents from ${report.dir ?? "the embedded starter set"} (${foundBy})${starters ? ", then the embedded starters it has no file for" : ""}${formats ? `: ${formats}` : ""}`];
   const width = Math.max(4, ...report.agents.map((a) => a.name.length));
   for (const a of report.agents) {
-    const flags = [a.format === "codex-subagents" ? null : a.format, a.sandbox_mode ?? DEFAULT_SANDBOX, a.isolation && a.isolation !== "none" ? a.isolation : null, a.model, a.profile ? `profile ${a.profile}` : null].filter(Boolean).join(", ");
+    const flags = [a.format === "codex-subagents" ? null : a.format, a.isolation && a.isolation !== "none" ? a.isolation : null, a.model, a.profile ? `profile ${a.profile}` : null].filter(Boolean).join(", ");
     const from = starters && a.file.startsWith(EMBEDDED_PREFIX) ? "  (embedded starter)" : "";
     lines.push(`${a.ok ? " " : "!"} ${a.name.padEnd(width)}  ${a.description ?? ""}${flags ? ` [${flags}]` : ""}${from}${a.ok ? "" : "  (has errors: run validate)"}`);
+    lines.push(`  ${" ".repeat(width)}  grants: ${describeCapabilities(a.capabilities)}`);
   }
   if (report.agents.length === 0) lines.push("  (no agent files)");
   return lines.map(escapeControl).join("\n") + "\n";

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { MCP_SERVER_NAME_PATTERN, MCP_TOOL_NAME_PATTERN, WEB_SEARCH_MODES, type McpGrant } from "../policy/capabilities.ts";
 import { SANDBOX_MODES } from "../policy/sandbox.ts";
 
 export const AGENT_NAME_PATTERN = /^[a-z0-9][a-z0-9_-]{0,63}$/;
@@ -14,6 +15,22 @@ export const MAX_FRONTMATTER_BYTES = 16 * 1024;
 /** A file larger than this cannot be a valid agent (persona + frontmatter + slack); it is not read further. */
 export const MAX_AGENT_FILE_BYTES = MAX_PERSONA_BYTES + MAX_FRONTMATTER_BYTES + 1024;
 export const MAX_TIMEOUT_S = 7 * 24 * 3600;
+
+const mcpServerName = z.string().regex(MCP_SERVER_NAME_PATTERN);
+const mcpToolName = z.string().regex(MCP_TOOL_NAME_PATTERN);
+
+/**
+ * `mcp_servers`: a list of server names (all of each one's tools) or a map of server name to tool names (or `all`),
+ * normalised to the map (policy/capabilities.ts McpGrants). Repeated names or tools count once.
+ */
+export const mcpGrantsSchema = z.union([
+  z.array(mcpServerName).max(64),
+  z.record(mcpServerName, z.union([z.literal("all"), z.array(mcpToolName).min(1).max(256)])),
+], { error: 'must be a list of MCP server names from your codex config (["notes"]) or a map of server name to its tool names ({ notes: ["echo"] }, or all); names use letters, digits, _ . -' })
+  .refine((value) => Array.isArray(value) || Object.keys(value).length <= 64, "names at most 64 servers")
+  .transform((value): Record<string, McpGrant> => Array.isArray(value)
+    ? Object.fromEntries([...new Set(value)].map((name) => [name, "all" as const]))
+    : Object.fromEntries(Object.entries(value).map(([name, tools]) => [name, tools === "all" ? "all" : [...new Set(tools)]])));
 
 /**
  * One schema per setting, shared by agent files and ad-hoc `delegate` inputs.
@@ -37,6 +54,12 @@ export const settingSchemas = {
       z.strictObject({ path: z.string().min(1).max(4096), mode: z.enum(["link", "copy"]).optional() }),
     ])).max(32),
   ], { error: 'must be "auto" or a list of directory names such as ["node_modules", { "path": ".venv", "mode": "copy" }]' }),
+  /** Issue 16: the only MCP servers of the user's codex config the sub-agent gets (capped by --allow-mcp). */
+  mcp_servers: mcpGrantsSchema,
+  /** Issue 16: codex's web_search tool, always set explicitly (capped by --max-web-search). */
+  web_search: z.enum(WEB_SEARCH_MODES),
+  /** Issue 16: outbound network for a workspace-write sub-agent's commands (needs --allow-network). */
+  network: z.boolean(),
 } as const;
 
 export type SettingKey = keyof typeof settingSchemas;

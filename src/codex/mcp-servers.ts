@@ -5,7 +5,7 @@
  * codex rather than reading those files ourselves means no layer is missed and none is read differently.
  */
 import { z } from "zod";
-import { probeCodex } from "./run.ts";
+import { notFoundAtStart, probeCodex } from "./run.ts";
 
 /** One entry of `codex mcp list --json` (codex 0.169 and 0.171 print the same shape); unknown fields are kept out. */
 const mcpServerEntrySchema = z.object({
@@ -42,6 +42,60 @@ export function parseMcpList(stdout: string): { servers: McpServerEntry[] } | { 
   return { servers: parsed.data };
 }
 
+/** How codex limits one server's tools in its own config (`codex mcp get NAME --json`; `mcp list` does not say). */
+const mcpServerToolsSchema = z.object({
+  name: z.string(),
+  enabled_tools: z.array(z.string()).nullish(),
+  disabled_tools: z.array(z.string()).nullish(),
+}).loose();
+
+export type McpServerTools = { enabledTools: string[] | null; disabledTools: string[] };
+
+/** Pure: the JSON of `codex mcp get NAME --json` → the tool limits the user's config sets, or why it cannot be used. */
+export function parseMcpGet(stdout: string): McpServerTools | { problem: string } {
+  let value: unknown;
+  try {
+    value = JSON.parse(stdout);
+  } catch {
+    return { problem: "codex mcp get --json did not print JSON" };
+  }
+  const parsed = mcpServerToolsSchema.safeParse(value);
+  if (!parsed.success) return { problem: `codex mcp get --json printed an unexpected shape (${parsed.error.issues[0]?.message ?? "invalid"})` };
+  return { enabledTools: parsed.data.enabled_tools ?? null, disabledTools: parsed.data.disabled_tools ?? [] };
+}
+
+/** A failed probe as one sentence. */
+function probeProblem(what: string, probe: Awaited<ReturnType<typeof probeCodex>>, codexPath: string): string | null {
+  if (probe.spawnError === "ENOENT") return `codex was not found at "${codexPath}"; install it (npm i -g @openai/codex) or pass --codex PATH`;
+  if (probe.spawnError === notFoundAtStart(codexPath)) return probe.spawnError;
+  if (probe.spawnError) return `codex could not be started to ${what} (${probe.spawnError}); check --codex "${codexPath}"`;
+  if (probe.timedOut) return `codex did not answer within ${MCP_LIST_TIMEOUT_MS / 1000} s when asked to ${what}`;
+  if (probe.exitCode !== 0) {
+    const why = probe.stderr.trim().split("\n").slice(-3).join(" ").slice(0, 500);
+    return `codex exited with ${probe.exitCode} when asked to ${what}${why ? `: ${why}` : ""}`;
+  }
+  return null;
+}
+
+/**
+ * The tool limits (`enabled_tools`, `disabled_tools`) the user's config sets on one server, asked the same way as
+ * listMcpServers. `name` must be a name listMcpServers reported and a grantable name (it never starts with `-`).
+ */
+export async function getMcpServerTools(req: {
+  codexPath: string;
+  globalArgs: readonly string[];
+  cwd: string;
+  env: Record<string, string>;
+  name: string;
+  signal?: AbortSignal;
+}): Promise<McpServerTools | { problem: string }> {
+  const probe = await probeCodex(req.codexPath, [...req.globalArgs, "mcp", "get", req.name, "--json"], {
+    timeoutMs: MCP_LIST_TIMEOUT_MS, cwd: req.cwd, env: req.env, signal: req.signal, maxOutputBytes: 1024 * 1024,
+  });
+  const problem = probeProblem(`read the MCP server "${req.name}"`, probe, req.codexPath);
+  return problem ? { problem } : parseMcpGet(probe.stdout);
+}
+
 /**
  * Ask codex which MCP servers it would load, given the global options the run will use (everything before `exec`)
  * and the directory it will work in. `mcp list` ignores `--cd` (codex 0.171, measured: it finds project layers from
@@ -59,11 +113,7 @@ export async function listMcpServers(req: {
   const probe = await probeCodex(req.codexPath, [...req.globalArgs, "mcp", "list", "--json"], {
     timeoutMs: MCP_LIST_TIMEOUT_MS, cwd: req.cwd, env: req.env, signal: req.signal, maxOutputBytes: 4 * 1024 * 1024,
   });
-  if (probe.spawnError) return { problem: `codex could not be started to list its MCP servers (${probe.spawnError})` };
-  if (probe.timedOut) return { problem: `codex mcp list did not answer within ${MCP_LIST_TIMEOUT_MS / 1000} s` };
-  if (probe.exitCode !== 0) {
-    const why = probe.stderr.trim().split("\n").slice(-3).join(" ").slice(0, 500);
-    return { problem: `codex mcp list exited with ${probe.exitCode}${why ? `: ${why}` : ""}` };
-  }
+  const problem = probeProblem("list its MCP servers", probe, req.codexPath);
+  if (problem) return { problem };
   return parseMcpList(probe.stdout);
 }

@@ -43,6 +43,14 @@ export interface RunOutcome {
   durationMs: number;
 }
 
+/**
+ * Security: a bare name would be looked up on PATH at spawn, relative entries included; the server resolves codex to
+ * an absolute path once at start-up, so a name left here means none was found. Never spawned, by any caller here.
+ */
+export function notFoundAtStart(codexPath: string): string {
+  return `codex "${codexPath}" was not found in an absolute PATH directory when the server started (relative PATH entries are ignored); install it (npm i -g @openai/codex) and restart the server, or pass --codex /full/path/to/codex`;
+}
+
 export async function runCodex(req: RunRequest): Promise<RunOutcome> {
   const events = newEventState();
   if (req.signal?.aborted) {
@@ -50,10 +58,7 @@ export async function runCodex(req: RunRequest): Promise<RunOutcome> {
   }
 
   if (!isAbsolute(req.codexPath)) {
-    // Security: a bare name would be looked up on PATH at this spawn, relative entries included; the server resolves
-    // codex to an absolute path once at start-up, so a name left here means none was found.
-    const spawnError = `codex "${req.codexPath}" was not found in an absolute PATH directory when codex-subagents started (relative PATH entries are ignored); install it (npm i -g @openai/codex) and start codex-subagents again, or pass --codex /full/path/to/codex`;
-    return { exitCode: null, exitSignal: null, timedOut: false, cancelled: false, spawnError, events, stderrTail: "", durationMs: 0 };
+    return { exitCode: null, exitSignal: null, timedOut: false, cancelled: false, spawnError: notFoundAtStart(req.codexPath), events, stderrTail: "", durationMs: 0 };
   }
 
   // Security: codex leads its own process group (src/process/spawn.ts), so the time limit and a cancel end the
@@ -115,6 +120,7 @@ export async function probeCodex(
   opts: { timeoutMs: number; env: Record<string, string>; maxOutputBytes?: number; signal?: AbortSignal; cwd?: string },
 ): Promise<ProbeOutcome> {
   const limit = opts.maxOutputBytes ?? 256 * 1024;
+  if (!isAbsolute(codexPath)) return { exitCode: null, stdout: "", stderr: "", timedOut: false, spawnError: notFoundAtStart(codexPath) };
   const result = await runProcess(codexPath, args, {
     cwd: opts.cwd,
     env: opts.env,

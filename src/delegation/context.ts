@@ -11,7 +11,7 @@
 import { realpath } from "node:fs/promises";
 import { EMBEDDED_AGENTS } from "../agents/embedded.ts";
 import { discoverAgents, loadRegistry, type AgentsLocation } from "../agents/registry.ts";
-import { agentsDirsOf, codexHomeOf, SERVER_OPTIONS, type ServerOptions } from "../config.ts";
+import { agentsDirsOf, ceilingsOf, codexHomeOf, SERVER_OPTIONS, type ServerOptions } from "../config.ts";
 import type { DelegateContext } from "../delegate.ts";
 import { findCodex, findGit, type CodexLocation, type CodexSource } from "../doctor/find-codex.ts";
 import { Limiter } from "../limiter.ts";
@@ -105,6 +105,7 @@ export async function buildDelegateContext(options: ServerOptions, host: Context
     workDir,
     maxTimeoutS: options.timeoutS,
     maxSandbox: options.maxSandbox,
+    ceilings: ceilingsOf(options),
     passEnv: options.passEnv,
     depth,
     maxDepth: options.maxDepth,

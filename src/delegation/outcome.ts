@@ -7,6 +7,7 @@ import { readRegularFile } from "../safe-fs.ts";
 import type { IsolationMode } from "../agents/schema.ts";
 import type { Workspace } from "../workspace/index.ts";
 import { MIB } from "../limits.ts";
+import { splitPatch } from "../workspace/patch-parts.ts";
 
 export const MAX_FINAL_MESSAGE_BYTES = MIB;
 
@@ -49,10 +50,26 @@ async function readFinalMessage(run: RunOutcome, lastMessageFile: string): Promi
   return { finalMessage, planted: null, notes: silent ? ["codex finished without a final message; see stderr_tail"] : [] };
 }
 
+/** The files of a patch that lie in a `.codex` directory (codex configuration and rules), as git names them. */
+export function codexLayerPaths(patch: string): string[] {
+  const parts = splitPatch(Buffer.from(patch, "utf8")) ?? [];
+  return parts.map((part) => part.path.toString("utf8")).filter((file) => file.split("/").slice(0, -1).includes(".codex"));
+}
+
+/**
+ * Security: a `.codex/` in a patch is codex configuration (MCP servers to start, rules that let commands out of the
+ * sandbox) for every later codex run in that directory, once the patch is applied; the caller is told which.
+ */
+function codexLayerNote(patch: string | undefined): string[] {
+  const files = patch ? codexLayerPaths(patch) : [];
+  if (files.length === 0) return [];
+  return [`the patch writes codex configuration: ${files.map((f) => `"${f}"`).join(", ")}; once applied it configures codex (MCP servers it starts, rules that let commands out of the sandbox) for runs in that project: review it before applying`];
+}
+
 async function readPatch(workspace: Workspace, redact: (text: string) => string): Promise<{ patch?: string; notes: readonly string[] }> {
   try {
     const collected = await workspace.collectPatch({ redact });
-    return collected ? { patch: collected.patch, notes: collected.notes } : { notes: [] };
+    return collected ? { patch: collected.patch, notes: [...collected.notes, ...codexLayerNote(collected.patch)] } : { notes: [] };
   } catch (error) {
     return { notes: [`the sub-agent's changes could not be collected: ${(error as Error).message}`] };
   }

@@ -4,6 +4,7 @@
  */
 import type { IsolationMode } from "../agents/schema.ts";
 import type { RunOutcome } from "../codex/run.ts";
+import type { Capabilities } from "../policy/capabilities.ts";
 import { redactDeep, type Redactor } from "../policy/redact.ts";
 import type { DelegateResult } from "../shapes/delegate-result.ts";
 import type { Outcome } from "./outcome.ts";
@@ -25,6 +26,8 @@ export function buildResult(facts: {
   workingDir: string;
   run: RunOutcome;
   outcome: Outcome;
+  /** What the sub-agent could reach (delegation/reach.ts). */
+  capabilities: Capabilities;
   /** Every note, in the order the caller reads them. */
   notes: readonly string[];
   durationMs: number;
@@ -43,6 +46,7 @@ export function buildResult(facts: {
     duration_ms: Math.round(facts.durationMs),
     working_dir: facts.workingDir,
     isolation: facts.isolation,
+    capabilities: facts.capabilities,
     ...(outcome.patch !== undefined ? { patch: outcome.patch } : {}),
     // Security: redact before cutting to the tail, or a secret cut in half at the tail's edge is no longer
     // recognised and its remaining part is shown.

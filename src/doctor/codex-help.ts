@@ -30,16 +30,23 @@ export const HELP_REQUIREMENTS: readonly HelpRequirement[] = [
   {
     id: "codex exec options",
     args: ["exec", "--help"],
-    options: ["--json", "--output-last-message", "--output-schema", "--skip-git-repo-check", "--config"],
+    options: ["--json", "--output-last-message", "--output-schema", "--skip-git-repo-check", "--config", "--ignore-rules"],
     subcommands: ["resume"],
-    why: "every delegation runs codex exec --json --skip-git-repo-check --output-last-message FILE [--output-schema FILE] -",
+    why: "every delegation runs codex exec --json --skip-git-repo-check --output-last-message FILE --ignore-rules [--output-schema FILE] -",
   },
   {
     id: "codex exec resume options",
     args: ["exec", "resume", "--help"],
-    options: ["--json", "--output-last-message", "--output-schema", "--skip-git-repo-check", "--config"],
+    options: ["--json", "--output-last-message", "--output-schema", "--skip-git-repo-check", "--config", "--ignore-rules"],
     subcommands: [],
     why: "a delegate call with resume runs codex exec resume THREAD_ID with the same options",
+  },
+  {
+    id: "codex mcp list options",
+    args: ["mcp", "list", "--help"],
+    options: ["--json"],
+    subcommands: [],
+    why: "before every run the server asks codex mcp list --json which MCP servers it would start, to switch off every one the agent was not granted",
   },
 ];
 

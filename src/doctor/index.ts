@@ -12,21 +12,26 @@ import { escapeControl, escapeJsonControl, validateReport } from "../agents/repo
 import type { CliIO } from "../cli-io.ts";
 import { probeCodex } from "../codex/run.ts";
 import { parseFlags } from "../args.ts";
-import { agentsDirsOf, codexHomeOf, resolveServerOptions, SERVER_FLAGS, SERVER_OPTIONS, type ServerOptions } from "../config.ts";
+import { agentsDirsOf, ceilingsOf, codexHomeOf, resolveServerOptions, SERVER_FLAGS, SERVER_OPTIONS, type ServerOptions } from "../config.ts";
 import { EXIT_FAILURE, EXIT_OK, UsageError } from "../errors.ts";
 import { buildChildEnv, relativePathEntries } from "../policy/env.ts";
 import { workDirExposure, workDirFor } from "../workspace/private-dir.ts";
 import { findCodex, findGit, type CodexLocation, type CodexSource } from "./find-codex.ts";
 import { DISABLED_FEATURES } from "../codex/args.ts";
+import type { AgentFileResult } from "../agents/schema.ts";
+import { ALL_MCP_SERVERS } from "../policy/capabilities.ts";
 import { rootsUnderTmp, TMP_ROOT_HINT } from "../policy/tmp-roots.ts";
 import { disabledFeaturesProbe, featuresNotOff, HELP_REQUIREMENTS, missingFromHelp, parseCodexVersion } from "./codex-help.ts";
 import { workspacesCheck } from "./workspaces.ts";
-import { listMcpServers } from "../codex/mcp-servers.ts";
+import { listMcpServers, type McpServerEntry } from "../codex/mcp-servers.ts";
 import { CODEX_MCP_DEFAULT_ENV, entriesRunningUs, entryOptions, lostVariables, toolTimeoutProblem } from "./codex-entry.ts";
 
 export { CODEX_MCP_DEFAULT_ENV } from "./codex-entry.ts";
 
 export type CheckStatus = "PASS" | "FAIL" | "WARN";
+
+/** What `codex mcp list --json` answered, asked once per doctor run with the environment the server gives codex. */
+type McpListing = { servers: McpServerEntry[] } | { problem: string };
 
 export interface DoctorCheck {
   id: string;
@@ -125,32 +130,33 @@ async function codexProbeChecks(runnable: string, env: Record<string, string>, c
         });
   });
 
-  // Security: every sub-agent runs with codex's own multi-agent tools off (src/codex/args.ts); a codex that does not
-  // accept one of these names would refuse every run, and one that ignored them would hand the tools back.
+  // Security: every sub-agent runs with these features off (src/codex/args.ts DISABLED_FEATURES: codex's own
+  // multi-agent tools, plugins, apps, hooks, browser and computer use, …); a codex that does not accept one of these
+  // names would refuse every run, and one that ignored them would hand the tools back.
   const featureArgs = disabledFeaturesProbe(DISABLED_FEATURES);
   const featureRun = await probe(featureArgs);
   const notOff = featureRun.exitCode === 0 ? featuresNotOff(featureRun.stdout, DISABLED_FEATURES) : [...DISABLED_FEATURES];
   checks.push(featureRun.exitCode === 0 && notOff.length === 0
-    ? { id: "codex features", status: "PASS", detail: `codex ${featureArgs.join(" ")} shows ${DISABLED_FEATURES.join(", ")} off (sub-agents get no native spawn_agent tools)` }
+    ? { id: "codex features", status: "PASS", detail: `codex features list shows ${DISABLED_FEATURES.join(", ")} off when each is passed as --disable, as every sub-agent runs` }
     : {
         id: "codex features",
         status: "FAIL",
         detail: featureRun.exitCode === 0
-          ? `codex ${featureArgs.join(" ")} does not show ${notOff.join(", ")} as off; sub-agents would keep codex's own multi-agent tools`
-          : `${describeFailure(`codex ${featureArgs.join(" ")}`, featureRun)}; every delegation passes these --disable flags`,
+          ? `codex features list, with each of ${DISABLED_FEATURES.join(", ")} passed as --disable, does not show ${notOff.join(", ")} as off; sub-agents would keep what they add`
+          : `${describeFailure(`codex features list, with the ${DISABLED_FEATURES.length} features sub-agents run without each passed as --disable,`, featureRun)}; every delegation passes these --disable flags, so none could run`,
         hint: `this release is tested with codex ${TESTED_CODEX_VERSION}, which knows these features: npm install -g @openai/codex@${TESTED_CODEX_VERSION}, or point --codex at one`,
       });
   return version;
 }
 
-async function agentsChecks(options: ServerOptions, env: Env, cwd: string, programDir: string | undefined, checks: DoctorCheck[]): Promise<void> {
+async function agentsChecks(options: ServerOptions, env: Env, cwd: string, programDir: string | undefined, checks: DoctorCheck[]): Promise<readonly AgentFileResult[]> {
   let location;
   try {
     location = await discoverAgents({ ...agentsDirsOf(options), cwd, programDir });
   } catch (error) {
     if (!(error instanceof AgentsDirError)) throw error;
     checks.push({ id: "agents", status: "FAIL", detail: error.message, hint: "create the directory with your <name>.md agent files, or fix --agents-dir / CODEX_SUBAGENTS_DIR (unset, the embedded starter agents are used)" });
-    return;
+    return [];
   }
   const registry = await loadRegistry(location, EMBEDDED_AGENTS, codexHomeOf(env));
   const report = validateReport(location.dir, registry.files);
@@ -185,6 +191,43 @@ async function agentsChecks(options: ServerOptions, env: Env, cwd: string, progr
       hint: `create ${files.join(", ")} (codex layers it over config.toml), or remove the profile key from the agent`,
     });
   }
+  return registry.files;
+}
+
+/**
+ * The MCP servers the user's codex config declares here (codex is asked, as before every run), which agents are granted
+ * each, and whether --allow-mcp lets them have it. A codex that cannot list its servers fails: every delegation would
+ * be refused, since a server that cannot be named cannot be switched off.
+ */
+function mcpServersCheck(listed: McpListing, files: readonly AgentFileResult[], options: ServerOptions): DoctorCheck {
+  if ("problem" in listed) {
+    return { id: "mcp servers", status: "FAIL", detail: `${listed.problem}; every delegation would be refused, because a server codex cannot name cannot be switched off`, hint: "run codex mcp list --json to see the error, and fix your codex config.toml" };
+  }
+  const ceilings = ceilingsOf(options);
+  const allowed = (name: string) => ceilings.allowMcp.includes(ALL_MCP_SERVERS) || ceilings.allowMcp.includes(name);
+  const grantedTo = (name: string) => files.filter((f) => Object.hasOwn(f.settings.mcp_servers ?? {}, name)).map((f) => f.name);
+  const declared = listed.servers.map((s) => s.name);
+  const parts = listed.servers.map((server) => {
+    const agents = grantedTo(server.name);
+    const off = server.enabled ? "" : ", switched off in your config";
+    const allow = allowed(server.name) ? "allowed by --allow-mcp" : "not allowed (--allow-mcp)";
+    return `${server.name} (${agents.length ? `granted to ${agents.join(", ")}` : "granted to no agent"}; ${allow}${off})`;
+  });
+  const problems: string[] = [];
+  for (const file of files) {
+    for (const name of Object.keys(file.settings.mcp_servers ?? {})) {
+      if (!declared.includes(name)) problems.push(`${file.name} is granted "${name}", which your codex config does not declare here`);
+      else if (!allowed(name)) problems.push(`${file.name} is granted "${name}", which --allow-mcp does not allow (${file.format === "codex-subagents" ? "it is refused" : "it runs without it"})`);
+    }
+  }
+  const summary = declared.length === 0
+    ? "your codex config declares no MCP servers here; sub-agents get none"
+    : `your codex config declares ${parts.join(", ")}; every server not granted is switched off for each sub-agent`;
+  if (problems.length === 0) return { id: "mcp servers", status: "PASS", detail: summary };
+  return {
+    id: "mcp servers", status: "WARN", detail: `${summary}. ${problems.join("; ")}`,
+    hint: "add the server to your codex config (codex mcp add NAME -- COMMAND), start the server with --allow-mcp NAME, or remove the grant from the agent",
+  };
 }
 
 async function rootsCheck(options: ServerOptions, cwd: string): Promise<DoctorCheck> {
@@ -250,10 +293,9 @@ function environmentCheck(lost: readonly string[], where: string, id: string): D
  * The server Codex would start for each entry of its config that runs codex-subagents (codex-entry.ts): its args,
  * roots, environment and tool timeout. With no such entry, the environment this shell would lose is warned about.
  */
-async function codexEntryChecks(runnable: string | null, options: ServerOptions, env: Env, cwd: string, self: string | undefined): Promise<DoctorCheck[]> {
+async function codexEntryChecks(listed: McpListing | null, options: ServerOptions, env: Env, cwd: string, self: string | undefined): Promise<DoctorCheck[]> {
   const shellLost = () => environmentCheck(lostVariables(Object.fromEntries(CODEX_MCP_DEFAULT_ENV.map((n) => [n, env[n]]).filter(([, v]) => v !== undefined)), options.passEnv, env), "a server Codex starts (if it starts this one)", "mcp environment");
-  if (!runnable) return [shellLost()];
-  const listed = await listMcpServers({ codexPath: runnable, globalArgs: [], cwd, env: buildChildEnv(env, options.passEnv, 1) });
+  if (!listed) return [shellLost()];
   if ("problem" in listed) {
     return [{ id: "codex entry", status: "WARN", detail: `could not ask codex which MCP servers it starts: ${listed.problem}`, hint: "run codex mcp list yourself to see why" }, shellLost()];
   }
@@ -329,11 +371,13 @@ export async function runDoctor(options: ServerOptions, env: Env, cwd: string, p
   const location = await findCodex({ command: options.codex, source: codexSource(options), env, cwd });
   checks.push(codexCheck(location));
   let version: string | null = null;
-  if (location.runnable) {
-    // Probed with the environment the server would give codex, so PATH (for the node launcher) and CODEX_HOME match.
-    version = await codexProbeChecks(location.runnable, buildChildEnv(env, options.passEnv, 1), checks);
-  }
-  await agentsChecks(options, env, cwd, programDir, checks);
+  // Probed with the environment the server would give codex, so PATH (for the node launcher) and CODEX_HOME match.
+  const codexEnv = buildChildEnv(env, options.passEnv, 1);
+  if (location.runnable) version = await codexProbeChecks(location.runnable, codexEnv, checks);
+  const files = await agentsChecks(options, env, cwd, programDir, checks);
+  // One listing serves both the grants check and the check of the entry that starts this server.
+  const listed = location.runnable ? await listMcpServers({ codexPath: location.runnable, globalArgs: [], cwd, env: codexEnv }) : null;
+  if (listed) checks.push(mcpServersCheck(listed, files, options));
   checks.push(await rootsCheck(options, cwd));
   checks.push(await runsDirCheck(options));
   const git = await findGit(env);
@@ -341,7 +385,7 @@ export async function runDoctor(options: ServerOptions, env: Env, cwd: string, p
   checks.push(await workDirCheck(workDir, options, env, cwd));
   // Security (issue 8 B): a root every sandbox may write, whatever its cwd (policy/tmp-roots.ts).
   for (const warning of await rootsUnderTmp(await Promise.all(options.roots.map((r) => realpath(path.resolve(cwd, r)).catch(() => path.resolve(cwd, r)))), env.TMPDIR)) checks.push({ id: "root", status: "WARN", detail: warning, hint: TMP_ROOT_HINT });
-  checks.push(...await codexEntryChecks(location.runnable, options, env, cwd, self));
+  checks.push(...await codexEntryChecks(listed, options, env, cwd, self));
   checks.push(await credentialsCheck(env));
   checks.push(await workspacesCheck(workDir));
   return {

@@ -26,6 +26,11 @@ export const delegateRequestSchema = z.strictObject({
   reasoning_effort: settingSchemas.reasoning_effort.optional().describe("Ad-hoc agents only"),
   sandbox_mode: settingSchemas.sandbox_mode.optional().describe("Ad-hoc agents only; never above the server's --max-sandbox"),
   approval_policy: settingSchemas.approval_policy.optional().describe("Ad-hoc agents only"),
+  // A list of names only (all of each server's tools): the agent file's map form (name → tools) is not in the
+  // function-calling subset (tools/portable-schema.ts). Tool lists are set in agent files.
+  mcp_servers: z.array(z.string().min(1).max(64)).max(64).optional().describe("Ad-hoc agents only: MCP servers of the user's codex config the sub-agent gets, all of their tools; never beyond the server's --allow-mcp. Default none"),
+  web_search: settingSchemas.web_search.optional().describe('Ad-hoc agents only: "disabled" (default), "cached" or "live"; never beyond the server\'s --max-web-search'),
+  network: z.boolean().optional().describe("Ad-hoc agents only: outbound network for a workspace-write sub-agent's commands; needs the server's --allow-network. Default false"),
 });
 export type DelegateInput = z.infer<typeof delegateRequestSchema>;
 

@@ -13,7 +13,11 @@ import { errorResult, isRefusal, refusalText } from "./results.ts";
 export { delegateInputSchema, runResultSchema };
 
 export function describeDelegate(agents: readonly Agent[]): string {
-  const lines = agents.map((a) => `- ${a.name}: ${summarizeDescription(a.description) ?? "(no description)"} [sandbox ${a.sandbox_mode ?? DEFAULT_SANDBOX}${a.isolation && a.isolation !== "none" ? `, ${a.isolation}` : ""}]`);
+  const grants = (a: Agent) => {
+    const servers = Object.keys(a.mcp_servers ?? {});
+    return `${servers.length ? `, MCP ${servers.join(" ")}` : ""}${a.web_search && a.web_search !== "disabled" ? `, web search ${a.web_search}` : ""}${a.network ? ", network" : ""}`;
+  };
+  const lines = agents.map((a) => `- ${a.name}: ${summarizeDescription(a.description) ?? "(no description)"} [sandbox ${a.sandbox_mode ?? DEFAULT_SANDBOX}${a.isolation && a.isolation !== "none" ? `, ${a.isolation}` : ""}${grants(a)}]`);
   return [
     "Delegate a self-contained task to a Codex sub-agent (a separate `codex exec` run with the agent's own instructions, model, sandbox and approval policy) and get back its final answer, its token usage and, for worktree isolation, its changes as a patch.",
     "Use it for work that benefits from a fresh context or a specialist: reviews, debugging, tests, docs, audits. Write the task so it stands alone: the sub-agent sees none of this conversation.",

@@ -2,6 +2,7 @@ import { realpath } from "node:fs/promises";
 import path from "node:path";
 import type { McpServer } from "@modelcontextprotocol/server";
 import { z } from "zod";
+import { addMcpServerWarnings, type DeclaredServers } from "../agents/mcp-check.ts";
 import { addEnvironmentWarnings, loadAgentsDir, type Registry } from "../agents/registry.ts";
 import { validateReport, validateReportSchema } from "../agents/report.ts";
 import { PolicyError, resolveAllowedDir, type Root } from "../policy/roots.ts";
@@ -11,6 +12,8 @@ export interface ValidateToolDeps {
   registry: () => Promise<Registry>;
   roots: readonly Root[];
   codexHome?: string;
+  /** Which MCP servers the user's codex config declares (asked in the first root), for the MCP_SERVER_UNDECLARED warning. */
+  declaredServers?: () => DeclaredServers;
 }
 
 export function registerValidateAgentsTool(server: McpServer, deps: ValidateToolDeps): void {
@@ -23,7 +26,13 @@ export function registerValidateAgentsTool(server: McpServer, deps: ValidateTool
   }, async ({ dir }) => {
     try {
       const registry = await deps.registry();
-      if (dir === undefined) return jsonResult(validateReport(registry.location.dir, registry.files));
+      const checkMcp = async (files: Registry["files"]) => {
+        if (deps.declaredServers) await addMcpServerWarnings(files, deps.declaredServers());
+      };
+      if (dir === undefined) {
+        await checkMcp(registry.files);
+        return jsonResult(validateReport(registry.location.dir, registry.files));
+      }
       const agentsDir = registry.location.dir;
       let target: string;
       const real = path.isAbsolute(dir) && !dir.includes("\0") ? await realpath(dir).catch(() => null) : null;
@@ -31,6 +40,7 @@ export function registerValidateAgentsTool(server: McpServer, deps: ValidateTool
       else target = await resolveAllowedDir(dir, deps.roots, "dir");
       const files = await loadAgentsDir(target);
       await addEnvironmentWarnings(files, deps.codexHome);
+      await checkMcp(files);
       return jsonResult(validateReport(target, files));
     } catch (error) {
       if (error instanceof PolicyError) return errorResult(`${error.message} (or the server's agents directory)`);

@@ -153,7 +153,9 @@ describe("a persona cannot break out of its argument", () => {
       const argv: string[] = JSON.parse((await reportFiles(scratch, "argv-"))[0]!);
       const values = argv.filter((a, i) => argv[i - 1] === "-c");
       expect(values.filter((v) => v.startsWith("developer_instructions="))).toHaveLength(1);
-      expect(values.every((v) => /^(developer_instructions|model_reasoning_effort|approval_policy)=/.test(v))).toBe(true);
+      // Every other -c is one the server writes itself (the sub-agent's reach: codex/args.ts reachArgs).
+      expect(values.every((v) => /^(developer_instructions|model_reasoning_effort|approval_policy|web_search|sandbox_workspace_write\.network_access|sandbox_workspace_write\.writable_roots|mcp_servers|projects)=/.test(v))).toBe(true);
+      expect(values).toEqual(expect.arrayContaining(['web_search="disabled"', "sandbox_workspace_write.network_access=false", "sandbox_workspace_write.writable_roots=[]"]));
       expect(argv.filter((a) => a === "--model" || a === "--sandbox" || a === "-s")).toEqual(["--sandbox"]);
       expect(argv[argv.indexOf("--sandbox") + 1]).toBe("read-only");
       // codex parses the value as a TOML string; JSON reads these escapes the same way.

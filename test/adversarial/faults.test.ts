@@ -158,7 +158,7 @@ describe("a broken codex is data, not a crash", () => {
     await afterCase(server, token);
   });
 
-  test("codex that is missing, or not executable, gives a result that says how to fix --codex", async () => {
+  test("codex that is missing, or not executable, is refused (its MCP servers cannot be listed) saying how to fix --codex", async () => {
     countBadInput(2);
     const notExecutable = path.join(scratch.base, "codex-not-executable");
     await writeFile(notExecutable, "#!/bin/sh\necho hi\n");
@@ -167,7 +167,8 @@ describe("a broken codex is data, not a crash", () => {
       await withFreshScratch((other) => caseOnServer(other, { codex }, async (s) => {
         const result: any = await s.client.callTool({ name: "delegate", arguments: { agent: "explain", task: "hi" } });
         expect(result.isError).toBe(true);
-        expect(result.structuredContent.notes.join(" ")).toContain("--codex");
+        expect(result.content[0].text).toContain("could not learn which MCP servers codex would start");
+        expect(result.content[0].text).toContain("--codex");
       }));
     }
   });

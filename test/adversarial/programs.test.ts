@@ -125,7 +125,8 @@ describe("relative PATH entries are never used", () => {
       const token = newToken("only-relative");
       const plain: any = await server.client.callTool({ name: "delegate", arguments: fakeCall(scratch, token) });
       expect(plain.isError).toBe(true);
-      expect(plain.structuredContent.notes.join(" ")).toContain("relative PATH entries are ignored");
+      // Refused before any codex runs: not even `codex mcp list` is looked up on the relative PATH.
+      expect(plain.content[0].text).toContain("relative PATH entries are ignored");
       const worktree: any = await server.client.callTool({ name: "delegate", arguments: fakeCall(scratch, token, {}, { isolation: "worktree" }) });
       expect(worktree.isError).toBe(true);
       expect(worktree.content[0].text).toContain('isolation "worktree" needs git');

@@ -38,7 +38,7 @@ describe("format detection", () => {
 describe("Claude Code: tools → sandbox", () => {
   test.each([
     ["tools: Read, Grep, Glob", "read-only", []],
-    ["tools: [Read, Grep, Glob, LS, WebFetch, WebSearch, NotebookRead, TodoWrite]", "read-only", []],
+    ["tools: [Read, Grep, Glob, LS, WebFetch, WebSearch, NotebookRead, TodoWrite]", "read-only", ["CLAUDE_WEBFETCH"]],
     ["tools:\n  - Read\n  - Edit", "workspace-write", []],
     ["tools: Read, Write", "workspace-write", []],
     ["tools: MultiEdit", "workspace-write", []],
@@ -88,7 +88,7 @@ describe("Claude Code: the other keys", () => {
     const r = claude("name: a\ndescription: d\ntools: Read\neffort: max\nisolation: worktree");
     expect(r.agent).toMatchObject({ reasoning_effort: "xhigh", isolation: "worktree", format: "claude-code" });
     const lost = claude("name: a\ndescription: d\ntools: Read\nmaxTurns: 3\nskills: [a]\nmcpServers: [b]\nhooks: {}\nmemory: user\nbackground: true\ncolor: red\ninitialPrompt: go\nshiny: 1");
-    expect(codes(lost)).toEqual(["CLAUDE_MCP_SERVERS", "CLAUDE_HOOKS", "CLAUDE_SKILLS", "CLAUDE_MEMORY", "CLAUDE_MAX_TURNS", "CLAUDE_BACKGROUND", "CLAUDE_COLOR", "CLAUDE_INITIAL_PROMPT", "UNKNOWN_KEY"]);
+    expect(codes(lost)).toEqual(["CLAUDE_MCP_SERVER_UNUSED", "CLAUDE_HOOKS", "CLAUDE_SKILLS", "CLAUDE_MEMORY", "CLAUDE_MAX_TURNS", "CLAUDE_BACKGROUND", "CLAUDE_COLOR", "CLAUDE_INITIAL_PROMPT", "UNKNOWN_KEY"]);
     expect(lost.agent).toBeDefined();
   });
 
@@ -119,10 +119,18 @@ describe("Codex role files", () => {
   });
 
   test("any other Codex config key is not passed, with a warning naming it", () => {
-    const r = role('description = "d"\ndeveloper_instructions = "x"\nsandbox_mode = "read-only"\nmodel_provider = "evil"\n[mcp_servers.x]\ncommand = "sh"\n[shell_environment_policy]\ninherit = "all"\n');
-    expect(r.issues.map((i) => [i.code, i.field])).toEqual([["CODEX_KEY_NOT_PASSED", "model_provider"], ["CODEX_KEY_NOT_PASSED", "mcp_servers"], ["CODEX_KEY_NOT_PASSED", "shell_environment_policy"]]);
+    const r = role('description = "d"\ndeveloper_instructions = "x"\nsandbox_mode = "read-only"\nmodel_provider = "evil"\n[shell_environment_policy]\ninherit = "all"\n');
+    expect(r.issues.map((i) => [i.code, i.field])).toEqual([["CODEX_KEY_NOT_PASSED", "model_provider"], ["CODEX_KEY_NOT_PASSED", "shell_environment_policy"]]);
     expect(r.agent).not.toHaveProperty("mcp_servers");
     expect(r.name).toBe("file-name");
+  });
+
+  test("a role that defines an MCP server (command, url) is refused: an error, the agent cannot be used", () => {
+    for (const table of ['[mcp_servers.x]\ncommand = "sh"', '[mcp_servers.x]\nurl = "https://example.invalid/mcp"\nenabled = true']) {
+      const r = role(`description = "d"\ndeveloper_instructions = "x"\nsandbox_mode = "read-only"\n${table}\n`);
+      expect(r.issues.map((i) => [i.level, i.code, i.field])).toEqual([["error", "CODEX_MCP_SERVER_DEFINED", "mcp_servers.x"]]);
+      expect(r.agent).toBeUndefined();
+    }
   });
 
   test("no sandbox_mode: read-only, said explicitly; bad values are errors; no instructions is an error", () => {
@@ -148,5 +156,58 @@ describe("the --max-sandbox ceiling", () => {
     expect(capped).toMatchObject({ sandbox: "read-only" });
     expect((capped as { note: string }).note).toContain("tools Edit");
     expect(sandboxWithinCeiling("read-only", "read-only", { agent: "w", format: "claude-code" })).toEqual({ sandbox: "read-only" });
+  });
+});
+
+describe("grants from other formats (mcp_servers, web_search, network)", () => {
+  const role = (text: string) => parseCodexRoleAgent("r", "r.toml", `description = "d"\ndeveloper_instructions = "x"\n${text}`);
+  const grantsOf = (r: { agent?: { mcp_servers?: unknown; web_search?: unknown; network?: unknown } }) => ({ mcp_servers: r.agent?.mcp_servers, web_search: r.agent?.web_search, network: r.agent?.network });
+
+  test.each([
+    ["tools: Read, mcp__notes__echo\nmcpServers: [notes]", { notes: ["echo"] }, []],
+    ["tools: Read, mcp__notes__echo, mcp__notes__shout, mcp__files", { notes: ["echo", "shout"], files: "all" }, []],
+    ["tools: Read, mcp__notes__*", { notes: "all" }, []],
+    ["tools: Read\nmcpServers: [notes]", undefined, ["CLAUDE_MCP_SERVER_UNUSED"]],
+    ["tools: '*'\nmcpServers: [notes, files]", { notes: "all", files: "all" }, []],
+    ["effort: low\nmcpServers: [notes]", { notes: "all" }, ["CLAUDE_TOOLS_ABSENT"]],
+    ["tools: Read, mcp__notes__echo, mcp__notes__shout\ndisallowedTools: mcp__notes__shout", { notes: ["echo"] }, ["CLAUDE_DISALLOWED_TOOLS"]],
+    ["tools: Read, mcp__notes\ndisallowedTools: mcp__notes__shout", undefined, ["CLAUDE_DISALLOWED_TOOLS", "CLAUDE_MCP_DISALLOWED_TOOL"]],
+    ["tools: Read, mcp__-bad__x", undefined, ["CLAUDE_MCP_TOOL_INVALID"]],
+  ])("Claude %j → mcp_servers %j", (front, mcp, warnings) => {
+    const r = claude(`name: a\ndescription: d\n${front}`);
+    expect(r.agent?.mcp_servers).toEqual(mcp as never);
+    expect(codes(r)).toEqual(warnings as string[]);
+  });
+
+  test("Claude mcpServers: an inline definition is an error with a code; so is an entry that is not a name", () => {
+    const inline = claude("name: a\ndescription: d\ntools: Read\nmcpServers:\n  - notes\n  - evil:\n      command: sh\n      args: [-c, id]");
+    expect(inline.issues.map((i) => [i.level, i.code, i.field])).toEqual([["error", "CLAUDE_MCP_SERVER_DEFINED", "mcpServers"], ["warning", "CLAUDE_MCP_SERVER_UNUSED", "mcpServers"]]);
+    expect(inline.issues[0]!.message).toContain('"evil"');
+    expect(inline.agent).toBeUndefined();
+    expect(codes(claude("name: a\ndescription: d\ntools: Read\nmcpServers:\n  evil:\n    command: sh"))).toEqual(["CLAUDE_MCP_SERVER_DEFINED"]);
+    expect(codes(claude("name: a\ndescription: d\ntools: Read\nmcpServers: [42]"))).toEqual(["INVALID_VALUE"]);
+  });
+
+  test("Claude WebSearch (and every tool) maps to web_search cached; without it, none", () => {
+    expect(claude("name: a\ndescription: d\ntools: Read, WebSearch").agent?.web_search).toBe("cached");
+    expect(claude("name: a\ndescription: d").agent?.web_search).toBe("cached");
+    expect(claude("name: a\ndescription: d\ntools: Read").agent?.web_search).toBeUndefined();
+    expect(claude("name: a\ndescription: d\ntools: Read, WebSearch\ndisallowedTools: WebSearch").agent?.web_search).toBeUndefined();
+  });
+
+  test("Codex role: enabled = true grants a server whole, enabled_tools those tools, enabled = false nothing", () => {
+    const r = role('sandbox_mode = "workspace-write"\nweb_search = "live"\n[mcp_servers.notes]\nenabled_tools = ["echo"]\n[mcp_servers.files]\nenabled = true\n[mcp_servers.off]\nenabled = false\n[sandbox_workspace_write]\nnetwork_access = true\n');
+    expect(r.issues).toEqual([]);
+    expect(grantsOf(r)).toEqual({ mcp_servers: { notes: ["echo"], files: "all" }, web_search: "live", network: true });
+  });
+
+  test("Codex role: what cannot be granted is said, never passed", () => {
+    const r = role('[mcp_servers.notes]\ntool_timeout_sec = 5\n[mcp_servers.files]\nenabled_tools = []\n[sandbox_workspace_write]\nnetwork_access = true\nwritable_roots = ["/"]\n');
+    expect(r.issues.map((i) => `${i.code}:${i.field}`)).toEqual([
+      "CODEX_SANDBOX_DEFAULT:sandbox_mode", "CODEX_KEY_NOT_PASSED:mcp_servers.notes.tool_timeout_sec", "CODEX_MCP_NOT_GRANTED:mcp_servers.notes",
+      "CODEX_MCP_NOT_GRANTED:mcp_servers.files", "CODEX_KEY_NOT_PASSED:sandbox_workspace_write.writable_roots", "CODEX_NETWORK_NOT_CARRIED:sandbox_workspace_write.network_access",
+    ]);
+    expect(grantsOf(r)).toEqual({ mcp_servers: undefined, web_search: undefined, network: undefined });
+    expect(codes(role('web_search = "sometimes"'))).toContain("INVALID_VALUE");
   });
 });

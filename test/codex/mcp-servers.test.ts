@@ -57,6 +57,6 @@ describe("listMcpServers with the real codex", () => {
   test("an unknown option is a problem that says codex refused", async () => {
     const listed = await listMcpServers({ codexPath: codexBin, globalArgs: ["--no-such-option"], cwd: root, env });
     expect(listed).toHaveProperty("problem");
-    expect((listed as { problem: string }).problem).toContain("codex mcp list exited with");
+    expect((listed as { problem: string }).problem).toContain("codex exited with 2 when asked to list its MCP servers");
   });
 });

@@ -116,9 +116,41 @@ describe("doctor", () => {
     const { run } = await doctorWithFake("no-v2", { drop: ["multi_agent_v2"] });
     expect(run.code).toBe(1);
     const fail = line(run.stdout, "FAIL codex features:");
-    expect(fail).toContain("--disable multi_agent --disable multi_agent_v2 features list exited with 1: Error: Unknown feature flag: multi_agent_v2");
+    expect(fail).toContain("passed as --disable, exited with 1: Error: Unknown feature flag: multi_agent_v2; every delegation passes these --disable flags, so none could run");
     expect(run.stdout.split("\n")[run.stdout.split("\n").indexOf(fail!) + 1]).toMatch(/^hint: /);
     expect(line(run.stdout, "PASS codex exec options:")).toBeDefined();
+  });
+
+  test("a codex without exec --ignore-rules: exit 1, the FAIL names it (rules files could lift a sub-agent's sandbox)", async () => {
+    const { run } = await doctorWithFake("no-ignore-rules", { drop: ["--ignore-rules"] });
+    expect(run.code).toBe(1);
+    expect(line(run.stdout, "FAIL codex exec options:")).toContain("--ignore-rules");
+    expect(line(run.stdout, "FAIL codex exec resume options:")).toContain("--ignore-rules");
+  });
+
+  test("a codex that cannot list its MCP servers: exit 1, the FAIL says every delegation would be refused", async () => {
+    const { run } = await doctorWithFake("no-mcp-list", { mcpListFails: true });
+    expect(run.code).toBe(1);
+    const fail = line(run.stdout, "FAIL mcp servers:");
+    expect(fail).toContain("Error: failed to load configuration");
+    expect(fail).toContain("every delegation would be refused");
+  });
+
+  test("the user's MCP servers, which agents are granted each, and what --allow-mcp allows (real codex)", async () => {
+    const home = path.join(scratch, "mcp-home");
+    await mkdir(home);
+    await writeFile(path.join(home, "config.toml"), '[mcp_servers.notes]\ncommand = "/bin/true"\n[mcp_servers.files]\ncommand = "/bin/true"\n');
+    const dir = await agentsDirWith("agents-mcp", "echoer.md", "---\ndescription: Echoes\nmcp_servers:\n  notes: [echo]\n---\nYou echo.\n");
+    await writeFile(path.join(dir, "lost.md"), "---\ndescription: Wants a server nobody declared\nmcp_servers: [nowhere]\n---\nYou look.\n");
+    const run = await runCli(["doctor", "--codex", codexBin, "--agents-dir", dir, "--root", root, "--allow-mcp", "notes"], { cwd: root, env: baseEnv({ CODEX_HOME: home }) });
+    const warn = line(run.stdout, "WARN mcp servers:");
+    expect(warn).toContain("files (granted to no agent; not allowed (--allow-mcp))");
+    expect(warn).toContain("notes (granted to echoer; allowed by --allow-mcp)");
+    expect(warn).toContain('lost is granted "nowhere", which your codex config does not declare here');
+    // validate says the same of the same file.
+    const validated = await runCli(["validate", dir, "--json"], { cwd: root, env: baseEnv({ CODEX_HOME: home, PATH: `${path.dirname(codexBin)}:${process.env.PATH}` }) });
+    const issues = JSON.parse(validated.stdout).files.flatMap((f: any) => f.issues.map((i: any) => `${f.agent}:${i.code}`));
+    expect(issues).toEqual(["lost:MCP_SERVER_UNDECLARED"]);
   });
 
   test("a codex whose exec help lacks --output-schema: exit 1, the FAIL names it, a hint says what to do", async () => {

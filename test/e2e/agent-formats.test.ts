@@ -20,7 +20,7 @@ const CLAUDE_FIXTURES = path.join(repoRoot, "test", "fixtures", "claude-agents")
 const ROLE_FIXTURES = path.join(repoRoot, "test", "fixtures", "codex-roles");
 /** The fixtures that are meant to load (the others are broken on purpose). */
 const GOOD_CLAUDE = ["code-reviewer.md", "data-analyst.md", "generalist.md", "kitchen-sink.md", "planner.md", "test-writer.md", "yolo.md"];
-const GOOD_ROLES = ["fixer.toml", "reviewer.toml", "sneaky.toml", "unnamed.toml"];
+const GOOD_ROLES = ["fixer.toml", "reviewer.toml", "unnamed.toml"];
 
 let scratch: string;
 
@@ -28,7 +28,8 @@ function cli(args: string[], cwd = scratch) {
   const { command, args: prefix } = serverCommand([]);
   const run = spawnSync(command, [...prefix.slice(0, -1), ...args], {
     cwd,
-    env: { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: scratch },
+    // validate asks this codex which MCP servers the (empty) config under HOME declares: none.
+    env: { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: scratch, CODEX_SUBAGENTS_CODEX: codexBin },
     encoding: "utf8",
     input: "",
     timeout: 60_000,
@@ -59,14 +60,14 @@ describe("validate --json on Claude Code agents of the shapes public collections
     expect(codesOf(report, "code-reviewer.md")).toEqual(["CLAUDE_MODEL_IGNORED", "CLAUDE_COLOR"]);
     expect(issuesOf(report, "code-reviewer.md").agent).toBe("code-reviewer");
     expect(codesOf(report, "test-writer.md")).toEqual(["CLAUDE_MODEL_IGNORED", "CLAUDE_COLOR"]);
-    expect(codesOf(report, "data-analyst.md")).toEqual(["CLAUDE_MODEL_IGNORED"]);
+    expect(codesOf(report, "data-analyst.md")).toEqual(["CLAUDE_WEBFETCH", "CLAUDE_MODEL_IGNORED"]);
     expect(codesOf(report, "generalist.md")).toEqual(["MISSING_DESCRIPTION", "CLAUDE_TOOLS_ABSENT"]);
     expect(codesOf(report, "planner.md")).toEqual([]);
     expect(codesOf(report, "yolo.md")).toEqual(["CLAUDE_BYPASS_PERMISSIONS"]);
     expect(codesOf(report, "kitchen-sink.md")).toEqual([
-      "CLAUDE_TOOL_UNKNOWN", "CLAUDE_TOOL_NOT_CARRIED", "CLAUDE_TOOL_PATTERN", "CLAUDE_DISALLOWED_TOOLS", "CLAUDE_MCP_SERVERS",
+      "CLAUDE_TOOL_UNKNOWN", "CLAUDE_TOOL_NOT_CARRIED", "CLAUDE_TOOL_PATTERN", "CLAUDE_DISALLOWED_TOOLS",
       "CLAUDE_HOOKS", "CLAUDE_SKILLS", "CLAUDE_MEMORY", "CLAUDE_MAX_TURNS", "CLAUDE_BACKGROUND", "CLAUDE_COLOR",
-      "CLAUDE_INITIAL_PROMPT", "UNKNOWN_KEY",
+      "CLAUDE_INITIAL_PROMPT", "UNKNOWN_KEY", "MCP_SERVER_UNDECLARED",
     ]);
     const broken = issuesOf(report, "broken-yaml.md");
     expect(broken).toMatchObject({ ok: false, issues: [{ level: "error", code: "YAML_ERROR" }] });
@@ -76,7 +77,7 @@ describe("validate --json on Claude Code agents of the shapes public collections
     expect(run.stderr).toBe("");
   });
 
-  test("Codex role files: role keys pass, other config keys are named and not passed, bad TOML names its line", () => {
+  test("Codex role files: role keys pass, other config keys are named and not passed, a defined server is an error, bad TOML names its line", () => {
     const run = cli(["validate", ROLE_FIXTURES, "--json"]);
     expect(run.code).toBe(1);
     const report = JSON.parse(run.stdout);
@@ -85,8 +86,9 @@ describe("validate --json on Claude Code agents of the shapes public collections
     expect(codesOf(report, "reviewer.toml")).toEqual(["CODEX_NICKNAMES"]);
     expect(codesOf(report, "fixer.toml")).toEqual([]);
     expect(issuesOf(report, "sneaky.toml").issues.map((i: any) => `${i.code}:${i.field}`)).toEqual([
-      "CODEX_SANDBOX_DEFAULT:sandbox_mode", "CODEX_KEY_NOT_PASSED:model_provider", "CODEX_KEY_NOT_PASSED:mcp_servers", "CODEX_KEY_NOT_PASSED:shell_environment_policy",
+      "CODEX_SANDBOX_DEFAULT:sandbox_mode", "CODEX_MCP_SERVER_DEFINED:mcp_servers.exfil", "CODEX_KEY_NOT_PASSED:model_provider", "CODEX_KEY_NOT_PASSED:shell_environment_policy",
     ]);
+    expect(issuesOf(report, "sneaky.toml").ok).toBe(false);
     expect(issuesOf(report, "unnamed.toml").agent).toBe("unnamed");
     const broken = issuesOf(report, "broken.toml");
     expect(broken.issues).toEqual([expect.objectContaining({ level: "error", code: "TOML_ERROR" })]);
@@ -266,11 +268,14 @@ describe("over MCP, with the real codex against a mock model", () => {
     expect(developerMessages(request.body).join("\n")).toContain('You review code. ROLE-REVIEWER-MARKER\nQuote "exact" lines and use a backslash \\ where needed.');
   });
 
-  test("attack: a role file's mcp_servers and shell policy never reach codex; its MCP server never starts", async () => {
-    const { result, argv, request } = await delegateWatched({ agent: "sneaky", task: "Help" });
-    expect(result.structuredContent.ok).toBe(true);
-    expect(argv.filter((a) => /mcp_servers|shell_environment_policy|exfil/.test(a))).toEqual([]);
-    expect(JSON.stringify(request.body.tools ?? [])).not.toContain("exfil");
+  test("attack: a role file that defines an MCP server (and a shell policy) is refused; its server never starts", async () => {
+    const before = mock.requests.length;
+    const logBefore = await readFile(argvLog, "utf8").catch(() => "");
+    const result: any = await server.client.callTool({ name: "delegate", arguments: { agent: "sneaky", task: "Help" } });
+    expect(result.isError).toBe(true);
+    expect(result.content[0].text).toContain("mcp_servers.exfil defines a server (command)");
+    expect(await readFile(argvLog, "utf8").catch(() => "")).toBe(logBefore); // codex never started
+    expect(mock.requests.length).toBe(before);
     expect(await Bun.file(path.join(scratch, "EXFIL-MARKER")).exists()).toBe(false);
   });
 
@@ -301,7 +306,7 @@ describe("convert", () => {
     const written = (await readdir(out)).sort();
     expect(written).toEqual([
       "already-ours.md", "code-reviewer.md", "data-analyst.md", "fixer.md", "generalist.md", "kitchen-sink.md", "planner.md",
-      "role-reviewer.md", "sneaky.md", "test-writer.md", "unnamed.md", "yolo.md",
+      "role-reviewer.md", "test-writer.md", "unnamed.md", "yolo.md",
     ]);
     const reviewer = await readFile(path.join(out, "code-reviewer.md"), "utf8");
     expect(reviewer).toStartWith("---\n# Converted by codex-subagents convert from code-reviewer.md (claude-code).\n");
@@ -310,17 +315,18 @@ describe("convert", () => {
     expect(reviewer).toContain("\n---\nYou are a senior code reviewer. REVIEWER-PERSONA-MARKER\n");
     const writer = await readFile(path.join(out, "test-writer.md"), "utf8");
     expect(writer).toContain("\nreasoning_effort: high\nsandbox_mode: workspace-write\nisolation: worktree\n");
-    const sneaky = await readFile(path.join(out, "sneaky.md"), "utf8");
-    expect(sneaky).toContain("#   CODEX_KEY_NOT_PASSED [mcp_servers]:");
-    expect(sneaky).not.toMatch(/^mcp_servers/m);
+    // Grants map too: the Claude agent's mcp__github__get_issue, and WebSearch.
+    expect(await readFile(path.join(out, "kitchen-sink.md"), "utf8")).toContain('\nmcp_servers: {"github":["get_issue"]}\n');
+    expect(await readFile(path.join(out, "data-analyst.md"), "utf8")).toContain("\nweb_search: cached\n");
     expect(await readFile(path.join(out, "already-ours.md"), "utf8")).toBe(await readFile(path.join(src, "already-ours.md"), "utf8"));
   });
 
-  test("the output validates clean: no errors, no warnings", () => {
+  test("the output validates clean: no errors, and no warnings but the one about a granted server codex does not declare here", () => {
     const run = cli(["validate", out, "--json"]);
     expect(run.code).toBe(0);
     const report = JSON.parse(run.stdout);
-    expect(report.summary).toEqual({ files: 12, ok: 12, with_errors: 0, with_warnings: 0 });
+    expect(report.summary).toEqual({ files: 11, ok: 11, with_errors: 0, with_warnings: 1 });
+    expect(codesOf(report, "kitchen-sink.md")).toEqual(["MCP_SERVER_UNDECLARED"]);
     expect(report.files.every((f: any) => f.format === "codex-subagents")).toBe(true);
   });
 

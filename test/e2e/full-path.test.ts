@@ -8,6 +8,9 @@
  * environment, so CODEX_SUBAGENTS_DEPTH (which our server sets for its codex child) reaches the nested server's
  * own environment only when the codex config lists it in `env_vars`; on Linux the server also finds it in its
  * ancestors' environments (src/policy/depth.ts), so the limit holds either way there.
+ *
+ * A sub-agent reaches the server's `delegate` only when it is granted that MCP server like any other (issue 16): the
+ * reviewer here is an ad-hoc agent with `mcp_servers: ["subagents"]`, and the server runs with `--allow-mcp subagents`.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { mkdtemp, readFile, realpath, rm } from "node:fs/promises";
@@ -59,7 +62,7 @@ async function runScenario(envVars: string[]): Promise<Scenario> {
     switch (levelOf(req)) {
       case "top":
         if (outputs.length === 0) {
-          return [functionCall({ name: "delegate", namespace: "mcp__subagents", args: { agent: "review", task: REVIEW_TASK }, callId: "call_top" })];
+          return [functionCall({ name: "delegate", namespace: "mcp__subagents", args: { agent: "reviewer", persona: reviewPersona, mcp_servers: ["subagents"], task: REVIEW_TASK }, callId: "call_top" })];
         }
         return [assistantMessage(`The reviewer said: ${outputs.map((o) => o.output).join(" | ")}`)];
       case "review":
@@ -74,7 +77,7 @@ async function runScenario(envVars: string[]): Promise<Scenario> {
   const workDir = await realpath(await mkdtemp(path.join(os.tmpdir(), "cs-fullpath-work-")));
   const home = await makeCodexHome({ baseUrl: mock.baseUrl, extraConfig: "" });
   // The entry needs the home's own path for the runs directory, so it is appended after the home exists.
-  const entry = subagentsServerEntry({ root: workDir, runsDir: path.join(home.dir, "runs"), envVars });
+  const entry = subagentsServerEntry({ root: workDir, runsDir: path.join(home.dir, "runs"), envVars, extraArgs: ["--allow-mcp", "subagents"] });
   await appendCodexConfig(home.dir, entry);
   const run = await runCodex({
     args: ["exec", "--json", "--skip-git-repo-check", "-C", workDir, "-"],
@@ -156,9 +159,12 @@ describe("top-level codex → codex-subagents → sub-agent codex → back", () 
 
   test("with env_vars naming CODEX_SUBAGENTS_DEPTH, the sub-agent's own server refuses to nest past --max-depth 1", () => {
     const s = scenario();
-    // The review sub-agent's codex read the same config.toml, so it started its own codex-subagents server.
+    // The review sub-agent's codex read the same config.toml, and it was granted that server, so it started its own
+    // codex-subagents server; nothing else of the config (the top-level codex sees no other server here).
     const review = s.byLevel("review");
     expect(toolNames(review[0]!.body)).toContain("mcp__subagents/delegate");
+    const seen: string = delegateResultSeenByTop(s);
+    expect(JSON.parse(seen.slice(seen.indexOf("Output:") + "Output:".length)).capabilities.mcp_servers).toEqual({ subagents: "all" });
     const nested = review.find((r) => functionCallOutputs(r.body).length > 0);
     expect(nested).toBeDefined();
     const refusal = functionCallOutputs(nested!.body)[0]!.output;

@@ -13,6 +13,8 @@ export interface SubagentsEntryOptions {
   envVars: string[];
   /** The entry's tool_timeout_sec; default 120, the guide's value. */
   toolTimeoutSec?: number;
+  /** More server options after the defaults (e.g. `--allow-mcp subagents`, so a sub-agent may be granted this server). */
+  extraArgs?: string[];
 }
 
 /**
@@ -20,7 +22,7 @@ export interface SubagentsEntryOptions {
  * default_tools_approval_mode "approve", env_vars and an env table holding the runs directory, as config.toml text.
  */
 export function subagentsServerEntry(opts: SubagentsEntryOptions): string {
-  const { command, args } = serverCommand(["--root", opts.root, "--codex", codexBin, "--max-depth", "1"]);
+  const { command, args } = serverCommand(["--root", opts.root, "--codex", codexBin, "--max-depth", "1", ...(opts.extraArgs ?? [])]);
   return mcpServerToml("subagents", {
     command,
     args,

@@ -43,10 +43,11 @@ describe("delegate()", () => {
     expect(worktrees).toHaveLength(1);
   });
 
-  test("codex missing: a result with ok false and a note that says what to do", async () => {
-    const result = await delegate({ agent: "adhoc", persona: "p", task: "t" }, await context());
-    expect(result.ok).toBe(false);
-    expect(result.notes.join("\n")).toContain("pass --codex PATH");
+  test("codex missing: refused before anything runs (its MCP servers cannot be listed), saying what to do", async () => {
+    const error = await delegate({ agent: "adhoc", persona: "p", task: "t" }, await context()).then(() => null, (e) => e);
+    expect(error).toBeInstanceOf(DelegateError);
+    expect(error.message).toContain("could not learn which MCP servers codex would start");
+    expect(error.message).toContain("pass --codex PATH");
   });
   test("a sub-agent that writes one Latin-1 file: the re-encoding note reaches the result", async () => {
     const fakeCodex = path.join(import.meta.dir, "..", "fixtures", "fake-codex", "fake-codex.mjs");

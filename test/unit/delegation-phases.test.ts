@@ -10,7 +10,7 @@ import { loadRegistry } from "../../src/agents/registry.ts";
 import { newEventState } from "../../src/codex/events.ts";
 import type { RunOutcome } from "../../src/codex/run.ts";
 import { DelegateError, planDelegation, type DelegateContext } from "../../src/delegate.ts";
-import { planInvocation } from "../../src/delegation/invocation.ts";
+import { invocationOf, planInvocation } from "../../src/delegation/invocation.ts";
 import { collectOutcome, runNotes, type Outcome } from "../../src/delegation/outcome.ts";
 import { buildResult, PATCH_REDACTED_NOTE, resultWithoutRun, STDERR_TAIL_BYTES } from "../../src/delegation/result.ts";
 import { createRedactor } from "../../src/policy/redact.ts";
@@ -67,10 +67,12 @@ describe("the plan", () => {
   });
 });
 
+const REACH = { webSearch: "disabled", network: false, mcpServers: {}, untrustedProjects: [] } as const;
+
 describe("the invocation", () => {
   test("argv from the plan: global options before exec, the task on stdin, files in the run directory", async () => {
     const plan = await planDelegation({ agent: "a", persona: "p", task: "t", model: "m1", sandbox_mode: "workspace-write" }, await context());
-    const inv = planInvocation(plan, { resume: "01a210a5-85de-7012-9960-7201f5cddc86", output_schema: { type: "object" } }, { workingDir: "/w", runDir: "/r" });
+    const inv = planInvocation(invocationOf(plan, { resume: "01a210a5-85de-7012-9960-7201f5cddc86", output_schema: { type: "object" } }, { workingDir: "/w", runDir: "/r" }), REACH);
     expect(inv.lastMessageFile).toBe(path.join("/r", "last-message.txt"));
     expect(inv.outputSchemaFile).toBe(path.join("/r", "output-schema.json"));
     expect(inv.problem).toBeNull();
@@ -83,10 +85,10 @@ describe("the invocation", () => {
 
   test("no output_schema: no schema file; a persona too long for one argument is a problem, not a spawn error", async () => {
     const plan = await planDelegation({ agent: "a", persona: "p", task: "t" }, await context());
-    const inv = planInvocation(plan, {}, { workingDir: "/w", runDir: "/r" });
+    const inv = planInvocation(invocationOf(plan, {}, { workingDir: "/w", runDir: "/r" }), REACH);
     expect(inv.outputSchemaFile).toBeUndefined();
     expect(inv.args).not.toContain("--output-schema");
-    const long = planInvocation({ ...plan, agent: { ...plan.agent, persona: "x".repeat(130 * 1024) } }, {}, { workingDir: "/w", runDir: "/r" });
+    const long = planInvocation(invocationOf({ ...plan, agent: { ...plan.agent, persona: "x".repeat(130 * 1024) } }, {}, { workingDir: "/w", runDir: "/r" }), REACH);
     expect(long.problem).toContain("shorten the persona");
   });
 });
@@ -97,7 +99,8 @@ function run(over: Partial<RunOutcome> = {}): RunOutcome {
 const outcome = (over: Partial<Outcome> = {}): Outcome => ({ finalMessage: "done", planted: null, notes: [], ...over });
 
 describe("the result", () => {
-  const base = { agent: "a", isolation: "worktree" as const, workingDir: "/w", durationMs: 12.4, runDir: null };
+  const capabilities = { sandbox: "read-only" as const, network: false, web_search: "disabled" as const, mcp_servers: {} };
+  const base = { agent: "a", isolation: "worktree" as const, workingDir: "/w", durationMs: 12.4, runDir: null, capabilities };
 
   test("a successful run: ok, the schema's shape, notes as given", () => {
     const result = buildResult({ ...base, run: run(), outcome: outcome({ patch: "" }), notes: ["n1", "n2"], redact: createRedactor([]) });
