@@ -4,8 +4,10 @@
 // /proc/<pid>/stat, clock ticks since boot) and the boot it started in (/proc/sys/kernel/random/boot_id). Elsewhere
 // only the pid is known, and a pid used again keeps a dead owner's things until that process ends too: slower to
 // recover, never less safe.
+import { readFileSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { hostname } from "node:os";
+import { once } from "../once.ts";
 
 export interface Owner {
   pid: number;
@@ -28,16 +30,29 @@ async function startTimeOf(pid: number | "self"): Promise<string | undefined> {
   return stat.slice(stat.lastIndexOf(")") + 2).split(" ")[19];
 }
 
-let current: Promise<Owner> | undefined;
+/**
+ * This machine's name. Deno refuses `os.hostname()` without --allow-sys, which the documented `deno run` line does not
+ * give; Linux says the same in /proc (readable with --allow-read). When neither answers, every process of this program
+ * that cannot tell says "unknown": it then takes the others' claims for another machine's and honours them, never
+ * removes one by mistake.
+ */
+export const thisHost = once((): string => {
+  try {
+    return hostname();
+  } catch {
+    try {
+      return readFileSync("/proc/sys/kernel/hostname", "utf8").trim() || "unknown";
+    } catch {
+      return "unknown";
+    }
+  }
+});
 
 /** This process, as other processes will check it. */
-export function currentOwner(): Promise<Owner> {
-  current ??= (async () => {
-    const [boot, start] = await Promise.all([procText("/proc/sys/kernel/random/boot_id"), startTimeOf("self")]);
-    return { pid: process.pid, host: hostname(), ...(boot ? { boot } : {}), ...(start ? { start } : {}) };
-  })();
-  return current;
-}
+export const currentOwner = once(async (): Promise<Owner> => {
+  const [boot, start] = await Promise.all([procText("/proc/sys/kernel/random/boot_id"), startTimeOf("self")]);
+  return { pid: process.pid, host: thisHost(), ...(boot ? { boot } : {}), ...(start ? { start } : {}) };
+});
 
 function isOwner(value: unknown): value is Owner {
   const v = value as Partial<Owner> | null;
@@ -51,7 +66,7 @@ function isOwner(value: unknown): value is Owner {
  * machine (whose processes cannot be seen from here), or not an owner record at all.
  */
 export async function ownerGone(owner: unknown): Promise<boolean> {
-  if (!isOwner(owner) || owner.host !== hostname()) return false;
+  if (!isOwner(owner) || owner.host !== thisHost()) return false;
   const me = await currentOwner();
   if (owner.boot !== undefined && me.boot !== undefined && owner.boot !== me.boot) return true;
   if (owner.pid === process.pid) return owner.start !== undefined && me.start !== undefined && owner.start !== me.start;

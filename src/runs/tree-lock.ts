@@ -35,14 +35,13 @@ import { randomBytes } from "node:crypto";
 import { constants, rmdirSync, unlinkSync } from "node:fs";
 import { chmod, lstat, mkdir, open, readdir, rename, unlink } from "node:fs/promises";
 import path from "node:path";
-import { hostname } from "node:os";
 import type { IsolationMode } from "../agents/schema.ts";
 import { isWithin, PolicyError } from "../policy/roots.ts";
 import type { SandboxMode } from "../policy/sandbox.ts";
 import { readRegularFile } from "../safe-fs.ts";
-import { ensurePrivateDir, PRIVATE_DIR_MODE } from "../workspace/private-dir.ts";
+import { currentUid, ensurePrivateDir, PRIVATE_DIR_MODE } from "../workspace/private-dir.ts";
 import { WorkspaceError } from "../workspace/types.ts";
-import { currentOwner, ownerGone } from "./owner.ts";
+import { currentOwner, ownerGone, thisHost } from "./owner.ts";
 
 /** What a run holds while it runs: its real cwd, and whether it can write there in place. */
 export interface TreeClaim {
@@ -185,7 +184,7 @@ export class TreeLock {
           throw error;
         });
         if (info === null) continue;
-        const uid = process.getuid?.();
+        const uid = currentUid();
         if (info.isSymbolicLink() || !info.isDirectory() || (uid !== undefined && info.uid !== uid)) {
           throw new WorkspaceError(`the tree lock's directory "${dir}" is not a directory of this user's; remove it (the server makes it again)`);
         }
@@ -342,7 +341,7 @@ export class TreeLock {
       if (!name.startsWith(TEMPORARY_PREFIX)) continue;
       const pid = Number(name.slice(TEMPORARY_PREFIX.length).split("-")[0]);
       if (!Number.isSafeInteger(pid) || pid === process.pid) continue;
-      if (await ownerGone({ pid, host: hostname() })) await unlink(path.join(dir, name)).catch(() => {});
+      if (await ownerGone({ pid, host: thisHost() })) await unlink(path.join(dir, name)).catch(() => {});
     }
   }
 }

@@ -54,7 +54,7 @@ export async function ensurePrivateDir(dir: string): Promise<string> {
 }
 
 /** Our uid, or undefined where it cannot be known (Windows; Deno without --allow-sys). */
-function currentUid(): number | undefined {
+export function currentUid(): number | undefined {
   try {
     return process.getuid?.();
   } catch {

@@ -80,7 +80,8 @@ function cli(args: string[]): { code: number | null; stdout: string; stderr: str
 
 async function codexRuns(): Promise<string[][]> {
   const text = await readFile(argvLog, "utf8").catch(() => "");
-  return text.split("=== run\n").slice(1).map((run) => run.split("\n"));
+  // Only the `exec` runs: the server also asks codex `mcp list` before each one (src/delegation/reach.ts).
+  return text.split("=== run\n").slice(1).map((run) => run.split("\n")).filter((argv) => argv.includes("exec"));
 }
 
 beforeAll(async () => {

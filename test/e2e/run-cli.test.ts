@@ -6,6 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { spawn, spawnSync } from "node:child_process";
+import { existsSync } from "node:fs";
 import { mkdir, mkdtemp, readdir, readFile, realpath, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
@@ -177,7 +178,8 @@ describe("codex-subagents runs show", () => {
     let id: string | undefined;
     expect(await waitFor(async () => {
       id = (await readdir(runsDir).catch(() => [])).find((n) => n.includes("-abandoned-") && RUN_ID_PATTERN.test(n));
-      return id !== undefined;
+      // The record's directory is made a moment before its server.json is written into it.
+      return id !== undefined && existsSync(path.join(runsDir, id, "server.json"));
     }, 15_000)).toBe(true);
     const server = JSON.parse(await readFile(path.join(runsDir, id!, "server.json"), "utf8"));
     expect(server).toMatchObject({ pid: runner.pid, host: os.hostname() });
