@@ -1,60 +1,16 @@
 /**
- * Capabilities without codex: the agent keys (mcp_servers, web_search, network) as validate reads them, the server's
- * ceilings (options, refuse or cap), the per-server overrides built from what codex declares, and the planted-layer
- * rule on a real directory tree. The proof with the real codex is test/adversarial/capabilities.test.ts.
+ * Capabilities without codex: the server's ceilings (options, refuse or cap) and what else shows a sub-agent's
+ * capabilities. The agent keys are in test/agents/grants.test.ts, what codex is told about each server in
+ * test/delegation/reach.test.ts, the planted-layer rule in test/codex/project-layers.test.ts; the proof with the real
+ * codex is test/adversarial/capabilities.test.ts.
  */
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { mkdir, mkdtemp, realpath, rm, symlink, writeFile } from "node:fs/promises";
-import os from "node:os";
-import path from "node:path";
-import { parseMarkdownAgent } from "../../src/agents/parse.ts";
-import { addMcpServerWarnings } from "../../src/agents/mcp-check.ts";
-import { ancestorsOf, plantedLayers } from "../../src/codex/project-layers.ts";
-import { parseMcpGet, type McpServerEntry } from "../../src/codex/mcp-servers.ts";
-import { parseServerOptions, UsageError } from "../../src/config.ts";
-import { mcpReach, settleReach } from "../../src/delegation/reach.ts";
-import { codexLayerPaths } from "../../src/delegation/outcome.ts";
+import { describe, expect, test } from "bun:test";
 import { EMBEDDED_AGENTS } from "../../src/agents/embedded.ts";
 import { loadRegistry } from "../../src/agents/registry.ts";
 import { listReport } from "../../src/agents/report.ts";
+import { parseServerOptions, UsageError } from "../../src/config.ts";
+import { codexLayerPaths } from "../../src/delegation/outcome.ts";
 import { DEFAULT_CEILINGS, grantsWithinCeilings, networkForSandbox, plannedCapabilities, requestedGrants } from "../../src/policy/capabilities.ts";
-
-const own = (front: string) => parseMarkdownAgent("a", "a.md", `---\ndescription: d\n${front}\n---\nYou help.\n`);
-const codes = (r: { issues: { code: string }[] }) => r.issues.map((i) => i.code);
-
-describe("the agent keys", () => {
-  test("mcp_servers: a list grants whole servers, a map names tools (or all); repeats count once", () => {
-    expect(own("mcp_servers: [notes, files, notes]").agent?.mcp_servers).toEqual({ notes: "all", files: "all" });
-    expect(own("mcp_servers:\n  notes: [echo, echo, shout]\n  files: all").agent?.mcp_servers).toEqual({ notes: ["echo", "shout"], files: "all" });
-    expect(own("mcp_servers: []").agent?.mcp_servers).toEqual({});
-  });
-
-  test.each([
-    ["mcp_servers: notes"],
-    ["mcp_servers: [\"bad name\"]"],
-    ["mcp_servers: [\"-x\"]"],
-    ["mcp_servers:\n  notes: []"],
-    ["mcp_servers:\n  notes: echo"],
-    ["mcp_servers:\n  \"a b\": [echo]"],
-    ["web_search: sometimes"],
-    ["network: yes please"],
-  ])("%j is an error saying what to write", (front) => {
-    const r = own(front);
-    expect(codes(r)).toEqual(["INVALID_VALUE"]);
-    expect(r.agent).toBeUndefined();
-  });
-
-  test("network: true needs workspace-write (an error otherwise, also when no sandbox is named); danger-full-access warns", () => {
-    expect(codes(own("network: true"))).toEqual(["NETWORK_NEEDS_WORKSPACE_WRITE"]);
-    expect(codes(own("network: true\nsandbox_mode: read-only"))).toEqual(["NETWORK_NEEDS_WORKSPACE_WRITE"]);
-    expect(own("network: true\nsandbox_mode: workspace-write").agent?.network).toBe(true);
-    expect(codes(own("network: false\nsandbox_mode: danger-full-access"))).toEqual(["NETWORK_UNSANDBOXED"]);
-  });
-
-  test("the keys make a file this server's format", () => {
-    for (const front of ["mcp_servers: [notes]", "web_search: cached", "network: false"]) expect(own(front).format).toBe("codex-subagents");
-  });
-});
 
 describe("the ceilings", () => {
   test("options: --allow-mcp repeatable or a comma list, * for all; --max-web-search; --allow-network a switch", () => {
@@ -93,117 +49,6 @@ describe("the ceilings", () => {
     expect(networkForSandbox(true, "workspace-write", "a")).toEqual({ network: true });
     expect(plannedCapabilities("danger-full-access", requestedGrants({})).network).toBe(true);
     expect(plannedCapabilities("read-only", requestedGrants({}))).toEqual({ sandbox: "read-only", network: false, web_search: "disabled", mcp_servers: {} });
-  });
-});
-
-const entry = (name: string, enabled = true): McpServerEntry => ({ name, enabled, transport: { type: "stdio", command: "/bin/true" } });
-
-describe("what codex is told about each server it declares", () => {
-  test("every server not granted is switched off; a tool list becomes enabled_tools; a granted whole server is left as it is", () => {
-    const r = mcpReach([entry("notes"), entry("files"), entry("a.b"), entry("sp ace")], { notes: ["echo"], files: "all" }, { notes: { enabledTools: null, disabledTools: [] } }, "x");
-    expect(r.settings).toEqual({ notes: ["echo"], "a.b": false, "sp ace": false });
-    expect(r.granted).toEqual({ notes: ["echo"], files: "all" });
-    expect(r.notes).toEqual([]);
-  });
-
-  test("a grant never widens the user's own limits, and an undeclared or switched-off server is a note", () => {
-    const r = mcpReach([entry("notes"), entry("off", false), entry("tight")], { notes: ["echo", "shout"], off: "all", tight: ["x"], gone: "all" }, {
-      notes: { enabledTools: ["echo", "other"], disabledTools: [] },
-      tight: { enabledTools: null, disabledTools: ["x"] },
-    }, "x");
-    expect(r.settings).toEqual({ notes: ["echo"], off: false, tight: false });
-    expect(r.granted).toEqual({ notes: ["echo"] });
-    expect(r.notes).toEqual([
-      'your codex config does not offer "shout" of the MCP server "notes" (its enabled_tools / disabled_tools), so agent "x" ran without it',
-      'agent "x" is granted the MCP server "off", but your codex config keeps it switched off (enabled = false); it ran without',
-      'your codex config does not offer "x" of the MCP server "tight" (its enabled_tools / disabled_tools), so agent "x" ran without it',
-      'agent "x" is granted the MCP server "gone" (all its tools), but your codex config declares no server of that name for this run (config.toml, its profile, the project\'s .codex layers); it ran without. codex mcp list shows what is declared',
-    ]);
-  });
-
-  test("a name like constructor or __proto__ is just a name", () => {
-    const r = mcpReach([entry("constructor"), entry("toString")], {}, {}, "x");
-    expect(r.settings).toEqual({ constructor: false, toString: false } as Record<string, false>);
-    expect(r.granted).toEqual({});
-  });
-
-  test("codex mcp get --json: its tool limits, or why not", () => {
-    expect(parseMcpGet(JSON.stringify({ name: "n", enabled_tools: ["a"], disabled_tools: null }))).toEqual({ enabledTools: ["a"], disabledTools: [] });
-    expect(parseMcpGet("nope")).toHaveProperty("problem");
-  });
-
-  test("a codex that cannot list its servers refuses the run, saying how to see why", async () => {
-    const refused = await settleReach({
-      codexPath: "/c", grants: requestedGrants({}), sourceDir: "/", env: {}, writers: [], tmpDirs: [],
-      invocation: { agent: { name: "a", file: "a.md", persona: "p", sandbox_mode: "read-only" }, workingDir: "/", lastMessageFile: "/l" },
-      probes: { list: async () => ({ problem: "codex exited with 1 when asked to list its MCP servers: bad config" }), get: async () => ({ problem: "unused" }) },
-    }).then(() => null, (e: Error & { hint?: string }) => e);
-    expect(refused?.message).toContain("could not learn which MCP servers codex would start for this run, so none of them could be switched off; nothing ran: codex exited with 1");
-    expect(refused?.hint).toContain("codex mcp list --json");
-  });
-});
-
-describe("validate: a granted server codex does not declare", () => {
-  test("a warning per unknown name (with a suggestion); one 'not checked' warning without a codex; one question per profile", async () => {
-    const files = [own("mcp_servers: [notse, files]"), own("mcp_servers: [notes]\nprofile: p"), own("description2: x")];
-    const asked: Array<string | undefined> = [];
-    await addMcpServerWarnings(files, async (profile) => (asked.push(profile), { names: ["notes", "files"] }));
-    expect(files[0]!.issues.map((i) => [i.code, i.message])).toEqual([["MCP_SERVER_UNDECLARED", '"notse" is not an MCP server your codex config declares here (codex mcp list shows them; codex mcp add NAME -- COMMAND adds one), so the sub-agent would run without it; did you mean "notes"?']]);
-    expect(files[1]!.issues).toEqual([]);
-    expect(asked).toEqual([undefined, "p"]);
-    const unchecked = [own("mcp_servers: [notes]")];
-    await addMcpServerWarnings(unchecked, async () => ({ problem: "no codex was found" }));
-    expect(codes(unchecked[0]!)).toEqual(["MCP_SERVERS_UNCHECKED"]);
-  });
-});
-
-describe("the planted-layer rule (a real directory tree)", () => {
-  let base: string, tmp: string, outsideTmp: string;
-  beforeAll(async () => {
-    base = await realpath(await mkdtemp(path.join(os.tmpdir(), "cs-layers-")));
-    tmp = path.join(base, "tmp");
-    // Stands for a place outside /tmp: the rule is given the tmp directories, so any other directory will do.
-    outsideTmp = path.join(base, "home");
-    await mkdir(path.join(outsideTmp, "repo", "sub", "deep"), { recursive: true });
-    await mkdir(path.join(outsideTmp, "repo", ".codex"));
-    await mkdir(tmp);
-  });
-  afterAll(async () => {
-    await rm(base, { recursive: true, force: true });
-  });
-  const repo = () => path.join(outsideTmp, "repo");
-
-  test("ancestors, nearest first, up to /", () => {
-    expect(ancestorsOf("/a/b")).toEqual(["/a/b", "/a", "/"]);
-  });
-
-  test("no writer recorded: the repository's own .codex is used", async () => {
-    expect(await plantedLayers({ workingDir: path.join(repo(), "sub"), sourceDir: path.join(repo(), "sub") }, [], [tmp])).toEqual({ reasons: [], untrusted: [] });
-  });
-
-  test("a writer's own cwd keeps its .codex (codex protects it); a .codex strictly below a writer's cwd is planted", async () => {
-    const deep = path.join(repo(), "sub", "deep");
-    expect((await plantedLayers({ workingDir: deep, sourceDir: deep }, [repo()], [tmp])).reasons).toEqual([]);
-    await mkdir(path.join(repo(), "sub", ".codex"));
-    const planted = await plantedLayers({ workingDir: deep, sourceDir: deep }, [repo()], [tmp]);
-    expect(planted.reasons).toEqual([`"${path.join(repo(), "sub", ".codex")}" may have been planted: it lies below "${repo()}", where a sub-agent once worked with a sandbox that can write in place`]);
-    expect(planted.untrusted).toEqual(ancestorsOf(deep));
-    await rm(path.join(repo(), "sub", ".codex"), { recursive: true });
-  });
-
-  test("a link or a file named .codex counts; so does one on the way to a copy's source", async () => {
-    await symlink("/nonexistent", path.join(repo(), "sub", ".codex"));
-    const copy = path.join(base, "copy");
-    const planted = await plantedLayers({ workingDir: copy, sourceDir: path.join(repo(), "sub") }, [repo()], [tmp]);
-    expect(planted.reasons.length).toBe(1);
-    expect(planted.untrusted).toEqual(expect.arrayContaining([copy, path.join(repo(), "sub")]));
-    await rm(path.join(repo(), "sub", ".codex"));
-  });
-
-  test("in /tmp or $TMPDIR a run is always untrusted (any sandbox may write there at any moment), without a note", async () => {
-    const inTmp = path.join(tmp, "x");
-    await mkdir(path.join(inTmp, ".codex"), { recursive: true });
-    expect(await plantedLayers({ workingDir: inTmp, sourceDir: inTmp }, [], [tmp])).toEqual({ reasons: [], untrusted: ancestorsOf(inTmp) });
   });
 });
 
