@@ -16,9 +16,9 @@ const IDENTIFIER = String.raw`[A-Za-z_$][A-Za-z0-9_$]*`;
  * Identifiers in backticks placed in a source file: "`a` (`src/x.ts`)", "`a`, `src/x.ts`", "`a` and `b`, `src/x.ts`",
  * "`a`, `b` (`src/x.ts`)". Line breaks count as spaces.
  */
-const PLACED = new RegExp(String.raw`((?:\`${IDENTIFIER}\`(?:,? and |, ))*\`${IDENTIFIER}\`)(?:,| \() ?\`(src/[A-Za-z0-9_./-]+\.ts)\``, "g");
+const PLACED = new RegExp(String.raw`((?:\`${IDENTIFIER}\`(?:,? and |, ))*\`${IDENTIFIER}\`)(?:,| \() ?\`((?:src|test)/[A-Za-z0-9_./-]+\.ts)\``, "g");
 
-/** Each identifier the text places in a file of src/, with that file. */
+/** Each identifier the text places in a file of src/ or test/, with that file. */
 export function placedIdentifiers(text: string): Array<{ name: string; file: string }> {
   const flat = text.replace(/\s+/g, " ");
   const found: Array<{ name: string; file: string }> = [];
