@@ -41,3 +41,14 @@ describe("roots from the environment", () => {
     }
   });
 });
+
+describe("where each value came from is recorded by the parse", () => {
+  test("flag, variable, default", () => {
+    const o = parseServerOptions(["--codex", "/bin/codex", "--root=/r"], { CODEX_SUBAGENTS_TIMEOUT: "60", CODEX_SUBAGENTS_MAX_DEPTH: "" }, "/w");
+    expect(o.sources).toMatchObject({ codex: "--codex", roots: "--root", timeoutS: "CODEX_SUBAGENTS_TIMEOUT", maxDepth: "default", keepRuns: "default" });
+  });
+  test("the agents directory from the variable is told apart from the flag", () => {
+    expect(parseServerOptions([], { CODEX_SUBAGENTS_DIR: "/a" }, "/w").sources.agentsDir).toBe("CODEX_SUBAGENTS_DIR");
+    expect(parseServerOptions(["--agents-dir", "/b"], { CODEX_SUBAGENTS_DIR: "/a" }, "/w")).toMatchObject({ agentsDir: "/b", sources: { agentsDir: "--agents-dir" } });
+  });
+});
