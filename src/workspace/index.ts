@@ -8,16 +8,10 @@ import { codexGitEnvForNone, noRepositoryEnv } from "./codex-git.ts";
 import { createMirror } from "./mirror.ts";
 import { stderrLogger, WorkspaceError, type IsolationMode, type MirrorLimits, type Workspace, type WorkspaceLogger } from "./types.ts";
 import type { WorktreeDepsSetting } from "./deps.ts";
-import type { Spares } from "./spares.ts";
+import type { Spares } from "./spares-interface.ts";
 import { createWorktree } from "./worktree.ts";
 import type { Git } from "./git.ts";
 import type { WriterLedger } from "../runs/writer-ledger.ts";
-
-export { WorkspaceError, DEFAULT_MIRROR_LIMITS } from "./types.ts";
-export type { CollectedPatch, IsolationMode, MirrorLimits, Workspace, WorkspaceLogger } from "./types.ts";
-export { NO_SPARES, SparePool, type Spares } from "./spares.ts";
-export { createGit, type Git } from "./git.ts";
-export { checkDepsUse, depsFromCall, type WorktreeDepsSetting } from "./deps.ts";
 
 export interface PrepareWorkspaceOptions {
   mode: IsolationMode;

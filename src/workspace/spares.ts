@@ -22,15 +22,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ensurePrivateDir } from "./private-dir.ts";
 import type { WorkspaceLogger } from "./types.ts";
-import {
-  checkOutWorktree,
-  moveWorktreeToHead,
-  refreshWorktreeIndex,
-  removeWorktree,
-  type RepositoryInfo,
-  type WorktreePlaces,
-  type WorktreeRecipe,
-} from "./worktree.ts";
+import { checkOutWorktree, moveWorktreeToHead, refreshWorktreeIndex, type WorktreePlaces } from "./checkout.ts";
+import type { WorktreeRecipe } from "./recipe.ts";
+import { removeWorktree } from "./removal.ts";
+import type { Spares, TakenSpare } from "./spares-interface.ts";
 
 /** A repository not used for this long loses its spares. */
 export const DEFAULT_SPARE_IDLE_MS = 60 * 60 * 1000;
@@ -53,12 +48,6 @@ export interface SparePoolOptions {
   logger: WorkspaceLogger;
 }
 
-/** A spare handed to a delegation: its places (as a cold set-up lays them out) and a note for the result. */
-export interface TakenSpare {
-  places: Required<WorktreePlaces>;
-  note: string;
-}
-
 interface Spare {
   places: Required<WorktreePlaces>;
   commit: string;
@@ -76,24 +65,6 @@ interface RepositorySpares {
   lastUsed: number;
   idleTimer?: ReturnType<typeof setTimeout>;
 }
-
-/** What a delegation needs of the spare pool; NO_SPARES is the explicit "none". */
-export interface Spares {
-  take(recipe: WorktreeRecipe, signal?: AbortSignal): Promise<TakenSpare | undefined>;
-  replenish(recipe: WorktreeRecipe): void;
-  /** Hand over a used worktree's removal: the pool runs it after the result has gone out; with no pool it runs now. */
-  deferRemoval(removal: () => Promise<void>): void | Promise<void>;
-  /** At exit: nothing of the pool's is left once this resolves. */
-  close(): Promise<void>;
-}
-
-/** No spares: every worktree is checked out for its call, and removed before the call returns (a one-off `run`). */
-export const NO_SPARES: Spares = {
-  take: async () => undefined,
-  replenish: () => {},
-  deferRemoval: (removal) => removal(),
-  close: async () => {},
-};
 
 export class SparePool implements Spares {
   readonly perRepository: number;
@@ -289,5 +260,3 @@ export class SparePool implements Spares {
 function settingsKey(recipe: WorktreeRecipe): string {
   return JSON.stringify([...recipe.settings.carried].sort());
 }
-
-export type { RepositoryInfo };

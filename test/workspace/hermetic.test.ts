@@ -11,7 +11,8 @@ import {
   isolatedConfigEnv, parseGitVersion, SAFETY_CONFIG, versionAtLeast,
 } from "../../src/workspace/git.ts";
 import { removePlantedGitEntries, removeTree } from "../../src/workspace/hostile-tree.ts";
-import { prepareWorkspace, WorkspaceError } from "../../src/workspace/index.ts";
+import { prepareWorkspace } from "../../src/workspace/index.ts";
+import { WorkspaceError } from "../../src/workspace/types.ts";
 import { headerPath, isSecretShapedPath, splitPatch } from "../../src/workspace/patch-parts.ts";
 import { privateConfigText, readSmallText } from "../../src/workspace/private-git.ts";
 import { commitAsInitial, git, removeAll, tempDir } from "./helpers.ts";
@@ -230,7 +231,7 @@ describe("a worktree built to resist the walk and the removal", () => {
     chmodSync(join(wt, "locked", "inner"), 0o500);
     chmodSync(join(wt, "sealed"), 0o000);
     const outcome = withoutPrivilege(`
-      const { removeWorktree } = await import(SRC + "/workspace/worktree.ts");
+      const { removeWorktree } = await import(SRC + "/workspace/removal.ts");
       const warnings = [];
       const started = performance.now();
       await removeWorktree(${JSON.stringify(base)}, ${JSON.stringify(wt)}, { warn: (m) => warnings.push(m), debug() {} });
