@@ -59,10 +59,11 @@ export async function checkOutWorktree(
 }
 
 /**
- * Issue 13: bring a spare (checked out by `checkOutWorktree`, never touched by a sub-agent) to `recipe`'s HEAD with
+ * Bring a spare (checked out by `checkOutWorktree`, never touched by a sub-agent) to `recipe`'s HEAD with
  * the same hermetic one-tree `read-tree --reset -u`: git compares the index with the new tree and rewrites only the
- * files that differ (a tracked file changed behind our back is put back too). Then HEAD is recorded, in our private
- * git directory and in git's admin directory. The repository's `info/exclude` is copied again (it may have changed).
+ * files that differ (a tracked file changed behind our back is put back too). Then HEAD is recorded in the spare's
+ * private git directory, the only place that holds it. The repository's `info/exclude` is copied again (it may have
+ * changed).
  */
 export async function moveWorktreeToHead(recipe: WorktreeRecipe, places: Required<WorktreePlaces>, signal?: AbortSignal): Promise<void> {
   const { git, repository, version } = recipe;
@@ -78,7 +79,7 @@ export async function moveWorktreeToHead(recipe: WorktreeRecipe, places: Require
 }
 
 /**
- * Issue 13: write a worktree's index again, a while after its checkout. Git wrote the files and the index within the
+ * Write a worktree's index again, a while after its checkout. Git wrote the files and the index within the
  * same second, so it must treat every entry as "racily clean" and re-read each file on the next checkout and on
  * patch collection (100 ms for 2 000 files, seconds for 20 000). Refreshed later, the index is trusted.
  */

@@ -26,11 +26,11 @@ export interface CollectInput {
   version: GitVersion;
   base: string;
   worktree: string;
-  /** The worktree's private git directory (inside git's admin directory): its index and any objects of its own. */
+  /** The worktree's private git directory (beside it, in the private run directory): its index and any objects of its own. */
   worktreeGitDir: string;
   carried: ReadonlyMap<string, string>;
   redact?: (text: string) => string;
-  /** Issue 13: the dependency links and copies (deps.ts), relative to the top level; never in the patch. */
+  /** The dependency links and copies (deps.ts), relative to the top level; never in the patch. */
   excludedPaths?: readonly string[];
 }
 
@@ -51,7 +51,7 @@ export async function collectPatch(input: CollectInput): Promise<CollectedPatch>
   await refuseMovedWorktree(worktree);
   const scratch = await mkdtemp(join(input.base, "patch-"));
   try {
-    // Issue 13: the dependency links (symlinks the server made) are not followed by the walk; a copy is walked like
+    // The dependency links (symlinks the server made) are not followed by the walk; a copy is walked like
     // any directory (its `.git` entries go too: git must not read them either), but what was removed there came
     // from the user's dependencies, not from the sub-agent, and is not reported.
     const excludedPaths = input.excludedPaths ?? [];
@@ -60,7 +60,7 @@ export async function collectPatch(input: CollectInput): Promise<CollectedPatch>
     // Planted `.git` directories are moved here, out of the worktree, and deleted with it (removeWorktree).
     const trash = await mkdtemp(join(input.base, "planted-"));
     await stageWorktree(git, worktree, trash, isExcluded, notes);
-    // Issue 13: the dependency links and copies are left out of every diff by pathspec, so they never reach the
+    // The dependency links and copies are left out of every diff by pathspec, so they never reach the
     // patch, even if the sub-agent un-ignored them or replaced a link with files of its own. (Not on `git add`: an
     // exclude pathspec naming an ignored path makes it fail; a link git stages there is simply never diffed.)
     const excludes = excludePathspecs(excludedPaths);

@@ -2,7 +2,7 @@
 // and removing the worktree costs as much again; both used to sit on the call's critical path.
 //
 // - One spare per repository (`--spare-worktrees N`), made ahead of time exactly as a cold set-up makes its worktree
-//   (worktree.ts `checkOutWorktree`: the record written by us, the checkout by git against a private git directory)
+//   (checkout.ts `checkOutWorktree`: the `.git` file written by us, the checkout by git against a private git directory)
 //   and never touched by a sub-agent. A delegation takes it and brings it to the current HEAD with the same hermetic
 //   `read-tree --reset -u` (`moveWorktreeToHead`), which rewrites only the files that differ; a new spare is then
 //   made in the background. Only repositories used in the last hour keep a spare, at most MAX_REPOSITORIES of them.
@@ -16,7 +16,7 @@
 // what it could do to the directory the spares live in: `baseDir` is the server's private work directory
 // (private-dir.ts, made 0700 and checked before each spare), which no sandbox can write, or a `workspace-write`
 // sub-agent could plant files in the next one's checkout. A tracked file changed behind our back is put back by
-// the checkout; untracked files are not looked for. Removal is worktree.ts `removeWorktree`, no git command.
+// the checkout; untracked files are not looked for. Removal is removal.ts `removeWorktree`, no git command.
 import { mkdtemp, realpath } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -256,7 +256,7 @@ export class SparePool implements Spares {
   }
 }
 
-/** The settings that shape a spare's private config (worktree.ts RepositorySettings.carried), as one string. */
+/** The settings that shape a spare's private config (recipe.ts RepositorySettings.carried), as one string. */
 function settingsKey(recipe: WorktreeRecipe): string {
   return JSON.stringify([...recipe.settings.carried].sort());
 }

@@ -44,9 +44,9 @@ export interface CreateWorktreeOptions {
   checkoutWorkers?: number;
   baseDir: string;
   roots?: readonly string[];
-  /** Issue 13: the server's spare worktrees; set-up takes one (brought to HEAD) instead of checking out anew. */
+  /** The server's spare worktrees; set-up takes one (brought to HEAD) instead of checking out anew. */
   spares?: Spares;
-  /** Issue 13: ignored directories of the user's tree to link (or copy) into the worktree; see deps.ts. */
+  /** Ignored directories of the user's tree to link (or copy) into the worktree; see deps.ts. */
   deps?: WorktreeDepsSetting;
   depsCopyMaxBytes?: number;
 }
@@ -55,7 +55,7 @@ export async function createWorktree(cwd: string, options: CreateWorktreeOptions
   const recipe = await checkedRecipe(options.git, cwd, options.roots, options.signal);
   const { repository, settings, version } = recipe;
   const held: { places?: WorktreePlaces } = {};
-  // Once the sub-agent has run, its `.git` is untrusted: cleanup uses the admin dir recorded before it started.
+  // Once the sub-agent has run, its `.git` is untrusted: cleanup removes only the places recorded before it started.
   const cleanup = once(async () => {
     if (held.places) await removeWorktree(held.places.base, held.places.worktree, options.logger);
   });
@@ -64,7 +64,7 @@ export async function createWorktree(cwd: string, options: CreateWorktreeOptions
   const workingDir = await checkedWorkingDir(cwd, repository, worktree, cleanup);
 
   const notes = setUpNotes(repository, setUp);
-  // Hook (issue 13): link or copy the dependency directories; collectPatch keeps them out of the patch.
+  // Link or copy the dependency directories; collectPatch keeps them out of the patch.
   let excludedPaths: string[] = [];
   if (setUp.plannedDeps) {
     notes.push(...setUp.plannedDeps.notes);
@@ -77,7 +77,7 @@ export async function createWorktree(cwd: string, options: CreateWorktreeOptions
       throw error;
     }
   }
-  // Hook (issue 13): keep a spare ready for the next delegation on this repository (made in the background).
+  // Keep a spare ready for the next delegation on this repository (made in the background).
   options.spares?.replenish(recipe);
   if (settings.filterDrivers.length > 0) {
     notes.push(
@@ -130,14 +130,14 @@ async function setUpWorktree(
   let spareNote: string | undefined;
   let plannedDeps: WorktreeSetUp["plannedDeps"];
   try {
-    // Hook (issue 13): dependency directories are checked before any worktree exists, so a refusal costs nothing.
+    // Dependency directories are checked before any worktree exists, so a refusal costs nothing.
     // `check-ignore` runs hermetically, against the private git directory and the user's index.
     if (options.deps) plannedDeps = await planDeps(options.deps, repository, { git: recipe.git, env: userTreeEnv, signal });
     // The dirty check reads the user's tree while git brings a spare to HEAD or writes a new checkout: neither waits
     // for the other. Both settle before any cleanup, so a cancel cannot remove the worktree while git still writes it.
     const [madeWorktree, checked] = await Promise.allSettled([
       (async () => {
-        // Hook (issue 13): a spare made ahead of time, brought to HEAD by checking out only what changed.
+        // A spare made ahead of time, brought to HEAD by checking out only what changed.
         const spare = await options.spares?.take(recipe, signal);
         if (spare) {
           held.places = spare.places;
