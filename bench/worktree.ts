@@ -358,11 +358,13 @@ async function main(): Promise<void> {
     afterExitBeforeMs.push(await resultAfterExit(false));
   }
 
-  // 6. Mode "none": the module's overhead per call.
-  const calls = 10_000;
+  // 6. Mode "none": the module's overhead per call, one `git rev-parse` (which repository codex's git may see) included.
+  // No in-place writer is on record here: without a ledger every repository counts as planted and is refused.
+  const calls = 200;
+  const noWriters = { cwds: async () => [] };
   const noneMs = await time(async () => {
     for (let index = 0; index < calls; index += 1) {
-      const none = await prepareWorkspace({ git: hostGit, mode: "none", cwd: repo });
+      const none = await prepareWorkspace({ git: hostGit, mode: "none", cwd: repo, writers: noWriters });
       await none.cleanup();
     }
   });
