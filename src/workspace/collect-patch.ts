@@ -26,7 +26,8 @@ export interface CollectInput {
   version: GitVersion;
   base: string;
   worktree: string;
-  /** The worktree's private git directory (beside it, in the private run directory): its index and any objects of its own. */
+  /** The worktree's private git directory (beside it, in the server's private directory): its index and any objects
+   *  of its own. */
   worktreeGitDir: string;
   carried: ReadonlyMap<string, string>;
   redact?: (text: string) => string;
