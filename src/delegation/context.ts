@@ -27,7 +27,8 @@ import { TreeLock } from "../runs/tree-lock.ts";
 import { createWriterLedger } from "../runs/writer-ledger.ts";
 import { createGit } from "../workspace/git.ts";
 import { workDirExposure, workDirFor } from "../workspace/private-dir.ts";
-import { NO_SPARES, SparePool } from "../workspace/spares.ts";
+import { SparePool } from "../workspace/spares.ts";
+import { NO_SPARES } from "../workspace/spares-interface.ts";
 
 type Env = Readonly<Record<string, string | undefined>>;
 

@@ -5,7 +5,7 @@
 import type { RunOutcome } from "../codex/run.ts";
 import { readRegularFile } from "../safe-fs.ts";
 import type { IsolationMode } from "../agents/schema.ts";
-import type { Workspace } from "../workspace/index.ts";
+import type { Workspace } from "../workspace/types.ts";
 import { MIB } from "../limits.ts";
 import { splitPatch } from "../workspace/patch-parts.ts";
 

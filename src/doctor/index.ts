@@ -23,23 +23,15 @@ import { ALL_MCP_SERVERS } from "../policy/capabilities.ts";
 import { rootsUnderTmp, TMP_ROOT_HINT } from "../policy/tmp-roots.ts";
 import { disabledFeaturesProbe, featuresNotOff, HELP_REQUIREMENTS, missingFromHelp, parseCodexVersion } from "./codex-help.ts";
 import { workspacesCheck } from "./workspaces.ts";
+import type { DoctorCheck } from "./check.ts";
 import { listMcpServers, type McpServerEntry } from "../codex/mcp-servers.ts";
 import { CODEX_MCP_DEFAULT_ENV, entriesRunningUs, entryOptions, lostVariables, toolTimeoutProblem } from "./codex-entry.ts";
 
 export { CODEX_MCP_DEFAULT_ENV } from "./codex-entry.ts";
 
-export type CheckStatus = "PASS" | "FAIL" | "WARN";
-
 /** What `codex mcp list --json` answered, asked once per doctor run with the environment the server gives codex. */
 type McpListing = { servers: McpServerEntry[] } | { problem: string };
 
-export interface DoctorCheck {
-  id: string;
-  status: CheckStatus;
-  detail: string;
-  /** What to do about a FAIL or WARN. */
-  hint?: string;
-}
 
 export interface DoctorReport {
   healthy: boolean;

@@ -6,7 +6,8 @@
 // - Hooks (`post-checkout` on a checkout, `reference-transaction` on any ref update) running attacker code in
 //   our process tree: `-c core.hooksPath=/dev/null` on every call, so no hook directory exists; and no command we
 //   run in the repository itself fires a hook event at all, so hooks defined in configuration (git 2.54+,
-//   `hook.<name>.command`, not gated by core.hooksPath) cannot run either (worktree.ts registerWorktree).
+//   `hook.<name>.command`, not gated by core.hooksPath) cannot run either (no `git worktree add`: checkout.ts writes the
+//   worktree's `.git` file and private git directory itself).
 // - `core.fsmonitor` naming a program (or `true`, which starts a daemon that outlives us): `-c core.fsmonitor=false`.
 // - Attribute-driven programs (`filter.<x>.clean/smudge/process`, `diff.<x>.textconv/command`, `merge.<x>.driver`),
 //   named by `.gitattributes` at any depth, `info/attributes` or `core.attributesFile`, and defined in any config
