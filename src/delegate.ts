@@ -10,7 +10,7 @@ import { runCodex, type RunOutcome } from "./codex/run.ts";
 import { collectOutcome, runNotes } from "./delegation/outcome.ts";
 import { invocationOf, planInvocation, type Invocation } from "./delegation/invocation.ts";
 import { settleReach, type SettledReach } from "./delegation/reach.ts";
-import { sandboxTmpDirs } from "./codex/project-layers.ts";
+import { refuseCodexLayerWriter, sandboxTmpDirs } from "./codex/project-layers.ts";
 import { DEFAULT_CEILINGS, grantsWithinCeilings, networkForSandbox, requestedGrants, type Capabilities, type CapabilityCeilings, type Grants } from "./policy/capabilities.ts";
 import { buildResult } from "./delegation/result.ts";
 import type { Limiter } from "./limiter.ts";
@@ -212,9 +212,9 @@ export async function planDelegation(input: DelegateInput, ctx: DelegateContext,
   let cwd: string;
   try {
     // Checked now to refuse at once; checked again after the wait and right before codex starts (delegate()).
-    cwd = await refuseGitDirectory(await resolveAllowedDir(requestedCwd, ctx.roots, "cwd"));
+    cwd = refuseCodexLayerWriter(await refuseGitDirectory(await resolveAllowedDir(requestedCwd, ctx.roots, "cwd")), writesInPlace(isolation, sandbox));
   } catch (error) {
-    if (error instanceof PolicyError) throw new DelegateError(error.message);
+    if (error instanceof PolicyError) throw new DelegateError(error.message, { hint: error.hint });
     throw error;
   }
   // Security: a run that writes in place never gets the agents directory in its reach, nor a place that would
@@ -281,7 +281,7 @@ export async function runDelegation(plan: DelegationPlan, input: DelegateInput, 
     // its --cd, so a writer whose cwd holds this one must not be running meanwhile.
     const held = await holdResolvedCwd(
       ctx.treeLock, plan.cwd,
-      async () => refuseGitDirectory(await resolveAllowedDir(plan.requestedCwd, ctx.roots, "cwd")),
+      async () => refuseCodexLayerWriter(await refuseGitDirectory(await resolveAllowedDir(plan.requestedCwd, ctx.roots, "cwd")), writesInPlace(plan.isolation, plan.sandbox)),
       (dir) => ({ cwd: dir, writesInPlace: writesInPlace(plan.isolation, plan.sandbox), label: plan.agent.name }),
       { signal: opts.signal, onWait: opts.onProgress },
     );
