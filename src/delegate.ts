@@ -219,10 +219,7 @@ export async function planDelegation(input: DelegateInput, ctx: DelegateContext,
   }
   // Security: a run that writes in place never gets the agents directory in its reach, nor a place that would
   // outrank it at the next start (policy/agents-in-reach.ts).
-  if (writesInPlace(isolation, sandbox) && registry.location) {
-    const agentsProblem = agentsDirInReach(await agentsPlaces(registry.location), cwd, true);
-    if (agentsProblem) throw new DelegateError(agentsProblem);
-  }
+  if (writesInPlace(isolation, sandbox)) await refuseAgentsInReach(registry, cwd);
   const problem = await environmentProblem(input, isolation, ctx);
   if (problem) throw new DelegateError(problem);
   // Issue 13: refused before anything is made (e.g. no links to the user's dependencies without a sandbox).
@@ -233,6 +230,13 @@ export async function planDelegation(input: DelegateInput, ctx: DelegateContext,
   const timeoutS = Math.min(input.timeout_s ?? agent.timeout_s ?? ctx.maxTimeoutS, ctx.maxTimeoutS);
   const notes = [...(ceiling.note ? [ceiling.note] : []), ...(sandboxNote ? [sandboxNote] : []), ...within.notes, ...(network.note ? [network.note] : [])];
   return { agent, sandbox, isolation, requestedCwd, cwd, timeoutS, grants, notes };
+}
+
+/** Refuse a run that writes in place in `cwd` when the agents, or a place that would outrank them, are in its reach. */
+async function refuseAgentsInReach(registry: Registry, cwd: string): Promise<void> {
+  if (!registry.location) return;
+  const problem = agentsDirInReach(await agentsPlaces(registry.location), cwd, true);
+  if (problem) throw new DelegateError(problem);
 }
 
 export interface DelegateOptions {
@@ -287,6 +291,9 @@ export async function runDelegation(plan: DelegationPlan, input: DelegateInput, 
     );
     const cwd = held.cwd;
     releaseTree = held.release;
+    // Security: the agents rule again, for the directory the run really works in (a link on the way may lead elsewhere
+    // now than when the call was planned).
+    if (writesInPlace(plan.isolation, plan.sandbox)) await refuseAgentsInReach(await ctx.registry(), cwd);
     const privateDir = await ensurePrivateDir(ctx.workDir);
     // Security (runs/writer-ledger.ts): on record before the writer can plant anything below its cwd.
     if (writesInPlace(plan.isolation, plan.sandbox)) await ctx.writers.add(cwd);
