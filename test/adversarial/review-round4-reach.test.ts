@@ -4,11 +4,18 @@
 // "agents in a writer's reach" rule was checked only for the first: a writer whose cwd `a/l` led to `a/b` was allowed,
 // `a/l` was re-pointed to `..` while it waited (what another writer in `a`, which that rule allows, can do), and the
 // run wrote `agents/review.md` in the directory that holds the agents in use.
-import { beforeAll, describe, expect, test } from "bun:test";
+//
+// The in-place writers ledger after a crash: a process killed (or a disk filled) in the middle of an append leaves a
+// last line without its newline. The next writer's line was appended to it, the two made one line that is not a path,
+// and that writer was never on record: a repository it planted below its cwd was handed to codex's unsandboxed git.
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { spawnSync } from "node:child_process";
 import { existsSync, readFileSync, rmSync, symlinkSync } from "node:fs";
-import { mkdir, readdir, writeFile } from "node:fs/promises";
+import { mkdir, readdir, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
-import { afterCase, countBadInput, fakeCall, fakePersona, newToken, startServer, useScratch, waitFor, type AdversarialServer } from "./harness.ts";
+import { LEDGER_FILE } from "../../src/runs/writer-ledger.ts";
+import { privateScratchWithDirs } from "../helpers/e2e-scratch.ts";
+import { afterCase, commitAll, countBadInput, fakeCall, fakePersona, newToken, startServer, useScratch, waitFor, workDirOf, type AdversarialServer } from "./harness.ts";
 
 const scratch = useScratch(import.meta.file);
 let server: AdversarialServer;
@@ -54,5 +61,39 @@ describe("agents in a writer's reach, for the cwd it runs in", () => {
     expect(argvs).toHaveLength(1); // only the holder's codex ran
     rmSync(link);
     await afterCase(server, victim);
+  });
+});
+
+describe("the in-place writers ledger after a torn append", () => {
+  let root: string, parent: string, ledgerServer: AdversarialServer;
+  beforeAll(async () => {
+    // Out of /tmp: there every repository but a root's own counts as plantable whatever the ledger says.
+    [parent, root] = await privateScratchWithDirs("cs-round4-ledger-", "root");
+    await mkdir(path.join(root, "sub"));
+    await writeFile(path.join(root, "README.md"), "a project\n");
+    commitAll(root);
+    const work = workDirOf(scratch);
+    await mkdir(work, { recursive: true, mode: 0o700 });
+    await writeFile(path.join(work, LEDGER_FILE), `${JSON.stringify("/earlier/writer")}\n"/a/crashed/writ`, { mode: 0o600 });
+    ledgerServer = await startServer(scratch, { roots: [root] });
+  });
+  afterAll(async () => {
+    await ledgerServer?.close();
+    await rm(parent, { recursive: true, force: true });
+  });
+
+  test("a writer after a torn line is on record: the repository it planted below its cwd is refused to the next run", async () => {
+    countBadInput();
+    const writer = newToken("ledger-writer");
+    const wrote: any = await ledgerServer.client.callTool({ name: "delegate", arguments: fakeCall(scratch, writer, {}, { sandbox_mode: "workspace-write", isolation: "none", cwd: path.join(root, "sub") }) });
+    expect(wrote.isError).toBeFalsy();
+    // What that sub-agent could have done below its cwd: a repository of its own (whose config names programs).
+    expect(spawnSync("git", ["init", "-q", path.join(root, "sub", "planted")]).status).toBe(0);
+    const reader = newToken("ledger-reader");
+    const read: any = await ledgerServer.client.callTool({ name: "delegate", arguments: fakeCall(scratch, reader, {}, { cwd: path.join(root, "sub", "planted") }) });
+    expect(read.isError).toBe(true);
+    expect(text(read)).toContain(`whose git directory "${path.join(root, "sub", "planted", ".git")}" a sub-agent may have made or rewritten`);
+    expect(readFileSync(path.join(workDirOf(scratch), LEDGER_FILE), "utf8")).toContain(`${JSON.stringify(path.join(root, "sub"))}\n`);
+    await afterCase(ledgerServer, reader);
   });
 });

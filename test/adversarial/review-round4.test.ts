@@ -6,12 +6,12 @@
 // planted-layer rule looked only for a `.codex` strictly below a writer's cwd, so a later read-only run in the project
 // loaded the planted layer: its definition of a granted MCP server started instead of the user's.
 //
-// The projects live under the repository's .tmp, not /tmp: every sandbox may write /tmp, so there a run's project
-// layers are never used at all, and these cases would prove nothing.
+// The projects live out of every sandbox's reach (privateScratchWithDirs), not in /tmp: every sandbox may write /tmp, so
+// there a run's project layers are never used at all, and these cases would prove nothing.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { spawnSync } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
-import { mkdir, mkdtemp, readFile, realpath, symlink, writeFile } from "node:fs/promises";
+import { mkdir, readFile, symlink, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { makeCodexHome, type CodexHome } from "../helpers/codex-home.ts";
 import type { ConnectedServer } from "../helpers/mcp-client.ts";
@@ -20,6 +20,7 @@ import { codexBin, repoRoot } from "../helpers/paths.ts";
 import { tomlString } from "../helpers/toml.ts";
 import { countBadInput, reportTally } from "./harness.ts";
 import { closeServerWorld, serveWithCodexHome } from "../helpers/codex-server.ts";
+import { privateScratchWithDirs } from "../helpers/e2e-scratch.ts";
 
 const NOTES_SERVER = path.join(repoRoot, "test", "fixtures", "mcp-notes", "mcp-notes.mjs");
 
@@ -48,8 +49,7 @@ function commitAll(dir: string): void {
 }
 
 beforeAll(async () => {
-  await mkdir(path.join(repoRoot, ".tmp"), { recursive: true });
-  parent = await realpath(await mkdtemp(path.join(repoRoot, ".tmp", "cs-round4-")));
+  [parent] = await privateScratchWithDirs("cs-round4-");
   mock = await startMockModel((req) => {
     const steps = script(userMessages(req.body).at(-1) ?? "");
     const outputs = functionCallOutputs(req.body);
