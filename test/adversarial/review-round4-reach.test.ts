@@ -15,7 +15,9 @@ import { mkdir, readdir, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { LEDGER_FILE } from "../../src/runs/writer-ledger.ts";
 import { privateScratchWithDirs } from "../helpers/e2e-scratch.ts";
-import { afterCase, commitAll, countBadInput, fakeCall, fakePersona, newToken, startServer, useScratch, waitFor, workDirOf, type AdversarialServer } from "./harness.ts";
+import { connectServer } from "../helpers/mcp-client.ts";
+import { serverCommand } from "../helpers/server-command.ts";
+import { afterCase, commitAll, countBadInput, FAKE_CODEX, fakeCall, fakePersona, newToken, serverEnv, startServer, useScratch, waitFor, workDirOf, type AdversarialServer } from "./harness.ts";
 
 const scratch = useScratch(import.meta.file);
 let server: AdversarialServer;
@@ -96,4 +98,39 @@ describe("the in-place writers ledger after a torn append", () => {
     expect(readFileSync(path.join(workDirOf(scratch), LEDGER_FILE), "utf8")).toContain(`${JSON.stringify(path.join(root, "sub"))}\n`);
     await afterCase(ledgerServer, reader);
   });
+});
+
+/** Whether this machine lets the test start a process in a pid namespace of its own (root, or user namespaces). */
+const canUnsharePid = spawnSync("unshare", ["-p", "-f", "--mount-proc", "true"]).status === 0;
+
+describe("the tree lock across pid namespaces (one machine, one CODEX_HOME)", () => {
+  test.skipIf(!canUnsharePid)("a writer's claim made in another pid namespace is honoured, not taken for a dead process's", async () => {
+    countBadInput();
+    // Both servers beside the root (in it, the writer would be refused for being able to plant ./agents).
+    const args = ["--root", scratch.root, "--codex", FAKE_CODEX];
+    const inner = serverCommand(args);
+    const serverA = await connectServer({ command: "unshare", args: ["-p", "-f", "--mount-proc", inner.command, ...inner.args], env: serverEnv(scratch), cwd: scratch.base });
+    const serverB = await connectServer({ ...serverCommand(args), env: serverEnv(scratch), cwd: scratch.base });
+    try {
+      await mkdir(path.join(scratch.root, "lock-sub"), { recursive: true });
+      const writer = newToken("ns-writer");
+      const writing = serverA.client.callTool({ name: "delegate", arguments: fakeCall(scratch, writer, { sleepMs: 3000 }, { sandbox_mode: "workspace-write", isolation: "none", cwd: scratch.root }) }, { timeout: 60_000 });
+      expect(await waitFor(async () => existsSync(path.join(scratch.report, "running")) && (await readdir(path.join(scratch.report, "running"))).length === 1, 20_000)).toBe(true);
+      const steps: string[] = [];
+      const order: string[] = [];
+      const reading = serverB.client.callTool(
+        { name: "delegate", arguments: fakeCall(scratch, newToken("ns-reader"), {}, { cwd: path.join(scratch.root, "lock-sub") }) },
+        { onprogress: (p: any) => void steps.push(String(p.message)), timeout: 60_000 },
+      ).then((r: any) => (order.push("reader"), r));
+      const [wrote, read]: any[] = await Promise.all([writing.then((r: any) => (order.push("writer"), r)), reading]);
+      expect(wrote.isError).toBeFalsy();
+      expect(read.isError).toBeFalsy();
+      expect(steps.join("\n")).toContain('waiting for "fake" (in another codex-subagents process');
+      expect(order).toEqual(["writer", "reader"]);
+      await afterCase(Object.assign(serverB, { scratch }), writer);
+    } finally {
+      await serverA.close();
+      await serverB.close();
+    }
+  }, 120_000);
 });
