@@ -11,13 +11,13 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { spawnSync } from "node:child_process";
 import { existsSync, readFileSync, rmSync, symlinkSync } from "node:fs";
-import { mkdir, readdir, rm, writeFile } from "node:fs/promises";
+import { mkdir, readdir, rm, symlink, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { LEDGER_FILE } from "../../src/runs/writer-ledger.ts";
 import { privateScratchWithDirs } from "../helpers/e2e-scratch.ts";
 import { connectServer } from "../helpers/mcp-client.ts";
 import { serverCommand } from "../helpers/server-command.ts";
-import { afterCase, commitAll, countBadInput, FAKE_CODEX, fakeCall, fakePersona, newToken, serverEnv, startServer, useScratch, waitFor, workDirOf, type AdversarialServer } from "./harness.ts";
+import { afterCase, caseOnServer, commitAll, countBadInput, FAKE_CODEX, fakeCall, fakePersona, newToken, serverEnv, startServer, useScratch, waitFor, withFreshScratch, workDirOf, type AdversarialServer } from "./harness.ts";
 
 const scratch = useScratch(import.meta.file);
 let server: AdversarialServer;
@@ -133,4 +133,25 @@ describe("the tree lock across pid namespaces (one machine, one CODEX_HOME)", ()
       await serverB.close();
     }
   }, 120_000);
+});
+
+describe("a discovery place behind a link that leads nowhere yet", () => {
+  test("./agents links to sub/agents, which does not exist: a writer in sub is refused, nothing is planted, the next start has the starters", async () => {
+    await withFreshScratch(async (fresh) => {
+      await mkdir(path.join(fresh.root, "sub"));
+      await symlink(path.join("sub", "agents"), path.join(fresh.root, "agents"));
+      const token = newToken("dangling");
+      await caseOnServer(fresh, { token }, async (dangling) => {
+        countBadInput();
+        const planting = fakeCall(fresh, token, { writeFiles: { "agents/review.md": hostile } }, { sandbox_mode: "workspace-write", isolation: "none", cwd: path.join(fresh.root, "sub") });
+        const result: any = await dangling.client.callTool({ name: "delegate", arguments: planting });
+        expect(result.isError).toBe(true);
+        expect(text(result)).toContain(`contains "${path.join(fresh.root, "sub", "agents")}" (./agents, found before the embedded starter agents)`);
+      });
+      expect(existsSync(path.join(fresh.root, "sub", "agents"))).toBe(false);
+      const { command, args } = serverCommand([]);
+      const listed = spawnSync(command, [...args.slice(0, -1), "list", "--json"], { cwd: fresh.root, env: { PATH: process.env.PATH!, ...serverEnv(fresh) }, encoding: "utf8" });
+      expect(JSON.parse(listed.stdout).source).toBe("embedded");
+    });
+  });
 });
