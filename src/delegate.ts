@@ -10,7 +10,7 @@ import { runCodex, type RunOutcome } from "./codex/run.ts";
 import { collectOutcome, runNotes } from "./delegation/outcome.ts";
 import { invocationOf, planInvocation, type Invocation } from "./delegation/invocation.ts";
 import { settleReach, type SettledReach } from "./delegation/reach.ts";
-import { sandboxTmpDirs } from "./codex/project-layers.ts";
+import { refuseCodexLayerWriter, sandboxTmpDirs } from "./codex/project-layers.ts";
 import { DEFAULT_CEILINGS, grantsWithinCeilings, networkForSandbox, requestedGrants, type Capabilities, type CapabilityCeilings, type Grants } from "./policy/capabilities.ts";
 import { buildResult } from "./delegation/result.ts";
 import type { Limiter } from "./limiter.ts";
@@ -215,17 +215,14 @@ export async function planDelegation(input: DelegateInput, ctx: DelegateContext,
   let cwd: string;
   try {
     // Checked now to refuse at once; checked again after the wait and right before codex starts (delegate()).
-    cwd = await refuseGitDirectory(await resolveAllowedDir(requestedCwd, ctx.roots, "cwd"));
+    cwd = refuseCodexLayerWriter(await refuseGitDirectory(await resolveAllowedDir(requestedCwd, ctx.roots, "cwd")), writesInPlace(isolation, sandbox));
   } catch (error) {
-    if (error instanceof PolicyError) throw new DelegateError(error.message);
+    if (error instanceof PolicyError) throw new DelegateError(error.message, { hint: error.hint });
     throw error;
   }
   // Security: a run that writes in place never gets the agents directory in its reach, nor a place that would
   // outrank it at the next start (policy/agents-in-reach.ts).
-  if (writesInPlace(isolation, sandbox) && registry.location) {
-    const agentsProblem = agentsDirInReach(await agentsPlaces(registry.location), cwd, true);
-    if (agentsProblem) throw new DelegateError(agentsProblem);
-  }
+  if (writesInPlace(isolation, sandbox)) await refuseAgentsInReach(registry, cwd);
   const problem = await environmentProblem(input, isolation, ctx);
   if (problem) throw new DelegateError(problem);
   // Issue 13: refused before anything is made (e.g. no links to the user's dependencies without a sandbox).
@@ -236,6 +233,13 @@ export async function planDelegation(input: DelegateInput, ctx: DelegateContext,
   const timeoutS = Math.min(input.timeout_s ?? agent.timeout_s ?? ctx.maxTimeoutS, ctx.maxTimeoutS);
   const notes = [...(ceiling.note ? [ceiling.note] : []), ...(sandboxNote ? [sandboxNote] : []), ...within.notes, ...(network.note ? [network.note] : [])];
   return { agent, sandbox, isolation, requestedCwd, cwd, timeoutS, grants, notes };
+}
+
+/** Refuse a run that writes in place in `cwd` when the agents, or a place that would outrank them, are in its reach. */
+async function refuseAgentsInReach(registry: Registry, cwd: string): Promise<void> {
+  if (!registry.location) return;
+  const problem = agentsDirInReach(await agentsPlaces(registry.location), cwd, true);
+  if (problem) throw new DelegateError(problem);
 }
 
 export interface DelegateOptions {
@@ -284,12 +288,15 @@ export async function runDelegation(plan: DelegationPlan, input: DelegateInput, 
     // its --cd, so a writer whose cwd holds this one must not be running meanwhile.
     const held = await holdResolvedCwd(
       ctx.treeLock, plan.cwd,
-      async () => refuseGitDirectory(await resolveAllowedDir(plan.requestedCwd, ctx.roots, "cwd")),
+      async () => refuseCodexLayerWriter(await refuseGitDirectory(await resolveAllowedDir(plan.requestedCwd, ctx.roots, "cwd")), writesInPlace(plan.isolation, plan.sandbox)),
       (dir) => ({ cwd: dir, writesInPlace: writesInPlace(plan.isolation, plan.sandbox), label: plan.agent.name }),
       { signal: opts.signal, onWait: opts.onProgress },
     );
     const cwd = held.cwd;
     releaseTree = held.release;
+    // Security: the agents rule again, for the directory the run really works in (a link on the way may lead elsewhere
+    // now than when the call was planned).
+    if (writesInPlace(plan.isolation, plan.sandbox)) await refuseAgentsInReach(await ctx.registry(), cwd);
     const privateDir = await ensurePrivateDir(ctx.workDir);
     // Security (runs/writer-ledger.ts): on record before the writer can plant anything below its cwd.
     if (writesInPlace(plan.isolation, plan.sandbox)) await ctx.writers.add(cwd);

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { mkdir, mkdtemp, realpath, rm, symlink } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
-import { ancestorsOf, plantedLayers } from "../../src/codex/project-layers.ts";
+import { ancestorsOf, plantedLayers, refuseCodexLayerWriter } from "../../src/codex/project-layers.ts";
 
 describe("the planted-layer rule (a real directory tree)", () => {
   let base: string, tmp: string, outsideTmp: string;
@@ -49,6 +49,33 @@ describe("the planted-layer rule (a real directory tree)", () => {
     expect(planted.reasons.length).toBe(1);
     expect(planted.untrusted).toEqual(expect.arrayContaining([copy, path.join(repo(), "sub")]));
     await rm(path.join(repo(), "sub", ".codex"));
+  });
+
+  test("a writer whose cwd is in the layer (its .codex itself, or a directory a .codex link leads to) planted it; a writer in it is refused", async () => {
+    await mkdir(path.join(repo(), "sub", ".codex", "rules"), { recursive: true });
+    const sub = path.join(repo(), "sub");
+    for (const writer of [path.join(sub, ".codex"), path.join(sub, ".codex", "rules")]) {
+      const planted = await plantedLayers({ workingDir: sub, sourceDir: sub }, [writer], [tmp]);
+      expect(planted.reasons).toEqual([`"${path.join(sub, ".codex")}" may have been planted: a sub-agent once worked in it ("${writer}") with a sandbox that can write in place`]);
+      expect(() => refuseCodexLayerWriter(writer, true)).toThrow(`is inside the codex configuration directory "${path.join(sub, ".codex")}"`);
+      expect(refuseCodexLayerWriter(writer, false)).toBe(writer);
+    }
+    expect(refuseCodexLayerWriter(path.join(sub, ".CODEX"), false)).toBe(path.join(sub, ".CODEX"));
+    expect(() => refuseCodexLayerWriter(path.join(sub, ".CODEX", "x"), true)).toThrow("codex configuration directory");
+    expect(refuseCodexLayerWriter(path.join(sub, ".codexrc"), true)).toBe(path.join(sub, ".codexrc"));
+    await rm(path.join(sub, ".codex"), { recursive: true });
+    await mkdir(path.join(sub, "conf"));
+    await symlink("conf", path.join(sub, ".codex"));
+    expect((await plantedLayers({ workingDir: sub, sourceDir: sub }, [path.join(sub, "conf")], [tmp])).reasons).toEqual([
+      `"${path.join(sub, ".codex")}" may have been planted: a sub-agent once worked in it ("${path.join(sub, "conf")}") with a sandbox that can write in place`,
+    ]);
+    // A writer whose cwd holds the link: codex keeps only that cwd's own .codex read-only, not a directory beside it.
+    expect((await plantedLayers({ workingDir: sub, sourceDir: sub }, [sub], [tmp])).reasons.length).toBe(1);
+    await rm(path.join(sub, ".codex"));
+    await symlink(tmp, path.join(sub, ".codex"));
+    expect((await plantedLayers({ workingDir: sub, sourceDir: sub }, [], [tmp])).reasons).toEqual([`"${path.join(sub, ".codex")}" may have been planted: it leads to "${tmp}", in "${tmp}", which every workspace-write sub-agent may write`]);
+    await rm(path.join(sub, ".codex"));
+    await rm(path.join(sub, "conf"), { recursive: true });
   });
 
   test("in /tmp or $TMPDIR a run is always untrusted (any sandbox may write there at any moment), without a note", async () => {
