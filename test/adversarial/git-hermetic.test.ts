@@ -379,7 +379,9 @@ describe("every git the server starts, seen from outside", () => {
     mkdirSync(wrapperDir);
     writeFileSync(
       path.join(wrapperDir, "git"),
-      `#!/bin/sh\n{ printf '%s\\037%s' "$PWD" "\${GIT_DIR:-}"; for a in "$@"; do printf '\\037%s' "$a"; done; printf '\\n'; } >> "${log}"\nexec "${realGit}" "$@"\n`,
+      // One write a line: git runs concurrently (the dirty check beside the checkout), and lines written piecemeal
+      // interleave.
+      `#!/bin/sh\nline=$(printf '%s\\037%s' "$PWD" "\${GIT_DIR:-}"; for a in "$@"; do printf '\\037%s' "$a"; done)\nprintf '%s\\n' "$line" >> "${log}"\nexec "${realGit}" "$@"\n`,
     );
     chmodSync(path.join(wrapperDir, "git"), 0o755);
     git(logged.root, "init", "-q", "-b", "main");
