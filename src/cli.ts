@@ -19,7 +19,7 @@ import { Limiter } from "./limiter.ts";
 import type { Logger } from "./log.ts";
 import type { Root } from "./policy/roots.ts";
 import { buildDelegateContext, contextWarnings } from "./delegation/context.ts";
-import { doctorCommand } from "./doctor/index.ts";
+import { doctorCommand } from "./commands/doctor.ts";
 import { runCommand } from "./commands/run.ts";
 import { runsCommand } from "./runs/command.ts";
 import { printable } from "./runs/show.ts";

@@ -11,9 +11,9 @@
 import { realpath } from "node:fs/promises";
 import { EMBEDDED_AGENTS } from "../agents/embedded.ts";
 import { discoverAgents, loadRegistry, type AgentsLocation } from "../agents/registry.ts";
-import { agentsDirsOf, ceilingsOf, codexHomeOf, SERVER_OPTIONS, type ServerOptions } from "../config.ts";
+import { agentsDirsOf, ceilingsOf, codexHomeOf, type ServerOptions } from "../config.ts";
 import type { DelegateContext } from "../delegate.ts";
-import { findCodex, findGit, type CodexLocation, type CodexSource } from "../doctor/find-codex.ts";
+import { codexSourceOf, findCodex, findGit, type CodexLocation } from "../codex/find.ts";
 import { Limiter } from "../limiter.ts";
 import { createLogger, type Logger } from "../log.ts";
 import { detectDepth } from "../policy/depth.ts";
@@ -66,12 +66,6 @@ export async function defaultCwdOf(cwd: string, roots: readonly Root[]): Promise
   const real = await realpath(cwd).catch(() => null);
   if (real !== null && roots.some((root) => isWithin(real, root.real))) return real;
   return roots[0]!.real;
-}
-
-/** Where the codex command came from, as the option parse recorded it (for the messages about it). */
-export function codexSourceOf(options: Pick<ServerOptions, "sources">): CodexSource {
-  const source = options.sources.codex;
-  return source === SERVER_OPTIONS.codex.flag ? "--codex" : source === SERVER_OPTIONS.codex.env ? "CODEX_SUBAGENTS_CODEX" : "PATH";
 }
 
 /** Build the context from the server options (config.ts): a new option reaches every command through here. */

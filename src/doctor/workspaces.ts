@@ -2,7 +2,7 @@
 // its spare worktrees and its runs' directories there; a server that exited normally leaves nothing; anything left
 // when no server runs comes from one that was killed.
 import { readdir } from "node:fs/promises";
-import type { DoctorCheck } from "./index.ts";
+import type { DoctorCheck } from "./check.ts";
 
 /** The names the server gives what it makes in the work directory (private-dir.ts makeRunDir, spares.ts). */
 const WORKSPACE_PREFIXES = ["codex-subagents-spare-", "run-"];
