@@ -19,7 +19,6 @@ import { checkRequest, RunManager, type RunView } from "../runs/manager.ts";
 import { printable } from "../runs/show.ts";
 import { escapeJsonControl } from "../agents/report.ts";
 
-export { EXIT_INTERRUPTED };
 
 type Env = Readonly<Record<string, string | undefined>>;
 
