@@ -1,7 +1,8 @@
 /**
  * Why a delegation did not succeed, in words. Built here only, from the run's flags (timed out, cancelled, spawn error,
- * exit code, no final message, a planted last-message file): the result's notes, the delegate tool's summary line and
- * `run`'s stderr all take their words from here, so one failure is never told three ways.
+ * exit code, no final message, a planted last-message file): the result's notes (the patch's among them), the
+ * delegate tool's summary line and `run`'s stderr all take their words from here, so one failure is never told three
+ * ways.
  */
 import type { RunOutcome } from "../codex/run.ts";
 
@@ -30,6 +31,13 @@ export function failureReason(flags: FailureFlags, subject: FailureSubject): str
   if (flags.exitCode !== 0) return `codex exited with ${flags.exitCode}`;
   // Exit 0 and still failed: no final message, or none that could be trusted (see finalMessageNotes).
   return "codex gave no final message";
+}
+
+/** How a sub-agent that did not finish its work ended, said of the sub-agent ("the sub-agent …"); null when it did. */
+export function howItStopped(run: Pick<RunOutcome, "cancelled" | "timedOut" | "exitCode">): string | null {
+  if (run.cancelled) return "was cancelled";
+  if (run.timedOut) return "was stopped at the time limit";
+  return run.exitCode !== 0 ? `failed (exit ${run.exitCode})` : null;
 }
 
 /** What the run itself says the caller should know: it did not start, was stopped, or codex reported errors. */

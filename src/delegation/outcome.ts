@@ -8,7 +8,7 @@ import type { IsolationMode } from "../agents/schema.ts";
 import type { Workspace } from "../workspace/types.ts";
 import { MIB } from "../limits.ts";
 import { splitPatch } from "../workspace/patch-parts.ts";
-import { finalMessageNotes } from "./failure.ts";
+import { finalMessageNotes, howItStopped } from "./failure.ts";
 
 export const MAX_FINAL_MESSAGE_BYTES = MIB;
 
@@ -98,7 +98,7 @@ export async function collectOutcome(req: {
 /** What the patch is, said after the run, so a cancelled or failed run is not described as a finished change. */
 function patchSaying(run: RunOutcome, patch: string): string {
   if (patch === "") return "the sub-agent changed nothing in its worktree; the patch is empty.";
-  const stopped = run.cancelled ? "was cancelled" : run.timedOut ? "was stopped at the time limit" : run.exitCode !== 0 ? `failed (exit ${run.exitCode})` : null;
+  const stopped = howItStopped(run);
   return stopped
     ? `the sub-agent ${stopped}: the patch holds what it had changed by then, which may be unfinished; review it before applying (\`git apply\`).`
     : "its changes are returned as a patch against that HEAD (apply with `git apply`).";
