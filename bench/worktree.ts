@@ -30,7 +30,8 @@ import type { DelegateContext } from "../src/delegation/context.ts";
 import { delegate } from "../src/delegation/run.ts";
 import { Limiter } from "../src/limiter.ts";
 import { prepareWorkspace } from "../src/workspace/index.ts";
-import { NO_SPARES, SparePool } from "../src/workspace/spares.ts";
+import { SparePool } from "../src/workspace/spares.ts";
+import { NO_SPARES } from "../src/workspace/spares-interface.ts";
 import { testContext } from "../test/helpers/delegate-context.ts";
 import { createWorktree } from "../src/workspace/worktree.ts";
 import { hostGit } from "../test/helpers/git.ts";
@@ -358,11 +359,13 @@ async function main(): Promise<void> {
     afterExitBeforeMs.push(await resultAfterExit(false));
   }
 
-  // 6. Mode "none": the module's overhead per call.
-  const calls = 10_000;
+  // 6. Mode "none": the module's overhead per call, one `git rev-parse` (which repository codex's git may see) included.
+  // No in-place writer is on record here: without a ledger every repository counts as planted and is refused.
+  const calls = 200;
+  const noWriters = { cwds: async () => [] };
   const noneMs = await time(async () => {
     for (let index = 0; index < calls; index += 1) {
-      const none = await prepareWorkspace({ git: hostGit, mode: "none", cwd: repo });
+      const none = await prepareWorkspace({ git: hostGit, mode: "none", cwd: repo, writers: noWriters });
       await none.cleanup();
     }
   });

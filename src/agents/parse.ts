@@ -3,7 +3,9 @@
  */
 import { isScalar, parseDocument, visit } from "yaml";
 import { grantIssues } from "./grants.ts";
-import { detectMarkdownFormat, guessKeys, mapClaudeAgent, mapCodexRole, type MappedAgent } from "./interop.ts";
+import { mapClaudeAgent } from "./claude-code.ts";
+import { mapCodexRole } from "./codex-role.ts";
+import { detectMarkdownFormat, guessKeys, type MappedAgent } from "./interop.ts";
 import {
   AGENT_NAME_PATTERN, MAX_AGENT_FILE_BYTES, MAX_FRONTMATTER_BYTES, MAX_PERSONA_BYTES, SETTING_KEYS, settingSchemas, hasErrors,
   type Agent, type AgentFileResult, type AgentFormat, type AgentIssue, type AgentSettings, type SettingKey,

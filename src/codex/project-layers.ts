@@ -21,7 +21,7 @@
 // table's tree lock (runs/tree-lock.ts) keeps such runs apart.
 import { lstat, realpath } from "node:fs/promises";
 import path from "node:path";
-import { isWithin } from "../policy/roots.ts";
+import { isWithin, PolicyError } from "../policy/roots.ts";
 import { plantableIn } from "../runs/writer-ledger.ts";
 
 /** `dir` and every directory above it, nearest first. */
@@ -61,12 +61,45 @@ export async function plantedLayers(dirs: { workingDir: string; sourceDir: strin
       inTmp = true;
       continue;
     }
-    const why = plantableIn(holder, writers, []);
-    if (why === null) continue;
     const layer = path.join(holder, ".codex");
-    if (await lstat(layer).then(() => true, () => false)) reasons.push(`"${layer}" may have been planted: ${why}`);
+    if (!(await lstat(layer).then(() => true, () => false))) continue;
+    const why = plantableIn(holder, writers, []) ?? writableLayer(await realpath(layer).catch(() => layer), writers, tmpDirs);
+    if (why !== null) reasons.push(`"${layer}" may have been planted: ${why}`);
   }
   return { reasons, untrusted: reasons.length > 0 || inTmp ? holders : [] };
+}
+
+/**
+ * Why the layer whose real path is `layer` may have been written by a sub-agent, or null. Pure. Security: codex keeps
+ * only the writer's own `<cwd>/.codex` read-only, so a writer wrote the layer when its cwd lies in it (a cwd that is
+ * the `.codex` directory itself, or below it), or when the layer lies in its cwd anywhere but exactly there (a
+ * `.codex` that is a link into the tree; a link into /tmp or $TMPDIR, which every sandbox writes).
+ */
+export function writableLayer(layer: string, writers: readonly string[], tmpDirs: readonly string[]): string | null {
+  for (const writer of writers) {
+    if (isWithin(writer, layer)) return `a sub-agent once worked in it ("${writer}") with a sandbox that can write in place`;
+    if (isWithin(layer, writer) && layer !== path.join(writer, ".codex")) return `it leads to "${layer}", in "${writer}", where a sub-agent once worked with a sandbox that can write in place`;
+  }
+  const tmp = tmpDirs.find((dir) => isWithin(layer, dir));
+  return tmp === undefined ? null : `it leads to "${layer}", in "${tmp}", which every workspace-write sub-agent may write`;
+}
+
+/**
+ * Security: a run that writes in place (isolation "none", a writable sandbox) whose cwd is a `.codex` directory, or lies
+ * in one, would write that codex configuration layer (its MCP server definitions, its rules) for every later run of
+ * the project: codex keeps only `<cwd>/.codex` read-only, not the directory it works in. Refused, as a cwd in a git
+ * directory is (policy/git-dir.ts); the name is compared without case, as a case-insensitive file system would.
+ * Returns `cwd` unchanged otherwise.
+ */
+export function refuseCodexLayerWriter(cwd: string, writesInPlace: boolean): string {
+  if (!writesInPlace) return cwd;
+  const layer = ancestorsOf(cwd).find((dir) => path.basename(dir).toLowerCase() === ".codex");
+  if (layer === undefined) return cwd;
+  throw new PolicyError(
+    `cwd "${cwd}" is inside the codex configuration directory "${layer}", and this run could write there in place ` +
+      `(isolation "none" with a sandbox that is not read-only): the MCP servers and rules it wrote would configure codex for later runs in the project`,
+    { hint: `use isolation "worktree" (its patch names every .codex file it changes) or "mirror", or sandbox_mode read-only` },
+  );
 }
 
 /** The note a run carries when its project layers were not used. */

@@ -9,8 +9,9 @@ import type { CliIO } from "../cli-io.ts";
 import { onceOf, parseFlags, type ParsedFlags } from "../args.ts";
 import { defaultRunsDir } from "../config.ts";
 import { EXIT_FAILURE, EXIT_OK, Refusal, UsageError } from "../errors.ts";
+import { escapeJsonControl } from "../agents/report.ts";
 import { formatRuns, listRuns } from "../runs/list.ts";
-import { showRun } from "../runs/show.ts";
+import { printable, showRun } from "../runs/show.ts";
 import { runReference } from "../runs/id.ts";
 import { formatUsage, parsePrices, parseSince, readRunUsage, summarizeUsage, USAGE_GROUPINGS, type PriceTable, type UsageGrouping } from "../runs/usage.ts";
 import { didYouMean } from "../suggest.ts";
@@ -38,7 +39,9 @@ async function runsShowCommand(argv: string[], io: CliIO, env: Env, cwd: string,
   const runsDir = ref.runsDir ?? runsDirOf(parsed, env, cwd);
   // A run that does not exist is a RunNotFound refusal: exit 2, printed by cli.ts.
   const follow = values.has("--follow");
-  const show = await showRun(runsDir, ref.id, { follow, json: values.has("--json"), out: io.out, signal });
+  const json = values.has("--json");
+  // Security: the record holds the sub-agent's text; its human form is escaped by show.ts, its JSON here (DEL and C1).
+  const show = await showRun(runsDir, ref.id, { follow, json, out: (text) => io.out(json ? escapeJsonControl(text) : text), signal });
   return follow && show.abandoned ? EXIT_FAILURE : EXIT_OK;
 }
 
@@ -66,10 +69,11 @@ async function runsUsageCommand(argv: string[], io: CliIO, env: Env, cwd: string
     throw new Refusal(`cannot read run records in ${runsDir}: ${error.message}`, { hint: "check the directory's permissions, or pass --runs-dir with the directory the server records runs in", exitStatus: EXIT_FAILURE });
   });
   const { groups, total } = summarizeUsage(runs, by, prices);
+  // Security: agents and models come from the records; a record's text never reaches a terminal as control characters.
   if (parsed.values.has("--json")) {
-    io.out(JSON.stringify({ runs_dir: runsDir, since: since?.toISOString() ?? null, by, prices: pricesFile ?? null, groups, total }, null, 2) + "\n");
+    io.out(escapeJsonControl(JSON.stringify({ runs_dir: runsDir, since: since?.toISOString() ?? null, by, prices: pricesFile ?? null, groups, total }, null, 2)) + "\n");
   } else {
-    io.out(formatUsage({ runsDir, since, by, groups, total, withPrices: prices !== null }));
+    io.out(printable(formatUsage({ runsDir, since, by, groups, total, withPrices: prices !== null })));
   }
   return EXIT_OK;
 }
@@ -98,6 +102,6 @@ export async function runsCommand(argv: string[], io: CliIO, env: Env, cwd = pro
       exitStatus: EXIT_FAILURE,
     });
   }
-  io.out(values.has("--json") ? JSON.stringify({ runs_dir: runsDir, runs }, null, 2) + "\n" : formatRuns(runsDir, runs));
+  io.out(values.has("--json") ? escapeJsonControl(JSON.stringify({ runs_dir: runsDir, runs }, null, 2)) + "\n" : printable(formatRuns(runsDir, runs)));
   return EXIT_OK;
 }

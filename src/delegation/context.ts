@@ -28,7 +28,8 @@ import { TreeLock } from "../runs/tree-lock.ts";
 import { createWriterLedger, type WriterLedger } from "../runs/writer-ledger.ts";
 import { createGit, type Git } from "../workspace/git.ts";
 import { workDirExposure, workDirFor } from "../workspace/private-dir.ts";
-import { NO_SPARES, SparePool, type Spares } from "../workspace/spares.ts";
+import { SparePool } from "../workspace/spares.ts";
+import { NO_SPARES, type Spares } from "../workspace/spares-interface.ts";
 
 type Env = Readonly<Record<string, string | undefined>>;
 

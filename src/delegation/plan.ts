@@ -9,6 +9,7 @@ import { agentsPlaces, type Registry } from "../agents/registry.ts";
 import { AGENT_NAME_PATTERN, hasErrors, type Agent, type IsolationMode } from "../agents/schema.ts";
 import { Refusal } from "../errors.ts";
 import { MAX_TASK_BYTES } from "../limits.ts";
+import { refuseCodexLayerWriter } from "../codex/project-layers.ts";
 import { agentsDirInReach } from "../policy/agents-in-reach.ts";
 import { DEFAULT_CEILINGS, grantsWithinCeilings, networkForSandbox, requestedGrants, type Grants } from "../policy/capabilities.ts";
 import { capToCallerSandbox } from "../policy/caller-sandbox.ts";
@@ -141,17 +142,14 @@ export async function planDelegation(input: DelegateInput, ctx: DelegateContext,
   let cwd: string;
   try {
     // Checked now to refuse at once; checked again after the wait and right before codex starts (delegate()).
-    cwd = await refuseGitDirectory(await resolveAllowedDir(requestedCwd, ctx.roots, "cwd"));
+    cwd = refuseCodexLayerWriter(await refuseGitDirectory(await resolveAllowedDir(requestedCwd, ctx.roots, "cwd")), writesInPlace(isolation, sandbox));
   } catch (error) {
-    if (error instanceof PolicyError) throw new DelegateError(error.message);
+    if (error instanceof PolicyError) throw new DelegateError(error.message, { hint: error.hint });
     throw error;
   }
   // Security: a run that writes in place never gets the agents directory in its reach, nor a place that would
   // outrank it at the next start (policy/agents-in-reach.ts).
-  if (writesInPlace(isolation, sandbox) && registry.location) {
-    const agentsProblem = agentsDirInReach(await agentsPlaces(registry.location), cwd, true);
-    if (agentsProblem) throw new DelegateError(agentsProblem);
-  }
+  if (writesInPlace(isolation, sandbox)) await refuseAgentsInReach(registry, cwd);
   const problem = await environmentProblem(input, isolation, ctx);
   if (problem) throw new DelegateError(problem);
   // Issue 13: refused before anything is made (e.g. no links to the user's dependencies without a sandbox).
@@ -162,4 +160,11 @@ export async function planDelegation(input: DelegateInput, ctx: DelegateContext,
   const timeoutS = Math.min(input.timeout_s ?? agent.timeout_s ?? ctx.maxTimeoutS, ctx.maxTimeoutS);
   const notes = [...(ceiling.note ? [ceiling.note] : []), ...(sandboxNote ? [sandboxNote] : []), ...within.notes, ...(network.note ? [network.note] : [])];
   return { agent, sandbox, isolation, requestedCwd, cwd, timeoutS, grants, notes };
+}
+
+/** Refuse a run that writes in place in `cwd` when the agents, or a place that would outrank them, are in its reach. */
+export async function refuseAgentsInReach(registry: Registry, cwd: string): Promise<void> {
+  if (!registry.location) return;
+  const problem = agentsDirInReach(await agentsPlaces(registry.location), cwd, true);
+  if (problem) throw new DelegateError(problem);
 }

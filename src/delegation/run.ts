@@ -4,7 +4,7 @@
  * tools/delegate.ts; the run table (runs/manager.ts) queues and tracks runs.
  */
 import { rm, writeFile } from "node:fs/promises";
-import { sandboxTmpDirs } from "../codex/project-layers.ts";
+import { refuseCodexLayerWriter, sandboxTmpDirs } from "../codex/project-layers.ts";
 import { runCodex, type RunOutcome } from "../codex/run.ts";
 import { Refusal } from "../errors.ts";
 import type { Capabilities } from "../policy/capabilities.ts";
@@ -25,7 +25,7 @@ import type { DelegateContext } from "./context.ts";
 import { runNotes } from "./failure.ts";
 import { invocationOf, planInvocation, type Invocation } from "./invocation.ts";
 import { collectOutcome } from "./outcome.ts";
-import { DelegateError, planDelegation, type DelegationPlan } from "./plan.ts";
+import { DelegateError, planDelegation, refuseAgentsInReach, type DelegationPlan } from "./plan.ts";
 import { settleReach, type SettledReach } from "./reach.ts";
 import { buildResult } from "./result.ts";
 
@@ -75,12 +75,15 @@ export async function runDelegation(plan: DelegationPlan, input: DelegateInput, 
     // its --cd, so a writer whose cwd holds this one must not be running meanwhile.
     const held = await holdResolvedCwd(
       ctx.treeLock, plan.cwd,
-      async () => refuseGitDirectory(await resolveAllowedDir(plan.requestedCwd, ctx.roots, "cwd")),
+      async () => refuseCodexLayerWriter(await refuseGitDirectory(await resolveAllowedDir(plan.requestedCwd, ctx.roots, "cwd")), writesInPlace(plan.isolation, plan.sandbox)),
       (dir) => ({ cwd: dir, writesInPlace: writesInPlace(plan.isolation, plan.sandbox), label: plan.agent.name }),
       { signal: opts.signal, onWait: opts.onProgress },
     );
     const cwd = held.cwd;
     releaseTree = held.release;
+    // Security: the agents rule again, for the directory the run really works in (a link on the way may lead elsewhere
+    // now than when the call was planned).
+    if (writesInPlace(plan.isolation, plan.sandbox)) await refuseAgentsInReach(await ctx.registry(), cwd);
     const privateDir = await ensurePrivateDir(ctx.workDir);
     // Security (runs/writer-ledger.ts): on record before the writer can plant anything below its cwd.
     if (writesInPlace(plan.isolation, plan.sandbox)) await ctx.writers.add(cwd);

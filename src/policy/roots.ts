@@ -1,4 +1,4 @@
-import { realpath, stat } from "node:fs/promises";
+import { readlink, realpath, stat } from "node:fs/promises";
 import path from "node:path";
 import { EXIT_NOT_FOUND, Refusal, type RefusalOptions } from "../errors.ts";
 
@@ -34,15 +34,23 @@ export function isWithin(candidate: string, parent: string, flavour: PathFlavour
 
 /**
  * `p` with symlinks resolved as far as it exists: the real path of its longest existing ancestor, then the rest as
- * written. Where something created at `p` later would really be (a link on the way is followed).
+ * written. Where something created at `p` later would really be (a link on the way is followed, also one whose
+ * target does not exist yet: what is made there later is what the link leads to).
  */
 export async function realPathSoFar(p: string): Promise<string> {
   let existing = path.resolve(p);
   const rest: string[] = [];
-  for (;;) {
+  for (let links = 0; ; ) {
     try {
       return path.join(await realpath(existing), ...rest.reverse());
     } catch {
+      // Security: a dangling link names the place its target will be made, not the link's own place.
+      const target = links < 40 ? await readlink(existing).catch(() => null) : null;
+      if (target !== null) {
+        links += 1;
+        existing = path.resolve(path.dirname(existing), target);
+        continue;
+      }
       const parent = path.dirname(existing);
       if (parent === existing) return path.resolve(p);
       rest.push(path.basename(existing));

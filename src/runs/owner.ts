@@ -5,7 +5,7 @@
 // only the pid is known, and a pid used again keeps a dead owner's things until that process ends too: slower to
 // recover, never less safe.
 import { readFileSync } from "node:fs";
-import { readFile } from "node:fs/promises";
+import { readFile, readlink } from "node:fs/promises";
 import { hostname } from "node:os";
 import { once } from "../once.ts";
 
@@ -16,6 +16,11 @@ export interface Owner {
   boot?: string;
   /** Linux: the process's start time, in clock ticks since boot. */
   start?: string;
+  /**
+   * Linux: its pid namespace (`pid:[inode]`). A process in another one (a container or sandbox on this machine, under
+   * the same host name) has pids this process cannot see, so its things are judged as another machine's are.
+   */
+  ns?: string;
 }
 
 async function procText(file: string): Promise<string | undefined> {
@@ -50,25 +55,32 @@ export const thisHost = once((): string => {
 
 /** This process, as other processes will check it. */
 export const currentOwner = once(async (): Promise<Owner> => {
-  const [boot, start] = await Promise.all([procText("/proc/sys/kernel/random/boot_id"), startTimeOf("self")]);
-  return { pid: process.pid, host: thisHost(), ...(boot ? { boot } : {}), ...(start ? { start } : {}) };
+  const [boot, start, ns] = await Promise.all([
+    procText("/proc/sys/kernel/random/boot_id"),
+    startTimeOf("self"),
+    process.platform === "linux" ? readlink("/proc/self/ns/pid").catch(() => undefined) : undefined,
+  ]);
+  return { pid: process.pid, host: thisHost(), ...(boot ? { boot } : {}), ...(start ? { start } : {}), ...(ns ? { ns } : {}) };
 });
 
 function isOwner(value: unknown): value is Owner {
   const v = value as Partial<Owner> | null;
   return typeof v === "object" && v !== null && Number.isSafeInteger(v.pid) && (v.pid as number) > 0 && typeof v.host === "string"
-    && (v.boot === undefined || typeof v.boot === "string") && (v.start === undefined || typeof v.start === "string");
+    && (v.boot === undefined || typeof v.boot === "string") && (v.start === undefined || typeof v.start === "string")
+    && (v.ns === undefined || typeof v.ns === "string");
 }
 
 /**
  * True only when `owner` is known to have ended: it ran on this machine and no process has its pid, or the process
  * that has it now started later (another boot, another start time). False when it may still run: alive, on another
- * machine (whose processes cannot be seen from here), or not an owner record at all.
+ * machine or in another pid namespace (whose processes cannot be seen from here), or not an owner record at all.
  */
 export async function ownerGone(owner: unknown): Promise<boolean> {
   if (!isOwner(owner) || owner.host !== thisHost()) return false;
   const me = await currentOwner();
   if (owner.boot !== undefined && me.boot !== undefined && owner.boot !== me.boot) return true;
+  // Security: a pid of another pid namespace names some other process here (or none): never judged from here.
+  if (owner.ns !== undefined && me.ns !== undefined && owner.ns !== me.ns) return false;
   if (owner.pid === process.pid) return owner.start !== undefined && me.start !== undefined && owner.start !== me.start;
   try {
     process.kill(owner.pid, 0);

@@ -10,7 +10,8 @@
 // exception: every workspace-write sandbox may write them, whatever its cwd, so anything there counts as plantable.
 //
 // The file is `<work dir>/in-place-writers`: one JSON string (a real path) a line, appended with O_APPEND (one short
-// write, so concurrent appenders never interleave), opened without following a link or blocking on a FIFO.
+// write, so concurrent appenders never interleave; each after a newline, so a line torn by a crash cannot swallow it;
+// blank lines are skipped), opened without following a link or blocking on a FIFO.
 import { constants } from "node:fs";
 import { open } from "node:fs/promises";
 import path from "node:path";
@@ -65,7 +66,12 @@ export function createWriterLedger(workDir: string): WriterLedger {
       try {
         const info = await handle.stat();
         if (!info.isFile()) throw unusable("is not a regular file; nothing ran");
-        await handle.write(`${JSON.stringify(cwd)}\n`);
+        // Security: the leading newline ends a line a process killed mid-append left unfinished, which would otherwise
+        // swallow this one (the two would make one line that is no path, and this writer would not be on record); and a
+        // short write (a full disk) refuses the run rather than leave this writer off the record.
+        const line = Buffer.from(`\n${JSON.stringify(cwd)}\n`, "utf8");
+        const { bytesWritten } = await handle.write(line);
+        if (bytesWritten !== line.length) throw unusable(`could not be written whole (${bytesWritten} of ${line.length} bytes), so this in-place writer is not on record; nothing ran`);
       } finally {
         await handle.close().catch(() => {});
       }

@@ -1,4 +1,4 @@
-// Which repository codex's own git sees (issue 8, "a repository planted for a later call").
+// Which repository codex's own git sees, against the threat of a repository planted for a later call.
 //
 // Security: codex (0.169, 0.171) runs `git status` (and a few other read commands) in its --cd directory at every
 // turn start, OUTSIDE its sandbox, with the user's git and config. Git finds the repository by walking up from that

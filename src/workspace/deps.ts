@@ -14,7 +14,7 @@
 // - Exposing something the sub-agent should not get through a link: only directories git ignores (`git check-ignore`
 //   against the server's private git directory, reading no config of the repository's, the user's or the system's)
 //   and never anything under `.git` (hooks and config that git later runs unsandboxed).
-// - Writing the user's dependencies through the link: refused in delegate.ts for `danger-full-access`
+// - Writing the user's dependencies through the link: refused in delegation/plan.ts for `danger-full-access`
 //   (`checkDepsSandbox`), where no sandbox stands between the link and the user's files. Under `workspace-write`
 //   the sandbox makes everything outside the working directory, /tmp and $TMPDIR read-only: a repository that
 //   itself lies in /tmp stays writable to the sub-agent with or without a link.
@@ -185,7 +185,7 @@ async function sourceProblem(git: Git, topLevel: string, relativePath: string, e
   const real = await realpath(source).catch(() => undefined);
   if (info.isSymbolicLink() || real !== source) return "it is a symlink or lies behind one; name the real directory inside the repository";
   if (!info.isDirectory()) return "it is not a directory";
-  // Security: hermetic like the dirty check (worktree.ts): `env` names a private git directory (no repository,
+  // Security: hermetic like the dirty check (dirty-check.ts): `env` names a private git directory (no repository,
   // user or system config) with the user's tree and index, so ignored means ignored as patch collection sees it.
   const ignored = await git.run(["check-ignore", "-q", "--", `${relativePath}/`], { cwd: topLevel, env, signal, timeoutMs: 30_000 });
   if (ignored.exitCode === 1) return "git does not ignore it, so it is tracked (already in the worktree) or would show up in the patch; add it to .gitignore, or drop the entry";

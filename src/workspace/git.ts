@@ -6,7 +6,8 @@
 // - Hooks (`post-checkout` on a checkout, `reference-transaction` on any ref update) running attacker code in
 //   our process tree: `-c core.hooksPath=/dev/null` on every call, so no hook directory exists; and no command we
 //   run in the repository itself fires a hook event at all, so hooks defined in configuration (git 2.54+,
-//   `hook.<name>.command`, not gated by core.hooksPath) cannot run either (worktree.ts registerWorktree).
+//   `hook.<name>.command`, not gated by core.hooksPath) cannot run either (no `git worktree add`: checkout.ts writes the
+//   worktree's `.git` file and private git directory itself).
 // - `core.fsmonitor` naming a program (or `true`, which starts a daemon that outlives us): `-c core.fsmonitor=false`.
 // - Attribute-driven programs (`filter.<x>.clean/smudge/process`, `diff.<x>.textconv/command`, `merge.<x>.driver`),
 //   named by `.gitattributes` at any depth, `info/attributes` or `core.attributesFile`, and defined in any config
@@ -148,7 +149,7 @@ export function gitEnvironment(base: NodeJS.ProcessEnv, extra: Record<string, st
 
 /**
  * The git every workspace command runs. Security: which git runs is decided once, at start-up, as an absolute path
- * found in the absolute PATH entries only (doctor/find-codex.ts findGit): a bare "git" looked up at each spawn would
+ * found in the absolute PATH entries only (codex/find.ts findGit): a bare "git" looked up at each spawn would
  * find a repository's own `git` through a relative PATH entry. It is handed to every caller explicitly (the delegation
  * context holds it), never kept in module state, so no command can run a git nobody chose.
  */

@@ -1,6 +1,6 @@
 // The isolation layer behind `delegate`: where a sub-agent works, what comes back, and cleaning up after it.
 //   none      work in cwd itself; nothing to prepare or remove.
-//   worktree  a detached git worktree of cwd's repository at HEAD (worktree.ts); changes come back as a patch.
+//   worktree  a checkout of cwd's repository at HEAD (worktree.ts); changes come back as a patch.
 //   mirror    a filtered copy of cwd in a temporary directory (mirror.ts); changes are discarded.
 // Every git command goes through git.ts; what a mirror leaves out is listed in mirror-filter.ts.
 import { tmpdir } from "node:os";
@@ -8,16 +8,10 @@ import { codexGitEnvForNone, noRepositoryEnv } from "./codex-git.ts";
 import { createMirror } from "./mirror.ts";
 import { stderrLogger, WorkspaceError, type IsolationMode, type MirrorLimits, type Workspace, type WorkspaceLogger } from "./types.ts";
 import type { WorktreeDepsSetting } from "./deps.ts";
-import type { Spares } from "./spares.ts";
+import type { Spares } from "./spares-interface.ts";
 import { createWorktree } from "./worktree.ts";
 import type { Git } from "./git.ts";
 import type { WriterLedger } from "../runs/writer-ledger.ts";
-
-export { WorkspaceError, DEFAULT_MIRROR_LIMITS } from "./types.ts";
-export type { CollectedPatch, IsolationMode, MirrorLimits, Workspace, WorkspaceLogger } from "./types.ts";
-export { NO_SPARES, SparePool, type Spares } from "./spares.ts";
-export { createGit, type Git } from "./git.ts";
-export { checkDepsUse, depsFromCall, type WorktreeDepsSetting } from "./deps.ts";
 
 export interface PrepareWorkspaceOptions {
   mode: IsolationMode;
@@ -39,9 +33,9 @@ export interface PrepareWorkspaceOptions {
   roots?: readonly string[];
   /** mirror: bounds on the copy. Default DEFAULT_MIRROR_LIMITS (100 000 entries, 2 GiB). */
   mirrorLimits?: Partial<MirrorLimits>;
-  /** worktree (issue 13): the server's spare worktrees, taken instead of a new `git worktree add`. */
+  /** worktree: the server's spare worktrees (spares.ts); one is taken and brought to HEAD instead of a new checkout. */
   spares?: Spares;
-  /** worktree (issue 13): dependency directories to make available (deps.ts); checked by `checkDepsUse` first. */
+  /** worktree: dependency directories to make available (deps.ts); checked by `checkDepsUse` first. */
   worktreeDeps?: WorktreeDepsSetting;
   /**
    * none: the in-place writers ledger (runs/writer-ledger.ts), which decides whether codex may see cwd's repository

@@ -1,5 +1,5 @@
-// Opening what the mirror copies, when someone may be changing the tree meanwhile (issue 8, security review finding
-// D). Security: the copy runs while other sub-agents (a workspace-write run with isolation "none" in the same root)
+// Opening what the mirror copies, when someone may be changing the tree meanwhile.
+// Security: the copy runs while other sub-agents (a workspace-write run with isolation "none" in the same root)
 // may write the tree. An entry the directory listing called a file can be a FIFO by the time it is opened (opening it
 // would block the set-up, and the call, forever) or a symlink (following it would copy a file from outside cwd into
 // the mirror, where the sub-agent reads it); a directory on the path can become a symlink out of cwd. So:

@@ -2,7 +2,7 @@
 // and removing the worktree costs as much again; both used to sit on the call's critical path.
 //
 // - One spare per repository (`--spare-worktrees N`), made ahead of time exactly as a cold set-up makes its worktree
-//   (worktree.ts `checkOutWorktree`: the record written by us, the checkout by git against a private git directory)
+//   (checkout.ts `checkOutWorktree`: the `.git` file written by us, the checkout by git against a private git directory)
 //   and never touched by a sub-agent. A delegation takes it and brings it to the current HEAD with the same hermetic
 //   `read-tree --reset -u` (`moveWorktreeToHead`), which rewrites only the files that differ; a new spare is then
 //   made in the background. Only repositories used in the last hour keep a spare, at most MAX_REPOSITORIES of them.
@@ -16,21 +16,16 @@
 // what it could do to the directory the spares live in: `baseDir` is the server's private work directory
 // (private-dir.ts, made 0700 and checked before each spare), which no sandbox can write, or a `workspace-write`
 // sub-agent could plant files in the next one's checkout. A tracked file changed behind our back is put back by
-// the checkout; untracked files are not looked for. Removal is worktree.ts `removeWorktree`, no git command.
+// the checkout; untracked files are not looked for. Removal is removal.ts `removeWorktree`, no git command.
 import { mkdtemp, realpath } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ensurePrivateDir } from "./private-dir.ts";
 import type { WorkspaceLogger } from "./types.ts";
-import {
-  checkOutWorktree,
-  moveWorktreeToHead,
-  refreshWorktreeIndex,
-  removeWorktree,
-  type RepositoryInfo,
-  type WorktreePlaces,
-  type WorktreeRecipe,
-} from "./worktree.ts";
+import { checkOutWorktree, moveWorktreeToHead, refreshWorktreeIndex, type WorktreePlaces } from "./checkout.ts";
+import type { WorktreeRecipe } from "./recipe.ts";
+import { removeWorktree } from "./removal.ts";
+import type { Spares, TakenSpare } from "./spares-interface.ts";
 
 /** A repository not used for this long loses its spares. */
 export const DEFAULT_SPARE_IDLE_MS = 60 * 60 * 1000;
@@ -53,12 +48,6 @@ export interface SparePoolOptions {
   logger: WorkspaceLogger;
 }
 
-/** A spare handed to a delegation: its places (as a cold set-up lays them out) and a note for the result. */
-export interface TakenSpare {
-  places: Required<WorktreePlaces>;
-  note: string;
-}
-
 interface Spare {
   places: Required<WorktreePlaces>;
   commit: string;
@@ -76,24 +65,6 @@ interface RepositorySpares {
   lastUsed: number;
   idleTimer?: ReturnType<typeof setTimeout>;
 }
-
-/** What a delegation needs of the spare pool; NO_SPARES is the explicit "none". */
-export interface Spares {
-  take(recipe: WorktreeRecipe, signal?: AbortSignal): Promise<TakenSpare | undefined>;
-  replenish(recipe: WorktreeRecipe): void;
-  /** Hand over a used worktree's removal: the pool runs it after the result has gone out; with no pool it runs now. */
-  deferRemoval(removal: () => Promise<void>): void | Promise<void>;
-  /** At exit: nothing of the pool's is left once this resolves. */
-  close(): Promise<void>;
-}
-
-/** No spares: every worktree is checked out for its call, and removed before the call returns (a one-off `run`). */
-export const NO_SPARES: Spares = {
-  take: async () => undefined,
-  replenish: () => {},
-  deferRemoval: (removal) => removal(),
-  close: async () => {},
-};
 
 export class SparePool implements Spares {
   readonly perRepository: number;
@@ -285,9 +256,7 @@ export class SparePool implements Spares {
   }
 }
 
-/** The settings that shape a spare's private config (worktree.ts RepositorySettings.carried), as one string. */
+/** The settings that shape a spare's private config (recipe.ts RepositorySettings.carried), as one string. */
 function settingsKey(recipe: WorktreeRecipe): string {
   return JSON.stringify([...recipe.settings.carried].sort());
 }
-
-export type { RepositoryInfo };

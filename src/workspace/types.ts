@@ -16,8 +16,9 @@ export interface Workspace {
    *  sub-agent changed ("" when nothing changed), with notes about it (files left out, binary content).
    *  none/mirror: undefined. Must not touch the user's repo, index or stash. */
   collectPatch(options?: CollectPatchOptions): Promise<CollectedPatch | undefined>;
-  /** Idempotent, never throws (logs instead); removes temp dirs; for worktree: the worktree and its record in the
-   *  repository (no git command runs). Safe to call after a failure, timeout or cancel. */
+  /** Idempotent, never throws (logs instead); removes temp dirs; for worktree: the worktree and its private git
+   *  directory (no git command runs; nothing of ours is in the repository). Safe to call after a failure, timeout
+   *  or cancel. */
   cleanup(): Promise<void>;
 }
 

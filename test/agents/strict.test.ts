@@ -1,6 +1,6 @@
-// What every agent-file format is held to beyond its parser (src/agents/strict.ts, used by parse.ts and interop.ts):
-// characters readers disagree about, duplicate keys, prototype keys, misspelt keys. The attacks through the built
-// server are in test/adversarial/agent-text.test.ts.
+// What every agent-file format is held to beyond its parser (src/agents/strict.ts, used by parse.ts, claude-code.ts and
+// codex-role.ts): characters readers disagree about, duplicate keys, prototype keys, misspelt keys. The attacks through
+// the built server are in test/adversarial/agent-text.test.ts.
 import { describe, expect, test } from "bun:test";
 import { parseCodexRoleAgent, parseJsonAgentFields, parseMarkdownAgent, splitFrontmatter } from "../../src/agents/parse.ts";
 import { ambiguousCharacter, duplicateJsonKey, plainDataProblem, unknownKeyIssue } from "../../src/agents/strict.ts";

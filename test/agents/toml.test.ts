@@ -19,7 +19,7 @@ function parseLines(lines: string[], eol = "\n"): TomlTable {
   return parseToml(lines.join(eol));
 }
 
-/** Every table is an ordinary object, at any depth (the role-file parse result is plain data for interop.ts). */
+/** Every table is an ordinary object, at any depth (the role-file parse result is plain data for codex-role.ts). */
 function expectPlain(value: unknown): void {
   if (Array.isArray(value)) return value.forEach(expectPlain);
   if (value === null || typeof value !== "object") return;

@@ -6,7 +6,8 @@ import path from "node:path";
 import { resolveServerOptions } from "../../src/config.ts";
 import { buildDelegateContext, defaultCwdOf } from "../../src/delegation/context.ts";
 import { resolveRoots } from "../../src/policy/roots.ts";
-import { NO_SPARES, SparePool } from "../../src/workspace/spares.ts";
+import { SparePool } from "../../src/workspace/spares.ts";
+import { NO_SPARES } from "../../src/workspace/spares-interface.ts";
 import { scratchWithDirs } from "../helpers/e2e-scratch.ts";
 import { repoRoot } from "../helpers/paths.ts";
 

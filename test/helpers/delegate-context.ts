@@ -2,7 +2,7 @@
 // from the server options a user would give: one root, a fake codex path, a time limit of 60 s, one slot, no run
 // records. Its CODEX_HOME (so the private work directory and the writers ledger) is `<root>-work`, beside the root,
 // so a test leaves nothing in the user's ~/.codex. A test overrides a field with an explicit value, a no-op included
-// (NO_SPARES, src/workspace/spares.ts, is the one a one-off run gets).
+// (NO_SPARES, src/workspace/spares-interface.ts, is the one a one-off run gets).
 import { EMBEDDED_AGENTS } from "../../src/agents/embedded.ts";
 import { loadRegistry } from "../../src/agents/registry.ts";
 import { resolveServerOptions } from "../../src/config.ts";

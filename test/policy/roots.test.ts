@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { mkdir, mkdtemp, realpath, rm, symlink, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
-import { isWithin, PolicyError, resolveAllowedDir, resolveRoots, type Root } from "../../src/policy/roots.ts";
+import { isWithin, PolicyError, realPathSoFar, resolveAllowedDir, resolveRoots, type Root } from "../../src/policy/roots.ts";
 
 let base: string;
 let roots: Root[];
@@ -66,5 +66,18 @@ describe("roots", () => {
 
   test("a missing root is a start-up error", async () => {
     await expect(resolveRoots([path.join(base, "missing")], base)).rejects.toThrow("does not exist");
+  });
+});
+
+describe("realPathSoFar", () => {
+  test("follows links as far as they lead, a dangling one (and a chain of them) to where its target will be made", async () => {
+    const repo = path.join(base, "repo");
+    expect(await realPathSoFar(path.join(repo, "link-in", "new", "file"))).toBe(path.join(repo, "src", "new", "file"));
+    expect(await realPathSoFar(path.join(repo, "dangling", "agents"))).toBe(path.join(base, "nowhere", "agents"));
+    await symlink("dangling", path.join(repo, "to-dangling"));
+    expect(await realPathSoFar(path.join(repo, "to-dangling"))).toBe(path.join(base, "nowhere"));
+    await symlink("loop-b", path.join(repo, "loop-a"));
+    await symlink("loop-a", path.join(repo, "loop-b"));
+    expect(await realPathSoFar(path.join(repo, "loop-a", "x"))).toBe(path.join(repo, "loop-a", "x"));
   });
 });

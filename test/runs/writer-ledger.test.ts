@@ -22,6 +22,13 @@ describe("createWriterLedger", () => {
     expect((await readFile(path.join(dir, LEDGER_FILE), "utf8")).split("\n").filter(Boolean)).toHaveLength(2);
   });
 
+  test("a last line a crash left without its newline cannot swallow the next writer", async () => {
+    await writeFile(path.join(dir, LEDGER_FILE), '"/src/proj"\n"/src/crash');
+    const ledger = createWriterLedger(dir);
+    await ledger.add("/src/next");
+    expect(await createWriterLedger(dir).cwds()).toEqual(["/src/proj", "/src/next"]);
+  });
+
   test("a symlink at the ledger's name is refused, for reading and for writing, and its target is untouched", async () => {
     const target = path.join(dir, "elsewhere");
     await writeFile(target, "");

@@ -1,7 +1,9 @@
 import { describe, expect, test } from "bun:test";
 import { readFileSync, readdirSync } from "node:fs";
 import { join } from "node:path";
-import { createGit, filterNeutralisingArgs, GIT_MISSING, gitEnvironment, SAFETY_CONFIG } from "../../src/workspace/git.ts";
+import {
+  createGit, filterNeutralisingArgs, GIT_MISSING, gitEnvironment, isolatedConfigEnv, parseGitVersion, SAFETY_CONFIG, versionAtLeast,
+} from "../../src/workspace/git.ts";
 import { hostGit } from "../helpers/git.ts";
 
 describe("git runner", () => {
@@ -80,5 +82,33 @@ describe("git runner", () => {
       .filter((path) => !path.includes("/src/process/"))
       .filter((path) => /(spawn(Sync)?|runProcess)\(\s*(["'`]git["'`]|program\b)/.test(readFileSync(path, "utf8")));
     expect(spawnsGit.map((path) => path.slice(path.indexOf("src/")))).toEqual(["src/workspace/git.ts"]);
+  });
+});
+
+describe("version gates", () => {
+  test("git --version output is parsed, platform suffixes included", () => {
+    expect(parseGitVersion("git version 2.39.5\n")).toEqual([2, 39, 5]);
+    expect(parseGitVersion("git version 2.40.0.windows.1")).toEqual([2, 40, 0]);
+    expect(parseGitVersion("git version 2.45")).toEqual([2, 45, 0]);
+    expect(parseGitVersion("not git")).toBeUndefined();
+    expect(versionAtLeast([2, 39, 5], 2, 40)).toBe(false);
+    expect(versionAtLeast([3, 0, 0], 2, 40)).toBe(true);
+  });
+
+  test("system and global config are off; before 2.32 by pointing HOME away", () => {
+    const modern = isolatedConfigEnv([2, 39, 5]);
+    expect(modern).toMatchObject({ GIT_CONFIG_NOSYSTEM: "1", GIT_ATTR_NOSYSTEM: "1", GIT_CONFIG_GLOBAL: "/dev/null" });
+    expect(modern.HOME).toBeUndefined();
+    expect(isolatedConfigEnv([2, 31, 0]).HOME).toMatch(/^\/nonexistent\//);
+  });
+
+  test("every program-valued key git 2.39 could reach in our commands is forced off", () => {
+    for (const pair of [
+      "core.hooksPath=/dev/null", "core.fsmonitor=false", "core.sshCommand=", "core.askPass=", "core.pager=cat",
+      "core.editor=:", "sequence.editor=:", "credential.helper=", "diff.external=", "gpg.program=", "protocol.allow=never",
+      "submodule.recurse=false",
+    ]) {
+      expect(SAFETY_CONFIG).toContain(pair);
+    }
   });
 });

@@ -15,7 +15,8 @@ import {
 import { createServer, type Server } from "node:net";
 import { tmpdir } from "node:os";
 import { isAbsolute, join, relative } from "node:path";
-import { prepareWorkspace, WorkspaceError } from "../../src/workspace/index.ts";
+import { prepareWorkspace } from "../../src/workspace/index.ts";
+import { WorkspaceError } from "../../src/workspace/types.ts";
 import { mirrorExcludesPath, mirrorExclusion } from "../../src/workspace/mirror-filter.ts";
 import { exists, removeAll, tempDir, workspaceBase } from "./helpers.ts";
 import { hostGit } from "../helpers/git.ts";

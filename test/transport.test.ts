@@ -2,7 +2,7 @@
 // dropped without being kept, and the JSON-RPC verdict on each line (src/transport.ts). The same behaviour through
 // the built server: test/adversarial/protocol.test.ts.
 import { describe, expect, test } from "bun:test";
-import { judgeLine, LineSplitter } from "../../src/transport.ts";
+import { judgeLine, LineSplitter } from "../src/transport.ts";
 
 const text = (lines: Array<Buffer | null>) => lines.map((l) => (l === null ? null : l.toString("utf8")));
 

@@ -8,10 +8,10 @@ import { mkdtemp, realpath, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { Client, InMemoryTransport } from "@modelcontextprotocol/client";
-import type { Registry } from "../../src/agents/registry.ts";
-import { RunManager } from "../../src/runs/manager.ts";
-import { createServer } from "../../src/server.ts";
-import { starterRegistry, testContext } from "../helpers/delegate-context.ts";
+import type { Registry } from "../src/agents/registry.ts";
+import { RunManager } from "../src/runs/manager.ts";
+import { createServer } from "../src/server.ts";
+import { starterRegistry, testContext } from "./helpers/delegate-context.ts";
 
 let dir: string;
 let outside: string;

@@ -1,5 +1,5 @@
 import { expect, test } from "bun:test";
-import { once } from "../../src/once.ts";
+import { once } from "../src/once.ts";
 
 test("once runs the action at most once and returns the first result every time", () => {
   let calls = 0;

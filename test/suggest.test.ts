@@ -1,5 +1,5 @@
 import { expect, test } from "bun:test";
-import { closest, didYouMean, editDistance } from "../../src/suggest.ts";
+import { closest, didYouMean, editDistance } from "../src/suggest.ts";
 
 test("editDistance counts inserts, deletes, substitutions and swapped neighbours", () => {
   expect(editDistance("sandbox_mod", "sandbox_mode")).toBe(1);

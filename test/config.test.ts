@@ -1,7 +1,6 @@
 import { describe, expect, test } from "bun:test";
-import { parseServerOptions } from "../../src/config.ts";
-import { UsageError } from "../../src/errors.ts";
-import { Limiter } from "../../src/limiter.ts";
+import { parseServerOptions } from "../src/config.ts";
+import { UsageError } from "../src/errors.ts";
 
 describe("server options", () => {
   test("defaults", () => {
@@ -44,36 +43,13 @@ describe("roots from the environment", () => {
   });
 });
 
-describe("limiter", () => {
-  test("never more than max at once; the rest wait in order", async () => {
-    const limiter = new Limiter(2);
-    let running = 0;
-    let peak = 0;
-    const order: number[] = [];
-    await Promise.all(Array.from({ length: 7 }, async (_, i) => {
-      const release = await limiter.acquire();
-      running += 1;
-      peak = Math.max(peak, running);
-      order.push(i);
-      await new Promise((r) => setTimeout(r, 5));
-      running -= 1;
-      release();
-    }));
-    expect(peak).toBe(2);
-    expect(order).toEqual([0, 1, 2, 3, 4, 5, 6]);
-    expect(limiter.active).toBe(0);
+describe("where each value came from is recorded by the parse", () => {
+  test("flag, variable, default", () => {
+    const o = parseServerOptions(["--codex", "/bin/codex", "--root=/r"], { CODEX_SUBAGENTS_TIMEOUT: "60", CODEX_SUBAGENTS_MAX_DEPTH: "" }, "/w");
+    expect(o.sources).toMatchObject({ codex: "--codex", roots: "--root", timeoutS: "CODEX_SUBAGENTS_TIMEOUT", maxDepth: "default", keepRuns: "default" });
   });
-  test("a waiting call that is cancelled never takes a slot", async () => {
-    const limiter = new Limiter(1);
-    const first = await limiter.acquire();
-    const controller = new AbortController();
-    const waiting = limiter.acquire(controller.signal);
-    controller.abort();
-    await expect(waiting).rejects.toThrow("cancelled");
-    first();
-    expect(limiter.active).toBe(0);
-    const again = await limiter.acquire();
-    expect(limiter.active).toBe(1);
-    again();
+  test("the agents directory from the variable is told apart from the flag", () => {
+    expect(parseServerOptions([], { CODEX_SUBAGENTS_DIR: "/a" }, "/w").sources.agentsDir).toBe("CODEX_SUBAGENTS_DIR");
+    expect(parseServerOptions(["--agents-dir", "/b"], { CODEX_SUBAGENTS_DIR: "/a" }, "/w")).toMatchObject({ agentsDir: "/b", sources: { agentsDir: "--agents-dir" } });
   });
 });

@@ -4,7 +4,7 @@ import { spawnSync } from "node:child_process";
 import { mkdir, mkdtemp, readFile, realpath, rm, symlink, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
-import { appendRegularFile, readRegularFile, readRegularFileFrom, readWholeRegularFile } from "../../src/safe-fs.ts";
+import { appendRegularFile, readRegularFile, readRegularFileFrom, readWholeRegularFile } from "../src/safe-fs.ts";
 
 let dir: string;
 let victim: string;

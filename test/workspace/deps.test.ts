@@ -1,37 +1,16 @@
-// Issue 13 in the workspace layer, with real git: dependency links and copies (deps.ts) and the spare pool
-// (spares.ts). The sandbox side (a write through a link is refused) is proven end to end in test/e2e/worktree-deps.
+// Dependency directories in a worktree (src/workspace/deps.ts), with real git: links and copies, kept out of the
+// patch, and the refusals. The sandbox side (a write through a link is refused) is proven end to end in
+// test/e2e/worktree-deps.
 import { afterAll, describe, expect, test } from "bun:test";
-import { lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, symlinkSync, writeFileSync } from "node:fs";
+import { lstatSync, mkdirSync, readFileSync, readlinkSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { autoCandidates, checkDepPath, checkDepsUse, depsFromCall } from "../../src/workspace/deps.ts";
-import { prepareWorkspace, WorkspaceError } from "../../src/workspace/index.ts";
-import { SparePool, SPARE_DIR_PREFIX } from "../../src/workspace/spares.ts";
-import { commitAsInitial, git, removeAll, tempDir } from "./helpers.ts";
+import { prepareWorkspace } from "../../src/workspace/index.ts";
+import { WorkspaceError } from "../../src/workspace/types.ts";
+import { git, newTemp, nodeRepository, removeAll, silent, temps } from "./helpers.ts";
 import { hostGit } from "../helpers/git.ts";
 
-const silent = { warn: () => {}, debug: () => {} };
-const temps: string[] = [];
 afterAll(() => removeAll(...temps));
-
-function newTemp(prefix: string): string {
-  const dir = tempDir(prefix);
-  temps.push(dir);
-  return dir;
-}
-
-/** A node project: package.json tracked, node_modules ignored and present, a tracked subpackage. */
-function nodeRepository(): string {
-  const repo = join(newTemp("deps-repo-"), "project");
-  mkdirSync(join(repo, "node_modules", "some-lib"), { recursive: true });
-  mkdirSync(join(repo, "packages", "web"), { recursive: true });
-  writeFileSync(join(repo, ".gitignore"), "node_modules/\nbuild/\n");
-  writeFileSync(join(repo, "package.json"), '{ "name": "demo" }\n');
-  writeFileSync(join(repo, "test.js"), "require('some-lib');\n");
-  writeFileSync(join(repo, "packages", "web", "index.js"), "// web\n");
-  writeFileSync(join(repo, "node_modules", "some-lib", "index.js"), "module.exports = 1;\n");
-  commitAsInitial(repo);
-  return repo;
-}
 
 describe("worktree_deps: the pure rules", () => {
   test("paths are plain relative segments, never .. , absolute or .git", () => {
@@ -145,74 +124,5 @@ describe("worktree_deps with real git", () => {
       await expect(attempt).rejects.toThrow(reason);
     }
     expect(git(repo, "worktree", "list", "--porcelain").match(/^worktree /gm)?.length).toBe(1);
-  });
-});
-
-describe("spare worktrees", () => {
-  test("the second set-up comes from the spare, at the new HEAD; close() removes every spare", async () => {
-    const repo = nodeRepository();
-    const baseDir = newTemp("spares-base-");
-    const pool = new SparePool({ perRepository: 1, baseDir, logger: silent });
-    try {
-      const first = await prepareWorkspace({ git: hostGit, mode: "worktree", cwd: repo, logger: silent, spares: pool });
-      expect(first.notes.join("\n")).not.toContain("spare");
-      pool.deferRemoval(() => first.cleanup());
-      // HEAD moves between the two delegations.
-      writeFileSync(join(repo, "test.js"), "require('some-lib'); // second commit\n");
-      git(repo, "commit", "-q", "-am", "second");
-      const second = await prepareWorkspace({ git: hostGit, mode: "worktree", cwd: repo, logger: silent, spares: pool });
-      expect(second.notes.join("\n")).toContain("set-up came from a spare worktree");
-      expect(second.workingDir.startsWith(join(baseDir, SPARE_DIR_PREFIX))).toBe(true);
-      expect(readFileSync(join(second.workingDir, "test.js"), "utf8")).toBe("require('some-lib'); // second commit\n");
-      expect(git(second.workingDir, "rev-parse", "HEAD")).toBe(git(repo, "rev-parse", "HEAD"));
-      writeFileSync(join(second.workingDir, "new.txt"), "x\n");
-      const patch = (await second.collectPatch())?.patch ?? "";
-      expect(patch).toContain("diff --git a/new.txt b/new.txt");
-      expect(patch).not.toContain("test.js");
-      pool.deferRemoval(() => second.cleanup());
-    } finally {
-      await pool.close();
-    }
-    expect(readdirSync(baseDir)).toEqual([]);
-    expect(git(repo, "worktree", "list", "--porcelain").match(/^worktree /gm)?.length).toBe(1);
-  });
-
-  test("a repository not used for the idle time loses its spare; beyond the repository limit the oldest goes", async () => {
-    const first = nodeRepository();
-    const second = nodeRepository();
-    const baseDir = newTemp("spares-idle-");
-    const pool = new SparePool({ perRepository: 1, baseDir, logger: silent, idleMs: 2500, maxRepositories: 1 });
-    try {
-      const spares = () => readdirSync(baseDir).filter((name) => name.startsWith(SPARE_DIR_PREFIX));
-      const a = await prepareWorkspace({ git: hostGit, mode: "worktree", cwd: first, logger: silent, spares: pool });
-      await a.cleanup();
-      await pool.settled();
-      expect(spares()).toHaveLength(1);
-      // A second repository: the limit is one repository, so the first one's spare is removed.
-      const b = await prepareWorkspace({ git: hostGit, mode: "worktree", cwd: second, logger: silent, spares: pool });
-      await b.cleanup();
-      await pool.settled();
-      expect(spares()).toHaveLength(1);
-      expect(git(first, "worktree", "list", "--porcelain").match(/^worktree /gm)?.length).toBe(1);
-      // The spare is not registered in the repository: git lists only the repository itself.
-      expect(git(second, "worktree", "list", "--porcelain").match(/^worktree /gm)?.length).toBe(1);
-      // Unused for the idle time: gone.
-      await new Promise((resolve) => setTimeout(resolve, 3000));
-      await pool.settled();
-      expect(spares()).toEqual([]);
-      expect(git(second, "worktree", "list", "--porcelain").match(/^worktree /gm)?.length).toBe(1);
-    } finally {
-      await pool.close();
-    }
-  }, 30_000);
-
-  test("--spare-worktrees 0 makes none", async () => {
-    const repo = nodeRepository();
-    const baseDir = newTemp("spares-off-");
-    const pool = new SparePool({ perRepository: 0, baseDir, logger: silent });
-    const workspace = await prepareWorkspace({ git: hostGit, mode: "worktree", cwd: repo, logger: silent, spares: pool });
-    await workspace.cleanup();
-    await pool.close();
-    expect(readdirSync(baseDir)).toEqual([]);
   });
 });

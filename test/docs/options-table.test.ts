@@ -1,13 +1,11 @@
-// One options table (issue 9 step 4): SERVER_OPTIONS drives parsing, --help, doctor's sources, and the docs' tables
-// must say the same flags, variables and defaults. Adding an option is one row in src/config.ts, and this test names
-// every doc row that is missing or says something else.
+// One options table: SERVER_OPTIONS drives parsing, --help, doctor's sources, and the docs' tables must say the same
+// flags, variables and defaults. Adding an option is one row in src/config.ts, and this test names every doc row that
+// is missing or says something else.
 import { describe, expect, test } from "bun:test";
 import { readFileSync } from "node:fs";
 import path from "node:path";
-import { parseFlags } from "../../src/args.ts";
 import { USAGE } from "../../src/cli.ts";
 import { parseServerOptions, SERVER_OPTIONS, serverOptionsHelp } from "../../src/config.ts";
-import { UsageError } from "../../src/errors.ts";
 
 const repoRoot = path.resolve(import.meta.dir, "..", "..");
 const rows = Object.values(SERVER_OPTIONS);
@@ -68,35 +66,5 @@ describe("--help is generated from the table", () => {
     for (const [name, row] of Object.entries(SERVER_OPTIONS)) {
       if (typeof defaults[name] === "number") expect(String(defaults[name])).toBe(row.defaultText);
     }
-  });
-});
-
-describe("where each value came from is recorded by the parse", () => {
-  test("flag, variable, default", () => {
-    const o = parseServerOptions(["--codex", "/bin/codex", "--root=/r"], { CODEX_SUBAGENTS_TIMEOUT: "60", CODEX_SUBAGENTS_MAX_DEPTH: "" }, "/w");
-    expect(o.sources).toMatchObject({ codex: "--codex", roots: "--root", timeoutS: "CODEX_SUBAGENTS_TIMEOUT", maxDepth: "default", keepRuns: "default" });
-  });
-  test("the agents directory from the variable is told apart from the flag", () => {
-    expect(parseServerOptions([], { CODEX_SUBAGENTS_DIR: "/a" }, "/w").sources.agentsDir).toBe("CODEX_SUBAGENTS_DIR");
-    expect(parseServerOptions(["--agents-dir", "/b"], { CODEX_SUBAGENTS_DIR: "/a" }, "/w")).toMatchObject({ agentsDir: "/b", sources: { agentsDir: "--agents-dir" } });
-  });
-});
-
-describe("parseFlags (node:util parseArgs under a table)", () => {
-  const table = { out: { type: "string" }, json: { type: "boolean" } } as const;
-  test("values, = values, positionals, -- and single-dash words as positionals", () => {
-    const parsed = parseFlags(["a", "--out", "x", "--out=y", "-z", "--json", "--", "--out"], table);
-    expect(parsed.values.get("--out")).toEqual(["x", "y"]);
-    expect(parsed.values.has("--json")).toBe(true);
-    expect(parsed.positionals).toEqual(["a", "-z", "--out"]);
-    expect(parsed.words.get("--out")).toEqual(["--out", "x", "--out=y"]);
-  });
-  test.each([
-    [["--nope"], 'unknown option "--nope"; see codex-subagents --help'],
-    [["--out"], "--out needs a value, e.g. --out VALUE"],
-    [["--json=1"], "--json takes no value; write just --json"],
-  ])("%j: %s", (argv, message) => {
-    expect(() => parseFlags(argv, table)).toThrow(UsageError);
-    expect(() => parseFlags(argv, table)).toThrow(message);
   });
 });

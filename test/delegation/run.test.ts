@@ -8,7 +8,6 @@ import { loadRegistry } from "../../src/agents/registry.ts";
 import type { DelegateContext } from "../../src/delegation/context.ts";
 import { DelegateError } from "../../src/delegation/plan.ts";
 import { delegate } from "../../src/delegation/run.ts";
-import { main } from "../../src/cli.ts";
 import { testContext } from "../helpers/delegate-context.ts";
 
 let repo: string;
@@ -60,16 +59,5 @@ describe("delegate()", () => {
     expect(result.ok).toBe(true);
     expect(result.patch).toContain("b/latin1.txt");
     expect(result.notes.join("\n")).toContain("not UTF-8");
-  });
-});
-
-describe("cli", () => {
-  test("serve --help prints the usage and exits 0", async () => {
-    let out = "";
-    let err = "";
-    const code = await main(["serve", "--help"], { out: (t) => void (out += t), err: (t) => void (err += t) }, {}, repo);
-    expect(code).toBe(0);
-    expect(out).toContain("Server options");
-    expect(err).toBe("");
   });
 });
