@@ -13,8 +13,6 @@ import { ALL_MCP_SERVERS, MCP_SERVER_NAME_PATTERN, WEB_SEARCH_MODES, type Capabi
 import { isValidEnvName } from "./policy/env.ts";
 import { SANDBOX_MODES, type SandboxMode } from "./policy/sandbox.ts";
 
-export { UsageError } from "./errors.ts";
-
 type Env = Readonly<Record<string, string | undefined>>;
 
 interface OptionContext {

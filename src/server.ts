@@ -5,7 +5,7 @@
 import { McpServer } from "@modelcontextprotocol/server";
 import { codexDeclaredServers } from "./agents/mcp-check.ts";
 import type { Agent } from "./agents/schema.ts";
-import type { DelegateContext } from "./delegate.ts";
+import type { DelegateContext } from "./delegation/context.ts";
 import type { Root } from "./policy/roots.ts";
 import type { RunManager } from "./runs/manager.ts";
 import { registerCancelRunTool } from "./tools/cancel-run.ts";

@@ -1,5 +1,6 @@
 import { describe, expect, test } from "bun:test";
-import { parseServerOptions, UsageError } from "../src/config.ts";
+import { parseServerOptions } from "../src/config.ts";
+import { UsageError } from "../src/errors.ts";
 
 describe("server options", () => {
   test("defaults", () => {

@@ -6,7 +6,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { AgentsDirError } from "../src/agents/registry.ts";
 import { main } from "../src/cli.ts";
-import { DelegateError } from "../src/delegate.ts";
+import { DelegateError } from "../src/delegation/plan.ts";
 import { cliErrorText, EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_NOT_FOUND, EXIT_OK, EXIT_USAGE, isRefusal, Refusal, refusalText, UsageError } from "../src/errors.ts";
 import { PolicyError } from "../src/policy/roots.ts";
 import { RunNotFound } from "../src/runs/show.ts";

@@ -6,7 +6,7 @@
  * not checked.
  */
 import { listMcpServers } from "../codex/mcp-servers.ts";
-import { findCodex, type CodexSource } from "../doctor/find-codex.ts";
+import { findCodex, type CodexSource } from "../codex/find.ts";
 import { buildChildEnv } from "../policy/env.ts";
 import { didYouMean } from "../suggest.ts";
 import type { AgentFileResult } from "./schema.ts";

@@ -1,11 +1,9 @@
 /**
- * Pure: codex `exec --json` events (one JSON object a line, parsed by shapes/codex-event.ts) → what the result and
+ * Pure: codex `exec --json` events (one JSON object a line, parsed by event-schema.ts) → what the result and
  * progress need.
  */
-import { parseCodexLine, type CodexItem } from "../shapes/codex-event.ts";
+import { parseCodexLine, type CodexItem } from "./event-schema.ts";
 import type { Usage } from "../shapes/usage.ts";
-
-export type { Usage } from "../shapes/usage.ts";
 
 export interface EventState {
   threadId: string | null;

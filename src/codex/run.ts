@@ -4,10 +4,10 @@
  * started. What is codex-specific stays here: the absolute-path rule, the event parsing and the error hints.
  */
 import { isAbsolute } from "node:path";
-import { runProcess, tailText } from "../process/index.ts";
+import { runProcess } from "../process/index.ts";
+import { tailText } from "../process/output.ts";
 import { applyEventLine, newEventState, type EventState } from "./events.ts";
 
-export { KILL_GRACE_MS } from "../process/index.ts";
 
 /** Longest stdout line kept; codex events carry command output, but a runaway line must not grow memory. */
 export const MAX_EVENT_LINE_BYTES = 4 * 1024 * 1024;

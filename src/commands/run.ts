@@ -12,14 +12,16 @@ import type { CliIO } from "../cli-io.ts";
 import { THREAD_ID_PATTERN } from "../codex/args.ts";
 import { parseFlags, type ParsedFlags } from "../args.ts";
 import { resolveServerOptions, SERVER_FLAGS, SERVER_OPTIONS, type ServerOptions } from "../config.ts";
-import { buildDelegateContext, contextWarnings, type BuiltContext } from "../delegation/context.ts";
+import { buildDelegateContext, contextWarnings, type BuiltContext, type DelegateContext } from "../delegation/context.ts";
 import { cliErrorText, EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_NOT_FOUND, EXIT_OK, NotFoundError, UsageError } from "../errors.ts";
-import { DelegateError, UNKNOWN_AGENT, type DelegateContext, type DelegateInput } from "../delegate.ts";
-import { checkRequest, RunManager, type RunView } from "../runs/manager.ts";
+import { failureReason } from "../delegation/failure.ts";
+import { DelegateError, UNKNOWN_AGENT } from "../delegation/plan.ts";
+import type { DelegateInput } from "../shapes/delegate-input.ts";
+import { checkRequest, RunManager } from "../runs/manager.ts";
+import type { RunView } from "../shapes/run-result.ts";
 import { printable } from "../runs/show.ts";
 import { escapeJsonControl } from "../agents/report.ts";
 
-export { EXIT_INTERRUPTED };
 
 type Env = Readonly<Record<string, string | undefined>>;
 
@@ -85,15 +87,6 @@ export function parseRunArgs(argv: readonly string[]): RunArgs {
   const resume = values.get("--resume");
   if (resume !== undefined && !THREAD_ID_PATTERN.test(resume)) throw new UsageError(`--resume "${resume}" is not a thread_id; give the thread_id of an earlier result`);
   return { agent, task, values, json, serverArgv, server };
-}
-
-/** Why a finished run did not succeed, in one line. */
-function failureLine(view: RunView): string {
-  const why = view.status === "timed_out" ? "codex was stopped at the time limit"
-    : view.status === "cancelled" ? "the run was cancelled"
-    : view.exit_code === null || view.exit_code === undefined ? "codex did not start or was killed"
-    : view.exit_code !== 0 ? `codex exited with ${view.exit_code}` : "codex gave no final message";
-  return `the sub-agent did not succeed: ${why}`;
 }
 
 /** --cwd must name a directory; said about --cwd, the flag the user typed (not about roots they never set). */
@@ -238,7 +231,7 @@ async function printOutcome(run: StartedRun, view: RunView, interrupted: boolean
     return EXIT_INTERRUPTED;
   }
   if (view.status !== "succeeded") {
-    io.err(run.refusal ? `codex-subagents: error: ${run.refusal}\n` : `codex-subagents: ${failureLine(view)}\n`);
+    io.err(run.refusal ? `codex-subagents: error: ${run.refusal}\n` : `codex-subagents: the sub-agent did not succeed: ${failureReason({ timedOut: view.timed_out, cancelled: view.cancelled, exitCode: view.exit_code }, "run")}\n`);
     for (const note of run.refusal ? [] : view.notes) io.err(`note: ${note}\n`);
     if (view.stderr_tail) io.err(`codex stderr (tail):\n${view.stderr_tail.trimEnd()}\n`);
     io.err(`hint: see what it did with: codex-subagents runs show ${run.id}\n`);

@@ -10,27 +10,74 @@
  */
 import { realpath } from "node:fs/promises";
 import { EMBEDDED_AGENTS } from "../agents/embedded.ts";
-import { discoverAgents, loadRegistry, type AgentsLocation } from "../agents/registry.ts";
-import { agentsDirsOf, ceilingsOf, codexHomeOf, SERVER_OPTIONS, type ServerOptions } from "../config.ts";
-import type { DelegateContext } from "../delegate.ts";
-import { findCodex, findGit, type CodexLocation, type CodexSource } from "../doctor/find-codex.ts";
+import { discoverAgents, loadRegistry, type AgentsLocation, type Registry } from "../agents/registry.ts";
+import { agentsDirsOf, ceilingsOf, codexHomeOf, type ServerOptions } from "../config.ts";
+import type { CapabilityCeilings } from "../policy/capabilities.ts";
+import type { SandboxMode } from "../policy/sandbox.ts";
+import { codexSourceOf, findCodex, findGit, type CodexLocation } from "../codex/find.ts";
 import { Limiter } from "../limiter.ts";
 import { createLogger, type Logger } from "../log.ts";
 import { detectDepth } from "../policy/depth.ts";
 import { secretValues } from "../policy/env.ts";
-import { createRedactor } from "../policy/redact.ts";
+import { createRedactor, type Redactor } from "../policy/redact.ts";
 import { isWithin, resolveRoots, type Root } from "../policy/roots.ts";
 import { rootsUnderTmp, TMP_ROOT_HINT } from "../policy/tmp-roots.ts";
-import { createRunRecords } from "../runs/record.ts";
-import { createThreadRegistry } from "../runs/threads.ts";
+import { createRunRecords, type StartRecord } from "../runs/record.ts";
+import { createThreadRegistry, type ThreadRegistry } from "../runs/threads.ts";
 import { TreeLock } from "../runs/tree-lock.ts";
-import { createWriterLedger } from "../runs/writer-ledger.ts";
-import { createGit } from "../workspace/git.ts";
+import { createWriterLedger, type WriterLedger } from "../runs/writer-ledger.ts";
+import { createGit, type Git } from "../workspace/git.ts";
 import { workDirExposure, workDirFor } from "../workspace/private-dir.ts";
 import { SparePool } from "../workspace/spares.ts";
-import { NO_SPARES } from "../workspace/spares-interface.ts";
+import { NO_SPARES, type Spares } from "../workspace/spares-interface.ts";
 
 type Env = Readonly<Record<string, string | undefined>>;
+
+/**
+ * Everything a delegation needs from the process that runs it. Built in one place (buildDelegateContext, below) for
+ * `serve`, `run` and the tests; every field is explicit, and a test that wants none of something passes an explicit no-op.
+ */
+export interface DelegateContext {
+  registry: () => Promise<Registry>;
+  roots: readonly Root[];
+  /** Where a call without `cwd` works (a real path): the server's working directory inside a root, else the first root. */
+  defaultCwd: string;
+  /** The codex to run: an absolute path found at start-up (a bare name means none was found; runCodex refuses it). */
+  codexPath: string;
+  /** The git every workspace command runs, found at start-up (workspace/git.ts); its program is null when none was. */
+  git: Git;
+  /** The private directory every run's files and workspaces live in (`$CODEX_HOME/subagents/work`). */
+  workDir: string;
+  maxTimeoutS: number;
+  maxSandbox: SandboxMode;
+  /** --allow-mcp, --max-web-search, --allow-network; default (unit tests): DEFAULT_CEILINGS. */
+  ceilings?: CapabilityCeilings;
+  passEnv: readonly string[];
+  /** This server's own nesting depth (CODEX_SUBAGENTS_DEPTH it was started with). */
+  depth: number;
+  maxDepth: number;
+  parentEnv: Readonly<Record<string, string | undefined>>;
+  limiter: Limiter;
+  redact: Redactor;
+  log: Logger;
+  /** Opens a run's record (runs/record.ts); resolves to null when records are off (--keep-runs 0). */
+  startRecord: StartRecord;
+  /** The threads this server started (runs/threads.ts): `resume` continues only those. */
+  threads: ThreadRegistry;
+  /** Spare worktrees, and worktree removals deferred until after the result (NO_SPARES: none, removed at once). */
+  spares: Spares;
+  /**
+   * The tree lock (runs/tree-lock.ts): a run that writes in place never overlaps a run below its cwd. Kept in the
+   * private work directory (`new TreeLock(workDir)`), so it holds across every process on this CODEX_HOME.
+   */
+  treeLock: Pick<TreeLock, "hold">;
+  /**
+   * The in-place writers ledger (runs/writer-ledger.ts), kept in the private work directory and shared by every
+   * process on this CODEX_HOME: every run that writes in place is recorded there before its codex starts, and a
+   * repository below a recorded cwd is not shown to codex's own git (workspace/codex-git.ts).
+   */
+  writers: Pick<WriterLedger, "add" | "cwds">;
+}
 
 /** What the process that delegates brings: its environment, its working directory, where its log lines go. */
 export interface ContextHost {
@@ -67,12 +114,6 @@ export async function defaultCwdOf(cwd: string, roots: readonly Root[]): Promise
   const real = await realpath(cwd).catch(() => null);
   if (real !== null && roots.some((root) => isWithin(real, root.real))) return real;
   return roots[0]!.real;
-}
-
-/** Where the codex command came from, as the option parse recorded it (for the messages about it). */
-export function codexSourceOf(options: Pick<ServerOptions, "sources">): CodexSource {
-  const source = options.sources.codex;
-  return source === SERVER_OPTIONS.codex.flag ? "--codex" : source === SERVER_OPTIONS.codex.env ? "CODEX_SUBAGENTS_CODEX" : "PATH";
 }
 
 /** Build the context from the server options (config.ts): a new option reaches every command through here. */

@@ -8,6 +8,7 @@ import type { IsolationMode } from "../agents/schema.ts";
 import type { Workspace } from "../workspace/types.ts";
 import { MIB } from "../limits.ts";
 import { splitPatch } from "../workspace/patch-parts.ts";
+import { finalMessageNotes, howItStopped } from "./failure.ts";
 
 export const MAX_FINAL_MESSAGE_BYTES = MIB;
 
@@ -27,27 +28,16 @@ export function headBytes(text: string, limit: number): string {
   return bytes.subarray(0, limit).toString("utf8").replace(/\uFFFD+$/, "");
 }
 
-/** What the run itself says the caller should know: it did not start, was stopped, or codex reported errors. */
-export function runNotes(run: RunOutcome, timeoutS: number): readonly string[] {
-  return [
-    ...(run.spawnError ? [run.spawnError] : []),
-    ...(run.timedOut ? [`codex was stopped at the time limit of ${timeoutS}s; give a smaller task, or a larger timeout_s (at most the server's --timeout)`] : []),
-    ...(run.cancelled ? ["the call was cancelled; codex and everything it started were ended"] : []),
-    ...run.events.errors.map((error) => `codex reported: ${error}`),
-    ...(run.events.errorsDropped > 0 ? [`(${run.events.errorsDropped} earlier codex error(s) not shown; see the run record)`] : []),
-  ];
-}
-
 async function readFinalMessage(run: RunOutcome, lastMessageFile: string): Promise<Pick<Outcome, "finalMessage" | "planted" | "notes">> {
   const lastMessage = await readRegularFile(lastMessageFile, MAX_FINAL_MESSAGE_BYTES);
   // Security: something other than a regular file at the last-message path was planted; trust neither it nor the
   // run. The call still answers (never blocks on a FIFO) and says what was found.
   const planted = "problem" in lastMessage ? lastMessage.problem : null;
-  if (planted) return { finalMessage: "", planted, notes: [`the last-message file was tampered with: ${planted}; the run counts as failed`] };
+  if (planted) return { finalMessage: "", planted, notes: finalMessageNotes({ planted, silent: false }) };
   const fromFile = "text" in lastMessage ? lastMessage.text.trim() : "";
   const finalMessage = fromFile !== "" ? fromFile : headBytes((run.events.lastAgentMessage ?? "").trim(), MAX_FINAL_MESSAGE_BYTES);
   const silent = finalMessage === "" && !run.timedOut && !run.cancelled && !run.spawnError;
-  return { finalMessage, planted: null, notes: silent ? ["codex finished without a final message; see stderr_tail"] : [] };
+  return { finalMessage, planted: null, notes: finalMessageNotes({ planted: null, silent }) };
 }
 
 /** The files of a patch that lie in a `.codex` directory (codex configuration and rules), as git names them. */
@@ -108,7 +98,7 @@ export async function collectOutcome(req: {
 /** What the patch is, said after the run, so a cancelled or failed run is not described as a finished change. */
 function patchSaying(run: RunOutcome, patch: string): string {
   if (patch === "") return "the sub-agent changed nothing in its worktree; the patch is empty.";
-  const stopped = run.cancelled ? "was cancelled" : run.timedOut ? "was stopped at the time limit" : run.exitCode !== 0 ? `failed (exit ${run.exitCode})` : null;
+  const stopped = howItStopped(run);
   return stopped
     ? `the sub-agent ${stopped}: the patch holds what it had changed by then, which may be unfinished; review it before applying (\`git apply\`).`
     : "its changes are returned as a patch against that HEAD (apply with `git apply`).";

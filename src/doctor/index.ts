@@ -1,37 +1,31 @@
 /**
- * `codex-subagents doctor [--json] [server options]`: is this machine ready to serve delegations? Finds codex, asks it
- * for its version and help pages, and checks the agents, roots and runs directory the server would use. Checks return
- * data; the report is rendered at the end. Exit 0 healthy (warnings allowed), 1 any check failed.
+ * doctor's checks: is this machine ready to serve delegations? Finds codex, asks it for its version and help pages, and
+ * checks the agents, roots and runs directory the server would use. Checks return data; `doctor` (commands/doctor.ts)
+ * renders the report. Healthy: no check failed (warnings allowed).
  */
 import { constants as fsConstants } from "node:fs";
 import { access, mkdtemp, realpath, rmdir, stat } from "node:fs/promises";
 import path from "node:path";
 import { EMBEDDED_AGENTS } from "../agents/embedded.ts";
 import { AgentsDirError, discoverAgents, loadRegistry } from "../agents/registry.ts";
-import { escapeControl, escapeJsonControl, validateReport } from "../agents/report.ts";
-import type { CliIO } from "../cli-io.ts";
+import { validateReport } from "../agents/report.ts";
 import { probeCodex } from "../codex/run.ts";
-import { parseFlags } from "../args.ts";
-import { agentsDirsOf, ceilingsOf, codexHomeOf, resolveServerOptions, SERVER_FLAGS, SERVER_OPTIONS, type ServerOptions } from "../config.ts";
-import { EXIT_FAILURE, EXIT_OK, UsageError } from "../errors.ts";
+import { agentsDirsOf, ceilingsOf, codexHomeOf, type ServerOptions } from "../config.ts";
 import { buildChildEnv, relativePathEntries } from "../policy/env.ts";
 import { workDirExposure, workDirFor } from "../workspace/private-dir.ts";
-import { findCodex, findGit, type CodexLocation, type CodexSource } from "./find-codex.ts";
+import { codexSourceOf, findCodex, findGit, type CodexLocation } from "../codex/find.ts";
 import { DISABLED_FEATURES } from "../codex/args.ts";
 import type { AgentFileResult } from "../agents/schema.ts";
 import { ALL_MCP_SERVERS } from "../policy/capabilities.ts";
 import { rootsUnderTmp, TMP_ROOT_HINT } from "../policy/tmp-roots.ts";
+import type { DoctorCheck } from "./check.ts";
 import { disabledFeaturesProbe, featuresNotOff, HELP_REQUIREMENTS, missingFromHelp, parseCodexVersion } from "./codex-help.ts";
 import { workspacesCheck } from "./workspaces.ts";
-import type { DoctorCheck } from "./check.ts";
 import { listMcpServers, type McpServerEntry } from "../codex/mcp-servers.ts";
 import { CODEX_MCP_DEFAULT_ENV, entriesRunningUs, entryOptions, lostVariables, toolTimeoutProblem } from "./codex-entry.ts";
 
-export { CODEX_MCP_DEFAULT_ENV } from "./codex-entry.ts";
-
 /** What `codex mcp list --json` answered, asked once per doctor run with the environment the server gives codex. */
 type McpListing = { servers: McpServerEntry[] } | { problem: string };
-
 
 export interface DoctorReport {
   healthy: boolean;
@@ -58,16 +52,8 @@ export const TESTED_CODEX_TEXT = TESTED_CODEX_VERSIONS.length > 1
 /** Longest a `codex --version` / `--help` may take; a cold start of the large native binary can be slow. */
 export const PROBE_TIMEOUT_MS = 30_000;
 
-
-
 function firstLine(text: string): string {
   return text.trim().split(/\r?\n/)[0]?.slice(0, 300) ?? "";
-}
-
-/** Where the codex command came from, as the parse recorded it. */
-function codexSource(options: ServerOptions): CodexSource {
-  const source = options.sources.codex;
-  return source === SERVER_OPTIONS.codex.flag ? "--codex" : source === SERVER_OPTIONS.codex.env ? "CODEX_SUBAGENTS_CODEX" : "PATH";
 }
 
 function codexCheck(location: CodexLocation): DoctorCheck {
@@ -360,7 +346,7 @@ async function workDirCheck(workDir: string, options: ServerOptions, env: Env, c
 export async function runDoctor(options: ServerOptions, env: Env, cwd: string, programDir?: string, self?: string): Promise<DoctorReport> {
   const workDir = workDirFor(codexHomeOf(env));
   const checks: DoctorCheck[] = [];
-  const location = await findCodex({ command: options.codex, source: codexSource(options), env, cwd });
+  const location = await findCodex({ command: options.codex, source: codexSourceOf(options), env, cwd });
   checks.push(codexCheck(location));
   let version: string | null = null;
   // Probed with the environment the server would give codex, so PATH (for the node launcher) and CODEX_HOME match.
@@ -387,23 +373,4 @@ export async function runDoctor(options: ServerOptions, env: Env, cwd: string, p
     work_dir: workDir,
     checks,
   };
-}
-
-export function formatDoctorReport(report: DoctorReport): string {
-  const lines: string[] = [];
-  for (const check of report.checks) {
-    lines.push(`${check.status} ${check.id}: ${check.detail}`);
-    if (check.hint && check.status !== "PASS") lines.push(`hint: ${check.hint}`);
-  }
-  return lines.map(escapeControl).join("\n") + "\n";
-}
-
-/** `doctor [--json] [server options]`; the options are the server's, so `doctor` checks exactly what `serve` would use. */
-/** `self`: this program's file (cli.ts selfPath), to tell Codex's entry for it from one for another copy. */
-export async function doctorCommand(argv: string[], io: CliIO, env: Env, cwd: string, programDir?: string, self?: string): Promise<number> {
-  const parsed = parseFlags(argv, { ...SERVER_FLAGS, json: { type: "boolean" } });
-  if (parsed.positionals.length) throw new UsageError(`doctor takes only options, got "${parsed.positionals[0]}"; e.g. codex-subagents doctor --codex /path/to/codex --json`);
-  const report = await runDoctor(resolveServerOptions(parsed, env, cwd), env, cwd, programDir, self);
-  io.out(parsed.values.has("--json") ? escapeJsonControl(JSON.stringify(report, null, 2)) + "\n" : formatDoctorReport(report));
-  return report.healthy ? EXIT_OK : EXIT_FAILURE;
 }

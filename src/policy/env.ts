@@ -4,7 +4,7 @@ import path from "node:path";
  * Variables codex may receive from the server's own environment. Everything else is dropped, every `GIT_*`
  * included. Security: two are then set on purpose, never taken from the server's environment: GIT_DIR and
  * GIT_WORK_TREE, naming the one repository codex's own (unsandboxed) git may see, chosen by the workspace
- * (workspace/codex-git.ts, `Workspace.codexEnv`; delegate.ts adds them on top of buildChildEnv's result).
+ * (workspace/codex-git.ts, `Workspace.codexEnv`; delegation/run.ts adds them on top of buildChildEnv's result).
  */
 export const ENV_ALLOW_LIST = [
   "PATH", "HOME", "USER", "LOGNAME", "SHELL", "TERM", "LANG", "TMPDIR", "TEMP", "TMP",

@@ -9,11 +9,6 @@ import type { ProcessResult, SpawnFailure } from "./result.ts";
 import { OWN_PROCESS_GROUP, startChild, type ChildInput, type StartedChild } from "./spawn.ts";
 import { groupTerminator, KILL_GRACE_MS, signalGroup } from "./terminate.ts";
 
-export { KILL_GRACE_MS, signalGroup } from "./terminate.ts";
-export { LineSplitter, HeadBuffer, TailBuffer, tailText, type CapturedOutput, type OutputOptions } from "./output.ts";
-export type { ProcessResult, SpawnFailure } from "./result.ts";
-export type { ChildInput } from "./spawn.ts";
-
 /**
  * After the child exits, how long its pipes may stay open before the result is returned anyway: a grandchild that
  * left the process group (and so escaped the kill) could hold them open for ever.

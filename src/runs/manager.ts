@@ -7,7 +7,9 @@
 import { lstat } from "node:fs/promises";
 import path from "node:path";
 import { oneLine } from "../codex/events.ts";
-import { DelegateError, planDelegation, runDelegation, type DelegateContext, type DelegationPlan } from "../delegate.ts";
+import type { DelegateContext } from "../delegation/context.ts";
+import { DelegateError, planDelegation, type DelegationPlan } from "../delegation/plan.ts";
+import { runDelegation } from "../delegation/run.ts";
 import { resultWithoutRun } from "../delegation/result.ts";
 import { isRefusal, refusalText } from "../errors.ts";
 import type { SandboxMode } from "../policy/sandbox.ts";
@@ -17,8 +19,6 @@ import { delegateResultSchema, type DelegateResult } from "../shapes/delegate-re
 import type { FinalStatus, RunStatus, RunView } from "../shapes/run-result.ts";
 import { isRunId, mintRunId } from "./id.ts";
 import { abandonedBy, readRecordJson, RUN_FILES } from "./record.ts";
-
-export { RUN_STATUSES, type FinalStatus, type RunStatus, type RunView } from "../shapes/run-result.ts";
 
 /** How many step summaries a run keeps for get_run (the most recent). */
 export const STEPS_KEPT = 5;
@@ -54,7 +54,7 @@ function checkedOf(plan: DelegationPlan): CheckedRequest {
   return { agent: plan.agent.name, isolation: plan.isolation, cwd: plan.cwd };
 }
 
-/** The checks every run gets before it queues (delegate.ts planDelegation), for a caller that must know at once. */
+/** The checks every run gets before it queues (delegation/plan.ts planDelegation), for a caller that must know at once. */
 export async function checkRequest(input: DelegateInput, ctx: DelegateContext, callerSandbox?: SandboxMode): Promise<CheckedRequest> {
   return checkedOf(await planDelegation(input, ctx, callerSandbox));
 }

@@ -11,10 +11,11 @@ import { StringDecoder } from "node:string_decoder";
 import { oneLine } from "../codex/events.ts";
 import { NotFoundError } from "../errors.ts";
 import { describeCapabilities } from "../policy/capabilities.ts";
-import { parseCodexLine } from "../shapes/codex-event.ts";
+import { parseCodexLine } from "../codex/event-schema.ts";
 import { capabilitiesSchema } from "../shapes/delegate-result.ts";
 import { readRegularFileFrom } from "../safe-fs.ts";
-import { finalStatusOf, type RunStatus } from "./manager.ts";
+import type { RunStatus } from "../shapes/run-result.ts";
+import { finalStatusOf } from "./manager.ts";
 import { abandonedBy, parseRunDirName, readRecordJson, RUN_DIR_PATTERN, RUN_FILES } from "./record.ts";
 
 export type Step =
@@ -97,7 +98,7 @@ export function formatHeader(show: Pick<RunShow, "run_id" | "agent" | "started_a
   const task = asString(show.request?.task);
   const lines = [`run ${show.run_id}`, `agent ${show.agent}, started ${show.started_at}${show.request?.cwd ? `, in ${show.request.cwd}` : ""}${show.request?.isolation ? ` (${show.request.isolation})` : ""}`];
   if (task !== null) lines.push(`task: ${oneLine(task, 200)}`);
-  // Recorded before codex started (delegate.ts openRecord), so a run that never finished shows it too.
+  // Recorded before codex started (delegation/run.ts openRecord), so a run that never finished shows it too.
   const capabilities = capabilitiesSchema.safeParse(show.request?.capabilities);
   if (capabilities.success) lines.push(`could reach: ${describeCapabilities(capabilities.data)}`);
   return printable(lines.join("\n")) + "\n";

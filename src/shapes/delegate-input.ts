@@ -4,8 +4,6 @@ import { ISOLATION_MODES, settingSchemas } from "../agents/schema.ts";
 import { THREAD_ID_PATTERN } from "../codex/args.ts";
 import { MAX_TASK_BYTES } from "../limits.ts";
 
-export { MAX_TASK_BYTES };
-
 /** One delegation request; `delegate()` takes exactly this. */
 export const delegateRequestSchema = z.strictObject({
   agent: z.string().min(1).max(64).describe("A registry agent's name, or a new name for an ad-hoc agent (then persona is required)"),

@@ -1,7 +1,7 @@
 /** cancel_run: end a run and everything it started, and return its final result. A finished run is returned as is. */
 import type { McpServer } from "@modelcontextprotocol/server";
 import { z } from "zod";
-import { runResultSchema } from "./delegate.ts";
+import { runResultSchema } from "../shapes/run-result.ts";
 import { runToolResult, type RunToolDeps } from "./get-run.ts";
 import { errorResult } from "./results.ts";
 

@@ -1,16 +1,19 @@
+/**
+ * The delegate tool: its schema, description, annotations, progress notifications and result mapping. The delegation
+ * itself is delegation/ (plan.ts, run.ts), reached through the run table (runs/manager.ts).
+ */
 import type { McpServer, RegisteredTool } from "@modelcontextprotocol/server";
 import type { Agent } from "../agents/schema.ts";
 import { summarizeDescription } from "../agents/report.ts";
 import { callerSandboxFromMeta } from "../policy/caller-sandbox.ts";
 import { DEFAULT_SANDBOX } from "../policy/sandbox.ts";
-import type { DelegateContext } from "../delegate.ts";
+import type { DelegateContext } from "../delegation/context.ts";
+import { failureReason } from "../delegation/failure.ts";
 import type { RunManager } from "../runs/manager.ts";
 import { delegateInputSchema } from "../shapes/delegate-input.ts";
-import { runResultSchema, type RunView } from "../shapes/run-result.ts";
-import { errorResult, isRefusal, refusalText } from "./results.ts";
-
-/** The tool's shapes live in shapes/; re-exported here so each tool file still names its schemas. */
-export { delegateInputSchema, runResultSchema };
+import { runResultSchema } from "../shapes/run-result.ts";
+import { isRefusal, refusalText } from "../errors.ts";
+import { errorResult } from "./results.ts";
 
 export function describeDelegate(agents: readonly Agent[]): string {
   const grants = (a: Agent) => {
@@ -26,14 +29,6 @@ export function describeDelegate(agents: readonly Agent[]): string {
     agents.length ? `Agents:\n${lines.join("\n")}` : "No agents are loaded; pass `persona` to define an ad-hoc agent.",
     "Unknown agent names need `persona` (an ad-hoc agent). Registry agents cannot be changed per call.",
   ].join("\n");
-}
-
-/** Why a result has ok: false, in the order delegate() decides it (notes[0] is often only the isolation note). */
-function failureReason(result: RunView): string {
-  if (result.timed_out) return "codex was stopped at the time limit";
-  if (result.cancelled) return "the call was cancelled";
-  if (result.exit_code !== 0) return result.exit_code == null ? "codex did not start or was killed" : `codex exited with ${result.exit_code}`;
-  return "codex gave no final message";
 }
 
 export interface DelegateToolDeps {
@@ -83,7 +78,7 @@ export function registerDelegateTool(server: McpServer, deps: DelegateToolDeps):
       const text = JSON.stringify(result, null, 2);
       // The first text block is exactly the structured result (for clients that read no structuredContent); a failure adds a one-line summary after it.
       const content = [{ type: "text" as const, text }];
-      if (!result.ok) content.push({ type: "text", text: `delegation did not succeed: ${failureReason(result)}; see notes and stderr_tail` });
+      if (!result.ok) content.push({ type: "text", text: `delegation did not succeed: ${failureReason({ timedOut: result.timed_out, cancelled: result.cancelled, exitCode: result.exit_code }, "call")}; see notes and stderr_tail` });
       return { content, structuredContent: result, isError: !result.ok };
     } catch (error) {
       finished = true;

@@ -5,8 +5,8 @@
 import type { McpServer } from "@modelcontextprotocol/server";
 import { z } from "zod";
 import { isFinal, type RunManager } from "../runs/manager.ts";
-import type { RunView } from "../shapes/run-result.ts";
-import { HEARTBEAT_MS, runResultSchema } from "./delegate.ts";
+import { runResultSchema, type RunView } from "../shapes/run-result.ts";
+import { HEARTBEAT_MS } from "./delegate.ts";
 import { errorResult } from "./results.ts";
 
 export const getRunInputSchema = z.strictObject({

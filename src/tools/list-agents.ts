@@ -2,7 +2,8 @@ import type { McpServer } from "@modelcontextprotocol/server";
 import { z } from "zod";
 import type { Registry } from "../agents/registry.ts";
 import { listReport, listReportSchema } from "../agents/report.ts";
-import { errorResult, isRefusal, refusalText, jsonResult } from "./results.ts";
+import { isRefusal, refusalText } from "../errors.ts";
+import { errorResult, jsonResult } from "./results.ts";
 
 export function registerListAgentsTool(server: McpServer, deps: { registry: () => Promise<Registry> }): void {
   server.registerTool("list_agents", {

@@ -1,5 +1,4 @@
 import type { CallToolResult } from "@modelcontextprotocol/server";
-export { isRefusal, refusalText } from "../errors.ts";
 
 /** A refusal or failure the model can act on: the text says what is wrong and what to do. */
 export function errorResult(message: string): CallToolResult {

@@ -6,7 +6,8 @@ import { addMcpServerWarnings, type DeclaredServers } from "../agents/mcp-check.
 import { addEnvironmentWarnings, loadAgentsDir, type Registry } from "../agents/registry.ts";
 import { validateReport, validateReportSchema } from "../agents/report.ts";
 import { PolicyError, resolveAllowedDir, type Root } from "../policy/roots.ts";
-import { errorResult, isRefusal, refusalText, jsonResult } from "./results.ts";
+import { isRefusal, refusalText } from "../errors.ts";
+import { errorResult, jsonResult } from "./results.ts";
 
 export interface ValidateToolDeps {
   registry: () => Promise<Registry>;

@@ -1,6 +1,6 @@
 /**
  * `--verify` as data: self-hash against checksums.txt, the minisign signature of checksums.txt,
- * the environment, and the embedded build facts. Nothing here prints; commands.ts renders the report.
+ * the environment, and the embedded build facts. Nothing here prints; commands/verify.ts renders the report.
  */
 import { readFile } from "node:fs/promises";
 import { basename, dirname, join, resolve } from "node:path";

@@ -14,7 +14,7 @@
 // - Exposing something the sub-agent should not get through a link: only directories git ignores (`git check-ignore`
 //   against the server's private git directory, reading no config of the repository's, the user's or the system's)
 //   and never anything under `.git` (hooks and config that git later runs unsandboxed).
-// - Writing the user's dependencies through the link: refused in delegate.ts for `danger-full-access`
+// - Writing the user's dependencies through the link: refused in delegation/plan.ts for `danger-full-access`
 //   (`checkDepsSandbox`), where no sandbox stands between the link and the user's files. Under `workspace-write`
 //   the sandbox makes everything outside the working directory, /tmp and $TMPDIR read-only: a repository that
 //   itself lies in /tmp stays writable to the sub-agent with or without a link.

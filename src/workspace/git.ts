@@ -149,7 +149,7 @@ export function gitEnvironment(base: NodeJS.ProcessEnv, extra: Record<string, st
 
 /**
  * The git every workspace command runs. Security: which git runs is decided once, at start-up, as an absolute path
- * found in the absolute PATH entries only (doctor/find-codex.ts findGit): a bare "git" looked up at each spawn would
+ * found in the absolute PATH entries only (codex/find.ts findGit): a bare "git" looked up at each spawn would
  * find a repository's own `git` through a relative PATH entry. It is handed to every caller explicitly (the delegation
  * context holds it), never kept in module state, so no command can run a git nobody chose.
  */

@@ -9,7 +9,9 @@ import { existsSync, renameSync, symlinkSync } from "node:fs";
 import { mkdir, readdir, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { loadRegistry } from "../../src/agents/registry.ts";
-import { delegate, DelegateError, type DelegateContext } from "../../src/delegate.ts";
+import type { DelegateContext } from "../../src/delegation/context.ts";
+import { DelegateError } from "../../src/delegation/plan.ts";
+import { delegate } from "../../src/delegation/run.ts";
 import { serverCommand } from "../helpers/server-command.ts";
 import { testContext } from "../helpers/delegate-context.ts";
 import {

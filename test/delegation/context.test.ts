@@ -67,7 +67,7 @@ describe("buildDelegateContext", () => {
   });
 
   test("serve, run and the test helper build the context with this one function; nothing else assembles one (the run table only derives a run's own from it)", async () => {
-    const sources = ["src/cli.ts", "src/commands/run.ts", "test/helpers/delegate-context.ts"];
+    const sources = ["src/commands/serve.ts", "src/commands/run.ts", "test/helpers/delegate-context.ts"];
     for (const file of sources) expect(await readFile(path.join(repoRoot, file), "utf8")).toContain("buildDelegateContext(");
     const assembled: string[] = [];
     const walk = async (dir: string): Promise<void> => {

@@ -4,7 +4,8 @@ import { mkdir, mkdtemp, realpath, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { loadRegistry } from "../../src/agents/registry.ts";
-import { planDelegation, type DelegateContext } from "../../src/delegate.ts";
+import type { DelegateContext } from "../../src/delegation/context.ts";
+import { planDelegation } from "../../src/delegation/plan.ts";
 import { invocationOf, planInvocation } from "../../src/delegation/invocation.ts";
 import { testContext } from "../helpers/delegate-context.ts";
 

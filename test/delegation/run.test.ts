@@ -5,7 +5,9 @@ import { mkdtemp, readdir, realpath, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { loadRegistry } from "../../src/agents/registry.ts";
-import { delegate, DelegateError, type DelegateContext } from "../../src/delegate.ts";
+import type { DelegateContext } from "../../src/delegation/context.ts";
+import { DelegateError } from "../../src/delegation/plan.ts";
+import { delegate } from "../../src/delegation/run.ts";
 import { testContext } from "../helpers/delegate-context.ts";
 
 let repo: string;

@@ -6,7 +6,7 @@
 import { EMBEDDED_AGENTS } from "../../src/agents/embedded.ts";
 import { loadRegistry } from "../../src/agents/registry.ts";
 import { resolveServerOptions } from "../../src/config.ts";
-import type { DelegateContext } from "../../src/delegate.ts";
+import type { DelegateContext } from "../../src/delegation/context.ts";
 import { buildDelegateContext } from "../../src/delegation/context.ts";
 import { silentLogger } from "../../src/log.ts";
 

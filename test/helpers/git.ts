@@ -1,7 +1,7 @@
 // git for the test repositories the e2e suites build: a fixed author, and no system or user configuration, so a
 // developer's own git settings (signing, hooks, default branch) cannot change what a test sees.
 import { spawnSync } from "node:child_process";
-import { findGit } from "../../src/doctor/find-codex.ts";
+import { findGit } from "../../src/codex/find.ts";
 import { createGit, type Git } from "../../src/workspace/git.ts";
 
 export const TEST_GIT_ENV = {
@@ -21,6 +21,6 @@ export function gitWithHome(home: string, cwd: string, ...args: string[]): strin
 
 /**
  * The Git the workspace code runs in tests: the first `git` in an absolute PATH entry, found as the server finds it
- * (doctor/find-codex.ts findGit) and handed over explicitly, as the delegation context hands it.
+ * (codex/find.ts findGit) and handed over explicitly, as the delegation context hands it.
  */
 export const hostGit: Git = createGit(await findGit(process.env));

@@ -8,7 +8,8 @@ import { describe, expect, test } from "bun:test";
 import { EMBEDDED_AGENTS } from "../../src/agents/embedded.ts";
 import { loadRegistry } from "../../src/agents/registry.ts";
 import { listReport } from "../../src/agents/report.ts";
-import { parseServerOptions, UsageError } from "../../src/config.ts";
+import { parseServerOptions } from "../../src/config.ts";
+import { UsageError } from "../../src/errors.ts";
 import { codexLayerPaths } from "../../src/delegation/outcome.ts";
 import { DEFAULT_CEILINGS, grantsWithinCeilings, networkForSandbox, plannedCapabilities, requestedGrants } from "../../src/policy/capabilities.ts";
 

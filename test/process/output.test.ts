@@ -1,7 +1,8 @@
 // Bounded output (src/process/output.ts): caps that keep the first or the last bytes and say so, a cap that stops a
 // flooding child, and the line splitter codex's `--json` events go through.
 import { describe, expect, test } from "bun:test";
-import { HeadBuffer, LineSplitter, runProcess, TailBuffer } from "../../src/process/index.ts";
+import { runProcess } from "../../src/process/index.ts";
+import { HeadBuffer, LineSplitter, TailBuffer } from "../../src/process/output.ts";
 import { fixture, leftAfter, minimalEnv, RUNTIME, useTokens } from "./helpers.ts";
 
 const token = useTokens();

@@ -1,7 +1,8 @@
 // The one process-group kill (src/process/terminate.ts) as runProcess uses it: a time limit or an abort ends the
 // child and everything in its group (SIGTERM, grace, SIGKILL), and no call leaves a process behind.
 import { describe, expect, test } from "bun:test";
-import { DRAIN_MS, KILL_GRACE_MS, runProcess } from "../../src/process/index.ts";
+import { DRAIN_MS, runProcess } from "../../src/process/index.ts";
+import { KILL_GRACE_MS } from "../../src/process/terminate.ts";
 import { fixture, isAlive, leftAfter, minimalEnv, pidsIn, processesWith, RUNTIME, useTokens, waitFor } from "./helpers.ts";
 
 const token = useTokens();

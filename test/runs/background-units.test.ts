@@ -5,13 +5,13 @@ import { mkdtemp, readdir, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { parseRunArgs } from "../../src/commands/run.ts";
-import { UsageError } from "../../src/config.ts";
+import { UsageError } from "../../src/errors.ts";
 import { createLogger } from "../../src/log.ts";
 import { isRunId, mintRunId, RUN_ID_PATTERN } from "../../src/runs/id.ts";
 import { finalStatusOf } from "../../src/runs/manager.ts";
 import { createRunRecords, RUN_DIR_PATTERN } from "../../src/runs/record.ts";
 import { eventSteps, formatStep, printable } from "../../src/runs/show.ts";
-import { runResultSchema } from "../../src/tools/delegate.ts";
+import { runResultSchema } from "../../src/shapes/run-result.ts";
 
 describe("run ids", () => {
   test("carry 128 random bits, name the agent and time, and are valid record names", () => {

@@ -7,8 +7,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { chmod, mkdir, mkdtemp, realpath, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
-import { findCodex, findGit, shimTarget } from "../../src/doctor/find-codex.ts";
-import { helpHasOption, helpHasSubcommand, parseCodexVersion } from "../../src/doctor/codex-help.ts";
+import { findCodex, findGit, shimTarget } from "../../src/codex/find.ts";
 
 // What cmd-shim (npm's) writes for a global `codex`; %dp0% is the shim's own directory.
 const NPM_CMD_SHIM = [
@@ -156,26 +155,5 @@ describe("findCodex on Windows", () => {
     expect(shimTarget(path.join("/x", "codex.cmd"), NPM_CMD_SHIM)).toBe(path.join("/x", "node_modules", "@openai", "codex", "bin", "codex.js"));
     expect(shimTarget("/x/codex.cmd", '@"%~dp0\\tools\\codex.exe" %*')).toBe(path.join("/x", "tools", "codex.exe"));
     expect(shimTarget("/x/codex.cmd", "@echo off\r\ncodex-real %*")).toBeNull();
-  });
-});
-
-describe("reading codex's help", () => {
-  const help = "Options:\n  -c, --config <key=value>\n      --jsonl\n  -o, --output-last-message <FILE>\n      --skip-git-repo-check\n\nCommands:\n  resume  Resume a session\n";
-  test("options are matched whole", () => {
-    expect(helpHasOption(help, "--config")).toBe(true);
-    expect(helpHasOption(help, "--output-last-message")).toBe(true);
-    expect(helpHasOption(help, "--skip-git-repo-check")).toBe(true);
-    expect(helpHasOption(help, "--json")).toBe(false);
-    expect(helpHasOption(help, "--output-last")).toBe(false);
-  });
-  test("subcommands are matched in the command list only", () => {
-    expect(helpHasSubcommand(help, "resume")).toBe(true);
-    expect(helpHasSubcommand(help, "Resume")).toBe(false);
-    expect(helpHasSubcommand("Usage: codex exec resume [OPTIONS]\n", "resume")).toBe(false);
-  });
-  test("versions", () => {
-    expect(parseCodexVersion("codex-cli 0.169.0\n")).toBe("0.169.0");
-    expect(parseCodexVersion("codex-cli 0.170.0-alpha.2\n")).toBe("0.170.0-alpha.2");
-    expect(parseCodexVersion("something else 1.0")).toBeNull();
   });
 });

@@ -1,18 +1,18 @@
 /**
  * `--verify`, `--sbom` and `--version`: argument checks, then a report rendered for people or as JSON.
- * src/cli.ts dispatches here with the arguments after the command word and prints through CliIO.
+ * The checks are verify/'s; src/cli.ts dispatches here with the arguments after the command word, and this prints
+ * through CliIO.
  */
 import { readFileSync } from "node:fs";
 import { parseFlags } from "../args.ts";
 import type { CliIO } from "../cli-io.ts";
 import { cliErrorText, EXIT_NOT_FOUND, EXIT_OK, EXIT_USAGE, NotFoundError, UsageError } from "../errors.ts";
 import { PRODUCT_NAME, VERSION } from "../version.ts";
-import { embeddedManifest, type BuildManifest } from "./manifest.ts";
-import { parsePublicKey, type MinisignPublicKey } from "./minisign.ts";
-import { selfPath } from "./self.ts";
-import { runVerify, type VerifyReport } from "./verify.ts";
+import { embeddedManifest, type BuildManifest } from "../verify/manifest.ts";
+import { parsePublicKey, type MinisignPublicKey } from "../verify/minisign.ts";
+import { selfPath } from "../verify/self.ts";
+import { runVerify, type VerifyReport } from "../verify/verify.ts";
 
-export { EXIT_USAGE };
 export const VERIFY_USAGE = "codex-subagents --verify [--checksums FILE] [--pubkey KEY|FILE] [--json]";
 
 /** What the commands read from the process; tests pass their own. */

@@ -1,7 +1,7 @@
 /**
  * `codex-subagents runs [--json] [--limit N] [--runs-dir DIR]`: recent delegations from their run records;
- * `runs show RUN_ID [--follow] [--json]`: one of them step by step (show.ts);
- * `runs usage [--since SPAN] [--by agent|model|day] [--prices FILE] [--json]`: what they used (usage.ts).
+ * `runs show RUN_ID [--follow] [--json]`: one of them step by step (runs/show.ts);
+ * `runs usage [--since SPAN] [--by agent|model|day] [--prices FILE] [--json]`: what they used (runs/usage.ts).
  */
 import { readFile } from "node:fs/promises";
 import path from "node:path";
@@ -9,11 +9,11 @@ import type { CliIO } from "../cli-io.ts";
 import { onceOf, parseFlags, type ParsedFlags } from "../args.ts";
 import { defaultRunsDir } from "../config.ts";
 import { EXIT_FAILURE, EXIT_OK, Refusal, UsageError } from "../errors.ts";
-import { formatRuns, listRuns } from "./list.ts";
-import { printable, showRun } from "./show.ts";
 import { escapeJsonControl } from "../agents/report.ts";
-import { runReference } from "./id.ts";
-import { formatUsage, parsePrices, parseSince, readRunUsage, summarizeUsage, USAGE_GROUPINGS, type PriceTable, type UsageGrouping } from "./usage.ts";
+import { formatRuns, listRuns } from "../runs/list.ts";
+import { printable, showRun } from "../runs/show.ts";
+import { runReference } from "../runs/id.ts";
+import { formatUsage, parsePrices, parseSince, readRunUsage, summarizeUsage, USAGE_GROUPINGS, type PriceTable, type UsageGrouping } from "../runs/usage.ts";
 import { didYouMean } from "../suggest.ts";
 
 export const DEFAULT_RUNS_LIMIT = 20;

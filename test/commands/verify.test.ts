@@ -1,6 +1,6 @@
 // The commands' contract with src/cli.ts, run in-process: exit codes and where text goes.
 import { describe, expect, test } from "bun:test";
-import { sbomCommand, verifyCommand, versionCommand } from "../../src/verify/commands.ts";
+import { sbomCommand, verifyCommand, versionCommand } from "../../src/commands/verify.ts";
 import { VERSION } from "../../src/version.ts";
 
 function capture() {

@@ -5,9 +5,16 @@
  */
 import { open, stat } from "node:fs/promises";
 import path from "node:path";
+import { SERVER_OPTIONS, type ServerOptions } from "../config.ts";
 import { absolutePathEntries } from "../policy/env.ts";
 
 export type CodexSource = "--codex" | "CODEX_SUBAGENTS_CODEX" | "PATH";
+
+/** Where the codex command came from, as the option parse recorded it (for the messages about it). */
+export function codexSourceOf(options: Pick<ServerOptions, "sources">): CodexSource {
+  const source = options.sources.codex;
+  return source === SERVER_OPTIONS.codex.flag ? "--codex" : source === SERVER_OPTIONS.codex.env ? "CODEX_SUBAGENTS_CODEX" : "PATH";
+}
 
 export interface CodexLocation {
   /** The command as configured: a path, or a bare name looked up on PATH. */

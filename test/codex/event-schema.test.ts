@@ -1,8 +1,8 @@
-/** The one schema codex's `--json` lines are read with (src/shapes/codex-event.ts). */
+/** The one schema codex's `--json` lines are read with (src/codex/event-schema.ts). */
 import { describe, expect, test } from "bun:test";
 import { applyEventLine, newEventState } from "../../src/codex/events.ts";
 import { eventSteps } from "../../src/runs/show.ts";
-import { parseCodexLine } from "../../src/shapes/codex-event.ts";
+import { parseCodexLine } from "../../src/codex/event-schema.ts";
 
 const item = (type: string, fields: Record<string, unknown> = {}) => JSON.stringify({ type: "item.completed", item: { id: "i", type, ...fields } });
 
