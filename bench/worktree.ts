@@ -19,7 +19,7 @@
 // 43-78 ms and git's stat of every tracked file (`update-index --refresh`) 23-52 ms. What we add to plain git is the
 // walk for planted `.git` entries (~20-30 ms, a security step), the diff (~10-15 ms) and one spawn per step.
 // Everything it creates is removed at the end (also on Ctrl-C).
-import { spawn, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { cp, rm } from "node:fs/promises";

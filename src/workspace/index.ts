@@ -6,7 +6,8 @@
 import { tmpdir } from "node:os";
 import { codexGitEnvForNone, noRepositoryEnv } from "./codex-git.ts";
 import { createMirror } from "./mirror.ts";
-import { stderrLogger, WorkspaceError, type IsolationMode, type MirrorLimits, type Workspace, type WorkspaceLogger } from "./types.ts";
+import type { IsolationMode } from "../agents/schema.ts";
+import { stderrLogger, WorkspaceError, type MirrorLimits, type Workspace, type WorkspaceLogger } from "./types.ts";
 import type { WorktreeDepsSetting } from "./deps.ts";
 import type { Spares } from "./spares-interface.ts";
 import { createWorktree } from "./worktree.ts";

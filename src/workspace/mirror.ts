@@ -11,7 +11,6 @@
 // Sockets, FIFOs and devices are skipped (opening a FIFO would block the copy forever). The tree may change while it
 // is copied (another sub-agent writing in place): every entry is opened without following links or blocking, checked
 // on its handle, and copied from it (mirror-open.ts); the whole set-up has a time limit (MIRROR_SETUP_LIMIT_MS).
-import { constants } from "node:fs";
 import { mkdir, mkdtemp, opendir, realpath, rm, stat, symlink } from "node:fs/promises";
 import { copyFromHandle, openInside } from "./mirror-open.ts";
 import { basename, dirname, join, relative, sep } from "node:path";

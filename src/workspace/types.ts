@@ -1,7 +1,6 @@
+import type { IsolationMode } from "../agents/schema.ts";
 import type { Logger } from "../log.ts";
 import { Refusal } from "../errors.ts";
-
-export type IsolationMode = "none" | "worktree" | "mirror";
 
 export interface Workspace {
   mode: IsolationMode;

@@ -151,7 +151,7 @@ describe("a persona cannot break out of its argument", () => {
       const result: any = await server.client.callTool({ name: "delegate", arguments: { ...call, persona: fullPersona } });
       expect(result.isError).toBeFalsy();
       const argv: string[] = JSON.parse((await reportFiles(scratch, "argv-"))[0]!);
-      const values = argv.filter((a, i) => argv[i - 1] === "-c");
+      const values = argv.filter((_, i) => argv[i - 1] === "-c");
       expect(values.filter((v) => v.startsWith("developer_instructions="))).toHaveLength(1);
       // Every other -c is one the server writes itself (the sub-agent's reach: codex/args.ts reachArgs).
       expect(values.every((v) => /^(developer_instructions|model_reasoning_effort|approval_policy|web_search|sandbox_workspace_write\.network_access|sandbox_workspace_write\.writable_roots|mcp_servers|projects)=/.test(v))).toBe(true);

@@ -6,8 +6,8 @@ import { readFileSync } from "node:fs";
 import { chmod, readdir, writeFile } from "node:fs/promises";
 import path from "node:path";
 import {
-  afterCase, caseOnServer, commitAll, countBadInput, expectNothingLeftAfterClose, fakeCall, isAlive, newToken, processesWith, reportTally, startServer,
-  useScratch, waitFor, withFreshScratch, type AdversarialServer, type Scratch,
+  afterCase, caseOnServer, commitAll, countBadInput, expectNothingLeftAfterClose, fakeCall, isAlive, newToken, processesWith, startServer,
+  useScratch, waitFor, withFreshScratch, type AdversarialServer,
 } from "./harness.ts";
 
 const scratch = useScratch(import.meta.file);

@@ -45,7 +45,6 @@ async function stillServing(): Promise<void> {
 
 /** Writes one line and returns the frames it caused, up to (not including) the next ping's answer. */
 async function answersTo(line: string | Buffer): Promise<any[]> {
-  const before = raw.lines.length;
   raw.write(line);
   const frames = await framesUntilPing();
   return frames.slice(0, -1);

@@ -6,7 +6,7 @@ import { beforeAll, describe, expect, test } from "bun:test";
 import { readdir, readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
 import {
-  afterCase, commitAll, countBadInput, expectNoTempDirs, fakeCall, makeScratch, newToken, reportTally, secretsIn, startServer, useScratch, type AdversarialServer, type Scratch,
+  afterCase, commitAll, countBadInput, expectNoTempDirs, fakeCall, newToken, secretsIn, startServer, useScratch, type AdversarialServer,
 } from "./harness.ts";
 
 const ALNUM = "abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";

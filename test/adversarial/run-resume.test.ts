@@ -3,7 +3,7 @@
 // `run review --resume <id>` resumed the user's own top-level Codex session, and its record then named that thread,
 // so a later MCP `delegate { resume }` accepted it too. The real codex against the mock model, found on PATH.
 import { afterAll, beforeAll, expect, test } from "bun:test";
-import { mkdir, readdir, readFile, rm, writeFile } from "node:fs/promises";
+import { readdir, readFile, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { makeCodexHome, runCodex, type CodexHome } from "../helpers/codex-home.ts";
 import { connectServer, type ConnectedServer } from "../helpers/mcp-client.ts";

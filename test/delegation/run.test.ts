@@ -1,7 +1,7 @@
 /** delegate() in-process, for paths the MCP-level tests cannot time precisely. */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { spawnSync } from "node:child_process";
-import { mkdtemp, readdir, realpath, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, realpath, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { loadRegistry } from "../../src/agents/registry.ts";

@@ -12,7 +12,7 @@
  * A sub-agent reaches the server's `delegate` only when it is granted that MCP server like any other (issue 16): the
  * reviewer here is an ad-hoc agent with `mcp_servers: ["subagents"]`, and the server runs with `--allow-mcp subagents`.
  */
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { beforeAll, describe, expect, test } from "bun:test";
 import { mkdtemp, readFile, realpath, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
