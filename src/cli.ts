@@ -80,6 +80,16 @@ export function selfPath(): string | undefined {
   return fileURLToPath(url);
 }
 
+/** `serve --help` and `run --help` print the usage: their flags are the server options it lists. */
+function asksForHelp(args: readonly string[]): boolean {
+  return args.includes("--help") || args.includes("-h");
+}
+
+function printUsage(io: CliIO): number {
+  io.out(USAGE);
+  return EXIT_OK;
+}
+
 export async function main(argv: string[], io: CliIO, env: Env = process.env, cwd = process.cwd()): Promise<number> {
   const [first, ...rest] = argv;
   try {
@@ -87,11 +97,7 @@ export async function main(argv: string[], io: CliIO, env: Env = process.env, cw
       case undefined:
         return await serveCommand([], io, env, cwd, serveHost());
       case "serve":
-        if (rest.includes("--help") || rest.includes("-h")) {
-          io.out(USAGE);
-          return EXIT_OK;
-        }
-        return await serveCommand(rest, io, env, cwd, serveHost());
+        return asksForHelp(rest) ? printUsage(io) : await serveCommand(rest, io, env, cwd, serveHost());
       case "list":
         return await listCommand(rest, io, env, cwd, programDir());
       case "validate":
@@ -103,16 +109,11 @@ export async function main(argv: string[], io: CliIO, env: Env = process.env, cw
       case "convert":
         return await convertCommand(rest, io, env, cwd);
       case "run":
-        if (rest.includes("--help") || rest.includes("-h")) {
-          io.out(USAGE);
-          return EXIT_OK;
-        }
-        return await runCommand(rest, io, env, cwd, runDeps());
+        return asksForHelp(rest) ? printUsage(io) : await runCommand(rest, io, env, cwd, runDeps());
       case "--help":
       case "-h":
       case "help":
-        io.out(USAGE);
-        return EXIT_OK;
+        return printUsage(io);
       case "--version":
       case "-V":
         return await versionCommand(rest, io);

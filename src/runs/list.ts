@@ -1,9 +1,8 @@
 /**
  * Reading run records back for `codex-subagents runs`: the newest first, one summary per run directory.
  */
-import { readdir } from "node:fs/promises";
 import path from "node:path";
-import { parseRunDirName, readRecordJson, RUN_DIR_PATTERN, RUN_FILES } from "./record.ts";
+import { parseRunDirName, readRecordJson, RUN_FILES, runDirNames } from "./record.ts";
 
 export type RunOutcome = "ok" | "failed" | "timed out" | "cancelled" | "incomplete";
 
@@ -52,14 +51,7 @@ function tokensOf(usage: unknown): RunTokens | null {
 
 /** The newest `limit` runs in `runsDir`; a directory that does not exist yet simply holds none. */
 export async function listRuns(runsDir: string, limit: number): Promise<RunSummary[]> {
-  let names: string[];
-  try {
-    names = await readdir(runsDir);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === "ENOENT") return [];
-    throw error;
-  }
-  const newest = names.filter((n) => RUN_DIR_PATTERN.test(n)).sort().reverse().slice(0, limit);
+  const newest = (await runDirNames(runsDir)).reverse().slice(0, limit);
   const runs: RunSummary[] = [];
   for (const name of newest) {
     const parsed = parseRunDirName(name);

@@ -77,6 +77,18 @@ export function parseRunDirName(name: string): { startedAt: Date; agent: string 
   return { startedAt, agent: match[2]! };
 }
 
+/** The names of the run records in `runsDir`, oldest first; a directory that does not exist yet simply holds none. */
+export async function runDirNames(runsDir: string): Promise<string[]> {
+  let names: string[];
+  try {
+    names = await readdir(runsDir);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "ENOENT") return [];
+    throw error;
+  }
+  return names.filter((n) => RUN_DIR_PATTERN.test(n)).sort();
+}
+
 export interface RunRecordsOptions {
   runsDir: string;
   /** How many run directories to keep (the newest); 0 turns recording off. */

@@ -8,10 +8,9 @@
  * by record.ts), so the check reads at most --keep-runs files of a few bytes, newest first, each once per process. Records pruned by
  * --keep-runs, or never written (--keep-runs 0), no longer vouch for a thread after a restart.
  */
-import { readdir } from "node:fs/promises";
 import path from "node:path";
 import { readWholeRegularFile } from "../safe-fs.ts";
-import { RUN_DIR_PATTERN, RUN_FILES } from "./record.ts";
+import { RUN_FILES, runDirNames } from "./record.ts";
 
 export interface ThreadRegistry {
   /** Whether `threadId` is a thread this server started (this process, or a run record that is still kept). */
@@ -65,14 +64,9 @@ export function createThreadRegistry(options: { runsDir: string; keepRuns: numbe
       const wanted = threadId.toLowerCase();
       if (started.has(wanted)) return true;
       if (options.keepRuns <= 0) return false;
-      let names: string[];
-      try {
-        names = await readdir(options.runsDir);
-      } catch {
-        return false;
-      }
+      const names = await runDirNames(options.runsDir).catch((): string[] => []);
       // Only the records --keep-runs keeps count, also before the next run prunes the rest: the cost stays bounded.
-      for (const name of names.filter((n) => RUN_DIR_PATTERN.test(n)).sort().reverse().slice(0, options.keepRuns)) {
+      for (const name of names.reverse().slice(0, options.keepRuns)) {
         if ((await threadOf(name)) === wanted) {
           started.add(wanted);
           return true;

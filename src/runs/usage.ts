@@ -4,10 +4,9 @@
  * gives. No guesses: a run whose record holds no usage (codex never reported one, the run was refused or killed)
  * counts as unknown, never as zero, and a total that lacks some runs says so.
  */
-import { readdir } from "node:fs/promises";
 import path from "node:path";
 import { UsageError } from "../errors.ts";
-import { parseRunDirName, readRecordJson, RUN_DIR_PATTERN, RUN_FILES } from "./record.ts";
+import { parseRunDirName, readRecordJson, RUN_FILES, runDirNames } from "./record.ts";
 
 export const USAGE_GROUPINGS = ["agent", "model", "day"] as const;
 export type UsageGrouping = (typeof USAGE_GROUPINGS)[number];
@@ -74,15 +73,8 @@ function countsOf(usage: unknown): TokenCounts | null {
 
 /** Every run record in `runsDir` started at or after `since`, oldest first. */
 export async function readRunUsage(runsDir: string, since: Date | null): Promise<RunUsage[]> {
-  let names: string[];
-  try {
-    names = await readdir(runsDir);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === "ENOENT") return [];
-    throw error;
-  }
   const runs: RunUsage[] = [];
-  for (const name of names.filter((n) => RUN_DIR_PATTERN.test(n)).sort()) {
+  for (const name of await runDirNames(runsDir)) {
     const parsed = parseRunDirName(name);
     if (!parsed || (since && parsed.startedAt < since)) continue;
     const dir = path.join(runsDir, name);

@@ -8,12 +8,11 @@ import { spawnSync } from "node:child_process";
 import { existsSync, renameSync, symlinkSync } from "node:fs";
 import { mkdir, readdir, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
-import { loadRegistry } from "../../src/agents/registry.ts";
 import type { DelegateContext } from "../../src/delegation/context.ts";
 import { DelegateError } from "../../src/delegation/plan.ts";
 import { delegate } from "../../src/delegation/run.ts";
 import { serverCommand } from "../helpers/server-command.ts";
-import { testContext } from "../helpers/delegate-context.ts";
+import { noAgents, testContext } from "../helpers/delegate-context.ts";
 import {
   afterCase, countBadInput, FAKE_CODEX, fakeCall, newToken, serverEnv, startServer, useScratch, waitFor, workDirOf,
   type AdversarialServer,
@@ -103,7 +102,7 @@ describe("the cwd is checked again after the wait for a slot", () => {
     const sub = path.join(scratch.root, "late");
     await mkdir(sub);
     const ctx: DelegateContext = await testContext(scratch.root, {
-      registry: () => loadRegistry({ dir: null, source: "embedded", foundBy: "test" }, []),
+      registry: noAgents,
       codexPath: FAKE_CODEX,
       parentEnv: { PATH: process.env.PATH, CODEX_HOME: scratch.codexHome },
     }, { codexHome: scratch.codexHome });

@@ -1,72 +1,53 @@
-// The tree lock across processes (issue 18, finding 2), with the real codex against the mock model. Two client
-// sessions each start their own server; both share one CODEX_HOME and the same root. Server A runs the hostile
-// writer: a workspace-write sub-agent with isolation "none" in the root that swaps `sub` for a symlink to a
-// directory outside the roots and back, for longer than the review needed to reproduce an escape (3 to 32 s).
-// Meanwhile server B keeps starting calls in `sub`. When the lock lived in one process's memory, B never saw A's
-// claim, and one of B's codex runs started in (and wrote to) the directory the link named. Now the claims are files in
-// the shared private work directory (src/runs/tree-lock.ts): B's calls wait, queued with a step naming A's writer and
-// its process, and run in the restored `sub` once the writer has ended. No marker appears outside the roots.
+// The tree lock across processes: two servers on one CODEX_HOME must not let a run of one start in a directory the
+// other's writer is swapping. With the real codex against the mock model, two client sessions each start their own
+// server; both share one CODEX_HOME and the same root. Server A runs the hostile writer (cwd-swap.ts): a none-writer
+// in the root that swaps `sub` for a symlink to a directory outside the roots and back, for longer than an escape
+// took to reproduce against the in-memory lock (3 to 32 s). Meanwhile server B keeps starting calls in `sub`. When
+// the lock lived in one process's memory, B never saw A's claim, and one of B's codex runs started in (and wrote to)
+// the directory the link named. Now the claims are files in the shared private work directory (src/runs/tree-lock.ts):
+// B's calls wait, queued with a step naming A's writer and its process, and run in the restored `sub` once the writer
+// has ended. No marker appears outside the roots.
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { lstatSync } from "node:fs";
-import { mkdir, readdir } from "node:fs/promises";
+import { readdir } from "node:fs/promises";
 import path from "node:path";
-import { makeCodexHome, type CodexHome } from "../helpers/codex-home.ts";
 import type { ConnectedServer } from "../helpers/mcp-client.ts";
-import { assistantMessage, functionCall, functionCallOutputs, startMockModel, type MockModel } from "../helpers/mock-model.ts";
+import { functionCall } from "../helpers/mock-model.ts";
 import { codexBin } from "../helpers/paths.ts";
-import { privateScratchWithDirs } from "../helpers/e2e-scratch.ts";
 import { countBadInput, reportTally, waitFor } from "./harness.ts";
 import { closeServerWorld, serveWithCodexHome } from "../helpers/codex-server.ts";
+import { callInSub, expectRanInSubOrRefused, makeSwapWorld, swapCommand, SWAP_WRITER_CALL, type SwapWorld } from "./cwd-swap.ts";
 
-let parent: string, home: CodexHome, mock: MockModel, serverA: ConnectedServer, serverB: ConnectedServer, root: string, sub: string, outside: string;
-let n = 0;
+let world: SwapWorld, serverA: ConnectedServer, serverB: ConnectedServer;
 /**
- * The writer swaps in two bursts, one command each, 36 s in all: longer than the 32 s the review's reproduction
- * needed at most. Each burst ends before codex stops waiting for its command (about 30 s); a command still running
- * then would go on after the writer's run has ended and its claim is released (see SECURITY.md, the tree lock's
- * limits).
+ * The writer swaps in two bursts, one command each, 36 s in all: longer than the 32 s an escape took at most to
+ * reproduce against the in-memory lock. Each burst ends before codex stops waiting for its command (about 30 s); a
+ * command still running then would go on after the writer's run has ended and its claim is released (see SECURITY.md,
+ * the tree lock's limits).
  */
 const BURST_SECONDS = 18;
 const BURSTS = 2;
 /** B's calls in flight at once while the writer swaps. */
 const IN_FLIGHT = 3;
 
-/** The hostile writer's command: swap sub for a symlink out of the roots and back, for BURST_SECONDS. */
-function swapper(): string {
-  return `end=$(( $(date +%s) + ${BURST_SECONDS} )); while [ "$(date +%s)" -lt "$end" ]; do mv sub sub.real && ln -s "${outside}" sub; sleep 0.0$(( RANDOM % 3 )); rm sub && mv sub.real sub; sleep 0.0$(( RANDOM % 3 )); done; echo SWAPPED`;
-}
-
 beforeAll(async () => {
-  // Out of every sandbox's reach wherever the clone lives (a sandbox may write /tmp and $TMPDIR).
-  [parent] = await privateScratchWithDirs("cs-cwd-swap-procs-");
-  outside = path.join(parent, "outside");
-  await mkdir(outside);
-  mock = await startMockModel((req) => {
-    const user = JSON.stringify(req.body?.input ?? "");
-    const done = functionCallOutputs(req.body).length;
-    if (user.includes("SWAP-IT") && done < BURSTS) return [functionCall({ name: "exec_command", args: { cmd: swapper(), yield_time_ms: (BURST_SECONDS + 8) * 1000 }, callId: `swap-${done}` })];
-    if (done > 0) return [assistantMessage("done")];
-    return [functionCall({ name: "exec_command", args: { cmd: `echo x > ./marker-${++n}; pwd -P` }, callId: "c1" })];
-  });
-  home = await makeCodexHome({ baseUrl: mock.baseUrl, parentDir: parent });
-  root = path.join(parent, "project");
-  sub = path.join(root, "sub");
-  await mkdir(sub, { recursive: true });
-  await mkdir(path.join(parent, "tmp"));
+  world = await makeSwapWorld("cs-cwd-swap-procs-", (done, outside) =>
+    done < BURSTS ? [functionCall({ name: "exec_command", args: { cmd: swapCommand(outside, BURST_SECONDS), yield_time_ms: (BURST_SECONDS + 8) * 1000 }, callId: `swap-${done}` })] : null);
   // Two sessions, one CODEX_HOME, the same root; started beside the root (in it, the writer would be refused for
   // being able to plant ./agents: planted-agents.test.ts).
-  const args = ["--root", root, "--codex", codexBin, "--max-concurrency", "4"];
-  serverA = await serveWithCodexHome(home, args, parent, { TMPDIR: path.join(parent, "tmp") });
-  serverB = await serveWithCodexHome(home, args, parent, { TMPDIR: path.join(parent, "tmp") });
+  const args = ["--root", world.root, "--codex", codexBin, "--max-concurrency", "4"];
+  serverA = await serveWithCodexHome(world.home, args, world.parent, { TMPDIR: world.tmpDir });
+  serverB = await serveWithCodexHome(world.home, args, world.parent, { TMPDIR: world.tmpDir });
 });
 afterAll(async () => {
   await serverB?.close();
-  await closeServerWorld({ server: serverA, mock, home }, parent);
+  await closeServerWorld({ server: serverA, mock: world.mock, home: world.home }, world.parent);
   reportTally(import.meta.file);
 });
 
 test(`a writer in server A swaps a directory for ${BURST_SECONDS * BURSTS} s; server B's calls there wait for it, none runs outside the roots`, async () => {
-  const writer: any = await serverA.client.callTool({ name: "delegate", arguments: { agent: "swapper", persona: "Run commands.", sandbox_mode: "workspace-write", approval_policy: "never", task: "SWAP-IT", isolation: "none", background: true } });
+  const { sub, outside, home } = world;
+  const writer: any = await serverA.client.callTool({ name: "delegate", arguments: SWAP_WRITER_CALL });
   expect(writer.isError).toBeFalsy();
   const writerId = writer.structuredContent.run_id;
   // Wait until the swapping has begun (sub is a symlink at some moment).
@@ -85,7 +66,7 @@ test(`a writer in server A swaps a directory for ${BURST_SECONDS * BURSTS} s; se
     }
     if (unfinished.size < IN_FLIGHT) {
       countBadInput();
-      const call: any = await serverB.client.callTool({ name: "delegate", arguments: { agent: "w", persona: "Run commands.", sandbox_mode: "workspace-write", approval_policy: "never", task: "go", cwd: sub, background: true } });
+      const call: any = await serverB.client.callTool({ name: "delegate", arguments: callInSub(sub) });
       if (call.isError) refusedAtOnce += 1; // sub was a symlink out of the roots at that moment: refused, nothing ran
       else {
         started.push(call.structuredContent.run_id);
@@ -106,16 +87,7 @@ test(`a writer in server A swaps a directory for ${BURST_SECONDS * BURSTS} s; se
   expect(final.final_message).toBe("done"); // both bursts ran to their end inside the run
   expect(started.length).toBeGreaterThan(0);
   expect(sawWaiting).toBe(true);
-  // Once the writer had ended, each of B's calls ran in the restored sub; one accepted while the writer ran may have
-  // been refused when it checked its cwd again (the path named something outside the roots then): nothing ran.
-  for (const view of results) {
-    if (view.status === "succeeded") expect(view.working_dir).toBe(sub);
-    else {
-      expect(view.exit_code).toBeNull();
-      expect(view.notes.join(" ")).toMatch(/^cwd "/);
-    }
-  }
-  expect(results.filter((r) => r.status === "succeeded").length).toBeGreaterThan(0);
+  expectRanInSubOrRefused(results, sub);
   // Every claim was released: the tree lock's directory is gone from the shared work directory.
   expect(await readdir(path.join(home.dir, "subagents", "work"))).not.toContain("tree-locks");
 }, 300_000);

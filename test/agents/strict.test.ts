@@ -21,14 +21,14 @@ describe("ambiguousCharacter", () => {
 
 describe("duplicateJsonKey", () => {
   test.each([
-    ['{"a":1,"a":2}', "a", "a"],
-    ['{"a":1,"\\u0061":2}', "a", "a"],
-    ['{"x":{"a":1,"b":{"c":1,"c":2}}}', "c", "x.b.c"],
-    ['{"x":[{"p":1},{"p":1,"p":2}]}', "p", "x[1].p"],
-    ['{"x":[[1,{"k":"a","k":"b"}]]}', "k", "x[0][1].k"],
-    ['{"a b":{"q":1,"q":1}}', "q", '"a b".q'],
-  ])("%s: %s at %s", (text, key, at) => {
-    expect(duplicateJsonKey(text)).toMatchObject({ key, path: at });
+    ['{"a":1,"a":2}', { key: "a", path: "a" }],
+    ['{"a":1,"\\u0061":2}', { key: "a", path: "a" }],
+    ['{"x":{"a":1,"b":{"c":1,"c":2}}}', { key: "c", path: "x.b.c" }],
+    ['{"x":[{"p":1},{"p":1,"p":2}]}', { key: "p", path: "x[1].p" }],
+    ['{"x":[[1,{"k":"a","k":"b"}]]}', { key: "k", path: "x[0][1].k" }],
+    ['{"a b":{"q":1,"q":1}}', { key: "q", path: '"a b".q' }],
+  ] as const)("%s: %j", (text, duplicate) => {
+    expect(duplicateJsonKey(text)).toMatchObject(duplicate);
   });
   test("equal values under different keys, keys in strings, escaped quotes: no duplicate", () => {
     expect(duplicateJsonKey('{"a":"\\"a\\"","b":{"a":1},"c":["a","a"],"d":"{\\"e\\":1,\\"e\\":2}"}')).toBeNull();

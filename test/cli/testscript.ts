@@ -17,10 +17,10 @@
 //   NAME ARG...                 a command the test file defines (see ScriptCommands)
 //
 // Words are split as a shell would: '...' is literal, "..." expands variables, `~/` at the start of a word is $HOME.
-import { spawn } from "node:child_process";
 import { existsSync, statSync } from "node:fs";
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
+import { runToEnd, type Finished } from "../helpers/run-to-end.ts";
 
 export interface ScriptState {
   env: Record<string, string>;
@@ -88,29 +88,8 @@ function resolveProgram(program: string, state: ScriptState): string {
 }
 
 /** Run a program to its end, stdin closed; a hang guard only, not a speed assertion. */
-export function runProgram(file: string, args: string[], state: ScriptState, guardMs = 150_000): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(file, args, { cwd: state.cwd, env: state.env, stdio: ["ignore", "pipe", "pipe"], detached: true });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (c: Buffer) => (stdout += c.toString("utf8")));
-    child.stderr.on("data", (c: Buffer) => (stderr += c.toString("utf8")));
-    const guard = setTimeout(() => {
-      try {
-        process.kill(-child.pid!, "SIGKILL");
-      } catch {
-        // gone
-      }
-    }, guardMs);
-    child.once("error", (error) => {
-      clearTimeout(guard);
-      reject(error);
-    });
-    child.once("close", (code) => {
-      clearTimeout(guard);
-      resolve({ code, stdout, stderr });
-    });
-  });
+export function runProgram(file: string, args: string[], state: ScriptState, guardMs = 150_000): Promise<Finished> {
+  return runToEnd(file, args, { cwd: state.cwd, env: state.env, hangGuardMs: guardMs });
 }
 
 function describeLast(state: ScriptState): string {

@@ -1,27 +1,11 @@
 /** The codex invocation a plan turns into, without codex: argv, files in the run directory, an argument too long. */
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { mkdir, mkdtemp, realpath, rm } from "node:fs/promises";
-import os from "node:os";
+import { describe, expect, test } from "bun:test";
 import path from "node:path";
-import { loadRegistry } from "../../src/agents/registry.ts";
-import type { DelegateContext } from "../../src/delegation/context.ts";
 import { planDelegation } from "../../src/delegation/plan.ts";
 import { invocationOf, planInvocation } from "../../src/delegation/invocation.ts";
-import { testContext } from "../helpers/delegate-context.ts";
+import { useAdHocRoot } from "../helpers/delegate-context.ts";
 
-let root: string;
-beforeAll(async () => {
-  root = await realpath(await mkdtemp(path.join(os.tmpdir(), "cs-unit-plan-")));
-  await mkdir(path.join(root, "sub"));
-});
-afterAll(async () => {
-  await rm(root, { recursive: true, force: true });
-});
-
-/** The shared test context with no agents (every call here is ad-hoc) and a longer server time limit. */
-function context(over: Partial<DelegateContext> = {}): Promise<DelegateContext> {
-  return testContext(root, { registry: () => loadRegistry({ dir: null, source: "embedded", foundBy: "test" }, []), maxTimeoutS: 600, ...over });
-}
+const { context } = useAdHocRoot();
 
 const REACH = { webSearch: "disabled", network: false, mcpServers: {}, untrustedProjects: [] } as const;
 

@@ -1,26 +1,11 @@
 /** The plan of a delegation, which needs no codex: agent, sandbox, isolation, cwd, limits, and the refusals. */
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { mkdir, mkdtemp, realpath, rm } from "node:fs/promises";
+import { describe, expect, test } from "bun:test";
 import os from "node:os";
 import path from "node:path";
-import { loadRegistry } from "../../src/agents/registry.ts";
-import type { DelegateContext } from "../../src/delegation/context.ts";
 import { DelegateError, planDelegation } from "../../src/delegation/plan.ts";
-import { testContext } from "../helpers/delegate-context.ts";
+import { useAdHocRoot } from "../helpers/delegate-context.ts";
 
-let root: string;
-beforeAll(async () => {
-  root = await realpath(await mkdtemp(path.join(os.tmpdir(), "cs-unit-plan-")));
-  await mkdir(path.join(root, "sub"));
-});
-afterAll(async () => {
-  await rm(root, { recursive: true, force: true });
-});
-
-/** The shared test context with no agents (every call here is ad-hoc) and a longer server time limit. */
-function context(over: Partial<DelegateContext> = {}): Promise<DelegateContext> {
-  return testContext(root, { registry: () => loadRegistry({ dir: null, source: "embedded", foundBy: "test" }, []), maxTimeoutS: 600, ...over });
-}
+const { root, context } = useAdHocRoot();
 
 const refusal = (promise: Promise<unknown>) => promise.then(() => null, (e: unknown) => e as Error);
 
@@ -30,7 +15,7 @@ describe("the plan", () => {
     expect(plan.agent).toMatchObject({ name: "adhoc", persona: "be brief", model: "m1", file: "(ad-hoc)" });
     expect(plan.sandbox).toBe("read-only");
     expect(plan.isolation).toBe("none");
-    expect(plan.cwd).toBe(root);
+    expect(plan.cwd).toBe(root());
     expect(plan.timeoutS).toBe(600);
     expect(plan.notes).toEqual([]);
   });
@@ -39,7 +24,7 @@ describe("the plan", () => {
     const ctx = await context({ maxTimeoutS: 60 });
     expect((await planDelegation({ agent: "a", persona: "p", task: "t", timeout_s: 5 }, ctx)).timeoutS).toBe(5);
     expect((await planDelegation({ agent: "a", persona: "p", task: "t", timeout_s: 500 }, ctx)).timeoutS).toBe(60);
-    expect((await planDelegation({ agent: "a", persona: "p", task: "t", cwd: path.join(root, "sub") }, ctx)).cwd).toBe(path.join(root, "sub"));
+    expect((await planDelegation({ agent: "a", persona: "p", task: "t", cwd: path.join(root(), "sub") }, ctx)).cwd).toBe(path.join(root(), "sub"));
   });
 
   test("the caller's own sandbox lowers the agent's, with a note", async () => {

@@ -1,6 +1,6 @@
 /**
- * The end of a delegation, without codex: the notes a run gives, the outcome collected from it, and the result built
- * from that outcome (redaction at one choke point).
+ * The end of a delegation, without codex: the outcome collected from a run, and the result built from that outcome
+ * (redaction at one choke point). The notes a run gives are tested in failure.test.ts.
  */
 import { describe, expect, test } from "bun:test";
 import { mkdtemp, rm } from "node:fs/promises";
@@ -8,7 +8,6 @@ import os from "node:os";
 import path from "node:path";
 import { newEventState } from "../../src/codex/events.ts";
 import type { RunOutcome } from "../../src/codex/run.ts";
-import { runNotes } from "../../src/delegation/failure.ts";
 import { collectOutcome, type Outcome } from "../../src/delegation/outcome.ts";
 import { buildResult, PATCH_REDACTED_NOTE, resultWithoutRun, STDERR_TAIL_BYTES } from "../../src/delegation/result.ts";
 import { createRedactor } from "../../src/policy/redact.ts";
@@ -49,19 +48,6 @@ describe("the result", () => {
     expect(result.notes).toEqual(["note with [REDACTED]", PATCH_REDACTED_NOTE]);
     expect(result.stderr_tail.endsWith("[REDACTED]")).toBe(true);
     expect(notes).toEqual([`note with ${secret}`]); // the notes given are data, not changed
-  });
-
-  test("run notes: a spawn error, the time limit, a cancel, codex's errors and how many were dropped", () => {
-    const events = { ...newEventState(), errors: ["boom"], errorsDropped: 2 };
-    const notes = runNotes(run({ spawnError: "codex not found", timedOut: true, cancelled: true, events }), 30);
-    expect(notes).toEqual([
-      "codex not found",
-      "codex was stopped at the time limit of 30s; give a smaller task, or a larger timeout_s (at most the server's --timeout)",
-      "the call was cancelled; codex and everything it started were ended",
-      "codex reported: boom",
-      "(2 earlier codex error(s) not shown; see the run record)",
-    ]);
-    expect(runNotes(run(), 30)).toEqual([]);
   });
 
   test("the patch note says what the patch is: finished changes, what a cancelled or failed run left, or nothing", async () => {

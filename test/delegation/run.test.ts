@@ -4,11 +4,10 @@ import { spawnSync } from "node:child_process";
 import { mkdtemp, realpath, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
-import { loadRegistry } from "../../src/agents/registry.ts";
 import type { DelegateContext } from "../../src/delegation/context.ts";
 import { DelegateError } from "../../src/delegation/plan.ts";
 import { delegate } from "../../src/delegation/run.ts";
-import { testContext } from "../helpers/delegate-context.ts";
+import { noAgents, testContext } from "../helpers/delegate-context.ts";
 
 let repo: string;
 
@@ -25,7 +24,7 @@ afterAll(async () => {
 
 async function context(): Promise<DelegateContext> {
   // No starter agents: every call here is an ad-hoc agent. The work dir sits beside the repository, not in ~/.codex.
-  return testContext(repo, { registry: () => loadRegistry({ dir: null, source: "embedded", foundBy: "test" }, []) });
+  return testContext(repo, { registry: noAgents });
 }
 
 describe("delegate()", () => {

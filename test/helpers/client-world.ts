@@ -2,7 +2,6 @@
 // sub-agent's model), the guide's snippets, a way to run the client, and the proofs that a cut call left nothing
 // behind (its run record, the processes still holding this world's CODEX_HOME).
 import { expect } from "bun:test";
-import { spawn } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import { mkdir, mkdtemp, readdir, readFile, readlink, realpath, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
@@ -12,6 +11,7 @@ import { makeCodexHome, type CodexHome } from "./codex-home.ts";
 import { markdownFences } from "./markdown.ts";
 import { assistantMessage, developerMessages, startMockModel, userMessages, type MockModel, type Responder } from "./mock-model.ts";
 import { codexBin, distBinary, repoRoot } from "./paths.ts";
+import { runToEnd, type Finished } from "./run-to-end.ts";
 
 export const EXECUTABLE_PLACEHOLDER = "/home/me/.local/bin/codex-subagents";
 export const ROOT_PLACEHOLDER = "/home/me/src";
@@ -142,36 +142,15 @@ export async function makeClientWorld(prefix: string, opts: { topLevel?: Respond
   };
 }
 
-export interface ClientRun {
-  code: number | null;
-  stdout: string;
-  stderr: string;
+export interface ClientRun extends Finished {
   durationMs: number;
 }
 
 /** Runs a client to its end (stdin closed), in its own process group so a hang is ended with everything it started. */
-export function runClient(command: string, args: string[], opts: { env: Record<string, string>; cwd: string; hangGuardMs?: number }): Promise<ClientRun> {
+export async function runClient(command: string, args: string[], opts: { env: Record<string, string>; cwd: string; hangGuardMs?: number }): Promise<ClientRun> {
   const started = Date.now();
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { env: opts.env, cwd: opts.cwd, stdio: ["ignore", "pipe", "pipe"], detached: true });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d: Buffer) => (stdout += d.toString("utf8")));
-    child.stderr.on("data", (d: Buffer) => (stderr += d.toString("utf8")));
-    const guard = setTimeout(() => {
-      try {
-        process.kill(-child.pid!, "SIGKILL");
-      } catch {}
-    }, opts.hangGuardMs ?? 90_000);
-    child.on("error", (error) => {
-      clearTimeout(guard);
-      reject(error);
-    });
-    child.on("close", (code) => {
-      clearTimeout(guard);
-      resolve({ code, stdout, stderr, durationMs: Date.now() - started });
-    });
-  });
+  const run = await runToEnd(command, args, { env: opts.env, cwd: opts.cwd, hangGuardMs: opts.hangGuardMs ?? 90_000 });
+  return { ...run, durationMs: Date.now() - started };
 }
 
 /** Processes whose environment has `CODEX_HOME=dir`, i.e. this world's server and every codex it started. */

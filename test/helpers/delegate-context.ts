@@ -3,6 +3,10 @@
 // records. Its CODEX_HOME (so the private work directory and the writers ledger) is `<root>-work`, beside the root,
 // so a test leaves nothing in the user's ~/.codex. A test overrides a field with an explicit value, a no-op included
 // (NO_SPARES, src/workspace/spares-interface.ts, is the one a one-off run gets).
+import { afterAll, beforeAll } from "bun:test";
+import { mkdir, mkdtemp, realpath, rm } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
 import { EMBEDDED_AGENTS } from "../../src/agents/embedded.ts";
 import { loadRegistry } from "../../src/agents/registry.ts";
 import { resolveServerOptions } from "../../src/config.ts";
@@ -26,4 +30,26 @@ export async function testContext(root: string, overrides: Partial<DelegateConte
   const options = resolveServerOptions({ values: given }, env, root);
   const { context } = await buildDelegateContext(options, { env, cwd: root, writeLog: () => {} }, "one-run");
   return { ...context, registry: starterRegistry, parentEnv: {}, log: silentLogger, ...overrides };
+}
+
+/** A registry with no agents: every call is ad-hoc. */
+export const noAgents = () => loadRegistry({ dir: null, source: "embedded", foundBy: "test" }, []);
+
+/**
+ * For a file of plan tests: a scratch root with a `sub` directory, made before the file's tests and removed after
+ * them, and `context()`, a context on it with no agents (every call here is ad-hoc) and a longer server time limit.
+ */
+export function useAdHocRoot(): { root: () => string; context: (over?: Partial<DelegateContext>) => Promise<DelegateContext> } {
+  let root = "";
+  beforeAll(async () => {
+    root = await realpath(await mkdtemp(path.join(os.tmpdir(), "cs-unit-plan-")));
+    await mkdir(path.join(root, "sub"));
+  });
+  afterAll(async () => {
+    await rm(root, { recursive: true, force: true });
+  });
+  return {
+    root: () => root,
+    context: (over = {}) => testContext(root, { registry: noAgents, maxTimeoutS: 600, ...over }),
+  };
 }

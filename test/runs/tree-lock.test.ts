@@ -44,6 +44,26 @@ afterAll(async () => {
 const lockDir = () => path.join(workDir, TREE_LOCK_DIR);
 const claimFiles = async () => (await readdir(lockDir()).catch(() => [])).filter((n) => n.endsWith(".claim"));
 
+/**
+ * Arrival order: a reader of /r/sub holds its claim; a writer of /r arrives (waiting for it), then a reader of /r/other,
+ * which conflicts only with the waiting writer. Neither is granted while the first reader holds; once it releases,
+ * the order the two were granted in is returned. `betweenMs` separates the two arrivals; `beforeCheckMs` is how long
+ * they are given to be (wrongly) granted.
+ */
+async function grantOrder(locks: { first: TreeLock; writer: TreeLock; later: TreeLock }, waits: { betweenMs: number; beforeCheckMs: number }): Promise<string[]> {
+  const order: string[] = [];
+  const first = await locks.first.hold(reader("/r/sub"));
+  const w = locks.writer.hold(writer("/r")).then((release) => { order.push("writer"); return release; });
+  if (waits.betweenMs > 0) await Bun.sleep(waits.betweenMs);
+  const r2 = locks.later.hold(reader("/r/other")).then((release) => { order.push("reader2"); return release; });
+  await Bun.sleep(waits.beforeCheckMs);
+  expect(order).toEqual([]);
+  first();
+  (await w)();
+  (await r2)();
+  return order;
+}
+
 describe("TreeLock", () => {
   test("constructing it writes nothing; the directory appears when a run takes a claim, and is gone again after", async () => {
     const lock = new TreeLock(workDir);
@@ -73,16 +93,7 @@ describe("TreeLock", () => {
   });
   test("arrival order: a later reader does not overtake a waiting writer it conflicts with", async () => {
     const lock = new TreeLock(workDir);
-    const order: string[] = [];
-    const first = await lock.hold(reader("/r/sub"));
-    const w = lock.hold(writer("/r")).then((release) => { order.push("writer"); return release; });
-    const r2 = lock.hold(reader("/r/other")).then((release) => { order.push("reader2"); return release; });
-    await Bun.sleep(50);
-    expect(order).toEqual([]);
-    first();
-    (await w)();
-    (await r2)();
-    expect(order).toEqual(["writer", "reader2"]);
+    expect(await grantOrder({ first: lock, writer: lock, later: lock }, { betweenMs: 0, beforeCheckMs: 50 })).toEqual(["writer", "reader2"]);
   });
   test("a waiting run that is cancelled leaves the queue, and later runs are not held up by it", async () => {
     const lock = new TreeLock(workDir);
@@ -103,17 +114,8 @@ describe("across processes (one work directory)", () => {
   test("two locks on one work directory see each other's claims, in arrival order", async () => {
     const a = new TreeLock(workDir);
     const b = new TreeLock(workDir);
-    const order: string[] = [];
-    const first = await a.hold(reader("/r/sub"));
-    const w = b.hold(writer("/r")).then((release) => { order.push("b:writer"); return release; });
-    await Bun.sleep(50);
-    const r2 = a.hold(reader("/r/other")).then((release) => { order.push("a:reader2"); return release; });
-    await Bun.sleep(300);
-    expect(order).toEqual([]);
-    first();
-    (await w)();
-    (await r2)();
-    expect(order).toEqual(["b:writer", "a:reader2"]);
+    // b's writer, then a's later reader: a sees b's claim file, written before its own.
+    expect(await grantOrder({ first: a, writer: b, later: a }, { betweenMs: 50, beforeCheckMs: 300 })).toEqual(["writer", "reader2"]);
     expect(await claimFiles()).toEqual([]);
   });
 
