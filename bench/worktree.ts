@@ -7,17 +7,17 @@
 // (--loose keeps loose objects). Then, R times each (default 3, median shown): a full copy of the working tree
 // with node's fs.cp, a plain `git worktree add`, worktree set-up as src/workspace does it (serial and parallel
 // checkout), mirror set-up, each one's teardown, collectPatch after a small change, and the cost of mode "none".
-// Issue 13: warm set-up from a spare worktree (src/workspace/spares.ts) after HEAD moved by 10 files, and the time
+// Spares: warm set-up from a spare worktree (src/workspace/spares.ts) after HEAD moved by 10 files, and the time
 // from the sub-agent's exit to the result, measured through delegate() itself with a stand-in codex that records
 // the moment it exits. Goals printed as ratios: warm set-up <= 0.15x `git worktree add`, result after exit <= 50 ms.
 // --both runs the whole comparison in memory and then on disk, one after the other, in one run; --after-exit-only
 // measures only the time from the sub-agent's exit to the result (R warm delegations, HEAD moved before each).
 // Measured on main (2 shared CPUs, git 2.39.5, a loaded machine, 2026-12-01): warm set-up 82-115 ms in memory
 // (0.10-0.15x git worktree add), 129 ms on disk (0.012x); exit to result 93-127 ms in memory, 117 ms on disk (222 ms
-// before the planted-.git walk read each directory at once, 1.2-2.2 s before issue 13). The 50 ms goal is missed and
-// cannot be met by any collector that asks git: on the same tree in the same run plain `git add -A` alone took
-// 43-78 ms and git's stat of every tracked file (`update-index --refresh`) 23-52 ms. What we add to plain git is the
-// walk for planted `.git` entries (~20-30 ms, a security step), the diff (~10-15 ms) and one spawn per step.
+// before the planted-.git walk read each directory at once, 1.2-2.2 s without spare worktrees). The 50 ms goal is
+// missed and cannot be met by any collector that asks git: on the same tree in the same run plain `git add -A` alone
+// took 43-78 ms and git's stat of every tracked file (`update-index --refresh`) 23-52 ms. What we add to plain git is
+// the walk for planted `.git` entries (~20-30 ms, a security step), the diff (~10-15 ms) and one spawn per step.
 // Everything it creates is removed at the end (also on Ctrl-C).
 import { spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
@@ -187,7 +187,8 @@ process.stdin.on("end", async () => {
 
 /**
  * Two delegations through delegate() (the first makes the spare the second takes); ms from exit to result of the
- * second. `withSpares: false` is the server before issue 13: a cold worktree, removed before the result is sent.
+ * second. `withSpares: false` is the server without spare worktrees: a cold worktree, removed before the result is
+ * sent.
  */
 async function resultAfterExit(withSpares: boolean): Promise<number> {
   const stampFile = join(scratch, "exit-stamp");
@@ -331,7 +332,7 @@ async function main(): Promise<void> {
     row("module mirror").setupMs.push(await time(async () => (mirror = await prepareWorkspace({ git: hostGit, mode: "mirror", cwd: repo, logger: silent }))));
     row("module mirror").teardownMs.push(await time(() => mirror?.cleanup()));
 
-    // 7. Issue 13: cold set-up (no spare yet; it makes one in the background), HEAD moves by 10 files, then the
+    // 7. Spares: cold set-up (no spare yet; it makes one in the background), HEAD moves by 10 files, then the
     // warm set-up takes the spare and checks out only what changed. Its teardown is handed to the pool (deferred):
     // the call pays only for that; the removal itself is timed separately ("background").
     const pool = new SparePool({ perRepository: 1, baseDir: scratch, logger: silent });
@@ -353,7 +354,7 @@ async function main(): Promise<void> {
     row("warm set-up from a spare (HEAD +10 files)").teardownMs.push(await time(() => pool.deferRemoval(() => warm!.cleanup())));
     backgroundMs.push(await time(() => pool.close()));
 
-    // 8. Issue 13: from the sub-agent's exit to the result, through delegate() (a warm call, as the second call on a
+    // 8. Spares: from the sub-agent's exit to the result, through delegate() (a warm call, as the second call on a
     // repository is): read the last message, collect the patch (10 files edited, 1 added), redact, answer.
     afterExitMs.push(await resultAfterExit(true));
     afterExitBeforeMs.push(await resultAfterExit(false));
@@ -386,10 +387,10 @@ async function main(): Promise<void> {
   console.log(`${pad('mode "none" (prepare + cleanup)', 42)}${((noneMs * 1000) / calls).toFixed(2)} µs per call`);
   console.log(`${pad("removal of used worktrees + spare (background)", 42)}${num(median(backgroundMs))}`);
   console.log(`${pad("sub-agent exit -> result (delegate)", 42)}${num(afterExit)}   (runs: ${afterExitMs.map((ms) => ms.toFixed(1)).join(", ")} ms)`);
-  console.log(`${pad("  the same before issue 13 (cold, removal", 42)}${num(median(afterExitBeforeMs))}   (runs: ${afterExitBeforeMs.map((ms) => ms.toFixed(1)).join(", ")} ms)`);
+  console.log(`${pad("  the same without spares (cold, removal", 42)}${num(median(afterExitBeforeMs))}   (runs: ${afterExitBeforeMs.map((ms) => ms.toFixed(1)).join(", ")} ms)`);
   console.log(`${pad("  on the path, index racily clean)", 42)}`);
   const verdict = (ok: boolean) => (ok ? "MET" : "MISSED");
-  console.log(`\ngoals (issue 13):`);
+  console.log(`\ngoals (spare worktrees):`);
   console.log(`  warm set-up / git worktree add = ${(warmSetup / plainAdd).toFixed(3)}x (goal <= 0.15x): ${verdict(warmSetup <= 0.15 * plainAdd)}`);
   console.log(`  warm set-up / cold set-up      = ${(warmSetup / median(row("cold set-up (module, no spare)").setupMs)).toFixed(3)}x`);
   console.log(`  result after exit = ${afterExit.toFixed(1)} ms (goal <= 50 ms): ${verdict(afterExit <= 50)}`);

@@ -1,5 +1,5 @@
 /**
- * Server options (SPEC §2): one table, SERVER_OPTIONS, drives parsing, `--help`, `doctor` (each value's source) and
+ * Server options: one table, SERVER_OPTIONS, drives parsing, `--help`, `doctor` (each value's source) and
  * the docs' tables (test/docs/options-table.test.ts checks README.md and docs/INTEGRATION.md against it). Adding an
  * option is one row here. The flag wins over its environment variable; an empty variable counts as unset.
  * Pure: argv + env in, options or a usage error out.

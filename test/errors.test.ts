@@ -1,5 +1,5 @@
-// One refusal type and one exit-code table (issue 9 step 5): every refusal class is a Refusal with its exit status;
-// the CLI prints it as `codex-subagents: error: …` then `hint: …`, a tool as an isError text with the same lines.
+// One refusal type and one exit-code table: every refusal class is a Refusal with its exit status; the CLI prints it as
+// `codex-subagents: error: …` then `hint: …`, a tool as an isError text with the same lines.
 import { describe, expect, test } from "bun:test";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";

@@ -46,7 +46,7 @@ export const settingSchemas = {
   approval_policy: z.enum(APPROVAL_POLICIES),
   isolation: z.enum(ISOLATION_MODES),
   timeout_s: z.number().int().positive().max(MAX_TIMEOUT_S),
-  /** Issue 13: ignored dependency directories made available in a worktree (src/workspace/deps.ts). */
+  /** Ignored dependency directories made available in a worktree (src/workspace/deps.ts). */
   worktree_deps: z.union([
     z.literal("auto"),
     z.array(z.union([
@@ -54,11 +54,11 @@ export const settingSchemas = {
       z.strictObject({ path: z.string().min(1).max(4096), mode: z.enum(["link", "copy"]).optional() }),
     ])).max(32),
   ], { error: 'must be "auto" or a list of directory names such as ["node_modules", { "path": ".venv", "mode": "copy" }]' }),
-  /** Issue 16: the only MCP servers of the user's codex config the sub-agent gets (capped by --allow-mcp). */
+  /** The only MCP servers of the user's codex config the sub-agent gets (capped by --allow-mcp). */
   mcp_servers: mcpGrantsSchema,
-  /** Issue 16: codex's web_search tool, always set explicitly (capped by --max-web-search). */
+  /** Codex's web_search tool, always set explicitly (capped by --max-web-search). */
   web_search: z.enum(WEB_SEARCH_MODES),
-  /** Issue 16: outbound network for a workspace-write sub-agent's commands (needs --allow-network). */
+  /** Outbound network for a workspace-write sub-agent's commands (needs --allow-network). */
   network: z.boolean(),
 } as const;
 

@@ -242,7 +242,8 @@ async function printOutcome(run: StartedRun, view: RunView, interrupted: boolean
     await writeFile(path.resolve(cwd, patchOut), view.patch ?? "");
     if (!view.patch) io.err(`codex-subagents: the sub-agent changed nothing; ${patchOut} is empty\n`);
   }
-  // Security (issue 8 E): on a terminal, the sub-agent's text carries no escape sequences; --json and pipes get it as is.
+  // Security: a sub-agent's escape sequences must not drive the user's terminal; on one, its text is made printable.
+  // --json and pipes get it as is.
   const message = deps.stdoutIsTTY ? printable(view.final_message!) : view.final_message!;
   if (!args.json) io.out(message.endsWith("\n") ? message : `${message}\n`);
   return EXIT_OK;

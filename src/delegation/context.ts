@@ -90,7 +90,7 @@ export interface ContextHost {
 }
 
 /**
- * How long the context lives. A server keeps spare worktrees ready for its next calls (issue 13); a one-off `run`
+ * How long the context lives. A server keeps spare worktrees ready for its next calls; a one-off `run`
  * makes none (a spare would be checked out only to be removed at exit) and removes its worktree before it returns.
  */
 export type ContextLifetime = "server" | "one-run";

@@ -152,7 +152,8 @@ export async function planDelegation(input: DelegateInput, ctx: DelegateContext,
   if (writesInPlace(isolation, sandbox)) await refuseAgentsInReach(registry, cwd);
   const problem = await environmentProblem(input, isolation, ctx);
   if (problem) throw new DelegateError(problem);
-  // Issue 13: refused before anything is made (e.g. no links to the user's dependencies without a sandbox).
+  // Security: worktree_deps is refused before anything is made where it cannot hold (no links to the user's own
+  // dependencies without a sandbox to stop writes through them).
   const fromCall = depsFromCall(input.worktree_deps);
   if ("error" in fromCall) throw new DelegateError(fromCall.error);
   const depsProblem = checkDepsUse(fromCall.setting ?? agent.worktree_deps, isolation, sandbox, input.worktree_deps !== undefined);

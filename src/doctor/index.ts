@@ -361,7 +361,7 @@ export async function runDoctor(options: ServerOptions, env: Env, cwd: string, p
   const git = await findGit(env);
   checks.push(...programChecks(git, env));
   checks.push(await workDirCheck(workDir, options, env, cwd));
-  // Security (issue 8 B): a root every sandbox may write, whatever its cwd (policy/tmp-roots.ts).
+  // Security: a root under /tmp or $TMPDIR, which every sandbox may write whatever its cwd (policy/tmp-roots.ts).
   for (const warning of await rootsUnderTmp(await Promise.all(options.roots.map((r) => realpath(path.resolve(cwd, r)).catch(() => path.resolve(cwd, r)))), env.TMPDIR)) checks.push({ id: "root", status: "WARN", detail: warning, hint: TMP_ROOT_HINT });
   checks.push(...await codexEntryChecks(listed, options, env, cwd, self));
   checks.push(await credentialsCheck(env));

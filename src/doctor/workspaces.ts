@@ -1,4 +1,4 @@
-// doctor's "workspaces" check (issue 13): what the server's private work directory still holds. A running server keeps
+// doctor's "workspaces" check: what the server's private work directory still holds. A running server keeps
 // its spare worktrees and its runs' directories there; a server that exited normally leaves nothing; anything left
 // when no server runs comes from one that was killed.
 import { readdir } from "node:fs/promises";

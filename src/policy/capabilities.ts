@@ -1,11 +1,11 @@
 /**
- * What a sub-agent may reach beyond its sandbox, and the server's ceilings on it (SECURITY.md "Capabilities"). Pure.
+ * What a sub-agent may reach beyond its sandbox, and the server's ceilings on it (SECURITY.md "Capabilities a sub-agent inherits"). Pure.
  *
  * Security: an agent file is the whole of what its sub-agent may do. Codex would otherwise hand every sub-agent what the
  * user's own codex configuration holds: every MCP server (each run outside every sandbox, often with the user's
  * tokens), web search, network access for commands and extra writable directories. So a sub-agent gets only what its
  * agent grants (`mcp_servers`, `web_search`, `network`), the server's ceilings (`--allow-mcp`, `--max-web-search`,
- * `--allow-network`) cap every grant, and codex is told all of it explicitly on every run (codex/capability-args.ts).
+ * `--allow-network`) cap every grant, and codex is told all of it explicitly on every run (codex/args.ts `reachArgs`).
  */
 import type { SandboxMode } from "./sandbox.ts";
 

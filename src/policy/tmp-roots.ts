@@ -3,7 +3,7 @@ import path from "node:path";
 import { isWithin } from "./roots.ts";
 
 /**
- * Roots that lie under /tmp or $TMPDIR (issue 8 B). Security: every workspace-write sandbox may write /tmp and
+ * Roots that lie under /tmp or $TMPDIR. Security: every workspace-write sandbox may write /tmp and
  * $TMPDIR, so any sub-agent, whatever its cwd, could rename a directory in such a root and put a symlink in its place
  * while another call starts codex there (codex resolves its --cd itself), or rewrite files a read-only call relies on.
  * The tree lock (runs/tree-lock.ts) orders only runs whose cwds nest. Such roots are warned about, not refused (tests

@@ -3,7 +3,7 @@
  * each command with its exit code, each file change, each message, then the final answer, usage and duration.
  * `--follow` keeps reading a live run's events.jsonl until its result.json appears.
  *
- * The core (eventStep, formatStep, formatSummary) is pure; the reading and polling are at the bottom.
+ * The core (eventSteps, formatStep, formatSummary) is pure; the reading and polling are at the bottom.
  */
 import { lstat } from "node:fs/promises";
 import path from "node:path";

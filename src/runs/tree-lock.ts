@@ -30,7 +30,7 @@
 // CODEX_HOME) is never judged gone, and one that cannot be read is honoured: both fail closed.
 //
 // Not covered: processes using another CODEX_HOME (another work directory, so other claims), other users, other
-// machines, and writers that are not runs of this program (SECURITY.md).
+// machines, and writers that are not runs of this program (SECURITY.md "Known limits").
 import { randomBytes } from "node:crypto";
 import { constants, rmdirSync, unlinkSync } from "node:fs";
 import { chmod, lstat, mkdir, open, readdir, rename, unlink } from "node:fs/promises";

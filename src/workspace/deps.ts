@@ -14,10 +14,10 @@
 // - Exposing something the sub-agent should not get through a link: only directories git ignores (`git check-ignore`
 //   against the server's private git directory, reading no config of the repository's, the user's or the system's)
 //   and never anything under `.git` (hooks and config that git later runs unsandboxed).
-// - Writing the user's dependencies through the link: refused in delegation/plan.ts for `danger-full-access`
-//   (`checkDepsSandbox`), where no sandbox stands between the link and the user's files. Under `workspace-write`
-//   the sandbox makes everything outside the working directory, /tmp and $TMPDIR read-only: a repository that
-//   itself lies in /tmp stays writable to the sub-agent with or without a link.
+// - Writing the user's dependencies through the link: refused for `danger-full-access` (`checkDepsUse`, before
+//   delegation/plan.ts makes anything), where no sandbox stands between the link and the user's files. Under
+//   `workspace-write` the sandbox makes everything outside the working directory, /tmp and $TMPDIR read-only: a
+//   repository that itself lies in /tmp stays writable to the sub-agent with or without a link.
 // - A link or copy leaking into the patch (a symlink to the user's home in a patch the user applies, or megabytes
 //   of node_modules): every installed path is excluded by pathspec from every diff of patch collection, even when
 //   the sub-agent un-ignores it or replaces the link with files of its own. Patch collection never follows a link

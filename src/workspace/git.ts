@@ -55,7 +55,7 @@ export interface GitOptions {
   signal?: AbortSignal;
 }
 
-/** What one git invocation produced. A non-zero exit is data here; `gitOrThrow` turns it into an error. */
+/** What one git invocation produced. A non-zero exit is data here; `Git.orThrow` turns it into an error. */
 export interface GitResult {
   exitCode: number | null;
   stdout: Buffer;

@@ -1,10 +1,10 @@
-// Agent files load as they read (issue 18, findings 4, 5 and 6), through the built executable. For each of the three
-// formats (YAML frontmatter, in this server's format and as a Claude Code agent; JSON; a TOML role file), files with
-// line terminators (CR, U+2028, U+2029, NEL), byte-order marks, duplicate keys and prototype keys are read by
-// `validate --json`, `list --json` and a `delegate` call through the server, whose codex records its argv. For every
-// file the three agree: an error in validate is ok: false in list and a refused call with no codex started; a file
-// that loads shows in list the sandbox codex was then given. The four files of the review's findings loaded looser
-// than they read before the fix (workspace-write or danger-full-access where a reader saw read-only).
+// Agent files load as they read, through the built executable. For each of the three formats (YAML frontmatter, in this
+// server's format and as a Claude Code agent; JSON; a TOML role file), files with line terminators (CR, U+2028, U+2029,
+// NEL), byte-order marks, duplicate keys and prototype keys are read by `validate --json`, `list --json` and a
+// `delegate` call through the server, whose codex records its argv. For every file the three agree: an error in
+// validate is ok: false in list and a refused call with no codex started; a file that loads shows in list the sandbox
+// codex was then given. The four files marked below loaded looser than they read before the fix (workspace-write or
+// danger-full-access where a reader saw read-only).
 import { beforeAll, describe, expect, test } from "bun:test";
 import { spawnSync } from "node:child_process";
 import { chmod, mkdir, readFile, writeFile } from "node:fs/promises";
@@ -34,10 +34,10 @@ const SEPARATORS: Record<string, string> = { cr: "\r", ls: "\u2028", ps: "\u2029
 for (const [tag, sep] of Object.entries(SEPARATORS)) {
   // A second key behind the character: a terminal (CR) or an editor (U+2028 …) shows "read-only" as the last word.
   add(`own-${tag}.md`, own(`sandbox_mode: workspace-write #${sep}sandbox_mode: read-only\n`), { ok: false, code: "AMBIGUOUS_CHARACTER" });
-  // Finding 5a: a "---" hidden behind the character cut `tools: Read, Grep, Glob` off a Claude agent (workspace-write).
+  // Loaded looser: a "---" hidden behind the character cut `tools: Read, Grep, Glob` off a Claude agent (workspace-write).
   add(`claude-${tag}.md`, `---\nname: claude-${tag}\ndescription: reviewer${sep}---${sep}\ntools: Read, Grep, Glob\n---\n${LONG}\n`, { ok: false, code: "AMBIGUOUS_CHARACTER" });
   add(`json-${tag}.json`, `{"sandbox_mode": "workspace-write",${sep}"description": "json", "persona": "${LONG}"}`, { ok: false, code: "AMBIGUOUS_CHARACTER" });
-  // Finding 5b (cr): TOML's own error, from smol-toml; the others ours.
+  // With CR: TOML's own error, from smol-toml; the others ours.
   add(`role-${tag}.toml`, role(`sandbox_mode = "workspace-write" #${sep}sandbox_mode = "read-only"`), { ok: false, code: tag === "cr" ? "TOML_ERROR" : "AMBIGUOUS_CHARACTER" });
 }
 // Plain line ends in every format, CRLF included, and one byte-order mark at the start: they load.
@@ -54,13 +54,13 @@ add("own-bom2.md", `\uFEFF\uFEFF${own("sandbox_mode: read-only\n")}`, { ok: fals
 add("claude-bom2.md", `\uFEFF\uFEFF${claude("claude-bom2", "tools: Read\n")}`, { ok: false, code: "AMBIGUOUS_CHARACTER" });
 add("json-bom2.json", `\uFEFF\uFEFF{"persona": "x"}`, { ok: false, code: "AMBIGUOUS_CHARACTER" });
 add("role-bom2.toml", `\uFEFF\uFEFF${role('sandbox_mode = "read-only"')}`, { ok: false, code: "AMBIGUOUS_CHARACTER" });
-// Duplicate keys. Finding 4: JSON.parse kept the second sandbox_mode, after a long persona.
+// Duplicate keys. Loaded looser: JSON.parse kept the second sandbox_mode, after a long persona.
 add("own-dup.md", own("sandbox_mode: read-only\nsandbox_mode: workspace-write\n"), { ok: false, code: "YAML_ERROR" });
 add("claude-dup.md", claude("claude-dup", "tools: Read\ntools: Bash\n"), { ok: false, code: "YAML_ERROR" });
 add("json-dup.json", `{\n  "sandbox_mode": "read-only",\n  "persona": "${LONG}",\n  "sandbox_mode": "workspace-write"\n}\n`, { ok: false, code: "JSON_ERROR" });
 add("json-dup-deep.json", `{"persona": "x", "worktree_deps": [{"path": ".venv", "mode": "link", "mode": "copy"}]}`, { ok: false, code: "JSON_ERROR" });
 add("role-dup.toml", role('sandbox_mode = "read-only"\nsandbox_mode = "workspace-write"'), { ok: false, code: "TOML_ERROR" });
-// Prototype keys. Finding 6: a [__proto__] table applied model and sandbox that validate did not show.
+// Prototype keys. Loaded looser: a [__proto__] table applied model and sandbox that validate did not show.
 for (const key of ["__proto__", "constructor", "prototype"]) {
   const tag = key.replaceAll("_", "");
   add(`own-${tag}.md`, own(`sandbox_mode: read-only\n${key}:\n  sandbox_mode: workspace-write\n`), { ok: false, code: "PROTOTYPE_KEY" });

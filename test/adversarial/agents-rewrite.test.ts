@@ -1,8 +1,8 @@
-// A none-writer rewrites the agents directory in use (issue 8, security review finding C). The agents are read again
-// at every call; a workspace-write sub-agent with isolation "none" whose cwd contains the agents directory could
-// rewrite the read-only "review" agent, and the next caller's "review" would run the attacker's persona, sandbox and
-// isolation. Such a run is now refused (src/policy/agents-in-reach.ts). `<cwd>/.codex/agents` is exempt because codex
-// makes `<cwd>/.codex` read-only: proven here with the real codex against the mock model.
+// A none-writer rewrites the agents directory in use. The agents are read again at every call; a workspace-write
+// sub-agent with isolation "none" whose cwd contains the agents directory could rewrite the read-only "review" agent,
+// and the next caller's "review" would run the attacker's persona, sandbox and isolation. Such a run is now refused
+// (src/policy/agents-in-reach.ts). `<cwd>/.codex/agents` is exempt because codex makes `<cwd>/.codex` read-only: proven
+// here with the real codex against the mock model.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { existsSync, readFileSync } from "node:fs";
 import { mkdir, readdir, readFile, writeFile } from "node:fs/promises";

@@ -1,5 +1,6 @@
-// A sub-agent gets what its agent file grants, and nothing it inherits (issue 16). The real codex (both versions: the
-// pinned one and CODEX_SUBAGENTS_TEST_CODEX), through the built server and the SDK client, against the mock model.
+// A sub-agent gets what its agent file grants, and nothing it inherits from the user's codex config. The real codex
+// (both versions: the pinned one and CODEX_SUBAGENTS_TEST_CODEX), through the built server and the SDK client, against
+// the mock model.
 //
 // The user's codex config is as generous as it gets: two MCP servers (`notes`, `files`: each logs to a file when it
 // starts), `web_search = "live"`, `[sandbox_workspace_write] network_access = true` and `writable_roots = [<outside>]`,

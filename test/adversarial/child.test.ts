@@ -53,8 +53,8 @@ describe("only the allow-listed environment reaches codex", () => {
     expect(env.MY_PASSED_VAR).toBe("passed-value");
     expect(env.CODEX_SUBAGENTS_DEPTH).toBe("1");
     expect(env.LC_ALL).toBe("C");
-    // GIT_DIR is set on purpose, never taken from the server's env (issue 8 A, workspace/codex-git.ts): the scratch
-    // root is in no repository, so it names a path that does not exist.
+    // GIT_DIR is set on purpose, never taken from the server's env (a planted repository: workspace/codex-git.ts): the
+    // scratch root is in no repository, so it names a path that does not exist.
     expect(env.GIT_DIR).toMatch(/no-repository-here$/);
     const extra = Object.keys(env).filter((k) => !ALLOWED.has(k) && !k.startsWith("LC_") && k !== "MY_PASSED_VAR" && k !== "CODEX_SUBAGENTS_DEPTH" && k !== "GIT_DIR");
     expect(extra).toEqual([]);

@@ -174,7 +174,7 @@ describe("a broken codex is data, not a crash", () => {
   });
 });
 
-describe("spare worktrees (issue 13): the worktree cases hold against a spare too", () => {
+describe("spare worktrees: the worktree cases hold against a spare too", () => {
   test("a worktree run after the ones above is set up from the spare, and a timeout on it leaves only the next spare", async () => {
     countBadInput();
     const token = newToken("spare-timeout");

@@ -225,9 +225,9 @@ describe("a hostile repository runs nothing of its own in the server's git", () 
     expect(patch).toContain("+changed by the sub-agent");
     expect(patch).toContain("b/deep/a/b/new.txt");
     expect(markersSeen()).toEqual([]);
-    // Issue 13: the used worktree is removed just after the result; the server's spare of this repository (made,
-    // index-refreshed and later removed the same hermetic way) stays while the server runs, and runs nothing either.
-    // Nothing of the server's is registered in the repository; the spare lives in the private work directory.
+    // The used worktree is removed just after the result; the server's spare of this repository (made, index-refreshed
+    // and later removed the same hermetic way) stays while the server runs, and runs nothing either. Nothing of the
+    // server's is registered in the repository; the spare lives in the private work directory.
     const listed = () => git(scratch.root, "worktree", "list").trim().split("\n");
     const spares = () => (existsSync(workDirOf(scratch)) ? readdirSync(workDirOf(scratch)) : []).filter((name) => name.startsWith("codex-subagents-spare-"));
     for (let waited = 0; spares().length < 1 && waited < 5000; waited += 50) await Bun.sleep(50);
@@ -464,10 +464,10 @@ describe("repositories the server will not make a worktree of", () => {
 });
 
 describe("nothing of the server's is kept in the repository's .git/worktrees", () => {
-  // Found by an attack review: the worktree's private git directory used to live in `.git/worktrees/<name>/`. A
-  // repository's `worktrees` can be a symlink out of the roots (to /tmp, which every sandbox writes), and a nested
-  // repository's `.git` is writable by a sub-agent whose cwd holds it: a filter planted in that config ran in the
-  // server's own checkout. Now nothing is written there, so nothing is read from there.
+  // The worktree's private git directory used to live in `.git/worktrees/<name>/`. A repository's `worktrees` can be a
+  // symlink out of the roots (to /tmp, which every sandbox writes), and a nested repository's `.git` is writable by a
+  // sub-agent whose cwd holds it: a filter planted in that config ran in the server's own checkout. Now nothing is
+  // written there, so nothing is read from there.
   test("a nested repository whose .git/worktrees is a symlink out of the roots: nothing appears there, the run works", async () => {
     countBadInput();
     // Its own scratch area and server (no spares), so its run's files and spare touch none of the other cases.

@@ -295,7 +295,7 @@ export function isAlive(pid: number): boolean {
   return state !== null && state !== "Z";
 }
 
-/** Waits for `condition` up to `limitMs`; returns whether it became true. A bound from the spec, not a speed test. */
+/** Waits for `condition` up to `limitMs`; returns whether it became true. A promised bound, not a speed test. */
 export async function waitFor(condition: () => boolean | Promise<boolean>, limitMs: number): Promise<boolean> {
   const until = Date.now() + limitMs;
   for (;;) {
@@ -316,7 +316,7 @@ function killAll(pids: number[]): void {
   }
 }
 
-/** Asserts nothing of the run survives (within the 5 s the spec allows); counts leaks in the tally. */
+/** Asserts nothing of the run survives (within the 5 s the docs promise); counts leaks in the tally. */
 export async function expectNoSurvivors(scratch: Scratch, token?: string): Promise<void> {
   const survivors = () => [...new Set([...recordedSurvivors(scratch), ...(token ? processesWith(token) : [])])];
   await waitFor(() => survivors().length === 0, 5000);
@@ -338,10 +338,10 @@ async function entriesOf(dir: string): Promise<string[]> {
 }
 
 /**
- * Asserts nothing was left behind: the server's TMPDIR is empty (it makes nothing there any more) and so is its
- * private work directory (no run dir, mirror or worktree), but for the server's spare worktrees (issue 13: one per
- * repository, never touched by a sub-agent, kept in the work directory while the server runs;
- * `expectNothingLeftAfterClose` checks that they go at exit).
+ * Asserts nothing was left behind: the server's TMPDIR is empty (it makes nothing there any more) and so is its private
+ * work directory (no run dir, mirror or worktree), but for the server's spare worktrees (one per repository, never
+ * touched by a sub-agent, kept in the work directory while the server runs; `expectNothingLeftAfterClose` checks that
+ * they go at exit).
  */
 export async function expectNoTempDirs(scratch: Scratch, options: { sparesAllowed?: number } = {}): Promise<void> {
   const sparesAllowed = options.sparesAllowed ?? 1;
@@ -355,8 +355,8 @@ export async function expectNoTempDirs(scratch: Scratch, options: { sparesAllowe
     const spares = all.filter(isSpare);
     return [...all.filter((e) => !isSpare(e)), ...(spares.length > sparesAllowed ? spares : [])];
   };
-  // A used worktree is removed just after the result is sent (issue 13), a mirror before it; a short grace covers
-  // both, and a server that was killed and cleans up on its way out.
+  // A used worktree is removed just after the result is sent, a mirror before it; a short grace covers both, and a
+  // server that was killed and cleans up on its way out.
   await waitFor(async () => (await leftovers()).length === 0, 5000);
   const left = await leftovers();
   if (left.length) {

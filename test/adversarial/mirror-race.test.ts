@@ -1,10 +1,9 @@
-// The mirror copy of a tree that changes while it is copied (issue 8, security review finding D). A concurrent writer
-// in the root (a workspace-write sub-agent with isolation "none") swaps regular files for FIFOs, or files and
-// directories for symlinks out of cwd, while the server copies the tree for an isolation "mirror" call. The copy used
-// to decide "file" from the directory listing and then open the path again, following links and blocking on a FIFO:
-// the call hung for good, or outside files were copied into the mirror. Now every entry is opened with
-// O_NOFOLLOW | O_NONBLOCK, checked on its handle, and copied from it (src/workspace/mirror-open.ts), and the set-up
-// has a time limit.
+// The mirror copy of a tree that changes while it is copied. A concurrent writer in the root (a workspace-write
+// sub-agent with isolation "none") swaps regular files for FIFOs, or files and directories for symlinks out of cwd,
+// while the server copies the tree for an isolation "mirror" call. The copy used to decide "file" from the directory
+// listing and then open the path again, following links and blocking on a FIFO: the call hung for good, or outside
+// files were copied into the mirror. Now every entry is opened with O_NOFOLLOW | O_NONBLOCK, checked on its handle, and
+// copied from it (src/workspace/mirror-open.ts), and the set-up has a time limit.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { spawn, spawnSync } from "node:child_process";
 import { readdirSync, readFileSync } from "node:fs";

@@ -1,10 +1,10 @@
-// A planted `./agents` takes over at the next start (issue 18, finding 1). Discovery prefers `./agents` and
-// `./.codex-subagents/agents` over the embedded starters and over `./.codex/agents` and `./.claude/agents`. The old
-// check looked only at the agents directory in use, so an in-place writer in the server's working directory was
-// allowed while the embedded starters were in use; it wrote `./agents/review.md`, and the next session started there
-// ran the attacker's `review` (its persona, workspace-write, isolation of its choice). Now every place discovery looks
-// at before the one in use counts as in the writer's reach (src/policy/agents-in-reach.ts): such a writer is refused
-// before codex starts, and nothing is planted.
+// A planted `./agents` takes over at the next start. Discovery prefers `./agents` and `./.codex-subagents/agents` over
+// the embedded starters and over `./.codex/agents` and `./.claude/agents`. The old check looked only at the agents
+// directory in use, so an in-place writer in the server's working directory was allowed while the embedded starters
+// were in use; it wrote `./agents/review.md`, and the next session started there ran the attacker's `review` (its
+// persona, workspace-write, isolation of its choice). Now every place discovery looks at before the one in use counts
+// as in the writer's reach (src/policy/agents-in-reach.ts): such a writer is refused before codex starts, and nothing
+// is planted.
 import { afterAll, describe, expect, test } from "bun:test";
 import { spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";

@@ -1,13 +1,12 @@
-// A repository planted for a later call (issue 8, security review finding A), with the real codex against the mock
-// model. Codex runs `git status` in its --cd directory at each turn start, OUTSIDE its sandbox; its workspace-write
-// sandbox protects only the `.git` of the sub-agent's own cwd. So a workspace-write sub-agent with isolation "none"
-// can `git init` a subdirectory and define a clean filter there; a later call whose cwd is in that subdirectory
-// would make codex's git run the filter unsandboxed. The server decides which repository codex sees
-// (src/workspace/codex-git.ts): a repository whose git directory lies below the cwd of an in-place writer on record
-// (runs/writer-ledger.ts) is refused for isolation "none"; an accepted one is handed over as GIT_DIR/GIT_WORK_TREE,
-// and with none GIT_DIR names a path that does not exist. A PATH shim logs every git codex runs, with its GIT_DIR.
-// The rule must not refuse what no sub-agent could have planted: the README's own set-up (a root that is the parent
-// of the user's projects) serves `review` in a project on the first try.
+// A repository planted for a later call, with the real codex against the mock model. Codex runs `git status` in its
+// --cd directory at each turn start, OUTSIDE its sandbox; its workspace-write sandbox protects only the `.git` of the
+// sub-agent's own cwd. So a workspace-write sub-agent with isolation "none" can `git init` a subdirectory and define a
+// clean filter there; a later call whose cwd is in that subdirectory would make codex's git run the filter unsandboxed.
+// The server decides which repository codex sees (src/workspace/codex-git.ts): a repository whose git directory lies
+// below the cwd of an in-place writer on record (runs/writer-ledger.ts) is refused for isolation "none"; an accepted
+// one is handed over as GIT_DIR/GIT_WORK_TREE, and with none GIT_DIR names a path that does not exist. A PATH shim logs
+// every git codex runs, with its GIT_DIR. The rule must not refuse what no sub-agent could have planted: the README's
+// own set-up (a root that is the parent of the user's projects) serves `review` in a project on the first try.
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { spawnSync } from "node:child_process";
 import { chmodSync, existsSync, readFileSync } from "node:fs";

@@ -96,7 +96,7 @@ describe("a delegation on the 2026-07-28 revision", () => {
     const record = await waitFor(async () => (await recordedResults(scratch)).length > recordsBefore, 10_000);
     expect(record).toBe(true);
     expect((await recordedResults(scratch)).at(-1)).toMatchObject({ cancelled: true, ok: false });
-    // The cancelled request is not answered (the spec says so); the server answers the next one.
+    // The cancelled request is not answered (the MCP spec says so); the server answers the next one.
     raw.sendModern("after-cancel", "tools/list");
     expect((await raw.response("after-cancel")).result.tools).toHaveLength(5);
     expect(raw.frames().some((f) => f.id === "doomed" && ("result" in f || "error" in f))).toBe(false);

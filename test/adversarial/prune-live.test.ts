@@ -1,9 +1,9 @@
-// Another process's pruning must not delete a live run's record (issue 18, finding 3). A server runs a background
-// run; meanwhile `codex-subagents run --keep-runs 1` (and a second server with --keep-runs 1) on the same CODEX_HOME
-// finish runs of their own and prune. Before the fix, pruneRuns spared only its own process's runs: the live run's
-// directory was removed, its events, result and thread were lost, and get_run said "unknown run_id". Now a record
-// whose run may still be going (no result.json, and its server.json names a process that is not known to be gone) is
-// kept; records of finished runs and of dead servers are still pruned.
+// Another process's pruning must not delete a live run's record. A server runs a background run; meanwhile
+// `codex-subagents run --keep-runs 1` (and a second server with --keep-runs 1) on the same CODEX_HOME finish runs of
+// their own and prune. Before the fix, pruneRuns spared only its own process's runs: the live run's directory was
+// removed, its events, result and thread were lost, and get_run said "unknown run_id". Now a record whose run may still
+// be going (no result.json, and its server.json names a process that is not known to be gone) is kept; records of
+// finished runs and of dead servers are still pruned.
 import { afterAll, describe, expect, test } from "bun:test";
 import { existsSync } from "node:fs";
 import { mkdir, readdir, readFile, writeFile } from "node:fs/promises";

@@ -77,8 +77,8 @@ describe("secrets a sub-agent prints or writes are redacted everywhere the serve
     expect(out.patch).toContain("deploy/settings.yaml");
     expect(out.patch).toContain('"AWS_SECRET_ACCESS_KEY": "[REDACTED]"');
     expect(out.notes.join("\n")).toContain("[REDACTED]");
-    // Issue 13: the used worktree (the sub-agent's files, under CODEX_HOME) is removed just after the result; the
-    // records are read once it is gone, so what is searched is what the server keeps.
+    // The used worktree (the sub-agent's files, under CODEX_HOME) is removed just after the result; the records are
+    // read once it is gone, so what is searched is what the server keeps.
     await expectNoTempDirs(scratch);
     for (const [where, text] of [
       ["result", JSON.stringify(result)],

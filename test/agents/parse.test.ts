@@ -118,7 +118,7 @@ describe("json agents", () => {
   });
 });
 
-describe("worktree_deps (issue 13)", () => {
+describe("worktree_deps", () => {
   test("auto, a list of names, and entries with a mode are valid", () => {
     expect(parseMarkdownAgent("t", "t.md", "---\nworktree_deps: auto\n---\nx").agent?.worktree_deps).toBe("auto");
     const listed = parseMarkdownAgent("t", "t.md", "---\nworktree_deps: [node_modules, {path: .venv, mode: copy}]\n---\nx");

@@ -9,8 +9,8 @@
  * own environment only when the codex config lists it in `env_vars`; on Linux the server also finds it in its
  * ancestors' environments (src/policy/depth.ts), so the limit holds either way there.
  *
- * A sub-agent reaches the server's `delegate` only when it is granted that MCP server like any other (issue 16): the
- * reviewer here is an ad-hoc agent with `mcp_servers: ["subagents"]`, and the server runs with `--allow-mcp subagents`.
+ * A sub-agent reaches the server's `delegate` only when it is granted that MCP server like any other: the reviewer here
+ * is an ad-hoc agent with `mcp_servers: ["subagents"]`, and the server runs with `--allow-mcp subagents`.
  */
 import { beforeAll, describe, expect, test } from "bun:test";
 import { mkdtemp, readFile, realpath, rm } from "node:fs/promises";

@@ -1,5 +1,6 @@
 /**
- * Issue 13 end to end: the real codex against the mock model, the starter `test` agent (workspace-write, worktree).
+ * Dependency links and spare worktrees end to end: the real codex against the mock model, the starter `test` agent
+ * (workspace-write, worktree).
  * - worktree_deps "auto": the ignored node_modules of the user's repository is linked into the worktree; the sub-agent
  *   runs `node test.js`, which requires a library from it, and it works. A write into node_modules through the link
  *   is refused by codex's sandbox, the user's file stays as it was, and the patch holds no trace of the link.

@@ -66,8 +66,8 @@ function delegateWorktree() {
   );
 }
 
-/** Everything in the server's TMPDIR, and what is left in its work directory, spares aside (issue 13: one per
- *  repository, removed at exit; the used worktree is removed just after the result, so give that a moment). */
+/** Everything in the server's TMPDIR, and what is left in its work directory, spares aside (one per repository,
+ *  removed at exit; the used worktree is removed just after the result, so give that a moment). */
 async function leftovers(): Promise<string[]> {
   const list = async () => [
     ...(await readdir(serverTmp)).filter((name) => name.startsWith("codex-subagents-")),

@@ -27,10 +27,10 @@ export function scratchWithDirs<const Names extends readonly string[]>(prefix: s
 
 /**
  * Where a test keeps what must be out of every sandbox's reach. A workspace-write sandbox may write /tmp and $TMPDIR
- * (docs: CODEX-FACTS, "What a workspace-write sub-agent can write"), so a proof that a sub-agent cannot write a place
- * (the server's work directory, a user's package behind a link) proves nothing there. The clone itself may live under
- * /tmp too, so the repository's own `.tmp/` is no answer: this is `$HOME/.cache/codex-subagents-tests`, checked to lie
- * outside /tmp and $TMPDIR after resolving links. When it does not, the test cannot prove anything and says why.
+ * (codex adds both to its writable roots), so a proof that a sub-agent cannot write a place (the server's work
+ * directory, a user's package behind a link) proves nothing there. The clone itself may live under /tmp too, so the
+ * repository's own `.tmp/` is no answer: this is `$HOME/.cache/codex-subagents-tests`, checked to lie outside /tmp and
+ * $TMPDIR after resolving links. When it does not, the test cannot prove anything and says why.
  */
 export function privateScratchParent(env: Readonly<Record<string, string | undefined>> = process.env): string {
   const home = env.HOME || os.homedir();

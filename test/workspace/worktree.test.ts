@@ -1,6 +1,6 @@
-// A worktree's whole life through prepareWorkspace (src/workspace/worktree.ts): the user's repository untouched,
-// cwd mapped into the worktree, set-ups side by side or cancelled, and a malicious repository whose programs never
-// run. Each stage's own cases are in recipe, collect-patch, dirty-check and removal.test.ts.
+// A worktree's whole life through prepareWorkspace (src/workspace/index.ts, then worktree.ts): the user's repository
+// untouched, cwd mapped into the worktree, set-ups side by side or cancelled, and a malicious repository whose
+// programs never run. Each stage's own cases are in recipe, collect-patch, dirty-check and removal.test.ts.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { spawnSync } from "node:child_process";
 import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -208,7 +208,7 @@ describe("worktree isolation in a malicious repository", () => {
     expect(readdirSync(markers)).toEqual([]);
   });
 
-  test("nor while spare worktrees are made, refreshed, brought to a new HEAD, used and removed (issue 13)", async () => {
+  test("nor while spare worktrees are made, refreshed, brought to a new HEAD, used and removed", async () => {
     const baseDir = newTemp("ws-spares-");
     const pool = new SparePool({ perRepository: 1, baseDir, logger: silent });
     // Moving HEAD with plain git would run the planted programs itself: switch them off for the test's own commit.

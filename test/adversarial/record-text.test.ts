@@ -1,8 +1,8 @@
-// The fourth attack review: `runs`, `runs usage` and `runs show --json` print what a run record holds. Its events are
-// the sub-agent's own text (its messages, its commands), and a record in a runs directory others can write (a
-// `--runs-dir` in a shared place) is anyone's. `runs show` escaped control characters and `run --json` escaped the ones
-// JSON leaves raw (DEL, C1: U+009B is a CSI to terminals that take 8-bit controls), but `runs` and `runs usage`
-// printed a record's agent and model raw, and `runs show --json` a sub-agent's C1 controls raw.
+// A run record's text on the user's terminal: `runs`, `runs usage` and `runs show --json` print what a record holds.
+// Its events are the sub-agent's own text (its messages, its commands), and a record in a runs directory others can
+// write (a `--runs-dir` in a shared place) is anyone's. `runs show` escaped control characters and `run --json` escaped
+// the ones JSON leaves raw (DEL, C1: U+009B is a CSI to terminals that take 8-bit controls), but `runs` and `runs
+// usage` printed a record's agent and model raw, and `runs show --json` a sub-agent's C1 controls raw.
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { mkdir, mkdtemp, realpath, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
@@ -18,7 +18,7 @@ const TERMINAL_CONTROL = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/;
 let base: string, runsDir: string;
 
 beforeAll(async () => {
-  base = await realpath(await mkdtemp(path.join(os.tmpdir(), "cs-round4-records-")));
+  base = await realpath(await mkdtemp(path.join(os.tmpdir(), "cs-record-text-")));
   runsDir = path.join(base, "runs");
   const dir = path.join(runsDir, RUN_ID);
   await mkdir(dir, { recursive: true });

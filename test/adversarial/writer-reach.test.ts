@@ -1,9 +1,9 @@
-// The fourth attack review: what an in-place writer may reach is decided for the directory it really runs in. A call's
-// cwd is resolved when it arrives and again once it holds its slot and its claim on the tree (checked-is-used); a link
-// on the way that now leads elsewhere inside the roots is followed, and the run works in the new real path. The
-// "agents in a writer's reach" rule was checked only for the first: a writer whose cwd `a/l` led to `a/b` was allowed,
-// `a/l` was re-pointed to `..` while it waited (what another writer in `a`, which that rule allows, can do), and the
-// run wrote `agents/review.md` in the directory that holds the agents in use.
+// What an in-place writer may reach is decided for the directory it really runs in. A call's cwd is resolved when it
+// arrives and again once it holds its slot and its claim on the tree (checked-is-used); a link on the way that now
+// leads elsewhere inside the roots is followed, and the run works in the new real path. The "agents in a writer's
+// reach" rule was checked only for the first: a writer whose cwd `a/l` led to `a/b` was allowed, `a/l` was re-pointed
+// to `..` while it waited (what another writer in `a`, which that rule allows, can do), and the run wrote
+// `agents/review.md` in the directory that holds the agents in use.
 //
 // The in-place writers ledger after a crash: a process killed (or a disk filled) in the middle of an append leaves a
 // last line without its newline. The next writer's line was appended to it, the two made one line that is not a path,
@@ -70,7 +70,7 @@ describe("the in-place writers ledger after a torn append", () => {
   let root: string, parent: string, ledgerServer: AdversarialServer;
   beforeAll(async () => {
     // Out of /tmp: there every repository but a root's own counts as plantable whatever the ledger says.
-    [parent, root] = await privateScratchWithDirs("cs-round4-ledger-", "root");
+    [parent, root] = await privateScratchWithDirs("cs-ledger-", "root");
     await mkdir(path.join(root, "sub"));
     await writeFile(path.join(root, "README.md"), "a project\n");
     commitAll(root);

@@ -1,4 +1,4 @@
-// The fourth attack review (after issues 16-19): each case tries a way to make the server do more than it promises,
+// A writer inside a project's codex layer plants configuration a later run in the project loads. Each case tries it
 // through the built server and the real codex (the pinned one and CODEX_SUBAGENTS_TEST_CODEX), against the mock model.
 //
 // A writer inside the layer: codex keeps only `<cwd>/.codex` read-only for an in-place writer, so a writer whose cwd
@@ -49,7 +49,7 @@ function commitAll(dir: string): void {
 }
 
 beforeAll(async () => {
-  [parent] = await privateScratchWithDirs("cs-round4-");
+  [parent] = await privateScratchWithDirs("cs-codex-layer-");
   mock = await startMockModel((req) => {
     const steps = script(userMessages(req.body).at(-1) ?? "");
     const outputs = functionCallOutputs(req.body);
