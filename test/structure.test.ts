@@ -1,6 +1,9 @@
 // The shape of src/ a maintainer can find their way in: no file over MAX_LINES lines, and no import cycle between
 // modules, type-only imports included (two modules that import each other's types still cannot be read one before
-// the other). Every offender is named, so one failing run lists all that is left to do.
+// the other). And comments a maintainer can follow, in src/, test/, bench/ and build.ts: each source file a comment
+// names exists, and none points to a ticket or a document that is not in this repository (an issue number, a section
+// of a spec kept elsewhere): a comment says the threat or the rule instead. Every offender is named, so one failing run lists all that is left
+// to do.
 import { describe, expect, test } from "bun:test";
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import path from "node:path";
@@ -89,6 +92,36 @@ function pathRound(graph: ReadonlyMap<string, readonly string[]>, component: rea
   return [...component, start];
 }
 
+/**
+ * Every comment of a source file, with the line it starts on. Read by the TypeScript parser, so a `//` in a string or
+ * a URL is not one.
+ */
+function commentsOf(file: string, text: string): Array<{ line: number; text: string }> {
+  const source = ts.createSourceFile(file, text, ts.ScriptTarget.Latest, true);
+  const found = new Map<number, string>();
+  const collect = (ranges: ts.CommentRange[] | undefined) => {
+    for (const range of ranges ?? []) found.set(range.pos, text.slice(range.pos, range.end));
+  };
+  const visit = (node: ts.Node) => {
+    collect(ts.getLeadingCommentRanges(text, node.getFullStart()));
+    collect(ts.getTrailingCommentRanges(text, node.getEnd()));
+    for (const child of node.getChildren(source)) visit(child);
+  };
+  visit(source);
+  return [...found].sort(([a], [b]) => a - b).map(([pos, body]) => ({ line: source.getLineAndCharacterOfPosition(pos).line + 1, text: body }));
+}
+
+/** A pointer to a ticket, or to a document kept outside this repository. */
+const TICKET = /\b[Ii]ssues? \d+|\b[Ff]inding [A-Z0-9]{1,2}[a-z]?\b|\b[Rr]eview finding|\bSPEC §|\b(?:SPEC|STYLE|CODEX-FACTS|CLIENT-FACTS|BUN-FACTS)(?:\.md)?\b/;
+
+/** A TypeScript file as a comment names it: `policy/roots.ts`, `spares.ts`, `test/helpers/paths.ts`. */
+const TS_PATH = /(?<![\w.\/-])((?:[\w.-]+\/)*[\w-]+(?:\.[\w-]+)*\.ts)\b/g;
+
+/** Whether a path a comment names is a file of this repository: as written from the root, or the end of one's path. */
+function namesAFile(named: string, all: readonly string[]): boolean {
+  return all.some((file) => file === named || file.endsWith(`/${named}`));
+}
+
 const files = sourceFiles(SRC);
 const texts = new Map(files.map((file) => [file, readFileSync(file, "utf8")]));
 const name = (file: string) => path.relative(repoRoot, file);
@@ -107,6 +140,23 @@ describe("the structure of src/", () => {
   test("no import cycle, type-only imports included", () => {
     const cycles = cyclesOf(graph).map((component) => pathRound(graph, component).map(name).join(" → "));
     expect(cycles).toEqual([]);
+  });
+});
+
+const commented = [...["src", "test", "bench"].flatMap((dir) => sourceFiles(path.join(repoRoot, dir))), path.join(repoRoot, "build.ts")];
+const comments = commented.flatMap((file) => commentsOf(file, readFileSync(file, "utf8")).map((comment) => ({ ...comment, file: name(file) })));
+
+describe("the comments of src/, test/, bench/ and build.ts", () => {
+  test("each TypeScript file a comment names exists", () => {
+    const all = commented.map(name);
+    const missing = comments.flatMap((comment) =>
+      [...comment.text.matchAll(TS_PATH)].map((m) => m[1]!).filter((named) => !namesAFile(named, all)).map((named) => `${comment.file}:${comment.line}: ${named}`));
+    expect(missing).toEqual([]);
+  });
+
+  test("no comment points to a ticket or a document outside the repository", () => {
+    const pointers = comments.filter((comment) => TICKET.test(comment.text)).map((comment) => `${comment.file}:${comment.line}: ${comment.text.match(TICKET)![0]}`);
+    expect(pointers).toEqual([]);
   });
 });
 
@@ -139,5 +189,36 @@ describe("the checks themselves", () => {
     const cycles = cyclesOf(graph);
     expect(cycles).toEqual([["a", "b", "c"], ["d", "e"], ["f"]]);
     expect(cycles.map((component) => pathRound(graph, component).join(" → "))).toEqual(["a → b → c → a", "d → e → d", "f → f"]);
+  });
+
+  test("comments are what the parser calls comments; a `//` in a string or a template is not one", () => {
+    const text = [
+      "// one",
+      "/** two */",
+      'const url = "http://example.com/a.ts";',
+      "const t = `${url} // not a comment`; // three",
+      "function f() {",
+      "  return 1;",
+      "  /* four, before the brace */",
+      "}",
+    ].join("\n");
+    expect(commentsOf("/repo/src/x.ts", text)).toEqual([
+      { line: 1, text: "// one" }, { line: 2, text: "/** two */" }, { line: 4, text: "// three" }, { line: 7, text: "/* four, before the brace */" },
+    ]);
+  });
+
+  test("a ticket pointer is an issue number, a finding's letter or a spec kept elsewhere; plain words are not", () => {
+    for (const pointer of ["Hook (issue 13)", "Issue 16: a grant", "(issue 8 B)", "security review finding B", "Finding 5a: a", "SPEC §2", "see CODEX-FACTS", "STYLE.md"]) {
+      expect(TICKET.test(pointer)).toBe(true);
+    }
+    for (const plain of ["r.issues", "the issues it found", "finding a root", "finding codex", "the MCP spec says so", "specVersion"]) {
+      expect(TICKET.test(plain)).toBe(false);
+    }
+  });
+
+  test("a named file exists as written from the root, or as the end of a file's path", () => {
+    const all = ["src/policy/roots.ts", "test/helpers/paths.ts"];
+    expect(["src/policy/roots.ts", "policy/roots.ts", "roots.ts", "helpers/paths.ts"].every((named) => namesAFile(named, all))).toBe(true);
+    expect(["codex/capability-args.ts", "oots.ts", "src/roots.ts"].some((named) => namesAFile(named, all))).toBe(false);
   });
 });

@@ -13,8 +13,8 @@ export function namedPaths(text: string): string[] {
 /** An identifier as code spells it: `planDelegation`, `SAFETY_CONFIG`, `TreeLock`. */
 const IDENTIFIER = String.raw`[A-Za-z_$][A-Za-z0-9_$]*`;
 /**
- * Identifiers in backticks placed in a source file: "`a` (`src/x.ts`)", "`a`, `src/x.ts`", "`a` and `b`, `src/x.ts`",
- * "`a`, `b` (`src/x.ts`)". Line breaks count as spaces.
+ * Identifiers in backticks placed in a source file: "`a` (`src/errors.ts`)", "`a`, `src/errors.ts`", "`a` and `b`,
+ * `src/errors.ts`", "`a`, `b` (`src/errors.ts`)". Line breaks count as spaces.
  */
 const PLACED = new RegExp(String.raw`((?:\`${IDENTIFIER}\`(?:,? and |, ))*\`${IDENTIFIER}\`)(?:,| \() ?\`((?:src|test)/[A-Za-z0-9_./-]+\.ts)\``, "g");
 
@@ -34,7 +34,7 @@ export function defines(source: string, name: string): boolean {
   return new RegExp(String.raw`(?:function\*?|class|const|let|interface|type|enum)\s+${escaped}\b|^\s*(?:async\s+|static\s+|readonly\s+|private\s+)*${escaped}\s*[(<:=]`, "m").test(source);
 }
 
-/** A proof line: "- `test/x.test.ts` (a remark): "a title"; "another title"". */
+/** A proof line: "- `test/errors.test.ts` (a remark): "a title"; "another title"". */
 export interface Proof {
   file: string;
   titles: string[];
