@@ -1,9 +1,9 @@
 // The shape of src/ a maintainer can find their way in: no file over MAX_LINES lines, and no import cycle between
-// modules, type-only imports included (two modules that import each other's types still cannot be read one before
-// the other). And comments a maintainer can follow, in src/, test/, bench/ and build.ts: each source file a comment
-// names exists, and none points to a ticket or a document that is not in this repository (an issue number, a section
-// of a spec kept elsewhere): a comment says the threat or the rule instead. Every offender is named, so one failing run lists all that is left
-// to do.
+// modules, type-only imports included (two modules that import each other's types still cannot be read one before the
+// other). And comments a maintainer can follow, in src/, test/, bench/ and build.ts: each source file a comment names
+// exists, and none points to a ticket or a document that is not in this repository (an issue number, a section of a
+// spec kept elsewhere): a comment says the threat or the rule instead. Every offender is named, so one failing run
+// lists all that is left to do.
 import { describe, expect, test } from "bun:test";
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import path from "node:path";

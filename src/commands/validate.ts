@@ -40,7 +40,8 @@ export async function validateCommand(argv: string[], io: CliIO, env: Env, cwd: 
     dir = location.dir;
     files = registry.files;
   }
-  // A granted MCP server the user's codex config does not declare here is a warning (codex is asked: agents/mcp-check.ts).
+  // A granted MCP server the user's codex config does not declare here is a warning (codex is asked:
+  // agents/mcp-check.ts).
   const codex = env.CODEX_SUBAGENTS_CODEX || "codex";
   await addMcpServerWarnings(files, codexDeclaredServers({ codex, source: env.CODEX_SUBAGENTS_CODEX ? "CODEX_SUBAGENTS_CODEX" : "PATH", env, cwd }));
   const report = validateReport(dir, files);

@@ -1,5 +1,6 @@
 /**
- * What a sub-agent may reach beyond its sandbox, and the server's ceilings on it (SECURITY.md "Capabilities a sub-agent inherits"). Pure.
+ * What a sub-agent may reach beyond its sandbox, and the server's ceilings on it (SECURITY.md "Capabilities a sub-agent
+ * inherits"). Pure.
  *
  * Security: an agent file is the whole of what its sub-agent may do. Codex would otherwise hand every sub-agent what the
  * user's own codex configuration holds: every MCP server (each run outside every sandbox, often with the user's

@@ -34,7 +34,8 @@ const SEPARATORS: Record<string, string> = { cr: "\r", ls: "\u2028", ps: "\u2029
 for (const [tag, sep] of Object.entries(SEPARATORS)) {
   // A second key behind the character: a terminal (CR) or an editor (U+2028 …) shows "read-only" as the last word.
   add(`own-${tag}.md`, own(`sandbox_mode: workspace-write #${sep}sandbox_mode: read-only\n`), { ok: false, code: "AMBIGUOUS_CHARACTER" });
-  // Loaded looser: a "---" hidden behind the character cut `tools: Read, Grep, Glob` off a Claude agent (workspace-write).
+  // Loaded looser: a "---" hidden behind the character cut `tools: Read, Grep, Glob` off a Claude agent
+  // (workspace-write).
   add(`claude-${tag}.md`, `---\nname: claude-${tag}\ndescription: reviewer${sep}---${sep}\ntools: Read, Grep, Glob\n---\n${LONG}\n`, { ok: false, code: "AMBIGUOUS_CHARACTER" });
   add(`json-${tag}.json`, `{"sandbox_mode": "workspace-write",${sep}"description": "json", "persona": "${LONG}"}`, { ok: false, code: "AMBIGUOUS_CHARACTER" });
   // With CR: TOML's own error, from smol-toml; the others ours.

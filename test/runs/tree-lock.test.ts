@@ -45,10 +45,10 @@ const lockDir = () => path.join(workDir, TREE_LOCK_DIR);
 const claimFiles = async () => (await readdir(lockDir()).catch(() => [])).filter((n) => n.endsWith(".claim"));
 
 /**
- * Arrival order: a reader of /r/sub holds its claim; a writer of /r arrives (waiting for it), then a reader of /r/other,
- * which conflicts only with the waiting writer. Neither is granted while the first reader holds; once it releases,
- * the order the two were granted in is returned. `betweenMs` separates the two arrivals; `beforeCheckMs` is how long
- * they are given to be (wrongly) granted.
+ * Arrival order: a reader of /r/sub holds its claim; a writer of /r arrives (waiting for it), then a reader of
+ * /r/other, which conflicts only with the waiting writer. Neither is granted while the first reader holds; once it
+ * releases, the order the two were granted in is returned. `betweenMs` separates the two arrivals; `beforeCheckMs` is
+ * how long they are given to be (wrongly) granted.
  */
 async function grantOrder(locks: { first: TreeLock; writer: TreeLock; later: TreeLock }, waits: { betweenMs: number; beforeCheckMs: number }): Promise<string[]> {
   const order: string[] = [];
