@@ -495,7 +495,7 @@ const BUILD_FLAGS = {
 
 /** argv → what to build; a wrong command line is a UsageError (exit 64), refused before any work. */
 export function parseBuildArgs(argv: readonly string[]): { mode: "--release" | "--check" | "--update-checksums" | null; out?: string; only: string[] | null; entry?: string } {
-  const parsed = parseFlags(argv, BUILD_FLAGS, { unknown: (flag) => `unknown argument "${flag}"; ${BUILD_USAGE}` });
+  const parsed = parseFlags(argv, BUILD_FLAGS, { unknown: (flag) => ({ message: `unknown argument "${flag}"; ${BUILD_USAGE}` }) });
   if (parsed.positionals.length > 0) throw new UsageError(`unknown argument "${parsed.positionals[0]}"; ${BUILD_USAGE}`);
   const modes = (["--release", "--check", "--update-checksums"] as const).filter((m) => parsed.values.has(m));
   if (modes.length > 1) throw new UsageError(`choose one of ${modes.join(", ")}`);

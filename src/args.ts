@@ -5,7 +5,7 @@
  * A word that does not start with `--` is a positional (a task such as "-x" stays one); `--` ends the options.
  */
 import { parseArgs } from "node:util";
-import { UsageError } from "./errors.ts";
+import { UsageError, type RefusalParts } from "./errors.ts";
 import { didYouMean } from "./suggest.ts";
 
 export interface FlagSpec {
@@ -26,10 +26,10 @@ export interface ParsedFlags {
 
 export interface ParseMessages {
   /**
-   * The message for an option not in the table, given `; did you mean "--y"?` when one is close (or "");
-   * default: `unknown option "--x"; did you mean "--y"?; see codex-subagents --help`.
+   * The refusal for an option not in the table, given `; did you mean "--y"?` when one is close (or "");
+   * default: `unknown option "--x"; did you mean "--y"?` with the hint `see codex-subagents --help`.
    */
-  unknown?: (flag: string, suggestion: string) => string;
+  unknown?: (flag: string, suggestion: string) => RefusalParts;
 }
 
 export function parseFlags(argv: readonly string[], table: FlagTable, messages: ParseMessages = {}): ParsedFlags {
@@ -56,15 +56,16 @@ export function parseFlags(argv: readonly string[], table: FlagTable, messages: 
     const spec = table[token.name];
     if (!spec) {
       const suggestion = didYouMean(flag, Object.keys(table).map((name) => `--${name}`));
-      throw new UsageError(messages.unknown?.(flag, suggestion) ?? `unknown option "${flag}"${suggestion}; see codex-subagents --help`);
+      const unknown = messages.unknown?.(flag, suggestion) ?? { message: `unknown option "${flag}"${suggestion}`, hint: "see codex-subagents --help" };
+      throw new UsageError(unknown.message, { hint: unknown.hint });
     }
     if (spec.type === "boolean") {
-      if (token.inlineValue) throw new UsageError(`${flag} takes no value; write just ${flag}`);
+      if (token.inlineValue) throw new UsageError(`${flag} takes no value`, { hint: `write just ${flag}` });
       values.set(flag, [...(values.get(flag) ?? []), "true"]);
       words.set(flag, [...(words.get(flag) ?? []), flag]);
       continue;
     }
-    if (token.value === undefined) throw new UsageError(`${flag} needs a value, e.g. ${flag} VALUE`);
+    if (token.value === undefined) throw new UsageError(`${flag} needs a value`, { hint: `e.g. ${flag} VALUE` });
     values.set(flag, [...(values.get(flag) ?? []), token.value]);
     words.set(flag, [...(words.get(flag) ?? []), ...(token.inlineValue ? [`${flag}=${token.value}`] : [flag, token.value])]);
   }
@@ -74,6 +75,6 @@ export function parseFlags(argv: readonly string[], table: FlagTable, messages: 
 /** The one value of a flag given at most once; undefined when not given. */
 export function onceOf(parsed: ParsedFlags, flag: string, what = flag): string | undefined {
   const given = parsed.values.get(flag);
-  if (given && given.length > 1) throw new UsageError(`${what} was given ${given.length} times; give it once`);
+  if (given && given.length > 1) throw new UsageError(`${what} was given ${given.length} times`, { hint: "give it once" });
   return given?.[0];
 }

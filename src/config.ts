@@ -75,7 +75,7 @@ const choice = <T extends string>(row: Row<T> & { choices: readonly T[]; kind: s
   range: row.choices.join(", "),
   ...row,
   read: ([raw], source) => {
-    if (!(row.choices as readonly string[]).includes(raw!)) throw new UsageError(`${source} "${raw}" is not a ${row.kind}; use one of ${row.choices.join(", ")}`);
+    if (!(row.choices as readonly string[]).includes(raw!)) throw new UsageError(`${source} "${raw}" is not a ${row.kind}`, { hint: `use one of ${row.choices.join(", ")}` });
     return raw as T;
   },
 });
@@ -95,7 +95,7 @@ const flag = (row: Omit<Row<boolean>, "metavar"> & { about: string }): OptionRow
     const value = raw!.trim().toLowerCase();
     if (ENV_TRUE.includes(value)) return true;
     if (ENV_FALSE.includes(value)) return false;
-    throw new UsageError(`${source} "${raw}" is not a yes or no; use 1 or 0 (true or false)`);
+    throw new UsageError(`${source} "${raw}" is not a yes or no`, { hint: "use 1 or 0 (true or false)" });
   },
   fallback: () => false,
 });
@@ -117,7 +117,7 @@ export const SERVER_OPTIONS = {
     about: `the only directories (with their subdirectories) delegate may run in; repeatable, and the variable is a list separated by "${LIST_SEPARATOR}"`,
     splitEnv: (value: string) => value.split(LIST_SEPARATOR).filter(Boolean),
     read: (texts: string[], source: OptionSource, { env }: OptionContext) => {
-      if (texts.length === 0) throw new UsageError(`${source} "${env[source] ?? ""}" names no directory; give directories separated by "${LIST_SEPARATOR}", or use --root DIR`);
+      if (texts.length === 0) throw new UsageError(`${source} "${env[source] ?? ""}" names no directory`, { hint: `give directories separated by "${LIST_SEPARATOR}", or use --root DIR` });
       return texts;
     },
     fallback: ({ cwd }: OptionContext) => [cwd],
@@ -135,7 +135,7 @@ export const SERVER_OPTIONS = {
     about: "extra environment variables codex may receive beyond the allow-list; repeatable, and the variable is a comma-separated list",
     splitEnv: (value: string) => value.split(",").map((s) => s.trim()).filter(Boolean),
     read: (texts: string[]) => {
-      for (const name of texts) if (!isValidEnvName(name)) throw new UsageError(`--pass-env "${name}" is not a variable name; give names like MY_TOKEN`);
+      for (const name of texts) if (!isValidEnvName(name)) throw new UsageError(`--pass-env "${name}" is not a variable name`, { hint: "give names like MY_TOKEN" });
       return texts;
     },
     fallback: () => [] as string[],
@@ -147,7 +147,7 @@ export const SERVER_OPTIONS = {
     splitEnv: (value: string) => value.split(",").map((s) => s.trim()).filter(Boolean),
     read: (texts: string[], source: OptionSource) => {
       for (const name of texts) {
-        if (name !== ALL_MCP_SERVERS && !MCP_SERVER_NAME_PATTERN.test(name)) throw new UsageError(`${source} "${name}" is not an MCP server name; give a name from your codex config (letters, digits, _ . -), or "${ALL_MCP_SERVERS}" for all`);
+        if (name !== ALL_MCP_SERVERS && !MCP_SERVER_NAME_PATTERN.test(name)) throw new UsageError(`${source} "${name}" is not an MCP server name`, { hint: `give a name from your codex config (letters, digits, _ . -), or "${ALL_MCP_SERVERS}" for all` });
       }
       return [...new Set(texts)];
     },
@@ -201,7 +201,7 @@ export function resolveServerOptions(parsed: Pick<ParsedFlags, "values">, env: E
     let texts: string[] | undefined;
     let source: OptionSource = "default";
     if (fromFlag) {
-      if (!row.repeatable && fromFlag.length > 1) throw new UsageError(`${row.flag} was given ${fromFlag.length} times; give it once`);
+      if (!row.repeatable && fromFlag.length > 1) throw new UsageError(`${row.flag} was given ${fromFlag.length} times`, { hint: "give it once" });
       [texts, source] = [fromFlag, row.flag];
     } else if (fromEnv !== undefined && fromEnv !== "") {
       [texts, source] = [row.splitEnv ? row.splitEnv(fromEnv) : [fromEnv], row.env];
@@ -215,7 +215,7 @@ export function resolveServerOptions(parsed: Pick<ParsedFlags, "values">, env: E
 /** Server options from argv (after the `serve` word, if any) and the environment. */
 export function parseServerOptions(argv: readonly string[], env: Env, cwd: string): ServerOptions {
   const parsed = parseFlags(argv, SERVER_FLAGS);
-  if (parsed.positionals.length > 0) throw new UsageError(`unexpected argument "${parsed.positionals[0]}"; serve takes only options, see codex-subagents --help`);
+  if (parsed.positionals.length > 0) throw new UsageError(`unexpected argument "${parsed.positionals[0]}"; serve takes only options`, { hint: "see codex-subagents --help" });
   return resolveServerOptions(parsed, env, cwd);
 }
 

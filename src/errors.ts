@@ -20,8 +20,17 @@ export const EXIT_INTERRUPTED = 130;
 
 export type ExitStatus = typeof EXIT_OK | typeof EXIT_FAILURE | typeof EXIT_NOT_FOUND | typeof EXIT_USAGE | typeof EXIT_INTERRUPTED;
 
+/**
+ * What is wrong and what to do, before it becomes a Refusal: what a helper returns for its caller to throw (often with
+ * the caller's own prefix on the message, such as the agent's name).
+ */
+export interface RefusalParts {
+  readonly message: string;
+  readonly hint?: string | undefined;
+}
+
 export interface RefusalOptions {
-  /** The next step, when the message does not already say it. */
+  /** The next step, printed on its own `hint:` line; the message only says what is wrong. */
   hint?: string;
   /** A stable word for the kind of refusal ("usage", "policy", "not_found", …), for logs and tests. */
   code?: string;
@@ -63,12 +72,20 @@ export function isRefusal(error: unknown): error is Refusal {
   return error instanceof Refusal;
 }
 
+/**
+ * What the caller is told when a call failed on a broken invariant (not a refusal: the caller logs its stack), with
+ * the server still serving.
+ */
+export function internalError(error: unknown): RefusalParts {
+  return { message: `internal error: ${(error as Error).message}; the server is still running`, hint: "retry, and report this if it repeats" };
+}
+
 /** The text a tool's `isError` result carries: the message, then the hint on its own line. */
-export function refusalText(refusal: Refusal): string {
+export function refusalText(refusal: RefusalParts): string {
   return refusal.hint ? `${refusal.message}\nhint: ${refusal.hint}` : refusal.message;
 }
 
 /** What the CLI prints on stderr for a refusal (age's convention: prefixed, then a `hint:` line). */
-export function cliErrorText(refusal: Refusal): string {
+export function cliErrorText(refusal: RefusalParts): string {
   return `codex-subagents: error: ${refusal.message}\n${refusal.hint ? `hint: ${refusal.hint}\n` : ""}`;
 }

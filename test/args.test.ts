@@ -12,11 +12,17 @@ describe("parseFlags (node:util parseArgs under a table)", () => {
     expect(parsed.words.get("--out")).toEqual(["--out", "x", "--out=y"]);
   });
   test.each([
-    [["--nope"], 'unknown option "--nope"; see codex-subagents --help'],
-    [["--out"], "--out needs a value, e.g. --out VALUE"],
-    [["--json=1"], "--json takes no value; write just --json"],
-  ])("%j: %s", (argv, message) => {
+    [["--nope"], 'unknown option "--nope"', "see codex-subagents --help"],
+    [["--out"], "--out needs a value", "e.g. --out VALUE"],
+    [["--json=1"], "--json takes no value", "write just --json"],
+  ])("%j: %s (hint: %s)", (argv, message, hint) => {
     expect(() => parseFlags(argv, table)).toThrow(UsageError);
-    expect(() => parseFlags(argv, table)).toThrow(message);
+    let refused: unknown;
+    try {
+      parseFlags(argv, table);
+    } catch (error) {
+      refused = error;
+    }
+    expect(refused).toMatchObject({ message, hint });
   });
 });

@@ -58,10 +58,10 @@ describe("one format for people and one for tools", () => {
     expect(c.out()).toBe("");
     expect(c.err()).toBe('codex-subagents: error: no such directory "/nonexistent-dir-i9" (from /)\nhint: give the path of the directory that holds your agent files; codex-subagents list shows the one the server would use, and codex-subagents validate with no directory checks it\n');
   });
-  test("a usage error: exit 64, one line", async () => {
+  test("a usage error: exit 64, the error line, then the next step on its hint line", async () => {
     const c = capture();
     expect(await main(["list", "--bogus"], c.io, {}, "/")).toBe(EXIT_USAGE);
-    expect(c.err()).toBe('codex-subagents: error: unknown option "--bogus"; see codex-subagents --help\n');
+    expect(c.err()).toBe('codex-subagents: error: unknown option "--bogus"\nhint: see codex-subagents --help\n');
   });
   test("a refusal that reaches main is printed as one, not as an unexpected error with a stack", async () => {
     const dir = mkdtempSync(path.join(tmpdir(), "errors-"));

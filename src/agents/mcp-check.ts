@@ -12,7 +12,7 @@ import { didYouMean } from "../suggest.ts";
 import type { AgentFileResult } from "./schema.ts";
 
 /** The server names codex declares with this profile (undefined: none), or why it could not be asked. */
-export type DeclaredServers = (profile: string | undefined) => Promise<{ names: string[] } | { problem: string }>;
+export type DeclaredServers = (profile: string | undefined) => Promise<{ names: string[] } | { problem: string; hint?: string }>;
 
 export async function addMcpServerWarnings(results: readonly AgentFileResult[], declared: DeclaredServers): Promise<void> {
   const asked = new Map<string | undefined, ReturnType<DeclaredServers>>();
@@ -25,7 +25,7 @@ export async function addMcpServerWarnings(results: readonly AgentFileResult[], 
     if ("problem" in listed) {
       result.issues.push({
         level: "warning", code: "MCP_SERVERS_UNCHECKED", field: "mcp_servers",
-        message: `could not ask codex which MCP servers your config declares (${listed.problem}), so ${granted.map((n) => `"${n}"`).join(", ")} ${granted.length === 1 ? "is" : "are"} not checked`,
+        message: `could not ask codex which MCP servers your config declares (${listed.problem}${listed.hint ? `; ${listed.hint}` : ""}), so ${granted.map((n) => `"${n}"`).join(", ")} ${granted.length === 1 ? "is" : "are"} not checked`,
       });
       continue;
     }

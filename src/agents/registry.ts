@@ -73,7 +73,7 @@ export async function discoverAgents(opts: {
     if (dir === undefined || dir === "") continue;
     const absolute = path.resolve(opts.cwd, dir);
     if (!(await isDirectory(absolute))) {
-      throw new AgentsDirError(`agents directory "${dir}" (from ${foundBy}) does not exist or is not a directory; create it, or fix ${foundBy}`);
+      throw new AgentsDirError(`agents directory "${dir}" (from ${foundBy}) does not exist or is not a directory`, { hint: `create it, or fix ${foundBy}` });
     }
     return { dir: await realpath(absolute), source: "directory", foundBy, starters: false };
   }
@@ -96,7 +96,7 @@ export async function discoverAgents(opts: {
     // symlink to a place a sub-agent can write (/tmp), and the agents are read again at every call. Beside the
     // executable is the installer's choice, so only the working-directory candidates are held to cwd.
     if (foundBy !== "agents/ beside the executable" && !isWithin(real, cwdReal)) {
-      throw new AgentsDirError(`agents directory ${foundBy} is a symlink to "${real}", outside the working directory "${cwdReal}"; an implicitly found agents directory must be inside it: pass --agents-dir "${real}" if you trust it, or remove the link`);
+      throw new AgentsDirError(`agents directory ${foundBy} is a symlink to "${real}", outside the working directory "${cwdReal}"; an implicitly found agents directory must be inside it`, { hint: `pass --agents-dir "${real}" if you trust it, or remove the link` });
     }
     return { dir: real, source: "directory", foundBy, outranking, starters: true };
   }
@@ -257,7 +257,7 @@ export async function loadRegistry(location: AgentsLocation, embedded: readonly 
   const files = location.dir
     ? await loadAgentsDir(location.dir).catch((error: NodeJS.ErrnoException) => {
         if (error.code !== "ENOENT" && error.code !== "ENOTDIR") throw error;
-        throw new AgentsDirError(`the agents directory "${location.dir}" (found by ${location.foundBy} at start-up) no longer exists or is not a directory; restore it, or restart the server with --agents-dir naming one that exists`);
+        throw new AgentsDirError(`the agents directory "${location.dir}" (found by ${location.foundBy} at start-up) no longer exists or is not a directory`, { hint: "restore it, or restart the server with --agents-dir naming one that exists" });
       })
     : loadEmbedded(embedded);
   if (location.dir && location.starters) {

@@ -3,6 +3,7 @@
  * `--output-last-message` and `-`, the task then coming on stdin. No shell ever sees these; each value is one argv element.
  */
 import type { Agent } from "../agents/schema.ts";
+import type { RefusalParts } from "../errors.ts";
 import type { WebSearchMode } from "../policy/capabilities.ts";
 
 /**
@@ -179,12 +180,12 @@ export function buildCodexArgs(inv: CodexInvocation): string[] {
 }
 
 /** An argument too long for the OS would fail at spawn with E2BIG; say what to shorten instead. */
-export function findOversizedArg(args: readonly string[]): string | null {
+export function findOversizedArg(args: readonly string[]): RefusalParts | null {
   for (const arg of args) {
     const bytes = Buffer.byteLength(arg, "utf8");
     if (bytes > MAX_ARG_BYTES) {
       const key = arg.split("=")[0];
-      return `codex argument ${key} is ${bytes} bytes once encoded, over the ${MAX_ARG_BYTES}-byte limit of one argument; shorten the persona`;
+      return { message: `codex argument ${key} is ${bytes} bytes once encoded, over the ${MAX_ARG_BYTES}-byte limit of one argument`, hint: "shorten the persona" };
     }
   }
   return null;

@@ -4,6 +4,7 @@
  * it precedes. Codex merges config.toml, the profile's file and a trusted project's `.codex/config.toml` layers; asking
  * codex rather than reading those files ourselves means no layer is missed and none is read differently.
  */
+import { isAbsolute } from "node:path";
 import { z } from "zod";
 import { notFoundAtStart, probeCodex } from "./run.ts";
 
@@ -64,15 +65,24 @@ export function parseMcpGet(stdout: string): McpServerTools | { problem: string 
   return { enabledTools: parsed.data.enabled_tools ?? null, disabledTools: parsed.data.disabled_tools ?? [] };
 }
 
-/** A failed probe as one sentence. */
-function probeProblem(what: string, probe: Awaited<ReturnType<typeof probeCodex>>, codexPath: string): string | null {
-  if (probe.spawnError === "ENOENT") return `codex was not found at "${codexPath}"; install it (npm i -g @openai/codex) or pass --codex PATH`;
-  if (probe.spawnError === notFoundAtStart(codexPath)) return probe.spawnError;
-  if (probe.spawnError) return `codex could not be started to ${what} (${probe.spawnError}); check --codex "${codexPath}"`;
-  if (probe.timedOut) return `codex did not answer within ${MCP_LIST_TIMEOUT_MS / 1000} s when asked to ${what}`;
+/** What a failed probe says to its caller: why it failed (`problem`, one sentence) and, when there is one, the fix. */
+export interface ProbeProblem {
+  problem: string;
+  hint?: string;
+}
+
+function probeProblem(what: string, probe: Awaited<ReturnType<typeof probeCodex>>, codexPath: string): ProbeProblem | null {
+  if (probe.spawnError === "ENOENT") return { problem: `codex was not found at "${codexPath}"`, hint: "install it (npm i -g @openai/codex) or pass --codex PATH" };
+  if (!isAbsolute(codexPath)) {
+    // probeCodex never starts a codex that was not found at start-up (a bare name).
+    const { message, hint } = notFoundAtStart(codexPath);
+    return { problem: message, hint };
+  }
+  if (probe.spawnError) return { problem: `codex could not be started to ${what} (${probe.spawnError})`, hint: `check --codex "${codexPath}"` };
+  if (probe.timedOut) return { problem: `codex did not answer within ${MCP_LIST_TIMEOUT_MS / 1000} s when asked to ${what}` };
   if (probe.exitCode !== 0) {
     const why = probe.stderr.trim().split("\n").slice(-3).join(" ").slice(0, 500);
-    return `codex exited with ${probe.exitCode} when asked to ${what}${why ? `: ${why}` : ""}`;
+    return { problem: `codex exited with ${probe.exitCode} when asked to ${what}${why ? `: ${why}` : ""}` };
   }
   return null;
 }
@@ -88,12 +98,12 @@ export async function getMcpServerTools(req: {
   env: Record<string, string>;
   name: string;
   signal?: AbortSignal;
-}): Promise<McpServerTools | { problem: string }> {
+}): Promise<McpServerTools | ProbeProblem> {
   const probe = await probeCodex(req.codexPath, [...req.globalArgs, "mcp", "get", req.name, "--json"], {
     timeoutMs: MCP_LIST_TIMEOUT_MS, cwd: req.cwd, env: req.env, signal: req.signal, maxOutputBytes: 1024 * 1024,
   });
   const problem = probeProblem(`read the MCP server "${req.name}"`, probe, req.codexPath);
-  return problem ? { problem } : parseMcpGet(probe.stdout);
+  return problem ?? parseMcpGet(probe.stdout);
 }
 
 /**
@@ -109,11 +119,10 @@ export async function listMcpServers(req: {
   cwd: string;
   env: Record<string, string>;
   signal?: AbortSignal;
-}): Promise<{ servers: McpServerEntry[] } | { problem: string }> {
+}): Promise<{ servers: McpServerEntry[] } | ProbeProblem> {
   const probe = await probeCodex(req.codexPath, [...req.globalArgs, "mcp", "list", "--json"], {
     timeoutMs: MCP_LIST_TIMEOUT_MS, cwd: req.cwd, env: req.env, signal: req.signal, maxOutputBytes: 4 * 1024 * 1024,
   });
   const problem = probeProblem("list its MCP servers", probe, req.codexPath);
-  if (problem) return { problem };
-  return parseMcpList(probe.stdout);
+  return problem ?? parseMcpList(probe.stdout);
 }

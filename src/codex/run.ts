@@ -4,6 +4,7 @@
  * started. What is codex-specific stays here: the absolute-path rule, the event parsing and the error hints.
  */
 import { isAbsolute } from "node:path";
+import type { RefusalParts } from "../errors.ts";
 import { runProcess } from "../process/index.ts";
 import { tailText } from "../process/output.ts";
 import { applyEventLine, newEventState, type EventState } from "./events.ts";
@@ -47,8 +48,17 @@ export interface RunOutcome {
  * Security: a bare name would be looked up on PATH at spawn, relative entries included; the server resolves codex to
  * an absolute path once at start-up, so a name left here means none was found. Never spawned, by any caller here.
  */
-export function notFoundAtStart(codexPath: string): string {
-  return `codex "${codexPath}" was not found in an absolute PATH directory when the server started (relative PATH entries are ignored); install it (npm i -g @openai/codex) and restart the server, or pass --codex /full/path/to/codex`;
+export function notFoundAtStart(codexPath: string): RefusalParts & { hint: string } {
+  return {
+    message: `codex "${codexPath}" was not found in an absolute PATH directory when the server started (relative PATH entries are ignored)`,
+    hint: "install it (npm i -g @openai/codex) and restart the server, or pass --codex /full/path/to/codex",
+  };
+}
+
+/** notFoundAtStart as the one sentence a failed run's notes and a probe's spawnError carry. */
+function notFoundAtStartText(codexPath: string): string {
+  const { message, hint } = notFoundAtStart(codexPath);
+  return `${message}; ${hint}`;
 }
 
 export async function runCodex(req: RunRequest): Promise<RunOutcome> {
@@ -58,7 +68,7 @@ export async function runCodex(req: RunRequest): Promise<RunOutcome> {
   }
 
   if (!isAbsolute(req.codexPath)) {
-    return { exitCode: null, exitSignal: null, timedOut: false, cancelled: false, spawnError: notFoundAtStart(req.codexPath), events, stderrTail: "", durationMs: 0 };
+    return { exitCode: null, exitSignal: null, timedOut: false, cancelled: false, spawnError: notFoundAtStartText(req.codexPath), events, stderrTail: "", durationMs: 0 };
   }
 
   // Security: codex leads its own process group (src/process/spawn.ts), so the time limit and a cancel end the
@@ -120,7 +130,7 @@ export async function probeCodex(
   opts: { timeoutMs: number; env: Record<string, string>; maxOutputBytes?: number; signal?: AbortSignal; cwd?: string },
 ): Promise<ProbeOutcome> {
   const limit = opts.maxOutputBytes ?? 256 * 1024;
-  if (!isAbsolute(codexPath)) return { exitCode: null, stdout: "", stderr: "", timedOut: false, spawnError: notFoundAtStart(codexPath) };
+  if (!isAbsolute(codexPath)) return { exitCode: null, stdout: "", stderr: "", timedOut: false, spawnError: notFoundAtStartText(codexPath) };
   const result = await runProcess(codexPath, args, {
     cwd: opts.cwd,
     env: opts.env,

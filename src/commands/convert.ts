@@ -10,7 +10,7 @@ import { loadAgentFile, loadAgentsDirWithText, markDuplicateNames, type LoadedAg
 import { hasErrors, type Agent } from "../agents/schema.ts";
 import type { CliIO } from "../cli-io.ts";
 import { parseFlags } from "../args.ts";
-import { EXIT_FAILURE, EXIT_OK, NotFoundError, UsageError } from "../errors.ts";
+import { cliErrorText, EXIT_FAILURE, EXIT_OK, NotFoundError, UsageError } from "../errors.ts";
 
 type Env = Readonly<Record<string, string | undefined>>;
 
@@ -46,8 +46,8 @@ interface ConvertArgs {
 function parseConvertArgs(argv: string[], cwd: string): ConvertArgs {
   const { values, positionals } = parseFlags(argv, { out: { type: "string" }, check: { type: "boolean" } });
   const outs = values.get("--out") ?? [];
-  if (positionals.length === 0) throw new UsageError("convert needs at least one SRC (an agent file or a directory of them); e.g. codex-subagents convert .claude/agents --out agents");
-  if (outs.length !== 1 || outs[0] === "") throw new UsageError("convert needs --out DIR once: the directory to write the converted agents to; e.g. codex-subagents convert .claude/agents --out agents");
+  if (positionals.length === 0) throw new UsageError("convert needs at least one SRC (an agent file or a directory of them)", { hint: "e.g. codex-subagents convert .claude/agents --out agents" });
+  if (outs.length !== 1 || outs[0] === "") throw new UsageError("convert needs --out DIR once: the directory to write the converted agents to", { hint: "e.g. codex-subagents convert .claude/agents --out agents" });
   return { sources: positionals, outDir: path.resolve(cwd, outs[0]!), check: values.has("--check") };
 }
 
@@ -123,7 +123,9 @@ async function writeOrCheck(planned: readonly Planned[], args: ConvertArgs, io: 
       await writeNoFollow(item.outFile, item.text);
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
-      io.err(`codex-subagents: error: cannot write ${shown}: ${code === "ELOOP" ? "it is a symbolic link (convert does not write through links); remove it" : (error as Error).message}\n`);
+      io.err(cliErrorText(code === "ELOOP"
+        ? { message: `cannot write ${shown}: it is a symbolic link (convert does not write through links)`, hint: "remove it" }
+        : { message: `cannot write ${shown}: ${(error as Error).message}` }));
       failed = true;
       continue;
     }

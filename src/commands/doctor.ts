@@ -26,7 +26,7 @@ export function formatDoctorReport(report: DoctorReport): string {
  */
 export async function doctorCommand(argv: string[], io: CliIO, env: Env, cwd: string, programDir?: string, self?: string): Promise<number> {
   const parsed = parseFlags(argv, { ...SERVER_FLAGS, json: { type: "boolean" } });
-  if (parsed.positionals.length) throw new UsageError(`doctor takes only options, got "${parsed.positionals[0]}"; e.g. codex-subagents doctor --codex /path/to/codex --json`);
+  if (parsed.positionals.length) throw new UsageError(`doctor takes only options, got "${parsed.positionals[0]}"`, { hint: "e.g. codex-subagents doctor --codex /path/to/codex --json" });
   const report = await runDoctor(resolveServerOptions(parsed, env, cwd), env, cwd, programDir, self);
   io.out(parsed.values.has("--json") ? escapeJsonControl(JSON.stringify(report, null, 2)) + "\n" : formatDoctorReport(report));
   return report.healthy ? EXIT_OK : EXIT_FAILURE;

@@ -24,7 +24,7 @@ export async function locateAgents(flagDir: string | undefined, env: Env, cwd: s
 export async function listCommand(argv: string[], io: CliIO, env: Env, cwd: string, programDir?: string): Promise<number> {
   const parsed = parseFlags(argv, AGENTS_FLAGS);
   const { values, positionals } = parsed;
-  if (positionals.length) throw new UsageError(`list takes no arguments, got "${positionals[0]}"; to check a directory use: codex-subagents validate DIR`);
+  if (positionals.length) throw new UsageError(`list takes no arguments, got "${positionals[0]}"`, { hint: "to check a directory use: codex-subagents validate DIR" });
   const location = await locateAgents(onceOf(parsed, "--agents-dir"), env, cwd, programDir);
   const registry = await loadRegistry(location, EMBEDDED_AGENTS, codexHomeOf(env));
   const report = listReport(location, registry.files);

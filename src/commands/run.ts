@@ -61,31 +61,31 @@ interface RunArgs {
 
 /** Split argv into this command's own flags, the server options (parsed by config.ts) and the positionals. */
 export function parseRunArgs(argv: readonly string[]): RunArgs {
-  const parsed = parseFlags(argv, { ...SERVER_FLAGS, ...RUN_FLAGS }, { unknown: (flag, suggestion) => `unknown option "${flag}" for run${suggestion}; see codex-subagents --help` });
+  const parsed = parseFlags(argv, { ...SERVER_FLAGS, ...RUN_FLAGS }, { unknown: (flag, suggestion) => ({ message: `unknown option "${flag}" for run${suggestion}`, hint: "see codex-subagents --help" }) });
   const { positionals } = parsed;
   const values = new Map<string, string>();
   for (const name of Object.keys(RUN_FLAGS)) {
     const flag = `--${name}`;
     const given = parsed.values.get(flag);
     if (!given || RUN_FLAGS[name as keyof typeof RUN_FLAGS].type === "boolean") continue;
-    if (given.some((value) => value === "")) throw new UsageError(`${flag} needs a value, e.g. ${flag} VALUE`);
-    if (given.length > 1) throw new UsageError(`${flag} was given more than once; give it once`);
+    if (given.some((value) => value === "")) throw new UsageError(`${flag} needs a value`, { hint: `e.g. ${flag} VALUE` });
+    if (given.length > 1) throw new UsageError(`${flag} was given more than once`, { hint: "give it once" });
     values.set(flag, given[0]!);
   }
   const json = parsed.values.has("--json");
   const serverFlags = new Set(Object.values(SERVER_OPTIONS).map((o) => o.flag as string));
   const server = { values: new Map([...parsed.values].filter(([flag]) => serverFlags.has(flag))) };
   const serverArgv = [...parsed.words].filter(([flag]) => serverFlags.has(flag)).flatMap(([, words]) => words);
-  if (positionals.length === 0) throw new UsageError("run needs an agent, e.g. codex-subagents run review \"Review the last commit\" (codex-subagents list shows the agents)");
-  if (positionals.length > 2) throw new UsageError(`run takes AGENT and one TASK, got ${positionals.length} words; quote the task: codex-subagents run ${positionals[0]} "…"`);
+  if (positionals.length === 0) throw new UsageError("run needs an agent", { hint: 'e.g. codex-subagents run review "Review the last commit" (codex-subagents list shows the agents)' });
+  if (positionals.length > 2) throw new UsageError(`run takes AGENT and one TASK, got ${positionals.length} words`, { hint: `quote the task: codex-subagents run ${positionals[0]} "…"` });
   const [agent, task] = positionals as [string, string | undefined];
-  if (task !== undefined && values.has("--task-file")) throw new UsageError("give the task once: as an argument or with --task-file, not both");
+  if (task !== undefined && values.has("--task-file")) throw new UsageError("the task was given twice: as an argument and with --task-file", { hint: "give the task once: as an argument or with --task-file, not both" });
   const isolation = values.get("--isolation");
   if (isolation !== undefined && !(ISOLATION_MODES as readonly string[]).includes(isolation)) {
-    throw new UsageError(`--isolation "${isolation}" is not a mode; use one of ${ISOLATION_MODES.join(", ")}`);
+    throw new UsageError(`--isolation "${isolation}" is not a mode`, { hint: `use one of ${ISOLATION_MODES.join(", ")}` });
   }
   const resume = values.get("--resume");
-  if (resume !== undefined && !THREAD_ID_PATTERN.test(resume)) throw new UsageError(`--resume "${resume}" is not a thread_id; give the thread_id of an earlier result`);
+  if (resume !== undefined && !THREAD_ID_PATTERN.test(resume)) throw new UsageError(`--resume "${resume}" is not a thread_id`, { hint: "give the thread_id of an earlier result" });
   return { agent, task, values, json, serverArgv, server };
 }
 
@@ -102,14 +102,14 @@ async function readTask(args: RunArgs, cwd: string, deps: RunCommandDeps): Promi
   if (task === undefined && args.values.has("--task-file")) {
     const file = path.resolve(cwd, args.values.get("--task-file")!);
     task = await readFile(file, "utf8").catch((error: NodeJS.ErrnoException) => {
-      throw new UsageError(`cannot read --task-file "${args.values.get("--task-file")}" (${error.code ?? error.message}); give a readable file`);
+      throw new UsageError(`cannot read --task-file "${args.values.get("--task-file")}" (${error.code ?? error.message})`, { hint: "give a readable file" });
     });
   }
   if (task === undefined) {
-    if (!deps.readStdin) throw new UsageError(`run needs a task: codex-subagents run ${args.agent} "TASK", --task-file FILE, or the task on stdin`);
+    if (!deps.readStdin) throw new UsageError("run needs a task", { hint: `give it as codex-subagents run ${args.agent} "TASK", with --task-file FILE, or on stdin` });
     task = await deps.readStdin();
   }
-  if (task.trim() === "") throw new UsageError("the task is empty; say what the sub-agent must do");
+  if (task.trim() === "") throw new UsageError("the task is empty", { hint: "say what the sub-agent must do" });
   return task;
 }
 
@@ -121,7 +121,7 @@ async function readOutputSchema(args: RunArgs, cwd: string): Promise<Record<stri
   try {
     parsed = JSON.parse(await readFile(path.resolve(cwd, schemaFile), "utf8"));
   } catch (error) {
-    throw new UsageError(`--output-schema "${schemaFile}" is not a readable JSON file (${(error as Error).message}); give a JSON Schema file`);
+    throw new UsageError(`--output-schema "${schemaFile}" is not a readable JSON file (${(error as Error).message})`, { hint: "give a JSON Schema file" });
   }
   if (!parsed || typeof parsed !== "object" || Array.isArray(parsed)) throw new UsageError(`--output-schema "${schemaFile}" must hold a JSON object (a JSON Schema)`);
   return parsed as Record<string, unknown>;
@@ -190,7 +190,7 @@ async function startRun(args: RunArgs, input: DelegateInput, context: DelegateCo
     // The checks run before anything starts; a refusal leaves nothing behind.
     const checked = await checkRequest(input, context);
     if (args.values.has("--patch-out") && checked.isolation !== "worktree") {
-      throw new UsageError(`--patch-out needs worktree isolation, but this run's isolation is "${checked.isolation}"; add --isolation worktree`);
+      throw new UsageError(`--patch-out needs worktree isolation, but this run's isolation is "${checked.isolation}"`, { hint: "add --isolation worktree" });
     }
     return await runs.start(input, { onStep: progress.showStep });
   } catch (error) {
@@ -231,7 +231,7 @@ async function printOutcome(run: StartedRun, view: RunView, interrupted: boolean
     return EXIT_INTERRUPTED;
   }
   if (view.status !== "succeeded") {
-    io.err(run.refusal ? `codex-subagents: error: ${run.refusal}\n` : `codex-subagents: the sub-agent did not succeed: ${failureReason({ timedOut: view.timed_out, cancelled: view.cancelled, exitCode: view.exit_code }, "run")}\n`);
+    io.err(run.refusal ? cliErrorText(run.refusal) : `codex-subagents: the sub-agent did not succeed: ${failureReason({ timedOut: view.timed_out, cancelled: view.cancelled, exitCode: view.exit_code }, "run")}\n`);
     for (const note of run.refusal ? [] : view.notes) io.err(`note: ${note}\n`);
     if (view.stderr_tail) io.err(`codex stderr (tail):\n${view.stderr_tail.trimEnd()}\n`);
     io.err(`hint: see what it did with: codex-subagents runs show ${run.id}\n`);

@@ -22,7 +22,7 @@ type Env = Readonly<Record<string, string | undefined>>;
 
 function runsDirOf(parsed: ParsedFlags, env: Env, cwd: string): string {
   const given = onceOf(parsed, "--runs-dir") ?? (env.CODEX_SUBAGENTS_RUNS_DIR || undefined);
-  if (given === "") throw new UsageError("--runs-dir is empty; give the directory the server records runs in");
+  if (given === "") throw new UsageError("--runs-dir is empty", { hint: "give the directory the server records runs in" });
   return path.resolve(cwd, given ?? defaultRunsDir(env));
 }
 
@@ -33,7 +33,7 @@ function runsDirOf(parsed: ParsedFlags, env: Env, cwd: string): string {
 async function runsShowCommand(argv: string[], io: CliIO, env: Env, cwd: string, signal?: AbortSignal): Promise<number> {
   const parsed = parseFlags(argv, { "runs-dir": { type: "string" }, json: { type: "boolean" }, follow: { type: "boolean" } });
   const { values, positionals } = parsed;
-  if (positionals.length !== 1) throw new UsageError(`runs show takes one RUN_ID (or its record directory), got ${positionals.length}; e.g. codex-subagents runs show 20261125T031500.123Z-review-… (codex-subagents runs lists them)`);
+  if (positionals.length !== 1) throw new UsageError(`runs show takes one RUN_ID (or its record directory), got ${positionals.length}`, { hint: "e.g. codex-subagents runs show 20261125T031500.123Z-review-… (codex-subagents runs lists them)" });
   // A run id, or its record directory (a result's run_dir), which names its runs directory too.
   const ref = runReference(positionals[0]!, cwd);
   const runsDir = ref.runsDir ?? runsDirOf(parsed, env, cwd);
@@ -48,19 +48,19 @@ async function runsShowCommand(argv: string[], io: CliIO, env: Env, cwd: string,
 /** `runs usage`: the recorded token usage summed, by agent, model or day; money only from --prices. Exit 0, 64 usage. */
 async function runsUsageCommand(argv: string[], io: CliIO, env: Env, cwd: string, now: Date): Promise<number> {
   const parsed = parseFlags(argv, { since: { type: "string" }, by: { type: "string" }, prices: { type: "string" }, "runs-dir": { type: "string" }, json: { type: "boolean" } });
-  if (parsed.positionals.length) throw new UsageError(`runs usage takes no arguments, got "${parsed.positionals[0]}"; e.g. codex-subagents runs usage --since 7d --by agent`);
+  if (parsed.positionals.length) throw new UsageError(`runs usage takes no arguments, got "${parsed.positionals[0]}"`, { hint: "e.g. codex-subagents runs usage --since 7d --by agent" });
   const sinceText = onceOf(parsed, "--since");
   const since = sinceText === undefined ? null : parseSince(sinceText, now);
   const byText = onceOf(parsed, "--by");
   if (byText !== undefined && !(USAGE_GROUPINGS as readonly string[]).includes(byText)) {
-    throw new UsageError(`--by "${byText}" is not a grouping${didYouMean(byText, USAGE_GROUPINGS)}; use one of ${USAGE_GROUPINGS.join(", ")}`);
+    throw new UsageError(`--by "${byText}" is not a grouping${didYouMean(byText, USAGE_GROUPINGS)}`, { hint: `use one of ${USAGE_GROUPINGS.join(", ")}` });
   }
   const by = (byText ?? null) as UsageGrouping | null;
   const pricesFile = onceOf(parsed, "--prices");
   let prices: PriceTable | null = null;
   if (pricesFile !== undefined) {
     const text = await readFile(path.resolve(cwd, pricesFile), "utf8").catch((error: NodeJS.ErrnoException) => {
-      throw new UsageError(`cannot read --prices "${pricesFile}" (${error.code ?? error.message}); give a JSON file of prices per million tokens`);
+      throw new UsageError(`cannot read --prices "${pricesFile}" (${error.code ?? error.message})`, { hint: "give a JSON file of prices per million tokens" });
     });
     prices = parsePrices(text, pricesFile);
   }
@@ -83,7 +83,7 @@ export async function runsCommand(argv: string[], io: CliIO, env: Env, cwd = pro
   if (argv[0] === "usage") return runsUsageCommand(argv.slice(1), io, env, cwd, new Date());
   const parsed = parseFlags(argv, { limit: { type: "string" }, "runs-dir": { type: "string" }, json: { type: "boolean" } });
   const { values, positionals } = parsed;
-  if (positionals.length) throw new UsageError(`runs takes no arguments, got "${positionals[0]}"; e.g. codex-subagents runs --limit 10`);
+  if (positionals.length) throw new UsageError(`runs takes no arguments, got "${positionals[0]}"`, { hint: "e.g. codex-subagents runs --limit 10" });
   let limit = DEFAULT_RUNS_LIMIT;
   const rawLimit = onceOf(parsed, "--limit");
   if (rawLimit !== undefined) {

@@ -19,7 +19,7 @@ type Env = Readonly<Record<string, string | undefined>>;
 export async function validateCommand(argv: string[], io: CliIO, env: Env, cwd: string, programDir?: string): Promise<number> {
   const parsed = parseFlags(argv, AGENTS_FLAGS);
   const { values, positionals } = parsed;
-  if (positionals.length > 1) throw new UsageError(`validate takes one directory, got ${positionals.length}; e.g. codex-subagents validate agents/`);
+  if (positionals.length > 1) throw new UsageError(`validate takes one directory, got ${positionals.length}`, { hint: "e.g. codex-subagents validate agents/" });
   let dir: string | null;
   let files;
   if (positionals[0] !== undefined) {

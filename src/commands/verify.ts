@@ -27,8 +27,9 @@ export function processEnvironment(): VerifyEnvironment {
   return { manifest, selfPath: selfPath(manifest), env: process.env };
 }
 
-function usageError(io: CliIO, message: string, usage: string): number {
-  io.err(cliErrorText(new UsageError(`${message}; usage: ${usage}`)));
+/** A usage refusal whose hint ends with the command's usage line (after the parser's own hint, when it has one). */
+function usageError(io: CliIO, message: string, usage: string, hint?: string): number {
+  io.err(cliErrorText(new UsageError(message, { hint: `${hint ? `${hint}; ` : ""}usage: ${usage}` })));
   return EXIT_USAGE;
 }
 
@@ -37,10 +38,10 @@ const VERIFY_FLAGS = { json: { type: "boolean" }, checksums: { type: "string" },
 export async function verifyCommand(argv: string[], io: CliIO, environment: VerifyEnvironment = processEnvironment()): Promise<number> {
   let parsed;
   try {
-    parsed = parseFlags(argv, VERIFY_FLAGS, { unknown: (flag, suggestion) => `unknown argument "${flag}"${suggestion}` });
+    parsed = parseFlags(argv, VERIFY_FLAGS, { unknown: (flag, suggestion) => ({ message: `unknown argument "${flag}"${suggestion}` }) });
   } catch (error) {
     if (!(error instanceof UsageError)) throw error;
-    return usageError(io, `--verify: ${error.message}`, VERIFY_USAGE);
+    return usageError(io, `--verify: ${error.message}`, VERIFY_USAGE, error.hint);
   }
   if (parsed.positionals.length > 0) return usageError(io, `--verify: unknown argument "${parsed.positionals[0]}"`, VERIFY_USAGE);
   for (const [flag, given] of parsed.values) {

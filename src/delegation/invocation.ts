@@ -5,6 +5,7 @@
 import path from "node:path";
 import type { Agent } from "../agents/schema.ts";
 import { buildCodexArgs, findOversizedArg, type CodexInvocation, type CodexReach } from "../codex/args.ts";
+import type { RefusalParts } from "../errors.ts";
 import type { SandboxMode } from "../policy/sandbox.ts";
 
 export interface Invocation {
@@ -14,7 +15,7 @@ export interface Invocation {
   /** Where the call's output_schema is written for codex, when it gave one. */
   readonly outputSchemaFile?: string;
   /** Why the argv cannot be used (an argument too long for the OS), or null. */
-  readonly problem: string | null;
+  readonly problem: RefusalParts | null;
 }
 
 /** The invocation but for its reach: the agent with the sandbox it runs in, the directory, the thread, the files. */

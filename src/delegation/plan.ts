@@ -7,7 +7,7 @@ import { stat } from "node:fs/promises";
 import { validateSettings } from "../agents/parse.ts";
 import { agentsPlaces, type Registry } from "../agents/registry.ts";
 import { AGENT_NAME_PATTERN, hasErrors, type Agent, type IsolationMode } from "../agents/schema.ts";
-import { Refusal } from "../errors.ts";
+import { Refusal, type RefusalParts } from "../errors.ts";
 import { MAX_TASK_BYTES } from "../limits.ts";
 import { refuseCodexLayerWriter } from "../codex/project-layers.ts";
 import { agentsDirInReach } from "../policy/agents-in-reach.ts";
@@ -32,6 +32,11 @@ export class DelegateError extends Refusal {
   override name = "DelegateError";
 }
 
+/** A helper's refusal as the caller's DelegateError; `agent` names the agent it is about, before the message. */
+function refusedAs(problem: RefusalParts, agent?: string): DelegateError {
+  return new DelegateError(agent === undefined ? problem.message : `agent "${agent}": ${problem.message}`, { hint: problem.hint });
+}
+
 const AD_HOC_KEYS = ["persona", "profile", "model", "reasoning_effort", "sandbox_mode", "approval_policy", "mcp_servers", "web_search", "network"] as const;
 
 /** Resolve the agent a call names: a registry agent (its file is the only source of settings) or an ad-hoc one. */
@@ -40,23 +45,27 @@ export async function resolveAgent(input: DelegateInput, registry: Registry): Pr
   const entry = registry.get(input.agent);
   if (entry) {
     if (given.length > 0) {
-      throw new DelegateError(`agent "${input.agent}" is a registry agent (${entry.file}); ${given.join(", ")} cannot be set per call. Edit its file to change it, or pick a new name for an ad-hoc agent`);
+      throw new DelegateError(`agent "${input.agent}" is a registry agent (${entry.file}); ${given.join(", ")} cannot be set per call`, {
+        hint: "edit its file to change it, or pick a new name for an ad-hoc agent",
+      });
     }
     if (!entry.agent || hasErrors(entry.issues)) {
       const problems = entry.issues.filter((i) => i.level === "error").map((i) => `${i.field ? `${i.field}: ` : ""}${i.message}`);
-      throw new DelegateError(`agent "${input.agent}" cannot be used: ${entry.file} has errors: ${problems.join("; ")}. Fix the file (codex-subagents validate shows every issue)`);
+      throw new DelegateError(`agent "${input.agent}" cannot be used: ${entry.file} has errors: ${problems.join("; ")}`, {
+        hint: "fix the file (codex-subagents validate shows every issue)",
+      });
     }
     return entry.agent;
   }
   if (input.persona === undefined) throw unknownAgent(input.agent, registry);
   if (!AGENT_NAME_PATTERN.test(input.agent)) {
-    throw new DelegateError(`ad-hoc agent name "${input.agent}" must match ${AGENT_NAME_PATTERN}; use lowercase letters, digits, _ and -`);
+    throw new DelegateError(`ad-hoc agent name "${input.agent}" must match ${AGENT_NAME_PATTERN}`, { hint: "use lowercase letters, digits, _ and -" });
   }
   const raw: Record<string, unknown> = {};
   for (const key of AD_HOC_KEYS) if (key !== "persona" && input[key] !== undefined) raw[key] = input[key];
   const { settings, issues } = validateSettings(raw);
   if (hasErrors(issues)) throw new DelegateError(issues.map((i) => i.message).join("; "));
-  if (input.persona.trim() === "") throw new DelegateError("persona is empty; give the ad-hoc agent its instructions");
+  if (input.persona.trim() === "") throw new DelegateError("persona is empty", { hint: "give the ad-hoc agent its instructions" });
   return { name: input.agent, file: "(ad-hoc)", persona: input.persona.trim(), ...settings };
 }
 
@@ -74,7 +83,7 @@ export function unknownAgent(name: string, registry: Registry): DelegateError {
 
 export function chooseIsolation(input: DelegateInput, agent: Agent): IsolationMode {
   if (input.mirror_repo === true && input.isolation !== undefined && input.isolation !== "mirror") {
-    throw new DelegateError(`mirror_repo: true conflicts with isolation "${input.isolation}"; give only isolation`);
+    throw new DelegateError(`mirror_repo: true conflicts with isolation "${input.isolation}"`, { hint: "give only isolation" });
   }
   if (input.isolation) return input.isolation;
   if (input.mirror_repo === true) return "mirror";
@@ -82,7 +91,7 @@ export function chooseIsolation(input: DelegateInput, agent: Agent): IsolationMo
 }
 
 /** Refusals about the call's surroundings, checked before it waits for a slot: each names the thing and the fix. */
-async function environmentProblem(input: DelegateInput, isolation: IsolationMode, ctx: DelegateContext): Promise<string | null> {
+async function environmentProblem(input: DelegateInput, isolation: IsolationMode, ctx: DelegateContext): Promise<RefusalParts | null> {
   if (input.output_schema !== undefined) {
     const problem = outputSchemaProblem(input.output_schema);
     if (problem) return problem;
@@ -92,7 +101,10 @@ async function environmentProblem(input: DelegateInput, isolation: IsolationMode
   }
   const tmp = ctx.parentEnv.TMPDIR;
   if (tmp !== undefined && tmp !== "" && !(await stat(tmp).then((info) => info.isDirectory(), () => false))) {
-    return `TMPDIR "${tmp}" (in the server's environment, handed on to codex) does not exist or is not a directory, so the sub-agent could not make temporary files; create it, or start the server with TMPDIR unset or pointing at a directory`;
+    return {
+      message: `TMPDIR "${tmp}" (in the server's environment, handed on to codex) does not exist or is not a directory, so the sub-agent could not make temporary files`,
+      hint: "create it, or start the server with TMPDIR unset or pointing at a directory",
+    };
   }
   return null;
 }
@@ -120,21 +132,23 @@ export interface DelegationPlan {
  */
 export async function planDelegation(input: DelegateInput, ctx: DelegateContext, callerSandbox?: SandboxMode): Promise<DelegationPlan> {
   if (ctx.depth + 1 > ctx.maxDepth) {
-    throw new DelegateError(`nesting limit reached: this server runs at depth ${ctx.depth} and --max-depth is ${ctx.maxDepth}, so it cannot start another sub-agent; do the work here, or raise --max-depth on the top-level server`);
+    throw new DelegateError(`nesting limit reached: this server runs at depth ${ctx.depth} and --max-depth is ${ctx.maxDepth}, so it cannot start another sub-agent`, {
+      hint: "do the work here, or raise --max-depth on the top-level server",
+    });
   }
-  if (Buffer.byteLength(input.task, "utf8") > MAX_TASK_BYTES) throw new DelegateError("task is over 1 MiB; shorten it or point the sub-agent at files instead");
+  if (Buffer.byteLength(input.task, "utf8") > MAX_TASK_BYTES) throw new DelegateError("task is over 1 MiB", { hint: "shorten it or point the sub-agent at files instead" });
   // Security: continue only a thread this server started (runs/threads.ts), never another session's.
-  if (input.resume !== undefined && !(await ctx.threads.known(input.resume))) throw new DelegateError(ctx.threads.refusal(input.resume));
+  if (input.resume !== undefined && !(await ctx.threads.known(input.resume))) throw refusedAs(ctx.threads.refusal(input.resume));
   const registry = await ctx.registry();
   const agent = await resolveAgent(input, registry);
   const mapped = agent.format && agent.format !== "codex-subagents" ? { agent: agent.name, format: agent.format, from: agent.sandbox_from } : null;
   const ceiling = sandboxWithinCeiling(agent.sandbox_mode ?? DEFAULT_SANDBOX, ctx.maxSandbox, mapped);
-  if ("refusal" in ceiling) throw new DelegateError(`agent "${agent.name}": ${ceiling.refusal}`);
+  if ("refusal" in ceiling) throw refusedAs(ceiling.refusal, agent.name);
   const { sandbox, note: sandboxNote } = capToCallerSandbox(ceiling.sandbox, callerSandbox);
   // Security (policy/capabilities.ts): grants within --allow-mcp, --max-web-search and --allow-network, refused or
   // capped like the sandbox; network only for the sandbox this run really got.
   const within = grantsWithinCeilings(requestedGrants(agent), ctx.ceilings ?? DEFAULT_CEILINGS, mapped);
-  if ("refusal" in within) throw new DelegateError(`agent "${agent.name}": ${within.refusal}`);
+  if ("refusal" in within) throw refusedAs(within.refusal, agent.name);
   const network = networkForSandbox(within.grants.network, sandbox, agent.name);
   const grants: Grants = { ...within.grants, network: network.network };
   const isolation = chooseIsolation(input, agent);
@@ -151,13 +165,13 @@ export async function planDelegation(input: DelegateInput, ctx: DelegateContext,
   // outrank it at the next start (policy/agents-in-reach.ts).
   if (writesInPlace(isolation, sandbox)) await refuseAgentsInReach(registry, cwd);
   const problem = await environmentProblem(input, isolation, ctx);
-  if (problem) throw new DelegateError(problem);
+  if (problem) throw refusedAs(problem);
   // Security: worktree_deps is refused before anything is made where it cannot hold (no links to the user's own
   // dependencies without a sandbox to stop writes through them).
   const fromCall = depsFromCall(input.worktree_deps);
-  if ("error" in fromCall) throw new DelegateError(fromCall.error);
+  if ("error" in fromCall) throw refusedAs(fromCall.error);
   const depsProblem = checkDepsUse(fromCall.setting ?? agent.worktree_deps, isolation, sandbox, input.worktree_deps !== undefined);
-  if (depsProblem) throw new DelegateError(`agent "${agent.name}": ${depsProblem}`);
+  if (depsProblem) throw refusedAs(depsProblem, agent.name);
   const timeoutS = Math.min(input.timeout_s ?? agent.timeout_s ?? ctx.maxTimeoutS, ctx.maxTimeoutS);
   const notes = [...(ceiling.note ? [ceiling.note] : []), ...(sandboxNote ? [sandboxNote] : []), ...within.notes, ...(network.note ? [network.note] : [])];
   return { agent, sandbox, isolation, requestedCwd, cwd, timeoutS, grants, notes };
@@ -167,5 +181,5 @@ export async function planDelegation(input: DelegateInput, ctx: DelegateContext,
 export async function refuseAgentsInReach(registry: Registry, cwd: string): Promise<void> {
   if (!registry.location) return;
   const problem = agentsDirInReach(await agentsPlaces(registry.location), cwd, true);
-  if (problem) throw new DelegateError(problem);
+  if (problem) throw refusedAs(problem);
 }

@@ -5,7 +5,7 @@
  * agent was not granted and limit a granted one to its tools. The capabilities it returns are what the sub-agent has.
  */
 import { buildCodexGlobalArgs, type CodexInvocation, type CodexReach } from "../codex/args.ts";
-import { getMcpServerTools, listMcpServers, type McpServerEntry, type McpServerTools } from "../codex/mcp-servers.ts";
+import { getMcpServerTools, listMcpServers, type McpServerEntry, type McpServerTools, type ProbeProblem } from "../codex/mcp-servers.ts";
 import { plantedLayers, plantedLayersNote } from "../codex/project-layers.ts";
 import { Refusal } from "../errors.ts";
 import { describeGrant, plannedCapabilities, type Capabilities, type Grants, type McpGrants } from "../policy/capabilities.ts";
@@ -75,9 +75,9 @@ export function mcpReach(
 }
 
 /** The refusal when codex cannot say which servers it would load: a server we cannot name, we cannot switch off. */
-function cannotList(problem: string): Refusal {
-  return new Refusal(`could not learn which MCP servers codex would start for this run, so none of them could be switched off; nothing ran: ${problem}`, {
-    hint: "run `codex mcp list --json` in that directory to see the error; fix your codex config (or --codex) and retry",
+function cannotList(probe: ProbeProblem): Refusal {
+  return new Refusal(`could not learn which MCP servers codex would start for this run, so none of them could be switched off; nothing ran: ${probe.problem}`, {
+    hint: probe.hint ?? "run `codex mcp list --json` in that directory to see the error; fix your codex config (or --codex) and retry",
   });
 }
 
@@ -104,12 +104,12 @@ export async function settleReach(req: {
   const globalArgs = buildCodexGlobalArgs({ ...invocation, reach });
   const ask = { codexPath: req.codexPath, globalArgs, cwd: workingDir, env: req.env, signal: req.signal };
   const listed = await probes.list(ask);
-  if ("problem" in listed) throw cannotList(listed.problem);
+  if ("problem" in listed) throw cannotList(listed);
   const limited = listed.servers.filter((s) => s.enabled && Object.hasOwn(grants.mcp_servers, s.name) && grants.mcp_servers[s.name] !== "all");
   const tools: Record<string, McpServerTools> = {};
   await Promise.all(limited.map(async (server) => {
     const got = await probes.get({ ...ask, name: server.name });
-    if ("problem" in got) throw cannotList(got.problem);
+    if ("problem" in got) throw cannotList(got);
     tools[server.name] = got;
   }));
   const agent = invocation.agent.name;

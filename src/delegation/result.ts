@@ -68,6 +68,8 @@ export function resultWithoutRun(facts: {
   isolation: IsolationMode;
   workingDir: string;
   reason: string;
+  /** The reason's next step: a note of its own, after the reason, as `hint: …`. */
+  hint?: string | undefined;
   cancelled: boolean;
   durationMs: number;
   runDir: string | null;
@@ -86,6 +88,6 @@ export function resultWithoutRun(facts: {
     timed_out: false,
     cancelled: facts.cancelled,
     run_dir: facts.runDir,
-    notes: [facts.reason],
+    notes: [facts.reason, ...(facts.hint ? [`hint: ${facts.hint}`] : [])],
   };
 }

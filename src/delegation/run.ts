@@ -145,7 +145,7 @@ async function invocationWithReach(
     writers: (await ctx.writers?.cwds()) ?? [], tmpDirs: await sandboxTmpDirs(ctx.parentEnv.TMPDIR),
   });
   const invocation = planInvocation(base, settled.reach);
-  if (invocation.problem) throw new DelegateError(invocation.problem);
+  if (invocation.problem) throw new DelegateError(invocation.problem.message, { hint: invocation.problem.hint });
   if (invocation.outputSchemaFile) await writeFile(invocation.outputSchemaFile, JSON.stringify(input.output_schema), { mode: 0o600, flag: "wx" });
   return { invocation, settled, env };
 }
@@ -157,7 +157,7 @@ async function invocationWithReach(
 async function refuseMovedCwd(requestedCwd: string, cwd: string, roots: readonly Root[]): Promise<void> {
   const rechecked = await resolveAllowedDir(requestedCwd, roots, "cwd");
   if (rechecked !== cwd) {
-    throw new DelegateError(`cwd "${requestedCwd}" changed while the call was being prepared: it resolved to "${cwd}" and now to "${rechecked}" (a directory on the path was replaced); nothing ran. Retry when nothing is moving directories there`);
+    throw new DelegateError(`cwd "${requestedCwd}" changed while the call was being prepared: it resolved to "${cwd}" and now to "${rechecked}" (a directory on the path was replaced); nothing ran`, { hint: "retry when nothing is moving directories there" });
   }
 }
 

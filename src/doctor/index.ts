@@ -21,11 +21,11 @@ import { rootsUnderTmp, TMP_ROOT_HINT } from "../policy/tmp-roots.ts";
 import type { DoctorCheck } from "./check.ts";
 import { disabledFeaturesProbe, featuresNotOff, HELP_REQUIREMENTS, missingFromHelp, parseCodexVersion } from "./codex-help.ts";
 import { workspacesCheck } from "./workspaces.ts";
-import { listMcpServers, type McpServerEntry } from "../codex/mcp-servers.ts";
+import { listMcpServers, type McpServerEntry, type ProbeProblem } from "../codex/mcp-servers.ts";
 import { CODEX_MCP_DEFAULT_ENV, entriesRunningUs, entryOptions, lostVariables, toolTimeoutProblem } from "./codex-entry.ts";
 
 /** What `codex mcp list --json` answered, asked once per doctor run with the environment the server gives codex. */
-type McpListing = { servers: McpServerEntry[] } | { problem: string };
+type McpListing = { servers: McpServerEntry[] } | ProbeProblem;
 
 export interface DoctorReport {
   healthy: boolean;
@@ -179,7 +179,7 @@ async function agentsChecks(options: ServerOptions, env: Env, cwd: string, progr
  */
 function mcpServersCheck(listed: McpListing, files: readonly AgentFileResult[], options: ServerOptions): DoctorCheck {
   if ("problem" in listed) {
-    return { id: "mcp servers", status: "FAIL", detail: `${listed.problem}; every delegation would be refused, because a server codex cannot name cannot be switched off`, hint: "run codex mcp list --json to see the error, and fix your codex config.toml" };
+    return { id: "mcp servers", status: "FAIL", detail: `${listed.problem}; every delegation would be refused, because a server codex cannot name cannot be switched off`, hint: listed.hint ?? "run codex mcp list --json to see the error, and fix your codex config.toml" };
   }
   const ceilings = ceilingsOf(options);
   const allowed = (name: string) => ceilings.allowMcp.includes(ALL_MCP_SERVERS) || ceilings.allowMcp.includes(name);
@@ -275,7 +275,7 @@ async function codexEntryChecks(listed: McpListing | null, options: ServerOption
   const shellLost = () => environmentCheck(lostVariables(Object.fromEntries(CODEX_MCP_DEFAULT_ENV.map((n) => [n, env[n]]).filter(([, v]) => v !== undefined)), options.passEnv, env), "a server Codex starts (if it starts this one)", "mcp environment");
   if (!listed) return [shellLost()];
   if ("problem" in listed) {
-    return [{ id: "codex entry", status: "WARN", detail: `could not ask codex which MCP servers it starts: ${listed.problem}`, hint: "run codex mcp list yourself to see why" }, shellLost()];
+    return [{ id: "codex entry", status: "WARN", detail: `could not ask codex which MCP servers it starts: ${listed.problem}`, hint: listed.hint ?? "run codex mcp list yourself to see why" }, shellLost()];
   }
   const served = await entriesRunningUs(listed.servers, self);
   if (served.length === 0) {

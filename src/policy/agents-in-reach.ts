@@ -1,4 +1,5 @@
 import path from "node:path";
+import type { RefusalParts } from "../errors.ts";
 import { isWithin } from "./roots.ts";
 
 /** A place agents are (or would be) loaded from, resolved as far as it exists (roots.ts realPathSoFar). */
@@ -28,14 +29,16 @@ export interface AgentsPlace {
  *
  * Pure: returns the refusal, or null. `places` come from registry.ts agentsPlaces.
  */
-export function agentsDirInReach(places: readonly AgentsPlace[], cwd: string, canWriteInPlace: boolean): string | null {
+export function agentsDirInReach(places: readonly AgentsPlace[], cwd: string, canWriteInPlace: boolean): RefusalParts | null {
   if (!canWriteInPlace) return null;
   const place = places.find((p) => isWithin(p.dir, cwd) && !isWithin(p.dir, path.join(cwd, ".codex")));
   if (!place) return null;
   const why = place.inUse
     ? `contains the agents directory in use ("${place.dir}")`
     : `contains "${place.dir}" (${place.what}), where an agents directory would be loaded instead of the agents in use at the server's next start`;
-  return `cwd "${cwd}" ${why}, and this run could write there in place ` +
-    `(isolation "none" with a sandbox that is not read-only), so it could ${place.inUse ? "rewrite" : "plant"} the agents later calls run; ` +
-    `use isolation "worktree" (or "mirror", or sandbox_mode read-only), or start the server with --agents-dir naming a directory outside the working tree`;
+  return {
+    message: `cwd "${cwd}" ${why}, and this run could write there in place ` +
+      `(isolation "none" with a sandbox that is not read-only), so it could ${place.inUse ? "rewrite" : "plant"} the agents later calls run`,
+    hint: `use isolation "worktree" (or "mirror", or sandbox_mode read-only), or start the server with --agents-dir naming a directory outside the working tree`,
+  };
 }

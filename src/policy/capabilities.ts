@@ -8,6 +8,7 @@
  * agent grants (`mcp_servers`, `web_search`, `network`), the server's ceilings (`--allow-mcp`, `--max-web-search`,
  * `--allow-network`) cap every grant, and codex is told all of it explicitly on every run (codex/args.ts `reachArgs`).
  */
+import type { RefusalParts } from "../errors.ts";
 import type { SandboxMode } from "./sandbox.ts";
 
 export const WEB_SEARCH_MODES = ["disabled", "cached", "live"] as const;
@@ -106,11 +107,16 @@ export function grantsWithinCeilings(
   grants: Grants,
   ceilings: CapabilityCeilings,
   mapped: { agent: string; format: string } | null,
-): { grants: Grants; notes: string[] } | { refusal: string } {
+): { grants: Grants; notes: string[] } | { refusal: RefusalParts } {
   const above = grantsAboveCeilings(grants, ceilings);
   if (above.length === 0) return { grants, notes: [] };
   if (!mapped) {
-    return { refusal: `${above.map((a) => a.what).join(", ")} ${above.length === 1 ? "is" : "are"} above what this server allows; remove ${above.length === 1 ? "it" : "them"} from the agent, or restart the server with ${above.map((a) => a.flag).join(" ")}` };
+    return {
+      refusal: {
+        message: `${above.map((a) => a.what).join(", ")} ${above.length === 1 ? "is" : "are"} above what this server allows`,
+        hint: `remove ${above.length === 1 ? "it" : "them"} from the agent, or restart the server with ${above.map((a) => a.flag).join(" ")}`,
+      },
+    };
   }
   const capped = above.reduce((g, a) => a.drop(g), grants);
   return { grants: capped, notes: above.map((a) => `agent "${mapped.agent}" (${mapped.format}) asks for ${a.what}; this server does not allow it (${a.flag} would), so it ran without`) };

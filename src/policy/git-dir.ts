@@ -38,7 +38,8 @@ export async function refuseGitDirectory(cwd: string): Promise<string> {
   if (gitDir !== undefined) {
     throw new PolicyError(
       `cwd "${cwd}" is inside the git directory "${gitDir}", where a sub-agent could write hooks and config that git ` +
-        `later runs outside the sandbox; pass the repository's working tree instead (the directory that holds .git)`,
+        `later runs outside the sandbox`,
+      { hint: "pass the repository's working tree instead (the directory that holds .git)" },
     );
   }
   return cwd;

@@ -3,6 +3,7 @@
  * walks it recursively (ours when we write it, codex's when it reads it) and a huge one only costs memory and tokens:
  * both are refused with the limits named, before anything runs.
  */
+import type { RefusalParts } from "../errors.ts";
 
 /** Deepest nesting of objects and arrays accepted (a real schema rarely passes 10). */
 export const MAX_OUTPUT_SCHEMA_DEPTH = 64;
@@ -26,14 +27,20 @@ export function jsonDepth(value: unknown, stopAt = Number.POSITIVE_INFINITY): nu
 }
 
 /** Why this output_schema is refused (with the limit and what to do), or null when it is within the bounds. */
-export function outputSchemaProblem(schema: unknown): string | null {
+export function outputSchemaProblem(schema: unknown): RefusalParts | null {
   const depth = jsonDepth(schema, MAX_OUTPUT_SCHEMA_DEPTH);
   if (depth > MAX_OUTPUT_SCHEMA_DEPTH) {
-    return `output_schema is nested more than ${MAX_OUTPUT_SCHEMA_DEPTH} levels deep (objects and arrays); the limit is ${MAX_OUTPUT_SCHEMA_DEPTH} levels and ${MAX_OUTPUT_SCHEMA_BYTES / 1024} KiB: flatten it, or describe the shape in the task instead`;
+    return {
+      message: `output_schema is nested more than ${MAX_OUTPUT_SCHEMA_DEPTH} levels deep (objects and arrays); the limit is ${MAX_OUTPUT_SCHEMA_DEPTH} levels and ${MAX_OUTPUT_SCHEMA_BYTES / 1024} KiB`,
+      hint: "flatten it, or describe the shape in the task instead",
+    };
   }
   const bytes = Buffer.byteLength(JSON.stringify(schema) ?? "", "utf8");
   if (bytes > MAX_OUTPUT_SCHEMA_BYTES) {
-    return `output_schema is ${bytes} bytes as JSON; the limit is ${MAX_OUTPUT_SCHEMA_BYTES / 1024} KiB and ${MAX_OUTPUT_SCHEMA_DEPTH} levels: shorten it, or describe the shape in the task instead`;
+    return {
+      message: `output_schema is ${bytes} bytes as JSON; the limit is ${MAX_OUTPUT_SCHEMA_BYTES / 1024} KiB and ${MAX_OUTPUT_SCHEMA_DEPTH} levels`,
+      hint: "shorten it, or describe the shape in the task instead",
+    };
   }
   return null;
 }

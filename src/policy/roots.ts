@@ -67,16 +67,16 @@ export function describeRoots(roots: readonly Root[]): string {
 export async function resolveRoots(given: readonly string[], baseDir: string): Promise<Root[]> {
   const roots: Root[] = [];
   for (const entry of given) {
-    if (entry.includes("\0")) throw new PolicyError(`root "${entry}" contains a NUL byte; pass a plain directory path`);
+    if (entry.includes("\0")) throw new PolicyError(`root "${entry}" contains a NUL byte`, { hint: "pass a plain directory path" });
     const absolute = path.resolve(baseDir, entry);
     let real: string;
     try {
       real = await realpath(absolute);
     } catch {
-      throw new PolicyError(`root "${entry}" does not exist; create it or fix --root / CODEX_SUBAGENTS_ROOTS`);
+      throw new PolicyError(`root "${entry}" does not exist`, { hint: "create it or fix --root / CODEX_SUBAGENTS_ROOTS" });
     }
     if (!(await stat(real)).isDirectory()) {
-      throw new PolicyError(`root "${entry}" is not a directory; --root takes directories`);
+      throw new PolicyError(`root "${entry}" is not a directory`, { hint: "--root takes directories" });
     }
     roots.push({ given: absolute, real });
   }
@@ -90,27 +90,27 @@ export async function resolveRoots(given: readonly string[], baseDir: string): P
  * realpath, so both the lexical and the resolved location must be inside a root.
  */
 export async function resolveAllowedDir(input: string, roots: readonly Root[], what = "cwd"): Promise<string> {
-  const hint = `allowed roots: ${describeRoots(roots)}; pass \`${what}\` as an absolute directory inside one of them, or start the server with --root`;
-  if (roots.length === 0) throw new PolicyError(`no roots are configured, so no ${what} is allowed; start the server with --root DIR`);
-  if (typeof input !== "string" || input.length === 0) throw new PolicyError(`${what} is empty; ${hint}`);
-  if (input.includes("\0")) throw new PolicyError(`${what} contains a NUL byte; ${hint}`);
-  if (!path.isAbsolute(input)) throw new PolicyError(`${what} "${input}" is not an absolute path; ${hint}`);
+  const inRoots = { hint: `allowed roots: ${describeRoots(roots)}; pass \`${what}\` as an absolute directory inside one of them, or start the server with --root` };
+  if (roots.length === 0) throw new PolicyError(`no roots are configured, so no ${what} is allowed`, { hint: "start the server with --root DIR" });
+  if (typeof input !== "string" || input.length === 0) throw new PolicyError(`${what} is empty`, inRoots);
+  if (input.includes("\0")) throw new PolicyError(`${what} contains a NUL byte`, inRoots);
+  if (!path.isAbsolute(input)) throw new PolicyError(`${what} "${input}" is not an absolute path`, inRoots);
   const written = path.resolve(input);
   if (!roots.some((r) => isWithin(written, r.given) || isWithin(written, r.real))) {
-    throw new PolicyError(`${what} "${input}" is outside the allowed roots; ${hint}`);
+    throw new PolicyError(`${what} "${input}" is outside the allowed roots`, inRoots);
   }
   let real: string;
   try {
     real = await realpath(written);
   } catch {
-    throw new PolicyError(`${what} "${input}" does not exist (or is a dangling link); ${hint}`);
+    throw new PolicyError(`${what} "${input}" does not exist (or is a dangling link)`, inRoots);
   }
   if (!roots.some((r) => isWithin(real, r.real))) {
-    throw new PolicyError(`${what} "${input}" resolves to "${real}", outside the allowed roots (a symlink points out); ${hint}`);
+    throw new PolicyError(`${what} "${input}" resolves to "${real}", outside the allowed roots (a symlink points out)`, inRoots);
   }
   // It may vanish between realpath and stat (a directory being renamed): a refusal, not an internal error.
   const info = await stat(real).catch(() => null);
-  if (!info) throw new PolicyError(`${what} "${input}" does not exist any more (it was removed or renamed while it was checked); ${hint}`);
-  if (!info.isDirectory()) throw new PolicyError(`${what} "${input}" is not a directory; ${hint}`);
+  if (!info) throw new PolicyError(`${what} "${input}" does not exist any more (it was removed or renamed while it was checked)`, inRoots);
+  if (!info.isDirectory()) throw new PolicyError(`${what} "${input}" is not a directory`, inRoots);
   return real;
 }

@@ -1,3 +1,5 @@
+import type { RefusalParts } from "../errors.ts";
+
 export const SANDBOX_MODES = ["read-only", "workspace-write", "danger-full-access"] as const;
 export type SandboxMode = (typeof SANDBOX_MODES)[number];
 
@@ -13,9 +15,12 @@ export function sandboxRank(mode: SandboxMode): number {
  * Security: the ceiling set by --max-sandbox. An agent or call asking for more is refused, never silently lowered:
  * a review agent that expected write access would otherwise fail in confusing ways.
  */
-export function checkSandbox(requested: SandboxMode, ceiling: SandboxMode): string | null {
+export function checkSandbox(requested: SandboxMode, ceiling: SandboxMode): RefusalParts | null {
   if (sandboxRank(requested) <= sandboxRank(ceiling)) return null;
-  return `sandbox_mode "${requested}" is above this server's limit "${ceiling}"; use "${ceiling}" or a stricter mode, or restart the server with --max-sandbox ${requested}`;
+  return {
+    message: `sandbox_mode "${requested}" is above this server's limit "${ceiling}"`,
+    hint: `use "${ceiling}" or a stricter mode, or restart the server with --max-sandbox ${requested}`,
+  };
 }
 
 /**
@@ -28,7 +33,7 @@ export function sandboxWithinCeiling(
   requested: SandboxMode,
   ceiling: SandboxMode,
   mapped: { agent: string; format: string; from?: string } | null,
-): { sandbox: SandboxMode; note?: string } | { refusal: string } {
+): { sandbox: SandboxMode; note?: string } | { refusal: RefusalParts } {
   const problem = checkSandbox(requested, ceiling);
   if (!problem) return { sandbox: requested };
   if (!mapped) return { refusal: problem };

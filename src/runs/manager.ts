@@ -11,7 +11,7 @@ import type { DelegateContext } from "../delegation/context.ts";
 import { DelegateError, planDelegation, type DelegationPlan } from "../delegation/plan.ts";
 import { runDelegation } from "../delegation/run.ts";
 import { resultWithoutRun } from "../delegation/result.ts";
-import { isRefusal, refusalText } from "../errors.ts";
+import { internalError, isRefusal, type RefusalParts } from "../errors.ts";
 import type { SandboxMode } from "../policy/sandbox.ts";
 import type { IsolationMode } from "../agents/schema.ts";
 import type { DelegateInput } from "../shapes/delegate-input.ts";
@@ -66,8 +66,11 @@ export interface Run {
   status: RunStatus;
   steps: string[];
   result?: DelegateResult;
-  /** Set when the run was refused after it was accepted (a workspace that cannot be made, a cancel while queued). */
-  refusal?: string;
+  /**
+   * Set when the run was refused after it was accepted (a workspace that cannot be made, a cancel while queued), or
+   * failed on a broken invariant: what went wrong and the next step, as the caller is told it.
+   */
+  refusal?: RefusalParts;
   finishedAt?: number;
   readonly controller: AbortController;
   /** Resolves when the run has ended and its record is written; never rejects. */
@@ -83,7 +86,7 @@ export interface RunManagerOptions {
   now?: () => number;
 }
 
-export type Lookup = { found: "memory"; run: Run } | { found: "record"; view: RunView } | { found: "none"; message: string };
+export type Lookup = { found: "memory"; run: Run } | { found: "record"; view: RunView } | ({ found: "none" } & RefusalParts);
 
 export class RunManager {
   private readonly runs = new Map<string, Run>();
@@ -112,9 +115,11 @@ export class RunManager {
   ): Promise<Run> {
     const plan = await planDelegation(input, this.ctx, opts.callerSandbox);
     const checked = checkedOf(plan);
-    if (this.options.shutdownSignal.aborted) throw new DelegateError("the server is shutting down; start the delegation again once it is back");
+    if (this.options.shutdownSignal.aborted) throw new DelegateError("the server is shutting down", { hint: "start the delegation again once it is back" });
     if (this.active >= MAX_UNFINISHED_RUNS) {
-      throw new DelegateError(`${this.active} runs are already queued or running, the most one server holds (${MAX_UNFINISHED_RUNS}); collect some with get_run (wait_s) or end them with cancel_run, then start this one`);
+      throw new DelegateError(`${this.active} runs are already queued or running, the most one server holds (${MAX_UNFINISHED_RUNS})`, {
+        hint: "collect some with get_run (wait_s) or end them with cancel_run, then start this one",
+      });
     }
     const controller = new AbortController();
     const run: Run = {
@@ -148,7 +153,7 @@ export class RunManager {
     try {
       release = await limiter.acquire(signal);
     } catch {
-      await this.endWithoutResult(run, input, "the call was cancelled while it waited for a free slot; nothing ran", true);
+      await this.endWithoutResult(run, input, { message: "the call was cancelled while it waited for a free slot; nothing ran" }, true);
       return;
     }
     run.status = "running";
@@ -165,10 +170,10 @@ export class RunManager {
       this.finish(run, result);
     } catch (error) {
       if (isRefusal(error)) {
-        await this.endWithoutResult(run, input, refusalText(error), signal.aborted);
+        await this.endWithoutResult(run, input, error, signal.aborted);
       } else {
         this.ctx.log.error(`run ${run.id} failed unexpectedly: ${(error as Error).stack ?? error}`);
-        await this.endWithoutResult(run, input, `internal error: ${(error as Error).message}; the server is still running — retry, and report this if it repeats`, signal.aborted);
+        await this.endWithoutResult(run, input, internalError(error), signal.aborted);
       }
     } finally {
       release();
@@ -183,11 +188,14 @@ export class RunManager {
     this.evictFinished();
   }
 
-  /** A run that ended before delegate() produced a result: say why, and record it so get_run finds it later. */
-  private async endWithoutResult(run: Run, input: DelegateInput, reason: string, cancelled: boolean): Promise<void> {
+  /**
+   * A run that ended before delegate() produced a result: say why, and record it so get_run finds it later. The
+   * result's notes hold the reason and, as a note of its own, its hint.
+   */
+  private async endWithoutResult(run: Run, input: DelegateInput, reason: RefusalParts, cancelled: boolean): Promise<void> {
     const { checked } = run;
     let result = resultWithoutRun({
-      agent: checked.agent, isolation: checked.isolation, workingDir: checked.cwd, reason, cancelled,
+      agent: checked.agent, isolation: checked.isolation, workingDir: checked.cwd, reason: reason.message, hint: reason.hint, cancelled,
       durationMs: this.now() - run.acceptedAt, runDir: null,
     });
     try {
@@ -199,7 +207,7 @@ export class RunManager {
     } catch (error) {
       this.ctx.log.warn(`run ${run.id}: could not write its record: ${(error as Error).message}`);
     }
-    run.refusal = reason;
+    run.refusal = { message: reason.message, hint: reason.hint };
     this.finish(run, result);
   }
 
@@ -228,18 +236,22 @@ export class RunManager {
       : given;
     const run = this.runs.get(id);
     if (run) return { found: "memory", run };
-    const unknown = `unknown run_id "${oneLine(id, 120)}": no run of this server has it and no finished record in the runs directory has that name; run ids are the run_id of a delegate result. To find recent ones, run: codex-subagents runs`;
-    if (!isRunId(id) || this.options.runsDir === null) return { found: "none", message: unknown };
+    const unknown = {
+      found: "none",
+      message: `unknown run_id "${oneLine(id, 120)}": no run of this server has it and no finished record in the runs directory has that name; run ids are the run_id of a delegate result`,
+      hint: "to find recent ones, run: codex-subagents runs",
+    } as const;
+    if (!isRunId(id) || this.options.runsDir === null) return unknown;
     const dir = path.join(this.options.runsDir, id);
     const info = await lstat(dir).catch(() => null);
-    if (!info?.isDirectory()) return { found: "none", message: unknown };
+    if (!info?.isDirectory()) return unknown;
     const stored = await readStoredResult(path.join(dir, RUN_FILES.result));
     if (!stored) {
       const gone = await abandonedBy(dir);
       const why = gone
         ? `its server (pid ${gone.pid}) is no longer running, so it will not finish`
         : "it is running in another codex-subagents server (each client session starts its own), or its server was killed before it finished";
-      return { found: "none", message: `run "${id}" has a record but no result: ${why}. See what it did with: codex-subagents runs show ${id}` };
+      return { found: "none", message: `run "${id}" has a record but no result: ${why}`, hint: `see what it did with: codex-subagents runs show ${id}` };
     }
     const status = finalStatusOf(stored);
     return { found: "record", view: { ...stored, run_id: id, status, elapsed_ms: stored.duration_ms, steps: [], notes: [...stored.notes, "read from the run record (the run ended in an earlier server or was evicted from memory)"] } };

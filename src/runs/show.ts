@@ -113,7 +113,8 @@ export function formatSummary(result: Json | null): string {
   lines.push(usage
     ? `usage: input ${usage.input_tokens ?? "?"} (cached ${usage.cached_input_tokens ?? "?"}), output ${usage.output_tokens ?? "?"} (reasoning ${usage.reasoning_output_tokens ?? "?"}) tokens`
     : "usage: not reported");
-  for (const note of Array.isArray(result.notes) ? result.notes : []) lines.push(`note: ${oneLine(String(note), 300)}`);
+  // A refused run's hint is a note of its own (delegation/result.ts resultWithoutRun), shown as the CLI shows a hint.
+  for (const note of Array.isArray(result.notes) ? result.notes.map((n) => oneLine(String(n), 300)) : []) lines.push(note.startsWith("hint: ") ? note : `note: ${note}`);
   const final = asString(result.final_message) ?? "";
   lines.push("final answer:", final === "" ? "(none)" : final.trimEnd());
   return printable(lines.join("\n")) + "\n";
@@ -154,10 +155,10 @@ export class RunNotFound extends NotFoundError {
 
 /** The record directory of a run id (any name `runs` lists), or RunNotFound. */
 export async function runRecordDir(runsDir: string, runId: string): Promise<string> {
-  if (!RUN_DIR_PATTERN.test(runId)) throw new RunNotFound(`"${oneLine(runId, 120)}" is not a run id; run ids look like 20261125T031500.123Z-review-<32 hex>. List recent ones with: codex-subagents runs`);
+  if (!RUN_DIR_PATTERN.test(runId)) throw new RunNotFound(`"${oneLine(runId, 120)}" is not a run id; run ids look like 20261125T031500.123Z-review-<32 hex>`, { hint: "list recent ones with: codex-subagents runs" });
   const dir = path.join(runsDir, runId);
   const info = await lstat(dir).catch(() => null);
-  if (!info?.isDirectory()) throw new RunNotFound(`no run "${runId}" in ${runsDir}; list recent ones with: codex-subagents runs (or pass --runs-dir with the server's directory)`);
+  if (!info?.isDirectory()) throw new RunNotFound(`no run "${runId}" in ${runsDir}`, { hint: "list recent ones with: codex-subagents runs (or pass --runs-dir with the server's directory)" });
   return dir;
 }
 

@@ -9,6 +9,7 @@
  * --keep-runs, or never written (--keep-runs 0), no longer vouch for a thread after a restart.
  */
 import path from "node:path";
+import type { RefusalParts } from "../errors.ts";
 import { readWholeRegularFile } from "../safe-fs.ts";
 import { RUN_FILES, runDirNames } from "./record.ts";
 
@@ -18,7 +19,7 @@ export interface ThreadRegistry {
   /** Called with the thread id of every run this process started. */
   remember(threadId: string): void;
   /** The refusal for a thread that is not known: what happened and what to do. */
-  refusal(threadId: string): string;
+  refusal(threadId: string): RefusalParts;
 }
 
 /** A thread id is 36 characters; anything longer in thread.txt is not one of ours. */
@@ -78,7 +79,10 @@ export function createThreadRegistry(options: { runsDir: string; keepRuns: numbe
       const where = options.keepRuns > 0
         ? `no run record in ${options.runsDir} names it (only the newest ${options.keepRuns} records are kept, --keep-runs)`
         : "run records are off (--keep-runs 0), so only threads started since this server started can be resumed";
-      return `resume "${threadId}" is not a thread this server started: ${where}. Resume only a thread_id from an earlier delegate result (codex-subagents runs --json lists them with their thread_id), or leave out resume to start a new conversation`;
+      return {
+        message: `resume "${threadId}" is not a thread this server started: ${where}`,
+        hint: "resume only a thread_id from an earlier delegate result (codex-subagents runs --json lists them with their thread_id), or leave out resume to start a new conversation",
+      };
     },
   };
 }

@@ -186,7 +186,7 @@ export class TreeLock {
         if (info === null) continue;
         const uid = currentUid();
         if (info.isSymbolicLink() || !info.isDirectory() || (uid !== undefined && info.uid !== uid)) {
-          throw new WorkspaceError(`the tree lock's directory "${dir}" is not a directory of this user's; remove it (the server makes it again)`);
+          throw new WorkspaceError(`the tree lock's directory "${dir}" is not a directory of this user's`, { hint: "remove it (the server makes it again)" });
         }
         if (process.platform !== "win32" && (info.mode & 0o077) !== 0) await chmod(dir, PRIVATE_DIR_MODE);
         return dir;
@@ -238,7 +238,7 @@ export class TreeLock {
       // A claim with a later name was there already: it may have looked before this one existed. Go to the end.
       this.remove(path.join(dir, name));
     }
-    throw new WorkspaceError(`could not take a place in the tree lock's queue in "${dir}" after ${MAX_ENQUEUE_ATTEMPTS} tries (claims kept arriving at the same instant); nothing ran, retry`);
+    throw new WorkspaceError(`could not take a place in the tree lock's queue in "${dir}" after ${MAX_ENQUEUE_ATTEMPTS} tries (claims kept arriving at the same instant); nothing ran`, { hint: "retry" });
   }
 
   /** The claim in file `name`, "unreadable", or undefined when it is gone; a claim read once is remembered. */
@@ -373,7 +373,7 @@ export async function holdResolvedCwd(
     if (cwd === claimed || attempt >= 3) {
       if (cwd === claimed) return { cwd, release };
       release();
-      throw new PolicyError(`cwd kept changing while the call waited (it resolved to "${claimed}", now to "${cwd}": a directory on the path is being replaced); nothing ran. Retry when nothing is moving directories there`);
+      throw new PolicyError(`cwd kept changing while the call waited (it resolved to "${claimed}", now to "${cwd}": a directory on the path is being replaced); nothing ran`, { hint: "retry when nothing is moving directories there" });
     }
     release();
     claimed = cwd;

@@ -93,7 +93,7 @@ export function parseSince(text: string, now: Date): Date {
     return new Date(now.getTime() - Number(relative[1]) * unitMs);
   }
   const absolute = /^\d{4}-\d{2}-\d{2}([T ].*)?$/.test(text.trim()) ? new Date(text.trim()) : new Date(Number.NaN);
-  if (Number.isNaN(absolute.getTime())) throw new UsageError(`--since "${text}" is not a time; give a span such as 7d, 24h or 30m, or a date such as 2026-11-01`);
+  if (Number.isNaN(absolute.getTime())) throw new UsageError(`--since "${text}" is not a time`, { hint: "give a span such as 7d, 24h or 30m, or a date such as 2026-11-01" });
   return absolute;
 }
 
@@ -103,9 +103,9 @@ export function parsePrices(text: string, file: string): PriceTable {
   try {
     parsed = JSON.parse(text);
   } catch (error) {
-    throw new UsageError(`--prices "${file}" is not JSON (${(error as Error).message}); give an object such as {"gpt-5": {"input": 1.25, "cached_input": 0.125, "output": 10}}`);
+    throw new UsageError(`--prices "${file}" is not JSON (${(error as Error).message})`, { hint: 'give an object such as {"gpt-5": {"input": 1.25, "cached_input": 0.125, "output": 10}}' });
   }
-  if (!parsed || typeof parsed !== "object" || Array.isArray(parsed)) throw new UsageError(`--prices "${file}" must hold a JSON object of models, e.g. {"gpt-5": {"input": 1.25, "output": 10}}`);
+  if (!parsed || typeof parsed !== "object" || Array.isArray(parsed)) throw new UsageError(`--prices "${file}" must hold a JSON object of models`, { hint: 'e.g. {"gpt-5": {"input": 1.25, "output": 10}}' });
   const table: Record<string, ModelPrice> = Object.create(null);
   for (const [model, value] of Object.entries(parsed)) {
     const price = value as Record<string, unknown> | null;

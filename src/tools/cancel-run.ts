@@ -1,6 +1,7 @@
 /** cancel_run: end a run and everything it started, and return its final result. A finished run is returned as is. */
 import type { McpServer } from "@modelcontextprotocol/server";
 import { z } from "zod";
+import { refusalText } from "../errors.ts";
 import { runResultSchema } from "../shapes/run-result.ts";
 import { runToolResult, type RunToolDeps } from "./get-run.ts";
 import { errorResult } from "./results.ts";
@@ -18,7 +19,7 @@ export function registerCancelRunTool(server: McpServer, deps: RunToolDeps): voi
     annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: true, openWorldHint: false },
   }, async ({ run_id }) => {
     const found = await deps.runs.lookup(run_id);
-    if (found.found === "none") return errorResult(found.message);
+    if (found.found === "none") return errorResult(refusalText(found));
     if (found.found === "record") return runToolResult(found.view);
     await deps.runs.cancel(found.run);
     return runToolResult(deps.runs.view(found.run));

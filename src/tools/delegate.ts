@@ -12,7 +12,7 @@ import { failureReason } from "../delegation/failure.ts";
 import type { RunManager } from "../runs/manager.ts";
 import { delegateInputSchema } from "../shapes/delegate-input.ts";
 import { runResultSchema } from "../shapes/run-result.ts";
-import { isRefusal, refusalText } from "../errors.ts";
+import { internalError, isRefusal, refusalText } from "../errors.ts";
 import { errorResult } from "./results.ts";
 
 export function describeDelegate(agents: readonly Agent[]): string {
@@ -72,7 +72,7 @@ export function registerDelegateTool(server: McpServer, deps: DelegateToolDeps):
         return { content: [{ type: "text" as const, text: JSON.stringify(view, null, 2) }], structuredContent: view };
       }
       await run.done;
-      if (run.refusal !== undefined) return errorResult(run.refusal);
+      if (run.refusal !== undefined) return errorResult(refusalText(run.refusal));
       const result = deps.runs.view(run);
       finished = true;
       const text = JSON.stringify(result, null, 2);
@@ -84,7 +84,7 @@ export function registerDelegateTool(server: McpServer, deps: DelegateToolDeps):
       finished = true;
       if (isRefusal(error)) return errorResult(refusalText(error));
       deps.context.log.error(`delegate failed unexpectedly: ${(error as Error).stack ?? error}`);
-      return errorResult(`internal error: ${(error as Error).message}; the server is still running — retry, and report this if it repeats`);
+      return errorResult(refusalText(internalError(error)));
     } finally {
       finished = true;
       clearInterval(heartbeat);

@@ -4,6 +4,7 @@
  */
 import type { McpServer } from "@modelcontextprotocol/server";
 import { z } from "zod";
+import { refusalText } from "../errors.ts";
 import { isFinal, type RunManager } from "../runs/manager.ts";
 import { runResultSchema, type RunView } from "../shapes/run-result.ts";
 import { HEARTBEAT_MS } from "./delegate.ts";
@@ -42,7 +43,7 @@ export function registerGetRunTool(server: McpServer, deps: RunToolDeps): void {
     annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
   }, async ({ run_id, wait_s }, ctx) => {
     const found = await deps.runs.lookup(run_id);
-    if (found.found === "none") return errorResult(found.message);
+    if (found.found === "none") return errorResult(refusalText(found));
     if (found.found === "record") return runToolResult(found.view);
     const { run } = found;
     const waitS = Math.min(wait_s ?? 0, deps.maxWaitS);

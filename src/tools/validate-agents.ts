@@ -44,7 +44,8 @@ export function registerValidateAgentsTool(server: McpServer, deps: ValidateTool
       await checkMcp(files);
       return jsonResult(validateReport(target, files));
     } catch (error) {
-      if (error instanceof PolicyError) return errorResult(`${error.message} (or the server's agents directory)`);
+      // The server's own agents directory is allowed too, outside the roots: the hint says so.
+      if (error instanceof PolicyError) return errorResult(refusalText({ message: error.message, hint: error.hint && `${error.hint} (or the server's agents directory)` }));
       if (isRefusal(error)) return errorResult(refusalText(error));
       return errorResult(`could not validate: ${(error as Error).message}`);
     }

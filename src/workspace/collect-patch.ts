@@ -73,8 +73,8 @@ export async function collectPatch(input: CollectInput): Promise<CollectedPatch>
     const text = patch.toString("utf8");
     if (!isUtf8(patch)) {
       throw new WorkspaceError(
-        `the sub-agent changed a text file that is not UTF-8 and no lossless patch could be made of it; ` +
-          `use isolation "none" for this task`,
+        "the sub-agent changed a text file that is not UTF-8 and no lossless patch could be made of it",
+        { hint: 'use isolation "none" for this task' },
       );
     }
     return { patch: text, notes: Object.freeze(notes) };
@@ -196,8 +196,8 @@ async function diffStaged(git: ScratchGit, head: string, pathspecs: string[], ex
   const result = await git.run(args, { maxOutputBytes: MAX_PATCH_BYTES, config: ["diff.suppressBlankEmpty=false", "core.quotePath=true"] });
   if (result.truncated) {
     throw new WorkspaceError(
-      `the sub-agent's changes make a patch larger than ${MAX_PATCH_BYTES / 1024 / 1024} MiB, too large to return; ` +
-        `ask for a smaller change, or use isolation "none" to let it work in place`,
+      `the sub-agent's changes make a patch larger than ${MAX_PATCH_BYTES / 1024 / 1024} MiB, too large to return`,
+      { hint: 'ask for a smaller change, or use isolation "none" to let it work in place' },
     );
   }
   if (result.exitCode !== 0) throw new GitCommandError(args, result);
@@ -228,8 +228,8 @@ async function patchWithoutSecrets(
   ]);
   if (changes.truncated) {
     throw new WorkspaceError(
-      `the sub-agent changed so many files that their list alone passes ${MAX_PATCH_BYTES / 1024 / 1024} MiB, too large to return; ` +
-        `ask for a smaller change, or use isolation "none" to let it work in place`,
+      `the sub-agent changed so many files that their list alone passes ${MAX_PATCH_BYTES / 1024 / 1024} MiB, too large to return`,
+      { hint: 'ask for a smaller change, or use isolation "none" to let it work in place' },
     );
   }
   if (changes.exitCode !== 0) throw new GitCommandError(["diff", "--name-status"], changes);

@@ -25,6 +25,7 @@
 import { constants } from "node:fs";
 import { copyFile, lstat, mkdir, opendir, readlink, realpath, stat, symlink } from "node:fs/promises";
 import { dirname, join, posix } from "node:path";
+import type { RefusalParts } from "../errors.ts";
 import type { Git } from "./git.ts";
 import { WorkspaceError } from "./types.ts";
 
@@ -61,17 +62,17 @@ const AUTO_RULES: ReadonlyArray<{ marker: (name: string) => boolean; dirs: reado
 ];
 
 /** Pure: a dependency path as written → the normalised relative path, or why it is refused. */
-export function checkDepPath(raw: string): { path: string } | { error: string } {
+export function checkDepPath(raw: string): { path: string } | { error: RefusalParts } {
   const shown = JSON.stringify(raw);
-  if (raw === "" || raw.includes("\0")) return { error: `worktree_deps entry ${shown} is empty or holds a NUL byte; name a directory such as "node_modules"` };
+  if (raw === "" || raw.includes("\0")) return { error: { message: `worktree_deps entry ${shown} is empty or holds a NUL byte`, hint: 'name a directory such as "node_modules"' } };
   if (raw.startsWith("/") || raw.startsWith("\\") || /^[A-Za-z]:/.test(raw)) {
-    return { error: `worktree_deps entry ${shown} is absolute; name it relative to cwd, e.g. "node_modules"` };
+    return { error: { message: `worktree_deps entry ${shown} is absolute`, hint: 'name it relative to cwd, e.g. "node_modules"' } };
   }
   const segments = raw.replace(/\\/g, "/").split("/").filter((segment) => segment !== "" && segment !== ".");
-  if (segments.length === 0) return { error: `worktree_deps entry ${shown} names cwd itself; name a directory inside it, e.g. "node_modules"` };
-  if (segments.includes("..")) return { error: `worktree_deps entry ${shown} contains ".."; name a directory inside cwd` };
+  if (segments.length === 0) return { error: { message: `worktree_deps entry ${shown} names cwd itself`, hint: 'name a directory inside it, e.g. "node_modules"' } };
+  if (segments.includes("..")) return { error: { message: `worktree_deps entry ${shown} contains ".."`, hint: "name a directory inside cwd" } };
   // Security: git's own directory holds hooks and config that git runs outside any sandbox.
-  if (segments.some((segment) => segment.toLowerCase() === ".git")) return { error: `worktree_deps entry ${shown} is inside .git; name a dependency directory such as "node_modules"` };
+  if (segments.some((segment) => segment.toLowerCase() === ".git")) return { error: { message: `worktree_deps entry ${shown} is inside .git`, hint: 'name a dependency directory such as "node_modules"' } };
   return { path: segments.join("/") };
 }
 
@@ -96,11 +97,11 @@ export function autoCandidates(directories: ReadonlyArray<{ dir: string; names: 
  * any setting) as the setting: `["auto"]` is "auto", any other list names directories. Returns the refusal when
  * "auto" is mixed with names.
  */
-export function depsFromCall(list: WorktreeDepsSetting | undefined): { setting: WorktreeDepsSetting | undefined } | { error: string } {
+export function depsFromCall(list: WorktreeDepsSetting | undefined): { setting: WorktreeDepsSetting | undefined } | { error: RefusalParts } {
   if (list === undefined || list === "auto") return { setting: list };
   if (list.includes("auto")) {
     if (list.length === 1) return { setting: "auto" };
-    return { error: 'worktree_deps ["auto"] finds the directories itself; give either ["auto"] or a list of directory names, not both' };
+    return { error: { message: 'worktree_deps ["auto"] finds the directories itself', hint: 'give either ["auto"] or a list of directory names, not both' } };
   }
   return { setting: list };
 }
@@ -109,17 +110,20 @@ export function depsFromCall(list: WorktreeDepsSetting | undefined): { setting: 
  * Pure: refuse `worktree_deps` where it cannot hold. Returns the refusal, or undefined when it may go ahead.
  * `fromCall`: the call named it (an agent file's setting is simply unused outside worktree isolation).
  */
-export function checkDepsUse(setting: WorktreeDepsSetting | undefined, isolation: string, sandbox: string, fromCall: boolean): string | undefined {
+export function checkDepsUse(setting: WorktreeDepsSetting | undefined, isolation: string, sandbox: string, fromCall: boolean): RefusalParts | undefined {
   if (setting === undefined || (Array.isArray(setting) && setting.length === 0)) return undefined;
   if (isolation !== "worktree") {
     return fromCall
-      ? `worktree_deps applies only to isolation "worktree" (this call uses "${isolation}"); remove worktree_deps, or use isolation "worktree"`
+      ? { message: `worktree_deps applies only to isolation "worktree" (this call uses "${isolation}")`, hint: 'remove worktree_deps, or use isolation "worktree"' }
       : undefined;
   }
   // Security: with no sandbox, the sub-agent could write the user's real dependencies through the links.
   if (sandbox === "danger-full-access") {
-    return `worktree_deps cannot be used with sandbox "danger-full-access": nothing would stop the sub-agent from writing ` +
-      `the user's own dependency directories through the links; use sandbox "workspace-write", or drop worktree_deps`;
+    return {
+      message: `worktree_deps cannot be used with sandbox "danger-full-access": nothing would stop the sub-agent from writing ` +
+        `the user's own dependency directories through the links`,
+      hint: 'use sandbox "workspace-write", or drop worktree_deps',
+    };
   }
   return undefined;
 }
@@ -152,7 +156,7 @@ export async function planDeps(
     wanted = setting.map((entry) => {
       const raw = typeof entry === "string" ? entry : entry.path;
       const checked = checkDepPath(raw);
-      if ("error" in checked) throw new WorkspaceError(checked.error);
+      if ("error" in checked) throw new WorkspaceError(checked.error.message, { hint: checked.error.hint });
       const mode = typeof entry === "string" ? "link" : (entry.mode ?? "link");
       return { path: prefix === "" ? checked.path : `${prefix}/${checked.path}`, mode, auto: false };
     });
@@ -163,13 +167,13 @@ export async function planDeps(
     const problem = await sourceProblem(options.git, topLevel, entry.path, options.env, signal);
     if (problem) {
       if (entry.auto) {
-        notes.push(`worktree_deps "auto": ${entry.path} was not made available (${problem}).`);
+        notes.push(`worktree_deps "auto": ${entry.path} was not made available (${problem.message}${problem.hint ? `; ${problem.hint}` : ""}).`);
         continue;
       }
-      throw new WorkspaceError(`worktree_deps entry "${relativeToCwd(entry.path, prefix)}" (${join(topLevel, entry.path)}) cannot be used: ${problem}`);
+      throw new WorkspaceError(`worktree_deps entry "${relativeToCwd(entry.path, prefix)}" (${join(topLevel, entry.path)}) cannot be used: ${problem.message}`, { hint: problem.hint });
     }
     if (deps.some((dep) => dep.path === entry.path || dep.path.startsWith(`${entry.path}/`) || entry.path.startsWith(`${dep.path}/`))) {
-      throw new WorkspaceError(`worktree_deps names "${entry.path}" and a directory inside or around it; name each directory once`);
+      throw new WorkspaceError(`worktree_deps names "${entry.path}" and a directory inside or around it`, { hint: "name each directory once" });
     }
     deps.push({ ...entry, source: join(topLevel, entry.path) });
   }
@@ -177,19 +181,21 @@ export async function planDeps(
 }
 
 /** Why `relativePath` (from the top level) may not be linked, or undefined when it may. */
-async function sourceProblem(git: Git, topLevel: string, relativePath: string, env: Record<string, string>, signal?: AbortSignal): Promise<string | undefined> {
+async function sourceProblem(git: Git, topLevel: string, relativePath: string, env: Record<string, string>, signal?: AbortSignal): Promise<RefusalParts | undefined> {
   const source = join(topLevel, relativePath);
   const info = await lstat(source).catch(() => undefined);
-  if (!info) return "it does not exist in the user's tree; install the dependencies there first, or drop the entry";
+  if (!info) return { message: "it does not exist in the user's tree", hint: "install the dependencies there first, or drop the entry" };
   // Security: the real path must be the named one, so no symlink on the way leads out of the repository.
   const real = await realpath(source).catch(() => undefined);
-  if (info.isSymbolicLink() || real !== source) return "it is a symlink or lies behind one; name the real directory inside the repository";
-  if (!info.isDirectory()) return "it is not a directory";
+  if (info.isSymbolicLink() || real !== source) return { message: "it is a symlink or lies behind one", hint: "name the real directory inside the repository" };
+  if (!info.isDirectory()) return { message: "it is not a directory" };
   // Security: hermetic like the dirty check (dirty-check.ts): `env` names a private git directory (no repository,
   // user or system config) with the user's tree and index, so ignored means ignored as patch collection sees it.
   const ignored = await git.run(["check-ignore", "-q", "--", `${relativePath}/`], { cwd: topLevel, env, signal, timeoutMs: 30_000 });
-  if (ignored.exitCode === 1) return "git does not ignore it, so it is tracked (already in the worktree) or would show up in the patch; add it to .gitignore, or drop the entry";
-  if (ignored.exitCode !== 0) return `git check-ignore failed: ${ignored.stderr.trim() || `exit ${ignored.exitCode}`}`;
+  if (ignored.exitCode === 1) {
+    return { message: "git does not ignore it, so it is tracked (already in the worktree) or would show up in the patch", hint: "add it to .gitignore, or drop the entry" };
+  }
+  if (ignored.exitCode !== 0) return { message: `git check-ignore failed: ${ignored.stderr.trim() || `exit ${ignored.exitCode}`}` };
   return undefined;
 }
 
@@ -229,7 +235,7 @@ export async function installDeps(
         notes.push(`worktree_deps "auto": ${dep.path} exists in the checkout of HEAD, so it was left as checked out.`);
         continue;
       }
-      throw new WorkspaceError(`worktree_deps entry "${dep.path}" already exists in the checkout of HEAD (tracked files under it); drop the entry`);
+      throw new WorkspaceError(`worktree_deps entry "${dep.path}" already exists in the checkout of HEAD (tracked files under it)`, { hint: "drop the entry" });
     }
     await mkdir(dirname(target), { recursive: true });
     if (dep.mode === "link") {
@@ -243,7 +249,7 @@ export async function installDeps(
           notes.push(`worktree_deps "auto": ${dep.path} was not copied (${why}); the sub-agent's build starts without it.`);
           continue;
         }
-        throw new WorkspaceError(`worktree_deps entry "${dep.path}" (mode "copy") is ${why}; use mode "link" if its tools only read it, or drop it`);
+        throw new WorkspaceError(`worktree_deps entry "${dep.path}" (mode "copy") is ${why}`, { hint: 'use mode "link" if its tools only read it, or drop it' });
       }
       copyBudget -= size;
       excluded.push(dep.path); // before copying: a half-made copy must stay out of the patch too

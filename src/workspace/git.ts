@@ -32,13 +32,16 @@
 // - A hung or flooding git: a timeout (SIGTERM, then SIGKILL, to git's whole process group: src/process/terminate.ts)
 //   and an output cap.
 // What is NOT covered: a `git` on PATH that is itself malicious.
+import type { RefusalParts } from "../errors.ts";
 import { runProcess } from "../process/index.ts";
 import { WorkspaceError } from "./types.ts";
 
 /** The refusal when no git was found at start-up. */
-export const GIT_MISSING =
-  'isolation "worktree" needs git, and no git executable was found in an absolute PATH directory when codex-subagents ' +
-  'started (relative PATH entries are ignored); install git and start it again, or use isolation "none" or "mirror"';
+export const GIT_MISSING: RefusalParts = {
+  message: 'isolation "worktree" needs git, and no git executable was found in an absolute PATH directory when codex-subagents ' +
+    "started (relative PATH entries are ignored)",
+  hint: 'install git and start it again, or use isolation "none" or "mirror"',
+};
 
 /** Options for one git invocation. */
 export interface GitOptions {
@@ -195,7 +198,7 @@ async function runGit(program: string | null, args: readonly string[], options: 
   const argv = ["--no-pager", ...configArgs, ...args];
 
   if (options.signal?.aborted) throw abortReason(options.signal);
-  if (program === null) throw new WorkspaceError(GIT_MISSING);
+  if (program === null) throw new WorkspaceError(GIT_MISSING.message, { hint: GIT_MISSING.hint });
   const result = await runProcess(program, argv, {
     cwd: options.cwd,
     env: gitEnvironment(process.env, options.env),
@@ -212,7 +215,7 @@ async function runGit(program: string | null, args: readonly string[], options: 
     stderr: { maxBytes: MAX_STDERR_BYTES },
   });
   if (result.spawnError) {
-    throw new WorkspaceError(`cannot run git "${program}": ${result.spawnError.message}; install git, or use isolation "none" or "mirror"`);
+    throw new WorkspaceError(`cannot run git "${program}": ${result.spawnError.message}`, { hint: 'install git, or use isolation "none" or "mirror"' });
   }
   if (options.signal?.aborted) throw abortReason(options.signal);
   return {

@@ -63,8 +63,8 @@ function listDirectory(dir: Buffer): Listing {
   if (read.lost) {
     throw new WorkspaceError(
       `the sub-agent left an entry whose name is not UTF-8 (${displayPath(read.lost)} in ${displayPath(dir)}), and this ` +
-        `runtime cannot read such names back, so the worktree cannot be checked before git reads it; no patch is ` +
-        `returned: run the server as the standalone executable (or under Bun or Node), or use isolation "none"`,
+        `runtime cannot read such names back, so the worktree cannot be checked before git reads it; no patch is returned`,
+      { hint: 'run the server as the standalone executable (or under Bun or Node), or use isolation "none"' },
     );
   }
   const listing: Listing = { count: read.entries.length, gitNames: [], directories: [] };
@@ -145,8 +145,8 @@ export async function removePlantedGitEntries(root: string, maxEntries = 1_000_0
     entries += listing.count;
     if (entries > maxEntries) {
       throw new WorkspaceError(
-        `the sub-agent left more than ${maxEntries} entries in its worktree, too many to collect a patch from; ` +
-          `ask for a smaller change, or use isolation "none"`,
+        `the sub-agent left more than ${maxEntries} entries in its worktree, too many to collect a patch from`,
+        { hint: 'ask for a smaller change, or use isolation "none"' },
       );
     }
     for (const name of listing.gitNames) if (dir.length > 0) await remove(below(name));

@@ -79,7 +79,8 @@ export async function prepareWorkspace(options: PrepareWorkspaceOptions): Promis
       });
     default:
       throw new WorkspaceError(
-        `isolation "${String(options.mode satisfies never)}" is not a mode; use "none", "worktree" or "mirror"`,
+        `isolation "${String(options.mode satisfies never)}" is not a mode`,
+        { hint: 'use "none", "worktree" or "mirror"' },
       );
   }
 }

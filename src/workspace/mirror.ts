@@ -191,8 +191,8 @@ function checkTime(state: CopyState): void {
   if (state.signal?.aborted) throw abortError(state.signal);
   if (Date.now() > state.deadline) {
     throw new WorkspaceError(
-      `mirroring cwd "${state.source}" took longer than the set-up limit of ${Math.round(state.setupLimitMs / 1000)} s (is something changing the tree?); ` +
-        `choose a smaller cwd, or use isolation "worktree" or "none"`,
+      `mirroring cwd "${state.source}" took longer than the set-up limit of ${Math.round(state.setupLimitMs / 1000)} s (is something changing the tree?)`,
+      { hint: 'choose a smaller cwd, or use isolation "worktree" or "none"' },
     );
   }
 }
@@ -206,8 +206,8 @@ function count(state: CopyState, bytes: number, source: string): void {
     const what = state.entries > maxEntries ? `more than ${maxEntries} entries` : `more than ${formatBytes(maxBytes)}`;
     throw new WorkspaceError(
       `cwd "${state.source}" is too large to mirror: ${what} (reached at "${relative(state.source, source)}"); ` +
-        `the mirror limit is ${maxEntries} entries and ${formatBytes(maxBytes)}: choose a smaller cwd, ` +
-        `or use isolation "worktree" (a git checkout) or "none"`,
+        `the mirror limit is ${maxEntries} entries and ${formatBytes(maxBytes)}`,
+      { hint: 'choose a smaller cwd, or use isolation "worktree" (a git checkout) or "none"' },
     );
   }
 }

@@ -30,7 +30,7 @@ export function workDirFor(codexHome: string): string {
  */
 export async function ensurePrivateDir(dir: string): Promise<string> {
   const absolute = resolve(dir);
-  const fix = `remove it (the server makes it again, mode 700), or set CODEX_HOME to a directory of your own`;
+  const fix = { hint: "remove it (the server makes it again, mode 700), or set CODEX_HOME to a directory of your own" };
   try {
     // Only the first delegation makes it; later ones just check it.
     const exists = await lstat(absolute).then(() => true, () => false);
@@ -38,16 +38,16 @@ export async function ensurePrivateDir(dir: string): Promise<string> {
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     throw new WorkspaceError(
-      `the server's private work directory "${absolute}" cannot be created (${code ?? (error as Error).message}); ` +
-        (code === "EEXIST" || code === "ENOTDIR" ? fix : `make $CODEX_HOME writable, or set CODEX_HOME to a directory of your own`),
+      `the server's private work directory "${absolute}" cannot be created (${code ?? (error as Error).message})`,
+      code === "EEXIST" || code === "ENOTDIR" ? fix : { hint: "make $CODEX_HOME writable, or set CODEX_HOME to a directory of your own" },
     );
   }
   const info = await lstat(absolute);
-  if (info.isSymbolicLink()) throw new WorkspaceError(`the server's private work directory "${absolute}" is a symbolic link, which could lead where a sandbox can write; ${fix}`);
-  if (!info.isDirectory()) throw new WorkspaceError(`the server's private work directory "${absolute}" is not a directory; ${fix}`);
+  if (info.isSymbolicLink()) throw new WorkspaceError(`the server's private work directory "${absolute}" is a symbolic link, which could lead where a sandbox can write`, fix);
+  if (!info.isDirectory()) throw new WorkspaceError(`the server's private work directory "${absolute}" is not a directory`, fix);
   const uid = currentUid();
   if (uid !== undefined && info.uid !== uid) {
-    throw new WorkspaceError(`the server's private work directory "${absolute}" belongs to user ${info.uid}, not to this server (user ${uid}); ${fix}`);
+    throw new WorkspaceError(`the server's private work directory "${absolute}" belongs to user ${info.uid}, not to this server (user ${uid})`, fix);
   }
   if (process.platform !== "win32" && (info.mode & 0o077) !== 0) await chmod(absolute, PRIVATE_DIR_MODE);
   return realpath(absolute);

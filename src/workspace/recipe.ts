@@ -43,18 +43,19 @@ export async function inspectRepository(git: Git, cwd: string, signal?: AbortSig
     const said = result.stderr.trim();
     if (/not a git repository/i.test(said) || said === "") {
       throw new WorkspaceError(
-        `cwd "${cwd}" is not inside a git repository; pass \`cwd\` naming a directory in one, use isolation "none" or "mirror", or run \`git init\` there`,
+        `cwd "${cwd}" is not inside a git repository`,
+        { hint: 'pass `cwd` naming a directory in one, use isolation "none" or "mirror", or run `git init` there' },
       );
     }
     throw new WorkspaceError(
-      `cwd "${cwd}" cannot be used for isolation "worktree": git said "${said.split("\n")[0]}"; ` +
-        `fix the repository, or use isolation "none" or "mirror"`,
+      `cwd "${cwd}" cannot be used for isolation "worktree": git said "${said.split("\n")[0]}"`,
+      { hint: 'fix the repository, or use isolation "none" or "mirror"' },
     );
   }
   if (result.exitCode !== 0 || !/^[0-9a-f]{40,64}$/.test(headCommit ?? "")) {
     throw new WorkspaceError(
-      `the git repository at "${topLevel}" has no commits yet, so there is no HEAD to make a worktree of; ` +
-        `commit first (\`git commit\`), or use isolation "none" or "mirror"`,
+      `the git repository at "${topLevel}" has no commits yet, so there is no HEAD to make a worktree of`,
+      { hint: 'commit first (`git commit`), or use isolation "none" or "mirror"' },
     );
   }
   return { topLevel, prefix, commonDir, gitDir, objectFormat, headCommit: headCommit as string };
@@ -99,8 +100,8 @@ async function checkRepositoryPlace(repository: RepositoryInfo, settings: Reposi
   if (settings.coreWorktree !== undefined) {
     throw new WorkspaceError(
       `the git repository at "${repository.gitDir}" sets core.worktree ("${settings.coreWorktree}"), so its working tree ` +
-        `is not where its git directory is; this server does not make worktrees of such repositories: ` +
-        `use isolation "none" or "mirror", or remove core.worktree`,
+        `is not where its git directory is; this server does not make worktrees of such repositories`,
+      { hint: 'use isolation "none" or "mirror", or remove core.worktree' },
     );
   }
   if (!roots) return;
@@ -112,8 +113,8 @@ async function checkRepositoryPlace(repository: RepositoryInfo, settings: Reposi
     const real = await realpath(path).catch(() => path);
     if (!roots.some((root) => isWithin(real, root))) {
       throw new WorkspaceError(
-        `the ${what} of the git repository at cwd is "${real}", outside the allowed roots; ` +
-          `use isolation "none" or "mirror", or start the server with a --root that holds the whole repository`,
+        `the ${what} of the git repository at cwd is "${real}", outside the allowed roots`,
+        { hint: 'use isolation "none" or "mirror", or start the server with a --root that holds the whole repository' },
       );
     }
   }

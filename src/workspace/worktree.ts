@@ -92,7 +92,7 @@ export async function createWorktree(cwd: string, options: CreateWorktreeOptions
     workingDir,
     notes: Object.freeze(notes),
     collectPatch: async (collectOptions = {}) => {
-      if (cleanedUp) throw new WorkspaceError("the worktree was already removed; collect the patch before cleanup");
+      if (cleanedUp) throw new WorkspaceError("the worktree was already removed", { hint: "collect the patch before cleanup" });
       return collectPatch({ git: options.git, repository, version, base, worktree, worktreeGitDir: trustedGitDir, carried: settings.carried, redact: collectOptions.redact, excludedPaths });
     },
     cleanup: async () => {
@@ -157,8 +157,8 @@ async function setUpWorktree(
     await cleanup();
     if (error instanceof GitCommandError) {
       throw new WorkspaceError(
-        `could not create a git worktree of "${repository.topLevel}": ${error.result.stderr.trim() || error.message}; ` +
-          `use isolation "none" or "mirror"`,
+        `could not create a git worktree of "${repository.topLevel}": ${error.result.stderr.trim() || error.message}`,
+        { hint: 'use isolation "none" or "mirror"' },
       );
     }
     throw error;
@@ -168,7 +168,7 @@ async function setUpWorktree(
   const { base, worktree, gitDir } = held.places ?? {};
   if (!base || !worktree || !gitDir) {
     await cleanup();
-    throw new WorkspaceError(`the worktree of "${repository.topLevel}" could not be registered; use isolation "none" or "mirror"`);
+    throw new WorkspaceError(`the worktree of "${repository.topLevel}" could not be registered`, { hint: 'use isolation "none" or "mirror"' });
   }
   return { places: { base, worktree, gitDir }, dirty, spareNote, plannedDeps };
 }
@@ -184,7 +184,8 @@ async function checkedWorkingDir(cwd: string, repository: RepositoryInfo, worktr
     await cleanup();
     throw new WorkspaceError(
       `cwd "${cwd}" is not in the commit HEAD of "${repository.topLevel}" (untracked or ignored directory), ` +
-        `so a worktree of HEAD has no such directory; commit it, pass \`cwd\` naming a tracked directory, or use isolation "mirror"`,
+        `so a worktree of HEAD has no such directory`,
+      { hint: 'commit it, pass `cwd` naming a tracked directory, or use isolation "mirror"' },
     );
   }
   return workingDir;

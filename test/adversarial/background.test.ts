@@ -204,6 +204,22 @@ describe("background delegations through one server", () => {
     await afterCase(server);
   });
 
+  test("a background run refused after it was accepted: get_run gives the reason, then its hint as the next note", async () => {
+    countBadInput();
+    const token = newToken("refusedbg");
+    const started: any = await server.client.callTool({ name: "delegate", arguments: fakeCall(scratch, token, {}, { background: true, isolation: "worktree" }) });
+    expect(started.isError).toBeUndefined();
+    const view = await finishedView(server, started.structuredContent.run_id, 2);
+    expect(view.status).toBe("failed");
+    expect(view.notes).toEqual([
+      `cwd "${scratch.root}" is not inside a git repository`,
+      'hint: pass `cwd` naming a directory in one, use isolation "none" or "mirror", or run `git init` there',
+    ]);
+    const record = JSON.parse(await readFile(path.join(runsDir(), view.run_id, "result.json"), "utf8"));
+    expect(record.notes).toEqual(view.notes);
+    await afterCase(server, token);
+  });
+
   test("a background request that fails the checks is refused at once, nothing queued", async () => {
     countBadInput();
     const r: any = await server.client.callTool({ name: "delegate", arguments: { agent: "no-such-agent", task: "x", background: true } });

@@ -68,7 +68,7 @@ describe("codex argv", () => {
 
   test("an argument too long for the OS is reported before spawning", () => {
     const args = buildCodexArgs({ agent: { ...agent, persona: "\u0001".repeat(30 * 1024) }, workingDir: "/w", lastMessageFile: "/l", reach });
-    expect(findOversizedArg(args)).toContain("developer_instructions");
+    expect(findOversizedArg(args)?.message).toContain("developer_instructions");
     expect(findOversizedArg(buildCodexArgs({ agent, workingDir: "/w", lastMessageFile: "/l", reach }))).toBeNull();
   });
 });

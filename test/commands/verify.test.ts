@@ -44,12 +44,15 @@ describe("running from source (no build manifest)", () => {
 
 describe("usage errors", () => {
   for (const argv of [["--nope"], ["--json", "--json"], ["--checksums"], ["--checksums", "a", "--checksums", "b"], ["--pubkey", "RWnot-a-key"]]) {
-    test(`--verify ${argv.join(" ")} → 64, one line on stderr naming the usage`, async () => {
+    test(`--verify ${argv.join(" ")} → 64, the error line, then a hint line naming the usage`, async () => {
       const c = capture();
       expect(await verifyCommand(argv, c.io, fromSource)).toBe(64);
       expect(c.out()).toBe("");
-      expect(c.err().trimEnd().split("\n")).toHaveLength(1);
-      expect(c.err()).toContain("usage: codex-subagents --verify [--checksums FILE] [--pubkey KEY|FILE] [--json]");
+      const lines = c.err().trimEnd().split("\n");
+      expect(lines).toHaveLength(2);
+      expect(lines[0]).toStartWith("codex-subagents: error: --verify: ");
+      expect(lines[1]).toStartWith("hint: ");
+      expect(lines[1]).toEndWith("usage: codex-subagents --verify [--checksums FILE] [--pubkey KEY|FILE] [--json]");
     });
   }
 

@@ -29,6 +29,6 @@ describe("the invocation", () => {
     expect(inv.outputSchemaFile).toBeUndefined();
     expect(inv.args).not.toContain("--output-schema");
     const long = planInvocation(invocationOf({ ...plan, agent: { ...plan.agent, persona: "x".repeat(130 * 1024) } }, {}, { workingDir: "/w", runDir: "/r" }), REACH);
-    expect(long.problem).toContain("shorten the persona");
+    expect(long.problem?.hint).toContain("shorten the persona");
   });
 });

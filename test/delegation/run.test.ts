@@ -47,7 +47,7 @@ describe("delegate()", () => {
     const error = await delegate({ agent: "adhoc", persona: "p", task: "t" }, await context()).then(() => null, (e) => e);
     expect(error).toBeInstanceOf(DelegateError);
     expect(error.message).toContain("could not learn which MCP servers codex would start");
-    expect(error.message).toContain("pass --codex PATH");
+    expect(error.hint).toContain("pass --codex PATH");
   });
   test("a sub-agent that writes one Latin-1 file: the re-encoding note reaches the result", async () => {
     const fakeCodex = path.join(import.meta.dir, "..", "fixtures", "fake-codex", "fake-codex.mjs");

@@ -244,7 +244,7 @@ describe("doctor", () => {
       const run = await runCli(args, { cwd: root, env: baseEnv() });
       expect(run.code).toBe(64);
       expect(run.stdout).toBe("");
-      expect(run.stderr).toMatch(/^codex-subagents: .+\n$/);
+      expect(run.stderr).toMatch(/^codex-subagents: .+\n(hint: .+\n)?$/);
     }
   });
 });

@@ -359,7 +359,10 @@ describe("convert", () => {
       const run = cli(args);
       expect(run.code).toBe(64);
       expect(run.stdout).toBe("");
-      expect(run.stderr.split("\n").filter(Boolean)).toHaveLength(1);
+      const lines = run.stderr.split("\n").filter(Boolean);
+      expect(lines).toHaveLength(2);
+      expect(lines[0]).toStartWith("codex-subagents: error: ");
+      expect(lines[1]).toStartWith("hint: ");
     }
     const missing = cli(["convert", "no-such-dir", "--out", out]);
     expect(missing.code).toBe(2);

@@ -125,15 +125,13 @@ describe("command line", () => {
     expect(run.stderr).toContain('no such directory "/nope"');
   });
 
-  test("an unknown flag: exit 64, one line on stderr, nothing on stdout", () => {
+  test("an unknown flag: exit 64, the error line and its hint line on stderr, nothing on stdout", () => {
     for (const args of [["--bogus"], ["serve", "--bogus"], ["list", "--bogus"]]) {
       const run = cli(args);
       expect(run.code).toBe(64);
       expect(run.stdout).toBe("");
       const lines = run.stderr.split("\n").filter((l) => l !== "");
-      expect(lines).toHaveLength(1);
-      expect(lines[0]).toContain("--bogus");
-      expect(lines[0]).toContain("--help");
+      expect(lines).toEqual(['codex-subagents: error: unknown option "--bogus"', "hint: see codex-subagents --help"]);
     }
   });
 
@@ -268,7 +266,7 @@ describe("MCP surface, good agents", () => {
     const text = await refusalText(server(), { agent: "alpha-checker", task: "do it", persona: "Be someone else." });
     expect(text).toContain("registry agent");
     expect(text).toContain("alpha-checker.md");
-    expect(text).toContain("Edit its file");
+    expect(text).toContain("\nhint: edit its file");
   });
 });
 

@@ -86,6 +86,22 @@ describe("codex-subagents run", () => {
     expect(r.stderr).toMatch(/hint: see what it did with: codex-subagents runs show \S+-broken-[0-9a-f]{32}/);
   });
 
+  test("a run refused after it started (worktree outside a git repository): the error line, its hint line, then where to see the run; runs show has the hint too", async () => {
+    const r = await runCli(["run", "ok", "do it", "--isolation", "worktree", ...baseArgs()], { cwd: scratch, env: env() });
+    expect(r.code).toBe(1);
+    expect(r.stdout).toBe("");
+    const id = /codex-subagents runs show (\S+)\n/.exec(r.stderr)?.[1];
+    expect(id).toMatch(RUN_ID_PATTERN);
+    const refusal = [
+      `codex-subagents: error: cwd "${scratch}" is not inside a git repository`,
+      'hint: pass `cwd` naming a directory in one, use isolation "none" or "mirror", or run `git init` there',
+    ];
+    expect(r.stderr).toEndWith(`${refusal.join("\n")}\nhint: see what it did with: codex-subagents runs show ${id}\n`);
+    const shown = await runCli(["runs", "show", id!], { cwd: scratch, env: env() });
+    expect(shown.code).toBe(0);
+    expect(shown.stdout).toContain(`\nnote: cwd "${scratch}" is not inside a git repository\n${refusal[1]}\n`);
+  });
+
   test("exit 2 for an unknown agent or a missing --cwd, 64 for usage errors; stdout empty each time", async () => {
     const cases: Array<[string[], number, string]> = [
       [["run", "nosuch", "x", ...baseArgs()], 2, 'unknown agent "nosuch"'],

@@ -35,7 +35,10 @@ describe("the ceilings", () => {
   const asks = requestedGrants({ mcp_servers: { notes: ["echo"], files: "all" }, web_search: "live", network: true });
   test("this server's own format is refused above any ceiling, naming every flag that would allow it", () => {
     const r = grantsWithinCeilings(asks, { allowMcp: ["notes"], maxWebSearch: "cached", allowNetwork: false }, null);
-    expect("refusal" in r && r.refusal).toBe('the MCP server "files" (all its tools), web_search "live" (the limit is "cached"), network: true are above what this server allows; remove them from the agent, or restart the server with --allow-mcp files --max-web-search live --allow-network');
+    expect("refusal" in r && r.refusal).toEqual({
+      message: 'the MCP server "files" (all its tools), web_search "live" (the limit is "cached"), network: true are above what this server allows',
+      hint: "remove them from the agent, or restart the server with --allow-mcp files --max-web-search live --allow-network",
+    });
     expect(grantsWithinCeilings(asks, { allowMcp: ["*"], maxWebSearch: "live", allowNetwork: true }, null)).toEqual({ grants: asks, notes: [] });
   });
 

@@ -46,8 +46,8 @@ describe("sandbox ceiling", () => {
   test("at or below the ceiling passes, above is refused with the way out", () => {
     expect(checkSandbox("read-only", "workspace-write")).toBeNull();
     expect(checkSandbox("workspace-write", "workspace-write")).toBeNull();
-    expect(checkSandbox("danger-full-access", "workspace-write")).toContain("--max-sandbox danger-full-access");
-    expect(checkSandbox("workspace-write", "read-only")).toContain("above this server's limit");
+    expect(checkSandbox("danger-full-access", "workspace-write")?.hint).toContain("--max-sandbox danger-full-access");
+    expect(checkSandbox("workspace-write", "read-only")?.message).toContain("above this server's limit");
   });
 });
 

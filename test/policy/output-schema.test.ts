@@ -16,7 +16,7 @@ describe("output_schema bounds", () => {
   });
   test("within the limits: no problem; past them: a refusal naming both limits", () => {
     expect(outputSchemaProblem(nested(MAX_OUTPUT_SCHEMA_DEPTH))).toBeNull();
-    expect(outputSchemaProblem(nested(MAX_OUTPUT_SCHEMA_DEPTH + 1))).toContain(`more than ${MAX_OUTPUT_SCHEMA_DEPTH} levels`);
-    expect(outputSchemaProblem({ description: "x".repeat(300 * 1024) })).toContain("the limit is 256 KiB");
+    expect(outputSchemaProblem(nested(MAX_OUTPUT_SCHEMA_DEPTH + 1))?.message).toContain(`more than ${MAX_OUTPUT_SCHEMA_DEPTH} levels`);
+    expect(outputSchemaProblem({ description: "x".repeat(300 * 1024) })?.message).toContain("the limit is 256 KiB");
   });
 });

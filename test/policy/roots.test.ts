@@ -25,7 +25,7 @@ const refused = async (input: string, fragment: string) => {
   const error = await resolveAllowedDir(input, roots).then(() => null, (e) => e);
   expect(error).toBeInstanceOf(PolicyError);
   expect(error.message).toContain(fragment);
-  expect(error.message).toContain("allowed roots");
+  expect(error.hint).toContain("allowed roots");
 };
 
 describe("roots", () => {

@@ -168,7 +168,7 @@ describe("run records through the server", () => {
       const run = await runCli(args, { cwd: scratch, env: { PATH: process.env.PATH ?? "/usr/bin:/bin" } });
       expect(run.code).toBe(64);
       expect(run.stdout).toBe("");
-      expect(run.stderr).toMatch(/^codex-subagents: .+\n$/);
+      expect(run.stderr).toMatch(/^codex-subagents: .+\n(hint: .+\n)?$/);
     }
   });
 });

@@ -36,14 +36,14 @@ describe("thread registry", () => {
     expect(await fresh.known(ours)).toBe(true);
     expect(await fresh.known(ours.toUpperCase())).toBe(true);
     expect(await fresh.known(foreign)).toBe(false);
-    expect(fresh.refusal(foreign)).toContain(`resume "${foreign}" is not a thread this server started`);
-    expect(fresh.refusal(foreign)).toContain("codex-subagents runs");
+    expect(fresh.refusal(foreign).message).toContain(`resume "${foreign}" is not a thread this server started`);
+    expect(fresh.refusal(foreign).hint).toContain("codex-subagents runs");
   });
 
   test("a thread this process started is known without any record (--keep-runs 0)", async () => {
     const threads = createThreadRegistry({ runsDir: path.join(scratch, "never-made"), keepRuns: 0 });
     expect(await threads.known(ours)).toBe(false);
-    expect(threads.refusal(ours)).toContain("--keep-runs 0");
+    expect(threads.refusal(ours).message).toContain("--keep-runs 0");
     threads.remember(ours);
     expect(await threads.known(ours)).toBe(true);
   });
@@ -56,7 +56,7 @@ describe("thread registry", () => {
     await pruneRuns(runsDir, 1);
     const threads = createThreadRegistry({ runsDir, keepRuns: 1 });
     expect(await threads.known(ours)).toBe(false);
-    expect(threads.refusal(ours)).toContain("only the newest 1 records are kept, --keep-runs");
+    expect(threads.refusal(ours).message).toContain("only the newest 1 records are kept, --keep-runs");
   });
 
   test("records beyond --keep-runs vouch for nothing even before the next run prunes them", async () => {

@@ -44,7 +44,13 @@ describe("parsing", () => {
     expect(parseSince("24h", now).toISOString()).toBe("2026-11-24T12:00:00.000Z");
     expect(parseSince("30m", now).toISOString()).toBe("2026-11-25T11:30:00.000Z");
     expect(parseSince("2026-11-01", now).toISOString()).toBe("2026-11-01T00:00:00.000Z");
-    expect(() => parseSince("last week", now)).toThrow("give a span such as 7d, 24h or 30m, or a date");
+    let refused: unknown;
+    try {
+      parseSince("last week", now);
+    } catch (error) {
+      refused = error;
+    }
+    expect(refused).toMatchObject({ message: '--since "last week" is not a time', hint: expect.stringContaining("give a span such as 7d, 24h or 30m, or a date") });
   });
   test("prices: per model, per million tokens; a bad file is refused with the shape", () => {
     expect(parsePrices('{"gpt-5": {"input": 1.25, "cached_input": 0.125, "output": 10}}', "p.json")["gpt-5"]).toEqual({ input: 1.25, cached_input: 0.125, output: 10 });

@@ -116,13 +116,16 @@ describe("--verify against checksums.txt", () => {
     expect(stdout).toContain("WARN environment: BUN_OPTIONS is set");
   });
 
-  test("usage errors exit 64 with one line on stderr and nothing on stdout", () => {
+  test("usage errors exit 64 with the error line and a hint line naming the usage on stderr, nothing on stdout", () => {
     for (const args of [["--verify", "--bogus"], ["--verify", "--checksums"], ["--verify", "--pubkey", "not-a-key-or-file"], ["--sbom", "extra"]]) {
       const { code, stdout, stderr } = run(good, args);
       expect(code).toBe(64);
       expect(stdout).toBe("");
-      expect(stderr.trim().split("\n")).toHaveLength(1);
-      expect(stderr).toContain("usage:");
+      const lines = stderr.trim().split("\n");
+      expect(lines).toHaveLength(2);
+      expect(lines[0]).toStartWith("codex-subagents: error: ");
+      expect(lines[1]).toStartWith("hint: ");
+      expect(lines[1]).toContain("usage:");
     }
   });
 });

@@ -40,9 +40,9 @@ describe("worktree_deps: the pure rules", () => {
   });
 
   test("danger-full-access is refused, and worktree_deps outside worktree isolation is refused when the call names it", () => {
-    expect(checkDepsUse(["node_modules"], "worktree", "danger-full-access", false)).toContain("danger-full-access");
+    expect(checkDepsUse(["node_modules"], "worktree", "danger-full-access", false)?.message).toContain("danger-full-access");
     expect(checkDepsUse("auto", "worktree", "workspace-write", true)).toBeUndefined();
-    expect(checkDepsUse("auto", "none", "workspace-write", true)).toContain('only to isolation "worktree"');
+    expect(checkDepsUse("auto", "none", "workspace-write", true)?.message).toContain('only to isolation "worktree"');
     expect(checkDepsUse("auto", "none", "workspace-write", false)).toBeUndefined();
     expect(checkDepsUse([], "worktree", "danger-full-access", true)).toBeUndefined();
   });

@@ -59,8 +59,8 @@ describe("git runner", () => {
   test("each Git runs its own program; one made with none (no git found) refuses every call and names the fix", async () => {
     expect(hostGit.program).toMatch(/^\/.*\/git$/);
     const none = createGit(null);
-    await expect(none.run(["--version"], { cwd: process.cwd() })).rejects.toThrow(GIT_MISSING);
-    await expect(none.version()).rejects.toThrow("install git");
+    await expect(none.run(["--version"], { cwd: process.cwd() })).rejects.toThrow(GIT_MISSING.message);
+    await expect(none.version()).rejects.toMatchObject({ hint: expect.stringContaining("install git") });
     const missing = createGit("/nonexistent/bin/git");
     await expect(missing.run(["--version"], { cwd: process.cwd() })).rejects.toThrow('cannot run git "/nonexistent/bin/git"');
     expect((await hostGit.version())[0]).toBeGreaterThanOrEqual(2);

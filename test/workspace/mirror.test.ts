@@ -255,7 +255,7 @@ describe("mirror isolation", () => {
     const before = new Set(readdirSync(tmpdir()));
     const tooMany = prepareWorkspace({ git: hostGit, mode: "mirror", cwd: source, logger: silent, mirrorLimits: { maxEntries: 5 } });
     await expect(tooMany).rejects.toBeInstanceOf(WorkspaceError);
-    await expect(tooMany).rejects.toThrow(/too large to mirror: more than 5 entries.*isolation "worktree"/);
+    await expect(tooMany).rejects.toMatchObject({ message: expect.stringMatching(/too large to mirror: more than 5 entries/), hint: expect.stringContaining('isolation "worktree"') });
     const tooBig = prepareWorkspace({ git: hostGit, mode: "mirror", cwd: source, logger: silent, mirrorLimits: { maxBytes: 1000 } });
     await expect(tooBig).rejects.toThrow(/too large to mirror: more than 1000 B/);
     const created = readdirSync(tmpdir()).filter(

@@ -15,9 +15,10 @@ describe("worktree isolation", () => {
     const plain = newTemp("ws-plain-");
     const attempt = prepareWorkspace({ git: hostGit, mode: "worktree", cwd: plain, logger: silent });
     await expect(attempt).rejects.toBeInstanceOf(WorkspaceError);
-    await expect(attempt).rejects.toThrow(
-      `cwd "${plain}" is not inside a git repository; pass \`cwd\` naming a directory in one, use isolation "none" or "mirror", or run \`git init\` there`,
-    );
+    await expect(attempt).rejects.toMatchObject({
+      message: `cwd "${plain}" is not inside a git repository`,
+      hint: 'pass `cwd` naming a directory in one, use isolation "none" or "mirror", or run `git init` there',
+    });
   });
 
   test("a repository with no commits is refused", async () => {
@@ -25,7 +26,7 @@ describe("worktree isolation", () => {
     git(empty, "init", "-q");
     const attempt = prepareWorkspace({ git: hostGit, mode: "worktree", cwd: empty, logger: silent });
     await expect(attempt).rejects.toBeInstanceOf(WorkspaceError);
-    await expect(attempt).rejects.toThrow(/has no commits yet.*git commit/);
+    await expect(attempt).rejects.toMatchObject({ message: expect.stringContaining("has no commits yet"), hint: expect.stringContaining("git commit") });
   });
 });
 

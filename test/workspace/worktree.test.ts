@@ -73,7 +73,7 @@ describe("worktree isolation", () => {
     mkdirSync(join(repo, "scratch"));
     const attempt = prepareWorkspace({ git: hostGit, mode: "worktree", cwd: join(repo, "scratch"), logger: silent });
     await expect(attempt).rejects.toBeInstanceOf(WorkspaceError);
-    await expect(attempt).rejects.toThrow(/not in the commit HEAD.*isolation "mirror"/);
+    await expect(attempt).rejects.toMatchObject({ message: expect.stringContaining("not in the commit HEAD"), hint: expect.stringContaining('isolation "mirror"') });
     expect(worktreeCount(repo)).toBe(1);
   });
 
