@@ -48,7 +48,9 @@ export async function realPathSoFar(p: string): Promise<string> {
       const target = links < 40 ? await readlink(existing).catch(() => null) : null;
       if (target !== null) {
         links += 1;
-        existing = path.resolve(path.dirname(existing), target);
+        // A relative target is read from where the link really is: `..` in it climbs the real parent, not the path
+        // as written (a link above it would otherwise send `..` somewhere else).
+        existing = path.resolve(await realpath(path.dirname(existing)), target);
         continue;
       }
       const parent = path.dirname(existing);

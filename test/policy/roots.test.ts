@@ -80,4 +80,11 @@ describe("realPathSoFar", () => {
     await symlink("loop-a", path.join(repo, "loop-b"));
     expect(await realPathSoFar(path.join(repo, "loop-a", "x"))).toBe(path.join(repo, "loop-a", "x"));
   });
+
+  test("a dangling link's relative target climbs from where the link really is, not from the path as written", async () => {
+    // repo/via → outside; outside/up → ../made-later (dangling). Read through repo/via, `..` is outside's parent.
+    await symlink(path.join(base, "outside"), path.join(base, "repo", "via"));
+    await symlink("../made-later", path.join(base, "outside", "up"));
+    expect(await realPathSoFar(path.join(base, "repo", "via", "up", "agents"))).toBe(path.join(base, "made-later", "agents"));
+  });
 });
