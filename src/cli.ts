@@ -5,7 +5,7 @@
  */
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import type { CliIO } from "./cli-io.ts";
+import { type CliIO, diagnosticIO, printableIO } from "./cli-io.ts";
 import { convertCommand } from "./commands/convert.ts";
 import { doctorCommand } from "./commands/doctor.ts";
 import { listCommand } from "./commands/list.ts";
@@ -16,7 +16,6 @@ import { validateCommand } from "./commands/validate.ts";
 import { sbomCommand, verifyCommand, versionCommand } from "./commands/verify.ts";
 import { serverOptionsHelp } from "./config.ts";
 import { cliErrorText, EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_NOT_FOUND, EXIT_OK, EXIT_USAGE, isRefusal, UsageError } from "./errors.ts";
-import { printable } from "./runs/show.ts";
 import { PRODUCT_NAME, VERSION } from "./version.ts";
 
 export const USAGE = `${PRODUCT_NAME} ${VERSION}: file-based Codex sub-agents over MCP (stdio)
@@ -90,8 +89,11 @@ function printUsage(io: CliIO): number {
   return EXIT_OK;
 }
 
-export async function main(argv: string[], io: CliIO, env: Env = process.env, cwd = process.cwd()): Promise<number> {
+export async function main(argv: string[], terminal: CliIO, env: Env = process.env, cwd = process.cwd()): Promise<number> {
   const [first, ...rest] = argv;
+  // Security: whatever a command writes on stderr quotes what it read (paths, agent names, codex's words), so it is
+  // made printable here for all of them; `run` alone gets the terminal, for its progress line, and escapes the rest.
+  const io = diagnosticIO(terminal);
   try {
     switch (first) {
       case undefined:
@@ -107,9 +109,9 @@ export async function main(argv: string[], io: CliIO, env: Env = process.env, cw
       case "runs":
         return await runsCommand(rest, io, env, cwd);
       case "convert":
-        return await convertCommand(rest, io, env, cwd);
+        return await convertCommand(rest, printableIO(terminal), env, cwd);
       case "run":
-        return asksForHelp(rest) ? printUsage(io) : await runCommand(rest, io, env, cwd, runDeps());
+        return asksForHelp(rest) ? printUsage(io) : await runCommand(rest, terminal, env, cwd, runDeps());
       case "--help":
       case "-h":
       case "help":
@@ -127,8 +129,8 @@ export async function main(argv: string[], io: CliIO, env: Env = process.env, cw
     }
   } catch (error) {
     if (isRefusal(error)) {
-      // A refusal quotes what it was given (a path, a name): no control character of it reaches the terminal.
-      io.err(printable(cliErrorText(error)));
+      // A refusal quotes what it was given (a path, a name): it goes through the printable stderr.
+      io.err(cliErrorText(error));
       return error.exitStatus;
     }
     io.err(`codex-subagents: unexpected error: ${(error as Error).stack ?? error}\n`);

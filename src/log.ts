@@ -1,3 +1,4 @@
+import { printable } from "./cli-io.ts";
 import type { Redactor } from "./policy/redact.ts";
 
 export type LogLevel = "error" | "warn" | "info" | "debug";
@@ -12,7 +13,8 @@ export interface Logger {
 
 /**
  * The stderr-only logger. Stdout is the MCP channel: nothing here may touch it.
- * Every line passes through the redactor, so a secret that reaches a log message is still masked.
+ * Every line passes through the redactor, so a secret that reaches a log message is still masked, and is one printable
+ * line: a log quotes agent files and codex's words, and a log viewer renders escape sequences.
  */
 export function createLogger(options: {
   level: LogLevel;
@@ -23,7 +25,7 @@ export function createLogger(options: {
   const write = options.write ?? ((line: string) => void process.stderr.write(line));
   const emit = (level: LogLevel, message: string) => {
     if (LOG_LEVELS.indexOf(level) > threshold) return;
-    const oneLine = options.redact(message).replace(/\r?\n/g, "\\n");
+    const oneLine = printable(options.redact(message).replace(/\r?\n/g, "\\n"));
     write(`codex-subagents: ${level}: ${oneLine}\n`);
   };
   return {

@@ -8,7 +8,7 @@
 import { readFile, stat, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { ISOLATION_MODES, type IsolationMode } from "../agents/schema.ts";
-import type { CliIO } from "../cli-io.ts";
+import { type CliIO, diagnosticIO, printable } from "../cli-io.ts";
 import { THREAD_ID_PATTERN } from "../codex/args.ts";
 import { parseFlags, type ParsedFlags } from "../args.ts";
 import { resolveServerOptions, SERVER_FLAGS, SERVER_OPTIONS, type ServerOptions } from "../config.ts";
@@ -19,7 +19,6 @@ import { DelegateError, UNKNOWN_AGENT } from "../delegation/plan.ts";
 import type { DelegateInput } from "../shapes/delegate-input.ts";
 import { checkRequest, RunManager } from "../runs/manager.ts";
 import type { RunView } from "../shapes/run-result.ts";
-import { printable } from "../runs/show.ts";
 import { escapeJsonControl } from "../agents/report.ts";
 
 
@@ -32,7 +31,7 @@ export interface RunCommandDeps {
   readStdin?: () => Promise<string>;
   /** stderr is a terminal: progress is one updating line instead of one line a step. */
   stderrIsTTY?: boolean;
-  /** stdout is a terminal: the final message is printed with control characters escaped (runs/show.ts printable). */
+  /** stdout is a terminal: the final message is printed with control characters escaped (cli-io.ts printable). */
   stdoutIsTTY?: boolean;
   /** Subscribe to SIGINT/SIGTERM; returns the unsubscribe function. */
   onInterrupt?: (handler: () => void) => () => void;
@@ -249,16 +248,9 @@ async function printOutcome(run: StartedRun, view: RunView, interrupted: boolean
   return EXIT_OK;
 }
 
-/**
- * Security: everything run writes on stderr, except its own progress line, goes through the same escaping as the final
- * message on a terminal (runs/show.ts printable), terminal or not: a failed run's notes name files the sub-agent
- * made, codex's stderr tail is the sub-agent's output, and refusals quote paths. None of it may move the cursor, clear
- * the screen or set the terminal's title. (A CI log viewer renders escape sequences too.)
- */
-export function diagnosticIO(io: CliIO): CliIO {
-  return { out: io.out, err: (text) => io.err(printable(text)) };
-}
-
+// Security: everything run writes on stderr, except its own progress line, is made printable (cli-io.ts
+// diagnosticIO), terminal or not: a failed run's notes name files the sub-agent made, codex's stderr tail is the
+// sub-agent's output, and refusals quote paths.
 export async function runCommand(argv: string[], terminal: CliIO, env: Env, cwd: string, deps: RunCommandDeps = {}): Promise<number> {
   const io = diagnosticIO(terminal);
   const args = parseRunArgs(argv);

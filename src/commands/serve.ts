@@ -10,7 +10,7 @@ import type { Agent } from "../agents/schema.ts";
 import type { CliIO } from "../cli-io.ts";
 import { parseServerOptions, type ServerOptions } from "../config.ts";
 import { buildDelegateContext, contextWarnings, type DelegateContext } from "../delegation/context.ts";
-import { EXIT_FAILURE, EXIT_OK } from "../errors.ts";
+import { EXIT_FAILURE, EXIT_OK, isRefusal } from "../errors.ts";
 import type { Limiter } from "../limiter.ts";
 import type { Logger } from "../log.ts";
 import { once } from "../once.ts";
@@ -120,6 +120,7 @@ export async function serveCommand(argv: string[], io: CliIO, env: Env, cwd: str
         },
         (error) => {
           log.error(`could not load the agents: ${(error as Error).message}`);
+          if (isRefusal(error) && error.hint) log.error(`hint: ${error.hint}`);
           void stop("start-up failed", EXIT_FAILURE);
         },
       );

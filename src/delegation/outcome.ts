@@ -3,6 +3,7 @@
  * answer. Reads files; decides nothing about the result (result.ts does that).
  */
 import type { RunOutcome } from "../codex/run.ts";
+import { isRefusal } from "../errors.ts";
 import { readRegularFile } from "../safe-fs.ts";
 import type { IsolationMode } from "../agents/schema.ts";
 import type { Workspace } from "../workspace/types.ts";
@@ -61,7 +62,8 @@ async function readPatch(workspace: Workspace, redact: (text: string) => string)
     const collected = await workspace.collectPatch({ redact });
     return collected ? { patch: collected.patch, notes: [...collected.notes, ...codexLayerNote(collected.patch)] } : { notes: [] };
   } catch (error) {
-    return { notes: [`the sub-agent's changes could not be collected: ${(error as Error).message}`] };
+    const hint = isRefusal(error) ? error.hint : undefined;
+    return { notes: [`the sub-agent's changes could not be collected: ${(error as Error).message}`, ...(hint ? [`hint: ${hint}`] : [])] };
   }
 }
 

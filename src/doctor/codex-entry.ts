@@ -71,7 +71,7 @@ export function entryEnvironment(entry: McpServerEntry, shell: Env): Record<stri
 }
 
 /** The server options the entry's server would start with (its args after the program, its environment, its cwd). */
-export function entryOptions(served: ServerEntry, shell: Env, cwd: string): { options: ServerOptions; env: Record<string, string>; cwd: string } | { problem: string } {
+export function entryOptions(served: ServerEntry, shell: Env, cwd: string): { options: ServerOptions; env: Record<string, string>; cwd: string } | { problem: string; hint?: string | undefined } {
   const { entry, program } = served;
   const args = entry.transport.args ?? [];
   // For `node codex-subagents.mjs ARGS`, the server's own arguments follow the bundle's path.
@@ -85,7 +85,7 @@ export function entryOptions(served: ServerEntry, shell: Env, cwd: string): { op
     if (parsed.positionals.length > 0) return { problem: `its args have "${parsed.positionals[0]}", which the server does not take, so it would not start` };
     return { options: resolveServerOptions(parsed, env, serverCwd), env, cwd: serverCwd };
   } catch (error) {
-    if (isRefusal(error)) return { problem: `its args or env would stop the server at start-up: ${error.message}` };
+    if (isRefusal(error)) return { problem: `its args or env would stop the server at start-up: ${error.message}`, hint: error.hint };
     throw error;
   }
 }

@@ -133,7 +133,7 @@ async function agentsChecks(options: ServerOptions, env: Env, cwd: string, progr
     location = await discoverAgents({ ...agentsDirsOf(options), cwd, programDir });
   } catch (error) {
     if (!(error instanceof AgentsDirError)) throw error;
-    checks.push({ id: "agents", status: "FAIL", detail: error.message, hint: "create the directory with your <name>.md agent files, or fix --agents-dir / CODEX_SUBAGENTS_DIR (unset, the embedded starter agents are used)" });
+    checks.push({ id: "agents", status: "FAIL", detail: error.message, hint: error.hint ?? "create the directory with your <name>.md agent files, or fix --agents-dir / CODEX_SUBAGENTS_DIR (unset, the embedded starter agents are used)" });
     return [];
   }
   const registry = await loadRegistry(location, EMBEDDED_AGENTS, codexHomeOf(env));
@@ -291,7 +291,7 @@ async function codexEntryChecks(listed: McpListing | null, options: ServerOption
       : { id, status: "WARN", detail: `[mcp_servers.${name}] starts ${one.program}, not this executable (${self ?? "run from source"}); the checks below are of that entry as configured`, hint: "point the entry's command at the executable you mean to run, or run doctor with that one" });
     const resolved = entryOptions(one, env, cwd);
     if ("problem" in resolved) {
-      checks.push({ id: `${id} args`, status: "FAIL", detail: `[mcp_servers.${name}]: ${resolved.problem}`, hint: "fix the entry's args or env (codex-subagents --help lists the options)" });
+      checks.push({ id: `${id} args`, status: "FAIL", detail: `[mcp_servers.${name}]: ${resolved.problem}`, hint: resolved.hint ?? "fix the entry's args or env (codex-subagents --help lists the options)" });
       continue;
     }
     const roots = await rootsCheck(resolved.options, resolved.cwd);

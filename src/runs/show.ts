@@ -14,6 +14,7 @@ import { describeCapabilities } from "../policy/capabilities.ts";
 import { parseCodexLine } from "../codex/event-schema.ts";
 import { capabilitiesSchema } from "../shapes/delegate-result.ts";
 import { readRegularFileFrom } from "../safe-fs.ts";
+import { printable } from "../cli-io.ts";
 import type { RunStatus } from "../shapes/run-result.ts";
 import { finalStatusOf } from "./manager.ts";
 import { abandonedBy, parseRunDirName, readRecordJson, RUN_DIR_PATTERN, RUN_FILES } from "./record.ts";
@@ -52,14 +53,6 @@ export function eventSteps(line: string): Step[] {
     default:
       return [];
   }
-}
-
-/**
- * Security: a sub-agent's text printed to a terminal must not carry escape sequences (they can rewrite the screen or,
- * in some terminals, the title and clipboard); control characters other than newline and tab become "?".
- */
-export function printable(text: string): string {
-  return text.replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g, "?");
 }
 
 export function formatStep(step: Step): string {

@@ -124,8 +124,8 @@ describe("refusals reach the user as refusals, not as internal errors", () => {
 });
 
 describe("list and validate print control characters escaped", () => {
-  test("an ESC sequence in a description and in a file name reaches the terminal as text, in text and --json output", async () => {
-    countBadInput(2);
+  test("an ESC sequence in a description and in a file name reaches the terminal as text, in text and --json output (and convert's)", async () => {
+    countBadInput(3);
     const dir = path.join(scratch.base, "hostile-agents");
     await mkdir(dir);
     // Sets the terminal title, clears the screen, and an RTL override that reorders what follows.
@@ -142,6 +142,13 @@ describe("list and validate print control characters escaped", () => {
       expect(run.stdout).toContain("\\u001b");
       if (words.includes("--json")) JSON.parse(run.stdout);
     }
+    // convert quotes the agent's name and the file it came from in its errors and in its result lines.
+    await writeFile(path.join(dir, "titled.md"), "---\nname: \"A\\u001b]0;PWNED\\u0007\"\ndescription: d\n---\nYou are titled.\n");
+    const converted = spawnSync(command, [...base, "convert", dir, "--out", path.join(scratch.base, "converted-hostile")], { cwd: scratch.root, env, encoding: "utf8", timeout: 20_000 });
+    expect(converted.status).toBe(1);
+    expect(converted.stderr).toContain("A?]0;PWNED?");
+    expect(converted.stdout).toContain("wrote");
+    expect(RAW.test(converted.stdout + converted.stderr.replace(/\n/g, ""))).toBe(false);
     const listed = spawnSync(command, [...base, "list", "--json", "--agents-dir", dir], { cwd: scratch.root, env, encoding: "utf8" });
     // Still the same data once parsed: escaping changed the bytes on the terminal, not the values.
     expect(JSON.parse(listed.stdout).agents.find((a: any) => a.name === "shady").description).toBe("ok\u001b]0;pwned\u0007\u001b[2J\u202e\u009b");

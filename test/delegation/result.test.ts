@@ -9,6 +9,7 @@ import path from "node:path";
 import { newEventState } from "../../src/codex/events.ts";
 import type { RunOutcome } from "../../src/codex/run.ts";
 import { collectOutcome, type Outcome } from "../../src/delegation/outcome.ts";
+import { Refusal } from "../../src/errors.ts";
 import { buildResult, PATCH_REDACTED_NOTE, resultWithoutRun, STDERR_TAIL_BYTES } from "../../src/delegation/result.ts";
 import { createRedactor } from "../../src/policy/redact.ts";
 import { delegateResultSchema } from "../../src/shapes/delegate-result.ts";
@@ -62,6 +63,21 @@ describe("the result", () => {
         expect(note).not.toContain("its changes are returned as a patch");
       }
       expect(await noteOf(run({ cancelled: true }), "")).toContain("changed nothing in its worktree");
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  test("a patch that cannot be collected says why and, on a line of its own, what to do instead", async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), "cs-patch-refused-"));
+    try {
+      const refusing = {
+        mode: "worktree" as const, workingDir: dir, notes: [], cleanup: async () => {},
+        collectPatch: async () => { throw new Refusal("the patch is too large to return", { hint: "ask for a smaller change" }); },
+      };
+      const collected = await collectOutcome({ run: run(), workspace: refusing, isolation: "worktree", lastMessageFile: path.join(dir, "none"), redact: (t) => t });
+      expect(collected.notes.slice(-2)).toEqual(["the sub-agent's changes could not be collected: the patch is too large to return", "hint: ask for a smaller change"]);
+      expect(collected.patch).toBeUndefined();
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
