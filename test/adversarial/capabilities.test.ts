@@ -9,8 +9,9 @@
 // request log), which servers started (their logs), what the sandbox let through (a marker file, a TCP listener), and
 // that the result's capabilities, list_agents and validate say the same as what codex was given (its argv).
 //
-// The project lives under the repository's .tmp, not /tmp: every sandbox may write /tmp, so there a run's project
-// layers are never used at all, and the planted-layer case would prove nothing about the in-place writers rule.
+// Everything lives under privateScratchParent(), not /tmp and not the clone (which may itself be under /tmp): every
+// workspace-write sandbox may write /tmp, so there the `outside` marker proves nothing, a run's project layers are never
+// used at all, and the planted-layer case would prove nothing about the in-place writers rule.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { spawnSync } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
@@ -24,6 +25,7 @@ import { codexBin, repoRoot } from "../helpers/paths.ts";
 import { tomlString } from "../helpers/toml.ts";
 import { countBadInput, reportTally } from "./harness.ts";
 import { runCli } from "../doctor/run-cli.ts";
+import { privateScratchParent } from "../helpers/e2e-scratch.ts";
 import { closeServerWorld, serveWithCodexHome } from "../helpers/codex-server.ts";
 
 const NOTES_SERVER = path.join(repoRoot, "test", "fixtures", "mcp-notes", "mcp-notes.mjs");
@@ -56,8 +58,7 @@ function script(task: string): Array<{ cmd?: string; mcp?: { tool: string; args:
 }
 
 beforeAll(async () => {
-  await mkdir(path.join(repoRoot, ".tmp"), { recursive: true });
-  parent = await realpath(await mkdtemp(path.join(repoRoot, ".tmp", "cs-capabilities-")));
+  parent = await realpath(await mkdtemp(path.join(privateScratchParent(), "cs-capabilities-")));
   listener = createServer((socket) => {
     connections += 1;
     socket.end("hello\n");
