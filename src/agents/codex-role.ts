@@ -2,9 +2,9 @@
  * Pure: a Codex role file's table → this server's settings and persona, key by key; its grants are read by
  * role-grants.ts.
  */
+import { refusedByCodex, settingOptions, settingSchemas, type AgentSettings } from "./schema.ts";
 import { mapNameAndDescription, quote, warn, type MappedAgent } from "./interop.ts";
 import { ROLE_GRANT_KEYS, roleGrants } from "./role-grants.ts";
-import { settingSchemas, type AgentSettings } from "./schema.ts";
 import { unknownKeyIssue } from "./strict.ts";
 
 /** Role-file keys that limit what the agent may do, likewise. */
@@ -47,9 +47,11 @@ export function mapCodexRole(raw: Record<string, unknown>): MappedAgent {
       continue;
     }
     const parsed = settingSchemas[target].safeParse(value);
-    if (parsed.success) (settings as Record<string, unknown>)[target] = parsed.data;
+    const refused = parsed.success ? refusedByCodex(target, parsed.data) : null;
+    if (refused) issues.push({ ...refused, field: key });
+    else if (parsed.success) (settings as Record<string, unknown>)[target] = parsed.data;
     else {
-      const options = (settingSchemas[target] as { options?: readonly string[] }).options;
+      const options = settingOptions(target);
       issues.push({ level: "error", code: "INVALID_VALUE", field: key, message: `${key} ${quote(value)} is not valid${options ? `; use one of: ${options.join(", ")}` : ""}` });
     }
   }

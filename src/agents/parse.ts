@@ -7,7 +7,7 @@ import { mapClaudeAgent } from "./claude-code.ts";
 import { mapCodexRole } from "./codex-role.ts";
 import { detectMarkdownFormat, guessKeys, type MappedAgent } from "./interop.ts";
 import {
-  AGENT_NAME_PATTERN, MAX_AGENT_FILE_BYTES, MAX_FRONTMATTER_BYTES, MAX_PERSONA_BYTES, SETTING_KEYS, settingSchemas, hasErrors,
+  AGENT_NAME_PATTERN, MAX_AGENT_FILE_BYTES, MAX_FRONTMATTER_BYTES, MAX_PERSONA_BYTES, SETTING_KEYS, refusedByCodex, settingOptions, settingSchemas, hasErrors,
   type Agent, type AgentFileResult, type AgentFormat, type AgentIssue, type AgentSettings, type SettingKey,
 } from "./schema.ts";
 import { ambiguousCharacter, ambiguousCharacterMessage, duplicateJsonKey, plainDataProblem, prototypeKeyMessage, unknownKeyIssue } from "./strict.ts";
@@ -46,8 +46,9 @@ export function validateSettings(raw: Record<string, unknown>, extraKeys: readon
     }
     const schema = settingSchemas[key as SettingKey];
     const parsed = schema.safeParse(typeof value === "string" && key === "description" ? value.trim() : value);
-    if (parsed.success && key === "approval_policy" && parsed.data === "untrusted") {
-      issues.push(untrustedApprovalIssue());
+    const refused = parsed.success ? refusedByCodex(key as SettingKey, parsed.data) : null;
+    if (refused) {
+      issues.push(refused);
     } else if (parsed.success) {
       settings[key] = parsed.data;
     } else {
@@ -58,26 +59,9 @@ export function validateSettings(raw: Record<string, unknown>, extraKeys: readon
   return { settings: settings as AgentSettings, issues };
 }
 
-/**
- * Codex 0.169 and 0.171 refuse `approval_policy = "untrusted"` at start-up ("no longer supported; remove this
- * setting"), so an agent with it could never run. It is an error, not mapped to another value: "untrusted" asked before
- * every command that is not known safe, and each value that still works asks less, so a silent mapping would loosen
- * what the author wrote. The author chooses the replacement.
- */
-export function untrustedApprovalIssue(): AgentIssue {
-  return {
-    level: "error", code: "UNSUPPORTED_APPROVAL_POLICY", field: "approval_policy",
-    message: 'approval_policy "untrusted" is refused by codex (0.169 and later: "no longer supported"), so this agent could never run; use "on-request" (the model must ask before anything outside its sandbox, and under codex exec nobody answers, so it stays inside) or "never" (it is never asked; the sandbox still holds)',
-  };
-}
-
 function describeBadValue(key: SettingKey, value: unknown, detail: string | undefined): string {
   const shown = JSON.stringify(value)?.slice(0, 80) ?? String(value);
-  const schema = settingSchemas[key] as { options?: readonly string[] };
-  // "untrusted" is accepted by the schema only to be refused with its own message (untrustedApprovalIssue).
-  // An enum's options are its values; a union's (worktree_deps) are schemas, and its own message says what to write.
-  const isEnum = Array.isArray(schema.options) && schema.options.every((option) => typeof option === "string");
-  const options = isEnum ? (schema.options as string[]).filter((o) => !(key === "approval_policy" && o === "untrusted")) : null;
+  const options = settingOptions(key);
   const allowed = options ? `; use one of: ${options.join(", ")}` : detail ? `: ${detail}` : "";
   if (key === "timeout_s") return `timeout_s ${shown} is not valid; use a positive whole number of seconds`;
   return `${key} ${shown} is not valid${allowed}`;

@@ -111,3 +111,32 @@ export function hasErrors(issues: readonly AgentIssue[]): boolean {
 
 /** How a starter agent embedded in the executable names its file (registry.ts loadEmbedded). */
 export const EMBEDDED_PREFIX = "(embedded)/";
+
+/**
+ * Codex 0.169 and 0.171 refuse `approval_policy = "untrusted"` at start-up ("no longer supported; remove this
+ * setting"), so an agent with it could never run. It is an error, not mapped to another value: "untrusted" asked before
+ * every command that is not known safe, and each value that still works asks less, so a silent mapping would loosen
+ * what the author wrote. The author chooses the replacement.
+ */
+function untrustedApprovalIssue(): AgentIssue {
+  return {
+    level: "error", code: "UNSUPPORTED_APPROVAL_POLICY", field: "approval_policy",
+    message: 'approval_policy "untrusted" is refused by codex (0.169 and later: "no longer supported"), so this agent could never run; use "on-request" (the model must ask before anything outside its sandbox, and under codex exec nobody answers, so it stays inside) or "never" (it is never asked; the sandbox still holds)',
+  };
+}
+
+/**
+ * A value its schema accepts but codex refuses at start-up, checked after the schema by every format that sets it (our
+ * files, ad-hoc calls, Codex role files): an agent that could never run is an error where it is written.
+ */
+export function refusedByCodex(key: SettingKey, value: unknown): AgentIssue | null {
+  return key === "approval_policy" && value === "untrusted" ? untrustedApprovalIssue() : null;
+}
+
+/** The values to offer for an enum setting ("untrusted" is accepted by the schema only to be refused on its own). */
+export function settingOptions(key: SettingKey): string[] | null {
+  const options = (settingSchemas[key] as { options?: readonly unknown[] }).options;
+  // An enum's options are its values; a union's (worktree_deps) are schemas, and its own message says what to write.
+  if (!Array.isArray(options) || !options.every((option) => typeof option === "string")) return null;
+  return (options as string[]).filter((o) => !(key === "approval_policy" && o === "untrusted"));
+}

@@ -19,6 +19,14 @@ describe("Codex role files", () => {
     expect(r.name).toBe("file-name");
   });
 
+  test("approval_policy untrusted in a role file (codex refuses it at start-up) is an error, as in our own files; the options offered leave it out", () => {
+    const r = role('description = "d"\ndeveloper_instructions = "x"\nsandbox_mode = "read-only"\napproval_policy = "untrusted"\n');
+    expect(r.issues.map((i) => [i.level, i.code, i.field])).toEqual([["error", "UNSUPPORTED_APPROVAL_POLICY", "approval_policy"]]);
+    expect(r.agent).toBeUndefined();
+    const bad = role('description = "d"\ndeveloper_instructions = "x"\nsandbox_mode = "read-only"\napproval_policy = "sometimes"\n');
+    expect(bad.issues[0]!.message).toBe('approval_policy "sometimes" is not valid; use one of: never, on-request, on-failure');
+  });
+
   test("a role that defines an MCP server (command, url) is refused: an error, the agent cannot be used", () => {
     for (const table of ['[mcp_servers.x]\ncommand = "sh"', '[mcp_servers.x]\nurl = "https://example.invalid/mcp"\nenabled = true']) {
       const r = role(`description = "d"\ndeveloper_instructions = "x"\nsandbox_mode = "read-only"\n${table}\n`);
