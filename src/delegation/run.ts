@@ -4,7 +4,7 @@
  * tools/delegate.ts; the run table (runs/manager.ts) queues and tracks runs.
  */
 import { rm, writeFile } from "node:fs/promises";
-import { refuseCodexLayerWriter, sandboxTmpDirs } from "../codex/project-layers.ts";
+import { refuseCodexLayerWriter } from "../codex/project-layers.ts";
 import { runCodex, type RunOutcome } from "../codex/run.ts";
 import { Refusal } from "../errors.ts";
 import type { Capabilities } from "../policy/capabilities.ts";
@@ -12,6 +12,7 @@ import { buildChildEnv } from "../policy/env.ts";
 import { refuseGitDirectory } from "../policy/git-dir.ts";
 import { redactEventLine } from "../policy/redact.ts";
 import { resolveAllowedDir, type Root } from "../policy/roots.ts";
+import { sandboxTmpDirs } from "../policy/tmp-roots.ts";
 import type { SandboxMode } from "../policy/sandbox.ts";
 import type { RunRecorder } from "../runs/record.ts";
 import { holdResolvedCwd, writesInPlace } from "../runs/tree-lock.ts";
