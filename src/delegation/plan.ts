@@ -15,7 +15,7 @@ import { DEFAULT_CEILINGS, grantsWithinCeilings, networkForSandbox, requestedGra
 import { capToCallerSandbox } from "../policy/caller-sandbox.ts";
 import { refuseGitDirectory } from "../policy/git-dir.ts";
 import { outputSchemaProblem } from "../policy/output-schema.ts";
-import { PolicyError, resolveAllowedDir } from "../policy/roots.ts";
+import { PolicyError, resolveAllowedDir, type Root } from "../policy/roots.ts";
 import { DEFAULT_SANDBOX, sandboxWithinCeiling, type SandboxMode } from "../policy/sandbox.ts";
 import { writesInPlace } from "../runs/tree-lock.ts";
 import type { DelegateInput } from "../shapes/delegate-input.ts";
@@ -156,7 +156,7 @@ export async function planDelegation(input: DelegateInput, ctx: DelegateContext,
   let cwd: string;
   try {
     // Checked now to refuse at once; checked again after the wait and right before codex starts (delegate()).
-    cwd = refuseCodexLayerWriter(await refuseGitDirectory(await resolveAllowedDir(requestedCwd, ctx.roots, "cwd")), writesInPlace(isolation, sandbox));
+    cwd = await checkedCwd(requestedCwd, ctx.roots, writesInPlace(isolation, sandbox));
   } catch (error) {
     if (error instanceof PolicyError) throw new DelegateError(error.message, { hint: error.hint });
     throw error;
@@ -175,6 +175,14 @@ export async function planDelegation(input: DelegateInput, ctx: DelegateContext,
   const timeoutS = Math.min(input.timeout_s ?? agent.timeout_s ?? ctx.maxTimeoutS, ctx.maxTimeoutS);
   const notes = [...(ceiling.note ? [ceiling.note] : []), ...(sandboxNote ? [sandboxNote] : []), ...within.notes, ...(network.note ? [network.note] : [])];
   return { agent, sandbox, isolation, requestedCwd, cwd, timeoutS, grants, notes };
+}
+
+/**
+ * `requestedCwd` as its real path inside the roots; refused (PolicyError) in a git directory, and for a run that writes
+ * in place in a `.codex` directory (codex/project-layers.ts). Checked when the call is planned and again when it runs.
+ */
+export async function checkedCwd(requestedCwd: string, roots: readonly Root[], inPlace: boolean): Promise<string> {
+  return refuseCodexLayerWriter(await refuseGitDirectory(await resolveAllowedDir(requestedCwd, roots, "cwd")), inPlace);
 }
 
 /** Refuse a run that writes in place in `cwd` when the agents, or a place that would outrank them, are in its reach. */
