@@ -187,7 +187,6 @@ export async function checkedCwd(requestedCwd: string, roots: readonly Root[], i
 
 /** Refuse a run that writes in place in `cwd` when the agents, or a place that would outrank them, are in its reach. */
 export async function refuseAgentsInReach(registry: Registry, cwd: string): Promise<void> {
-  if (!registry.location) return;
-  const problem = agentsDirInReach(await agentsPlaces(registry.location), cwd, true);
+  const problem = agentsDirInReach(await agentsPlaces(registry.location), cwd);
   if (problem) throw refusedAs(problem);
 }
