@@ -134,7 +134,7 @@ async function buildRunContext(options: ServerOptions, io: CliIO, env: Env, cwd:
   const built = await buildDelegateContext(options, { env, cwd, writeLog: io.err, programDir: deps.programDir }, "one-run");
   // A shim whose executable was found (Windows npm's codex.cmd) is not a problem for a run: that executable runs.
   if (!built.codex.runnable && built.codex.problem) throw new NotFoundError(built.codex.problem.detail, { hint: built.codex.problem.hint });
-  for (const warning of await contextWarnings(built)) built.log.warn(warning);
+  for (const warning of await contextWarnings(built)) built.context.log.warn(warning);
   return built;
 }
 

@@ -11,7 +11,7 @@ import { Refusal, type RefusalParts } from "../errors.ts";
 import { MAX_TASK_BYTES } from "../limits.ts";
 import { refuseCodexLayerWriter } from "../codex/project-layers.ts";
 import { agentsDirInReach } from "../policy/agents-in-reach.ts";
-import { DEFAULT_CEILINGS, grantsWithinCeilings, networkForSandbox, requestedGrants, type Grants } from "../policy/capabilities.ts";
+import { grantsWithinCeilings, networkForSandbox, requestedGrants, type Grants } from "../policy/capabilities.ts";
 import { capToCallerSandbox } from "../policy/caller-sandbox.ts";
 import { refuseGitDirectory } from "../policy/git-dir.ts";
 import { outputSchemaProblem } from "../policy/output-schema.ts";
@@ -147,7 +147,7 @@ export async function planDelegation(input: DelegateInput, ctx: DelegateContext,
   const { sandbox, note: sandboxNote } = capToCallerSandbox(ceiling.sandbox, callerSandbox);
   // Security (policy/capabilities.ts): grants within --allow-mcp, --max-web-search and --allow-network, refused or
   // capped like the sandbox; network only for the sandbox this run really got.
-  const within = grantsWithinCeilings(requestedGrants(agent), ctx.ceilings ?? DEFAULT_CEILINGS, mapped);
+  const within = grantsWithinCeilings(requestedGrants(agent), ctx.ceilings, mapped);
   if ("refusal" in within) throw refusedAs(within.refusal, agent.name);
   const network = networkForSandbox(within.grants.network, sandbox, agent.name);
   const grants: Grants = { ...within.grants, network: network.network };

@@ -142,7 +142,7 @@ async function invocationWithReach(
   const env = codexEnv(ctx, at.workspace);
   const settled = await settleReach({
     codexPath: ctx.codexPath, invocation: base, grants: plan.grants, sourceDir: at.cwd, env, signal: opts.signal,
-    writers: (await ctx.writers?.cwds()) ?? [], tmpDirs: await sandboxTmpDirs(ctx.parentEnv.TMPDIR),
+    writers: await ctx.writers.cwds(), tmpDirs: await sandboxTmpDirs(ctx.parentEnv.TMPDIR),
   });
   const invocation = planInvocation(base, settled.reach);
   if (invocation.problem) throw new DelegateError(invocation.problem.message, { hint: invocation.problem.hint });
