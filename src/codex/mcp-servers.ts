@@ -6,7 +6,8 @@
  */
 import { isAbsolute } from "node:path";
 import { z } from "zod";
-import { notFoundAtStart, probeCodex } from "./run.ts";
+import type { RefusalParts } from "../errors.ts";
+import { notFoundAtStart, notStarted, probeCodex } from "./run.ts";
 
 /** One entry of `codex mcp list --json` (codex 0.169 and 0.171 print the same shape); unknown fields are kept out. */
 const mcpServerEntrySchema = z.object({
@@ -72,13 +73,11 @@ export interface ProbeProblem {
 }
 
 function probeProblem(what: string, probe: Awaited<ReturnType<typeof probeCodex>>, codexPath: string): ProbeProblem | null {
-  if (probe.spawnError === "ENOENT") return { problem: `codex was not found at "${codexPath}"`, hint: "install it (npm i -g @openai/codex) or pass --codex PATH" };
-  if (!isAbsolute(codexPath)) {
-    // probeCodex never starts a codex that was not found at start-up (a bare name).
-    const { message, hint } = notFoundAtStart(codexPath);
-    return { problem: message, hint };
-  }
-  if (probe.spawnError) return { problem: `codex could not be started to ${what} (${probe.spawnError})`, hint: `check --codex "${codexPath}"` };
+  const asProblem = ({ message, hint }: RefusalParts): ProbeProblem => ({ problem: message, hint });
+  if (probe.spawnError === "ENOENT") return asProblem(notStarted(codexPath, probe.spawnError));
+  // probeCodex never starts a codex that was not found at start-up (a bare name).
+  if (!isAbsolute(codexPath)) return asProblem(notFoundAtStart(codexPath));
+  if (probe.spawnError) return asProblem(notStarted(codexPath, probe.spawnError, what));
   if (probe.timedOut) return { problem: `codex did not answer within ${MCP_LIST_TIMEOUT_MS / 1000} s when asked to ${what}` };
   if (probe.exitCode !== 0) {
     const why = probe.stderr.trim().split("\n").slice(-3).join(" ").slice(0, 500);

@@ -33,14 +33,6 @@ export function ancestorsOf(dir: string): string[] {
   }
 }
 
-/** The real paths of /tmp and $TMPDIR (every workspace-write sandbox may write both). */
-export async function sandboxTmpDirs(tmpDir: string | undefined): Promise<string[]> {
-  const real = (p: string) => realpath(p).catch(() => path.resolve(p));
-  const dirs = process.platform === "win32" ? [] : [await real("/tmp")];
-  if (tmpDir) dirs.push(await real(tmpDir));
-  return [...new Set(dirs)];
-}
-
 export interface PlantedLayers {
   /** Why the project layers are not used for this run, one sentence per place; empty when they may be. */
   reasons: string[];

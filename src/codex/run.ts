@@ -55,9 +55,17 @@ export function notFoundAtStart(codexPath: string): RefusalParts & { hint: strin
   };
 }
 
-/** notFoundAtStart as the one sentence a failed run's notes and a probe's spawnError carry. */
-function notFoundAtStartText(codexPath: string): string {
-  const { message, hint } = notFoundAtStart(codexPath);
+/**
+ * Why codex at `codexPath` could not be started, and the fix. `cause` is the spawn error's code (its message when it
+ * has none); `what`, when given, names what it was started for.
+ */
+export function notStarted(codexPath: string, cause: string, what?: string): RefusalParts & { hint: string } {
+  if (cause === "ENOENT") return { message: `codex was not found at "${codexPath}"`, hint: "install it (npm i -g @openai/codex) or pass --codex PATH" };
+  return { message: `codex could not be started${what === undefined ? "" : ` to ${what}`} (${cause})`, hint: `check --codex "${codexPath}"` };
+}
+
+/** A refusal's message and hint as the one sentence a failed run's notes and a probe's spawnError carry. */
+function oneSentence({ message, hint }: RefusalParts & { hint: string }): string {
   return `${message}; ${hint}`;
 }
 
@@ -68,7 +76,7 @@ export async function runCodex(req: RunRequest): Promise<RunOutcome> {
   }
 
   if (!isAbsolute(req.codexPath)) {
-    return { exitCode: null, exitSignal: null, timedOut: false, cancelled: false, spawnError: notFoundAtStartText(req.codexPath), events, stderrTail: "", durationMs: 0 };
+    return { exitCode: null, exitSignal: null, timedOut: false, cancelled: false, spawnError: oneSentence(notFoundAtStart(req.codexPath)), events, stderrTail: "", durationMs: 0 };
   }
 
   // Security: codex leads its own process group (src/process/spawn.ts), so the time limit and a cancel end the
@@ -94,9 +102,7 @@ export async function runCodex(req: RunRequest): Promise<RunOutcome> {
   });
 
   const failure = result.spawnError;
-  const spawnError = failure === null ? null : failure.code === "ENOENT"
-    ? `codex was not found at "${req.codexPath}"; install it (npm i -g @openai/codex) or pass --codex PATH`
-    : `codex could not be started (${failure.code ?? failure.message}); check --codex "${req.codexPath}"`;
+  const spawnError = failure === null ? null : oneSentence(notStarted(req.codexPath, failure.code ?? failure.message));
   return {
     exitCode: result.exitCode,
     exitSignal: result.signal,
@@ -130,7 +136,7 @@ export async function probeCodex(
   opts: { timeoutMs: number; env: Record<string, string>; maxOutputBytes?: number; signal?: AbortSignal; cwd?: string },
 ): Promise<ProbeOutcome> {
   const limit = opts.maxOutputBytes ?? 256 * 1024;
-  if (!isAbsolute(codexPath)) return { exitCode: null, stdout: "", stderr: "", timedOut: false, spawnError: notFoundAtStartText(codexPath) };
+  if (!isAbsolute(codexPath)) return { exitCode: null, stdout: "", stderr: "", timedOut: false, spawnError: oneSentence(notFoundAtStart(codexPath)) };
   const result = await runProcess(codexPath, args, {
     cwd: opts.cwd,
     env: opts.env,

@@ -134,7 +134,7 @@ async function buildRunContext(options: ServerOptions, io: CliIO, env: Env, cwd:
   const built = await buildDelegateContext(options, { env, cwd, writeLog: io.err, programDir: deps.programDir }, "one-run");
   // A shim whose executable was found (Windows npm's codex.cmd) is not a problem for a run: that executable runs.
   if (!built.codex.runnable && built.codex.problem) throw new NotFoundError(built.codex.problem.detail, { hint: built.codex.problem.hint });
-  for (const warning of await contextWarnings(built)) built.log.warn(warning);
+  for (const warning of await contextWarnings(built)) built.context.log.warn(warning);
   return built;
 }
 
@@ -230,7 +230,7 @@ async function printOutcome(run: StartedRun, view: RunView, interrupted: boolean
     return EXIT_INTERRUPTED;
   }
   if (view.status !== "succeeded") {
-    io.err(run.refusal ? cliErrorText(run.refusal) : `codex-subagents: the sub-agent did not succeed: ${failureReason({ timedOut: view.timed_out, cancelled: view.cancelled, exitCode: view.exit_code }, "run")}\n`);
+    io.err(run.refusal ? cliErrorText(run.refusal) : `codex-subagents: the sub-agent did not succeed: ${failureReason(view, "run")}\n`);
     for (const note of run.refusal ? [] : view.notes) io.err(`note: ${note}\n`);
     if (view.stderr_tail) io.err(`codex stderr (tail):\n${view.stderr_tail.trimEnd()}\n`);
     io.err(`hint: see what it did with: codex-subagents runs show ${run.id}\n`);

@@ -56,7 +56,8 @@ async function serveSetup(argv: string[], io: CliIO, env: Env, cwd: string, host
   // only looks things up (no file is written, no program started), so a copy started just to answer a client's
   // discovery probe leaves nothing behind.
   const built = await buildDelegateContext(options, { env, cwd, writeLog: (line) => io.err(line), programDir: host.programDir }, "server");
-  const { context, log } = built;
+  const { context } = built;
+  const { log } = context;
   // Read once the client has opened the connection; requests other than the opening one wait for it (transport.ts).
   const initial = once(() => context.registry().then((loaded) => {
     for (const file of loaded.files) {

@@ -50,8 +50,8 @@ export interface DelegateContext {
   workDir: string;
   maxTimeoutS: number;
   maxSandbox: SandboxMode;
-  /** --allow-mcp, --max-web-search, --allow-network; default (unit tests): DEFAULT_CEILINGS. */
-  ceilings?: CapabilityCeilings;
+  /** --allow-mcp, --max-web-search, --allow-network. */
+  ceilings: CapabilityCeilings;
   passEnv: readonly string[];
   /** This server's own nesting depth (CODEX_SUBAGENTS_DEPTH it was started with). */
   depth: number;
@@ -97,7 +97,6 @@ export type ContextLifetime = "server" | "one-run";
 
 export interface BuiltContext {
   context: DelegateContext;
-  log: Logger;
   location: AgentsLocation;
   codexHome: string;
   /** How codex was looked up: with no `runnable`, `problem` says why none can be started (serve logs it; run refuses at once). */
@@ -161,7 +160,7 @@ export async function buildDelegateContext(options: ServerOptions, host: Context
     spares,
     writers: createWriterLedger(workDir),
   };
-  return { context, log, location, codexHome, codex, closeSpares: () => spares.close() };
+  return { context, location, codexHome, codex, closeSpares: () => spares.close() };
 }
 
 /** What is worth a warning about the context, one sentence each (serve logs them at start-up, run before its run). */

@@ -6,12 +6,12 @@
  */
 import type { RunOutcome } from "../codex/run.ts";
 
-/** The flags a finished delegation is judged by, as its result carries them. */
+/** The flags a finished delegation is judged by, as its result (or a run's view of it) carries them. */
 export interface FailureFlags {
-  timedOut?: boolean;
+  timed_out?: boolean;
   cancelled?: boolean;
   /** null: codex did not start, or a signal ended it. */
-  exitCode?: number | null;
+  exit_code?: number | null;
 }
 
 /** Who is told: an MCP client made a "call"; `run` in a terminal or CI job started a "run". */
@@ -25,10 +25,10 @@ function cancelled(subject: FailureSubject): string {
 
 /** Why it failed, in one clause: the first of these that holds, in the order the result's `ok` is decided. */
 export function failureReason(flags: FailureFlags, subject: FailureSubject): string {
-  if (flags.timedOut) return STOPPED_AT_LIMIT;
+  if (flags.timed_out) return STOPPED_AT_LIMIT;
   if (flags.cancelled) return cancelled(subject);
-  if (flags.exitCode === null || flags.exitCode === undefined) return "codex did not start or was killed";
-  if (flags.exitCode !== 0) return `codex exited with ${flags.exitCode}`;
+  if (flags.exit_code === null || flags.exit_code === undefined) return "codex did not start or was killed";
+  if (flags.exit_code !== 0) return `codex exited with ${flags.exit_code}`;
   // Exit 0 and still failed: no final message, or none that could be trusted (see finalMessageNotes).
   return "codex gave no final message";
 }

@@ -11,11 +11,11 @@ import { Refusal, type RefusalParts } from "../errors.ts";
 import { MAX_TASK_BYTES } from "../limits.ts";
 import { refuseCodexLayerWriter } from "../codex/project-layers.ts";
 import { agentsDirInReach } from "../policy/agents-in-reach.ts";
-import { DEFAULT_CEILINGS, grantsWithinCeilings, networkForSandbox, requestedGrants, type Grants } from "../policy/capabilities.ts";
+import { grantsWithinCeilings, networkForSandbox, requestedGrants, type Grants } from "../policy/capabilities.ts";
 import { capToCallerSandbox } from "../policy/caller-sandbox.ts";
 import { refuseGitDirectory } from "../policy/git-dir.ts";
 import { outputSchemaProblem } from "../policy/output-schema.ts";
-import { PolicyError, resolveAllowedDir } from "../policy/roots.ts";
+import { PolicyError, resolveAllowedDir, type Root } from "../policy/roots.ts";
 import { DEFAULT_SANDBOX, sandboxWithinCeiling, type SandboxMode } from "../policy/sandbox.ts";
 import { writesInPlace } from "../runs/tree-lock.ts";
 import type { DelegateInput } from "../shapes/delegate-input.ts";
@@ -147,7 +147,7 @@ export async function planDelegation(input: DelegateInput, ctx: DelegateContext,
   const { sandbox, note: sandboxNote } = capToCallerSandbox(ceiling.sandbox, callerSandbox);
   // Security (policy/capabilities.ts): grants within --allow-mcp, --max-web-search and --allow-network, refused or
   // capped like the sandbox; network only for the sandbox this run really got.
-  const within = grantsWithinCeilings(requestedGrants(agent), ctx.ceilings ?? DEFAULT_CEILINGS, mapped);
+  const within = grantsWithinCeilings(requestedGrants(agent), ctx.ceilings, mapped);
   if ("refusal" in within) throw refusedAs(within.refusal, agent.name);
   const network = networkForSandbox(within.grants.network, sandbox, agent.name);
   const grants: Grants = { ...within.grants, network: network.network };
@@ -156,7 +156,7 @@ export async function planDelegation(input: DelegateInput, ctx: DelegateContext,
   let cwd: string;
   try {
     // Checked now to refuse at once; checked again after the wait and right before codex starts (delegate()).
-    cwd = refuseCodexLayerWriter(await refuseGitDirectory(await resolveAllowedDir(requestedCwd, ctx.roots, "cwd")), writesInPlace(isolation, sandbox));
+    cwd = await checkedCwd(requestedCwd, ctx.roots, writesInPlace(isolation, sandbox));
   } catch (error) {
     if (error instanceof PolicyError) throw new DelegateError(error.message, { hint: error.hint });
     throw error;
@@ -177,9 +177,16 @@ export async function planDelegation(input: DelegateInput, ctx: DelegateContext,
   return { agent, sandbox, isolation, requestedCwd, cwd, timeoutS, grants, notes };
 }
 
+/**
+ * `requestedCwd` as its real path inside the roots; refused (PolicyError) in a git directory, and for a run that writes
+ * in place in a `.codex` directory (codex/project-layers.ts). Checked when the call is planned and again when it runs.
+ */
+export async function checkedCwd(requestedCwd: string, roots: readonly Root[], inPlace: boolean): Promise<string> {
+  return refuseCodexLayerWriter(await refuseGitDirectory(await resolveAllowedDir(requestedCwd, roots, "cwd")), inPlace);
+}
+
 /** Refuse a run that writes in place in `cwd` when the agents, or a place that would outrank them, are in its reach. */
 export async function refuseAgentsInReach(registry: Registry, cwd: string): Promise<void> {
-  if (!registry.location) return;
-  const problem = agentsDirInReach(await agentsPlaces(registry.location), cwd, true);
+  const problem = agentsDirInReach(await agentsPlaces(registry.location), cwd);
   if (problem) throw refusedAs(problem);
 }

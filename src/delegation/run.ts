@@ -4,14 +4,13 @@
  * tools/delegate.ts; the run table (runs/manager.ts) queues and tracks runs.
  */
 import { rm, writeFile } from "node:fs/promises";
-import { refuseCodexLayerWriter, sandboxTmpDirs } from "../codex/project-layers.ts";
 import { runCodex, type RunOutcome } from "../codex/run.ts";
 import { Refusal } from "../errors.ts";
 import type { Capabilities } from "../policy/capabilities.ts";
 import { buildChildEnv } from "../policy/env.ts";
-import { refuseGitDirectory } from "../policy/git-dir.ts";
 import { redactEventLine } from "../policy/redact.ts";
 import { resolveAllowedDir, type Root } from "../policy/roots.ts";
+import { sandboxTmpDirs } from "../policy/tmp-roots.ts";
 import type { SandboxMode } from "../policy/sandbox.ts";
 import type { RunRecorder } from "../runs/record.ts";
 import { holdResolvedCwd, writesInPlace } from "../runs/tree-lock.ts";
@@ -25,7 +24,7 @@ import type { DelegateContext } from "./context.ts";
 import { runNotes } from "./failure.ts";
 import { invocationOf, planInvocation, type Invocation } from "./invocation.ts";
 import { collectOutcome } from "./outcome.ts";
-import { DelegateError, planDelegation, refuseAgentsInReach, type DelegationPlan } from "./plan.ts";
+import { checkedCwd, DelegateError, planDelegation, refuseAgentsInReach, type DelegationPlan } from "./plan.ts";
 import { settleReach, type SettledReach } from "./reach.ts";
 import { buildResult } from "./result.ts";
 
@@ -73,20 +72,21 @@ export async function runDelegation(plan: DelegationPlan, input: DelegateInput, 
     // directory on the cwd path for a symlink out of the roots. Resolve again now, and use only the real path.
     // Security (runs/tree-lock.ts): and never beside a run that writes in place above (or below) it; codex re-resolves
     // its --cd, so a writer whose cwd holds this one must not be running meanwhile.
+    const inPlace = writesInPlace(plan.isolation, plan.sandbox);
     const held = await holdResolvedCwd(
       ctx.treeLock, plan.cwd,
-      async () => refuseCodexLayerWriter(await refuseGitDirectory(await resolveAllowedDir(plan.requestedCwd, ctx.roots, "cwd")), writesInPlace(plan.isolation, plan.sandbox)),
-      (dir) => ({ cwd: dir, writesInPlace: writesInPlace(plan.isolation, plan.sandbox), label: plan.agent.name }),
+      () => checkedCwd(plan.requestedCwd, ctx.roots, inPlace),
+      (dir) => ({ cwd: dir, writesInPlace: inPlace, label: plan.agent.name }),
       { signal: opts.signal, onWait: opts.onProgress },
     );
     const cwd = held.cwd;
     releaseTree = held.release;
     // Security: the agents rule again, for the directory the run really works in (a link on the way may lead elsewhere
     // now than when the call was planned).
-    if (writesInPlace(plan.isolation, plan.sandbox)) await refuseAgentsInReach(await ctx.registry(), cwd);
+    if (inPlace) await refuseAgentsInReach(await ctx.registry(), cwd);
     const privateDir = await ensurePrivateDir(ctx.workDir);
     // Security (runs/writer-ledger.ts): on record before the writer can plant anything below its cwd.
-    if (writesInPlace(plan.isolation, plan.sandbox)) await ctx.writers.add(cwd);
+    if (inPlace) await ctx.writers.add(cwd);
     runDir = await makeRunDir(privateDir);
     opts.onProgress?.(plan.isolation === "none" ? "starting codex" : `preparing ${plan.isolation} workspace`);
     workspace = await prepareWorkspace({
@@ -142,7 +142,7 @@ async function invocationWithReach(
   const env = codexEnv(ctx, at.workspace);
   const settled = await settleReach({
     codexPath: ctx.codexPath, invocation: base, grants: plan.grants, sourceDir: at.cwd, env, signal: opts.signal,
-    writers: (await ctx.writers?.cwds()) ?? [], tmpDirs: await sandboxTmpDirs(ctx.parentEnv.TMPDIR),
+    writers: await ctx.writers.cwds(), tmpDirs: await sandboxTmpDirs(ctx.parentEnv.TMPDIR),
   });
   const invocation = planInvocation(base, settled.reach);
   if (invocation.problem) throw new DelegateError(invocation.problem.message, { hint: invocation.problem.hint });

@@ -16,7 +16,7 @@ import { workDirExposure, workDirFor } from "../workspace/private-dir.ts";
 import { codexSourceOf, findCodex, findGit, type CodexLocation } from "../codex/find.ts";
 import { DISABLED_FEATURES } from "../codex/args.ts";
 import type { AgentFileResult } from "../agents/schema.ts";
-import { ALL_MCP_SERVERS } from "../policy/capabilities.ts";
+import { mcpAllowed } from "../policy/capabilities.ts";
 import { rootsUnderTmp, TMP_ROOT_HINT } from "../policy/tmp-roots.ts";
 import type { DoctorCheck } from "./check.ts";
 import { disabledFeaturesProbe, featuresNotOff, HELP_REQUIREMENTS, missingFromHelp, parseCodexVersion } from "./codex-help.ts";
@@ -182,7 +182,7 @@ function mcpServersCheck(listed: McpListing, files: readonly AgentFileResult[], 
     return { id: "mcp servers", status: "FAIL", detail: `${listed.problem}; every delegation would be refused, because a server codex cannot name cannot be switched off`, hint: listed.hint ?? "run codex mcp list --json to see the error, and fix your codex config.toml" };
   }
   const ceilings = ceilingsOf(options);
-  const allowed = (name: string) => ceilings.allowMcp.includes(ALL_MCP_SERVERS) || ceilings.allowMcp.includes(name);
+  const allowed = (name: string) => mcpAllowed(name, ceilings);
   const grantedTo = (name: string) => files.filter((f) => Object.hasOwn(f.settings.mcp_servers ?? {}, name)).map((f) => f.name);
   const declared = listed.servers.map((s) => s.name);
   const parts = listed.servers.map((server) => {

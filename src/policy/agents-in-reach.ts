@@ -27,10 +27,10 @@ export interface AgentsPlace {
  * (test/adversarial/agents-rewrite.test.ts proves it with the real codex); only the cwd's own `.codex`, not one
  * deeper down.
  *
- * Pure: returns the refusal, or null. `places` come from registry.ts agentsPlaces.
+ * Pure: returns the refusal, or null. `places` come from registry.ts agentsPlaces; asked only for a run that writes in
+ * place (runs/tree-lock.ts writesInPlace).
  */
-export function agentsDirInReach(places: readonly AgentsPlace[], cwd: string, canWriteInPlace: boolean): RefusalParts | null {
-  if (!canWriteInPlace) return null;
+export function agentsDirInReach(places: readonly AgentsPlace[], cwd: string): RefusalParts | null {
   const place = places.find((p) => isWithin(p.dir, cwd) && !isWithin(p.dir, path.join(cwd, ".codex")));
   if (!place) return null;
   const why = place.inUse

@@ -73,7 +73,8 @@ export function describeGrant(name: string, grant: McpGrant): string {
   return grant === "all" ? `"${name}" (all its tools)` : `"${name}" (${grant.map((t) => `"${t}"`).join(", ")})`;
 }
 
-function mcpAllowed(name: string, ceilings: CapabilityCeilings): boolean {
+/** Whether --allow-mcp lets an agent have the MCP server `name` (by its name, or all of them with "*"). */
+export function mcpAllowed(name: string, ceilings: CapabilityCeilings): boolean {
   return ceilings.allowMcp.includes(ALL_MCP_SERVERS) || ceilings.allowMcp.includes(name);
 }
 

@@ -349,17 +349,16 @@ export class TreeLock {
 /**
  * Hold the claim for the directory a run will really use. The claim is taken for the cwd as last checked, then the
  * cwd is resolved again under it: a writer that swapped the path before the claim was granted may have left it
- * naming another directory, and then the claim is taken again for that one (a few times at most). Without a lock
- * (unit tests) it only resolves. Errors from `resolve` pass through, with nothing held.
+ * naming another directory, and then the claim is taken again for that one (a few times at most). Errors from
+ * `resolve` pass through, with nothing held.
  */
 export async function holdResolvedCwd(
-  lock: Pick<TreeLock, "hold"> | undefined,
+  lock: Pick<TreeLock, "hold">,
   checkedCwd: string,
   resolve: () => Promise<string>,
   claimFor: (cwd: string) => TreeClaim,
   opts: { signal?: AbortSignal; onWait?: (reason: string) => void } = {},
 ): Promise<{ cwd: string; release: () => void }> {
-  if (!lock) return { cwd: await resolve(), release: () => {} };
   let claimed = checkedCwd;
   for (let attempt = 0; ; attempt += 1) {
     const release = await lock.hold(claimFor(claimed), opts);

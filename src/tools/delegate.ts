@@ -78,7 +78,7 @@ export function registerDelegateTool(server: McpServer, deps: DelegateToolDeps):
       const text = JSON.stringify(result, null, 2);
       // The first text block is exactly the structured result (for clients that read no structuredContent); a failure adds a one-line summary after it.
       const content = [{ type: "text" as const, text }];
-      if (!result.ok) content.push({ type: "text", text: `delegation did not succeed: ${failureReason({ timedOut: result.timed_out, cancelled: result.cancelled, exitCode: result.exit_code }, "call")}; see notes and stderr_tail` });
+      if (!result.ok) content.push({ type: "text", text: `delegation did not succeed: ${failureReason(result, "call")}; see notes and stderr_tail` });
       return { content, structuredContent: result, isError: !result.ok };
     } catch (error) {
       finished = true;

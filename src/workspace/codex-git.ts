@@ -31,6 +31,7 @@
 import { realpath } from "node:fs/promises";
 import path from "node:path";
 import { isWithin } from "../policy/roots.ts";
+import { sandboxTmpDirs } from "../policy/tmp-roots.ts";
 import type { Git } from "./git.ts";
 import { plantableIn, type WriterLedger } from "../runs/writer-ledger.ts";
 import { WorkspaceError } from "./types.ts";
@@ -72,13 +73,6 @@ export function plantableRepository(repo: FoundRepository, places: Parameters<ty
     if (why) return { dir, why };
   }
   return undefined;
-}
-
-/** The real /tmp and $TMPDIR (every workspace-write sandbox may write them). */
-export async function sandboxTmpDirs(tmpDir: string | undefined): Promise<string[]> {
-  if (process.platform === "win32") return [];
-  const real = (p: string) => realpath(p).catch(() => path.resolve(p));
-  return [await real("/tmp"), ...(tmpDir ? [await real(tmpDir)] : [])];
 }
 
 /** The environment that shows codex's git no repository at all: GIT_DIR at a path that does not exist. */
