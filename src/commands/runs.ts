@@ -9,9 +9,8 @@ import type { CliIO } from "../cli-io.ts";
 import { onceOf, parseFlags, type ParsedFlags } from "../args.ts";
 import { defaultRunsDir } from "../config.ts";
 import { EXIT_FAILURE, EXIT_OK, Refusal, UsageError } from "../errors.ts";
-import { escapeJsonControl } from "../agents/report.ts";
 import { formatRuns, listRuns } from "../runs/list.ts";
-import { printable } from "../cli-io.ts";
+import { escapeJsonControl, jsonText, printable } from "../escape.ts";
 import { showRun } from "../runs/show.ts";
 import { runReference } from "../runs/id.ts";
 import { formatUsage, parsePrices, parseSince, readRunUsage, summarizeUsage, USAGE_GROUPINGS, type PriceTable, type UsageGrouping } from "../runs/usage.ts";
@@ -72,7 +71,7 @@ async function runsUsageCommand(argv: string[], io: CliIO, env: Env, cwd: string
   const { groups, total } = summarizeUsage(runs, by, prices);
   // Security: agents and models come from the records; a record's text never reaches a terminal as control characters.
   if (parsed.values.has("--json")) {
-    io.out(escapeJsonControl(JSON.stringify({ runs_dir: runsDir, since: since?.toISOString() ?? null, by, prices: pricesFile ?? null, groups, total }, null, 2)) + "\n");
+    io.out(jsonText({ runs_dir: runsDir, since: since?.toISOString() ?? null, by, prices: pricesFile ?? null, groups, total }));
   } else {
     io.out(printable(formatUsage({ runsDir, since, by, groups, total, withPrices: prices !== null })));
   }
@@ -103,6 +102,6 @@ export async function runsCommand(argv: string[], io: CliIO, env: Env, cwd = pro
       exitStatus: EXIT_FAILURE,
     });
   }
-  io.out(values.has("--json") ? escapeJsonControl(JSON.stringify({ runs_dir: runsDir, runs }, null, 2)) + "\n" : printable(formatRuns(runsDir, runs)));
+  io.out(values.has("--json") ? jsonText({ runs_dir: runsDir, runs }) : printable(formatRuns(runsDir, runs)));
   return EXIT_OK;
 }

@@ -6,7 +6,8 @@ import path from "node:path";
 import { EMBEDDED_AGENTS } from "../agents/embedded.ts";
 import { addMcpServerWarnings, codexDeclaredServers } from "../agents/mcp-check.ts";
 import { addEnvironmentWarnings, loadAgentsDir, loadRegistry } from "../agents/registry.ts";
-import { escapeJsonControl, formatValidateReport, validateReport } from "../agents/report.ts";
+import { formatValidateReport, validateReport } from "../agents/report.ts";
+import { jsonText } from "../escape.ts";
 import { onceOf, parseFlags } from "../args.ts";
 import type { CliIO } from "../cli-io.ts";
 import { codexHomeOf } from "../config.ts";
@@ -45,6 +46,6 @@ export async function validateCommand(argv: string[], io: CliIO, env: Env, cwd: 
   const codex = env.CODEX_SUBAGENTS_CODEX || "codex";
   await addMcpServerWarnings(files, codexDeclaredServers({ codex, source: env.CODEX_SUBAGENTS_CODEX ? "CODEX_SUBAGENTS_CODEX" : "PATH", env, cwd }));
   const report = validateReport(dir, files);
-  io.out(values.has("--json") ? escapeJsonControl(JSON.stringify(report, null, 2)) + "\n" : formatValidateReport(report));
+  io.out(values.has("--json") ? jsonText(report) : formatValidateReport(report));
   return report.ok ? EXIT_OK : EXIT_FAILURE;
 }
