@@ -26,6 +26,14 @@ function runsDirOf(parsed: ParsedFlags, env: Env, cwd: string): string {
   return path.resolve(cwd, given ?? defaultRunsDir(env));
 }
 
+/** The refusal for a runs directory `runs` or `runs usage` could not read. */
+function unreadableRuns(runsDir: string, error: Error): Refusal {
+  return new Refusal(`cannot read run records in ${runsDir}: ${error.message}`, {
+    hint: "check the directory's permissions, or pass --runs-dir with the directory the server records runs in",
+    exitStatus: EXIT_FAILURE,
+  });
+}
+
 /**
  * `runs show RUN_ID [--follow] [--json] [--runs-dir DIR]`. Exit 0 shown, 1 followed a run whose server is gone (it
  * will never finish), 2 no such run, 64 usage.
@@ -66,7 +74,7 @@ async function runsUsageCommand(argv: string[], io: CliIO, env: Env, cwd: string
   }
   const runsDir = runsDirOf(parsed, env, cwd);
   const runs = await readRunUsage(runsDir, since).catch((error: Error) => {
-    throw new Refusal(`cannot read run records in ${runsDir}: ${error.message}`, { hint: "check the directory's permissions, or pass --runs-dir with the directory the server records runs in", exitStatus: EXIT_FAILURE });
+    throw unreadableRuns(runsDir, error);
   });
   const { groups, total } = summarizeUsage(runs, by, prices);
   // Security: agents and models come from the records; a record's text never reaches a terminal as control characters.
@@ -93,15 +101,9 @@ export async function runsCommand(argv: string[], io: CliIO, env: Env, cwd = pro
     limit = Number(rawLimit);
   }
   const runsDir = runsDirOf(parsed, env, cwd);
-  let runs;
-  try {
-    runs = await listRuns(runsDir, limit);
-  } catch (error) {
-    throw new Refusal(`cannot read run records in ${runsDir}: ${(error as Error).message}`, {
-      hint: "check the directory's permissions, or pass --runs-dir with the directory the server records runs in",
-      exitStatus: EXIT_FAILURE,
-    });
-  }
+  const runs = await listRuns(runsDir, limit).catch((error: Error) => {
+    throw unreadableRuns(runsDir, error);
+  });
   io.out(values.has("--json") ? jsonText({ runs_dir: runsDir, runs }) : printable(formatRuns(runsDir, runs)));
   return EXIT_OK;
 }
