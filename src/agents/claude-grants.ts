@@ -25,7 +25,7 @@ export function parseClaudeMcpTool(entry: string): { server: string; tool: strin
  */
 function claudeMcpServerNames(value: unknown, issues: AgentIssue[]): string[] {
   if (value === undefined) return [];
-  const entries: unknown[] = Array.isArray(value) ? value : typeof value === "string" ? [value] : [value];
+  const entries: unknown[] = Array.isArray(value) ? value : [value];
   const names: string[] = [];
   for (const entry of entries) {
     if (typeof entry === "string" && MCP_SERVER_NAME_PATTERN.test(entry)) names.push(entry);
@@ -53,7 +53,7 @@ export function claudeGrants(raw: Record<string, unknown>, issues: AgentIssue[])
   const named = claudeMcpServerNames(raw.mcpServers, issues);
   const tools = raw.tools === undefined ? undefined : splitToolList(raw.tools);
   if (tools === null) return {};
-  const disallowed = (raw.disallowedTools === undefined ? [] : splitToolList(raw.disallowedTools) ?? []).map(toolName);
+  const disallowed = (splitToolList(raw.disallowedTools) ?? []).map(toolName);
   const everyTool = tools === undefined || tools.includes("*");
   const granted = new Map<string, "all" | Set<string>>();
   if (everyTool) for (const name of named) granted.set(name, "all");
