@@ -1,5 +1,7 @@
+import { printable } from "./escape.ts";
+
 /**
- * Where a CLI command writes, and what keeps its text from driving the terminal. Only src/cli.ts binds these to the
+ * Where a CLI command writes, and the wrappers that make its streams printable. Only src/cli.ts binds these to the
  * real stdout/stderr.
  */
 export interface CliIO {
@@ -7,15 +9,6 @@ export interface CliIO {
   out(text: string): void;
   /** Text for stderr (diagnostics, hints). */
   err(text: string): void;
-}
-
-/**
- * Security: text printed to a terminal must not carry escape sequences (they can rewrite the screen or, in some
- * terminals, the title and clipboard): a sub-agent's text, a file name it made, a path or agent name a refusal quotes.
- * Control characters other than newline and tab become "?".
- */
-export function printable(text: string): string {
-  return text.replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g, "?");
 }
 
 /**

@@ -65,10 +65,8 @@ type Env = Readonly<Record<string, string | undefined>>;
 
 /** Where a compiled or bundled program lives; undefined when running from source (its dir holds no agents). */
 export function programDir(): string | undefined {
-  const url = import.meta.url;
-  if (url.includes("$bunfs") || url.includes("~BUN")) return path.dirname(process.execPath);
-  if (url.endsWith(".ts")) return undefined;
-  return path.dirname(fileURLToPath(url));
+  const self = selfPath();
+  return self === undefined ? undefined : path.dirname(self);
 }
 
 /** This program's own file: the compiled executable, or the bundle a runtime runs; undefined from source. */

@@ -1,4 +1,4 @@
-import { printable } from "./cli-io.ts";
+import { printable } from "./escape.ts";
 import type { Redactor } from "./policy/redact.ts";
 
 export type LogLevel = "error" | "warn" | "info" | "debug";

@@ -3,7 +3,7 @@
  * (claude-tools.ts) and the grants (claude-grants.ts); every other key maps, or is a warning saying what is lost.
  */
 import { claudeGrants } from "./claude-grants.ts";
-import { claudeSandbox } from "./claude-tools.ts";
+import { claudeSandbox, claudeToolLists } from "./claude-tools.ts";
 import { CLAUDE_ONLY_KEYS, mapNameAndDescription, quote, SHARED_KEYS, warn, type MappedAgent } from "./interop.ts";
 import type { ReasoningEffort } from "./schema.ts";
 import { unknownKeyIssue } from "./strict.ts";
@@ -29,10 +29,11 @@ export function mapClaudeAgent(raw: Record<string, unknown>): MappedAgent {
   const out = mapNameAndDescription(raw);
   const { settings, issues } = out;
 
-  const { sandbox, from } = claudeSandbox(raw, issues);
+  const lists = claudeToolLists(raw);
+  const { sandbox, from } = claudeSandbox(raw, lists, issues);
   settings.sandbox_mode = sandbox;
   out.sandboxFrom = from;
-  Object.assign(settings, claudeGrants(raw, issues));
+  Object.assign(settings, claudeGrants(raw, lists, issues));
 
   if (raw.model !== undefined) {
     issues.push(warn("CLAUDE_MODEL_IGNORED", "model", `model ${quote(raw.model)} is a Claude model, not a Codex one: the agent runs on the Codex default model (or your profile); convert the file and set model to choose one`));

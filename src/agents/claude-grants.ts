@@ -3,7 +3,7 @@
  * as grants of this server's own kind (`mcp_servers`, `web_search`), capped later by the server's ceilings.
  */
 import { MCP_SERVER_NAME_PATTERN, MCP_TOOL_NAME_PATTERN, type McpGrant } from "../policy/capabilities.ts";
-import { splitToolList, toolName } from "./claude-tools.ts";
+import { type ClaudeToolLists, toolName } from "./claude-tools.ts";
 import { quote, warn } from "./interop.ts";
 import type { AgentIssue, AgentSettings } from "./schema.ts";
 
@@ -25,7 +25,7 @@ export function parseClaudeMcpTool(entry: string): { server: string; tool: strin
  */
 function claudeMcpServerNames(value: unknown, issues: AgentIssue[]): string[] {
   if (value === undefined) return [];
-  const entries: unknown[] = Array.isArray(value) ? value : typeof value === "string" ? [value] : [value];
+  const entries: unknown[] = Array.isArray(value) ? value : [value];
   const names: string[] = [];
   for (const entry of entries) {
     if (typeof entry === "string" && MCP_SERVER_NAME_PATTERN.test(entry)) names.push(entry);
@@ -49,11 +49,11 @@ function claudeMcpServerNames(value: unknown, issues: AgentIssue[]): string[] {
  * by "every tool") becomes web_search "cached": search results from the index, no live page fetches, which is what
  * the default --max-web-search allows.
  */
-export function claudeGrants(raw: Record<string, unknown>, issues: AgentIssue[]): Pick<AgentSettings, "mcp_servers" | "web_search"> {
+export function claudeGrants(raw: Record<string, unknown>, lists: ClaudeToolLists, issues: AgentIssue[]): Pick<AgentSettings, "mcp_servers" | "web_search"> {
   const named = claudeMcpServerNames(raw.mcpServers, issues);
-  const tools = raw.tools === undefined ? undefined : splitToolList(raw.tools);
+  const { tools } = lists;
   if (tools === null) return {};
-  const disallowed = (raw.disallowedTools === undefined ? [] : splitToolList(raw.disallowedTools) ?? []).map(toolName);
+  const disallowed = (lists.disallowed ?? []).map(toolName);
   const everyTool = tools === undefined || tools.includes("*");
   const granted = new Map<string, "all" | Set<string>>();
   if (everyTool) for (const name of named) granted.set(name, "all");

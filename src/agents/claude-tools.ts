@@ -47,17 +47,31 @@ function splitToolString(text: string): string[] {
   return out;
 }
 
+/** A Claude file's two tools lists as entries, split once for the sandbox and the grants. null: not a list. */
+export interface ClaudeToolLists {
+  /** undefined: no tools list (every tool). */
+  tools: string[] | null | undefined;
+  /** [] when absent. */
+  disallowed: string[] | null;
+}
+
+export function claudeToolLists(raw: Record<string, unknown>): ClaudeToolLists {
+  return {
+    tools: raw.tools === undefined ? undefined : splitToolList(raw.tools),
+    disallowed: raw.disallowedTools === undefined ? [] : splitToolList(raw.disallowedTools),
+  };
+}
+
 /** A tools entry without its rule: `Bash(git log:*)` → `Bash`. */
 export const toolName = (entry: string) => entry.replace(/\(.*$/s, "");
 const isIn = (list: readonly string[], name: string) => list.includes(name);
 
 /** Claude `tools` / `disallowedTools` / `permissionMode` → sandbox, plus what cannot be carried over. */
-export function claudeSandbox(raw: Record<string, unknown>, issues: AgentIssue[]): { sandbox: SandboxMode; from: string } {
-  const tools = raw.tools === undefined ? undefined : splitToolList(raw.tools);
+export function claudeSandbox(raw: Record<string, unknown>, lists: ClaudeToolLists, issues: AgentIssue[]): { sandbox: SandboxMode; from: string } {
+  const { tools, disallowed } = lists;
   if (raw.tools !== undefined && tools === null) {
     issues.push({ level: "error", code: "INVALID_VALUE", field: "tools", message: `tools ${quote(raw.tools)} is not valid; give a comma-separated string ("Read, Grep") or a list of tool names` });
   }
-  const disallowed = raw.disallowedTools === undefined ? [] : splitToolList(raw.disallowedTools);
   if (disallowed === null) {
     issues.push({ level: "error", code: "INVALID_VALUE", field: "disallowedTools", message: `disallowedTools ${quote(raw.disallowedTools)} is not valid; give a comma-separated string or a list of tool names` });
   }

@@ -113,6 +113,11 @@ function finishMapped(basename: string, file: string, format: AgentFormat, mappe
   });
 }
 
+/** The text without its leading byte-order mark, if any (one after it is left for strict.ts to refuse). */
+function withoutBom(text: string): string {
+  return text.startsWith("\uFEFF") ? text.slice(1) : text;
+}
+
 /** YAML's line breaks (1.2, section 5.4): CRLF, LF and CR. NEL, U+2028 and U+2029 are not line ends to YAML. */
 const YAML_LINE_BREAK = /\r\n|\n|\r/g;
 const DELIMITER = /^---[ \t]*$/;
@@ -123,7 +128,7 @@ const DELIMITER = /^---[ \t]*$/;
  * settings short). `head` is the text from the start through the closing delimiter line: the part that holds settings.
  */
 export function splitFrontmatter(text: string): { frontmatter: string | null; body: string; head: string } | { error: string } {
-  const clean = text.startsWith("\uFEFF") ? text.slice(1) : text;
+  const clean = withoutBom(text);
   const lines: Array<{ start: number; end: number; next: number }> = [];
   let start = 0;
   for (const m of clean.matchAll(YAML_LINE_BREAK)) {
@@ -147,7 +152,7 @@ export function splitFrontmatter(text: string): { frontmatter: string | null; bo
  */
 function settingsPartOf(text: string, split: { frontmatter: string | null; head: string }): string {
   if (split.frontmatter !== null) return split.head;
-  const clean = text.startsWith("\uFEFF") ? text.slice(1) : text;
+  const clean = withoutBom(text);
   if (!/^(\uFEFF|---)/.test(clean)) return "";
   return clean.split(/\r\n|\n/, 1)[0]!;
 }
@@ -192,7 +197,7 @@ export function parseMarkdownAgent(name: string, file: string, text: string, opt
 export function parseCodexRoleAgent(name: string, file: string, text: string): AgentFileResult {
   const fail = (code: string, message: string) => finishAgent(name, file, {}, undefined, [{ level: "error", code, message }], { format: "codex-role" });
   // A lone CR is left to the TOML parser: TOML 1.0 forbids it everywhere, and smol-toml refuses it.
-  const ambiguous = ambiguousCharacter(text.startsWith("\uFEFF") ? text.slice(1) : text, { loneCarriageReturn: false });
+  const ambiguous = ambiguousCharacter(withoutBom(text), { loneCarriageReturn: false });
   if (ambiguous) return fail("AMBIGUOUS_CHARACTER", ambiguousCharacterMessage(ambiguous));
   let table: Record<string, unknown>;
   try {
@@ -278,7 +283,7 @@ export interface JsonAgentFields {
 /** `<name>.json`: the settings keys plus exactly one of `persona` and `personaFile`. */
 export function parseJsonAgentFields(text: string): JsonAgentFields {
   const unusable = (code: string, message: string): JsonAgentFields => ({ settings: {}, issues: [{ level: "error", code, message }], usable: false });
-  const clean = text.startsWith("\uFEFF") ? text.slice(1) : text;
+  const clean = withoutBom(text);
   const ambiguous = ambiguousCharacter(clean);
   if (ambiguous) return unusable("AMBIGUOUS_CHARACTER", ambiguousCharacterMessage(ambiguous));
   let value: unknown;

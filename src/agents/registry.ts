@@ -111,7 +111,7 @@ export async function agentsPlaces(location: AgentsLocation): Promise<AgentsPlac
   const places: AgentsPlace[] = [];
   if (location.dir !== null) places.push({ dir: location.dir, what: "the agents directory in use", inUse: true });
   for (const { dir, foundBy } of location.outranking ?? []) {
-    const what = `${foundBy}, found before ${location.foundBy === "embedded starter agents" ? "the embedded starter agents" : location.foundBy}`;
+    const what = `${foundBy}, found before ${location.source === "embedded" ? "the embedded starter agents" : location.foundBy}`;
     places.push({ dir: await realPathSoFar(dir), what, inUse: false });
   }
   return places;

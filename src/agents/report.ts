@@ -5,6 +5,7 @@ import { AGENT_FORMATS, agentIssueSchema, APPROVAL_POLICIES, EMBEDDED_PREFIX, ha
 import { describeCapabilities, plannedCapabilities, requestedGrants } from "../policy/capabilities.ts";
 import { DEFAULT_SANDBOX, SANDBOX_MODES } from "../policy/sandbox.ts";
 import { capabilitiesSchema } from "../shapes/delegate-result.ts";
+import { escapeControl } from "../escape.ts";
 
 /** Longest description a listing shows as written; longer ones (Claude Code's, with <example> blocks) are cut. */
 export const LISTED_DESCRIPTION_CHARS = 500;
@@ -106,30 +107,6 @@ export function validateReport(dir: string | null, files: readonly AgentFileResu
 /** `review.md`, or `review.md (claude-code)` for a file in another format than this server's own. */
 function fileLabel(file: string, format: string): string {
   return format === "codex-subagents" ? file : `${file} (${format})`;
-}
-
-// Characters that steer a terminal rather than print: C0 controls (ESC starts a colour, a title, a cursor move),
-// DEL, C1 controls (U+009B is a one-character CSI on some terminals) and the bidirectional overrides that reorder
-// what is shown ("Trojan Source").
-const TERMINAL_CONTROL = /[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g;
-const JSON_UNESCAPED_CONTROL = /[\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g;
-
-function unicodeEscape(char: string): string {
-  return `\\u${char.charCodeAt(0).toString(16).padStart(4, "0")}`;
-}
-
-/**
- * One line of human output with every terminal control character written as an escape (`\n`, `\t`, `\u001b`).
- * Security: file names and descriptions come from agent files anyone may have written; printed raw, an ESC sequence
- * could rewrite the terminal (hide an error line, fake an "ok", set the window title).
- */
-export function escapeControl(text: string): string {
-  return text.replace(TERMINAL_CONTROL, (c) => (c === "\n" ? "\\n" : c === "\t" ? "\\t" : c === "\r" ? "\\r" : unicodeEscape(c)));
-}
-
-/** JSON text with the controls JSON.stringify leaves raw (DEL, C1, bidi overrides) escaped too; still the same JSON. */
-export function escapeJsonControl(json: string): string {
-  return json.replace(JSON_UNESCAPED_CONTROL, unicodeEscape);
 }
 
 /** Human text for `validate`: one line per issue, grep-able, then a summary. */

@@ -3,7 +3,7 @@
  * as grants of this server's own kind, capped later by the server's ceilings. A role may grant a server of the user's
  * codex config; it may never define one.
  */
-import { MCP_SERVER_NAME_PATTERN, MCP_TOOL_NAME_PATTERN, type McpGrant } from "../policy/capabilities.ts";
+import { MCP_SERVER_NAME_PATTERN, MCP_TOOL_NAME_PATTERN, WEB_SEARCH_MODES, type McpGrant } from "../policy/capabilities.ts";
 import type { SandboxMode } from "../policy/sandbox.ts";
 import { quote, warn } from "./interop.ts";
 import { settingSchemas, type AgentIssue, type AgentSettings } from "./schema.ts";
@@ -78,7 +78,7 @@ export function roleGrants(raw: Record<string, unknown>, sandbox: SandboxMode, i
   if (raw.web_search !== undefined) {
     const parsed = settingSchemas.web_search.safeParse(raw.web_search);
     if (parsed.success) out.web_search = parsed.data;
-    else issues.push({ level: "error", code: "INVALID_VALUE", field: "web_search", message: `web_search ${quote(raw.web_search)} is not valid; use one of: disabled, cached, live` });
+    else issues.push({ level: "error", code: "INVALID_VALUE", field: "web_search", message: `web_search ${quote(raw.web_search)} is not valid; use one of: ${WEB_SEARCH_MODES.join(", ")}` });
   }
   const sww = raw.sandbox_workspace_write;
   if (sww !== undefined) {

@@ -2,7 +2,7 @@
  * `codex-subagents doctor [--json] [server options]`: is this machine ready to serve delegations? The checks are
  * doctor/'s; this parses the flags and prints the report. Exit 0 healthy (warnings allowed), 1 any check failed.
  */
-import { escapeControl, escapeJsonControl } from "../agents/report.ts";
+import { escapeControl, jsonText } from "../escape.ts";
 import { parseFlags } from "../args.ts";
 import type { CliIO } from "../cli-io.ts";
 import { resolveServerOptions, SERVER_FLAGS } from "../config.ts";
@@ -28,6 +28,6 @@ export async function doctorCommand(argv: string[], io: CliIO, env: Env, cwd: st
   const parsed = parseFlags(argv, { ...SERVER_FLAGS, json: { type: "boolean" } });
   if (parsed.positionals.length) throw new UsageError(`doctor takes only options, got "${parsed.positionals[0]}"`, { hint: "e.g. codex-subagents doctor --codex /path/to/codex --json" });
   const report = await runDoctor(resolveServerOptions(parsed, env, cwd), env, cwd, programDir, self);
-  io.out(parsed.values.has("--json") ? escapeJsonControl(JSON.stringify(report, null, 2)) + "\n" : formatDoctorReport(report));
+  io.out(parsed.values.has("--json") ? jsonText(report) : formatDoctorReport(report));
   return report.healthy ? EXIT_OK : EXIT_FAILURE;
 }

@@ -4,7 +4,8 @@
  */
 import { EMBEDDED_AGENTS } from "../agents/embedded.ts";
 import { discoverAgents, loadRegistry, type AgentsLocation } from "../agents/registry.ts";
-import { escapeJsonControl, formatListReport, listReport } from "../agents/report.ts";
+import { formatListReport, listReport } from "../agents/report.ts";
+import { jsonText } from "../escape.ts";
 import { onceOf, parseFlags } from "../args.ts";
 import type { CliIO } from "../cli-io.ts";
 import { codexHomeOf } from "../config.ts";
@@ -28,6 +29,6 @@ export async function listCommand(argv: string[], io: CliIO, env: Env, cwd: stri
   const location = await locateAgents(onceOf(parsed, "--agents-dir"), env, cwd, programDir);
   const registry = await loadRegistry(location, EMBEDDED_AGENTS, codexHomeOf(env));
   const report = listReport(location, registry.files);
-  io.out(values.has("--json") ? escapeJsonControl(JSON.stringify(report, null, 2)) + "\n" : formatListReport(report, location.foundBy));
+  io.out(values.has("--json") ? jsonText(report) : formatListReport(report, location.foundBy));
   return EXIT_OK;
 }

@@ -8,7 +8,8 @@
 import { readFile, stat, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { ISOLATION_MODES, type IsolationMode } from "../agents/schema.ts";
-import { type CliIO, diagnosticIO, printable } from "../cli-io.ts";
+import { type CliIO, diagnosticIO } from "../cli-io.ts";
+import { jsonText, printable } from "../escape.ts";
 import { THREAD_ID_PATTERN } from "../codex/args.ts";
 import { parseFlags, type ParsedFlags } from "../args.ts";
 import { resolveServerOptions, SERVER_FLAGS, SERVER_OPTIONS, type ServerOptions } from "../config.ts";
@@ -19,7 +20,6 @@ import { DelegateError, UNKNOWN_AGENT } from "../delegation/plan.ts";
 import type { DelegateInput } from "../shapes/delegate-input.ts";
 import { checkRequest, RunManager } from "../runs/manager.ts";
 import type { RunView } from "../shapes/run-result.ts";
-import { escapeJsonControl } from "../agents/report.ts";
 
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -224,7 +224,7 @@ async function followRun(run: StartedRun, interrupt: AbortController, progress: 
 /** The outcome on stdout and stderr, and its exit code. */
 async function printOutcome(run: StartedRun, view: RunView, interrupted: boolean, args: RunArgs, io: CliIO, cwd: string, deps: RunCommandDeps): Promise<number> {
   // The same JSON, with the controls JSON.stringify leaves raw (DEL, C1) escaped too.
-  if (args.json) io.out(escapeJsonControl(JSON.stringify(view, null, 2)) + "\n");
+  if (args.json) io.out(jsonText(view));
   if (interrupted) {
     io.err(`codex-subagents: interrupted; the sub-agent and everything it started were ended (run ${run.id})\n`);
     return EXIT_INTERRUPTED;

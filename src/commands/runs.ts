@@ -9,9 +9,8 @@ import type { CliIO } from "../cli-io.ts";
 import { onceOf, parseFlags, type ParsedFlags } from "../args.ts";
 import { defaultRunsDir } from "../config.ts";
 import { EXIT_FAILURE, EXIT_OK, Refusal, UsageError } from "../errors.ts";
-import { escapeJsonControl } from "../agents/report.ts";
 import { formatRuns, listRuns } from "../runs/list.ts";
-import { printable } from "../cli-io.ts";
+import { escapeJsonControl, jsonText, printable } from "../escape.ts";
 import { showRun } from "../runs/show.ts";
 import { runReference } from "../runs/id.ts";
 import { formatUsage, parsePrices, parseSince, readRunUsage, summarizeUsage, USAGE_GROUPINGS, type PriceTable, type UsageGrouping } from "../runs/usage.ts";
@@ -25,6 +24,14 @@ function runsDirOf(parsed: ParsedFlags, env: Env, cwd: string): string {
   const given = onceOf(parsed, "--runs-dir") ?? (env.CODEX_SUBAGENTS_RUNS_DIR || undefined);
   if (given === "") throw new UsageError("--runs-dir is empty", { hint: "give the directory the server records runs in" });
   return path.resolve(cwd, given ?? defaultRunsDir(env));
+}
+
+/** The refusal for a runs directory `runs` or `runs usage` could not read. */
+function unreadableRuns(runsDir: string, error: Error): Refusal {
+  return new Refusal(`cannot read run records in ${runsDir}: ${error.message}`, {
+    hint: "check the directory's permissions, or pass --runs-dir with the directory the server records runs in",
+    exitStatus: EXIT_FAILURE,
+  });
 }
 
 /**
@@ -67,12 +74,12 @@ async function runsUsageCommand(argv: string[], io: CliIO, env: Env, cwd: string
   }
   const runsDir = runsDirOf(parsed, env, cwd);
   const runs = await readRunUsage(runsDir, since).catch((error: Error) => {
-    throw new Refusal(`cannot read run records in ${runsDir}: ${error.message}`, { hint: "check the directory's permissions, or pass --runs-dir with the directory the server records runs in", exitStatus: EXIT_FAILURE });
+    throw unreadableRuns(runsDir, error);
   });
   const { groups, total } = summarizeUsage(runs, by, prices);
   // Security: agents and models come from the records; a record's text never reaches a terminal as control characters.
   if (parsed.values.has("--json")) {
-    io.out(escapeJsonControl(JSON.stringify({ runs_dir: runsDir, since: since?.toISOString() ?? null, by, prices: pricesFile ?? null, groups, total }, null, 2)) + "\n");
+    io.out(jsonText({ runs_dir: runsDir, since: since?.toISOString() ?? null, by, prices: pricesFile ?? null, groups, total }));
   } else {
     io.out(printable(formatUsage({ runsDir, since, by, groups, total, withPrices: prices !== null })));
   }
@@ -94,15 +101,9 @@ export async function runsCommand(argv: string[], io: CliIO, env: Env, cwd = pro
     limit = Number(rawLimit);
   }
   const runsDir = runsDirOf(parsed, env, cwd);
-  let runs;
-  try {
-    runs = await listRuns(runsDir, limit);
-  } catch (error) {
-    throw new Refusal(`cannot read run records in ${runsDir}: ${(error as Error).message}`, {
-      hint: "check the directory's permissions, or pass --runs-dir with the directory the server records runs in",
-      exitStatus: EXIT_FAILURE,
-    });
-  }
-  io.out(values.has("--json") ? escapeJsonControl(JSON.stringify({ runs_dir: runsDir, runs }, null, 2)) + "\n" : printable(formatRuns(runsDir, runs)));
+  const runs = await listRuns(runsDir, limit).catch((error: Error) => {
+    throw unreadableRuns(runsDir, error);
+  });
+  io.out(values.has("--json") ? jsonText({ runs_dir: runsDir, runs }) : printable(formatRuns(runsDir, runs)));
   return EXIT_OK;
 }

@@ -6,10 +6,11 @@ import path from "node:path";
 import { EMBEDDED_AGENTS } from "../agents/embedded.ts";
 import { addMcpServerWarnings, codexDeclaredServers } from "../agents/mcp-check.ts";
 import { addEnvironmentWarnings, loadAgentsDir, loadRegistry } from "../agents/registry.ts";
-import { escapeJsonControl, formatValidateReport, validateReport } from "../agents/report.ts";
+import { formatValidateReport, validateReport } from "../agents/report.ts";
+import { jsonText } from "../escape.ts";
 import { onceOf, parseFlags } from "../args.ts";
 import type { CliIO } from "../cli-io.ts";
-import { codexHomeOf } from "../config.ts";
+import { codexHomeOf, SERVER_OPTIONS } from "../config.ts";
 import { EXIT_FAILURE, EXIT_OK, NotFoundError, UsageError } from "../errors.ts";
 import { AGENTS_FLAGS, locateAgents } from "./list.ts";
 
@@ -42,9 +43,10 @@ export async function validateCommand(argv: string[], io: CliIO, env: Env, cwd: 
   }
   // A granted MCP server the user's codex config does not declare here is a warning (codex is asked:
   // agents/mcp-check.ts).
-  const codex = env.CODEX_SUBAGENTS_CODEX || "codex";
-  await addMcpServerWarnings(files, codexDeclaredServers({ codex, source: env.CODEX_SUBAGENTS_CODEX ? "CODEX_SUBAGENTS_CODEX" : "PATH", env, cwd }));
+  const given = env[SERVER_OPTIONS.codex.env];
+  const codex = given || SERVER_OPTIONS.codex.fallback({ env, cwd });
+  await addMcpServerWarnings(files, codexDeclaredServers({ codex, source: given ? "CODEX_SUBAGENTS_CODEX" : "PATH", env, cwd }));
   const report = validateReport(dir, files);
-  io.out(values.has("--json") ? escapeJsonControl(JSON.stringify(report, null, 2)) + "\n" : formatValidateReport(report));
+  io.out(values.has("--json") ? jsonText(report) : formatValidateReport(report));
   return report.ok ? EXIT_OK : EXIT_FAILURE;
 }

@@ -134,7 +134,7 @@ async function mayBeRunning(dir: string, modifiedMs: number, nowMs: number): Pro
  * longer know it. Such records are kept over the limit and pruned once their run has ended or their server is gone.
  */
 export async function pruneRuns(runsDir: string, keep: number, active: ReadonlySet<string> = new Set(), nowMs = Date.now()): Promise<string[]> {
-  const names = (await readdir(runsDir)).filter((n) => RUN_DIR_PATTERN.test(n)).sort();
+  const names = await runDirNames(runsDir);
   const excess = names.slice(0, Math.max(0, names.length - keep));
   const removed: string[] = [];
   for (const name of excess) {

@@ -14,7 +14,7 @@ import { describeCapabilities } from "../policy/capabilities.ts";
 import { parseCodexLine } from "../codex/event-schema.ts";
 import { capabilitiesSchema } from "../shapes/delegate-result.ts";
 import { readRegularFileFrom } from "../safe-fs.ts";
-import { printable } from "../cli-io.ts";
+import { printable } from "../escape.ts";
 import type { RunStatus } from "../shapes/run-result.ts";
 import { finalStatusOf } from "./manager.ts";
 import { abandonedBy, parseRunDirName, readRecordJson, RUN_DIR_PATTERN, RUN_FILES } from "./record.ts";

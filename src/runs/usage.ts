@@ -7,6 +7,7 @@
 import path from "node:path";
 import { UsageError } from "../errors.ts";
 import { parseRunDirName, readRecordJson, RUN_FILES, runDirNames } from "./record.ts";
+import { type Usage, usageSchema } from "../shapes/usage.ts";
 
 export const USAGE_GROUPINGS = ["agent", "model", "day"] as const;
 export type UsageGrouping = (typeof USAGE_GROUPINGS)[number];
@@ -21,14 +22,7 @@ export interface RunUsage {
   /** The agent's model setting; DEFAULT_MODEL when it named none; null when the record does not say (older records). */
   model: string | null;
   /** null: the record holds no usage (unknown, not zero). */
-  tokens: TokenCounts | null;
-}
-
-export interface TokenCounts {
-  input_tokens: number;
-  cached_input_tokens: number;
-  output_tokens: number;
-  reasoning_output_tokens: number;
+  tokens: Usage | null;
 }
 
 /** Prices per million tokens, for one model; `cached_input` defaults to `input`. */
@@ -41,27 +35,24 @@ export interface ModelPrice {
 /** Prices by model name; "*" is the price of every model not named (and of DEFAULT_MODEL runs). */
 export type PriceTable = Readonly<Record<string, ModelPrice>>;
 
-export interface UsageGroup {
+/** A group's token counts are the sums of its runs' `Usage`. */
+export interface UsageGroup extends Usage {
   key: string;
   runs: number;
   /** Runs whose record holds no usage: not counted in the sums below. */
   runs_without_usage: number;
-  input_tokens: number;
-  cached_input_tokens: number;
-  output_tokens: number;
-  reasoning_output_tokens: number;
   /** With prices: the cost of the runs with usage and a price; null when some run with usage has no price. */
   cost: number | null;
   /** Why cost is null, or what it leaves out. */
   cost_note?: string;
 }
 
-const COUNT_FIELDS = ["input_tokens", "cached_input_tokens", "output_tokens", "reasoning_output_tokens"] as const;
+const COUNT_FIELDS = usageSchema.keyof().options;
 
-function countsOf(usage: unknown): TokenCounts | null {
+function countsOf(usage: unknown): Usage | null {
   if (!usage || typeof usage !== "object") return null;
   const u = usage as Record<string, unknown>;
-  const counts = {} as TokenCounts;
+  const counts = {} as Usage;
   for (const field of COUNT_FIELDS) {
     const value = u[field];
     // A count that is not a whole number is not a count: the run's usage is unknown rather than half-known.
@@ -123,7 +114,7 @@ export function parsePrices(text: string, file: string): PriceTable {
  * What one run cost at `price`: non-cached input, cached input and output at their prices. Reasoning tokens are part
  * of the output tokens as codex and the API report them, so they are not charged again.
  */
-export function costOf(tokens: TokenCounts, price: ModelPrice): number {
+export function costOf(tokens: Usage, price: ModelPrice): number {
   const cached = Math.min(tokens.cached_input_tokens, tokens.input_tokens);
   return ((tokens.input_tokens - cached) * price.input + cached * (price.cached_input ?? price.input) + tokens.output_tokens * price.output) / 1_000_000;
 }

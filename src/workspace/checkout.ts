@@ -4,7 +4,7 @@
 import { mkdir, writeFile } from "node:fs/promises";
 import { availableParallelism } from "node:os";
 import { join, resolve } from "node:path";
-import { isolatedConfigEnv } from "./git.ts";
+import { type GitOptions, type GitVersion, isolatedConfigEnv } from "./git.ts";
 import { createPrivateGitDir, readSmallText } from "./private-git.ts";
 import type { RepositoryInfo, RepositorySettings, WorktreeRecipe } from "./recipe.ts";
 
@@ -50,10 +50,7 @@ export async function checkOutWorktree(
   places.gitDir = gitDir;
   await writeFile(join(places.worktree, ".git"), `gitdir: ${gitDir}\n`);
   await git.orThrow(["read-tree", "--reset", "-u", repository.headCommit], {
-    cwd: places.worktree,
-    signal,
-    timeoutMs: 600_000,
-    env: { ...isolatedConfigEnv(version), GIT_DIR: gitDir, GIT_WORK_TREE: places.worktree },
+    ...inWorktree(version, gitDir, places.worktree, signal),
     config: parallelCheckoutConfig(options.checkoutWorkers),
   });
 }
@@ -69,12 +66,7 @@ export async function moveWorktreeToHead(recipe: WorktreeRecipe, places: Require
   const { git, repository, version } = recipe;
   const exclude = await readSmallText(join(repository.commonDir, "info", "exclude"));
   await writeFile(join(places.gitDir, "info", "exclude"), exclude, { mode: 0o600 });
-  await git.orThrow(["read-tree", "--reset", "-u", repository.headCommit], {
-    cwd: places.worktree,
-    signal,
-    timeoutMs: 600_000,
-    env: { ...isolatedConfigEnv(version), GIT_DIR: places.gitDir, GIT_WORK_TREE: places.worktree },
-  });
+  await git.orThrow(["read-tree", "--reset", "-u", repository.headCommit], inWorktree(version, places.gitDir, places.worktree, signal));
   await writeFile(join(places.gitDir, "HEAD"), `${repository.headCommit}\n`, { mode: 0o600 });
 }
 
@@ -84,12 +76,15 @@ export async function moveWorktreeToHead(recipe: WorktreeRecipe, places: Require
  * patch collection (100 ms for 2 000 files, seconds for 20 000). Refreshed later, the index is trusted.
  */
 export async function refreshWorktreeIndex(recipe: WorktreeRecipe, places: Required<WorktreePlaces>, signal?: AbortSignal): Promise<void> {
-  await recipe.git.orThrow(["update-index", "-q", "--ignore-submodules", "--refresh", "--force-write-index"], {
-    cwd: places.worktree,
-    signal,
-    timeoutMs: 600_000,
-    env: { ...isolatedConfigEnv(recipe.version), GIT_DIR: places.gitDir, GIT_WORK_TREE: places.worktree },
-  });
+  await recipe.git.orThrow(
+    ["update-index", "-q", "--ignore-submodules", "--refresh", "--force-write-index"],
+    inWorktree(recipe.version, places.gitDir, places.worktree, signal),
+  );
+}
+
+/** Git run in a worktree on its private git directory, with the isolated config; a checkout may take minutes. */
+function inWorktree(version: GitVersion, gitDir: string, worktree: string, signal: AbortSignal | undefined): GitOptions {
+  return { cwd: worktree, signal, timeoutMs: 600_000, env: { ...isolatedConfigEnv(version), GIT_DIR: gitDir, GIT_WORK_TREE: worktree } };
 }
 
 /**

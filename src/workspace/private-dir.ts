@@ -77,15 +77,14 @@ export async function makeRunDir(privateDir: string): Promise<string> {
  */
 export async function workDirExposure(workDir: string, places: { tmpDir?: string; roots: readonly string[] }): Promise<string | null> {
   if (process.platform === "win32") return null;
-  const real = realPathSoFar;
-  const dir = await real(workDir);
+  const dir = await realPathSoFar(workDir);
   const writable = [
     { path: "/tmp", what: "/tmp" },
     ...(places.tmpDir ? [{ path: places.tmpDir, what: "TMPDIR" }] : []),
     ...places.roots.map((root) => ({ path: root, what: "the root" })),
   ];
   for (const { path, what } of writable) {
-    const place = await real(path);
+    const place = await realPathSoFar(path);
     if (isWithin(dir, place)) return `it lies below ${what} "${place}", which a workspace-write sub-agent may write`;
   }
   return null;

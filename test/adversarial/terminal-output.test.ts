@@ -1,6 +1,6 @@
 // `codex-subagents run` on a terminal: the final message is the sub-agent's text, so a model can put escape sequences
 // in it (set the window title, clear the screen, in some terminals write the clipboard). On a TTY it is now printed
-// with control characters escaped (cli-io.ts printable); --json and a pipe get it unchanged. The TTY is a real
+// with control characters escaped (escape.ts printable); --json and a pipe get it unchanged. The TTY is a real
 // pseudo-terminal (util-linux `script`).
 // A failed run's diagnostics on stderr carry the sub-agent's text too: the notes name files it made (a `.env…` file
 // left out of the patch), and codex's stderr tail is its output. Those are escaped whatever stderr is (cli-io.ts

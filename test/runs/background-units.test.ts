@@ -10,7 +10,7 @@ import { createLogger } from "../../src/log.ts";
 import { isRunId, mintRunId, RUN_ID_PATTERN } from "../../src/runs/id.ts";
 import { finalStatusOf } from "../../src/runs/manager.ts";
 import { createRunRecords, RUN_DIR_PATTERN } from "../../src/runs/record.ts";
-import { printable } from "../../src/cli-io.ts";
+import { printable } from "../../src/escape.ts";
 import { eventSteps, formatStep } from "../../src/runs/show.ts";
 import { runResultSchema } from "../../src/shapes/run-result.ts";
 
