@@ -31,7 +31,7 @@ export interface RunCommandDeps {
   readStdin?: () => Promise<string>;
   /** stderr is a terminal: progress is one updating line instead of one line a step. */
   stderrIsTTY?: boolean;
-  /** stdout is a terminal: the final message is printed with control characters escaped (cli-io.ts printable). */
+  /** stdout is a terminal: the final message is printed with control characters escaped (escape.ts printable). */
   stdoutIsTTY?: boolean;
   /** Subscribe to SIGINT/SIGTERM; returns the unsubscribe function. */
   onInterrupt?: (handler: () => void) => () => void;
